@@ -1,0 +1,87 @@
+"""Layouts shared by the kernel and strategy hooks.
+
+A strategy's decision hook is a numba function with one fixed signature (``HOOK_SIG``), so the
+simulation kernel compiles once and stays cached on disk for every strategy (a hook passed as a
+first-class function type does not force a recompile; see docs/ARCHITECTURE.md).
+
+    decide_nb(i, state, params, features, intent) -> None
+
+- ``i``: bar index (the hook runs at the bar's close, after funding, stops and liquidations).
+- ``state``: float64[:] account snapshot, fields named by ``State`` below (read only).
+- ``params``: float64[:] this column's parameter values, in the strategy's declared order.
+- ``features``: float64[:, :] the strategy's precomputed features, shape (n_bars, k), shared by all
+  columns of a call (row i may only use information known at bar i's close).
+- ``intent``: float64[:] pre-filled with NaN by the kernel; the hook writes what it wants, fields
+  named by ``Intent`` below. NaN means "no change".
+
+Enums are NamedTuple instances so that ``State.EQUITY`` is a compile-time constant inside kernels.
+"""
+from typing import NamedTuple
+
+from numba import types
+
+
+class StateT(NamedTuple):
+    EQUITY: int = 0            # account equity in USD at the bar close (cash + spot + perp upnl + options)
+    CASH: int = 1              # free cash (USD), excluding isolated margin locked in the perp
+    SPOT_QTY: int = 2          # spot BTC held
+    PERP_QTY: int = 3          # signed perp quantity (BTC), + long
+    PERP_ENTRY: int = 4        # perp average entry price
+    PERP_MARGIN: int = 5       # isolated margin allocated to the perp (USD); cross: 0
+    MARGIN_RATIO: int = 6      # maintenance margin / margin balance (1.0 = liquidation); 0 if flat
+    LIQ_PRICE: int = 7         # perp liquidation price (NaN if flat or not liquidatable)
+    CLOSE: int = 8             # traded close price of the bar
+    MARK: int = 9              # mark close of the bar
+    INDEX: int = 10            # index close of the bar
+    PEAK_EQUITY: int = 11      # running maximum of equity
+    CAPITAL: int = 12          # initial deposit
+    LIQUIDATIONS: int = 13     # number of liquidations so far
+    OPTION_VALUE: int = 14     # mark-to-model value of the option book (USD, + long)
+    OPTION_DELTA: int = 15     # delta of the option book in BTC
+    IV: int = 16               # ATM implied vol known at this close (decimal)
+    TIME_S: int = 17           # bar close time, epoch seconds
+    LAST_FUNDING: int = 18     # last settled funding rate (decimal per interval)
+    OPEN_LEGS: int = 19        # number of open option legs
+    NEXT_EXPIRY_S: int = 20    # earliest expiry of the open legs, epoch seconds (NaN if none)
+    N: int = 21                # length of the state vector
+
+
+State = StateT()
+
+
+class IntentT(NamedTuple):
+    TARGET_SPOT: int = 0       # target spot holding (BTC)
+    TARGET_PERP: int = 1       # target signed perp quantity (BTC)
+    LEVERAGE: int = 2          # leverage for the isolated margin of the perp (margin = notional / leverage)
+    STOP_PRICE: int = 3        # reduce-only stop-market that closes the perp (0 cancels)
+    MARGIN_TOPUP: int = 4      # USD moved from cash into the isolated margin
+    # Up to two option orders per decision, each five fields. OPT_ACTION: +1 buy, -1 sell,
+    # 2 close every open leg of OPT_TYPE. OPT_TYPE: +1 call, -1 put. OPT_STRIKE: strike as a
+    # fraction of the forward (0.9 = 10 % OTM put), rounded by the kernel to the venue's strike grid.
+    # OPT_TENOR_DAYS: wanted tenor; the kernel picks the listed expiry nearest to it. OPT_QTY: BTC.
+    OPT1_ACTION: int = 5
+    OPT1_TYPE: int = 6
+    OPT1_STRIKE: int = 7
+    OPT1_TENOR_DAYS: int = 8
+    OPT1_QTY: int = 9
+    OPT2_ACTION: int = 10
+    OPT2_TYPE: int = 11
+    OPT2_STRIKE: int = 12
+    OPT2_TENOR_DAYS: int = 13
+    OPT2_QTY: int = 14
+    N: int = 15
+
+
+Intent = IntentT()
+
+OPTION_SLOT_FIELDS = 5
+
+# The one signature every decision hook is compiled with.
+HOOK_SIG = types.void(
+    types.int64,
+    types.float64[::1],
+    types.float64[::1],
+    types.float64[:, ::1],
+    types.float64[::1],
+)
+HOOK_TYPE = types.FunctionType(HOOK_SIG)

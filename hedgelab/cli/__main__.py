@@ -1,0 +1,3 @@
+from hedgelab.cli import main
+
+main()
