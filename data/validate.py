@@ -1,0 +1,240 @@
+"""Checks on market data. Every problem raises ``DataError`` with one line naming file, row, column.
+
+Row convention (said in every message): ``row N`` is the N-th data row of the file, counted from 1,
+header not counted -- the line number in a text editor minus one for a CSV with a header.
+
+The same checks run on user files at import (rows and column names of the user's file) and on the
+stored parquet files at every load (rows of the parquet file, canonical column names), so a dataset
+that was edited or damaged on disk is refused just like a bad import.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.data.dataset import BAR_COLUMNS, SCHEMA_VERSION, bar_timedelta, ns
+from hedgelab.errors import DataError
+
+MAX_FUNDING_RATE = 0.03   # |rate| per interval above 3 % is a unit mistake, not a market (Binance caps at 2-3 %)
+MAX_IV = 3.0              # decimal IV above 300 % is a percent value read as a decimal
+MIN_IV_PERCENT = 1.0      # an IV under 1 % written in percent is a decimal value read as percent
+MAX_FILL_BARS = 6         # gaps of up to this many missing bars are filled flat; longer ones are refused
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a frame came from: file name, the file's data row of each frame row, column names."""
+
+    file: str
+    rows: np.ndarray | None = None             # 1-based data rows; None -> position + 1
+    columns: dict = field(default_factory=dict)  # canonical column -> column name in the file
+
+    def row(self, i: int) -> int:
+        return int(self.rows[i]) if self.rows is not None else int(i) + 1
+
+    def col(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+    def error(self, i: int | None, column: str, message: str) -> DataError:
+        """The one-line error; ``i`` is the frame position (None for a whole-column problem)."""
+        at = "" if i is None else f", row {self.row(i)} (data rows from 1, header not counted)"
+        return DataError(f"{self.file}{at}, column '{self.col(column)}': {message}")
+
+
+def _first(mask: np.ndarray) -> int | None:
+    hits = np.flatnonzero(mask)
+    return int(hits[0]) if len(hits) else None
+
+
+def check_time_order(index: pd.DatetimeIndex, where: Where, column: str = "time") -> None:
+    """Timestamps strictly increasing: a duplicate or a step back names the offending row."""
+    t = ns(index)
+    if len(t) < 2:
+        return
+    d = np.diff(t)
+    i = _first(d <= 0)
+    if i is None:
+        return
+    j = i + 1
+    if d[i] == 0:
+        raise where.error(j, column, f"duplicate timestamp {index[j]} (same as row {where.row(i)})")
+    raise where.error(j, column, f"timestamp {index[j]} is earlier than the row before ({index[i]}); "
+                                 "rows must be sorted by time")
+
+
+def infer_step(index: pd.DatetimeIndex, where: Where, column: str = "time") -> pd.Timedelta:
+    """The bar step: the most common spacing (gaps and not-on-grid rows are reported separately)."""
+    if len(index) < 2:
+        raise where.error(None, column, f"need at least 2 rows to infer the bar size, got {len(index)}")
+    d = np.diff(ns(index))
+    values, counts = np.unique(d, return_counts=True)
+    return pd.Timedelta(int(values[np.argmax(counts)]), unit="ns")
+
+
+def check_grid(index: pd.DatetimeIndex, step: pd.Timedelta, where: Where, column: str = "time") -> None:
+    """Every timestamp on the grid ``first + k * step`` (a 10:30 row in hourly bars is refused)."""
+    off = (ns(index) - ns(index)[0]) % step.value
+    i = _first(off != 0)
+    if i is not None:
+        raise where.error(i, column, f"timestamp {index[i]} is not on the {step} grid that starts at "
+                                     f"{index[0]} (bars must be evenly spaced)")
+
+
+def find_gaps(index: pd.DatetimeIndex, step: pd.Timedelta) -> list[tuple[int, int]]:
+    """(frame position after the gap, number of missing bars) for every hole in the grid."""
+    d = np.diff(ns(index)) // step.value
+    return [(int(i) + 1, int(d[i]) - 1) for i in np.flatnonzero(d > 1)]
+
+
+def fill_gaps(bars: pd.DataFrame, step: pd.Timedelta, where: Where,
+              max_fill: int = MAX_FILL_BARS) -> tuple[pd.DataFrame, list[dict]]:
+    """Fill holes of up to ``max_fill`` bars with flat bars at the previous close, volume 0.
+
+    Why flat: nothing traded that we know of, and a flat bar neither invents a move nor lets a
+    strategy act on a price it could not have seen. Longer holes are refused: the data is not
+    good enough to backtest through silently.
+    """
+    gaps = find_gaps(bars.index, step)
+    if not gaps:
+        return bars, []
+    for i, missing in gaps:
+        if missing > max_fill:
+            raise where.error(i, "time", f"gap of {missing} missing bars before {bars.index[i]} "
+                                         f"(after {bars.index[i - 1]}); at most {max_fill} are filled")
+    full = pd.date_range(bars.index[0], bars.index[-1], freq=step, name=bars.index.name)
+    out = bars.reindex(full)
+    prev_close = out["close"].ffill()
+    hole = out["close"].isna()
+    for c in bars.columns:
+        if c == "volume":
+            out.loc[hole, c] = 0.0
+        elif c in ("open", "high", "low", "close"):
+            out.loc[hole, c] = prev_close[hole]
+    report = [{"after": str(bars.index[i - 1]), "missing_bars": m,
+               "rule": "flat bars at the previous close, volume 0"} for i, m in gaps]
+    return out, report
+
+
+def check_number_column(values: np.ndarray, where: Where, column: str, *, positive: bool,
+                        allow_nan: bool = False, what: str = "value") -> None:
+    """No NaN (unless allowed); strictly positive (prices) or non-negative (volumes)."""
+    v = np.asarray(values, dtype="float64")
+    if not allow_nan:
+        i = _first(np.isnan(v))
+        if i is not None:
+            raise where.error(i, column, f"missing {what} (empty or NaN)")
+    bad = (v <= 0) if positive else (v < 0)
+    i = _first(bad & ~np.isnan(v))
+    if i is not None:
+        sign = "positive" if positive else "zero or more"
+        raise where.error(i, column, f"{what} {v[i]!r} must be {sign}")
+
+
+def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "") -> None:
+    """OHLC of one price series: present, positive, low <= open, close <= high."""
+    o, h, lo, c = (frame[f"{prefix}{k}"].to_numpy("float64") for k in ("open", "high", "low", "close"))
+    for name, v in zip(("open", "high", "low", "close"), (o, h, lo, c)):
+        check_number_column(v, where, f"{prefix}{name}", positive=True, what="price")
+    i = _first(h < lo)
+    if i is not None:
+        raise where.error(i, f"{prefix}high", f"high {h[i]!r} is below low {lo[i]!r}")
+    for name, v in (("open", o), ("close", c)):
+        i = _first((v < lo) | (v > h))
+        if i is not None:
+            raise where.error(i, f"{prefix}{name}", f"{name} {v[i]!r} is outside the bar's range "
+                                                    f"[low {lo[i]!r}, high {h[i]!r}]")
+
+
+def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> None:
+    """Settled funding: rate present and within +-3 % per interval; settlement mark positive."""
+    check_time_order(frame.index, where)
+    rate = frame["rate"].to_numpy("float64")
+    i = _first(np.isnan(rate))
+    if i is not None:
+        raise where.error(i, "rate", "missing funding rate (empty or NaN)")
+    i = _first(np.abs(rate) > MAX_FUNDING_RATE)
+    if i is not None:
+        raise where.error(i, "rate", f"funding rate {rate[i]!r} is outside +-{MAX_FUNDING_RATE} per "
+                                     "interval; rates must be decimals (0.0001 = 0.01 %), not percent")
+    if "mark_price" in frame:
+        check_number_column(frame["mark_price"].to_numpy("float64"), where, "mark_price",
+                            positive=True, allow_nan=mark_nan_ok, what="mark price")
+
+
+def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv") -> None:
+    """IV present, positive and plausible for its unit (catches percent read as decimal and back)."""
+    v = np.asarray(values, dtype="float64")
+    check_number_column(v, where, column, positive=True, what="implied volatility")
+    if unit == "decimal":
+        i = _first(v > MAX_IV)
+        if i is not None:
+            raise where.error(i, column, f"implied volatility {v[i]!r} is above {MAX_IV} as a decimal; "
+                                         "the file looks like percent: use --iv-unit percent")
+    else:
+        i = _first(v < MIN_IV_PERCENT)
+        if i is not None:
+            raise where.error(i, column, f"implied volatility {v[i]!r} is below {MIN_IV_PERCENT} as percent; "
+                                         "the file looks like decimals: use --iv-unit decimal")
+
+
+def check_utc_index(index: pd.Index, where: Where) -> None:
+    """Stored frames: a tz-aware UTC DatetimeIndex named 'time'."""
+    if not isinstance(index, pd.DatetimeIndex):
+        raise where.error(None, "time", f"index must be timestamps, got {type(index).__name__}")
+    if index.tz is None:
+        raise where.error(None, "time", "timestamps have no time zone; they must be tz-aware UTC")
+    if str(index.tz) not in ("UTC", "utc", "UTC+00:00"):
+        raise where.error(None, "time", f"timestamps are in time zone {index.tz}, not UTC")
+
+
+def validate_dataset(ds, folder: str = "") -> None:
+    """Check a whole dataset as stored (run at every load and before every write).
+
+    Stored bars must sit on a gap-free grid of the manifest's bar size: gaps were filled (by a
+    stated rule) or refused at import, so a hole here means the files were damaged or edited.
+    """
+
+    prefix = f"{folder.rstrip('/')}/" if folder else f"{ds.name}/"
+    m = ds.manifest
+    mw = Where(prefix + "manifest.json")
+    if m.get("schema_version") != SCHEMA_VERSION:
+        raise mw.error(None, "schema_version", f"schema version {m.get('schema_version')!r} is not "
+                                               f"{SCHEMA_VERSION}; re-import the dataset")
+    for key in ("name", "kind", "bar_size"):
+        if key not in m:
+            raise mw.error(None, key, "missing manifest key")
+    step = bar_timedelta(m["bar_size"])
+
+    bw = Where(prefix + "bars.parquet")
+    check_utc_index(ds.bars.index, bw)
+    missing = [c for c in BAR_COLUMNS if c not in ds.bars.columns]
+    if missing:
+        raise bw.error(None, missing[0], "column missing")
+    check_time_order(ds.bars.index, bw)
+    if len(ds.bars) == 0:
+        raise bw.error(None, "time", "no bars")
+    d = np.diff(ns(ds.bars.index))
+    i = _first(d != step.value)
+    if i is not None:
+        raise bw.error(i + 1, "time", f"bar at {ds.bars.index[i + 1]} does not follow {ds.bars.index[i]} "
+                                      f"by the manifest's bar size {m['bar_size']}")
+    check_ohlc(ds.bars, bw)
+    check_ohlc(ds.bars, bw, "mark_")
+    check_ohlc(ds.bars, bw, "index_")
+    check_number_column(ds.bars["volume"].to_numpy("float64"), bw, "volume", positive=False, what="volume")
+
+    fw = Where(prefix + "funding.parquet")
+    check_utc_index(ds.funding.index, fw)
+    for c in ("rate", "mark_price"):
+        if c not in ds.funding.columns:
+            raise fw.error(None, c, "column missing")
+    check_funding(ds.funding, fw, mark_nan_ok=True)
+
+    iw = Where(prefix + "iv.parquet")
+    check_utc_index(ds.iv.index, iw)
+    if "atm_iv" not in ds.iv.columns:
+        raise iw.error(None, "atm_iv", "column missing")
+    check_time_order(ds.iv.index, iw)
+    check_iv(ds.iv["atm_iv"].to_numpy("float64"), iw, "decimal")
