@@ -9,7 +9,8 @@ Public API (docs/ARCHITECTURE.md, "Data contract")::
 from hedgelab.data.align import align, resample
 from hedgelab.data.arrays import MarketArrays
 from hedgelab.data.dataset import SCHEMA_VERSION, Dataset
+from hedgelab.data.importer import import_files
 from hedgelab.data.store import list_datasets, load, read_dataset, store_dir, write_dataset
 
 __all__ = ["Dataset", "MarketArrays", "SCHEMA_VERSION", "align", "resample", "load", "store_dir",
-           "list_datasets", "read_dataset", "write_dataset"]
+           "list_datasets", "read_dataset", "write_dataset", "import_files"]

@@ -1,0 +1,212 @@
+"""Import user files (prices, optional funding and IV) into a validated dataset in the store.
+
+Rules that the manifest states for every import:
+- Proxies: a prices file without mark/index columns gives ``index = traded OHLC`` and
+  ``mark = index`` (zero basis). Real settlement marks from a funding file are still used for the
+  funding payments (``funding.mark_price``).
+- Funding: decimal rate per interval; settlement stamps within 15 s of the hour are set to the
+  hour (Binance stamps settlements a few ms late: 1757894400006 ms is 00:00:00.006); the interval
+  is the most common spacing; settlements outside the price range are dropped.
+- IV: a candle close (a column named ``*close``, e.g. DVOL OHLC ``dvol_close``, daily
+  ``dvol_close``) is known at the candle's close, i.e. stamp + candle length (hourly: open + 1 h;
+  daily: date + 1 day); any other IV column is a print known at its stamp. DVOL columns are in
+  percent unless ``iv_unit`` says otherwise; stored IV is a decimal. If IV ends before the prices,
+  ``iv_fill`` says the last value is carried forward (``align`` applies it).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.data.dataset import (INDEX, MARK, TRADED, Dataset, empty_funding, empty_iv, iso,
+                                   new_manifest, ns, offset_string, bar_timedelta)
+from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to_numbers
+from hedgelab.data.store import BUILTIN, check_name, write_dataset
+from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, check_ohlc,
+                                    check_number_column, check_time_order, fill_gaps, infer_step)
+from hedgelab.errors import UserError
+
+SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule
+
+
+def split_overrides(cols: dict | None, frames: dict) -> dict:
+    """``{"funding.time": "x", "close": "y"}`` -> per-file overrides. An unprefixed role applies to
+    every given file that has the role and a column of that name; it must fit at least one."""
+    out = {kind: {} for kind in frames}
+    for key, column in (cols or {}).items():
+        kind, _, role = key.rpartition(".")
+        if kind:
+            if kind not in ROLES:
+                raise UserError(f"--col {key}={column}: prefix must be prices, funding or iv")
+            if kind not in frames:
+                raise UserError(f"--col {key}={column}: no {kind} file was given")
+            out[kind][role] = column
+            continue
+        fits = [k for k, f in frames.items() if role in ROLES[k] and column in f.columns]
+        if not fits:
+            known = sorted({r for k in frames for r in ROLES[k]})
+            if not any(role in ROLES[k] for k in frames):
+                raise UserError(f"--col {key}={column}: unknown role; roles are {', '.join(known)}")
+            raise UserError(f"--col {key}={column}: no given file has a column {column!r}")
+        for k in fits:
+            out[k][role] = column
+    return out
+
+
+def _src(path: Path, column: str, extra: str = "") -> str:
+    return f"{path} [column {column}{', ' + extra if extra else ''}]"
+
+
+def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -> tuple:
+    """Bars (traded + optional mark/index OHLC + volume), step, provenance, proxies."""
+    roles = map_columns(frame, "prices", path, overrides)
+    where = Where(str(path), columns=roles)
+    index = parse_time(frame[roles["time"]], where, "time")
+    check_time_order(index, where)
+    step = infer_step(index, where)
+    check_grid(index, step, where)
+    bars = pd.DataFrame(index=index)
+    prov = {}
+    for role in (*TRADED, *MARK, *INDEX):
+        if role in roles:
+            bars[role] = to_numbers(frame[roles[role]], where, role)
+            prov[role] = _src(path, roles[role])
+    check_ohlc(bars, where)
+    proxies = {}
+    for prefix, series in (("mark_", MARK), ("index_", INDEX)):
+        have = [c for c in series if c in bars]
+        if have and len(have) < 4:
+            missing = [c for c in series if c not in bars][0]
+            raise where.error(None, missing, f"{prefix}open/high/low/close must all be given or none")
+        if have:
+            check_ohlc(bars, where, prefix)
+    if "volume" in roles:
+        bars["volume"] = to_numbers(frame[roles["volume"]], where, "volume")
+        check_number_column(bars["volume"].to_numpy(), where, "volume", positive=False, what="volume")
+        prov["volume"] = _src(path, roles["volume"])
+    else:
+        bars["volume"] = 0.0
+        prov["volume"] = "none: the prices file has no volume column (volume = 0)"
+    if "index_open" not in bars:
+        for c in INDEX:
+            bars[c] = bars[c.removeprefix("index_")]
+        proxies["index"] = f"index = spot/traded OHLC of {path.name} (no index series)"
+    if "mark_open" not in bars:
+        for c in MARK:
+            bars[c] = bars["index_" + c.removeprefix("mark_")]
+        proxies["mark"] = "mark = index, zero basis (no mark series)"
+    bars, gaps = fill_gaps(bars, step, where)
+    for g in gaps:
+        notes.append(f"gap of {g['missing_bars']} bar(s) after {g['after']} filled: {g['rule']}")
+    bars = bars[[*TRADED, "volume", *MARK, *INDEX]].astype("float64")
+    bars.index.name = "time"
+    return bars, step, prov, proxies, gaps
+
+
+def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, bars: pd.DataFrame,
+                 notes: list) -> tuple:
+    """Funding settlements in the price range, interval in hours, provenance."""
+    roles = map_columns(frame, "funding", path, overrides)
+    where = Where(str(path), columns=roles)
+    index = parse_time(frame[roles["time"]], where, "time")
+    hour = index.round("1h")
+    near = np.abs(ns(index) - ns(hour)) <= SNAP_SECONDS * 1_000_000_000
+    moved = near & (ns(index) != ns(hour))
+    if moved.any():
+        worst_ms = np.abs(ns(index) - ns(hour))[moved].max() / 1e6
+        notes.append(f"{int(moved.sum())} funding stamps set to the exact hour (off by at most {worst_ms:g} ms)")
+    index = pd.DatetimeIndex(hour.where(near, index), name="time")
+    fund = pd.DataFrame({"rate": to_numbers(frame[roles["rate"]], where, "rate")}, index=index)
+    prov = {"funding.rate": _src(path, roles["rate"], "decimal per interval")}
+    if "mark_price" in roles:
+        fund["mark_price"] = to_numbers(frame[roles["mark_price"]], where, "mark_price")
+        prov["funding.mark_price"] = _src(path, roles["mark_price"], "settlement mark")
+    else:
+        fund["mark_price"] = np.nan
+        prov["funding.mark_price"] = "none: settlement computed on mark_open of the settlement bar"
+    check_funding(fund, where, mark_nan_ok="mark_price" not in roles)
+    interval = infer_step(index, where) if len(index) > 1 else None
+    hours = interval.total_seconds() / 3600 if interval is not None else None
+    lo, hi = bars.index[0], bars.index[-1]
+    keep = (fund.index >= lo) & (fund.index <= hi)
+    if (~keep).any():
+        notes.append(f"{int((~keep).sum())} funding settlements outside the bars ({iso(lo)} to {iso(hi)}) dropped")
+    if not keep.any():
+        notes.append("no funding settlement falls on the bars' range")
+    return fund[keep].astype("float64"), hours, prov
+
+
+def read_iv(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None, bars: pd.DataFrame,
+            step: pd.Timedelta, notes: list) -> tuple:
+    """IV prints stamped at the time they are known (decimal), provenance, iv_fill rule."""
+    roles = map_columns(frame, "iv", path, overrides)
+    where = Where(str(path), columns={"atm_iv": roles["iv"], "time": roles["time"]})
+    column = str(roles["iv"])
+    unit = unit or ("percent" if "dvol" in column.lower() else "decimal")
+    if unit not in ("percent", "decimal"):
+        raise UserError(f"--iv-unit {unit}: must be percent or decimal")
+    index = parse_time(frame[roles["time"]], where, "time")
+    check_time_order(index, where)
+    values = to_numbers(frame[roles["iv"]], where, "atm_iv")
+    check_iv(values, where, unit)
+    if unit == "percent":
+        values = values / 100.0
+    candle = column.lower().endswith("close")
+    if candle:
+        length = infer_step(index, where)
+        index = index + length
+        timing = f"candle close, known at candle open + {offset_string(length)}"
+    else:
+        timing = "print, known at its timestamp"
+    prov = {"iv.atm_iv": _src(path, column, f"{timing}, {unit}" + (" / 100" if unit == "percent" else ""))}
+    end = bars.index[-1] + step
+    iv = pd.DataFrame({"atm_iv": values}, index=pd.DatetimeIndex(index, name="time"))
+    iv = iv[iv.index <= end]
+    fill = None
+    if len(iv) == 0:
+        raise where.error(None, "time", f"no IV print is known before the bars end ({iso(end)})")
+    spacing = infer_step(iv.index, where) if len(iv) > 1 else step
+    if iv.index[-1] + spacing < end:
+        fill = f"last known IV ({iv['atm_iv'].iloc[-1]:.4f}) carried forward after {iso(iv.index[-1])}"
+    if iv.index[0] > bars.index[0] + step:
+        notes.append(f"IV unknown (NaN) for bars that close before {iso(iv.index[0])}")
+    return iv, prov, fill
+
+
+def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = None,
+                 iv_unit: str | None = None, store=None, venue: str = "binance",
+                 symbol: str = "BTC/USDT:USDT", bar_size: str | None = None, write: bool = True) -> Dataset:
+    """Read, validate and (if ``write``) store a dataset made from user files; returns it.
+
+    ``cols`` maps roles to column names (``{"close": "price", "funding.time": "ts"}``); ``bar_size``
+    defaults to the prices' own step, a coarser one resamples (see ``align.resample``).
+    """
+    check_name(name)
+    if name in BUILTIN:
+        raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
+    paths = {k: Path(p).expanduser() for k, p in (("prices", prices), ("funding", funding), ("iv", iv)) if p}
+    frames = {k: read_table(p) for k, p in paths.items()}
+    over = split_overrides(cols, frames)
+    notes = ["times without a zone were read as UTC"]
+    bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes)
+    fund, hours, fill = empty_funding(), None, None
+    if "funding" in paths:
+        fund, hours, fprov = read_funding(paths["funding"], frames["funding"], over["funding"], bars, notes)
+        prov.update(fprov)
+    ivs = empty_iv()
+    if "iv" in paths:
+        ivs, iprov, fill = read_iv(paths["iv"], frames["iv"], over["iv"], iv_unit, bars, step, notes)
+        prov.update(iprov)
+    manifest = new_manifest(name, kind="imported", venue=venue, symbol=symbol, bars=bars,
+                            bar_size=offset_string(step), funding_interval_hours=hours,
+                            provenance=prov, proxies=proxies, iv_fill=fill, notes=notes)
+    manifest["gaps"] = gaps
+    ds = Dataset(name=name, bars=bars, funding=fund, iv=ivs, manifest=manifest)
+    if bar_size is not None and bar_timedelta(bar_size) != step:
+        from hedgelab.data.align import resample
+        ds = resample(ds, bar_size)
+    if write:
+        write_dataset(ds, store)
+    return ds

@@ -1,0 +1,179 @@
+"""Reading user CSV/parquet files: column roles and time parsing, with errors naming row and column.
+
+Time columns accept
+- ISO-8601 strings: ``2025-10-10 21:00``, ``2025-10-10T21:00:00Z``, ``...+00:00``, ``... UTC``, or a
+  date ``2025-10-10``. Strings without a zone are read as UTC (exchange exports usually are, and
+  the column names say so: ``open_time_utc``). A non-UTC offset, or zoned and unzoned rows mixed in
+  one column, is refused: hedgelab works in UTC and will not guess a conversion.
+- epoch numbers, unit chosen by magnitude: below 1e11 seconds, below 1e14 milliseconds, below 1e17
+  microseconds, else nanoseconds (1e11 s is the year 5138; 1e11 ms is 1973). Rows must share a unit.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.data.validate import Where
+from hedgelab.errors import DataError, UserError
+
+# Candidate names per role, in order of preference (names are compared lower-cased, spaces -> '_').
+TIME_NAMES = ("time", "timestamp", "open_time", "open_time_ms", "timestamp_ms", "calc_time_ms",
+              "funding_time_ms", "fundingtime", "ts_ms", "ts", "datetime", "date", "open_time_utc",
+              "calc_time_utc", "calc_time", "funding_time_utc", "funding_time", "datetime_utc",
+              "date_utc", "time_utc")
+PRICE_ROLES = {
+    "time": TIME_NAMES,
+    "open": ("open", "o"), "high": ("high", "h"), "low": ("low", "l"), "close": ("close", "c"),
+    "volume": ("volume", "volume_btc", "vol", "volume_base", "base_volume", "v"),
+    **{f"{p}_{k}": (f"{p}_{k}", f"{p}{k}") for p in ("mark", "index")
+       for k in ("open", "high", "low", "close")},
+}
+PRICE_REQUIRED = ("time", "open", "high", "low", "close")
+FUNDING_ROLES = {
+    "time": TIME_NAMES,
+    "rate": ("rate", "funding_rate", "last_funding_rate", "fundingrate", "funding_rate_decimal",
+             "lastfundingrate", "funding"),
+    "mark_price": ("mark_price", "markprice", "mark"),
+}
+IV_ROLES = {
+    "time": TIME_NAMES,
+    "iv": ("iv", "atm_iv", "dvol", "dvol_close", "iv_close", "implied_volatility", "mark_iv", "close"),
+}
+ROLES = {"prices": PRICE_ROLES, "funding": FUNDING_ROLES, "iv": IV_ROLES}
+
+
+def _norm(name) -> str:
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def read_table(path) -> pd.DataFrame:
+    """A CSV (everything as text, so bad cells can be reported) or a parquet file."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+            if not isinstance(frame.index, pd.RangeIndex):
+                frame = frame.reset_index()
+        else:
+            # keep_default_na=False + skip_blank_lines=False: row numbers stay those of the file and
+            # an empty cell is reported as missing rather than silently dropped.
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                                skipinitialspace=True)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise DataError(f"{path}: cannot read as {'parquet' if suffix in ('.parquet', '.pq') else 'CSV'} "
+                        f"({str(exc).splitlines()[0]})") from exc
+    if frame.empty:
+        raise DataError(f"{path}: no data rows")
+    return frame
+
+
+def map_columns(frame: pd.DataFrame, kind: str, path, overrides: dict | None = None) -> dict:
+    """role -> column name in ``frame``; ``overrides`` (role -> column) win over detection."""
+    roles = ROLES[kind]
+    by_norm = {}
+    for c in frame.columns:
+        by_norm.setdefault(_norm(c), c)
+    found = {}
+    for role, names in roles.items():
+        for n in names:
+            if n in by_norm and by_norm[n] not in found.values():
+                found[role] = by_norm[n]
+                break
+    for role, column in (overrides or {}).items():
+        if role not in roles:
+            raise UserError(f"--col {role}={column}: unknown role for a {kind} file; roles are "
+                            f"{', '.join(roles)}")
+        if column not in frame.columns:
+            raise UserError(f"--col {role}={column}: {path} has no column {column!r} "
+                            f"(columns: {', '.join(map(str, frame.columns))})")
+        found[role] = column
+    required = {"prices": PRICE_REQUIRED, "funding": ("time", "rate"), "iv": ("time", "iv")}[kind]
+    for role in required:
+        if role not in found:
+            raise DataError(f"{path}, column for {role!r}: not found among "
+                            f"{', '.join(map(str, frame.columns))}; name it with --col {role}=COLUMN")
+    return found
+
+
+def to_numbers(series: pd.Series, where: Where, column: str) -> np.ndarray:
+    """Floats; a cell that is not a number names its row (empty cells become NaN, checked later)."""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return series.to_numpy("float64", na_value=np.nan)
+    text = series.astype(str).str.strip()
+    out = pd.to_numeric(text.where(text != "", None), errors="coerce").to_numpy("float64")
+    bad = np.isnan(out) & (text != "").to_numpy() & ~text.str.lower().isin(["nan", "null", "none"]).to_numpy()
+    hits = np.flatnonzero(bad)
+    if len(hits):
+        i = int(hits[0])
+        raise where.error(i, column, f"{series.iloc[i]!r} is not a number")
+    return out
+
+
+_EPOCH_UNITS = ((1e11, "s"), (1e14, "ms"), (1e17, "us"), (np.inf, "ns"))
+
+
+def _epoch_unit(v: np.ndarray) -> np.ndarray:
+    return np.searchsorted(np.array([b for b, _ in _EPOCH_UNITS[:-1]]), np.abs(v), side="right")
+
+
+def parse_epoch(values: np.ndarray, where: Where, column: str) -> pd.DatetimeIndex:
+    """Epoch numbers -> UTC index; the unit comes from the magnitude and must be the same for all rows."""
+    missing = np.flatnonzero(np.isnan(values))
+    if len(missing):
+        raise where.error(int(missing[0]), column, "missing time")
+    units = _epoch_unit(values)
+    first = units[0]
+    odd = np.flatnonzero(units != first)
+    if len(odd):
+        i = int(odd[0])
+        raise where.error(i, column, f"epoch {values[i]:.0f} is in {_EPOCH_UNITS[units[i]][1]} but row "
+                                     f"{where.row(0)} is in {_EPOCH_UNITS[first][1]}; use one unit")
+    unit = _EPOCH_UNITS[first][1]
+    return pd.DatetimeIndex(pd.to_datetime(values.astype("int64"), unit=unit, utc=True), name="time")
+
+
+def parse_time(series: pd.Series, where: Where, column: str) -> pd.DatetimeIndex:
+    """A time column (text, numbers or datetimes) -> tz-aware UTC DatetimeIndex named 'time'."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        tz = getattr(series.dtype, "tz", None)
+        if tz is not None and str(tz) not in ("UTC", "utc"):
+            raise where.error(None, column, f"timestamps are in time zone {tz}, not UTC")
+        idx = pd.DatetimeIndex(series)
+        nat = np.flatnonzero(idx.isna())
+        if len(nat):
+            raise where.error(int(nat[0]), column, "missing time")
+        return (idx.tz_localize("UTC") if tz is None else idx).rename("time")
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return parse_epoch(series.to_numpy("float64"), where, column)
+    text = series.astype(str).str.strip()
+    empty = np.flatnonzero((text == "").to_numpy())
+    if len(empty):
+        raise where.error(int(empty[0]), column, "missing time")
+    if text.str.fullmatch(r"\d+(\.\d+)?").all():
+        return parse_epoch(text.astype("float64").to_numpy(), where, column)
+    zone = text.str.extract(r"(Z|\s*UTC|[+-]\d\d:?\d\d)$", expand=False)
+    has_zone = zone.notna().to_numpy()
+    mixed = np.flatnonzero(has_zone != has_zone[0])
+    if len(mixed):
+        i = int(mixed[0])
+        raise where.error(i, column, f"time {text.iloc[i]!r} {'has' if has_zone[i] else 'has no'} time zone "
+                                     f"but row {where.row(0)} {'has' if has_zone[0] else 'has no'}; "
+                                     "mixed time zones")
+    offset = zone.fillna("").str.strip().str.replace(":", "")
+    non_utc = np.flatnonzero(~offset.isin(["", "Z", "UTC", "+0000", "-0000"]).to_numpy())
+    if len(non_utc):
+        i = int(non_utc[0])
+        raise where.error(i, column, f"time {text.iloc[i]!r} has offset {zone.iloc[i].strip()}, not UTC; "
+                                     "convert the times to UTC")
+    bare = text.str.replace(r"(Z|\s*UTC|[+-]\d\d:?\d\d)$", "", regex=True)
+    parsed = pd.to_datetime(bare, format="ISO8601", errors="coerce")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if len(bad):
+        i = int(bad[0])
+        raise where.error(i, column, f"{text.iloc[i]!r} is not an ISO-8601 time or an epoch number")
+    return pd.DatetimeIndex(parsed, name="time").tz_localize("UTC")
