@@ -1,0 +1,152 @@
+"""Options shared by the CLI and the Python API: ``name=value`` parameters, sweep grids, TOML config.
+
+Everything here turns user text into plain Python values or raises ``UserError`` with one line that
+names the offending option, key or value, before anything runs or touches the disk.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+import math
+import tomllib
+
+from hedgelab.errors import UserError
+
+# Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
+CONFIG_KEYS = frozenset({
+    "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
+    "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y",
+})
+MARGIN_MODES = ("isolated", "cross")
+
+
+def parse_value(text: str):
+    """``"10"`` -> 10, ``"0.5"`` -> 0.5, ``"true"`` -> True, anything else stays a string.
+
+    The strategy's own parameter validation does the final type check; this only spares the user quotes.
+    """
+    text = text.strip()
+    low = text.lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(value):
+        raise UserError(f"value {text!r} is not a finite number")
+    return value
+
+
+def split_assignment(text: str, option: str) -> tuple[str, str]:
+    """``"name=value"`` -> ("name", "value"); anything else is a UserError naming the option."""
+    name, sep, value = text.partition("=")
+    name, value = name.strip(), value.strip()
+    if not sep or not name or not value:
+        raise UserError(f"{option} {text!r}: expected name=value")
+    return name, value
+
+
+def parse_params(items, option: str = "-p") -> dict:
+    """Repeated ``-p name=value`` -> {name: value}; a name given twice is an error."""
+    params = {}
+    for item in items or ():
+        name, value = split_assignment(item, option)
+        if name in params:
+            raise UserError(f"{option} {name!r} given twice")
+        params[name] = parse_value(value)
+    return params
+
+
+def parse_grid_values(name: str, spec) -> list:
+    """One grid axis: a list, ``"v1,v2,..."`` or ``"start:stop:count"`` (count points, both ends included)."""
+    if isinstance(spec, (list, tuple)):
+        values = list(spec)
+    elif isinstance(spec, str) and ":" in spec:
+        values = _linspace(name, spec)
+    elif isinstance(spec, str):
+        values = [parse_value(v) for v in spec.split(",") if v.strip()]
+    else:
+        values = [spec]
+    if not values:
+        raise UserError(f"grid {name!r}: no values")
+    if len(set(map(repr, values))) != len(values):
+        raise UserError(f"grid {name!r}: repeated values {values}")
+    return values
+
+
+def _linspace(name: str, spec: str) -> list:
+    parts = spec.split(":")
+    if len(parts) != 3:
+        raise UserError(f"grid {name}={spec!r}: expected start:stop:count")
+    start, stop, count = (parse_value(p) for p in parts)
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
+        raise UserError(f"grid {name}={spec!r}: start and stop must be numbers")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise UserError(f"grid {name}={spec!r}: count must be a whole number >= 1")
+    if count == 1:
+        return [start]
+    step = (stop - start) / (count - 1)
+    values = [start + k * step for k in range(count - 1)] + [stop]
+    # Integer ends on an integer step stay integers (leverage=2:20:10 -> 2, 4, ..., 20).
+    if isinstance(start, int) and isinstance(stop, int) and float(step).is_integer():
+        return [int(round(v)) for v in values]
+    return [float(v) for v in values]
+
+
+def parse_grid(items, option: str = "-g") -> dict:
+    """Repeated ``-g name=spec`` -> {name: [values]} in the order given."""
+    grid = {}
+    for item in items or ():
+        name, spec = split_assignment(item, option)
+        if name in grid:
+            raise UserError(f"{option} {name!r} given twice")
+        grid[name] = parse_grid_values(name, spec)
+    return grid
+
+
+def load_config(path) -> dict:
+    """Read a TOML config; unknown keys are a UserError naming the key and the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            config = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"config file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config file {path}: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"config file {path}: {exc.strerror}") from None
+    check_config_keys(config, str(path))
+    return config
+
+
+def check_config_keys(config: dict, where: str = "config") -> None:
+    for key in config:
+        if key not in CONFIG_KEYS:
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise UserError(f"{where}: unknown key {key!r} (known keys: {known})")
+    for key in ("params", "grid"):
+        if key in config and not isinstance(config[key], dict):
+            raise UserError(f"{where}: {key!r} must be a table")
+
+
+def check_margin_mode(mode):
+    if mode is not None and mode not in MARGIN_MODES:
+        raise UserError(f"margin mode {mode!r}: expected one of {', '.join(MARGIN_MODES)}")
+    return mode
+
+
+def check_capital(capital) -> float:
+    try:
+        value = float(capital)
+    except (TypeError, ValueError):
+        raise UserError(f"capital {capital!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise UserError(f"capital {capital!r} must be a positive number of USD")
+    return value

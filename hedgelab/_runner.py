@@ -1,0 +1,241 @@
+"""Runs the jobs behind ``hedgelab.run/compare/sweep`` and the CLI: data -> specs -> engine -> RunRecords.
+
+One dataset load and one alignment per call; per strategy one ``StrategySpec`` per chunk of parameter
+sets and one ``simulate`` per chunk. A strategy that raises anywhere (lookup, validation, spec, engine)
+becomes a failure with a one-line reason; the others still run.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+import os
+import shutil
+import tempfile
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.errors import UserError
+
+EVENT_COLUMNS = ("time", "strategy", "instrument", "side", "kind", "qty", "price", "amount")
+CHUNK = 256   # parameter sets per engine call: bounds memory of the per-column curves
+
+# The crisis days the report highlights whenever the data covers them (UTC calendar days).
+CRASH_DAYS = (("Oct 10 crash", "2025-10-10"), ("Nov 4 break below 100k", "2025-11-04"),
+              ("Nov 21 capitulation", "2025-11-21"))
+
+
+def builtin_names(strategies_dir=None) -> list:
+    """Every discovered strategy name (built-ins, entry points, the user folder; broken plugins too)."""
+    registry, failures = discover_all(strategies_dir)
+    return list(registry) + [name for name in failures if name not in registry]
+
+
+def discover_all(strategies_dir=None):
+    """(name -> Strategy class, name -> why it failed to load)."""
+    from hedgelab.strategies import discover
+    found = discover(strategies_dir)
+    failures = {}
+    for f in found.failures:
+        failures.setdefault(f.name, f"{f.reason} (from {f.source})")
+    return dict(found.strategies), failures
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception as one line: 'Type: message' (first line of the message)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    kind = type(exc).__name__
+    if isinstance(exc, UserError):
+        return text or kind
+    return f"{kind}: {text}" if text else kind
+
+
+def load_market(o: dict):
+    from hedgelab.data import align, load
+    dataset = load(o["data"], o.get("store"))
+    market = align(dataset, o.get("start"), o.get("end"))
+    if len(market.time_ns) < 2:
+        raise UserError(f"data {o['data']!r}: fewer than 2 bars between --start and --end")
+    return dataset, market
+
+
+def crash_windows(market) -> list | None:
+    """The crisis days the data covers, or None (then the report picks the worst days itself)."""
+    t0 = pd.Timestamp(int(market.time_ns[0]), tz="UTC")
+    t1 = pd.Timestamp(int(market.time_ns[-1]), tz="UTC") + pd.Timedelta(seconds=int(market.bar_seconds))
+    windows = []
+    for label, day in CRASH_DAYS:
+        start = pd.Timestamp(day, tz="UTC")
+        end = start + pd.Timedelta(days=1)
+        if start >= t0 and end <= t1:
+            windows.append({"label": label, "start": start, "end": end})
+    return windows or None
+
+
+def assumptions(o: dict, dataset, market) -> list:
+    """What the numbers rest on, for the report: engine/venue rules plus the dataset's proxies."""
+    items = []
+    try:
+        from hedgelab import engine
+        fn = getattr(engine, "assumptions", None)
+        if fn is not None:
+            items.extend(fn(venue=o["venue"], margin_mode=o.get("margin_mode")))
+    except Exception:  # the engine's list is a nicety; the report must still be written without it
+        pass
+    if not items:
+        items.extend([
+            f"Venue rules: {o['venue']} (fees, maintenance margin tiers, funding interval from its venue file).",
+            "Funding is settled on the perp position at each settlement time on the settlement mark price.",
+            "Liquidation when the margin ratio (maintenance margin / margin balance) reaches 100% on the bar's "
+            "adverse mark extreme; the position is closed at the bankruptcy price and the margin is lost.",
+            "Auto-deleveraging (ADL) and insurance-fund effects are not modelled.",
+            "Options are priced with Black-76 on the ATM implied volatility known at the bar close.",
+        ])
+    m = dataset.manifest
+    for key, text in (m.get("proxies") or {}).items():
+        items.append(f"Proxy ({key}): {text}")
+    if m.get("iv_fill"):
+        items.append(f"IV fill rule: {m['iv_fill']}")
+    items.append(f"Initial capital {o['capital']:,.0f} USD; margin mode "
+                 f"{o.get('margin_mode') or 'per strategy (default isolated)'}.")
+    return items
+
+
+def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
+    """Run ``jobs`` = [(strategy name, [param dict, ...]), ...] and return an ``api.Result``."""
+    from hedgelab.api import Result
+
+    registry, load_failures = discover_all(o.get("strategies_dir"))
+    jobs = [(name, resolve_class(name, registry, load_failures, o.get("strategies_dir")), param_sets)
+            for name, param_sets in jobs]
+    for name, cls, param_sets in jobs:  # the user's parameter mistakes stop everything before any run
+        if cls is not None:
+            for params in param_sets:
+                cls.validate(params)
+    dataset, market = load_market(o)
+    runs, failures = [], {}
+    total = sum(len(job[2]) for job in jobs)
+    bar = _progress(total, quiet=o.get("quiet", True))
+    try:
+        for name, cls, param_sets in jobs:
+            bar.set_description(name)
+            try:
+                if cls is None:
+                    raise UserError(f"could not be loaded: {load_failures[name]}")
+                runs.extend(run_strategy(cls, name, param_sets, market, o, summary_only, bar,
+                                         label_single=heatmap is not None))
+            except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
+                failures[name] = one_line(exc)
+                runs.append(_failed_record(name, param_sets, o, failures[name]))
+                bar.update(len(param_sets))
+    finally:
+        bar.close()
+    return Result(runs=runs, failures=failures, manifest=dict(dataset.manifest),
+                  crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, market),
+                  heatmap=heatmap, options=dict(o))
+
+
+def resolve_class(name, registry, load_failures, strategies_dir=None):
+    """The Strategy class, None for a plugin that failed to load, UserError for an unknown name."""
+    if name in registry:
+        return registry[name]
+    if name in load_failures:
+        return None
+    from hedgelab.strategies import get_strategy
+    return get_strategy(name, strategies_dir)  # raises UserError with "did you mean ...?"
+
+
+def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only: bool, bar,
+                 label_single: bool = False) -> list:
+    from hedgelab.engine import simulate
+    mode = o.get("margin_mode") or getattr(cls, "margin_mode", None) or "isolated"
+    kwargs = {"venue": o["venue"], "margin_mode": mode, "capital": o["capital"], "summary_only": summary_only}
+    single = len(param_sets) == 1 and not label_single
+    strategy = cls()
+    records = []
+    for lo in range(0, len(param_sets), CHUNK):
+        chunk = param_sets[lo:lo + CHUNK]
+        spec = strategy.spec(market, chunk)
+        sim = simulate(market, spec, **kwargs)
+        for j in range(len(chunk)):
+            label = name if single else _label(spec, j, name, chunk[j])
+            records.append(to_record(sim, j, label, name, chunk[j], spec, market, o["capital"]))
+        bar.update(len(chunk))
+    return records
+
+
+def _label(spec, j, name, params) -> str:
+    labels = getattr(spec, "labels", None)
+    if labels is not None and j < len(labels) and labels[j]:
+        return str(labels[j])
+    return f"{name}(" + ", ".join(f"{k}={v}" for k, v in params.items()) + ")"
+
+
+def _column(frame, j):
+    if frame is None:
+        return None
+    if isinstance(frame, pd.DataFrame):
+        return frame.iloc[:, j]
+    return frame
+
+
+def to_record(sim, j, label, strategy, params, spec, market, capital):
+    """One SimResult column -> RunRecord (events keyed by the run label in ``strategy``)."""
+    from hedgelab.reports.run import RunRecord
+    cols = getattr(sim, "columns", None)
+    resolved = dict(cols[j]) if cols is not None and j < len(cols) and isinstance(cols[j], dict) else dict(params)
+    equity = _column(getattr(sim, "equity", None), j)
+    ev = getattr(sim, "events", None)
+    if ev is not None and len(ev):
+        ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
+        ev["strategy"] = label
+        ev = ev[[c for c in EVENT_COLUMNS if c in ev.columns]].reset_index(drop=True)
+    margin_ratio = _column(getattr(sim, "margin_ratio", None), j)
+    liq = _column(getattr(sim, "liq_price", None), j)
+    liq_distance = None
+    if liq is not None:
+        mark = np.asarray(market.mark_close, dtype="float64")
+        liq_distance = pd.Series(np.abs(mark - liq.to_numpy()) / mark, index=liq.index, name=label)
+        if liq_distance.isna().all():
+            liq_distance = None
+    if margin_ratio is not None and (margin_ratio.fillna(0) == 0).all():
+        margin_ratio = None
+    if equity is not None:
+        equity = equity.rename(label)
+    return RunRecord(name=label, strategy=strategy, params=resolved, equity=equity, events=ev,
+                     margin_ratio=margin_ratio, liq_distance=liq_distance, capital=float(capital))
+
+
+def _failed_record(name, param_sets, o, reason):
+    from hedgelab.reports.run import RunRecord
+    params = param_sets[0] if len(param_sets) == 1 else {}
+    return RunRecord(name=name, strategy=name, params=dict(params), capital=float(o["capital"]), error=reason)
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False, dynamic_ncols=True)
+
+
+def write_outputs(result, out_dir: Path, *, progress: bool = False) -> Path:
+    """Write the report files into a temp folder beside ``out_dir``, then rename it into place.
+
+    ``out_dir`` must not exist yet or be an empty folder: results are never written over old ones.
+    """
+    from hedgelab.reports.html import write_report
+    out_dir = Path(out_dir)
+    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
+        raise UserError(f"output folder {out_dir} already exists and is not empty; choose another --out")
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+    try:
+        runs = [r for r in result.runs]
+        write_report(runs, tmp, manifest=result.manifest, crash_windows=result.crash_windows,
+                     heatmap=result.heatmap, assumptions=result.assumptions, progress=progress)
+        if out_dir.exists():
+            out_dir.rmdir()
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out_dir

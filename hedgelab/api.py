@@ -1,0 +1,193 @@
+"""The Python front door for notebooks: ``hedgelab.run``, ``hedgelab.compare``, ``hedgelab.sweep``.
+
+Each call mirrors the CLI command of the same name and returns a ``Result`` with pandas frames
+(``equity``, ``events``, ``summary``), the strategies that failed (``failures``) and ``write(out_dir)``
+that writes the same report files as the CLI.
+
+Per strategy: the dataset is loaded and aligned once, the strategy builds its ``StrategySpec``, the
+engine simulates it (parameter sets in chunks), and every column becomes a ``RunRecord`` for the
+reports. A strategy that raises is recorded in ``failures`` with its reason; the others still run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import itertools
+import json
+
+import pandas as pd
+
+from hedgelab import _options as opt
+from hedgelab import _runner
+from hedgelab.errors import UserError
+
+__all__ = ["Result", "run", "compare", "sweep"]
+
+# A sweep above this many parameter sets keeps only summaries (no equity curves per column).
+SUMMARY_ONLY_ABOVE = 64
+
+
+@dataclass
+class Result:
+    """What a run, comparison or sweep produced."""
+
+    runs: list                      # RunRecord per (strategy, parameter set), in run order
+    failures: dict                  # strategy name -> one-line reason
+    manifest: dict                  # the dataset's manifest
+    crash_windows: list | None = None
+    assumptions: list = field(default_factory=list)
+    heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
+    options: dict = field(default_factory=dict)  # the resolved options (for the record)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per run: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
+        from hedgelab.reports.summary import summary_frame
+        return summary_frame(self.runs)
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        """Equity curves, one column per run label (runs kept as summaries only are left out)."""
+        curves = {r.name: r.equity for r in self.runs if getattr(r, "equity", None) is not None}
+        return pd.DataFrame(curves)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every run's events: time, strategy, instrument, side, kind, qty, price, amount."""
+        frames = [r.events for r in self.runs if getattr(r, "events", None) is not None and len(r.events)]
+        if not frames:
+            return pd.DataFrame(columns=list(_runner.EVENT_COLUMNS))
+        return pd.concat(frames, ignore_index=True)[list(_runner.EVENT_COLUMNS)]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def write(self, out_dir, *, progress: bool = False) -> Path:
+        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (created)."""
+        return _runner.write_outputs(self, Path(out_dir), progress=progress)
+
+    def __repr__(self) -> str:
+        return (f"Result(runs={len(self.runs)}, failures={sorted(self.failures)}, "
+                f"data={self.manifest.get('name')!r})")
+
+
+def _resolve(config, **given) -> dict:
+    """Explicit keyword arguments win over the config file; the config's unknown keys are errors."""
+    conf = {}
+    if config is not None:
+        conf = dict(config) if isinstance(config, dict) else opt.load_config(config)
+        opt.check_config_keys(conf, "config" if isinstance(config, dict) else str(config))
+    defaults = _DEFAULTS
+    out = {}
+    for key, value in given.items():
+        if value is not _UNSET:
+            out[key] = value
+        elif key in conf:
+            out[key] = conf[key]
+        else:
+            out[key] = defaults.get(key)
+    out["margin_mode"] = opt.check_margin_mode(out.get("margin_mode"))
+    out["capital"] = opt.check_capital(out.get("capital"))
+    return out, conf
+
+
+class _Unset:
+    def __repr__(self):
+        return "<default>"
+
+
+_UNSET = _Unset()
+_DEFAULTS = {"data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
+             "capital": 100_000.0, "store": None, "strategies_dir": None, "quiet": True,
+             "metric": "total_return", "heatmap_x": None, "heatmap_y": None}
+
+
+def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET,
+        end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
+        quiet=_UNSET) -> Result:
+    """Backtest one strategy with one parameter set (defaults for the ones not given)."""
+    o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
+                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
+    strategy = strategy or conf.get("strategy")
+    if not strategy:
+        raise UserError("run: no strategy named (give one, or 'strategy' in the config)")
+    merged = dict(conf.get("params") or {})
+    merged.update(params or {})
+    return _runner.execute(o, [(strategy, [merged])], heatmap=None)
+
+
+def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_mode=_UNSET,
+            start=_UNSET, end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
+            quiet=_UNSET) -> Result:
+    """Several strategies side by side, each with its defaults (None: every built-in strategy).
+
+    ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}.
+    """
+    o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
+                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
+    if strategies is None:
+        strategies = conf.get("strategies")
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    per = {k: dict(v) for k, v in (conf.get("params") or {}).items() if isinstance(v, dict)}
+    for name, values in (params or {}).items():
+        per.setdefault(name, {}).update(values)
+    if strategies is None or len(strategies) == 0:
+        names = _runner.builtin_names(o["strategies_dir"])
+    else:
+        names = list(dict.fromkeys(strategies))
+    unknown = sorted(set(per) - set(names))
+    if unknown:
+        raise UserError(f"params given for {', '.join(unknown)}, which is not being compared")
+    return _runner.execute(o, [(n, [per.get(n, {})]) for n in names], heatmap=None)
+
+
+def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UNSET, heatmap_y=_UNSET,
+          data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET, end=_UNSET, capital=_UNSET,
+          store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None) -> Result:
+    """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
+
+    Large sweeps (more than 64 sets) keep summaries only unless ``summary_only=False``.
+    """
+    o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
+                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
+                       metric=metric, heatmap_x=heatmap_x, heatmap_y=heatmap_y)
+    strategy = strategy or conf.get("strategy")
+    if not strategy:
+        raise UserError("sweep: no strategy named (give one, or 'strategy' in the config)")
+    raw = dict(conf.get("grid") or {})
+    raw.update(grid or {})
+    if not raw:
+        raise UserError("sweep: empty grid (give -g name=v1,v2,... or name=start:stop:count)")
+    axes = {name: opt.parse_grid_values(name, spec) for name, spec in raw.items()}
+    fixed = dict(conf.get("params") or {})
+    fixed.update(params or {})
+    both = sorted(set(fixed) & set(axes))
+    if both:
+        raise UserError(f"sweep: parameter {both[0]!r} is both fixed and on the grid")
+    names = list(axes)
+    param_sets = [dict(fixed, **dict(zip(names, combo))) for combo in itertools.product(*axes.values())]
+    heatmap = _heatmap_axes(names, o)
+    if summary_only is None:
+        summary_only = len(param_sets) > SUMMARY_ONLY_ABOVE
+    return _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
+
+
+def _heatmap_axes(names: list, o: dict) -> dict | None:
+    x, y = o.get("heatmap_x"), o.get("heatmap_y")
+    for axis, value in (("heatmap-x", x), ("heatmap-y", y)):
+        if value is not None and value not in names:
+            raise UserError(f"--{axis} {value!r} is not a grid parameter ({', '.join(names)})")
+    if x is None and y is None and len(names) < 2:
+        return None
+    x = x or next(n for n in names if n != y)
+    y = y or next((n for n in names if n != x), None)
+    if y is None:
+        return None
+    return {"x": x, "y": y, "metric": o.get("metric") or "total_return"}
+
+
+def params_json(params: dict) -> str:
+    """The summary's ``params`` column: JSON with sorted keys."""
+    return json.dumps(params, sort_keys=True, default=float)

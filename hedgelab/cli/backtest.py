@@ -1,0 +1,174 @@
+"""``hedgelab run``, ``hedgelab compare`` and ``hedgelab sweep``: backtests from the command line.
+
+All three take the same data/venue/output options, read them from ``--config FILE`` (TOML, same
+keys; flags given on the command line win), write the report files into ``--out`` (default: a new
+``./hedgelab-out-YYYYmmdd-HHMMSS`` folder) and end with the ranking table. Exit code 0 when every
+strategy ran, 1 when some failed (the rest are written and the failures named on stderr), 2 on a
+user error (bad option, parameter or config), checked before anything runs or is written.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+import functools
+
+import click
+
+from hedgelab import _options as opt
+from hedgelab.cli import cli
+from hedgelab.errors import UserError
+
+# CLI option name -> (config key, default). A config value is used when the flag was not given.
+_SHARED = {
+    "data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
+    "capital": 100_000.0, "out": None, "store": None, "strategies_dir": None, "quiet": False,
+}
+
+
+def shared_options(func):
+    """The options every backtest command takes, in one place so they stay consistent."""
+    options = [
+        click.option("--data", "data", default=_SHARED["data"], show_default=True, metavar="NAME",
+                     help="Dataset: the built-in crisis-2025 or a name in the store."),
+        click.option("--venue", default=_SHARED["venue"], show_default=True,
+                     help="Venue rules (fees, margin tiers, funding)."),
+        click.option("--margin-mode", type=click.Choice(opt.MARGIN_MODES), default=None,
+                     help="Margin mode for the perp (default: the strategy's own, else isolated)."),
+        click.option("--start", default=None, metavar="DATE", help="First bar (UTC, e.g. 2025-10-01)."),
+        click.option("--end", default=None, metavar="DATE", help="End of the range (UTC, exclusive)."),
+        click.option("--capital", type=float, default=_SHARED["capital"], show_default=True,
+                     help="Initial deposit in USD."),
+        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Output folder (new or empty; default ./hedgelab-out-YYYYmmdd-HHMMSS)."),
+        click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TOML file with the same keys as these options; flags given here win."),
+        click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Dataset store folder (default $HEDGELAB_HOME or the user data folder)."),
+        click.option("--strategies-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Folder with your own strategy modules."),
+        click.option("--quiet", "-q", is_flag=True, default=False,
+                     help="No progress bars and no table (for scripts)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
+    """Flags given on the command line, else the config file's value, else the default."""
+    conf = opt.load_config(kwargs["config"]) if kwargs.get("config") else {}
+    o = {}
+    for key in _SHARED:
+        given = ctx.get_parameter_source(key) not in (click.core.ParameterSource.DEFAULT, None)
+        o[key] = kwargs[key] if given or key not in conf else conf[key]
+    opt.check_margin_mode(o["margin_mode"])
+    o["capital"] = opt.check_capital(o["capital"])
+    for key in ("store", "strategies_dir"):
+        if o[key] is not None:
+            o[key] = Path(o[key])
+            if not o[key].is_dir():
+                raise UserError(f"--{key.replace('_', '-')} {o[key]}: no such folder")
+    o["out"] = output_dir(o["out"])
+    return o, conf
+
+
+def output_dir(out) -> Path:
+    """The folder to write: the given one (must be new or empty) or a new timestamped one here."""
+    if out is not None:
+        out = Path(out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            raise UserError(f"--out {out} already exists and is not empty; results are never written over")
+        return out
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    base = Path.cwd() / f"hedgelab-out-{stamp}"
+    candidate, k = base, 1
+    while candidate.exists():
+        k += 1
+        candidate = base.with_name(f"{base.name}-{k}")
+    return candidate
+
+
+def api_kwargs(o: dict) -> dict:
+    keys = ("data", "venue", "margin_mode", "start", "end", "capital", "store", "strategies_dir")
+    return {k: o[k] for k in keys} | {"quiet": bool(o["quiet"])}
+
+
+def finish(result, o: dict) -> int:
+    """Write the files, print the ranking, name the failures; the exit code."""
+    out = result.write(o["out"], progress=not o["quiet"])
+    if not o["quiet"]:
+        from hedgelab.reports.summary import text_table
+        click.echo(text_table(result.summary))
+        click.echo("")
+    click.echo(f"report: {out / 'report.html'}")
+    for name, reason in result.failures.items():
+        click.echo(f"failed: {name}: {reason}", err=True)
+    return 1 if result.failures else 0
+
+
+def _command(func):
+    @functools.wraps(func)
+    def wrapper(**kwargs):
+        ctx = click.get_current_context()
+        o, conf = merged(ctx, kwargs)
+        return finish(func(o, conf, **kwargs), o)
+    return wrapper
+
+
+@cli.command("run")
+@click.argument("strategy", required=False)
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A strategy parameter (repeatable), e.g. -p leverage=5.")
+@shared_options
+@_command
+def run_cmd(o, conf, strategy, params, **_):
+    """Backtest one STRATEGY with its defaults or -p overrides."""
+    from hedgelab import api
+    strategy = strategy or conf.get("strategy")
+    if not strategy:
+        raise UserError("run: name a STRATEGY (or set 'strategy' in --config)")
+    values = dict(conf.get("params") or {})
+    values.update(opt.parse_params(params))
+    return api.run(strategy, values, **api_kwargs(o))
+
+
+@cli.command("compare")
+@click.argument("strategies", nargs=-1)
+@shared_options
+@_command
+def compare_cmd(o, conf, strategies, **_):
+    """Compare STRATEGIES (default: every built-in) side by side with their default parameters."""
+    from hedgelab import api
+    names = list(strategies) or conf.get("strategies") or None
+    return api.compare(names, params=conf.get("params") or None, **api_kwargs(o))
+
+
+@cli.command("sweep")
+@click.argument("strategy", required=False)
+@click.option("-g", "--grid", "grid", multiple=True, metavar="NAME=V1,V2,...|NAME=START:STOP:COUNT",
+              help="A parameter axis (repeatable): a list of values or COUNT points from START to STOP.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A fixed parameter for every point (repeatable).")
+@click.option("--metric", default=None, help="Metric for the heatmap (a summary.csv column; default total_return).")
+@click.option("--heatmap-x", default=None, help="Grid parameter on the heatmap's x axis.")
+@click.option("--heatmap-y", default=None, help="Grid parameter on the heatmap's y axis.")
+@shared_options
+@_command
+def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_):
+    """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g)."""
+    from hedgelab import api
+    from hedgelab.reports.summary import SUMMARY_COLUMNS
+    strategy = strategy or conf.get("strategy")
+    if not strategy:
+        raise UserError("sweep: name a STRATEGY (or set 'strategy' in --config)")
+    axes = dict(conf.get("grid") or {})
+    axes.update(opt.parse_grid(grid))
+    fixed = dict(conf.get("params") or {})
+    fixed.update(opt.parse_params(params))
+    metric = metric or conf.get("metric") or "total_return"
+    numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
+    if metric not in numeric:
+        raise UserError(f"--metric {metric!r}: expected one of {', '.join(numeric)}")
+    return api.sweep(strategy, axes, params=fixed, metric=metric,
+                     heatmap_x=heatmap_x or conf.get("heatmap_x"), heatmap_y=heatmap_y or conf.get("heatmap_y"),
+                     **api_kwargs(o))
