@@ -1,1 +1,17 @@
+"""Strategy plugins: the ``Strategy`` base, ``Param`` descriptors, discovery and the built-ins.
 
+    from hedgelab.strategies import Strategy, Param, discover, get_strategy, BUILTINS
+"""
+from hedgelab.strategies.base import Param, Strategy
+from hedgelab.strategies.hooks import noop_nb, targets_nb
+from hedgelab.strategies.registry import (
+    BUILTINS,
+    ENTRY_POINT_GROUP,
+    Discovery,
+    LoadFailure,
+    discover,
+    get_strategy,
+)
+
+__all__ = ["Strategy", "Param", "discover", "get_strategy", "BUILTINS", "ENTRY_POINT_GROUP",
+           "Discovery", "LoadFailure", "targets_nb", "noop_nb"]

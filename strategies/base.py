@@ -1,0 +1,282 @@
+"""The ``Strategy`` plugin base and its ``Param`` descriptors.
+
+A strategy is a class: parameters are ``Param`` class attributes (validated, with defaults and sweep
+grids), ``prepare(market)`` precomputes features with numpy, ``rebalance`` says on which bars the
+kernel calls the hook, and ``decide_nb`` is the numba hook (``hedgelab.engine.types.HOOK_SIG``).
+
+A strategy that needs no account state needs no numba: override ``targets(market, params)`` to return
+per-bar target fractions of equity (columns: spot, perp[, leverage]; NaN = no change) and the generic
+hook ``targets_nb`` executes them (see strategies/hooks.py).
+"""
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from collections import OrderedDict
+
+import numpy as np
+
+from hedgelab.engine.spec import StrategySpec
+from hedgelab.engine.types import HOOK_SIG
+from hedgelab.errors import UserError
+from hedgelab.strategies.hooks import TARGET_BLOCK, noop_nb, targets_nb
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f"}
+
+
+class Param:
+    """A validated strategy parameter, declared as a class attribute.
+
+    ``type`` is float, int, bool or str (str requires ``choices``); ``low``/``high`` are inclusive
+    bounds; ``grid`` lists the values a default sweep tries. Inside the kernel every value is a float:
+    bools are 0/1 and a choice is its index in ``choices``.
+    """
+
+    def __init__(self, default, *, type=float, low=None, high=None, choices=None, grid=None, doc=""):
+        if type not in (float, int, bool, str):
+            raise TypeError(f"Param type must be float, int, bool or str, not {type!r}")
+        if type is str and not choices:
+            raise TypeError("a str Param needs choices (the kernel sees the choice's index)")
+        self.type = type
+        self.low, self.high = low, high
+        self.choices = tuple(choices) if choices else None
+        self.grid = tuple(grid) if grid is not None else None
+        self.doc = doc
+        self.name = None
+        self.default = default  # checked in __set_name__, once the name is known
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.default = self.coerce(self.default, owner=getattr(owner, "name", owner.__name__))
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        return instance.values[self.name]
+
+    def __set__(self, instance, value):
+        raise AttributeError(f"parameter {self.name!r} is read-only; pass it to the constructor")
+
+    def __repr__(self):
+        return f"Param({self.default!r}, type={self.type.__name__})"
+
+    def coerce(self, value, owner="strategy"):
+        """The value converted to this parameter's type and checked, or a UserError naming it."""
+        where = f"parameter {self.name!r} of {owner}"
+        value = self._convert(value, where)
+        if self.choices is not None and value not in self.choices:
+            raise UserError(f"{where} must be one of {', '.join(map(str, self.choices))}; got {value!r}")
+        if self.type in (int, float):
+            if not math.isfinite(value):
+                raise UserError(f"{where} must be finite, got {value!r}")
+            if self.low is not None and value < self.low:
+                raise UserError(f"{where} must be >= {self.low}, got {value!r}")
+            if self.high is not None and value > self.high:
+                raise UserError(f"{where} must be <= {self.high}, got {value!r}")
+        return value
+
+    def _convert(self, value, where):
+        if self.type is bool:
+            if isinstance(value, (bool, np.bool_)):
+                return bool(value)
+            if isinstance(value, (int, float)) and value in (0, 1):
+                return bool(value)
+            if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+                return value.strip().lower() in _TRUE
+            raise UserError(f"{where} must be true or false, got {value!r}")
+        if self.type is str:
+            return str(value)
+        try:
+            if isinstance(value, (bool, np.bool_)):
+                raise ValueError
+            number = float(value)
+        except (TypeError, ValueError):
+            kind = "an integer" if self.type is int else "a number"
+            raise UserError(f"{where} must be {kind}, got {value!r}") from None
+        if self.type is int:
+            if number != int(number):
+                raise UserError(f"{where} must be an integer, got {value!r}")
+            return int(number)
+        return number
+
+    def encode(self, value) -> float:
+        """The float the kernel sees."""
+        if self.choices is not None:
+            return float(self.choices.index(value))
+        return float(value)
+
+
+class Strategy:
+    """Base class of every strategy. Subclass it, set ``name``, declare ``Param``s, give a hook.
+
+    Class attributes: ``name`` (CLI id, e.g. "perp-hedge"), ``margin_mode`` ("isolated" or "cross",
+    the mode this strategy is meant to run in), ``uses_options`` (needs the option venue),
+    ``label_params`` (parameters always shown in labels). ``description`` is the docstring's first line.
+    """
+
+    name: str = ""
+    margin_mode: str = "isolated"
+    uses_options: bool = False
+    label_params: tuple = ()
+    decide_nb = staticmethod(noop_nb)
+
+    def __init__(self, **overrides):
+        self.values = self.validate(overrides)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        doc = (cls.__doc__ or "").strip()
+        cls.description = doc.splitlines()[0].strip() if doc else ""
+
+    def __repr__(self):
+        return self.label(self.values)
+
+    # ---- parameters -------------------------------------------------------------------------
+    @classmethod
+    def params(cls) -> OrderedDict:
+        """Name -> Param, base-class parameters first, each in declaration order."""
+        out = OrderedDict()
+        for klass in reversed(cls.__mro__):
+            for key, value in vars(klass).items():
+                if isinstance(value, Param):
+                    out.pop(key, None)
+                    out[key] = value
+        return out
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {k: p.default for k, p in cls.params().items()}
+
+    @classmethod
+    def validate(cls, overrides: dict | None = None) -> dict:
+        """Defaults updated with ``overrides``, each converted and checked (UserError names it)."""
+        declared = cls.params()
+        values = {k: p.default for k, p in declared.items()}
+        for key, value in (overrides or {}).items():
+            if key not in declared:
+                msg = f"unknown parameter {key!r} for {cls.name or cls.__name__}"
+                close = difflib.get_close_matches(key, list(declared), n=1)
+                if close:
+                    msg += f"; did you mean {close[0]!r}?"
+                elif declared:
+                    msg += f" (parameters: {', '.join(declared)})"
+                else:
+                    msg += " (it takes no parameters)"
+                raise UserError(msg)
+            values[key] = declared[key].coerce(value, owner=cls.name or cls.__name__)
+        cls.check(values)
+        return values
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        """Cross-parameter rules; raise UserError. Override when parameters constrain each other."""
+
+    @classmethod
+    def default_grid(cls) -> dict:
+        """Name -> list of values for a default sweep (parameters that declare a grid)."""
+        return {k: list(p.grid) for k, p in cls.params().items() if p.grid}
+
+    @classmethod
+    def label(cls, values: dict, shown=()) -> str:
+        names = [k for k in cls.params() if k in cls.label_params or k in shown]
+        inner = ",".join(f"{k}={_fmt(values[k])}" for k in names)
+        return f"{cls.name}({inner})" if inner else cls.name
+
+    # ---- vectorised phase -------------------------------------------------------------------
+    def prepare(self, market) -> np.ndarray:
+        """Features, shape (n_bars, k); row i may use only what is known at bar i's close."""
+        return np.zeros((len(market.close), 1))
+
+    def rebalance(self, market, param_sets: list[dict]) -> np.ndarray:
+        """Bars on which the kernel calls the hook (shared by all columns). Default: every bar."""
+        return np.ones(len(market.close), dtype=bool)
+
+    def targets(self, market, params: dict):
+        """Optional, no numba needed: per-bar target fractions of equity, shape (n_bars, 2 or 3).
+
+        Columns: spot value / equity, signed perp notional / equity, [perp leverage]. NaN = leave
+        as is. Return None (the default) when the strategy has its own ``decide_nb`` instead.
+        """
+        return None
+
+    # ---- what the engine runs ---------------------------------------------------------------
+    def spec(self, market, param_sets: list[dict] | None = None) -> StrategySpec:
+        """Validated parameter matrix, features, rebalance mask and labels for the engine."""
+        sets = [self.validate(p) for p in (param_sets if param_sets is not None else [self.values])]
+        if not sets:
+            raise UserError(f"{self.name}: no parameter sets given")
+        n = len(market.close)
+        names = tuple(self.params())
+        declared = self.params()
+        matrix = [[declared[k].encode(v[k]) for k in names] for v in sets]
+        varying = {k for k in names if len({repr(v[k]) for v in sets}) > 1}
+        changed = {k for k in names for v in sets if v[k] != declared[k].default}
+        labels = tuple(self.label(v, shown=varying | changed) for v in sets)
+        target_blocks = [self.targets(market, v) for v in sets]
+        if target_blocks[0] is not None:
+            features, offsets, mask = _stack_targets(self.name, target_blocks, n)
+            matrix = [row + [off] for row, off in zip(matrix, offsets)]
+            names = names + ("feature_offset",)
+            hook = targets_nb
+        else:
+            features = _as_features(self.name, self.prepare(market), n)
+            mask = np.ascontiguousarray(self.rebalance(market, sets), dtype=bool)
+            hook = ensure_compiled(hook_of(type(self)))
+        if mask.shape != (n,):
+            raise ValueError(f"{self.name}: rebalance mask has shape {mask.shape}, expected ({n},)")
+        params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
+        return StrategySpec(hook, params, features, mask, names, labels)
+
+
+def hook_of(cls):
+    """The class's ``decide_nb`` as stored (unwrapping staticmethod; a Dispatcher also binds)."""
+    hook = inspect.getattr_static(cls, "decide_nb")
+    return hook.__func__ if isinstance(hook, staticmethod) else hook
+
+
+def ensure_compiled(hook):
+    """The hook compiled with HOOK_SIG (compiles a lazily-typed @njit hook; rejects anything else)."""
+    sigs = getattr(hook, "signatures", None)
+    if sigs is None or not hasattr(hook, "compile"):
+        raise TypeError("decide_nb must be a numba @njit(HOOK_SIG) function wrapped in staticmethod")
+    if tuple(HOOK_SIG.args) not in [tuple(s) for s in sigs]:
+        hook.compile(HOOK_SIG.args)
+    return hook
+
+
+def _as_features(name, features, n) -> np.ndarray:
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim == 1:
+        features = features[:, None]
+    if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
+        raise ValueError(f"{name}: prepare() returned shape {features.shape}, expected ({n}, k>=1)")
+    return np.ascontiguousarray(features)
+
+
+def _stack_targets(name, blocks, n):
+    """One (n, TARGET_BLOCK) block per column side by side; identical blocks are shared."""
+    unique, offsets = [], []
+    for block in blocks:
+        block = np.asarray(block, dtype=np.float64)
+        if block.ndim != 2 or block.shape[0] != n or block.shape[1] not in (2, 3):
+            raise ValueError(f"{name}: targets() returned shape {block.shape}, expected ({n}, 2 or 3)")
+        if block.shape[1] == 2:
+            block = np.column_stack([block, np.full(n, np.nan)])
+        for k, seen in enumerate(unique):
+            if np.array_equal(seen, block, equal_nan=True):
+                offsets.append(float(k * TARGET_BLOCK))
+                break
+        else:
+            offsets.append(float(len(unique) * TARGET_BLOCK))
+            unique.append(block)
+    features = np.ascontiguousarray(np.hstack(unique))
+    mask = ~np.all(np.isnan(features), axis=1)
+    return features, offsets, mask
+
+
+def _fmt(value):
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -1,0 +1,151 @@
+"""Finding strategies: the built-ins, a user folder, and installed packages (entry points).
+
+Every source is loaded defensively: a module that fails to import, a class that breaks the contract
+(no name, a hook of the wrong signature, defaults that do not validate) or a name already taken
+becomes a ``LoadFailure`` naming the plugin and the reason, and the other strategies still load.
+"""
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import sys
+from pathlib import Path
+from typing import NamedTuple
+
+from hedgelab.errors import UserError
+from hedgelab.strategies.base import Strategy, ensure_compiled, hook_of
+
+ENTRY_POINT_GROUP = "hedgelab.strategies"
+
+# Built-in modules in strategies/builtin/, in the order reports list them (the baseline first).
+BUILTIN_MODULES = ("hold", "leveraged_long", "perp_hedge", "protective_put", "collar",
+                   "delever", "risk_sized", "funding_carry")
+BUILTINS = ("hold", "leveraged-long", "perp-hedge", "protective-put", "collar",
+            "delever", "risk-sized", "funding-carry")
+
+
+class LoadFailure(NamedTuple):
+    name: str          # strategy name if known, else the module / file / entry-point name
+    source: str        # "builtin", a file path, or "entry point <name> = <value>"
+    reason: str        # one line: the exception type and message
+
+    def __str__(self):
+        return f"{self.name} ({self.source}): {self.reason}"
+
+
+class Discovery(NamedTuple):
+    strategies: dict   # name -> Strategy subclass, built-ins first
+    failures: list     # LoadFailure records
+    sources: dict      # name -> where it came from
+
+
+def discover(strategies_dir=None, *, entry_points: bool = True) -> Discovery:
+    """All strategies that load, and a LoadFailure for each one that does not."""
+    found, failures, sources = {}, [], {}
+
+    def add(classes, source, fallback_name):
+        for cls in classes:
+            problem = contract_problem(cls)
+            name = getattr(cls, "name", "") or fallback_name
+            if problem:
+                failures.append(LoadFailure(name, source, problem))
+            elif cls.name in found:
+                failures.append(LoadFailure(name, source, f"name {cls.name!r} is already taken by "
+                                                          f"{sources[cls.name]}"))
+            else:
+                found[cls.name], sources[cls.name] = cls, source
+
+    for mod_name in BUILTIN_MODULES:
+        full = f"hedgelab.strategies.builtin.{mod_name}"
+        try:
+            add(_classes_in(importlib.import_module(full)), "builtin", mod_name.replace("_", "-"))
+        except Exception as exc:  # a broken built-in must not hide the others
+            failures.append(LoadFailure(mod_name.replace("_", "-"), "builtin", _reason(exc)))
+
+    if strategies_dir is not None:
+        folder = Path(strategies_dir).expanduser()
+        if not folder.is_dir():
+            raise UserError(f"strategies folder not found: {folder}")
+        for path in sorted(folder.glob("*.py")):
+            if path.name.startswith("_"):
+                continue
+            try:
+                add(_classes_in(_load_file(path)), str(path), path.stem)
+            except (Exception, SystemExit) as exc:  # a plugin calling exit() is still just broken
+                failures.append(LoadFailure(path.stem, str(path), _reason(exc)))
+
+    if entry_points:
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            source = f"entry point {ep.name} = {ep.value}"
+            try:
+                obj = ep.load()
+                classes = _classes_in(obj) if inspect.ismodule(obj) else [obj]
+                if not classes or not all(_is_strategy(c) for c in classes):
+                    raise TypeError(f"{ep.value} is not a Strategy subclass or a module of them")
+                add(classes, source, ep.name)
+            except (Exception, SystemExit) as exc:
+                failures.append(LoadFailure(ep.name, source, _reason(exc)))
+    return Discovery(found, failures, sources)
+
+
+def get_strategy(name: str, strategies_dir=None) -> type:
+    """The strategy class called ``name``; a UserError (with a suggestion) if there is none."""
+    found = discover(strategies_dir)
+    if name in found.strategies:
+        return found.strategies[name]
+    for failure in found.failures:
+        if failure.name == name:
+            raise UserError(f"strategy {name!r} failed to load from {failure.source}: {failure.reason}")
+    msg = f"unknown strategy {name!r}"
+    close = difflib.get_close_matches(name, list(found.strategies), n=1)
+    msg += f"; did you mean {close[0]!r}?" if close else f" (available: {', '.join(found.strategies)})"
+    raise UserError(msg)
+
+
+def contract_problem(cls) -> str | None:
+    """Why ``cls`` cannot run as a strategy, or None."""
+    try:
+        if not isinstance(getattr(cls, "name", None), str) or not cls.name:
+            return "class attribute 'name' (the CLI id) is missing"
+        if cls.margin_mode not in ("isolated", "cross"):
+            return f"margin_mode must be 'isolated' or 'cross', not {cls.margin_mode!r}"
+        if cls.targets is Strategy.targets:
+            ensure_compiled(hook_of(cls))
+        cls()  # the defaults must validate and the constructor must not raise
+    except Exception as exc:
+        return _reason(exc)
+    return None
+
+
+def _is_strategy(obj) -> bool:
+    return inspect.isclass(obj) and issubclass(obj, Strategy) and obj is not Strategy
+
+
+def _classes_in(module) -> list:
+    """Strategy subclasses defined in ``module`` itself (not imported into it)."""
+    return [obj for _, obj in vars(module).items()
+            if _is_strategy(obj) and obj.__module__ == module.__name__]
+
+
+def _load_file(path: Path):
+    # A unique module name per file path, so two folders with the same file names do not collide.
+    digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
+    mod_name = f"hedgelab_user_{digest}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(mod_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[mod_name] = module  # numba's cache and dataclasses look the module up
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(mod_name, None)
+        raise
+    return module
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
