@@ -1,7 +1,127 @@
-"""``hedgelab data``: list, show, import and fetch datasets."""
+"""``hedgelab data``: list, show and import datasets (``fetch`` is added by hedgelab.cli.fetch).
+
+Errors are ``UserError``s: ``hedgelab.cli.main`` prints them on one line and exits with code 2.
+"""
+import click
+
 from hedgelab.cli import cli
+from hedgelab.errors import UserError
+
+STORE = click.option("--store", "store", type=click.Path(file_okay=False), default=None,
+                     help="Dataset store directory (default: $HEDGELAB_HOME, else the user data dir).")
 
 
 @cli.group()
 def data():
     """Datasets in the local store (and the built-in crisis-2025)."""
+
+
+@data.command("list")
+@STORE
+def list_cmd(store):
+    """List the built-in and stored datasets."""
+    from hedgelab.data.store import available, load, store_dir
+
+    names = available(store)
+    click.echo(f"store: {store_dir(store)}")
+    if not names:
+        click.echo("no datasets (import one with: hedgelab data import NAME --prices FILE)")
+        return
+    for name in names:
+        try:
+            m = load(name, store).manifest
+            click.echo(f"{name:<24} {m.get('kind', '?'):<14} {m.get('bar_size', '?'):>5}  "
+                       f"{m.get('start', '?')} .. {m.get('end', '?')}")
+        except UserError as exc:  # one damaged dataset must not hide the others
+            click.echo(f"{name:<24} INVALID: {exc}")
+
+
+def _describe(ds) -> list[str]:
+    """The lines of ``data show``: range, grid, funding, IV coverage and where it all came from."""
+    import numpy as np
+
+    from hedgelab.data.align import align
+
+    m = ds.manifest
+    bars = ds.bars
+    lines = [
+        f"name:      {ds.name}",
+        f"kind:      {m.get('kind')}" + ("  (a reconstruction, not market data)"
+                                         if m.get("kind") == "reconstruction" else ""),
+        f"venue:     {m.get('venue')}  symbol: {m.get('symbol')}",
+        f"range:     {m.get('start')} .. {m.get('end')} (first bar open .. last bar close)",
+        f"bars:      {len(bars)} x {m.get('bar_size')}",
+    ]
+    gaps = m.get("gaps") or []
+    lines.append(f"gaps:      {len(gaps)} filled" + "".join(
+        f"\n           after {g['after']}: {g['missing_bars']} bar(s), {g['rule']}" for g in gaps)
+        if gaps else "gaps:      none")
+    f = ds.funding
+    lines.append(f"funding:   {len(f)} settlements, every {m.get('funding_interval_hours')} h"
+                 + (f", {f.index[0]} .. {f.index[-1]}, mean rate {f['rate'].mean():.6f}, "
+                    f"settlement marks {int(f['mark_price'].notna().sum())}" if len(f) else ""))
+    iv = align(ds).iv
+    known = int(np.isfinite(iv).sum())
+    lines.append(f"iv:        {len(ds.iv)} prints" + (f", {ds.iv.index[0]} .. {ds.iv.index[-1]}"
+                 if len(ds.iv) else "") + f"; known at the close of {known}/{len(iv)} bars")
+    lines.append(f"iv_fill:   {m.get('iv_fill')}")
+    lines.append("proxies:" + ("".join(f"\n  {k}: {v}" for k, v in (m.get("proxies") or {}).items())
+                               or " none"))
+    lines.append("provenance:" + "".join(f"\n  {k}: {v}" for k, v in (m.get("provenance") or {}).items()))
+    if m.get("anchors"):
+        lines.append("anchors:" + "".join(
+            f"\n  {a.get('date')}: {a.get('fact')} = {a.get('value')} ({a.get('source')})" for a in m["anchors"]))
+    if m.get("notes"):
+        lines.append("notes:" + "".join(f"\n  - {n}" for n in m["notes"]))
+    return lines
+
+
+@data.command("show")
+@click.argument("name")
+@STORE
+def show_cmd(name, store):
+    """Describe a dataset: range, bar size, gaps, funding, IV coverage, provenance."""
+    from hedgelab.data.store import load
+
+    click.echo("\n".join(_describe(load(name, store))))
+
+
+def _parse_cols(values) -> dict:
+    cols = {}
+    for v in values:
+        role, sep, column = v.partition("=")
+        if not sep or not role.strip() or not column.strip():
+            raise UserError(f"--col {v}: expected ROLE=COLUMN, e.g. --col close=price")
+        cols[role.strip()] = column.strip()
+    return cols
+
+
+@data.command("import")
+@click.argument("name")
+@click.option("--prices", required=True, type=click.Path(dir_okay=False),
+              help="CSV/parquet with a time column and OHLC(V) columns.")
+@click.option("--funding", type=click.Path(dir_okay=False), help="Settled funding: time, rate [, mark price].")
+@click.option("--iv", "iv", type=click.Path(dir_okay=False), help="Implied volatility: time, IV (e.g. DVOL).")
+@click.option("--col", "cols", multiple=True, metavar="ROLE=COLUMN",
+              help="Name a column for a role (time, open, high, low, close, volume, rate, mark_price, iv; "
+                   "prefix with prices./funding./iv. to pick the file).")
+@click.option("--iv-unit", type=click.Choice(["percent", "decimal"]), default=None,
+              help="Unit of the IV column (default: percent for DVOL columns, else decimal).")
+@click.option("--venue", default="binance", show_default=True)
+@click.option("--symbol", default="BTC/USDT:USDT", show_default=True)
+@click.option("--bar-size", default=None, help="Resample to this bar size (default: the file's own).")
+@STORE
+def import_cmd(name, prices, funding, iv, cols, iv_unit, venue, symbol, bar_size, store):
+    """Validate user files and store them as dataset NAME (replaces an existing NAME atomically)."""
+    from hedgelab.data.importer import import_files
+    from hedgelab.data.store import store_dir
+
+    ds = import_files(name, prices, funding=funding, iv=iv, cols=_parse_cols(cols), iv_unit=iv_unit,
+                      store=store, venue=venue, symbol=symbol, bar_size=bar_size)
+    m = ds.manifest
+    click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {m['start']} .. {m['end']}, "
+               f"{len(ds.funding)} funding settlements, {len(ds.iv)} IV prints -> {store_dir(store) / name}")
+    for key, text in (m.get("proxies") or {}).items():
+        click.echo(f"  proxy {key}: {text}")
+    if m.get("iv_fill"):
+        click.echo(f"  iv_fill: {m['iv_fill']}")
