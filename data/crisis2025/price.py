@@ -1,0 +1,158 @@
+"""Index (spot) price path: piecewise Brownian bridges in log price between anchored points.
+
+The closes are a heteroskedastic Brownian bridge (Student-t innovations, weekly volatility from
+CALIBRATION times an hour-of-day profile times a slow stochastic-volatility factor) pinned at the
+anchored opens/closes and next to each anchored high/low. Extremes that the facts say are the
+highest/lowest of some span are enforced by reflecting the path at that level, then the bars'
+highs and lows come from the exact distribution of a Brownian bridge's maximum and minimum.
+"""
+import numpy as np
+
+from .anchors import CALIBRATION
+from .grid import N_BARS, hour, week_of_bar
+
+# Points (bar boundaries) pinned to a price. Point k is the open of bar k = close of bar k-1.
+# The Oct 10 21:00 open and the 22:00 value are reconstruction choices around the facts:
+# the index sells off through the day from the 121,662 open, crashes inside the 21:00 bar, and is
+# back near 111k by the close of that bar (fact: about 111k by 21:35).
+PINS = [
+    ("2025-09-01 00:00", 108246.0),   # fact: Sep 1 open
+    ("2025-10-10 00:00", 121662.0),   # fact: Oct 10 open
+    ("2025-10-10 21:00", 116000.0),   # choice: open of the crash bar after the day's selling
+    ("2025-10-10 22:00", 111000.0),   # fact: about 111k by 21:35 (close of the crash bar)
+    ("2025-10-11 00:00", 112775.0),   # fact: Oct 10 close
+    ("2025-11-22 00:00", 85129.0),    # fact: Nov 21 close
+    ("2025-12-01 00:00", 90360.0),    # fact: Nov 30 close
+]
+
+# Anchored extremes: (bar open, "high"|"low", value, span start, span end) - the value is the
+# bar's high/low and no other bar in [span start, span end) goes beyond it.
+WHOLE = ("2025-09-01 00:00", "2025-12-01 00:00")
+EXTREMES = [
+    ("2025-09-25 18:00", "low", 108632.0, "2025-09-15 00:00", "2025-10-01 00:00"),
+    ("2025-10-06 18:00", "high", 126199.63, *WHOLE),
+    ("2025-10-10 21:00", "low", 102000.0, "2025-10-10 00:00", "2025-10-11 00:00"),
+    ("2025-10-17 10:00", "low", 103528.0, "2025-10-17 00:00", "2025-10-18 00:00"),
+    ("2025-10-27 07:00", "high", 116400.0, "2025-10-27 00:00", "2025-10-28 00:00"),
+    ("2025-11-04 21:00", "low", 98944.0, "2025-11-04 00:00", "2025-11-05 00:00"),
+    ("2025-11-14 23:00", "low", 94012.0, "2025-11-14 00:00", "2025-11-15 00:00"),
+    ("2025-11-21 12:00", "low", 80600.0, *WHOLE),
+]
+# Fact: Nov 4 is the first trade below 100k since June, so nothing trades lower before it.
+FLOOR = (100000.0, "2025-09-01 00:00", "2025-11-04 00:00")
+# Distance of the pinned close from an anchored extreme (log), so the extreme is a wick.
+WICK = 0.0015
+TINY = 1e-7  # relative margin keeping non-anchored bars strictly inside an extreme
+
+
+def hourly_sigma(rng) -> np.ndarray:
+    """Per-bar diffusion std of log price: weekly level x hour profile x slow SV factor."""
+    weeks = week_of_bar()
+    weekly = np.asarray(CALIBRATION["weekly_vol"])[weeks] / np.sqrt(365 * 24)
+    prof = np.asarray(CALIBRATION["hour_vol_profile"])
+    prof = prof / np.sqrt(np.mean(prof ** 2))
+    hours = np.arange(N_BARS) % 24
+    # volatility clusters: exp of an AR(1) with a ~2-day memory, rescaled so each week keeps its
+    # calibrated mean-square level
+    x = np.empty(N_BARS)
+    x[0] = rng.normal(0, 1)
+    phi = 0.98
+    for i in range(1, N_BARS):
+        x[i] = phi * x[i - 1] + np.sqrt(1 - phi ** 2) * rng.normal()
+    sv = np.exp(0.35 * x)
+    sig = weekly * prof[hours] * sv
+    for w in np.unique(weeks):
+        m = weeks == w
+        sig[m] *= weekly[m][0] / np.sqrt(np.mean(sig[m] ** 2))
+    return sig
+
+
+def _student(rng, n, df=5.0):
+    """Unit-variance Student-t draws: fat-tailed hourly returns like the real ones."""
+    return rng.standard_t(df, n) / np.sqrt(df / (df - 2.0))
+
+
+def _pins() -> dict:
+    pins = {hour(t): np.log(v) for t, v in PINS}
+    for t, kind, v, _s, _e in EXTREMES:
+        k = hour(t) + 1  # the close of the extreme's bar sits just inside the extreme
+        if k not in pins:
+            pins[k] = np.log(v) + (WICK if kind == "low" else -WICK)
+    return dict(sorted(pins.items()))
+
+
+def bridge_closes(sig: np.ndarray, rng) -> np.ndarray:
+    """Log price at the N_BARS + 1 bar boundaries, a Brownian bridge between the pins."""
+    pins = _pins()
+    x = np.empty(N_BARS + 1)
+    ks = list(pins)
+    z = _student(rng, N_BARS)
+    for k0, k1 in zip(ks[:-1], ks[1:]):
+        inc = sig[k0:k1] * z[k0:k1]
+        w = np.concatenate([[0.0], np.cumsum(inc)])
+        v = np.concatenate([[0.0], np.cumsum(sig[k0:k1] ** 2)])
+        gap = pins[k1] - pins[k0]
+        x[k0:k1 + 1] = pins[k0] + w - v / v[-1] * (w[-1] - gap)
+    return x
+
+
+def _reflect(x: np.ndarray, lo: int, hi: int, level: float, kind: str, keep: set) -> None:
+    """Reflect points lo..hi (inclusive) at a log level so they stay on the allowed side."""
+    for k in range(lo, hi + 1):
+        if k in keep:
+            continue
+        if kind == "low" and x[k] <= level:
+            x[k] = level + max(level - x[k], TINY)
+        elif kind == "high" and x[k] >= level:
+            x[k] = level - max(x[k] - level, TINY)
+
+
+def enforce_on_closes(x: np.ndarray) -> None:
+    keep = set(_pins())
+    rules = [(hour(s), hour(e), np.log(v), kind) for _t, kind, v, s, e in EXTREMES]
+    rules.append((hour(FLOOR[1]), hour(FLOOR[2]), np.log(FLOOR[0]), "low"))
+    for _ in range(4):  # a reflection can only cross a far-away level: a few passes settle it
+        for s, e, level, kind in rules:
+            _reflect(x, s, e, level, kind, keep)
+
+
+def intrabar_range(x: np.ndarray, sig: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """High and low of each bar: max/min of a Brownian bridge from open to close.
+
+    For a bridge from 0 to d with variance s^2 over the bar, P(max > m) = exp(-2 m (m - d) / s^2),
+    so m = (d + sqrt(d^2 - 2 s^2 ln U)) / 2 (and the mirror image for the minimum).
+    """
+    a, b = x[:-1], x[1:]
+    d = b - a
+    u1, u2 = rng.uniform(size=N_BARS), rng.uniform(size=N_BARS)
+    hi = a + (d + np.sqrt(d ** 2 - 2 * sig ** 2 * np.log(u1))) / 2
+    lo = a + (d - np.sqrt(d ** 2 - 2 * sig ** 2 * np.log(u2))) / 2
+    return hi, lo
+
+
+def enforce_extremes(open_, high, low, close) -> None:
+    """Place every anchored extreme exactly and keep all other bars inside it."""
+    rules = [(hour(t), kind, v, hour(s), hour(e)) for t, kind, v, s, e in EXTREMES]
+    for i, kind, v, s, e in rules:
+        if kind == "low":
+            low[s:e] = np.maximum(low[s:e], v * (1 + TINY))
+        else:
+            high[s:e] = np.minimum(high[s:e], v * (1 - TINY))
+    f, s, e = FLOOR[0], hour(FLOOR[1]), hour(FLOOR[2])
+    low[s:e] = np.maximum(low[s:e], f * (1 + TINY))
+    np.minimum(low, np.minimum(open_, close), out=low)
+    np.maximum(high, np.maximum(open_, close), out=high)
+    for i, kind, v, s, e in rules:
+        (low if kind == "low" else high)[i] = v
+
+
+def index_ohlc(rng_path, rng_range) -> dict:
+    sig = hourly_sigma(rng_path)
+    x = bridge_closes(sig, rng_path)
+    enforce_on_closes(x)
+    hi, lo = intrabar_range(x, sig, rng_range)
+    p = np.exp(x)
+    o, c = p[:-1].copy(), p[1:].copy()
+    h, l = np.exp(hi), np.exp(lo)
+    enforce_extremes(o, h, l, c)
+    return {"open": o, "high": h, "low": l, "close": c, "sigma": sig}
