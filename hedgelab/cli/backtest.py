@@ -103,7 +103,10 @@ def finish(result, o: dict) -> int:
     click.echo(f"report: {out / 'report.html'}")
     for name, reason in result.failures.items():
         click.echo(f"failed: {name}: {reason}", err=True)
-    return 1 if result.failures else 0
+    if result.failures:
+        # SystemExit rather than a return value: ``python -m hedgelab.cli`` ignores main()'s result.
+        raise SystemExit(1)
+    return 0
 
 
 def _command(func):

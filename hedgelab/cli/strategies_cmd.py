@@ -56,4 +56,6 @@ def strategies_cmd(strategies_dir):
     click.echo("\n\n".join("\n".join(b) for b in blocks))
     for failure in found.failures:
         click.echo(f"failed to load: {failure.name} ({failure.source}): {failure.reason}", err=True)
-    return 1 if found.failures else 0
+    if found.failures:
+        raise SystemExit(1)
+    return 0

@@ -1,0 +1,160 @@
+"""Parsing of -p / -g / --config and the user-error path (exit 2, one line, nothing written)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hedgelab import _options as opt
+from hedgelab.cli import main
+from hedgelab.errors import UserError
+
+
+def invoke(argv, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("10", 10), ("-3", -3), ("0.5", 0.5), ("1e-4", 1e-4), ("true", True), ("False", False),
+    ("isolated", "isolated"), (" 2 ", 2),
+])
+def test_parse_value_types(text, expected):
+    value = opt.parse_value(text)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_parse_value_refuses_nan():
+    with pytest.raises(UserError, match="finite"):
+        opt.parse_value("nan")
+
+
+def test_parse_params_collects_names():
+    assert opt.parse_params(["leverage=10", "mode = cross"]) == {"leverage": 10, "mode": "cross"}
+
+
+@pytest.mark.parametrize("bad", ["leverage", "=3", "leverage=", "x"])
+def test_parse_params_needs_name_and_value(bad):
+    with pytest.raises(UserError, match="expected name=value"):
+        opt.parse_params([bad])
+
+
+def test_parse_params_twice_is_an_error():
+    with pytest.raises(UserError, match="given twice"):
+        opt.parse_params(["a=1", "a=2"])
+
+
+# ---- grids -------------------------------------------------------------------------------------
+
+def test_grid_list():
+    assert opt.parse_grid(["hedge_ratio=0.25,0.5,1"]) == {"hedge_ratio": [0.25, 0.5, 1]}
+
+
+def test_grid_linspace_integers_stay_integers():
+    # 2..20 in 10 points: step (20-2)/9 = 2 -> 2, 4, ..., 20
+    assert opt.parse_grid(["leverage=2:20:10"]) == {"leverage": list(range(2, 21, 2))}
+
+
+def test_grid_linspace_floats_include_both_ends():
+    # 0..1 in 5 points: step 0.25
+    values = opt.parse_grid(["hedge_ratio=0:1:5"])["hedge_ratio"]
+    assert values == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
+    assert all(isinstance(v, float) for v in values)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("x=1:2", "start:stop:count"), ("x=1:2:0", "count"), ("x=1:2:2.5", "count"),
+    ("x=a:2:3", "numbers"), ("x=1,1", "repeated"), ("x=,", "no values"),
+])
+def test_grid_bad_specs(bad, message):
+    with pytest.raises(UserError, match=message):
+        opt.parse_grid([bad])
+
+
+# ---- config ------------------------------------------------------------------------------------
+
+def test_config_unknown_key_names_the_key(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('data = "crisis-2025"\nleverge = 3\n')
+    with pytest.raises(UserError, match="unknown key 'leverge'"):
+        opt.load_config(path)
+
+
+def test_config_bad_toml_is_a_user_error(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("data = \n")
+    with pytest.raises(UserError, match="c.toml"):
+        opt.load_config(path)
+
+
+def test_config_reads_tables(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('strategy = "perp-hedge"\ncapital = 5000\n[grid]\nhedge_ratio = "0:1:3"\n')
+    conf = opt.load_config(path)
+    assert conf == {"strategy": "perp-hedge", "capital": 5000, "grid": {"hedge_ratio": "0:1:3"}}
+
+
+# ---- the CLI's user-error path -----------------------------------------------------------------
+
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    """Run in an empty folder, so a half-written default output folder would show up."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def assert_user_error(rc, out, err, here, *needles):
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in lines[0]
+    assert list(here.iterdir()) == [p for p in here.iterdir() if p.suffix == ".toml"]
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["run", "hold", "-p", "fraction=abc"], ["fraction", "number"]),
+    (["run", "hold", "-p", "fraction=2"], ["fraction", "<= 1"]),
+    (["run", "hold", "-p", "fractoin=0.5"], ["did you mean 'fraction'"]),
+    (["run", "hold", "-p", "fraction"], ["-p", "name=value"]),
+    (["run", "hlod"], ["unknown strategy 'hlod'", "did you mean 'hold'"]),
+    (["run", "hold", "--capital", "-5"], ["capital"]),
+    (["sweep", "hold", "-g", "fraction=1:2"], ["start:stop:count"]),
+    (["sweep", "hold"], ["empty grid"]),
+    (["sweep", "hold", "-g", "fraction=0,1", "--metric", "colour"], ["--metric", "colour"]),
+    (["compare", "hold", "--strategies-dir", "no-such-folder"], ["no-such-folder"]),
+])
+def test_user_errors_exit_2_with_one_line(argv, needles, here, capsys):
+    rc, out, err = invoke(argv, capsys)
+    assert_user_error(rc, out, err, here, *needles)
+
+
+def test_unknown_config_key_exits_2(here, capsys):
+    (here / "c.toml").write_text('venue = "binance"\nfoo = 1\n')
+    rc, out, err = invoke(["compare", "--config", "c.toml"], capsys)
+    assert_user_error(rc, out, err, here, "'foo'", "c.toml")
+
+
+def test_out_folder_is_never_overwritten(here, capsys):
+    (here / "old").mkdir()
+    (here / "old" / "report.html").write_text("keep me")
+    rc, out, err = invoke(["run", "hold", "--out", "old"], capsys)
+    assert rc == 2 and "not empty" in err
+    assert (here / "old" / "report.html").read_text() == "keep me"
+
+
+def test_real_process_exit_code_and_stderr(tmp_path):
+    # The installed entry point, as a user runs it: one line on stderr, exit 2, nothing written.
+    proc = subprocess.run([sys.executable, "-m", "hedgelab.cli", "run", "hold", "-p", "fraction=abc"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "fraction" in proc.stderr
+    assert list(tmp_path.iterdir()) == []
