@@ -1,0 +1,277 @@
+"""``hedgelab data fetch``: download a perp's market data with ccxt into the local store.
+
+Per venue (ccxt ``has`` flags decide): traded, mark and index klines, settled funding; from Deribit the
+DVOL index (ATM IV) and, on request, option trades -> IV per bar, expiry and strike.
+
+Every page lands in a raw cache first (data/fetch_cache.py, atomic per page), so an interrupted fetch
+resumes where it stopped and a repeated fetch asks only for time not covered yet. The dataset itself is
+written at the end with ``write_dataset`` (temp directory + rename): the store never holds half of one.
+Network trouble (ccxt ``NetworkError``: timeouts, 429/418, 5xx, dropped connections) is retried with
+exponential backoff; ccxt's own throttle (``enableRateLimit``) spaces the requests.
+"""
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import ccxt
+import pandas as pd
+from tqdm import tqdm
+
+from hedgelab.data.dataset import Dataset
+from hedgelab.data.fetch_build import assemble, build_option_iv
+from hedgelab.data.fetch_cache import SeriesCache, atomic_parquet, cache_root
+from hedgelab.data.fetch_sources import (HOUR_MS, candle_source, dvol_resolution, dvol_source,
+                                         funding_interval_ms, funding_source, option_trades_source)
+from hedgelab.data.store import check_name, store_dir, write_dataset
+from hedgelab.errors import UserError
+
+VENUES = {"binance": "binanceusdm", "bybit": "bybit", "hyperliquid": "hyperliquid"}
+DEFAULT_SYMBOL = {"binance": "BTC/USDT:USDT", "bybit": "BTC/USDT:USDT", "hyperliquid": "BTC/USDC:USDC"}
+# Load only the perp markets: Bybit would otherwise load spot, inverse and six option chains.
+MARKET_OPTIONS = {"bybit": {"fetchMarkets": {"types": ["linear"]}},
+                  "hyperliquid": {"fetchMarkets": {"types": ["swap"]}}}
+ENDPOINTS = {
+    "binanceusdm": {"trade": "GET /fapi/v1/klines", "mark": "GET /fapi/v1/markPriceKlines",
+                    "index": "GET /fapi/v1/indexPriceKlines", "funding": "GET /fapi/v1/fundingRate"},
+    "bybit": {"trade": "GET /v5/market/kline", "mark": "GET /v5/market/mark-price-kline",
+              "index": "GET /v5/market/index-price-kline", "funding": "GET /v5/market/funding/history"},
+    "hyperliquid": {"trade": "POST /info candleSnapshot", "funding": "POST /info fundingHistory"},
+}
+DVOL_CURRENCIES = ("BTC", "ETH")
+# Deribit's main host keeps only the last 24 h of trades; older ones are served by the history host.
+DERIBIT_HISTORY_URL = "https://history.deribit.com"
+URLS_ENV = "HEDGELAB_CCXT_URLS"
+
+
+class FetchError(UserError):
+    """A download that could not finish; the pages fetched so far stay cached for the next run."""
+
+
+# ---------------------------------------------------------------- exchanges and their URLs
+
+def parse_api_urls(text: str | None) -> dict:
+    """``http://host:port`` (every venue) or ``binanceusdm=URL,deribit=URL,deribit-history=URL``."""
+    if not text:
+        return {}
+    out = {}
+    for part in text.split(","):
+        part = part.strip()
+        key, _, url = part.rpartition("=") if "=" in part.split("://")[0] else ("*", "", part)
+        if not urlsplit(url).scheme or not urlsplit(url).netloc:
+            raise UserError(f"--api-url: {url!r} is not a base URL such as http://127.0.0.1:8000")
+        out[key or "*"] = url.rstrip("/")
+    return out
+
+
+def point_at(ex, base: str) -> None:
+    """Send every API of ``ex`` to ``base``: scheme and host are replaced, each entry keeps its path."""
+    b = urlsplit(base)
+
+    def rewrite(node):
+        for k, v in node.items():
+            if isinstance(v, dict):
+                rewrite(v)
+            elif isinstance(v, str):
+                p = urlsplit(v)
+                node[k] = urlunsplit((b.scheme, b.netloc, b.path.rstrip("/") + p.path, "", ""))
+    rewrite(ex.urls["api"])
+
+
+def make_exchange(ccxt_id: str, api_urls: dict, key: str | None = None, options: dict | None = None):
+    ex = getattr(ccxt, ccxt_id)({"enableRateLimit": True, "timeout": 30_000, "options": options or {}})
+    base = api_urls.get(key or ccxt_id) or api_urls.get(ccxt_id) or api_urls.get("*")
+    if base:
+        point_at(ex, base)
+    return ex
+
+
+class Retry:
+    """Call a ccxt method; network errors are retried after backoff * 2**attempt seconds (capped)."""
+
+    def __init__(self, retries: int = 5, backoff: float = 1.0, max_delay: float = 30.0, sleep=time.sleep):
+        self.retries, self.backoff, self.max_delay, self.sleep = retries, backoff, max_delay, sleep
+        self.retried = 0
+
+    def __call__(self, fn, *args):
+        for attempt in range(self.retries + 1):
+            try:
+                return fn(*args)
+            except ccxt.NetworkError as exc:  # timeouts, 429/418 (DDoSProtection), 5xx, dropped connections
+                if attempt == self.retries:
+                    raise FetchError(f"{_what(fn)} failed after {self.retries} retries ({type(exc).__name__}: "
+                                     f"{_one_line(exc)}); pages fetched so far are kept, run the same "
+                                     "command again to resume") from exc
+                self.retried += 1
+                self.sleep(min(self.max_delay, self.backoff * 2 ** attempt))
+            except ccxt.BaseError as exc:  # the exchange refused the request: retrying will not help
+                raise FetchError(f"{_what(fn)}: {type(exc).__name__}: {_one_line(exc)}") from exc
+
+
+def _what(fn) -> str:
+    owner = getattr(fn, "__self__", None)
+    return f"{getattr(owner, 'id', '')} {getattr(fn, '__name__', 'request')}".strip()
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+# ---------------------------------------------------------------- arguments
+
+def to_ms(value, option: str) -> int:
+    """ISO-8601 / date string, pandas Timestamp or epoch ms -> epoch ms (naive times are UTC)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError):
+        raise UserError(f"{option} {value!r} is not a date or time (use ISO-8601, e.g. 2025-09-01 or "
+                        "2025-09-01T12:00Z)") from None
+    if ts is pd.NaT:
+        raise UserError(f"{option} {value!r} is not a date or time")
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return int(ts.value // 1_000_000)
+
+
+def _existing_manifest(store: Path, name: str) -> dict | None:
+    path = store / name / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- the fetch
+
+def _run(source, cache: SeriesCache, start: int, end: int, quiet: bool, label: str) -> int:
+    """Fetch the ranges of [start, end) the cache lacks, page by page; returns the number of pages."""
+    gaps = cache.missing(start, end)
+    total = sum(b - a for a, b in gaps)
+    pages, done = 0, 0
+    with tqdm(total=-(-total // HOUR_MS), unit="h", desc=label, disable=quiet or not gaps, leave=False,
+              dynamic_ncols=True) as bar:
+        for a, b in gaps:
+            cursor = a
+            while cursor < b:
+                rows, nxt = source.page(cursor, b)
+                if nxt <= cursor:  # a source must always move on; guard against an endless loop
+                    raise FetchError(f"{label}: paging did not advance at {cursor}")
+                cache.append(cursor, nxt, rows)
+                bar.update((done + nxt - cursor) // HOUR_MS - done // HOUR_MS)  # whole hours of data
+                done += nxt - cursor
+                pages += 1
+                cursor = nxt
+    return pages
+
+
+def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None, timeframe: str = "1h",
+          dvol: bool = True, options: bool = False, store=None, quiet: bool = False,
+          api_urls: str | dict | None = None, retries: int = 5, backoff: float = 1.0,
+          sleep=time.sleep) -> Dataset:
+    """Download, cache, assemble and store dataset ``name``; returns the stored ``Dataset``."""
+    check_name(name)
+    if venue not in VENUES:
+        raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUES)}")
+    symbol = symbol or DEFAULT_SYMBOL[venue]
+    urls = api_urls if isinstance(api_urls, dict) else parse_api_urls(api_urls)
+    root = store_dir(store)
+    try:
+        step = int(ccxt.Exchange.parse_timeframe(timeframe) * 1000)
+    except Exception:
+        step = 0
+    if step <= 0 or timeframe.endswith("M"):  # months are not a fixed bar length
+        raise UserError(f"--timeframe {timeframe!r} is not a bar size such as 1m, 5m, 1h or 1d")
+
+    old = _existing_manifest(root, name)
+    if old is not None and (old.get("venue") != venue or old.get("symbol") != symbol
+                            or pd.Timedelta(old.get("bar_size", "0s")) != pd.Timedelta(step, unit="ms")):
+        raise UserError(f"dataset {name!r} already holds {old.get('venue')} {old.get('symbol')} "
+                        f"{old.get('bar_size')} bars; fetch under another name to get {venue} {symbol} {timeframe}")
+    if start is None:
+        if old is None:
+            raise UserError("--start is required for a new dataset")
+        start = old["start"]
+    start_ms = to_ms(start, "--start")
+    end_ms = to_ms(end, "--end") if end is not None else int(time.time() * 1000)
+    if start_ms >= end_ms:
+        raise UserError(f"--start {pd.Timestamp(start_ms, unit='ms', tz='UTC')} is not before "
+                        f"--end {pd.Timestamp(end_ms, unit='ms', tz='UTC')}")
+    if old is not None:  # an update: keep what the dataset held, add what is new
+        start_ms = min(start_ms, to_ms(old["start"], "start"))
+        end_ms = max(end_ms, to_ms(old["end"], "end"))
+
+    retry = Retry(retries, backoff, sleep=sleep)
+    ex = make_exchange(VENUES[venue], urls, options=MARKET_OPTIONS.get(venue))
+    retry(ex.load_markets)
+    market = ex.markets.get(symbol)
+    if market is None or not market.get("swap"):
+        perps = sorted(s for s, m in ex.markets.items() if m.get("swap"))[:5]
+        raise UserError(f"--symbol {symbol!r} is not a perpetual on {venue} (e.g. {', '.join(perps)})")
+    if timeframe not in ex.timeframes:
+        raise UserError(f"--timeframe {timeframe!r} is not offered by {venue} "
+                        f"({', '.join(ex.timeframes)})")
+
+    now = int(time.time() * 1000)
+    start_ms = -(-start_ms // step) * step
+    bars_end = min(end_ms, now) // step * step  # only closed bars
+    cache_dir = cache_root(root, name)
+    endpoints = ENDPOINTS.get(ex.id, {})
+    provenance, notes, jobs = {}, [], []
+
+    for series, flag in (("trade", "fetchOHLCV"), ("mark", "fetchMarkOHLCV"), ("index", "fetchIndexOHLCV")):
+        if ex.has.get(flag):
+            src = candle_source(ex, retry, venue, symbol, timeframe, series)
+            jobs.append((src, start_ms, bars_end))
+            cols = ("open high low close volume" if series == "trade"
+                    else " ".join(f"{series}_{c}" for c in ("open", "high", "low", "close")))
+            provenance[cols] = f"{venue} {endpoints.get(series, flag)} via ccxt {flag} {symbol} {timeframe}"
+    if ex.has.get("fetchFundingRateHistory"):
+        jobs.append((funding_source(ex, retry, symbol), start_ms, min(end_ms, now)))
+        provenance["funding.rate"] = f"{venue} {endpoints.get('funding')} via ccxt fetchFundingRateHistory"
+        provenance["funding.mark_price"] = ("settlement markPrice of the same rows" if ex.id == "binanceusdm"
+                                            else f"not published by {venue}: NaN")
+
+    base = market["base"]
+    dvol_res = None
+    if dvol or options:
+        deribit = make_exchange("deribit", urls)
+    if dvol and base in DVOL_CURRENCIES:
+        res_name, dvol_res = dvol_resolution(step)
+        jobs.append((dvol_source(deribit, retry, base, step), start_ms, min(bars_end, now // dvol_res * dvol_res
+                                                                           - dvol_res)))
+        provenance["iv.atm_iv"] = (f"Deribit DVOL {base} (GET /api/v2/public/get_volatility_index_data, "
+                                   f"resolution {res_name}) close / 100, stamped at the candle close")
+    elif dvol:
+        notes.append(f"Deribit publishes no DVOL for {base}: iv is empty")
+    if options:
+        history = make_exchange("deribit", urls, key="deribit-history")
+        if not (urls.get("deribit-history") or urls.get("deribit") or urls.get("*")):
+            history.urls["api"]["rest"] = DERIBIT_HISTORY_URL
+        jobs.append((option_trades_source(history, retry, base), start_ms, min(end_ms, now)))
+        provenance["option_iv"] = ("option_iv.parquet: Deribit option trades (GET /api/v2/public/"
+                                   "get_last_trades_by_currency_and_time, kind=option) iv / 100, "
+                                   "amount-weighted per bar, expiry, strike and call/put, stamped at the bar close")
+
+    caches, raw = [], {}
+    for src, a, b in jobs:
+        cache = SeriesCache(cache_dir, src.key, src.columns, src.unique)
+        caches.append(cache)
+        if a < b:
+            _run(src, cache, a, b, quiet, f"{venue if src.series not in ('dvol', 'options') else 'deribit'} "
+                                          f"{src.series}")
+        raw[src.series] = cache.read(start_ms, end_ms)
+
+    notes.append(f"fetched with ccxt {ccxt.__version__} on {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+                 + (f" ({retry.retried} request(s) retried)" if retry.retried else ""))
+    ds = assemble(name, venue, symbol, timeframe, start_ms, bars_end, step, raw,
+                  funding_interval_ms(ex, symbol) / HOUR_MS, dvol_res, notes, provenance)
+    folder = write_dataset(ds, root)
+    if options:
+        atomic_parquet(build_option_iv(raw["options"], start_ms, bars_end, step), folder / "option_iv.parquet")
+    for cache in caches:
+        cache.compact()
+    return ds
