@@ -43,6 +43,11 @@ class Where:
         return DataError(f"{self.file}{at}, column '{self.col(column)}': {message}")
 
 
+def _n(x) -> str:
+    """A number as the user would write it (repr of a plain float: 50.0, 1e-05)."""
+    return repr(float(x))
+
+
 def _first(mask: np.ndarray) -> int | None:
     hits = np.flatnonzero(mask)
     return int(hits[0]) if len(hits) else None
@@ -129,7 +134,7 @@ def check_number_column(values: np.ndarray, where: Where, column: str, *, positi
     i = _first(bad & ~np.isnan(v))
     if i is not None:
         sign = "positive" if positive else "zero or more"
-        raise where.error(i, column, f"{what} {v[i]!r} must be {sign}")
+        raise where.error(i, column, f"{what} {_n(v[i])} must be {sign}")
 
 
 def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "") -> None:
@@ -139,12 +144,12 @@ def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "") -> None:
         check_number_column(v, where, f"{prefix}{name}", positive=True, what="price")
     i = _first(h < lo)
     if i is not None:
-        raise where.error(i, f"{prefix}high", f"high {h[i]!r} is below low {lo[i]!r}")
+        raise where.error(i, f"{prefix}high", f"high {_n(h[i])} is below low {_n(lo[i])}")
     for name, v in (("open", o), ("close", c)):
         i = _first((v < lo) | (v > h))
         if i is not None:
-            raise where.error(i, f"{prefix}{name}", f"{name} {v[i]!r} is outside the bar's range "
-                                                    f"[low {lo[i]!r}, high {h[i]!r}]")
+            raise where.error(i, f"{prefix}{name}", f"{name} {_n(v[i])} is outside the bar's range "
+                                                    f"[low {_n(lo[i])}, high {_n(h[i])}]")
 
 
 def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> None:
@@ -156,7 +161,7 @@ def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> No
         raise where.error(i, "rate", "missing funding rate (empty or NaN)")
     i = _first(np.abs(rate) > MAX_FUNDING_RATE)
     if i is not None:
-        raise where.error(i, "rate", f"funding rate {rate[i]!r} is outside +-{MAX_FUNDING_RATE} per "
+        raise where.error(i, "rate", f"funding rate {_n(rate[i])} is outside +-{MAX_FUNDING_RATE} per "
                                      "interval; rates must be decimals (0.0001 = 0.01 %), not percent")
     if "mark_price" in frame:
         check_number_column(frame["mark_price"].to_numpy("float64"), where, "mark_price",
@@ -170,12 +175,12 @@ def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv"
     if unit == "decimal":
         i = _first(v > MAX_IV)
         if i is not None:
-            raise where.error(i, column, f"implied volatility {v[i]!r} is above {MAX_IV} as a decimal; "
+            raise where.error(i, column, f"implied volatility {_n(v[i])} is above {MAX_IV} as a decimal; "
                                          "the file looks like percent: use --iv-unit percent")
     else:
         i = _first(v < MIN_IV_PERCENT)
         if i is not None:
-            raise where.error(i, column, f"implied volatility {v[i]!r} is below {MIN_IV_PERCENT} as percent; "
+            raise where.error(i, column, f"implied volatility {_n(v[i])} is below {MIN_IV_PERCENT} as percent; "
                                          "the file looks like decimals: use --iv-unit decimal")
 
 
