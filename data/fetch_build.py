@@ -27,7 +27,8 @@ _OPTION = re.compile(r"^([A-Z]+)(?:_[A-Z]+)?-(\d{1,2})([A-Z]{3})(\d{2})-([\dd.]+
 
 
 def _utc(ms) -> pd.DatetimeIndex:
-    return pd.DatetimeIndex(pd.to_datetime(np.asarray(ms, dtype="int64"), unit="ms", utc=True), name="time")
+    idx = pd.to_datetime(np.asarray(ms, dtype="int64"), unit="ms", utc=True)
+    return pd.DatetimeIndex(idx, name="time").as_unit("ns")  # the store's readers compare asi8 in ns
 
 
 def _fill_flat(frame: pd.DataFrame, grid: pd.DatetimeIndex, label: str, notes: list) -> pd.DataFrame:
@@ -67,7 +68,7 @@ def build_bars(raw: dict, start: int, end: int, step: int, venue: str, notes: li
         raise DataError(f"{venue}: no traded bars between {pd.Timestamp(start, unit='ms', tz='UTC')} and "
                         f"{pd.Timestamp(end, unit='ms', tz='UTC')} (check --symbol, --start and --end)")
     grid = pd.date_range(_utc([trade["ts"].iloc[0]])[0], _utc([trade["ts"].iloc[-1]])[0],
-                         freq=pd.Timedelta(step, unit="ms"), name="time")
+                         freq=pd.Timedelta(step, unit="ms"), name="time").as_unit("ns")
     parts = {}
     for series in ("trade", "mark", "index"):
         frame = raw.get(series)
@@ -156,7 +157,7 @@ def assemble(name: str, venue: str, symbol: str, timeframe: str, start: int, end
     funding = build_funding(raw.get("funding"), b0, b1, venue)
     iv = build_iv(raw.get("dvol"), b0, b1, dvol_res_ms or 0)
     if len(funding) > 1:
-        hours = float(np.median(np.diff(funding.index.asi8)) / 3.6e12)
+        hours = float(pd.Series(funding.index).diff().median() / pd.Timedelta(hours=1))
     else:
         hours = funding_default_h
     iv_fill = None

@@ -1,0 +1,47 @@
+"""``hedgelab data fetch``: download a perp's data with ccxt into the store (see hedgelab.data.fetch).
+
+Arguments are validated by hand rather than with ``click.Choice`` so that every mistake is a
+``UserError``: one line on stderr, exit code 2 (``hedgelab.cli.main``).
+"""
+import click
+
+from hedgelab.cli.data import STORE, data
+from hedgelab.errors import UserError
+
+VENUE_NAMES = ("binance", "bybit", "hyperliquid")
+
+
+@data.command("fetch")
+@click.argument("name")
+@click.option("--venue", required=True, help="binance (USDⓈ-M), bybit (linear) or hyperliquid.")
+@click.option("--symbol", default=None,
+              help="ccxt perp symbol (default BTC/USDT:USDT; BTC/USDC:USDC on hyperliquid).")
+@click.option("--start", default=None, help="First bar, ISO-8601 UTC (e.g. 2025-09-01). "
+                                            "Optional when updating an existing dataset.")
+@click.option("--end", default=None, help="End (exclusive), ISO-8601 UTC; default now.")
+@click.option("--timeframe", default="1h", show_default=True, help="Bar size: 1m, 5m, 15m, 1h, 4h, 1d ...")
+@click.option("--dvol/--no-dvol", default=True, show_default=True,
+              help="Deribit DVOL index as the ATM implied volatility (BTC and ETH).")
+@click.option("--options/--no-options", default=False, show_default=True,
+              help="Deribit option trades -> option_iv.parquet (IV per bar, expiry and strike).")
+@STORE
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--api-url", "api_url", envvar="HEDGELAB_CCXT_URLS", default=None, hidden=True,
+              help="Send ccxt to another base URL (tests): URL, or ccxt_id=URL,... "
+                   "(keys: binanceusdm, bybit, hyperliquid, deribit, deribit-history).")
+def fetch_cmd(name, venue, symbol, start, end, timeframe, dvol, options, store, quiet, api_url):
+    """Download NAME from a venue with ccxt: klines, mark/index, funding, DVOL (and option IV).
+
+    Re-running fetches only the time not in the store yet; an interrupted fetch resumes.
+    """
+    if venue not in VENUE_NAMES:
+        raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUE_NAMES)}")
+    from hedgelab.data.fetch import fetch
+
+    ds = fetch(name, venue, symbol=symbol, start=start, end=end, timeframe=timeframe, dvol=dvol,
+               options=options, store=store, quiet=quiet, api_urls=api_url)
+    m = ds.manifest
+    click.echo(f"{name}: {m['venue']} {m['symbol']} {m['bar_size']} {m['start']} .. {m['end']}: "
+               f"{len(ds.bars)} bars, {len(ds.funding)} funding, {len(ds.iv)} IV prints")
+    for key, rule in m.get("proxies", {}).items():
+        click.echo(f"  proxy {key}: {rule}")
