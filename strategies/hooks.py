@@ -35,3 +35,23 @@ def targets_nb(i, state, params, features, intent):
 def noop_nb(i, state, params, features, intent):
     """Change nothing (the base class default: a strategy that never trades holds its cash)."""
     return
+
+
+@njit(cache=True, nogil=True)
+def topup_nb(state, leverage, cash_share):
+    """USD to move from cash into the isolated margin so that margin + unrealised PnL is back at
+    notional / leverage, limited to ``cash_share`` of the free cash (0 when nothing is needed)."""
+    perp = state[State.PERP_QTY]
+    if perp == 0.0:
+        return 0.0
+    mark = state[State.MARK]
+    upnl = perp * (mark - state[State.PERP_ENTRY])
+    need = abs(perp) * mark / leverage - (state[State.PERP_MARGIN] + upnl)
+    return max(0.0, min(need, cash_share * state[State.CASH]))
+
+
+@njit(cache=True, nogil=True)
+def scheduled_nb(state, hours):
+    """True on bars that close on a UTC multiple of ``hours`` (never when hours <= 0)."""
+    period_s = hours * 3600.0
+    return period_s > 0.0 and state[State.TIME_S] % period_s == 0.0

@@ -15,6 +15,7 @@ from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
+from hedgelab.strategies.hooks import scheduled_nb, topup_nb
 
 RATIO, LEV, HOURS, DRIFT, TOPUP_AT, RESERVE = range(6)
 
@@ -31,15 +32,11 @@ def perp_hedge_nb(i, state, params, features, intent):
         intent[Intent.LEVERAGE] = lev
         return
     target = -ratio * spot
-    period_s = params[HOURS] * 3600.0
-    scheduled = period_s > 0.0 and state[State.TIME_S] % period_s == 0.0
-    if scheduled or abs(perp - target) > params[DRIFT] * abs(target):
+    if scheduled_nb(state, params[HOURS]) or abs(perp - target) > params[DRIFT] * abs(target):
         intent[Intent.TARGET_PERP] = target
         intent[Intent.LEVERAGE] = lev
-    elif perp != 0.0 and state[State.MARGIN_RATIO] > params[TOPUP_AT]:
-        upnl = perp * (state[State.MARK] - state[State.PERP_ENTRY])
-        need = abs(perp) * state[State.MARK] / lev - (state[State.PERP_MARGIN] + upnl)
-        topup = min(need, state[State.CASH])
+    elif state[State.MARGIN_RATIO] > params[TOPUP_AT]:
+        topup = topup_nb(state, lev, 1.0)
         if topup > 0.0:
             intent[Intent.MARGIN_TOPUP] = topup
 

@@ -1,0 +1,61 @@
+"""collar: spot BTC plus a long put financed by a short call.
+
+Buys spot with ``(1 - reserve)`` of the capital, then on ``hedge_ratio`` x the spot quantity buys a
+put at ``put_moneyness`` x forward and sells a call at ``call_moneyness`` x forward, both with tenor
+``tenor_days``. With fewer than ``roll_days`` to expiry it closes both legs; the new pair opens on
+the next bar (two option orders fit in one decision). After an expiry the pair is reopened.
+
+Parameters (defaults): hedge_ratio 1.0, put_moneyness 0.9, call_moneyness 1.1, tenor_days 30,
+roll_days 7, reserve 0.05.
+"""
+from numba import njit
+
+from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.errors import UserError
+from hedgelab.strategies.base import Param, Strategy
+
+RATIO, PUT_K, CALL_K, TENOR, ROLL, RESERVE = range(6)
+BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
+O1, O2 = Intent.OPT1_ACTION, Intent.OPT2_ACTION
+
+
+@njit(HOOK_SIG, cache=True, nogil=True)
+def collar_nb(i, state, params, features, intent):
+    spot = state[State.SPOT_QTY]
+    if spot == 0.0:
+        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.CLOSE]
+        intent[Intent.TARGET_SPOT] = spot
+    qty = params[RATIO] * spot
+    if qty <= 0.0:
+        return
+    if state[State.OPEN_LEGS] > 0.0:
+        if state[State.NEXT_EXPIRY_S] - state[State.TIME_S] < params[ROLL] * 86400.0:
+            intent[O1], intent[O1 + 1] = CLOSE_ALL, PUT
+            intent[O2], intent[O2 + 1] = CLOSE_ALL, CALL
+        return
+    intent[O1], intent[O1 + 1], intent[O1 + 2] = BUY, PUT, params[PUT_K]
+    intent[O1 + 3], intent[O1 + 4] = params[TENOR], qty
+    intent[O2], intent[O2 + 1], intent[O2 + 2] = SELL, CALL, params[CALL_K]
+    intent[O2 + 3], intent[O2 + 4] = params[TENOR], qty
+
+
+class Collar(Strategy):
+    """Spot long plus a long put financed by a short call (default 0.9 / 1.1)."""
+
+    name = "collar"
+    uses_options = True
+    label_params = ("put_moneyness", "call_moneyness")
+    hedge_ratio = Param(1.0, low=0.0, high=2.0, doc="option qty / spot qty")
+    put_moneyness = Param(0.9, low=0.5, high=1.5, grid=(0.8, 0.85, 0.9, 0.95), doc="put strike / forward")
+    call_moneyness = Param(1.1, low=0.5, high=2.0, grid=(1.05, 1.1, 1.2), doc="call strike / forward")
+    tenor_days = Param(30.0, low=1.0, high=365.0, doc="wanted tenor of both legs")
+    roll_days = Param(7.0, low=0.0, high=364.0, doc="close both legs when fewer days remain")
+    reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash")
+    decide_nb = staticmethod(collar_nb)
+
+    @classmethod
+    def check(cls, values):
+        if values["put_moneyness"] >= values["call_moneyness"]:
+            raise UserError("parameter 'put_moneyness' of collar must be < 'call_moneyness'")
+        if values["roll_days"] >= values["tenor_days"]:
+            raise UserError("parameter 'roll_days' of collar must be < 'tenor_days'")

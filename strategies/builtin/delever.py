@@ -1,0 +1,74 @@
+"""delever: a leveraged long that cuts leverage under stress and re-levers when calm returns.
+
+Opens a perp long with ``margin_fraction`` of equity as isolated margin at ``high_leverage``. It cuts
+to ``low_leverage`` when any of: margin ratio > ``max_margin_ratio``, drawdown from the equity peak >
+``max_drawdown``, or 24-hour realised volatility (annualised, known at the bar close) > ``max_vol``.
+It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown and
+volatility < ``calm_vol``. Within a regime it resizes when the leverage drifts more than ``drift``.
+After a liquidation it stays flat.
+
+Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.5, max_drawdown 0.1,
+max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25.
+"""
+import math
+
+from numba import njit
+
+from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.errors import UserError
+from hedgelab.strategies.base import Param, Strategy
+from hedgelab.strategies.features import realized_vol
+
+HIGH, LOW, MAX_MR, MAX_DD, MAX_VOL, CALM_VOL, MARGIN_FRACTION, DRIFT = range(8)
+
+
+@njit(HOOK_SIG, cache=True, nogil=True)
+def delever_nb(i, state, params, features, intent):
+    equity, perp, mark = state[State.EQUITY], state[State.PERP_QTY], state[State.MARK]
+    if state[State.LIQUIDATIONS] > 0.0 or equity <= 0.0:
+        return
+    mr, vol = state[State.MARGIN_RATIO], features[i, 0]
+    dd = 1.0 - equity / state[State.PEAK_EQUITY]
+    stressed = mr > params[MAX_MR] or dd > params[MAX_DD] or vol > params[MAX_VOL]
+    calm = mr < 0.5 * params[MAX_MR] and dd < params[MAX_DD] and not vol >= params[CALM_VOL]
+    frac = params[MARGIN_FRACTION]
+    lev_now = perp * mark / (equity * frac)  # leverage on the intended margin
+    high_now = lev_now > math.sqrt(params[HIGH] * params[LOW])
+    if perp == 0.0:
+        lev = params[LOW] if stressed else params[HIGH]
+    elif high_now:
+        lev = params[LOW] if stressed else params[HIGH]
+    else:
+        lev = params[HIGH] if calm else params[LOW]
+    if perp == 0.0 or abs(lev_now / lev - 1.0) > params[DRIFT]:
+        intent[Intent.TARGET_PERP] = equity * frac * lev / mark
+        intent[Intent.LEVERAGE] = lev
+
+
+class Delever(Strategy):
+    """Leveraged long that cuts 20x to 5x on margin, drawdown or volatility stress."""
+
+    name = "delever"
+    vol_hours = 24.0  # realised-volatility window
+    label_params = ("high_leverage", "low_leverage")
+    high_leverage = Param(20.0, low=1.0, high=125.0, grid=(10.0, 20.0, 30.0), doc="leverage when calm")
+    low_leverage = Param(5.0, low=1.0, high=125.0, grid=(2.0, 5.0), doc="leverage under stress")
+    max_margin_ratio = Param(0.5, low=0.0, high=1.0, doc="cut when the margin ratio exceeds this")
+    max_drawdown = Param(0.1, low=0.0, high=1.0, doc="cut when equity is this far below its peak")
+    max_vol = Param(0.8, low=0.0, doc="cut when annualised 24h realised vol exceeds this")
+    calm_vol = Param(0.5, low=0.0, doc="re-lever only below this volatility")
+    margin_fraction = Param(0.9, low=0.01, high=1.0, doc="share of equity posted as margin")
+    drift = Param(0.25, low=0.0, doc="resize when leverage is off its target by this fraction")
+    decide_nb = staticmethod(delever_nb)
+
+    @classmethod
+    def check(cls, values):
+        if values["low_leverage"] > values["high_leverage"]:
+            raise UserError("parameter 'low_leverage' of delever must be <= 'high_leverage'")
+        if values["calm_vol"] > values["max_vol"]:
+            raise UserError("parameter 'calm_vol' of delever must be <= 'max_vol'")
+
+    def prepare(self, market):
+        window = max(2, int(round(self.vol_hours * 3600 / market.bar_seconds)))
+        return realized_vol(market.close, window, market.bar_seconds)[:, None]
+

@@ -1,0 +1,69 @@
+"""funding-carry: long spot, short perp of the same size (delta-neutral), collecting funding.
+
+Opens at the first bar unless funding is already below the exit level: spot bought with
+``(1 - reserve)`` of equity less the perp margin (notional / ``leverage``), perp short = -spot. It
+closes both legs when the mean of the last ``funding_window`` (3) funding settlements, known at the
+bar close, falls below ``exit_funding``, and reopens when it is back above ``entry_funding``.
+While open, the short is reset to -spot when it drifts more than ``drift``; when the margin ratio
+exceeds ``topup_at`` cash moves into the margin (the perp-hedge rule).
+
+Parameters (defaults): leverage 3, exit_funding -0.0001 (per settlement), entry_funding 0.0001,
+drift 0.05, topup_at 0.5, reserve 0.05.
+"""
+import math
+
+from numba import njit
+
+from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.errors import UserError
+from hedgelab.strategies.base import Param, Strategy
+from hedgelab.strategies.features import mean_of_last_settlements
+from hedgelab.strategies.hooks import topup_nb
+
+LEV, EXIT, ENTRY, DRIFT, TOPUP_AT, RESERVE = range(6)
+
+
+@njit(HOOK_SIG, cache=True, nogil=True)
+def funding_carry_nb(i, state, params, features, intent):
+    lev, funding = params[LEV], features[i, 0]
+    spot, perp = state[State.SPOT_QTY], state[State.PERP_QTY]
+    if spot == 0.0 and perp == 0.0:
+        if math.isnan(funding) or funding >= params[ENTRY]:
+            budget = state[State.EQUITY] * (1.0 - params[RESERVE])
+            qty = budget / (state[State.CLOSE] * (1.0 + 1.0 / lev))
+            intent[Intent.TARGET_SPOT] = qty
+            intent[Intent.TARGET_PERP] = -qty
+            intent[Intent.LEVERAGE] = lev
+    elif funding < params[EXIT]:
+        intent[Intent.TARGET_SPOT] = 0.0
+        intent[Intent.TARGET_PERP] = 0.0
+    elif abs(perp + spot) > params[DRIFT] * spot:
+        intent[Intent.TARGET_PERP] = -spot
+        intent[Intent.LEVERAGE] = lev
+    elif state[State.MARGIN_RATIO] > params[TOPUP_AT]:
+        topup = topup_nb(state, lev, 1.0)
+        if topup > 0.0:
+            intent[Intent.MARGIN_TOPUP] = topup
+
+
+class FundingCarry(Strategy):
+    """Long spot, short perp, delta-neutral: earns funding, exits when funding turns negative."""
+
+    name = "funding-carry"
+    funding_window = 3  # settlements averaged for the on/off rule
+    leverage = Param(3.0, low=1.0, high=50.0, grid=(2.0, 3.0, 5.0), doc="perp notional / margin")
+    exit_funding = Param(-0.0001, low=-1.0, high=1.0, doc="close both legs below this mean rate")
+    entry_funding = Param(0.0001, low=-1.0, high=1.0, doc="reopen above this mean rate")
+    drift = Param(0.05, low=0.0, doc="reset the short when |perp + spot| > drift x spot")
+    topup_at = Param(0.5, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
+    reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")
+    decide_nb = staticmethod(funding_carry_nb)
+
+    @classmethod
+    def check(cls, values):
+        if values["entry_funding"] < values["exit_funding"]:
+            raise UserError("parameter 'entry_funding' of funding-carry must be >= 'exit_funding'")
+
+    def prepare(self, market):
+        return mean_of_last_settlements(market.funding_rate, self.funding_window)[:, None]
+
