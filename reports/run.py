@@ -1,0 +1,47 @@
+"""One backtested run (strategy x parameter set) as the reports see it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
+
+
+@dataclass
+class RunRecord:
+    """Everything the reports need from one run; built by the CLI/API from a SimResult column.
+
+    name: label shown to users (may contain any characters; it is escaped wherever it is rendered).
+    equity: USD, tz-aware UTC DatetimeIndex (bar open times).
+    events: columns EVENT_COLUMNS, ``amount`` = cash flow to the account (+ received, - paid).
+    margin_ratio: maintenance margin / margin balance (1.0 = liquidation), or None.
+    liq_distance: |mark - liquidation price| / mark, or None (no leveraged position).
+    error: why the run failed (then equity may be None); failed runs are listed, not charted.
+    """
+
+    name: str
+    strategy: str
+    params: dict = field(default_factory=dict)
+    equity: pd.Series | None = None
+    events: pd.DataFrame | None = None
+    margin_ratio: pd.Series | None = None
+    liq_distance: pd.Series | None = None
+    capital: float = 100_000.0
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or self.equity is None or len(self.equity) == 0
+
+    def events_frame(self) -> pd.DataFrame:
+        """The run's events with every contract column present (an empty frame when there are none)."""
+        ev = self.events
+        if ev is None or len(ev) == 0:
+            return pd.DataFrame({c: pd.Series(dtype="float64" if c in ("qty", "price", "amount") else "object")
+                                 for c in EVENT_COLUMNS})
+        ev = ev.copy()
+        for c in EVENT_COLUMNS:
+            if c not in ev.columns:
+                ev[c] = self.strategy if c == "strategy" else float("nan") if c in ("qty", "price", "amount") else ""
+        return ev

@@ -1,0 +1,111 @@
+"""The summary table: one row per run, ranked, plus the short terminal version of it."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import metrics as m
+from .run import RunRecord
+
+SUMMARY_COLUMNS = [
+    "rank", "run", "strategy", "params", "survived", "final_equity", "total_return", "max_drawdown",
+    "worst_day", "sharpe", "cagr", "volatility", "liquidations", "funding_pnl", "fees", "option_pnl",
+    "hedge_cost", "error",
+]
+
+
+def params_json(params: dict) -> str:
+    """Parameters as stable JSON (sorted keys; numpy scalars and other objects as plain values/strings)."""
+    def default(o):
+        if isinstance(o, np.generic):
+            return o.item()
+        return str(o)
+    return json.dumps(params or {}, sort_keys=True, default=default)
+
+
+def run_row(run: RunRecord) -> dict:
+    row = {"run": run.name, "strategy": run.strategy, "params": params_json(run.params), "error": run.error}
+    if run.failed:
+        nan = float("nan")
+        row.update(survived=False, final_equity=nan, total_return=nan, max_drawdown=nan, worst_day=nan,
+                   sharpe=nan, cagr=nan, volatility=nan, liquidations=m.liquidations(run.events),
+                   funding_pnl=nan, fees=nan, option_pnl=nan, hedge_cost=nan)
+        if row["error"] is None:
+            row["error"] = "no equity produced"
+        return row
+    eq = run.equity
+    daily = m.daily_returns(eq)
+    ev = run.events
+    liq = m.liquidations(ev)
+    funding, fee, opt = m.funding_pnl(ev), m.fees(ev), m.option_pnl(ev)
+    row.update(
+        survived=liq == 0,
+        final_equity=float(eq.iloc[-1]),
+        total_return=m.total_return(eq, run.capital),
+        max_drawdown=m.max_drawdown(eq),
+        worst_day=float(daily.min()) if len(daily) else float("nan"),
+        sharpe=m.sharpe(daily),
+        cagr=m.cagr(eq, run.capital),
+        volatility=m.annual_volatility(daily),
+        liquidations=liq,
+        funding_pnl=funding,
+        fees=fee,
+        option_pnl=opt,
+        hedge_cost=m.hedge_cost(funding, fee, opt),
+    )
+    return row
+
+
+def summary_frame(runs: list[RunRecord]) -> pd.DataFrame:
+    """One row per run, ranked: survivors first, then liquidated, then failed; within each by final equity."""
+    rows = [run_row(r) for r in runs]
+    df = pd.DataFrame(rows, columns=[c for c in SUMMARY_COLUMNS if c != "rank"])
+    if len(df) == 0:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    df["liquidations"] = df["liquidations"].astype("int64")
+    df["survived"] = df["survived"].astype(bool)
+    group = np.where(df["error"].notna(), 2, np.where(df["survived"], 0, 1))
+    order = np.lexsort((-df["final_equity"].fillna(-np.inf).to_numpy(), group))
+    df = df.iloc[order].reset_index(drop=True)
+    df.insert(0, "rank", np.arange(1, len(df) + 1))
+    return df
+
+
+def status(row) -> str:
+    """'ok', 'LIQUIDATED ×n' or 'FAILED: reason' for one summary row."""
+    if isinstance(row["error"], str):
+        return f"FAILED: {row['error']}"
+    if row["liquidations"] > 0:
+        return f"LIQUIDATED ×{row['liquidations']}"
+    return "survived"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x * 100:+.1f}%"
+
+
+def _usd(x: float) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
+
+
+def text_table(summary: pd.DataFrame, width: int = 28) -> str:
+    """The ranking for the terminal: one line per run, liquidations and failures flagged."""
+    head = ["#", "run", "final USD", "return", "max DD", "worst day", "hedge cost", "status"]
+    lines = []
+    for _, r in summary.iterrows():
+        name = str(r["run"])
+        name = name if len(name) <= width else name[: width - 1] + "…"
+        lines.append([str(r["rank"]), name, _usd(r["final_equity"]), _pct(r["total_return"]),
+                      _pct(r["max_drawdown"]), _pct(r["worst_day"]), _usd(r["hedge_cost"]), status(r)])
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
+    left = {1, 7}
+
+    def fmt(cells):
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [fmt(head), fmt(["-" * w for w in widths])]
+    out += [fmt(line) for line in lines]
+    return "\n".join(out)

@@ -1,0 +1,118 @@
+"""quantstats tearsheets, one per run, against the ``hold`` run, made to open offline.
+
+quantstats 0.0.86 renders its charts as inline SVG, but its template links a remote favicon and calls an
+undefined ``save()`` on load (a console error when the page is written to a file); both are removed here.
+A strategy whose daily returns are all equal (flat, e.g. all cash) breaks quantstats' regression against
+a benchmark, so it gets a tearsheet without the benchmark; if quantstats still fails, a one-paragraph page
+says why instead of the whole report failing.
+"""
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .metrics import PERIODS_PER_YEAR, daily_returns
+from .run import RunRecord
+
+_REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.I)
+_REMOTE_SRC = re.compile(r"<(script|img|iframe)\b[^>]*\bsrc=[\"']https?://[^>]*>(\s*</\1>)?", re.I)
+_CSS_IMPORT = re.compile(r"@import\s+url\([\"']?https?://[^)]*\)\s*;?", re.I)
+
+
+def make_offline(page: str) -> str:
+    """Strip what would reach the network or error on load (remote link/script/img tags, CSS imports)."""
+    page = _REMOTE_LINK.sub("", page)
+    page = _REMOTE_SRC.sub("", page)
+    page = _CSS_IMPORT.sub("", page)
+    return page.replace(' onload="save()"', "")
+
+
+def plain_label(text: str) -> str:
+    """quantstats writes titles into its HTML unescaped (and into chart text): drop markup characters."""
+    return re.sub(r"[<>&\"'`]", "", str(text)).strip() or "run"
+
+
+def tearsheet_returns(equity: pd.Series) -> pd.Series:
+    """Daily returns with a naive (UTC) index, as quantstats expects."""
+    r = daily_returns(equity)
+    r.index = r.index.tz_localize(None)
+    return r
+
+
+@contextlib.contextmanager
+def _quiet():
+    """quantstats/matplotlib warn about fonts and pandas on every chart; keep the terminal readable."""
+    log = logging.getLogger("matplotlib.font_manager")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        log.setLevel(level)
+
+
+def _fallback_page(title: str, reason: str) -> str:
+    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{html.escape(title)}</title></head><body><h1>{html.escape(title)}</h1>"
+            f"<p>No quantstats tearsheet for this run: {html.escape(reason)}</p></body></html>")
+
+
+def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path) -> str | None:
+    """Write one tearsheet to ``path``; returns None, or the reason a plain fallback page was written."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import quantstats as qs
+
+    title = plain_label(f"{run.name} ({run.strategy})")
+    if run.failed:
+        reason = f"the run failed: {run.error or 'no equity'}"
+        path.write_text(_fallback_page(title, reason), encoding="utf-8")
+        return reason
+    returns = tearsheet_returns(run.equity)
+    returns.name = run.name
+    bench = None
+    if benchmark is not None and benchmark is not run and not benchmark.failed:
+        bench = tearsheet_returns(benchmark.equity)
+        bench.name = benchmark.name
+    if np.nanstd(returns.to_numpy()) == 0:
+        bench = None  # quantstats cannot regress a flat strategy on a benchmark
+    reason = None
+    try:
+        with _quiet():
+            qs.reports.html(returns, bench, output=str(path), periods_per_year=PERIODS_PER_YEAR,
+                            title=title, strategy_title=plain_label(run.name),
+                            benchmark_title=plain_label(bench.name) if bench is not None else None,
+                            match_dates=True)
+        page = path.read_text(encoding="utf-8")
+    except Exception as exc:  # noqa: BLE001 - a tearsheet must not sink the whole report
+        reason = f"quantstats failed: {type(exc).__name__}: {exc}"
+        page = _fallback_page(title, reason)
+    finally:
+        plt.close("all")
+    path.write_text(make_offline(page), encoding="utf-8")
+    return reason
+
+
+def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, progress: bool = True) -> dict:
+    """One tearsheet per run into ``out_dir`` as ``<name>.html``; the benchmark is the first ``hold`` run.
+
+    Returns {file name: fallback reason or None}.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bench = next((r for r in runs if r.strategy == "hold" and not r.failed), None)
+    done = {}
+    for run, name in tqdm(list(zip(runs, names)), desc="tearsheets", unit="run", disable=not progress):
+        done[name] = write_tearsheet(run, bench, out_dir / f"{name}.html")
+    return done
