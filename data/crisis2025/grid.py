@@ -8,7 +8,8 @@ FUNDING_HOURS = 8         # Binance BTCUSDT settles at 00:00, 08:00, 16:00 UTC
 
 
 def index() -> pd.DatetimeIndex:
-    return pd.date_range(START, periods=N_BARS, freq="1h", name="time")
+    # nanosecond unit: MarketArrays.time_ns is int64 ns, and pandas 3 would otherwise pick us
+    return pd.date_range(START, periods=N_BARS, freq="1h", name="time").as_unit("ns")
 
 
 def hour(when: str) -> int:

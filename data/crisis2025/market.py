@@ -18,10 +18,10 @@ BASE_RATE = 0.0001   # Binance interest-rate term per 8h
 CLAMP = 0.0005
 # regime: first settlement (inclusive), target mean rate (fact), std of the 8h-mean premium
 REGIMES = [
-    ("2025-09-01 00:00", 0.000043, 0.00006),
+    ("2025-09-01 00:00", 0.000043, 0.00004),
     ("2025-10-01 00:00", 0.000070, 0.00003),
     ("2025-10-11 00:00", 0.000002, 0.00005),
-    ("2025-10-26 00:00", 0.000061, 0.00004),
+    ("2025-10-26 00:00", 0.000061, 0.000035),
     ("2025-11-21 00:00", 0.000021, 0.00005),
 ]
 MIN_AT = "2025-10-12 16:00"       # fact: the window's most negative settlement
@@ -63,7 +63,9 @@ def _rates(p: np.ndarray) -> np.ndarray:
     """Settled rate at each settlement point from the hourly premium (p[0] is hour -BURN)."""
     k = settlement_points()
     p8 = p.reshape(-1, FUNDING_HOURS).mean(axis=1)[: len(k)]  # row j: hours k-8..k-1
-    rate = p8 + np.clip(BASE_RATE - p8, -CLAMP, CLAMP)
+    gap = BASE_RATE - p8
+    # inside the clamp the formula gives the baseline exactly (avoid float round-off)
+    rate = np.where(np.abs(gap) <= CLAMP, BASE_RATE, p8 + np.clip(gap, -CLAMP, CLAMP))
     kmin = hour(MIN_AT)
     floor = np.where(k == kmin, -np.inf, MIN_RATE + 1e-6)
     s, e = hour(NO_NEGATIVE[0]), hour(NO_NEGATIVE[1])
