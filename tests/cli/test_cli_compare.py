@@ -1,0 +1,92 @@
+"""The main job end to end: ``hedgelab compare`` with no arguments on the embedded crisis-2025 dataset."""
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hedgelab.data import load
+from hedgelab.strategies import BUILTINS
+
+_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
+h = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(h)
+
+
+@pytest.fixture(scope="module")
+def main_job(tmp_path_factory):
+    """One `hedgelab compare` run shared by the module (it is the slow part)."""
+    here = tmp_path_factory.mktemp("main-job")
+    out = here / "out"
+    rc, _, _ = h.invoke(["compare", "--out", str(out), "--quiet"])
+    summary, events = h.read_outputs(out)
+    return rc, out, summary, events
+
+
+@pytest.fixture(scope="module")
+def crisis():
+    return load("crisis-2025")
+
+
+def test_main_job_succeeds_and_writes_every_file(main_job):
+    rc, out, summary, events = main_job
+    assert rc == 0
+    h.check_files(out, summary, events)
+    # one row per built-in strategy, each with its tearsheet
+    assert sorted(summary["strategy"]) == sorted(BUILTINS)
+    for name in BUILTINS:
+        assert (out / "tearsheets" / f"{name}.html").exists(), name
+
+
+def test_hold_return_is_the_price_move_less_fees(main_job, crisis):
+    # hold buys spot at the first bar's close and never trades: equity at the end is
+    # capital + every cash flow of its events + qty x last close (an identity from the data alone).
+    _, _, summary, events = main_job
+    row = summary.set_index("strategy").loc["hold"]
+    ev = events[events["strategy"] == "hold"]
+    fills = ev[ev["kind"] == "fill"]
+    assert len(fills) == 1 and fills["qty"].iloc[0] > 0
+    close = crisis.bars["close"]
+    assert fills["price"].iloc[0] == pytest.approx(close.iloc[0], rel=1e-9)
+    expected_final = 100_000 + ev["amount"].sum() + fills["qty"].iloc[0] * close.iloc[-1]
+    assert row["final_equity"] == pytest.approx(expected_final, rel=1e-9)
+    assert row["total_return"] == pytest.approx(expected_final / 100_000 - 1, abs=1e-9)
+    # and it is the price move less the fees, to first order (fees are a tenth of a percent)
+    move = close.iloc[-1] / close.iloc[0] - 1
+    assert row["total_return"] == pytest.approx(move - row["fees"] / 100_000, abs=2e-3)
+    assert row["liquidations"] == 0 and 0 < row["fees"] < 1_000
+
+
+def test_leveraged_long_10x_is_liquidated_in_the_crash(main_job, crisis):
+    _, _, summary, events = main_job
+    row = summary.set_index("strategy").loc["leveraged-long"]
+    assert json.loads(row["params"])["leverage"] == 10
+    assert row["liquidations"] >= 1
+    assert row["final_equity"] < 0.1 * 100_000   # the margin is gone; what is left is the unposted 5 %
+    when = h.first_liquidation(events, "leveraged-long")
+    entry = crisis.bars["close"].iloc[0]
+    earliest, latest = h.liquidation_bracket(crisis.bars, entry, 10)
+    assert latest is not None, "the data must take the mark below the bankruptcy price"
+    assert earliest <= when <= latest + np.timedelta64(1, "h")
+
+
+def test_ranking_is_sorted_survivors_first(main_job):
+    _, _, summary, _ = main_job
+    survived = summary["liquidations"] == 0
+    # survivors first, then the liquidated
+    assert list(survived) == sorted(survived, reverse=True)
+    for group in (summary[survived], summary[~survived]):
+        assert list(group["final_equity"]) == sorted(group["final_equity"], reverse=True)
+
+
+def test_events_belong_to_known_strategies(main_job):
+    _, _, summary, events = main_job
+    assert set(events["strategy"]) <= set(summary["strategy"])
+    assert set(events["kind"]) >= {"fill", "fee", "funding", "liquidation"}
+    assert (events.loc[events["kind"] == "fee", "amount"] <= 0).all()
+    # the summary's fees and funding are the sums of the event amounts
+    for name, ev in events.groupby("strategy"):
+        row = summary.set_index("strategy").loc[name]
+        assert row["fees"] == pytest.approx(-ev.loc[ev["kind"] == "fee", "amount"].sum(), abs=1e-6)
+        assert row["funding_pnl"] == pytest.approx(ev.loc[ev["kind"] == "funding", "amount"].sum(), abs=1e-6)
