@@ -110,13 +110,14 @@ def fill_gaps(bars: pd.DataFrame, step: pd.Timedelta, where: Where,
                                          f"(after {bars.index[i - 1]}); at most {max_fill} are filled")
     full = pd.date_range(bars.index[0], bars.index[-1], freq=step, name=bars.index.name)
     out = bars.reindex(full)
-    prev_close = out["close"].ffill()
     hole = out["close"].isna()
-    for c in bars.columns:
-        if c == "volume":
-            out.loc[hole, c] = 0.0
-        elif c in ("open", "high", "low", "close"):
-            out.loc[hole, c] = prev_close[hole]
+    for prefix in ("", "mark_", "index_"):  # each price series flat at its own previous close
+        if f"{prefix}close" in out:
+            prev_close = out[f"{prefix}close"].ffill()
+            for k in ("open", "high", "low", "close"):
+                out.loc[hole, f"{prefix}{k}"] = prev_close[hole]
+    if "volume" in out:
+        out.loc[hole, "volume"] = 0.0
     report = [{"after": str(bars.index[i - 1]), "missing_bars": m,
                "rule": "flat bars at the previous close, volume 0"} for i, m in gaps]
     return out, report
