@@ -48,8 +48,7 @@ class Param:
         self.default = default  # checked in __set_name__, once the name is known
 
     def __set_name__(self, owner, name):
-        self.name = name
-        self.default = self.coerce(self.default, owner=getattr(owner, "name", owner.__name__))
+        self.name = name  # the default is checked by Strategy.__init_subclass__
 
     def __get__(self, instance, owner):
         if instance is None:
@@ -129,6 +128,12 @@ class Strategy:
         super().__init_subclass__(**kwargs)
         doc = (cls.__doc__ or "").strip()
         cls.description = doc.splitlines()[0].strip() if doc else ""
+        for key, param in vars(cls).items():
+            if isinstance(param, Param):
+                try:
+                    param.default = param.coerce(param.default, owner=cls.name or cls.__name__)
+                except UserError as exc:
+                    raise TypeError(f"bad default: {exc}") from None
 
     def __repr__(self):
         return self.label(self.values)
@@ -136,13 +141,12 @@ class Strategy:
     # ---- parameters -------------------------------------------------------------------------
     @classmethod
     def params(cls) -> OrderedDict:
-        """Name -> Param, base-class parameters first, each in declaration order."""
+        """Name -> Param in declaration order, base-class parameters first."""
         out = OrderedDict()
         for klass in reversed(cls.__mro__):
             for key, value in vars(klass).items():
                 if isinstance(value, Param):
-                    out.pop(key, None)
-                    out[key] = value
+                    out[key] = value  # an override keeps the position of the parameter it replaces
         return out
 
     @classmethod
