@@ -97,7 +97,9 @@ def funding_source(ex, retry, symbol: str) -> Source:
     """Settled funding rates through ``fetch_funding_rate_history`` (Binance also gives the settlement mark)."""
     interval = funding_interval_ms(ex, symbol)
     if ex.id == "bybit":
-        limit, window, newest_first = 200, 200 * interval, True
+        # 199 intervals: a window then holds at most 199 settlements, so a full page (200) means the
+        # market settles more often than it says, and the window is paged backward
+        limit, window, newest_first = 200, 199 * interval, True
     elif ex.id == "hyperliquid":
         limit, window, newest_first = 500, 500 * HOUR_MS, False
     else:

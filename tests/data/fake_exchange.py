@@ -136,6 +136,9 @@ class FakeExchange:
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
         self._seen: dict[int, int] = {}
+        self.dvol_page = 1000   # DVOL candles per page (then `continuation`); about 1000 on Deribit
+        self.trade_page = 1000  # most option trades one request returns (Deribit's `count` max)
+        self.bybit_funding_minutes = 480  # fundingInterval Bybit reports (the server settles every 8 h)
         handler = type("Handler", (_Handler,), {"fx": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
@@ -201,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             return self._send(fault.status, {"code": -1003, "msg": "Too many requests (injected)"})
         try:
-            status, payload = _route(method, parts.path, query, body)
+            status, payload = _route(self.fx, method, parts.path, query, body)
         except KeyError as exc:
             status, payload = 400, {"error": f"missing parameter {exc}"}
         self._send(status, payload)
@@ -221,15 +224,15 @@ def _now() -> int:
 
 # ---------------------------------------------------------------- routing per venue
 
-def _route(method, path, q, body):
+def _route(fx, method, path, q, body):
     if path.startswith("/fapi/v1/"):
         return _binance(path[len("/fapi/v1/"):], q)
     if path.startswith("/v5/market/"):
-        return _bybit(path[len("/v5/market/"):], q)
+        return _bybit(fx, path[len("/v5/market/"):], q)
     if path == "/info" and method == "POST":
         return _hyperliquid(body)
     if path.startswith("/api/v2/public/"):
-        return _deribit(path[len("/api/v2/public/"):], q)
+        return _deribit(fx, path[len("/api/v2/public/"):], q)
     return 404, {"error": f"unknown path {path}"}
 
 
@@ -279,10 +282,10 @@ def _bybit_envelope(result):
     return 200, {"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": _now()}
 
 
-def _bybit(endpoint, q):
+def _bybit(fx, endpoint, q):
     if endpoint == "instruments-info":
         listed = q.get("category") == "linear" and q.get("status") != "PreLaunch"
-        return _bybit_envelope({"category": q.get("category"), "list": [BYBIT_BTCUSDT] if listed else [],
+        return _bybit_envelope({"category": q.get("category"), "list": [dict(BYBIT_BTCUSDT, fundingInterval=fx.bybit_funding_minutes)] if listed else [],
                                 "nextPageCursor": ""})
     if endpoint in ("kline", "mark-price-kline", "index-price-kline"):
         kind = {"kline": "trade", "mark-price-kline": "mark", "index-price-kline": "index"}[endpoint]
@@ -338,16 +341,13 @@ def _hyperliquid(body):
 
 
 DVOL_RES = {"1": 1000, "60": 60_000, "3600": HOUR, "43200": 12 * HOUR, "1D": 24 * HOUR}
-DVOL_PAGE = 1000
-
-
 def _deribit_envelope(result):
     us = _now() * 1000
     return 200, {"jsonrpc": "2.0", "result": result, "usIn": us, "usOut": us + 300, "usDiff": 300,
                  "testnet": False}
 
 
-def _deribit(method, q):
+def _deribit(fx, method, q):
     if method == "get_currencies":
         return _deribit_envelope(DERIBIT_CURRENCIES)
     if method == "get_instruments":
@@ -356,11 +356,11 @@ def _deribit(method, q):
         res = DVOL_RES[q["resolution"]]
         start, end = int(q["start_timestamp"]), int(q["end_timestamp"])
         times = _bars(start, end, res)
-        page = times[-DVOL_PAGE:]  # newest page first; older ones through `continuation`
-        cont = page[0] if len(times) > DVOL_PAGE else None
+        page = times[-fx.dvol_page:]  # newest page first; older ones through `continuation`
+        cont = page[0] if len(times) > fx.dvol_page else None
         return _deribit_envelope({"data": [[t, *dvol_candle(t, res)] for t in page], "continuation": cont})
     if method == "get_last_trades_by_currency_and_time":
-        count = min(int(q.get("count", 10)), 1000)
+        count = min(int(q.get("count", 10)), fx.trade_page)
         trades = [t for t in option_trades(int(q["start_timestamp"]), int(q["end_timestamp"]))
                   if t["instrument_name"].startswith(q["currency"] + "-")]
         if q.get("sorting") == "desc":

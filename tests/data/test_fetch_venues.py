@@ -1,0 +1,121 @@
+"""Fetch each perp venue from the fake server through the real ccxt classes; compare with the generator.
+
+The expected values come from tests/data/fake_exchange.py's generators (``candle``, ``funding_times``,
+``funding_rate``, ``funding_mark``), the same functions the server serialises into each exchange's JSON:
+so a value that survives ccxt's parsing, our paging, the cache and the store unchanged equals them.
+"""
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
+from fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401
+
+from fake_exchange import candle, funding_mark, funding_rate, funding_times
+from hedgelab.data.fetch import fetch
+from hedgelab.data.store import read_dataset
+
+# (venue, timeframe, start, end, bars per kline page): paging needs a range longer than one page.
+# Binance and Bybit klines: 1000 bars per ccxt call; Hyperliquid candleSnapshot: 5000.
+CASES = {
+    "binance": ("15m", "2025-09-01", "2025-09-12", 1000),      # 11 days * 96 = 1056 bars -> 2 pages
+    "bybit": ("15m", "2025-09-01", "2025-09-12", 1000),        # same
+    "hyperliquid": ("1m", "2025-09-01", "2025-09-05", 5000),   # 4 days * 1440 = 5760 bars -> 2 pages
+}
+KLINE_PATHS = {
+    "binance": {"trade": "/fapi/v1/klines", "mark": "/fapi/v1/markPriceKlines", "index": "/fapi/v1/indexPriceKlines"},
+    "bybit": {"trade": "/v5/market/kline", "mark": "/v5/market/mark-price-kline",
+              "index": "/v5/market/index-price-kline"},
+}
+
+
+def _fetch(fx, venue, tmp_path):
+    tf, start, end, _ = CASES[venue]
+    return fetch(f"t-{venue}", venue, start=start, end=end, timeframe=tf, dvol=False, store=tmp_path,
+                 quiet=True, api_urls=fx.url)
+
+
+@pytest.mark.parametrize("venue", list(CASES))
+def test_fetch_bars_equal_what_the_server_served(fx, venue, tmp_path):
+    tf, start, end, _ = CASES[venue]
+    step = {"15m": 900_000, "1m": 60_000}[tf]
+    ds = _fetch(fx, venue, tmp_path)
+    n = (ms(end) - ms(start)) // step
+    assert len(ds.bars) == n
+    times = ms(start) + step * np.arange(n)
+    assert list(ds.bars.index.asi8 // 1_000_000) == list(times)
+    expected = np.array([candle(venue, "trade", int(t), step) for t in times])
+    np.testing.assert_array_equal(ds.bars[["open", "high", "low", "close", "volume"]].to_numpy(), expected)
+    for kind in ("mark", "index"):
+        got = ds.bars[[f"{kind}_{c}" for c in ("open", "high", "low", "close")]].to_numpy()
+        if venue == "hyperliquid":  # no mark/index klines: the traded OHLC is the stated proxy
+            np.testing.assert_array_equal(got, expected[:, :4])
+            assert "traded OHLC" in ds.manifest["proxies"][kind]
+        else:
+            np.testing.assert_array_equal(got, np.array([candle(venue, kind, int(t), step)[:4] for t in times]))
+    # the stored dataset reads back (and passes the store's validation) with the same values
+    back = read_dataset(f"t-{venue}", tmp_path)
+    np.testing.assert_array_equal(back.bars.to_numpy(), ds.bars.to_numpy())
+
+
+@pytest.mark.parametrize("venue", list(CASES))
+def test_fetch_funding_equals_settlements_served(fx, venue, tmp_path):
+    tf, start, end, _ = CASES[venue]
+    ds = _fetch(fx, venue, tmp_path)
+    bar_end = ms(end)
+    served = funding_times(venue, ms(start), bar_end - 1)
+    # Hyperliquid stamps a few ms after the hour: the dataset files each settlement under its hour
+    assert list(ds.funding.index.asi8 // 1_000_000) == [t // HOUR * HOUR for t in served]
+    assert list(ds.funding["rate"]) == [funding_rate(venue, t) for t in served]
+    if venue == "binance":  # only Binance reports the settlement mark price
+        assert list(ds.funding["mark_price"]) == [funding_mark(venue, t) for t in served]
+    else:
+        assert ds.funding["mark_price"].isna().all()
+    # Binance and Bybit settle every 8 h, Hyperliquid every hour (fake_exchange.FUNDING_MS)
+    assert ds.manifest["funding_interval_hours"] == (1.0 if venue == "hyperliquid" else 8.0)
+
+
+@pytest.mark.parametrize("venue", list(CASES))
+def test_fetch_page_counts_follow_the_venue_limits(fx, venue, tmp_path):
+    tf, start, end, per_page = CASES[venue]
+    _fetch(fx, venue, tmp_path)
+    n_bars = (ms(end) - ms(start)) // {"15m": 900_000, "1m": 60_000}[tf]
+    pages = math.ceil(n_bars / per_page)  # 2 in every case
+    if venue == "hyperliquid":
+        assert len(fx.calls("/info", "candleSnapshot")) == pages
+        # 96 hourly settlements fit in one 500-row fundingHistory window
+        assert len(fx.calls("/info", "fundingHistory")) == 1
+        # markets: spotMeta (currencies) + metaAndAssetCtxs (perps), nothing else
+        assert [r["body"]["type"] for r in fx.calls("/info")
+                if r["body"]["type"] not in ("candleSnapshot", "fundingHistory")] == ["spotMeta", "metaAndAssetCtxs"]
+    else:
+        for path in KLINE_PATHS[venue].values():
+            assert len(fx.calls(path)) == pages, path
+        # 33 settlements: one page (Binance 1000 rows, Bybit 200 rows a window)
+        assert len(fx.calls("/fapi/v1/fundingRate" if venue == "binance" else "/funding/history")) == 1
+    first = fx.requests[0]
+    assert first["path"] in ("/fapi/v1/exchangeInfo", "/v5/market/instruments-info", "/info")
+
+
+@pytest.mark.parametrize("reported_minutes, requests", [
+    # windows of 199 stated intervals hold 199 settlements: ceil(1200 / 199) = 7 windows, one request each
+    (480, 7),
+    # the market says 16 h but settles every 8 h: a window of 199 * 16 h holds 398 settlements, the first
+    # request returns the newest 200 (full), one more request walks back for the other 198;
+    # 1200 = 3 * 398 + 6 -> 3 windows * 2 requests + 1 request for the last 6 rows = 7
+    (960, 7),
+])
+def test_bybit_funding_windows_and_backward_paging(fx, tmp_path, reported_minutes, requests):
+    fx.bybit_funding_minutes = reported_minutes
+    ds = fetch("bf", "bybit", start="2024-01-01", end="2025-02-04", timeframe="1d", dvol=False, store=tmp_path,
+               quiet=True, api_urls=fx.url)
+    served = funding_times("bybit", ms("2024-01-01"), ms("2025-02-04") - 1)
+    assert len(served) == 400 * 3
+    assert list(ds.funding.index.asi8 // 1_000_000) == served
+    assert list(ds.funding["rate"]) == [funding_rate("bybit", t) for t in served]
+    assert len(fx.calls("/funding/history")) == requests
+    # every request carried both startTime and endTime (startTime alone is an error on Bybit)
+    assert all("startTime" in r["query"] and "endTime" in r["query"] for r in fx.calls("/funding/history"))
