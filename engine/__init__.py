@@ -1,1 +1,28 @@
+"""hedgelab.engine: accounts, venues and the numba simulation kernel.
 
+Public surface: ``simulate``, ``SimResult``, ``Costs``, ``load_venue``, ``liquidation_price``,
+``assumptions``. Imports are lazy so that the kernel compiles (or loads from cache) only when used.
+"""
+from importlib import import_module
+
+# Imported eagerly: the submodule ``simulate`` would otherwise shadow the function of the same name.
+from hedgelab.engine.simulate import simulate
+
+_LAZY = {
+    "SimResult": "hedgelab.engine.result",
+    "Costs": "hedgelab.engine.costs",
+    "load_venue": "hedgelab.engine.venues",
+    "Venue": "hedgelab.engine.venues",
+    "VENUE_IDS": "hedgelab.engine.venues",
+    "liquidation_price": "hedgelab.engine.liquidation",
+    "assumptions": "hedgelab.engine.liquidation",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'hedgelab.engine' has no attribute {name!r}")
+
+
+__all__ = ["simulate", *_LAZY]

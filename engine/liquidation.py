@@ -1,0 +1,103 @@
+"""Python-facing liquidation calculator (the same numba code the kernel uses) and the engine's
+stated assumptions for reports."""
+import math
+from typing import NamedTuple
+
+from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, tier_index_nb
+from hedgelab.engine.nb.records import LiqRule, Tier
+from hedgelab.engine.venues import load_venue, tier_array
+from hedgelab.errors import UserError
+
+
+class Liquidation(NamedTuple):
+    liquidation_price: float | None   # None: the position cannot be liquidated
+    mmr: float | None                 # MMR of the tier the price falls in (or the override)
+    maint_amount: float | None        # cum / deduction of that tier
+    venue: str
+    kind: str                         # linear | inverse
+    wallet: float                     # margin used (USD, or BTC for inverse)
+
+
+def _positive(name, value):
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise UserError(f"{name} must be a positive number, got {value!r}")
+
+
+def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverage=None, symbol="BTC",
+                      mmr=None, maint_amount=None, other_maint=0.0, other_upnl=0.0, max_leverage=None,
+                      at=None) -> Liquidation:
+    """Liquidation price of one position under the venue's rule (``engine/nb/margin.py``).
+
+    ``qty`` in BTC (>0), ``wallet`` = isolated margin or cross wallet balance (USD; BTC for inverse);
+    or ``leverage`` instead: isolated margin = entry * qty / leverage (/ entry for inverse).
+    ``mmr``/``maint_amount`` replace the tier lookup; ``max_leverage`` gives MMR = 1/(2*max) (Hyperliquid).
+    """
+    if side not in ("long", "short"):
+        raise UserError(f"side must be 'long' or 'short', got {side!r}")
+    _positive("entry", entry)
+    _positive("qty", qty)
+    v = load_venue(venue, at=at, symbol=symbol)
+    if (wallet is None) == (leverage is None):
+        raise UserError("give exactly one of wallet and leverage")
+    if leverage is not None:
+        _positive("leverage", leverage)
+        if leverage > v.max_leverage and max_leverage is None:
+            raise UserError(f"leverage {leverage:g} is above the {v.id} maximum of {v.max_leverage:g} for {v.symbol}")
+        wallet = qty * entry / leverage
+        if v.inverse:
+            wallet = qty / leverage
+    elif not isinstance(wallet, (int, float)) or not math.isfinite(wallet):
+        raise UserError(f"wallet must be a number, got {wallet!r}")
+    tiers = v.tiers
+    if max_leverage is not None:
+        _positive("max_leverage", max_leverage)
+        tiers = tier_array({"floor": [0], "mmr": [1.0 / (2.0 * max_leverage)], "max_leverage": [max_leverage]},
+                           "--max-leverage")
+    if mmr is not None or maint_amount is not None:
+        k = tier_index_nb(tiers, qty * entry if not v.inverse else qty)
+        rate = tiers[k, Tier.MMR] if mmr is None else mmr
+        if not 0 < rate < 1:
+            raise UserError(f"mmr is a decimal in (0, 1), got {rate!r}")
+        amount = tiers[k, Tier.CUM] if maint_amount is None else maint_amount
+        tiers = tiers[:1].copy()
+        tiers[0, Tier.MMR] = rate
+        tiers[0, Tier.CUM] = amount
+        tiers[0, Tier.CAP] = math.inf
+    s = 1.0 if side == "long" else -1.0
+    if v.inverse:
+        lp, r, cum = liq_price_inverse_nb(s, float(qty), float(entry), float(wallet), float(other_maint),
+                                          float(other_upnl), tiers)
+    else:
+        lp, r, cum = liq_price_linear_nb(v.liq_rule, s, float(qty), float(entry), float(wallet),
+                                         float(other_maint), float(other_upnl), tiers)
+
+    def _num(x):
+        return None if x != x else float(x)
+
+    return Liquidation(_num(lp), _num(r), _num(cum), v.id, v.kind, float(wallet))
+
+
+def assumptions(venue="binance", margin_mode="isolated") -> list:
+    """What the engine's numbers rest on, one sentence each (for reports)."""
+    try:
+        v = load_venue(venue)
+        rule = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price, position taken at the "
+                                   "bankruptcy price (the whole isolated margin / cross wallet is lost)",
+                LiqRule.MM_AT_ENTRY: "maintenance margin on the entry value, position taken at the bankruptcy "
+                                     "price (the whole isolated margin / cross wallet is lost)",
+                LiqRule.CLOSE_AT_MARK: "closed at the mark with no fee, partial 20% steps above 100k notional, "
+                                       "the account keeps the rest"}[v.liq_rule]
+        venue_line = (f"Venue {v.id}: {v.symbol} tiers valid {v.valid_from}..{v.valid_to} ({v.source}); "
+                      f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h.")
+    except UserError:
+        venue_line = f"Venue {venue}: rules from its venue file."
+    return [
+        venue_line,
+        f"Margin mode {margin_mode}; in cross mode the cross wallet is the account's cash (spot is not collateral).",
+        "Per bar: funding at the open, then stop/liquidation triggers on the mark's adverse extreme, then the "
+        "strategy's orders at the close with taker fees, half spread and volume-dependent impact.",
+        "Funding on isolated positions is settled against the isolated margin.",
+        "Auto-deleveraging (ADL) and insurance-fund effects are not modelled; a gap through the bankruptcy "
+        "price costs the user the margin only.",
+        "The tier table valid at the first bar applies to the whole run.",
+    ]

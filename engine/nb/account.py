@@ -1,0 +1,242 @@
+"""Per-column account state and the operations that change it (spot, linear perp, margin).
+
+The account of one column lives in a float64 vector ``acc[Acc.*]`` so that helper kernels can
+update it in place. Spot is a fully-paid holding bought with cash. The perp is linear (USD-margined)
+in one-way mode; in isolated mode its margin is a separate bucket funded from cash, in cross mode
+the cross wallet is the cash (spot is not collateral).
+
+Equity = cash + spot * spot price + isolated margin + perp qty * (mark - entry).
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from hedgelab.engine.nb.fills import fee_nb, fill_price_nb
+from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb, max_leverage_nb
+from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
+
+
+class AccT(NamedTuple):
+    CASH: int = 0
+    SPOT: int = 1
+    QTY: int = 2           # signed perp qty
+    ENTRY: int = 3         # perp average entry
+    MARGIN: int = 4        # isolated margin (0 in cross)
+    LEV: int = 5           # current leverage setting
+    STOP: int = 6          # reduce-only stop trigger (0: none)
+    LIQ: int = 7           # cached liquidation price (NaN: none)
+    FUNDING: int = 8       # cumulative funding received (+) / paid (-)
+    FEES: int = 9          # cumulative fees paid (positive)
+    LIQS: int = 10         # number of liquidation events (partials count one each)
+    STOPS: int = 11
+    NEV: int = 12          # events counted (written while < capacity)
+    LAST_FUNDING: int = 13
+    N: int = 14
+
+
+Acc = AccT()
+_TINY = 1e-12
+
+
+@njit(cache=True, nogil=True)
+def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount):
+    """Append one event to column ``j``'s buffer (counted even when the buffer is full)."""
+    k = int(acc[Acc.NEV])
+    if k < events.shape[1]:
+        events[j, k]["bar"] = bar
+        events[j, k]["column"] = col
+        events[j, k]["kind"] = kind
+        events[j, k]["instrument"] = instrument
+        events[j, k]["qty"] = qty
+        events[j, k]["price"] = price
+        events[j, k]["amount"] = amount
+    acc[Acc.NEV] = k + 1
+
+
+@njit(cache=True, nogil=True)
+def perp_wallet_nb(acc, cfg):
+    """Balance backing the perp: the isolated margin, or the cross wallet (cash)."""
+    if cfg[Cfg.CROSS] != 0.0:
+        return acc[Acc.CASH]
+    return acc[Acc.MARGIN]
+
+
+@njit(cache=True, nogil=True)
+def refresh_liq_nb(acc, cfg, tiers):
+    """Recompute the cached liquidation price after the position or its wallet changed."""
+    q = acc[Acc.QTY]
+    if q == 0.0:
+        acc[Acc.LIQ] = np.nan
+        return
+    side = 1.0 if q > 0.0 else -1.0
+    lp, _, _ = liq_price_linear_nb(int(cfg[Cfg.LIQ_RULE]), side, abs(q), acc[Acc.ENTRY],
+                                   perp_wallet_nb(acc, cfg), 0.0, 0.0, tiers)
+    acc[Acc.LIQ] = lp
+
+
+@njit(cache=True, nogil=True)
+def perp_mm_nb(acc, cfg, tiers, mark):
+    """Maintenance margin of the open perp (on the entry value under Bybit's rule)."""
+    q = abs(acc[Acc.QTY])
+    if int(cfg[Cfg.LIQ_RULE]) == LiqRule.MM_AT_ENTRY:
+        return maint_margin_nb(tiers, q * acc[Acc.ENTRY])
+    return maint_margin_nb(tiers, q * mark)
+
+
+@njit(cache=True, nogil=True)
+def margin_ratio_nb(acc, cfg, tiers, mark):
+    """Maintenance margin / margin balance (1.0 = liquidation); 0 when flat, inf when balance <= 0."""
+    q = acc[Acc.QTY]
+    if q == 0.0:
+        return 0.0
+    balance = perp_wallet_nb(acc, cfg) + q * (mark - acc[Acc.ENTRY])
+    mm = perp_mm_nb(acc, cfg, tiers, mark)
+    if balance <= 0.0:
+        return np.inf
+    return mm / balance
+
+
+@njit(cache=True, nogil=True)
+def close_perp_part_nb(acc, cfg, red, price):
+    """Close ``red`` (>0) BTC of the perp at ``price``: PnL realized, margin share released to cash."""
+    q = acc[Acc.QTY]
+    side = 1.0 if q > 0.0 else -1.0
+    aq = abs(q)
+    if red > aq:
+        red = aq
+    realized = side * red * (price - acc[Acc.ENTRY])
+    if cfg[Cfg.CROSS] != 0.0:
+        acc[Acc.CASH] += realized
+    else:
+        released = acc[Acc.MARGIN] * red / aq
+        acc[Acc.MARGIN] -= released
+        acc[Acc.CASH] += released + realized
+    rest = aq - red
+    if rest <= _TINY * max(aq, 1.0):
+        acc[Acc.QTY] = 0.0
+        acc[Acc.ENTRY] = 0.0
+        acc[Acc.STOP] = 0.0
+        acc[Acc.CASH] += acc[Acc.MARGIN]
+        acc[Acc.MARGIN] = 0.0
+    else:
+        acc[Acc.QTY] = side * rest
+    return realized
+
+
+@njit(cache=True, nogil=True)
+def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind):
+    """Market order of signed ``dq`` BTC on the perp at ``ref_price`` with slippage and taker fee.
+
+    Reduces first (realizing PnL and releasing margin), then opens/increases; in isolated mode an
+    increase needs margin = notional / leverage plus the fee from cash and is cut to what cash allows.
+    """
+    if abs(dq) <= _TINY:
+        return
+    fp = fill_price_nb(ref_price, dq, volume, cfg[Cfg.HALF_SPREAD], cfg[Cfg.IMPACT], cfg[Cfg.IMPACT_EXP])
+    fee_rate = cfg[Cfg.PERP_FEE]
+    q = acc[Acc.QTY]
+    sgn = 1.0 if dq > 0.0 else -1.0
+    realized = 0.0
+    traded = 0.0
+    rest = abs(dq)
+    if q != 0.0 and (q > 0.0) != (dq > 0.0):
+        red = min(rest, abs(q))
+        realized = close_perp_part_nb(acc, cfg, red, fp)
+        traded += red
+        rest -= red
+    if rest > _TINY:
+        lev = acc[Acc.LEV]
+        if cfg[Cfg.CROSS] == 0.0:
+            per_btc = fp / lev + fp * fee_rate
+            afford = max(acc[Acc.CASH] - traded * fp * fee_rate, 0.0) / per_btc
+            if rest > afford:
+                rest = afford
+        if rest > _TINY:
+            q = acc[Acc.QTY]
+            aq = abs(q)
+            if q == 0.0:
+                acc[Acc.ENTRY] = fp
+            else:
+                acc[Acc.ENTRY] = (aq * acc[Acc.ENTRY] + rest * fp) / (aq + rest)
+            acc[Acc.QTY] = sgn * (aq + rest)
+            if cfg[Cfg.CROSS] == 0.0:
+                im = rest * fp / lev
+                acc[Acc.MARGIN] += im
+                acc[Acc.CASH] -= im
+            traded += rest
+    if traded <= _TINY:
+        return
+    fee = fee_nb(traded, fp, fee_rate)
+    acc[Acc.CASH] -= fee
+    acc[Acc.FEES] += fee
+    add_event_nb(acc, events, j, col, bar, kind, Instrument.PERP, sgn * traded, fp, realized)
+    add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.PERP, 0.0, fp, -fee)
+    refresh_liq_nb(acc, cfg, tiers)
+
+
+@njit(cache=True, nogil=True)
+def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volume):
+    """Move the spot holding toward ``target`` (>= 0, fully paid) at ``ref_price`` with costs."""
+    if target < 0.0:
+        target = 0.0
+    dq = target - acc[Acc.SPOT]
+    if abs(dq) <= _TINY:
+        return
+    fp = fill_price_nb(ref_price, dq, volume, cfg[Cfg.HALF_SPREAD], cfg[Cfg.IMPACT], cfg[Cfg.IMPACT_EXP])
+    fee_rate = cfg[Cfg.SPOT_FEE]
+    if dq > 0.0:
+        afford = max(acc[Acc.CASH], 0.0) / (fp * (1.0 + fee_rate))
+        if dq > afford:
+            dq = afford
+        if dq <= _TINY:
+            return
+    fee = fee_nb(dq, fp, fee_rate)
+    acc[Acc.SPOT] += dq
+    acc[Acc.CASH] -= dq * fp + fee
+    acc[Acc.FEES] += fee
+    add_event_nb(acc, events, j, col, bar, EventKind.FILL, Instrument.SPOT, dq, fp, -dq * fp)
+    add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.SPOT, 0.0, fp, -fee)
+    if cfg[Cfg.CROSS] != 0.0:
+        refresh_liq_nb(acc, cfg, tiers)  # the cross wallet is the cash
+
+
+@njit(cache=True, nogil=True)
+def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty):
+    """Change the leverage; in isolated mode re-size the margin to notional / leverage.
+
+    The leverage is clamped to the venue's maximum for the notional's tier (of the target position
+    when one is given). Extra margin comes from cash as far as cash goes.
+    """
+    notional = abs(target_qty) * mark
+    if abs(acc[Acc.QTY]) * mark > notional:
+        notional = abs(acc[Acc.QTY]) * mark
+    lev = min(lev, max_leverage_nb(tiers, notional))
+    if lev == acc[Acc.LEV]:
+        return
+    acc[Acc.LEV] = lev
+    q = acc[Acc.QTY]
+    if q == 0.0 or cfg[Cfg.CROSS] != 0.0:
+        return
+    delta = abs(q) * mark / lev - acc[Acc.MARGIN]
+    if delta > acc[Acc.CASH]:
+        delta = max(acc[Acc.CASH], 0.0)
+    if delta != 0.0:
+        acc[Acc.MARGIN] += delta
+        acc[Acc.CASH] -= delta
+        add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, delta, mark, 0.0)
+        refresh_liq_nb(acc, cfg, tiers)
+
+
+@njit(cache=True, nogil=True)
+def topup_margin_nb(acc, cfg, tiers, events, j, col, bar, amount, mark):
+    """Move ``amount`` USD of cash into the isolated margin (isolated, open position only)."""
+    if amount <= 0.0 or acc[Acc.QTY] == 0.0 or cfg[Cfg.CROSS] != 0.0:
+        return
+    amount = min(amount, max(acc[Acc.CASH], 0.0))
+    if amount <= 0.0:
+        return
+    acc[Acc.MARGIN] += amount
+    acc[Acc.CASH] -= amount
+    add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, amount, mark, 0.0)
+    refresh_liq_nb(acc, cfg, tiers)

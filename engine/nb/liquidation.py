@@ -1,0 +1,108 @@
+"""Intrabar stop and liquidation triggers on the bar's mark extremes, and what the venue takes.
+
+Triggers (checked after funding, before the hook): the adverse mark extreme first (a long looks at
+mark_low, a short at mark_high).
+- If the mark opens through the liquidation price, the position is liquidated at the open.
+- Else if a stop is set and lies before the liquidation price on the way down (long) / up (short)
+  and the extreme reaches it, the stop fills: at the stop price, or at the traded open when the
+  mark opens through it; slippage and taker fee apply.
+- Else if the extreme reaches the liquidation price, the position is liquidated.
+
+What the account keeps (``LiqRule``):
+- Binance / Bybit (taken at the bankruptcy price): the position is taken over at the price where
+  its wallet (isolated margin, or the whole cross wallet = cash) is exactly zero. The user loses the
+  whole wallet and no more; what the venue gets above bankruptcy is its clearance fee (and a gap
+  through bankruptcy is the insurance fund's loss). Cross: the same with the cross wallet, the
+  venue's published rule (Binance/Bybit take the cross position at bankruptcy of the cross balance).
+- Hyperliquid (closed at the mark): at the liquidation price (or the mark open when gapped), no
+  fee, the account keeps what is left. Positions above ``PARTIAL_ABOVE`` notional are closed
+  ``PARTIAL_FRACTION`` at a time, re-checking the new liquidation price against the same bar's
+  extreme (the 30 s cooldown is shorter than a bar). If equity at the fill is below
+  ``BACKSTOP`` x MM, the backstop vault takes the position and its whole margin.
+Auto-deleveraging (ADL) is not modelled: the user's loss is capped at the wallet either way.
+"""
+from numba import njit
+
+from hedgelab.engine.nb.account import (Acc, add_event_nb, close_perp_part_nb, perp_mm_nb,
+                                         perp_wallet_nb, refresh_liq_nb, trade_perp_nb)
+from hedgelab.engine.nb.margin import bankruptcy_price_linear_nb
+from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
+
+
+@njit(cache=True, nogil=True)
+def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
+    q = acc[Acc.QTY]
+    side = 1.0 if q > 0.0 else -1.0
+    wallet = perp_wallet_nb(acc, cfg)
+    bp = bankruptcy_price_linear_nb(side, abs(q), acc[Acc.ENTRY], wallet)
+    if bp != bp:  # bp <= 0: only when the wallet exceeds the notional; take at a zero price
+        bp = 0.0
+    realized = close_perp_part_nb(acc, cfg, abs(q), bp)
+    if cfg[Cfg.CROSS] != 0.0 and acc[Acc.CASH] < 0.0:
+        acc[Acc.CASH] = 0.0  # rounding: the cross wallet ends at zero, never below
+    acc[Acc.LIQS] += 1.0
+    add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.PERP, -q, bp, realized)
+
+
+@njit(cache=True, nogil=True)
+def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
+    """Hyperliquid: partial 20 % steps above the threshold, then the rest; keeps the remainder."""
+    while acc[Acc.QTY] != 0.0:
+        q = acc[Acc.QTY]
+        side = 1.0 if q > 0.0 else -1.0
+        lp = acc[Acc.LIQ]
+        if lp != lp or side * (extreme - lp) > 0.0:
+            return  # the partial steps brought the position back above maintenance
+        price = lp
+        if side * (mark_open - lp) <= 0.0:
+            price = mark_open
+        wallet = perp_wallet_nb(acc, cfg)
+        equity = wallet + q * (price - acc[Acc.ENTRY])
+        mm = perp_mm_nb(acc, cfg, tiers, price)
+        if equity < cfg[Cfg.BACKSTOP] * mm or equity <= 0.0:
+            _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar)  # backstop vault takes the wallet
+            return
+        part = abs(q)
+        if abs(q) * price > cfg[Cfg.PARTIAL_ABOVE]:
+            part = abs(q) * cfg[Cfg.PARTIAL_FRACTION]
+        realized = close_perp_part_nb(acc, cfg, part, price)
+        acc[Acc.LIQS] += 1.0
+        add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.PERP, -side * part,
+                     price, realized)
+        refresh_liq_nb(acc, cfg, tiers)
+
+
+@njit(cache=True, nogil=True)
+def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
+    if int(cfg[Cfg.LIQ_RULE]) == LiqRule.CLOSE_AT_MARK:
+        _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)
+    else:
+        _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar)
+    refresh_liq_nb(acc, cfg, tiers)
+
+
+@njit(cache=True, nogil=True)
+def check_triggers_nb(acc, cfg, tiers, events, j, col, bar, open_, mark_open, mark_low, mark_high, volume):
+    """Stops and liquidation of the open perp on this bar's mark range (see module docstring)."""
+    q = acc[Acc.QTY]
+    if q == 0.0:
+        return
+    side = 1.0 if q > 0.0 else -1.0
+    extreme = mark_low if q > 0.0 else mark_high
+    lp = acc[Acc.LIQ]
+    liq_hit = lp == lp and side * (extreme - lp) <= 0.0
+    stop = acc[Acc.STOP]
+    stop_hit = stop > 0.0 and side * (extreme - stop) <= 0.0
+    if stop_hit and liq_hit:
+        if side * (mark_open - lp) <= 0.0 or side * (stop - lp) <= 0.0:
+            stop_hit = False  # the liquidation comes first
+        else:
+            liq_hit = False
+    if stop_hit:
+        ref = stop
+        if side * (mark_open - stop) <= 0.0:
+            ref = open_
+        acc[Acc.STOPS] += 1.0
+        trade_perp_nb(acc, cfg, tiers, events, j, col, bar, -q, ref, volume, EventKind.STOP)
+    elif liq_hit:
+        liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)

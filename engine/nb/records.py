@@ -1,0 +1,151 @@
+"""Array layouts shared by the kernel and its pandas wrapper: event records, market fields, venue
+config slots, per-bar output series and summary fields.
+
+Enums are NamedTuple instances so that ``Mkt.CLOSE`` is a compile-time constant inside kernels.
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import from_dtype
+
+# One event: ``amount`` is the cash flow to the account (+ received, - paid), see docs/ARCHITECTURE.md.
+event_dt = np.dtype(
+    [
+        ("bar", np.int64),         # bar index
+        ("column", np.int64),      # column (parameter set) index
+        ("kind", np.int64),        # EventKind
+        ("instrument", np.int64),  # Instrument
+        ("qty", np.float64),       # signed quantity traded (BTC); + buy
+        ("price", np.float64),     # fill / settlement / funding price
+        ("amount", np.float64),    # cash flow to the account (USD)
+    ],
+    align=True,
+)
+EVENT_RECORD = from_dtype(event_dt)
+
+
+class EventKindT(NamedTuple):
+    FILL: int = 0              # market order fill at the close (amount: spot -qty*price; perp realized PnL)
+    FEE: int = 1               # trading fee of the preceding fill (amount < 0)
+    FUNDING: int = 2           # funding payment (price = funding price, qty = position)
+    LIQUIDATION: int = 3       # position taken by the venue (amount = realized PnL of the liquidated qty)
+    STOP: int = 4              # stop-market fill (amount = realized PnL)
+    MARGIN: int = 5            # cash moved into (+qty) isolated margin; amount 0 (internal transfer)
+    OPTION_FILL: int = 6       # option premium paid/received
+    OPTION_SETTLEMENT: int = 7  # option cash settlement at expiry
+
+
+EventKind = EventKindT()
+EVENT_KIND_NAMES = ("fill", "fee", "funding", "liquidation", "stop", "margin", "option_fill",
+                    "option_settlement")
+
+
+class InstrumentT(NamedTuple):
+    SPOT: int = 0
+    PERP: int = 1
+    OPTION: int = 2
+
+
+Instrument = InstrumentT()
+INSTRUMENT_NAMES = ("spot", "perp", "option")
+
+
+class MktT(NamedTuple):
+    """Rows of the market block ``market[path, field, bar]`` (float64)."""
+    OPEN: int = 0
+    HIGH: int = 1
+    LOW: int = 2
+    CLOSE: int = 3
+    VOLUME: int = 4
+    MARK_OPEN: int = 5
+    MARK_HIGH: int = 6
+    MARK_LOW: int = 7
+    MARK_CLOSE: int = 8
+    INDEX_CLOSE: int = 9       # spot price: spot orders fill here and the spot holding is valued here
+    FUNDING_RATE: int = 10     # NaN when the bar opens on no settlement
+    FUNDING_PRICE: int = 11
+    IV: int = 12
+    N: int = 13
+
+
+Mkt = MktT()
+MARKET_FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low",
+                 "mark_close", "index_close", "funding_rate", "funding_price", "iv")
+
+
+class CfgT(NamedTuple):
+    """Slots of the float64 config vector ``cfg`` (venue rule + costs + account settings)."""
+    LIQ_RULE: int = 0          # LiqRule
+    CROSS: int = 1             # 1.0 cross margin, 0.0 isolated
+    CAPITAL: int = 2           # initial cash deposit (USD)
+    PERP_FEE: int = 3          # taker fee rate of the perp
+    SPOT_FEE: int = 4          # taker fee rate of spot
+    HALF_SPREAD: int = 5       # relative half spread paid on every market order
+    IMPACT: int = 6            # impact coefficient: slip += IMPACT * (|qty| / bar volume) ** IMPACT_EXP
+    IMPACT_EXP: int = 7
+    LIQ_FEE: int = 8           # clearance fee rate (informational: isolated loses the whole margin)
+    PARTIAL_ABOVE: int = 9     # notional above which liquidation is partial (inf: never)
+    PARTIAL_FRACTION: int = 10  # fraction of the position closed per partial liquidation step
+    BACKSTOP: int = 11         # equity / MM below which the backstop takes the whole margin (0: none)
+    DEFAULT_LEVERAGE: int = 12  # leverage before the hook sets one
+    N: int = 13
+
+
+Cfg = CfgT()
+
+
+class LiqRuleT(NamedTuple):
+    MM_AT_LIQ: int = 0         # Binance / Hyperliquid: MM at the liquidation price; taken at bankruptcy
+    MM_AT_ENTRY: int = 1       # Bybit: MM on the entry value; taken at bankruptcy
+    CLOSE_AT_MARK: int = 2     # Hyperliquid: MM at the liquidation price; closed at the mark, no fee
+
+
+LiqRule = LiqRuleT()
+
+
+class TierT(NamedTuple):
+    """Columns of the tier table ``tiers[k, :]`` (float64), sorted by floor."""
+    FLOOR: int = 0             # notional floor (USD)
+    CAP: int = 1               # notional cap (USD)
+    MMR: int = 2
+    CUM: int = 3               # maintenance amount / deduction
+    MAX_LEV: int = 4
+    N: int = 5
+
+
+Tier = TierT()
+
+
+class OutT(NamedTuple):
+    """Per-bar series ``out[column, series, bar]`` (absent in summary mode)."""
+    EQUITY: int = 0
+    CASH: int = 1
+    SPOT_QTY: int = 2
+    PERP_QTY: int = 3
+    MARGIN_RATIO: int = 4
+    LIQ_PRICE: int = 5
+    OPTION_VALUE: int = 6
+    N: int = 7
+
+
+Out = OutT()
+OUT_NAMES = ("equity", "cash", "spot_qty", "perp_qty", "margin_ratio", "liq_price", "option_value")
+
+
+class SumT(NamedTuple):
+    """Summary fields ``summary[column, field]``."""
+    FINAL_EQUITY: int = 0
+    LIQUIDATIONS: int = 1
+    FUNDING_PNL: int = 2
+    FEES: int = 3              # positive number paid
+    OPTION_PNL: int = 4
+    MAX_DRAWDOWN: int = 5      # largest fall from the running peak, as a fraction of the peak
+    MIN_EQUITY: int = 6
+    STOPS: int = 7
+    N_EVENTS: int = 8          # events written (the wrapper reruns a column whose buffer was too small)
+    N: int = 9
+
+
+Sum = SumT()
+SUMMARY_NAMES = ("final_equity", "liquidations", "funding_pnl", "fees", "option_pnl",
+                 "max_drawdown", "min_equity", "stops", "n_events")

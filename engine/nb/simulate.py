@@ -1,0 +1,176 @@
+"""The simulation kernel: many columns (parameter sets), each with its own account, in parallel.
+
+Per bar ``i`` of column ``j``, in this fixed order:
+1. Funding, if the bar opens on a settlement (``funding_rate[i]`` not NaN): payment =
+   -perp qty * funding price * rate (longs pay when the rate is positive). Only the position open
+   at the timestamp pays, since no order has run yet in this bar. Isolated: the payment goes to
+   the isolated margin (Binance/Bybit settle it against the position's margin); cross: to cash.
+2. Option expiries at the bar open (not yet in the kernel: options are integrated later).
+3. Stop and liquidation triggers on the bar's mark extremes, adverse extreme first
+   (``nb/liquidation.py`` documents the venue rules and what the account keeps).
+4. On rebalance bars, the strategy hook at the close: it reads the state vector
+   (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
+5. The intents, at the close: LEVERAGE (clamped to the tier maximum; isolated margin re-sized to
+   notional / leverage), TARGET_SPOT (spot fills at the spot close), TARGET_PERP (fills at the
+   traded close), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders pay slippage and taker fee.
+6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry).
+
+The hook parameter is a first-class function type (``HOOK_TYPE``) and the kernel is compiled with
+an explicit signature, so it is compiled once and loaded from the disk cache by every later
+process, whatever the strategy (style-anchors "Measured").
+"""
+import numpy as np
+from numba import boolean, float64, int64, njit, prange, types
+
+from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, refresh_liq_nb,
+                                         set_leverage_nb, topup_margin_nb, trade_perp_nb, trade_spot_nb)
+from hedgelab.engine.nb.funding import funding_payment_nb
+from hedgelab.engine.nb.liquidation import check_triggers_nb
+from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum
+from hedgelab.engine.types import HOOK_TYPE, Intent, State
+
+SIMULATE_SIG = types.void(
+    HOOK_TYPE,                  # hook
+    float64[:, :, ::1],         # market[path, Mkt.*, bar]
+    float64[::1],               # close_time_s[bar]
+    int64[::1],                 # path_of_column[j]
+    float64[::1],               # cfg[Cfg.*]
+    float64[:, ::1],            # tiers[k, Tier.*]
+    float64[:, ::1],            # params[j, p]
+    float64[:, ::1],            # features[bar, f]
+    boolean[::1],               # rebalance[bar]
+    int64,                      # col_offset: column id of j = 0 (chunked sweeps)
+    float64[:, :, ::1],         # out[j, Out.*, bar] (bar axis length 0 in summary mode)
+    float64[:, ::1],            # summary[j, Sum.*]
+    EVENT_RECORD[:, ::1],       # events[j, k]
+)
+
+
+@njit(cache=True, nogil=True)
+def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak):
+    q = acc[Acc.QTY]
+    mark = mk[Mkt.MARK_CLOSE, i]
+    state[State.EQUITY] = equity
+    state[State.CASH] = acc[Acc.CASH]
+    state[State.SPOT_QTY] = acc[Acc.SPOT]
+    state[State.PERP_QTY] = q
+    state[State.PERP_ENTRY] = acc[Acc.ENTRY]
+    state[State.PERP_MARGIN] = acc[Acc.MARGIN]
+    state[State.MARGIN_RATIO] = margin_ratio_nb(acc, cfg, tiers, mark)
+    state[State.LIQ_PRICE] = acc[Acc.LIQ]
+    state[State.CLOSE] = mk[Mkt.CLOSE, i]
+    state[State.MARK] = mark
+    state[State.INDEX] = mk[Mkt.INDEX_CLOSE, i]
+    state[State.PEAK_EQUITY] = peak
+    state[State.CAPITAL] = cfg[Cfg.CAPITAL]
+    state[State.LIQUIDATIONS] = acc[Acc.LIQS]
+    state[State.OPTION_VALUE] = 0.0
+    state[State.OPTION_DELTA] = 0.0
+    state[State.IV] = mk[Mkt.IV, i]
+    state[State.TIME_S] = close_time_s[i]
+    state[State.LAST_FUNDING] = acc[Acc.LAST_FUNDING]
+    state[State.OPEN_LEGS] = 0.0
+    state[State.NEXT_EXPIRY_S] = np.nan
+
+
+@njit(cache=True, nogil=True)
+def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
+    close = mk[Mkt.CLOSE, i]
+    mark = mk[Mkt.MARK_CLOSE, i]
+    volume = mk[Mkt.VOLUME, i]
+    target_perp = intent[Intent.TARGET_PERP]
+    lev = intent[Intent.LEVERAGE]
+    if lev == lev and lev > 0.0:
+        tq = target_perp if target_perp == target_perp else acc[Acc.QTY]
+        set_leverage_nb(acc, cfg, tiers, events, j, col, i, lev, mark, tq)
+    target_spot = intent[Intent.TARGET_SPOT]
+    if target_spot == target_spot:
+        trade_spot_nb(acc, cfg, tiers, events, j, col, i, target_spot, mk[Mkt.INDEX_CLOSE, i], volume)
+    if target_perp == target_perp:
+        trade_perp_nb(acc, cfg, tiers, events, j, col, i, target_perp - acc[Acc.QTY], close, volume,
+                      EventKind.FILL)
+    topup = intent[Intent.MARGIN_TOPUP]
+    if topup == topup:
+        topup_margin_nb(acc, cfg, tiers, events, j, col, i, topup, mark)
+    stop = intent[Intent.STOP_PRICE]
+    if stop == stop and stop >= 0.0:
+        acc[Acc.STOP] = stop if acc[Acc.QTY] != 0.0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, rebalance, j, col,
+                       out, summary, events):
+    """Run one column over the whole path ``mk[Mkt.*, bar]``."""
+    n = mk.shape[1]
+    record = out.shape[2] == n
+    acc = np.zeros(Acc.N)
+    acc[Acc.CASH] = cfg[Cfg.CAPITAL]
+    acc[Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
+    acc[Acc.LIQ] = np.nan
+    acc[Acc.LAST_FUNDING] = np.nan
+    state = np.empty(State.N)
+    intent = np.empty(Intent.N)
+    peak = cfg[Cfg.CAPITAL]
+    max_dd = 0.0
+    min_eq = cfg[Cfg.CAPITAL]
+    for i in range(n):
+        rate = mk[Mkt.FUNDING_RATE, i]
+        if rate == rate:
+            acc[Acc.LAST_FUNDING] = rate
+            q = acc[Acc.QTY]
+            if q != 0.0:
+                price = mk[Mkt.FUNDING_PRICE, i]
+                pay = funding_payment_nb(q, price, rate)
+                if cfg[Cfg.CROSS] != 0.0:
+                    acc[Acc.CASH] += pay
+                else:
+                    acc[Acc.MARGIN] += pay
+                acc[Acc.FUNDING] += pay
+                add_event_nb(acc, events, j, col, i, EventKind.FUNDING, Instrument.PERP, q, price, pay)
+                refresh_liq_nb(acc, cfg, tiers)
+        if acc[Acc.QTY] != 0.0:
+            check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
+                              mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
+        if rebalance[i]:
+            equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
+                      + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
+            _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity))
+            intent[:] = np.nan
+            hook(i, state, params_j, features, intent)
+            _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
+        equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
+                  + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
+        if equity > peak:
+            peak = equity
+        elif peak > 0.0 and 1.0 - equity / peak > max_dd:
+            max_dd = 1.0 - equity / peak
+        if equity < min_eq:
+            min_eq = equity
+        if record:
+            out[j, Out.EQUITY, i] = equity
+            out[j, Out.CASH, i] = acc[Acc.CASH]
+            out[j, Out.SPOT_QTY, i] = acc[Acc.SPOT]
+            out[j, Out.PERP_QTY, i] = acc[Acc.QTY]
+            out[j, Out.MARGIN_RATIO, i] = margin_ratio_nb(acc, cfg, tiers, mk[Mkt.MARK_CLOSE, i])
+            out[j, Out.LIQ_PRICE, i] = acc[Acc.LIQ]
+            out[j, Out.OPTION_VALUE, i] = 0.0
+    summary[j, Sum.FINAL_EQUITY] = equity if n > 0 else cfg[Cfg.CAPITAL]
+    summary[j, Sum.LIQUIDATIONS] = acc[Acc.LIQS]
+    summary[j, Sum.FUNDING_PNL] = acc[Acc.FUNDING]
+    summary[j, Sum.FEES] = acc[Acc.FEES]
+    summary[j, Sum.OPTION_PNL] = 0.0
+    summary[j, Sum.MAX_DRAWDOWN] = max_dd
+    summary[j, Sum.MIN_EQUITY] = min_eq
+    summary[j, Sum.STOPS] = acc[Acc.STOPS]
+    summary[j, Sum.N_EVENTS] = acc[Acc.NEV]
+
+
+@njit(SIMULATE_SIG, cache=True, nogil=True, parallel=True)
+def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, features, rebalance,
+                col_offset, out, summary, events):
+    """Simulate every column of ``params`` in parallel (prange over columns); see module docstring."""
+    for j in prange(params.shape[0]):
+        mk = market[path_of_column[j]]
+        p = params[j].copy()
+        simulate_column_nb(hook, mk, close_time_s, cfg, tiers, p, features, rebalance, j,
+                           col_offset + j, out, summary, events)

@@ -1,0 +1,97 @@
+"""``SimResult``: the kernel's arrays as pandas objects (docs/ARCHITECTURE.md, engine contract)."""
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.engine.nb.records import (EVENT_KIND_NAMES, INSTRUMENT_NAMES, OUT_NAMES, SUMMARY_NAMES,
+                                        EventKind)
+
+_SERIES = OUT_NAMES  # equity, cash, spot_qty, perp_qty, margin_ratio, liq_price, option_value
+
+
+@dataclass
+class SimResult:
+    """Outputs keyed by column j (one column = one parameter set).
+
+    Per-bar DataFrames (index ``time`` = bar open stamps, value at the bar close; one column per
+    parameter set, positional like ``columns``) are None in summary-only mode. ``events`` has one row
+    per event: ``time`` (stamp of the bar it happened in), ``bar``, ``column`` (int j), ``instrument``,
+    ``side``, ``kind``, ``qty``, ``price``, ``amount`` (cash flow to the account).
+    """
+    time: pd.DatetimeIndex
+    columns: list                  # one dict of parameter values per column
+    labels: list
+    summary: pd.DataFrame
+    events: pd.DataFrame
+    records: np.ndarray = field(repr=False)   # raw event records (event_dt), column ids global
+    equity: pd.DataFrame | None = None
+    cash: pd.DataFrame | None = None
+    spot_qty: pd.DataFrame | None = None
+    perp_qty: pd.DataFrame | None = None
+    margin_ratio: pd.DataFrame | None = None
+    liq_price: pd.DataFrame | None = None
+    option_value: pd.DataFrame | None = None
+    venue: str = ""
+    margin_mode: str = ""
+
+    @classmethod
+    def from_arrays(cls, time, columns, labels, summary, records, out, venue, margin_mode):
+        res = cls(time=time, columns=list(columns), labels=list(labels),
+                  summary=summary_frame(summary, labels), events=events_frame(records, time),
+                  records=records, venue=venue, margin_mode=margin_mode)
+        if out is not None:
+            for k, name in enumerate(_SERIES):
+                setattr(res, name, pd.DataFrame(out[:, k, :].T.copy(), index=time, columns=list(labels)))
+        return res
+
+    @classmethod
+    def merge(cls, parts: list) -> "SimResult":
+        """Join results of consecutive column chunks into the result of one call over all columns."""
+        if not parts:
+            raise ValueError("nothing to merge")
+        first = parts[0]
+        records = np.concatenate([p.records for p in parts])
+        res = cls(time=first.time, columns=[c for p in parts for c in p.columns],
+                  labels=[c for p in parts for c in p.labels],
+                  summary=pd.concat([p.summary for p in parts], ignore_index=True),
+                  events=events_frame(records, first.time), records=records,
+                  venue=first.venue, margin_mode=first.margin_mode)
+        res.summary.index = pd.Index(res.labels, name="label")
+        if first.equity is not None:
+            for name in _SERIES:
+                frame = pd.concat([getattr(p, name) for p in parts], axis=1)
+                setattr(res, name, frame)
+        return res
+
+
+def summary_frame(summary: np.ndarray, labels) -> pd.DataFrame:
+    df = pd.DataFrame(summary, columns=list(SUMMARY_NAMES), index=pd.Index(list(labels), name="label"))
+    for name in ("liquidations", "stops", "n_events"):
+        df[name] = df[name].astype(np.int64)
+    return df
+
+
+def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
+    """Event records (``event_dt``) -> DataFrame with readable kind / instrument / side."""
+    kinds = np.asarray(EVENT_KIND_NAMES, dtype=object)
+    instruments = np.asarray(INSTRUMENT_NAMES, dtype=object)
+    bar = records["bar"]
+    qty = records["qty"]
+    kind = records["kind"]
+    side = np.where(qty > 0, "buy", np.where(qty < 0, "sell", ""))
+    is_funding = kind == EventKind.FUNDING
+    side = np.where(is_funding, np.where(qty > 0, "long", "short"), side).astype(object)
+    return pd.DataFrame({
+        "time": time[bar] if len(bar) else pd.DatetimeIndex([], tz="UTC"),
+        "bar": bar,
+        "column": records["column"],
+        "instrument": instruments[records["instrument"]],
+        "side": side,
+        "kind": kinds[kind],
+        "qty": qty,
+        "price": records["price"],
+        "amount": records["amount"],
+    })
+
+

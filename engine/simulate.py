@@ -1,0 +1,183 @@
+"""``simulate()``: validate inputs, pack arrays for ``simulate_nb``, run column chunks, wrap results."""
+import math
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.engine.costs import Costs
+from hedgelab.engine.nb.records import Cfg, Mkt, Out, Sum, event_dt
+from hedgelab.engine.result import SimResult
+from hedgelab.engine.venues import Venue, load_venue
+from hedgelab.errors import UserError
+
+MARGIN_MODES = ("isolated", "cross")
+_FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low", "mark_close",
+           "index_close", "funding_rate", "funding_price", "iv")
+
+
+def market_block(paths: list) -> np.ndarray:
+    """Stack MarketArrays into ``block[path, Mkt.*, bar]`` with the documented fallbacks.
+
+    Missing mark -> traded price, missing index close -> traded close, missing funding price -> mark
+    open, missing volume -> 0 (full impact).
+    """
+    n = len(paths[0].time_ns)
+    block = np.empty((len(paths), Mkt.N, n))
+    for p, m in enumerate(paths):
+        for k, name in enumerate(_FIELDS):
+            a = getattr(m, name, None)
+            if a is None:
+                a = np.full(n, np.nan)
+            a = np.asarray(a, dtype=np.float64)
+            if a.shape != (n,):
+                raise UserError(f"market path {p}: field {name} has shape {a.shape}, expected ({n},)")
+            block[p, k] = a
+        b = block[p]
+        for mark, traded in ((Mkt.MARK_OPEN, Mkt.OPEN), (Mkt.MARK_HIGH, Mkt.HIGH), (Mkt.MARK_LOW, Mkt.LOW),
+                             (Mkt.MARK_CLOSE, Mkt.CLOSE), (Mkt.INDEX_CLOSE, Mkt.CLOSE)):
+            bad = ~np.isfinite(b[mark])
+            b[mark, bad] = b[traded, bad]
+        bad = ~np.isfinite(b[Mkt.FUNDING_PRICE])
+        b[Mkt.FUNDING_PRICE, bad] = b[Mkt.MARK_OPEN, bad]
+        b[Mkt.VOLUME, ~np.isfinite(b[Mkt.VOLUME])] = 0.0
+        for k in (Mkt.OPEN, Mkt.HIGH, Mkt.LOW, Mkt.CLOSE, Mkt.MARK_OPEN, Mkt.MARK_HIGH, Mkt.MARK_LOW,
+                  Mkt.MARK_CLOSE):
+            if not np.all(np.isfinite(b[k])) or np.any(b[k] <= 0):
+                row = int(np.argmax(~np.isfinite(b[k]) | (b[k] <= 0)))
+                raise UserError(f"market path {p}: {_FIELDS[k]} is missing or <= 0 at bar {row}")
+    return block
+
+
+def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -> np.ndarray:
+    cfg = np.zeros(Cfg.N)
+    cfg[Cfg.LIQ_RULE] = venue.liq_rule
+    cfg[Cfg.CROSS] = 1.0 if margin_mode == "cross" else 0.0
+    cfg[Cfg.CAPITAL] = capital
+    cfg[Cfg.PERP_FEE] = venue.taker_fee if costs.perp_fee is None else costs.perp_fee
+    cfg[Cfg.SPOT_FEE] = venue.spot_fee if costs.spot_fee is None else costs.spot_fee
+    cfg[Cfg.HALF_SPREAD] = costs.half_spread
+    cfg[Cfg.IMPACT] = costs.impact
+    cfg[Cfg.IMPACT_EXP] = costs.impact_exponent
+    cfg[Cfg.LIQ_FEE] = venue.liquidation_fee
+    cfg[Cfg.PARTIAL_ABOVE] = venue.partial_above
+    cfg[Cfg.PARTIAL_FRACTION] = venue.partial_fraction
+    cfg[Cfg.BACKSTOP] = venue.backstop
+    cfg[Cfg.DEFAULT_LEVERAGE] = 1.0
+    return cfg
+
+
+def _check_spec(spec, n: int):
+    if spec.hook is None:
+        raise UserError("spec.hook is missing: compile the hook with @njit(HOOK_SIG, cache=True)")
+    params = np.ascontiguousarray(spec.params, dtype=np.float64)
+    if params.ndim != 2 or params.shape[0] == 0:
+        raise UserError(f"spec.params must be a 2-D array with one row per column, got shape {params.shape}")
+    features = np.ascontiguousarray(spec.features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
+        raise UserError(f"spec.features must have shape ({n}, k>=1), got {features.shape}")
+    rebalance = np.ascontiguousarray(spec.rebalance, dtype=np.bool_)
+    if rebalance.shape != (n,):
+        raise UserError(f"spec.rebalance must have shape ({n},), got {rebalance.shape}")
+    names = tuple(spec.param_names)
+    if len(names) != params.shape[1]:
+        raise UserError(f"spec.param_names has {len(names)} names for {params.shape[1]} parameter columns")
+    return params, features, rebalance, names
+
+
+def _check_leverage(params, names, venue: Venue):
+    for k, name in enumerate(names):
+        if name.lower() in ("leverage", "lev"):
+            col = params[:, k]
+            bad = np.flatnonzero(~(col > 0) | (col > venue.max_leverage))
+            if len(bad):
+                raise UserError(f"parameter {name}={col[bad[0]]!r} (column {int(bad[0])}) is outside "
+                                f"(0, {venue.max_leverage:g}], the {venue.id} maximum for {venue.symbol}")
+
+
+def _events_capacity(block, rebalance) -> int:
+    n_funding = int(np.isfinite(block[:, Mkt.FUNDING_RATE]).sum(axis=1).max())
+    return 16 + n_funding + 6 * int(rebalance.sum())
+
+
+def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, offset, record, cap):
+    from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
+
+    ncols, n = params.shape[0], block.shape[2]
+    while True:
+        out = np.empty((ncols, Out.N, n if record else 0))
+        summary = np.zeros((ncols, Sum.N))
+        events = np.empty((ncols, cap), dtype=event_dt)
+        simulate_nb(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, offset,
+                    out, summary, events)
+        counts = summary[:, Sum.N_EVENTS].astype(np.int64)
+        if counts.max(initial=0) <= cap:
+            break
+        cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
+    records = np.concatenate([events[j, :counts[j]] for j in range(ncols)]) if ncols else events[:0, 0]
+    return summary, records, (out if record else None)
+
+
+def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
+             summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
+             progress=False, symbol="BTC") -> SimResult:
+    """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
+
+    ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
+    ``paths[k-1]``; ``path_of_column[j]`` names column j's path (default: all on ``market``).
+    ``at``: date of the venue's tier table (default: the market's first bar). ``chunk_size``: columns
+    per kernel call (bounded memory); results merge into the same result as one call.
+    """
+    if margin_mode not in MARGIN_MODES:
+        raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
+    if not isinstance(capital, (int, float)) or not math.isfinite(capital) or capital <= 0:
+        raise UserError(f"capital must be a positive number of USD, got {capital!r}")
+    costs = (costs or Costs()).validate()
+    time_ns = np.asarray(market.time_ns, dtype=np.int64)
+    n = len(time_ns)
+    if n == 0:
+        raise UserError("market has no bars")
+    if n > 1 and np.any(np.diff(time_ns) <= 0):
+        raise UserError(f"market time_ns must increase; bar {int(np.argmax(np.diff(time_ns) <= 0)) + 1} does not")
+    time = pd.DatetimeIndex(pd.to_datetime(time_ns, utc=True), name="time")
+    when = at if at is not None else time[0].date()
+    v = load_venue(venue, at=when, symbol=symbol)
+    if v.inverse:
+        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates linear perps only; "
+                        f"use `hedgelab calc liq --venue {v.id}` for its liquidation price")
+    params, features, rebalance, names = _check_spec(spec, n)
+    _check_leverage(params, names, v)
+    all_paths = [market] + list(paths or [])
+    for p, m in enumerate(all_paths[1:], 1):
+        if not np.array_equal(np.asarray(m.time_ns, dtype=np.int64), time_ns):
+            raise UserError(f"paths[{p - 1}] has a different time index from market")
+    ncols = params.shape[0]
+    if path_of_column is None:
+        poc = np.zeros(ncols, dtype=np.int64)
+    else:
+        poc = np.ascontiguousarray(path_of_column, dtype=np.int64)
+        if poc.shape != (ncols,) or poc.min() < 0 or poc.max() >= len(all_paths):
+            raise UserError(f"path_of_column must hold {ncols} path numbers in [0, {len(all_paths) - 1}]")
+    block = market_block(all_paths)
+    close_s = time_ns / 1e9 + float(market.bar_seconds)
+    cfg = venue_config(v, margin_mode, float(capital), costs)
+    tiers = np.ascontiguousarray(v.tiers)
+    step = ncols if not chunk_size else int(chunk_size)
+    if step <= 0:
+        raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
+    cap = _events_capacity(block, rebalance)
+    columns = [dict(zip(names, map(float, row))) for row in params]
+    labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
+    starts = range(0, ncols, step)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, total=len(starts), unit="chunk")
+    parts = []
+    for lo in starts:
+        hi = min(lo + step, ncols)
+        summary, records, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg, tiers,
+                                     np.ascontiguousarray(params[lo:hi]), features, rebalance, lo,
+                                     not summary_only, cap)
+        parts.append(SimResult.from_arrays(time, columns[lo:hi], labels[lo:hi], summary, records, out,
+                                           v.id, margin_mode))
+    return parts[0] if len(parts) == 1 else SimResult.merge(parts)
+

@@ -1,0 +1,180 @@
+"""Venue rule sets as dated data tables (``engine/venues/<id>.toml``), user-overridable.
+
+A venue file holds scalar rules (liquidation rule, funding interval, fees, liquidation fee,
+partial-liquidation rule) and one or more ``[[tiers]]`` tables, each for one symbol and one date
+range (``valid_from``/``valid_to``, inclusive dates), with per-tier ``floor``, ``cap``, ``mmr``,
+``cum`` (maintenance amount / deduction; computed from the floors when omitted:
+cum_n = cum_{n-1} + floor_n * (MMR_n - MMR_{n-1})) and ``max_leverage``.
+
+Users add or override a venue with a TOML file passed by path: ``base = "binance"`` inherits the
+built-in rules, and any key (or a new ``[[tiers]]`` list) given in the file replaces the inherited one.
+"""
+import datetime as dt
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hedgelab.engine.nb.records import LiqRule, Tier
+from hedgelab.errors import UserError
+
+VENUE_DIR = Path(__file__).resolve().parent / "venues"
+VENUE_IDS = ("binance", "bybit", "hyperliquid", "deribit")
+_RULES = {"mm_at_liq": LiqRule.MM_AT_LIQ, "mm_at_entry": LiqRule.MM_AT_ENTRY,
+          "close_at_mark": LiqRule.CLOSE_AT_MARK}
+
+
+@dataclass(frozen=True)
+class Venue:
+    id: str
+    name: str
+    kind: str                      # "linear" | "inverse"
+    liq_rule: int                  # LiqRule
+    funding_interval_hours: float
+    funding_price: str             # "mark" | "oracle"
+    liquidation_fee: float
+    partial_above: float           # notional above which liquidation is partial (inf: never)
+    partial_fraction: float
+    backstop: float                # equity / MM below which the backstop takes the whole margin
+    maker_fee: float
+    taker_fee: float
+    spot_fee: float
+    symbol: str
+    tiers: np.ndarray              # float64 (k, Tier.N)
+    valid_from: dt.date
+    valid_to: dt.date
+    source: str
+
+    @property
+    def max_leverage(self) -> float:
+        """Highest leverage of the first tier (the venue's maximum)."""
+        return float(self.tiers[0, Tier.MAX_LEV])
+
+    @property
+    def inverse(self) -> bool:
+        return self.kind == "inverse"
+
+
+def _read(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"venue file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"venue file {path}: invalid TOML: {exc}") from None
+
+
+def venue_rules(venue: str | Path) -> dict:
+    """The raw rule dict of a built-in venue id or a user TOML file (with its ``base`` merged in)."""
+    name = str(venue)
+    if name in VENUE_IDS:
+        return _read(VENUE_DIR / f"{name}.toml")
+    if name.endswith(".toml") or Path(name).exists():
+        user = _read(Path(name))
+        base = user.get("base")
+        if base is None:
+            rules = {}
+        elif base in VENUE_IDS:
+            rules = _read(VENUE_DIR / f"{base}.toml")
+        else:
+            raise UserError(f"venue file {name}: unknown base {base!r} (known: {', '.join(VENUE_IDS)})")
+        rules.update({k: v for k, v in user.items() if k != "base"})
+        rules.setdefault("id", Path(name).stem)
+        return rules
+    raise UserError(f"unknown venue {name!r}: use one of {', '.join(VENUE_IDS)} or a path to a .toml file")
+
+
+def _as_date(value, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise UserError(f"{where}: not a date: {value!r}") from None
+
+
+def tier_array(table: dict, where: str) -> np.ndarray:
+    """Validated float64 tier array from one ``[[tiers]]`` table (cum computed when omitted)."""
+    try:
+        floor = np.asarray(table["floor"], dtype=float)
+        mmr = np.asarray(table["mmr"], dtype=float)
+        max_lev = np.asarray(table["max_leverage"], dtype=float)
+    except KeyError as exc:
+        raise UserError(f"{where}: missing key {exc.args[0]!r}") from None
+    k = len(floor)
+    cap = np.asarray(table.get("cap", list(floor[1:]) + [np.inf]), dtype=float)
+    cum = np.zeros(k)
+    for t in range(1, k):
+        cum[t] = cum[t - 1] + floor[t] * (mmr[t] - mmr[t - 1])
+    if "cum" in table:
+        given = np.asarray(table["cum"], dtype=float)
+        if len(given) != k or not np.allclose(given, cum, rtol=1e-9, atol=1e-6):
+            raise UserError(f"{where}: cum {list(given)} does not recompute from the floors ({list(cum)})")
+        cum = given
+    if not (len(cap) == len(mmr) == len(max_lev) == k) or k == 0:
+        raise UserError(f"{where}: floor, cap, mmr and max_leverage must have the same non-zero length")
+    if floor[0] != 0 or np.any(np.diff(floor) <= 0) or np.any(cap <= floor):
+        raise UserError(f"{where}: floors must start at 0 and increase, each cap above its floor")
+    if np.any(mmr <= 0) or np.any(mmr >= 1) or np.any(max_lev < 1):
+        raise UserError(f"{where}: mmr must be a decimal in (0, 1) and max_leverage >= 1")
+    out = np.empty((k, Tier.N))
+    out[:, Tier.FLOOR] = floor
+    out[:, Tier.CAP] = cap
+    out[:, Tier.MMR] = mmr
+    out[:, Tier.CUM] = cum
+    out[:, Tier.MAX_LEV] = max_lev
+    return out
+
+
+def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -> Venue:
+    """The venue's rules with the tier table of ``symbol`` valid at ``at`` (date; default: today).
+
+    Raises UserError for an unknown venue or symbol, or a date no table covers.
+    """
+    rules = venue_rules(venue)
+    vid = str(rules.get("id", venue))
+    when = dt.date.today() if at is None else _as_date(at, "at")
+    tables = [t for t in rules.get("tiers", []) if str(t.get("symbol", "BTC")).upper() == symbol.upper()]
+    if not tables:
+        known = sorted({str(t.get("symbol", "BTC")) for t in rules.get("tiers", [])})
+        raise UserError(f"venue {vid!r} has no tier table for symbol {symbol!r} (known: {', '.join(known)})")
+    chosen = None
+    for t in tables:
+        lo = _as_date(t.get("valid_from", "1970-01-01"), f"venue {vid} valid_from")
+        hi = _as_date(t.get("valid_to", "9999-12-31"), f"venue {vid} valid_to")
+        if lo <= when <= hi:
+            chosen = (t, lo, hi)
+    if chosen is None:
+        spans = ", ".join(f"{t.get('valid_from')}..{t.get('valid_to')}" for t in tables)
+        raise UserError(f"venue {vid!r} has no {symbol} tier table valid at {when} (tables: {spans})")
+    table, lo, hi = chosen
+    rule = rules.get("liquidation_rule", "mm_at_liq")
+    if rule not in _RULES:
+        raise UserError(f"venue {vid!r}: unknown liquidation_rule {rule!r} (known: {', '.join(_RULES)})")
+    kind = rules.get("kind", "linear")
+    if kind not in ("linear", "inverse"):
+        raise UserError(f"venue {vid!r}: kind must be 'linear' or 'inverse', not {kind!r}")
+    return Venue(
+        id=vid,
+        name=str(rules.get("name", vid)),
+        kind=kind,
+        liq_rule=_RULES[rule],
+        funding_interval_hours=float(rules.get("funding_interval_hours", 8)),
+        funding_price=str(rules.get("funding_price", "mark")),
+        liquidation_fee=float(rules.get("liquidation_fee", 0.0)),
+        partial_above=float(rules.get("partial_liquidation_above", np.inf)),
+        partial_fraction=float(rules.get("partial_liquidation_fraction", 1.0)),
+        backstop=float(rules.get("backstop_mm_fraction", 0.0)),
+        maker_fee=float(rules.get("maker_fee", 0.0)),
+        taker_fee=float(rules.get("taker_fee", 0.0)),
+        spot_fee=float(rules.get("spot_fee", 0.0)),
+        symbol=symbol.upper(),
+        tiers=tier_array(table, f"venue {vid} {symbol} tiers {lo}"),
+        valid_from=lo,
+        valid_to=hi,
+        source=str(table.get("source", "")),
+    )
