@@ -41,6 +41,7 @@ def _describe(ds) -> list[str]:
     import numpy as np
 
     from hedgelab.data.align import align
+    from hedgelab.data.dataset import iso
 
     m = ds.manifest
     bars = ds.bars
@@ -49,7 +50,7 @@ def _describe(ds) -> list[str]:
         f"kind:      {m.get('kind')}" + ("  (a reconstruction, not market data)"
                                          if m.get("kind") == "reconstruction" else ""),
         f"venue:     {m.get('venue')}  symbol: {m.get('symbol')}",
-        f"range:     {m.get('start')} .. {m.get('end')} (first bar open .. last bar close)",
+        f"range:     {iso(bars.index[0])} .. {iso(bars.index[-1] + ds.bar_size)} (first bar open .. last bar close)",
         f"bars:      {len(bars)} x {m.get('bar_size')}",
     ]
     gaps = m.get("gaps") or []
@@ -57,9 +58,14 @@ def _describe(ds) -> list[str]:
         f"\n           after {g['after']}: {g['missing_bars']} bar(s), {g['rule']}" for g in gaps)
         if gaps else "gaps:      none")
     f = ds.funding
-    lines.append(f"funding:   {len(f)} settlements, every {m.get('funding_interval_hours')} h"
+    hours = m.get("funding_interval_hours")
+    lines.append(f"funding:   {len(f)} settlements, every {hours} h"
                  + (f", {f.index[0]} .. {f.index[-1]}, mean rate {f['rate'].mean():.6f}, "
                     f"settlement marks {int(f['mark_price'].notna().sum())}" if len(f) else ""))
+    if len(f) > 1 and hours:
+        # settlements the interval says should exist between the first and the last one
+        expected = int((f.index[-1] - f.index[0]).total_seconds() // (hours * 3600)) + 1
+        lines.append(f"           missing settlements: {max(expected - len(f), 0)}")
     iv = align(ds).iv
     known = int(np.isfinite(iv).sum())
     lines.append(f"iv:        {len(ds.iv)} prints" + (f", {ds.iv.index[0]} .. {ds.iv.index[-1]}"
