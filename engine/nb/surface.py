@@ -24,6 +24,8 @@ import math
 
 from numba import njit
 
+from hedgelab.engine.nb.option_config import OptCfg
+
 
 @njit(cache=True, nogil=True)
 def atm_term_vol_nb(atm_iv, tenor_days, stress, term_slope, term_stress, t_min_days, atm_scale=1.0):
@@ -62,8 +64,9 @@ def surface_vol_nb(atm_iv, tenor_days, log_moneyness, stress,
 
 @njit(cache=True, nogil=True)
 def model_vol_nb(cfg, atm_iv, tenor_days, log_moneyness, stress):
-    """``surface_vol_nb`` with its parameters read from an ``OptionConfig`` (NamedTuple of floats)."""
+    """``surface_vol_nb`` with its parameters read from ``cfg``: an ``OptionConfig`` or its
+    ``to_array()`` (float64, indexed by ``OptCfg``)."""
     return surface_vol_nb(atm_iv, tenor_days, log_moneyness, stress,
-                          cfg.term_slope, cfg.term_stress, cfg.t_min_days,
-                          cfg.skew, cfg.skew_stress, cfg.curv, cfg.smooth, cfg.m_floor,
-                          cfg.vol_floor, cfg.vol_cap, cfg.atm_scale)
+                          cfg[OptCfg.TERM_SLOPE], cfg[OptCfg.TERM_STRESS], cfg[OptCfg.T_MIN_DAYS],
+                          cfg[OptCfg.SKEW], cfg[OptCfg.SKEW_STRESS], cfg[OptCfg.CURV], cfg[OptCfg.SMOOTH],
+                          cfg[OptCfg.M_FLOOR], cfg[OptCfg.VOL_FLOOR], cfg[OptCfg.VOL_CAP], cfg[OptCfg.ATM_SCALE])

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from hedgelab.engine.nb.black76 import black76_greeks_nb, black76_price_nb
-from hedgelab.engine.nb.option_mark import option_mark_nb
+from hedgelab.engine.nb.option_leg import option_mark_nb
 from hedgelab.engine.nb.surface import model_vol_nb, surface_vol_nb
 from hedgelab.engine.options import OptionConfig, stress_series
 

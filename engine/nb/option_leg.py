@@ -1,0 +1,96 @@
+"""One option leg in a kernel: mark to model, open/close at the bid/ask with fees, settle at expiry.
+
+``cfg`` is an ``OptionConfig`` or its ``to_array()`` (float64, indexed by ``OptCfg``). Units: USD per
+1 BTC of underlying for prices, epoch seconds for times, BTC for quantities (signed: + long).
+The account is in USD: an inverse (BTC-settled) payoff is converted at the delivery price, which
+gives the same USD cash as the linear payoff; fees and margins are charged in USD at the index.
+"""
+import math
+
+from numba import njit
+
+from hedgelab.engine.nb.black76 import black76_greeks_nb, black76_price_nb
+from hedgelab.engine.nb.option_calendar import choose_expiry_nb, round_strike_nb
+from hedgelab.engine.nb.option_config import OptCfg
+from hedgelab.engine.nb.option_rules import (delivery_fee_nb, linear_payoff_usd_nb, option_fee_nb,
+                                             option_quote_nb)
+from hedgelab.engine.nb.surface import model_vol_nb
+
+DAY_S = 86400.0
+
+
+@njit(cache=True, nogil=True)
+def forward_nb(spot, basis, tenor_years):
+    """Forward (USD) from the spot/index with an annualized, continuously compounded basis (decimal)."""
+    return spot * math.exp(basis * max(tenor_years, 0.0))
+
+
+@njit(cache=True, nogil=True)
+def option_mark_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
+    """Model mark of one option at ``t_s`` for expiry ``expiry_s``.
+
+    ``spot``: index price (USD); ``strike`` USD; ``atm_iv``: 30-day ATM level (decimal); ``stress`` in
+    [0, 1]. Returns (price_usd, delta, gamma, vega, theta, sigma, forward) per 1 BTC: Black-76 on
+    F = spot * exp(basis * T) discounted at r, on the surface vol (greeks as in
+    ``black76_greeks_nb``: delta dV/dF, gamma per USD, vega per 0.01 vol, theta USD per day).
+    At or after expiry: intrinsic on the spot, delta 0/+-1, other greeks 0. A NaN ``atm_iv``
+    before expiry gives NaN price and greeks (the caller decides how to fill).
+    """
+    tenor_days = (expiry_s - t_s) / DAY_S
+    t_years = max(tenor_days, 0.0) / 365.0
+    fwd = forward_nb(spot, cfg[OptCfg.BASIS], t_years)
+    disc = math.exp(-cfg[OptCfg.R] * t_years)
+    sigma = 0.0
+    if tenor_days > 0.0:
+        sigma = model_vol_nb(cfg, atm_iv, tenor_days, math.log(strike / fwd), stress)
+        if not (sigma == sigma):
+            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, fwd
+    price = black76_price_nb(fwd, strike, t_years, sigma, is_call, disc)
+    delta, gamma, vega, theta = black76_greeks_nb(fwd, strike, t_years, sigma, is_call, disc)
+    return price, delta, gamma, vega, theta, sigma, fwd
+
+
+@njit(cache=True, nogil=True)
+def option_contract_nb(cfg, spot, t_s, strike_frac, tenor_days):
+    """The listed contract an intent asks for: (expiry_s, strike).
+
+    Expiry: the listed expiry nearest to ``tenor_days`` (``choose_expiry_nb``); strike:
+    ``strike_frac`` times that expiry's forward, snapped to its grid (``round_strike_nb``).
+    """
+    expiry_s = choose_expiry_nb(t_s, tenor_days, cfg[OptCfg.N_DAILY], cfg[OptCfg.N_WEEKLY],
+                                cfg[OptCfg.N_MONTHLY], cfg[OptCfg.N_QUARTERLY])
+    fwd = forward_nb(spot, cfg[OptCfg.BASIS], (expiry_s - t_s) / DAY_S / 365.0)
+    strike = round_strike_nb(strike_frac * fwd, expiry_s, t_s, cfg[OptCfg.STEP_NEAR], cfg[OptCfg.STEP_FAR],
+                             cfg[OptCfg.N_WEEKLY])
+    return expiry_s, strike
+
+
+@njit(cache=True, nogil=True)
+def option_fill_nb(cfg, is_call, qty, spot, strike, t_s, expiry_s, atm_iv, stress):
+    """Trade ``qty`` BTC (+ buy at the ask, - sell at the bid) of one option: (fill_price_usd, fee_usd, mid_usd).
+
+    Premium cash flow to the account = -qty * fill_price_usd; fee (positive, to subtract) =
+    |qty| * min(fee_rate * spot, fee_cap * fill price). NaN mid (no IV) gives NaN for all three:
+    the caller should skip the order.
+    """
+    mid, _, _, _, _, sigma, fwd = option_mark_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress)
+    if not (mid == mid):
+        return math.nan, math.nan, math.nan
+    bid, ask = option_quote_nb(mid, fwd, sigma, (expiry_s - t_s) / DAY_S, cfg[OptCfg.SPREAD_BASE],
+                               cfg[OptCfg.SPREAD_VOL], cfg[OptCfg.SPREAD_SHORT], cfg[OptCfg.SPREAD_MIN_BTC])
+    price = ask if qty > 0.0 else bid
+    fee = option_fee_nb(price, spot, qty, cfg[OptCfg.FEE_RATE], cfg[OptCfg.FEE_CAP])
+    return price, fee, mid
+
+
+@njit(cache=True, nogil=True)
+def option_settle_nb(cfg, is_call, qty, strike, delivery_price):
+    """Cash settlement of ``qty`` BTC at expiry: (payoff_cash_usd, delivery_fee_usd).
+
+    payoff cash = qty * max(S-K, 0) (call) or qty * max(K-S, 0) (put) with S the delivery price
+    (negative for a short in the money); the delivery fee (positive, to subtract) is
+    |qty| * min(delivery_fee_rate * S, delivery_fee_cap * payoff per contract), 0 out of the money.
+    """
+    payoff = linear_payoff_usd_nb(is_call, delivery_price, strike)
+    fee = delivery_fee_nb(payoff, delivery_price, qty, cfg[OptCfg.DELIVERY_FEE_RATE], cfg[OptCfg.DELIVERY_FEE_CAP])
+    return qty * payoff, fee
