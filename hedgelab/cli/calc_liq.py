@@ -1,0 +1,44 @@
+"""``hedgelab calc liq``: a position's liquidation price with the kernel's own margin code."""
+import json
+
+import click
+
+from hedgelab.cli import calc
+
+
+@calc.command("liq")
+@click.option("--venue", default="binance", show_default=True,
+              help="binance | bybit | hyperliquid | deribit, or a path to a venue .toml file.")
+@click.option("--side", type=click.Choice(["long", "short"]), required=True)
+@click.option("--entry", type=float, required=True, help="Entry price (USD).")
+@click.option("--qty", type=float, required=True, help="Position size in the base coin (BTC).")
+@click.option("--wallet", type=float, default=None,
+              help="Isolated margin or cross wallet balance (USDT; BTC for inverse venues).")
+@click.option("--symbol", default="BTC", show_default=True, help="Picks the venue's tier table.")
+@click.option("--mmr", type=float, default=None, help="Maintenance margin rate (decimal); replaces the tier lookup.")
+@click.option("--maint-amount", type=float, default=None, help="Maintenance amount (cum / deduction) override.")
+@click.option("--other-maint", type=float, default=0.0, show_default=True,
+              help="Maintenance margin of the account's other positions (cross).")
+@click.option("--other-upnl", type=float, default=0.0, show_default=True,
+              help="Unrealized PnL of the account's other positions (cross).")
+@click.option("--max-leverage", type=float, default=None, help="For venues whose MMR is 1/(2 x max leverage).")
+@click.option("--leverage", type=float, default=None, help="Instead of --wallet: isolated margin = entry x qty / leverage.")
+@click.option("--at", "at", default=None, help="Date of the venue's tier table (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint, other_upnl, max_leverage,
+        leverage, at, as_json):
+    """Liquidation price of one position (null when it cannot be liquidated)."""
+    from hedgelab.engine.liquidation import liquidation_price
+
+    res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
+                            symbol=symbol, mmr=mmr, maint_amount=maint_amount, other_maint=other_maint,
+                            other_upnl=other_upnl, max_leverage=max_leverage, at=at)
+    if as_json:
+        click.echo(json.dumps({"liquidation_price": res.liquidation_price, "mmr": res.mmr,
+                               "maint_amount": res.maint_amount, "venue": res.venue, "kind": res.kind,
+                               "wallet": res.wallet}))
+        return
+    lp = "none (cannot be liquidated)" if res.liquidation_price is None else f"{res.liquidation_price:.10g}"
+    mmr_text = "n/a" if res.mmr is None else f"{res.mmr:g}"
+    click.echo(f"liquidation_price: {lp}")
+    click.echo(f"mmr: {mmr_text}")
