@@ -44,7 +44,7 @@ class ProtectivePut(Strategy):
     label_params = ("moneyness",)
     hedge_ratio = Param(1.0, low=0.0, high=2.0, grid=(0.5, 1.0), doc="put qty / spot qty")
     moneyness = Param(0.9, low=0.5, high=1.5, grid=(0.8, 0.85, 0.9, 0.95, 1.0), doc="strike / forward")
-    tenor_days = Param(30.0, low=1.0, high=365.0, grid=(7.0, 14.0, 30.0, 60.0), doc="wanted tenor")
+    tenor_days = Param(30.0, low=1.0, high=365.0, grid=(14.0, 30.0, 60.0), doc="wanted tenor")
     roll_days = Param(7.0, low=0.0, high=364.0, doc="roll when fewer days than this remain")
     reserve = Param(0.1, low=0.0, high=0.9, doc="share of capital kept in cash for premiums")
     decide_nb = staticmethod(protective_put_nb)

@@ -1,0 +1,152 @@
+"""Decision hooks called directly with hand-built state vectors; expected intents follow each rule."""
+import numpy as np
+import pytest
+
+from hedgelab.engine.types import Intent
+from hedgelab.strategies import get_strategy
+
+DAY = 86400.0
+NOT_SCHEDULED = 1_760_000_400.0 + 3600.0  # 10:00 UTC: not a multiple of 24 h
+MIDNIGHT = 20_000 * DAY                    # a UTC midnight
+
+
+def run(name, state, overrides=None, features=None, i=0, market=None, helpers=None):
+    cls = get_strategy(name)
+    params = cls().spec(market, [overrides or {}]).params[0]
+    return helpers.call_hook(cls.decide_nb, state, params, features, i)
+
+
+def changed(intent):
+    return {field: intent[getattr(Intent, field)] for field in Intent._fields[:-1]
+            if not np.isnan(intent[getattr(Intent, field)])}
+
+
+@pytest.fixture
+def hook(market, helpers):
+    return lambda name, state, overrides=None, features=None, i=0: changed(
+        run(name, state, overrides, features, i, market, helpers))
+
+
+@pytest.fixture
+def st(helpers):
+    return helpers.make_state
+
+
+def test_hold_buys_all_equity_as_spot(market, helpers, st):
+    spec = get_strategy("hold")().spec(market)
+    intent = helpers.call_hook(spec.hook, st(equity=100_000, close=50_000, mark=50_000), spec.params[0],
+                               spec.features, 0)
+    assert changed(intent) == {"TARGET_SPOT": 2.0, "TARGET_PERP": 0.0}  # 100k / 50k
+
+
+def test_perp_hedge_opens_spot_and_short(hook, st):
+    got = hook("perp-hedge", st(equity=100_000, close=50_000, mark=50_000, time_s=NOT_SCHEDULED))
+    # 95k budget = spot value S + margin 0.5 S / 3  ->  S = 95k / (7/6) = 81,428.57 USD = 1.6285714 BTC
+    assert got["TARGET_SPOT"] == pytest.approx(1.6285714286)
+    assert got["TARGET_PERP"] == pytest.approx(-0.8142857143)
+    assert got["LEVERAGE"] == 3.0
+
+
+def test_perp_hedge_rebalances_on_drift_and_schedule_only(hook, st):
+    base = dict(equity=100_000, close=50_000, mark=50_000, spot_qty=2.0, perp_entry=50_000,
+                perp_margin=16_666.7, margin_ratio=0.05)
+    assert hook("perp-hedge", st(**base, perp_qty=-1.0, time_s=NOT_SCHEDULED)) == {}
+    assert hook("perp-hedge", st(**base, perp_qty=-0.95, time_s=NOT_SCHEDULED)) == {}  # 5 % < 10 % drift
+    # spot 2 BTC, ratio 0.5: the hedge target is -1 BTC
+    assert hook("perp-hedge", st(**base, perp_qty=-0.8, time_s=NOT_SCHEDULED)) == \
+        {"TARGET_PERP": -1.0, "LEVERAGE": 3.0}
+    assert hook("perp-hedge", st(**base, perp_qty=0.0, time_s=NOT_SCHEDULED))["TARGET_PERP"] == -1.0
+    assert hook("perp-hedge", st(**base, perp_qty=-0.95, time_s=MIDNIGHT)) == \
+        {"TARGET_PERP": -1.0, "LEVERAGE": 3.0}
+    assert hook("perp-hedge", st(**base, perp_qty=-0.95, time_s=MIDNIGHT), {"rebalance_hours": 0}) == {}
+
+
+def test_perp_hedge_tops_up_margin_from_cash(hook, st):
+    # short 1 BTC from 50k, mark 60k: upnl -10k; margin 50k/3 = 16,666.67 -> balance 6,666.67;
+    # wanted 60k/3 = 20k -> need 13,333.33, limited by the free cash
+    state = dict(equity=100_000, close=60_000, mark=60_000, spot_qty=2.0, perp_qty=-1.0, perp_entry=50_000,
+                 perp_margin=50_000 / 3, margin_ratio=0.6, time_s=NOT_SCHEDULED)
+    assert hook("perp-hedge", st(**state, cash=10_000)) == {"MARGIN_TOPUP": 10_000.0}
+    assert hook("perp-hedge", st(**state, cash=20_000))["MARGIN_TOPUP"] == pytest.approx(13_333.3333)
+    assert hook("perp-hedge", st(**state, cash=20_000), {"topup_at": 0.7}) == {}
+
+
+def test_leveraged_long_opens_once_and_stays_out_after_liquidation(hook, st):
+    # margin 0.95 x 100k = 95k at 10x = 950k notional = 19 BTC at 50k
+    assert hook("leveraged-long", st(equity=100_000, mark=50_000)) == {"TARGET_PERP": 19.0, "LEVERAGE": 10.0}
+    assert hook("leveraged-long", st(equity=100_000, mark=50_000, perp_qty=19.0)) == {}
+    dead = st(equity=5_000, mark=45_000, liquidations=1)
+    assert hook("leveraged-long", dead) == {}
+    # with reenter: 0.95 x 5k x 10 / 45k
+    assert hook("leveraged-long", dead, {"reenter": True})["TARGET_PERP"] == pytest.approx(47_500 / 45_000)
+
+
+def test_funding_carry_opens_exits_and_reenters(hook, st):
+    flat = st(equity=100_000, close=50_000, mark=50_000)
+    # qty x 50k x (1 + 1/3) = 95k  ->  qty = 1.425 BTC on both legs
+    assert hook("funding-carry", flat, features=np.array([[np.nan]])) == \
+        {"TARGET_SPOT": pytest.approx(1.425), "TARGET_PERP": pytest.approx(-1.425), "LEVERAGE": 3.0}
+    assert hook("funding-carry", flat, features=np.array([[0.00005]])) == {}  # below entry 0.0001
+    held = st(equity=100_000, close=50_000, mark=50_000, spot_qty=1.4, perp_qty=-1.4, margin_ratio=0.1)
+    assert hook("funding-carry", held, features=np.array([[0.0]])) == {}
+    assert hook("funding-carry", held, features=np.array([[-0.0002]])) == {"TARGET_SPOT": 0.0, "TARGET_PERP": 0.0}
+    drifted = st(equity=100_000, close=50_000, mark=50_000, spot_qty=1.4, perp_qty=-1.2)
+    assert hook("funding-carry", drifted, features=np.array([[0.0]])) == {"TARGET_PERP": -1.4, "LEVERAGE": 3.0}
+
+
+def test_delever_cuts_under_stress_and_relevers_when_calm(hook, st):
+    eq, mark = 100_000.0, 50_000.0
+    high_qty, low_qty = eq * 0.9 * 20 / mark, eq * 0.9 * 5 / mark  # 36 and 9 BTC
+    calm = np.array([[0.3]])
+    assert hook("delever", st(equity=eq, mark=mark, peak_equity=eq), features=calm) == \
+        {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
+    high = dict(equity=eq, mark=mark, peak_equity=eq, perp_qty=high_qty)
+    assert hook("delever", st(**high, margin_ratio=0.2), features=calm) == {}
+    cut = {"TARGET_PERP": low_qty, "LEVERAGE": 5.0}
+    assert hook("delever", st(**high, margin_ratio=0.6), features=calm) == cut        # margin ratio
+    assert hook("delever", st(**high, margin_ratio=0.2), features=np.array([[0.9]])) == cut  # volatility
+    assert hook("delever", st(**{**high, "peak_equity": eq / 0.85}), features=calm) == cut  # 15 % drawdown
+    low = dict(equity=eq, mark=mark, peak_equity=eq, perp_qty=low_qty, margin_ratio=0.1)
+    assert hook("delever", st(**low), features=np.array([[0.6]])) == {}  # between calm 0.5 and max 0.8
+    assert hook("delever", st(**low), features=calm) == {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
+    assert hook("delever", st(**low, liquidations=1), features=calm) == {}
+
+
+def test_risk_sized_bounds_the_loss(hook, st):
+    flat = st(equity=100_000, close=50_000, mark=50_000, time_s=NOT_SCHEDULED)
+    # leverage capped at 1 / (0.10 + 0.005) = 9.5238; margin = 3 % x 100k = 3k -> notional 28,571.43;
+    # the 5 % stop allows 3k / 0.05 = 60k, so the liquidation bound decides: 0.5714 BTC
+    got = hook("risk-sized", flat)
+    assert got == {"TARGET_PERP": pytest.approx(28_571.428571 / 50_000), "LEVERAGE": pytest.approx(1 / 0.105),
+                   "STOP_PRICE": 47_500.0}
+    # a 20 % stop: 3k / 0.2 = 15k notional = 0.3 BTC
+    assert hook("risk-sized", flat, {"stop_distance": 0.2})["TARGET_PERP"] == pytest.approx(0.3)
+    assert "STOP_PRICE" not in hook("risk-sized", flat, {"stop_distance": 0.0})
+    assert hook("risk-sized", flat, i=5) == {}  # flat, not the first bar, not a re-entry time
+    held = dict(equity=100_000, mark=50_000, perp_qty=0.5, time_s=NOT_SCHEDULED)
+    assert hook("risk-sized", st(**held, liq_price=45_000)) == {}               # 10 % away
+    assert hook("risk-sized", st(**held, liq_price=48_000)) == {"TARGET_PERP": 0.0}  # 4 % < 5 %
+
+
+def test_protective_put_buys_and_rolls(hook, st):
+    first = hook("protective-put", st(equity=100_000, close=50_000, time_s=MIDNIGHT))
+    # 90 % of capital in spot: 1.8 BTC, one 0.9-moneyness 30-day put on 1.8 BTC
+    assert first == {"TARGET_SPOT": 1.8, "OPT1_ACTION": 1.0, "OPT1_TYPE": -1.0, "OPT1_STRIKE": 0.9,
+                     "OPT1_TENOR_DAYS": 30.0, "OPT1_QTY": 1.8}
+    held = dict(equity=100_000, close=50_000, spot_qty=1.8, time_s=MIDNIGHT)
+    assert hook("protective-put", st(**held, open_legs=1, next_expiry_s=MIDNIGHT + 10 * DAY)) == {}
+    rolled = hook("protective-put", st(**held, open_legs=1, next_expiry_s=MIDNIGHT + 3 * DAY))
+    assert rolled == {"OPT1_ACTION": 2.0, "OPT1_TYPE": -1.0, "OPT2_ACTION": 1.0, "OPT2_TYPE": -1.0,
+                      "OPT2_STRIKE": 0.9, "OPT2_TENOR_DAYS": 30.0, "OPT2_QTY": 1.8}
+    assert hook("protective-put", st(**held, open_legs=0))["OPT1_ACTION"] == 1.0  # after an expiry
+
+
+def test_collar_opens_both_legs_and_closes_them_to_roll(hook, st):
+    first = hook("collar", st(equity=100_000, close=50_000, time_s=MIDNIGHT))
+    assert first == {"TARGET_SPOT": 1.9, "OPT1_ACTION": 1.0, "OPT1_TYPE": -1.0, "OPT1_STRIKE": 0.9,
+                     "OPT1_TENOR_DAYS": 30.0, "OPT1_QTY": 1.9, "OPT2_ACTION": -1.0, "OPT2_TYPE": 1.0,
+                     "OPT2_STRIKE": 1.1, "OPT2_TENOR_DAYS": 30.0, "OPT2_QTY": 1.9}
+    held = dict(equity=100_000, close=50_000, spot_qty=1.9, time_s=MIDNIGHT, open_legs=2)
+    assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 20 * DAY)) == {}
+    assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 2 * DAY)) == \
+        {"OPT1_ACTION": 2.0, "OPT1_TYPE": -1.0, "OPT2_ACTION": 2.0, "OPT2_TYPE": 1.0}
