@@ -15,40 +15,62 @@ not the path, and are stated as such in the manifest.
 SPOT = "Binance spot BTCUSDT 1h/1d [D:SPOT], via TIMELINE.md"
 PERP1M = "Binance USDⓈ-M perp 1m, Oct 10 [D:PERP1m], via TIMELINE.md"
 FUND = "Binance BTCUSDT settled funding, 3 agreeing files [D:FUND], via TIMELINE.md"
-DVOLD = "Deribit BTC DVOL daily close [D:DVOLd], via TIMELINE.md"
 DVOLH = "Deribit BTC DVOL hourly OHLC [D:DVOLh] and daily close [D:DVOLd], via TIMELINE.md"
 
-# fact, value, date (UTC; an hour in brackets is where the generator places it), source
+# Key days of Binance spot BTCUSDT as published in TIMELINE.md's daily table [D:SPOT 1d, from 1h]:
+# date -> (open, high, low, close). Each row is one fact; the generator hits all four exactly on
+# the index columns. Within a day the hours of the high and low are reconstruction choices
+# (seeded), except on Oct 10, where the low is published in the 21:00 hour.
+DAILY = {
+    "2025-09-15": (115268.0, 116758.0, 114384.0, 115350.0),
+    "2025-09-25": (113307.0, 113510.0, 108632.0, 108994.0),
+    "2025-10-01": (114049.0, 118649.0, 113967.0, 118595.0),
+    "2025-10-06": (123482.0, 126199.63, 123084.0, 124659.0),
+    "2025-10-10": (121662.0, 122550.0, 102000.0, 112775.0),
+    "2025-10-17": (108194.0, 109240.0, 103528.0, 106432.0),
+    "2025-10-27": (114559.0, 116400.0, 113830.0, 114108.0),
+    "2025-11-04": (106583.0, 107299.0, 98944.0, 101497.0),
+    "2025-11-13": (101654.0, 104085.0, 98000.0, 99692.0),
+    "2025-11-14": (99692.0, 99866.0, 94012.0, 94594.0),
+    "2025-11-18": (92215.0, 93836.0, 89254.0, 92961.0),
+    "2025-11-21": (86637.0, 87499.0, 80600.0, 85129.0),
+    "2025-11-30": (90802.0, 92000.0, 90337.0, 90360.0),
+}
+DAY_NOTES = {
+    "2025-09-25": "late-Sep dip; its low is the lowest price of Sep 15-30",
+    "2025-10-01": "'Uptober' rally",
+    "2025-10-06": "all-time high 126,199.63, the highest price of the window (press: about $126k [P4][P5])",
+    "2025-10-10": "tariff crash: low 102,000.00 in the 21:00 hour; on the perp the low is 101,516.5 "
+                  "at 21:20 and the price is back to about 111k by 21:35 [D:PERP1m]",
+    "2025-10-17": "second leg down",
+    "2025-10-27": "relief-rally high",
+    "2025-11-04": "first trade below $100k since June (nothing lower before Nov 4) [P14]",
+    "2025-11-13": "first daily close below 100k",
+    "2025-11-21": "capitulation: the lowest price of the window, -36.1% from the ATH",
+    "2025-11-30": "window end",
+}
+OCT10_PERP_LOW = 101516.5       # [D:PERP1m], 21:20
+OCT10_BY_2135 = 111000.0        # [D:PERP1m], "back to about 111k by 21:35"
+SEP1_OPEN = 108246.0            # [D:SPOT 1h], first bar of the window
+
+
+def _daily_fact(date, ohlc):
+    o, h, lo, c = ohlc
+    note = DAY_NOTES.get(date, "key day")
+    value = {"open": o, "high": h, "low": lo, "close": c}
+    source = SPOT
+    if date == "2025-10-10":
+        value.update({"perp_low": OCT10_PERP_LOW, "price_by_21_35": OCT10_BY_2135})
+        source = SPOT + "; " + PERP1M
+    return {"fact": f"Binance spot daily OHLC, {note}", "value": value, "date": date,
+            "source": source}
+
+
+# fact, value, date (UTC), source
 FACTS = [
-    {"fact": "Sep 1 open (window start)", "value": 108246.0,
-     "date": "2025-09-01T00:00Z", "source": SPOT},
-    {"fact": "Late-Sep dip: low of Sep 25, lowest price of Sep 15-30", "value": 108632.0,
-     "date": "2025-09-25 (18:00 bar)", "source": SPOT},
-    {"fact": "All-time high on Binance spot (highest price of the window)", "value": 126199.63,
-     "date": "2025-10-06 (18:00 bar)", "source": SPOT + "; press about $126k [P4][P5]"},
-    {"fact": "Oct 10 open, before the tariff crash", "value": 121662.0,
-     "date": "2025-10-10T00:00Z", "source": SPOT},
-    {"fact": "Oct 10 crash low: spot 102,000.00 in the 21:00 hour; perp low 101,516.5 at 21:20",
-     "value": {"index_low": 102000.0, "perp_low": 101516.5},
-     "date": "2025-10-10 (21:00 bar)", "source": SPOT + "; " + PERP1M},
-    {"fact": "Oct 10 rebound within hours: about 111k by 21:35, day close 112,775",
-     "value": {"by_21_35": 111000.0, "close": 112775.0},
-     "date": "2025-10-10 (21:00 bar close, 23:00 bar close)", "source": PERP1M + "; " + SPOT},
-    {"fact": "Second leg down: Oct 17 low", "value": 103528.0,
-     "date": "2025-10-17 (10:00 bar)", "source": SPOT},
-    {"fact": "Relief-rally high on Oct 27", "value": 116400.0,
-     "date": "2025-10-27 (07:00 bar)", "source": SPOT},
-    {"fact": "First trade below $100k since June: Nov 4 low (no trade below 100k before)",
-     "value": 98944.0, "date": "2025-11-04 (21:00 bar)",
-     "source": SPOT + "; press [P14]"},
-    {"fact": "Nov 14 low", "value": 94012.0,
-     "date": "2025-11-14 (23:00 bar)", "source": SPOT},
-    {"fact": "Capitulation: Nov 21 low, the lowest price of the window (-36.1% from the ATH)",
-     "value": 80600.0, "date": "2025-11-21 (12:00 bar)", "source": SPOT},
-    {"fact": "Nov 21 daily close", "value": 85129.0,
-     "date": "2025-11-21T23:59Z", "source": SPOT},
-    {"fact": "Nov 30 daily close (window end)", "value": 90360.0,
-     "date": "2025-11-30T23:59Z", "source": SPOT},
+    {"fact": "Sep 1 open (window start)", "value": SEP1_OPEN,
+     "date": "2025-09-01T00:00Z", "source": "Binance spot BTCUSDT 1h [D:SPOT], first bar (SOURCES.md)"},
+    *[_daily_fact(d, v) for d, v in DAILY.items()],
     {"fact": "Funding mean over September settlements, per 8h", "value": 0.000043,
      "date": "2025-09-01..2025-09-30", "source": FUND},
     {"fact": "Funding mean Oct 1-10 per 8h, near the +0.0100% baseline, no negative prints",
@@ -61,14 +83,13 @@ FACTS = [
      "date": "2025-10-26..2025-11-20", "source": FUND},
     {"fact": "Funding mean Nov 21-Dec 1 per 8h (9 of 33 negative); applied to Nov 21-30",
      "value": 0.000021, "date": "2025-11-21..2025-11-30", "source": FUND},
-    {"fact": "DVOL before the crash: daily closes 34-40, low 33.8 on Sep 18",
-     "value": {"range": [0.34, 0.40], "low": 0.338},
-     "date": "2025-09-01..2025-10-09 (low 2025-09-18)", "source": DVOLD},
-    {"fact": "DVOL on and after the crash: 43.3 before, hourly high 64.9 in the Oct 10 21:00 bar, "
-             "day close 44.1; daily closes 44-51 through Nov 12, highest 50.7 on Oct 22",
-     "value": {"pre_crash": 0.433, "spike_high": 0.649, "oct10_close": 0.441,
-               "range": [0.44, 0.51], "oct22_close": 0.507},
-     "date": "2025-10-10..2025-11-12", "source": DVOLH},
+    {"fact": "DVOL regimes: daily closes 34-40 before the crash (low 33.8 on Sep 18); on Oct 10 "
+             "43.3 before the jump, hourly high 64.9 in the 21:00 bar, day close 44.1; daily "
+             "closes 44-51 through Nov 12, highest 50.7 on Oct 22; no data after Nov 12",
+     "value": {"pre_crash_range": [0.34, 0.40], "sep18_close": 0.338, "oct10_pre_jump": 0.433,
+               "oct10_spike_high": 0.649, "oct10_close": 0.441, "post_range": [0.44, 0.51],
+               "oct22_close": 0.507},
+     "date": "2025-09-01..2025-11-12", "source": DVOLH},
 ]
 
 # --- Calibration: summary statistics of Binance spot 1h, weeks of 7 days from Mon Sep 1 ---------

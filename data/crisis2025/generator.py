@@ -16,7 +16,7 @@ BAR_COLUMNS = ["open", "high", "low", "close", "volume",
 
 def _streams(seed: int):
     """Independent random streams per component, so changing one leaves the others intact."""
-    names = ["path", "range", "premium", "wicks", "volume", "iv"]
+    names = ["plan", "path", "range", "premium", "wicks", "volume", "iv"]
     seqs = np.random.SeedSequence(seed).spawn(len(names))
     return {n: np.random.default_rng(s) for n, s in zip(names, seqs)}
 
@@ -72,7 +72,7 @@ def generate(seed: int = SEED):
     """(bars, funding, iv, manifest) of the crisis-2025 reconstruction; same seed, same values."""
     rng = _streams(seed)
     times = index()
-    idx = price.index_ohlc(rng["path"], rng["range"])
+    idx = price.index_ohlc(rng["plan"], rng["path"], rng["range"])
     p, rates = market.premium_and_funding(rng["premium"])
     traded = market.traded_and_mark(idx, p, rng["wicks"])
     vol = market.volume(idx, rng["volume"])

@@ -4,14 +4,14 @@ The print stamped t is the level at t (known from t); `atm_iv_high` is the highe
 hour before t, so the Oct 10 spike (64.9 inside the 21:00 bar) shows in the 22:00 print.
 Daily closes (the level at the next midnight) follow the published DVOL regimes through Nov 12;
 after Nov 12 the real series stops and the path is an EXTRAPOLATION: mean reversion to 47 plus a
-leverage effect (IV rises as the reconstructed price falls).
+leverage effect (IV rises as the reconstructed price falls: -1 x the daily log return).
 """
 import numpy as np
 
 from .grid import N_BARS, hour
 
 PRE = (0.342, 0.398, np.log(0.37))        # fact band 34-40 (kept inside), mean choice
-POST = (0.442, 0.505, np.log(0.47))       # fact band 44-51, mean choice
+POST = (0.442, 0.505, np.log(0.46))       # fact band 44-51, mean choice
 SEP18_CLOSE = ("2025-09-19 00:00", 0.338)   # fact: low daily close 33.8 on Sep 18
 OCT22_CLOSE = ("2025-10-23 00:00", 0.507)   # fact: highest daily close 50.7 on Oct 22
 CRASH_PINS = [("2025-10-10 21:00", 0.433),  # fact: 43.3 before the jump
@@ -32,7 +32,7 @@ def _band(y: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(y, a, b)
 
 
-def _daily_ar(rng, n, mean, start, phi=0.85, s=0.035):
+def _daily_ar(rng, n, mean, start, phi=0.85, s=0.02):
     y = np.empty(n)
     prev = start
     for d in range(n):
@@ -58,7 +58,7 @@ def daily_pins(index_close: np.ndarray, rng) -> dict:
     prev = pins[hour(EXTRAP_END)]
     for k in range(hour(EXTRAP_END) + 24, N_BARS + 1, 24):
         r = np.log(index_close[k - 1] / index_close[k - 25])
-        prev = prev + 0.15 * (np.log(0.47) - prev) - 1.5 * r + 0.03 * rng.normal()
+        prev = prev + 0.15 * (np.log(0.47) - prev) - 1.0 * r + 0.03 * rng.normal()
         prev = float(np.clip(prev, np.log(0.38), np.log(0.70)))
         pins[k] = prev
     return dict(sorted(pins.items()))

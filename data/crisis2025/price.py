@@ -8,41 +8,48 @@ highs and lows come from the exact distribution of a Brownian bridge's maximum a
 """
 import numpy as np
 
-from .anchors import CALIBRATION
+from .anchors import CALIBRATION, DAILY, OCT10_BY_2135, SEP1_OPEN
 from .grid import N_BARS, hour, week_of_bar
 
-# Points (bar boundaries) pinned to a price. Point k is the open of bar k = close of bar k-1.
-# The Oct 10 21:00 open and the 22:00 value are reconstruction choices around the facts:
-# the index sells off through the day from the 121,662 open, crashes inside the 21:00 bar, and is
-# back near 111k by the close of that bar (fact: about 111k by 21:35).
-PINS = [
-    ("2025-09-01 00:00", 108246.0),   # fact: Sep 1 open
-    ("2025-10-10 00:00", 121662.0),   # fact: Oct 10 open
-    ("2025-10-10 21:00", 116000.0),   # choice: open of the crash bar after the day's selling
-    ("2025-10-10 22:00", 111000.0),   # fact: about 111k by 21:35 (close of the crash bar)
-    ("2025-10-11 00:00", 112775.0),   # fact: Oct 10 close
-    ("2025-11-22 00:00", 85129.0),    # fact: Nov 21 close
-    ("2025-12-01 00:00", 90360.0),    # fact: Nov 30 close
-]
-
-# Anchored extremes: (bar open, "high"|"low", value, span start, span end) - the value is the
-# bar's high/low and no other bar in [span start, span end) goes beyond it.
-WHOLE = ("2025-09-01 00:00", "2025-12-01 00:00")
-EXTREMES = [
-    ("2025-09-25 18:00", "low", 108632.0, "2025-09-15 00:00", "2025-10-01 00:00"),
-    ("2025-10-06 18:00", "high", 126199.63, *WHOLE),
-    ("2025-10-10 21:00", "low", 102000.0, "2025-10-10 00:00", "2025-10-11 00:00"),
-    ("2025-10-17 10:00", "low", 103528.0, "2025-10-17 00:00", "2025-10-18 00:00"),
-    ("2025-10-27 07:00", "high", 116400.0, "2025-10-27 00:00", "2025-10-28 00:00"),
-    ("2025-11-04 21:00", "low", 98944.0, "2025-11-04 00:00", "2025-11-05 00:00"),
-    ("2025-11-14 23:00", "low", 94012.0, "2025-11-14 00:00", "2025-11-15 00:00"),
-    ("2025-11-21 12:00", "low", 80600.0, *WHOLE),
-]
+# Oct 10 choices around the facts: the index sells off through the day from the 121,662 open,
+# opens the crash bar at 116,000 (choice), crashes inside the 21:00 bar (fact) and is back near
+# 111k by the close of that bar (fact: about 111k by 21:35).
+CRASH_PINS = [("2025-10-10 21:00", 116000.0), ("2025-10-10 22:00", OCT10_BY_2135)]
+CRASH_LOW_BAR = "2025-10-10 21:00"
+# Extremes that are also the extreme of a longer span (facts in DAY_NOTES).
+WIDER = {("2025-10-06", "high"): ("2025-09-01 00:00", "2025-12-01 00:00"),
+         ("2025-11-21", "low"): ("2025-09-01 00:00", "2025-12-01 00:00"),
+         ("2025-09-25", "low"): ("2025-09-15 00:00", "2025-10-01 00:00")}
 # Fact: Nov 4 is the first trade below 100k since June, so nothing trades lower before it.
 FLOOR = (100000.0, "2025-09-01 00:00", "2025-11-04 00:00")
 # Distance of the pinned close from an anchored extreme (log), so the extreme is a wick.
 WICK = 0.0015
 TINY = 1e-7  # relative margin keeping non-anchored bars strictly inside an extreme
+
+
+def plan(rng) -> tuple[dict, list]:
+    """Pinned boundary points {k: log price} and extremes [(bar, kind, value, span start, end)].
+
+    Point k is the open of bar k (= close of bar k-1). On a down day the high comes in the
+    first half of the day and the low in the second half, on an up day the other way round;
+    the hours inside each half are drawn from the seed.
+    """
+    pins = {0: np.log(SEP1_OPEN)}
+    extremes = []
+    for date, (o, h, lo, c) in DAILY.items():
+        d0 = hour(f"{date} 00:00")
+        pins[d0], pins[d0 + 24] = np.log(o), np.log(c)
+        early, late = (int(x) for x in rng.integers([1, 13], [11, 23]))
+        hours = {"high": early, "low": late} if c < o else {"high": late, "low": early}
+        if date == "2025-10-10":
+            hours = {"high": early, "low": hour(CRASH_LOW_BAR) - d0}
+        for kind, v in (("high", h), ("low", lo)):
+            s, e = WIDER.get((date, kind), (f"{date} 00:00", None))
+            extremes.append((d0 + hours[kind], kind, v, hour(s), hour(e) if e else d0 + 24))
+    pins.update({hour(t): np.log(v) for t, v in CRASH_PINS})
+    for i, kind, v, _s, _e in extremes:
+        pins.setdefault(i + 1, np.log(v) + (WICK if kind == "low" else -WICK))
+    return dict(sorted(pins.items())), extremes
 
 
 def hourly_sigma(rng) -> np.ndarray:
@@ -59,7 +66,7 @@ def hourly_sigma(rng) -> np.ndarray:
     phi = 0.98
     for i in range(1, N_BARS):
         x[i] = phi * x[i - 1] + np.sqrt(1 - phi ** 2) * rng.normal()
-    sv = np.exp(0.35 * x)
+    sv = np.exp(0.3 * x)
     sig = weekly * prof[hours] * sv
     for w in np.unique(weeks):
         m = weeks == w
@@ -67,23 +74,13 @@ def hourly_sigma(rng) -> np.ndarray:
     return sig
 
 
-def _student(rng, n, df=5.0):
+def _student(rng, n, df=6.0):
     """Unit-variance Student-t draws: fat-tailed hourly returns like the real ones."""
     return rng.standard_t(df, n) / np.sqrt(df / (df - 2.0))
 
 
-def _pins() -> dict:
-    pins = {hour(t): np.log(v) for t, v in PINS}
-    for t, kind, v, _s, _e in EXTREMES:
-        k = hour(t) + 1  # the close of the extreme's bar sits just inside the extreme
-        if k not in pins:
-            pins[k] = np.log(v) + (WICK if kind == "low" else -WICK)
-    return dict(sorted(pins.items()))
-
-
-def bridge_closes(sig: np.ndarray, rng) -> np.ndarray:
+def bridge_closes(sig: np.ndarray, pins: dict, rng) -> np.ndarray:
     """Log price at the N_BARS + 1 bar boundaries, a Brownian bridge between the pins."""
-    pins = _pins()
     x = np.empty(N_BARS + 1)
     ks = list(pins)
     z = _student(rng, N_BARS)
@@ -107,9 +104,9 @@ def _reflect(x: np.ndarray, lo: int, hi: int, level: float, kind: str, keep: set
             x[k] = level - max(x[k] - level, TINY)
 
 
-def enforce_on_closes(x: np.ndarray) -> None:
-    keep = set(_pins())
-    rules = [(hour(s), hour(e), np.log(v), kind) for _t, kind, v, s, e in EXTREMES]
+def enforce_on_closes(x: np.ndarray, pins: dict, extremes: list) -> None:
+    keep = set(pins)
+    rules = [(s, e, np.log(v), kind) for _i, kind, v, s, e in extremes]
     rules.append((hour(FLOOR[1]), hour(FLOOR[2]), np.log(FLOOR[0]), "low"))
     for _ in range(4):  # a reflection can only cross a far-away level: a few passes settle it
         for s, e, level, kind in rules:
@@ -130,10 +127,9 @@ def intrabar_range(x: np.ndarray, sig: np.ndarray, rng) -> tuple[np.ndarray, np.
     return hi, lo
 
 
-def enforce_extremes(open_, high, low, close) -> None:
+def enforce_extremes(open_, high, low, close, extremes: list) -> None:
     """Place every anchored extreme exactly and keep all other bars inside it."""
-    rules = [(hour(t), kind, v, hour(s), hour(e)) for t, kind, v, s, e in EXTREMES]
-    for i, kind, v, s, e in rules:
+    for _i, kind, v, s, e in extremes:
         if kind == "low":
             low[s:e] = np.maximum(low[s:e], v * (1 + TINY))
         else:
@@ -142,17 +138,18 @@ def enforce_extremes(open_, high, low, close) -> None:
     low[s:e] = np.maximum(low[s:e], f * (1 + TINY))
     np.minimum(low, np.minimum(open_, close), out=low)
     np.maximum(high, np.maximum(open_, close), out=high)
-    for i, kind, v, s, e in rules:
+    for i, kind, v, _s, _e in extremes:
         (low if kind == "low" else high)[i] = v
 
 
-def index_ohlc(rng_path, rng_range) -> dict:
+def index_ohlc(rng_plan, rng_path, rng_range) -> dict:
+    pins, extremes = plan(rng_plan)
     sig = hourly_sigma(rng_path)
-    x = bridge_closes(sig, rng_path)
-    enforce_on_closes(x)
+    x = bridge_closes(sig, pins, rng_path)
+    enforce_on_closes(x, pins, extremes)
     hi, lo = intrabar_range(x, sig, rng_range)
     p = np.exp(x)
     o, c = p[:-1].copy(), p[1:].copy()
     h, l = np.exp(hi), np.exp(lo)
-    enforce_extremes(o, h, l, c)
+    enforce_extremes(o, h, l, c, extremes)
     return {"open": o, "high": h, "low": l, "close": c, "sigma": sig}

@@ -22,11 +22,36 @@ def day(frame, date):
     return frame.loc[f"{date} 00:00":f"{date} 23:00"]
 
 
-def test_window_open_and_close(data):
-    bars = data[0]
-    assert bars["index_open"].iloc[0] == pytest.approx(108246, abs=CENT)    # Sep 1 open ~108.2k
-    assert bars.loc["2025-11-30 23:00", "index_close"] == pytest.approx(90360, abs=CENT)
-    assert bars.loc["2025-11-21 23:00", "index_close"] == pytest.approx(85129, abs=CENT)
+# TIMELINE.md "Daily Binance spot BTCUSDT, key days": date, open, high, low, close
+KEY_DAYS = [
+    ("2025-09-15", 115268, 116758, 114384, 115350),
+    ("2025-09-25", 113307, 113510, 108632, 108994),
+    ("2025-10-01", 114049, 118649, 113967, 118595),
+    ("2025-10-06", 123482, 126199.63, 123084, 124659),
+    ("2025-10-10", 121662, 122550, 102000.00, 112775),
+    ("2025-10-17", 108194, 109240, 103528, 106432),
+    ("2025-10-27", 114559, 116400, 113830, 114108),
+    ("2025-11-04", 106583, 107299, 98944, 101497),
+    ("2025-11-13", 101654, 104085, 98000, 99692),
+    ("2025-11-14", 99692, 99866, 94012, 94594),
+    ("2025-11-18", 92215, 93836, 89254, 92961),
+    ("2025-11-21", 86637, 87499, 80600.00, 85129),
+    ("2025-11-30", 90802, 92000, 90337, 90360),
+]
+
+
+@pytest.mark.parametrize("date,o,h,lo,c", KEY_DAYS)
+def test_key_day_daily_ohlc(data, date, o, h, lo, c):
+    d = day(data[0], date)
+    assert len(d) == 24
+    assert d["index_open"].iloc[0] == pytest.approx(o, abs=CENT)
+    assert d["index_high"].max() == pytest.approx(h, abs=CENT)
+    assert d["index_low"].min() == pytest.approx(lo, abs=CENT)
+    assert d["index_close"].iloc[-1] == pytest.approx(c, abs=CENT)
+
+
+def test_window_open(data):
+    assert data[0]["index_open"].iloc[0] == pytest.approx(108246, abs=CENT)   # Sep 1 open ~108.2k
 
 
 def test_late_september_dip(data):
