@@ -37,8 +37,12 @@ class Source:
     unique: str = "ts"
 
 
-def _windowed(call, window: int, cap: int, newest_first: bool = False):
-    """Pages over windows of ``window`` ms; ``call(since, until_inclusive)`` returns rows sorted by ts."""
+def _windowed(call, window: int, cap: int, newest_first: bool = False, after_last: int = 1):
+    """Pages over windows of ``window`` ms; ``call(since, until_inclusive)`` returns rows sorted by ts.
+
+    A full page (``cap`` rows) may not reach the window's end: the next page starts ``after_last`` ms
+    after its last row (one bar for candles, 1 ms for irregular times).
+    """
     def page(cursor: int, end: int):
         w_end = min(end, cursor + window)
         rows = [r for r in call(cursor, w_end - 1) if cursor <= r[0] < w_end]
@@ -51,7 +55,7 @@ def _windowed(call, window: int, cap: int, newest_first: bool = False):
                 out = rows + out
             return sorted({r[0]: r for r in out}.values()), w_end
         if len(rows) >= cap:
-            return rows, rows[-1][0] + 1
+            return rows, rows[-1][0] + after_last
         return rows, w_end
     return page
 
@@ -79,7 +83,7 @@ def candle_source(ex, retry, venue: str, symbol: str, timeframe: str, series: st
     cols = ["open", "high", "low", "close"] + (["volume"] if series == "trade" else [])
     market = ex.market(symbol)
     return Source(f"{ex.id}-{market['id']}-{timeframe}-{series}", series, cols,
-                  _windowed(call, limit * step, limit))
+                  _windowed(call, limit * step, limit, after_last=step))
 
 
 def funding_interval_ms(ex, symbol: str) -> int:

@@ -202,17 +202,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # no status line at all: the client sees a dropped connection
             return
         if fault is not None:
-            return self._send(fault.status, {"code": -1003, "msg": "Too many requests (injected)"})
+            if parts.path.startswith("/fapi/"):  # Binance explains its errors in JSON
+                code = -1003 if fault.status in (418, 429) else -1121
+                return self._send(fault.status, {"code": code, "msg": "injected fault"})
+            return self._send(fault.status, "injected fault", "text/plain")  # a gateway's plain answer
         try:
             status, payload = _route(self.fx, method, parts.path, query, body)
         except KeyError as exc:
             status, payload = 400, {"error": f"missing parameter {exc}"}
         self._send(status, payload)
 
-    def _send(self, status, payload):
-        data = json.dumps(payload).encode()
+    def _send(self, status, payload, content_type="application/json"):
+        data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
