@@ -20,11 +20,15 @@ def build(out: Path = OUT) -> Path:
         for name, df in (("bars", bars), ("funding", funding), ("iv", iv)):
             df.to_parquet(tmp / f"{name}.parquet", engine="pyarrow", compression="zstd")
         (tmp / "manifest.json").write_text(json.dumps(man, indent=1, ensure_ascii=False) + "\n")
-        if out.exists():  # swap: the old directory is removed only once the new one is complete
+        if out.exists():  # swap: the old directory is removed only once the new one is in place
             old = out.with_name(f".{NAME}-old")
             shutil.rmtree(old, ignore_errors=True)
             os.replace(out, old)
-            os.replace(tmp, out)
+            try:
+                os.replace(tmp, out)
+            except BaseException:
+                os.replace(old, out)  # put the previous files back
+                raise
             shutil.rmtree(old)
         else:
             os.replace(tmp, out)

@@ -34,13 +34,18 @@ def manifest(times: pd.DatetimeIndex) -> dict:
         "end": times[-1].isoformat(),
         "funding_interval_hours": FUNDING_HOURS,
         "provenance": {
-            **{c: recon for c in BAR_COLUMNS},
-            "index_*": recon + "; Brownian bridges pinned to the anchored spot facts",
-            "open high low close": recon + "; perp = index x (1 + modelled premium)",
-            "volume": recon + "; perp volume in BTC, weekly levels = spot volume x 4 (calibration)",
+            **{c: recon + "; perp traded = index x (1 + modelled premium)"
+               for c in ("open", "high", "low", "close")},
+            "volume": recon + "; perp volume in BTC: weekly spot volume levels x 4 (calibration), "
+                              "hour profile, activity and a spike in the Oct 10 cascade",
+            **{c: recon + "; mark = index x (1 + smoothed premium)"
+               for c in ("mark_open", "mark_high", "mark_low", "mark_close")},
+            **{c: recon + "; spot, Brownian bridges pinned to the anchored spot facts"
+               for c in ("index_open", "index_high", "index_low", "index_close")},
             "funding.rate": recon + "; Binance formula on the modelled premium, regime means anchored",
-            "funding.mark_price": recon + "; mark at the settlement time",
-            "iv.atm_iv": recon + "; DVOL-like, decimal, level at the print time",
+            "funding.mark_price": recon + "; the mark at the settlement time",
+            "iv.atm_iv": recon + "; DVOL-like, decimal, the level at the print time; "
+                                 "extrapolated after 2025-11-12",
             "iv.atm_iv_high": recon + "; highest level in the hour before the print",
         },
         "proxies": {

@@ -46,8 +46,8 @@ def _regime_of_settlement(k: np.ndarray) -> np.ndarray:
     return np.searchsorted(starts, k, side="right") - 1
 
 
-def _premium_noise(rng) -> np.ndarray:
-    """AR(1) premium noise for hours -BURN..N_BARS-1, scaled per regime."""
+def _premium_noise(rng) -> tuple[np.ndarray, np.ndarray]:
+    """AR(1) premium noise for hours -BURN..N_BARS-1, scaled per regime, and each hour's regime."""
     n = N_BARS + BURN
     e = np.empty(n)
     e[0] = rng.normal()

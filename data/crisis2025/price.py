@@ -22,6 +22,9 @@ WIDER = {("2025-10-06", "high"): ("2025-09-01 00:00", "2025-12-01 00:00"),
          ("2025-09-25", "low"): ("2025-09-15 00:00", "2025-10-01 00:00")}
 # Fact: Nov 4 is the first trade below 100k since June, so nothing trades lower before it.
 FLOOR = (100000.0, "2025-09-01 00:00", "2025-11-04 00:00")
+# Fact: Nov 13 is the first daily close below 100k, so the closes of Nov 5-12 stay above it
+# (the closes up to Nov 4 are covered by FLOOR; Nov 4 closes at 101,497).
+CLOSE_FLOOR = (100000.0, "2025-11-05 00:00", "2025-11-13 00:00")
 # Distance of the pinned close from an anchored extreme (log), so the extreme is a wick.
 WICK = 0.0015
 TINY = 1e-7  # relative margin keeping non-anchored bars strictly inside an extreme
@@ -79,17 +82,36 @@ def _student(rng, n, df=6.0):
     return rng.standard_t(df, n) / np.sqrt(df / (df - 2.0))
 
 
+def _closes_ok(seg: np.ndarray, k0: int) -> bool:
+    """Daily closes (midnight points) in the CLOSE_FLOOR span stay at or above its level."""
+    level, s, e = np.log(CLOSE_FLOOR[0]), hour(CLOSE_FLOOR[1]), hour(CLOSE_FLOOR[2])
+    k = np.arange(k0, k0 + len(seg))
+    m = (k % 24 == 0) & (k >= s) & (k <= e)
+    return bool(np.all(seg[m] >= level))
+
+
 def bridge_closes(sig: np.ndarray, pins: dict, rng) -> np.ndarray:
-    """Log price at the N_BARS + 1 bar boundaries, a Brownian bridge between the pins."""
+    """Log price at the N_BARS + 1 bar boundaries, a Brownian bridge between the pins.
+
+    A segment whose daily closes break CLOSE_FLOOR is redrawn (rejection keeps the bridge's
+    law; a reflection would put a kink at midnight).
+    """
     x = np.empty(N_BARS + 1)
     ks = list(pins)
     z = _student(rng, N_BARS)
     for k0, k1 in zip(ks[:-1], ks[1:]):
-        inc = sig[k0:k1] * z[k0:k1]
-        w = np.concatenate([[0.0], np.cumsum(inc)])
-        v = np.concatenate([[0.0], np.cumsum(sig[k0:k1] ** 2)])
-        gap = pins[k1] - pins[k0]
-        x[k0:k1 + 1] = pins[k0] + w - v / v[-1] * (w[-1] - gap)
+        zs = z[k0:k1]
+        for _try in range(1000):
+            w = np.concatenate([[0.0], np.cumsum(sig[k0:k1] * zs)])
+            v = np.concatenate([[0.0], np.cumsum(sig[k0:k1] ** 2)])
+            gap = pins[k1] - pins[k0]
+            seg = pins[k0] + w - v / v[-1] * (w[-1] - gap)
+            if _closes_ok(seg, k0):
+                break
+            zs = _student(rng, k1 - k0)
+        else:
+            raise RuntimeError(f"no bridge from point {k0} to {k1} keeps the daily closes")
+        x[k0:k1 + 1] = seg
     return x
 
 

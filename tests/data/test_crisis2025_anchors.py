@@ -92,6 +92,10 @@ def test_second_leg_relief_and_break_of_100k(data):
     # "first trade below $100k since June": no index low under 100k before Nov 4
     assert bars.loc[:"2025-11-03 23:00", "index_low"].min() >= 100000
     assert day(bars, "2025-11-14")["index_low"].min() == pytest.approx(94012, abs=CENT)
+    # "first daily close below 100k is on Nov 13"
+    closes = bars["index_close"][bars.index.hour == 23]
+    assert closes.loc[:"2025-11-12 23:00"].min() >= 100000
+    assert closes.loc["2025-11-13 23:00"] < 100000
 
 
 def test_november_21_capitulation_is_the_window_low(data):
