@@ -2,7 +2,8 @@
 
 ``targets_nb`` lets a strategy without account-dependent rules skip numba: its ``targets()`` method
 returns per-bar fractions of equity, stacked into the features as blocks of ``TARGET_BLOCK`` columns
-(spot value / equity, signed perp notional / equity, perp leverage; NaN = no change). The block of a
+(spot value / equity at the index close, signed perp notional / equity at the mark, perp
+leverage; NaN = no change). The block of a
 column starts at ``params[-1]`` (the ``feature_offset`` parameter that ``Strategy.spec`` appends).
 """
 import math
@@ -24,7 +25,7 @@ def targets_nb(i, state, params, features, intent):
     perp = features[i, off + 1]
     leverage = features[i, off + 2]
     if not math.isnan(spot):
-        intent[Intent.TARGET_SPOT] = spot * equity / state[State.CLOSE]
+        intent[Intent.TARGET_SPOT] = spot * equity / state[State.INDEX]  # spot trades at the index
     if not math.isnan(perp):
         intent[Intent.TARGET_PERP] = perp * equity / state[State.MARK]
     if not math.isnan(leverage):

@@ -23,7 +23,7 @@ O1, O2 = Intent.OPT1_ACTION, Intent.OPT2_ACTION
 def collar_nb(i, state, params, features, intent):
     spot = state[State.SPOT_QTY]
     if spot == 0.0:
-        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.CLOSE]
+        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.INDEX]
         intent[Intent.TARGET_SPOT] = spot
     qty = params[RATIO] * spot
     if qty <= 0.0:

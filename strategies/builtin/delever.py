@@ -7,7 +7,7 @@ It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < 
 volatility < ``calm_vol``. Within a regime it resizes when the leverage drifts more than ``drift``.
 After a liquidation it stays flat.
 
-Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.5, max_drawdown 0.1,
+Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.3, max_drawdown 0.15,
 max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25.
 """
 import math
@@ -53,8 +53,8 @@ class Delever(Strategy):
     label_params = ("high_leverage", "low_leverage")
     high_leverage = Param(20.0, low=1.0, high=125.0, grid=(10.0, 20.0, 30.0), doc="leverage when calm")
     low_leverage = Param(5.0, low=1.0, high=125.0, grid=(2.0, 5.0), doc="leverage under stress")
-    max_margin_ratio = Param(0.5, low=0.0, high=1.0, doc="cut when the margin ratio exceeds this")
-    max_drawdown = Param(0.1, low=0.0, high=1.0, doc="cut when equity is this far below its peak")
+    max_margin_ratio = Param(0.3, low=0.0, high=1.0, doc="cut when the margin ratio exceeds this")
+    max_drawdown = Param(0.15, low=0.0, high=1.0, doc="cut when equity is this far below its peak")
     max_vol = Param(0.8, low=0.0, doc="cut when annualised 24h realised vol exceeds this")
     calm_vol = Param(0.5, low=0.0, doc="re-lever only below this volatility")
     margin_fraction = Param(0.9, low=0.01, high=1.0, doc="share of equity posted as margin")

@@ -8,7 +8,7 @@ While open, the short is reset to -spot when it drifts more than ``drift``; when
 exceeds ``topup_at`` cash moves into the margin (the perp-hedge rule).
 
 Parameters (defaults): leverage 3, exit_funding -0.0001 (per settlement), entry_funding 0.0001,
-drift 0.05, topup_at 0.5, reserve 0.05.
+drift 0.05, topup_at 0.05, reserve 0.05.
 """
 import math
 
@@ -30,7 +30,7 @@ def funding_carry_nb(i, state, params, features, intent):
     if spot == 0.0 and perp == 0.0:
         if math.isnan(funding) or funding >= params[ENTRY]:
             budget = state[State.EQUITY] * (1.0 - params[RESERVE])
-            qty = budget / (state[State.CLOSE] * (1.0 + 1.0 / lev))
+            qty = budget / (state[State.INDEX] + state[State.CLOSE] / lev)  # spot + perp margin
             intent[Intent.TARGET_SPOT] = qty
             intent[Intent.TARGET_PERP] = -qty
             intent[Intent.LEVERAGE] = lev
@@ -55,7 +55,7 @@ class FundingCarry(Strategy):
     exit_funding = Param(-0.0001, low=-1.0, high=1.0, doc="close both legs below this mean rate")
     entry_funding = Param(0.0001, low=-1.0, high=1.0, doc="reopen above this mean rate")
     drift = Param(0.05, low=0.0, doc="reset the short when |perp + spot| > drift x spot")
-    topup_at = Param(0.5, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
+    topup_at = Param(0.05, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")
     decide_nb = staticmethod(funding_carry_nb)
 

@@ -4,8 +4,8 @@ At the first bar it posts ``margin_fraction`` of the equity as isolated margin a
 notional = margin x ``leverage``; it never rebalances. After a liquidation it stays flat unless
 ``reenter`` is true (then it reopens the same way with what is left on the next bar).
 
-Parameters (defaults): leverage 10 (isolated, the class's margin_mode), margin_fraction 0.95 (the rest
-pays the opening fee), reenter false.
+Parameters (defaults): leverage 10 (isolated, the class's margin_mode), margin_fraction 1.0 (the
+engine trims the order so that cash also pays the opening fee), reenter false.
 """
 from numba import njit
 
@@ -33,6 +33,6 @@ class LeveragedLong(Strategy):
     margin_mode = "isolated"
     label_params = ("leverage",)
     leverage = Param(10.0, low=1.0, high=125.0, grid=(2.0, 3.0, 5.0, 10.0, 20.0), doc="notional / margin")
-    margin_fraction = Param(0.95, low=0.01, high=1.0, doc="share of equity posted as margin")
+    margin_fraction = Param(1.0, low=0.01, high=1.0, doc="share of equity posted as margin")
     reenter = Param(False, type=bool, doc="reopen after a liquidation with what is left")
     decide_nb = staticmethod(leveraged_long_nb)

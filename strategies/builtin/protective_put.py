@@ -21,7 +21,7 @@ BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
 def protective_put_nb(i, state, params, features, intent):
     spot = state[State.SPOT_QTY]
     if spot == 0.0:
-        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.CLOSE]
+        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.INDEX]
         intent[Intent.TARGET_SPOT] = spot
     qty = params[RATIO] * spot
     if qty <= 0.0:

@@ -22,7 +22,11 @@ def make_market(close, *, bar_seconds=3600, funding_every=8, rate=0.0001, iv=0.5
 
 
 def make_state(**fields):
-    """A state vector with the named fields set (names as in State, lower case), others 0."""
+    """A state vector with the named fields set (names as in State, lower case), others 0.
+
+    The index close defaults to the traded close (spot fills at the index)."""
+    if "close" in fields:
+        fields.setdefault("index", fields["close"])
     state = np.zeros(State.N)
     state[State.LIQ_PRICE] = np.nan
     state[State.NEXT_EXPIRY_S] = np.nan

@@ -49,7 +49,7 @@ def test_perp_hedge_opens_spot_and_short(hook, st):
 
 def test_perp_hedge_rebalances_on_drift_and_schedule_only(hook, st):
     base = dict(equity=100_000, close=50_000, mark=50_000, spot_qty=2.0, perp_entry=50_000,
-                perp_margin=16_666.7, margin_ratio=0.05)
+                perp_margin=16_666.7, margin_ratio=0.012)
     assert hook("perp-hedge", st(**base, perp_qty=-1.0, time_s=NOT_SCHEDULED)) == {}
     assert hook("perp-hedge", st(**base, perp_qty=-0.95, time_s=NOT_SCHEDULED)) == {}  # 5 % < 10 % drift
     # spot 2 BTC, ratio 0.5: the hedge target is -1 BTC
@@ -72,13 +72,13 @@ def test_perp_hedge_tops_up_margin_from_cash(hook, st):
 
 
 def test_leveraged_long_opens_once_and_stays_out_after_liquidation(hook, st):
-    # margin 0.95 x 100k = 95k at 10x = 950k notional = 19 BTC at 50k
-    assert hook("leveraged-long", st(equity=100_000, mark=50_000)) == {"TARGET_PERP": 19.0, "LEVERAGE": 10.0}
-    assert hook("leveraged-long", st(equity=100_000, mark=50_000, perp_qty=19.0)) == {}
+    # margin = all of the 100k at 10x = 1M notional = 20 BTC at 50k
+    assert hook("leveraged-long", st(equity=100_000, mark=50_000)) == {"TARGET_PERP": 20.0, "LEVERAGE": 10.0}
+    assert hook("leveraged-long", st(equity=100_000, mark=50_000, perp_qty=20.0)) == {}
     dead = st(equity=5_000, mark=45_000, liquidations=1)
     assert hook("leveraged-long", dead) == {}
-    # with reenter: 0.95 x 5k x 10 / 45k
-    assert hook("leveraged-long", dead, {"reenter": True})["TARGET_PERP"] == pytest.approx(47_500 / 45_000)
+    # with reenter: 5k x 10 / 45k
+    assert hook("leveraged-long", dead, {"reenter": True})["TARGET_PERP"] == pytest.approx(50_000 / 45_000)
 
 
 def test_funding_carry_opens_exits_and_reenters(hook, st):
@@ -105,7 +105,7 @@ def test_delever_cuts_under_stress_and_relevers_when_calm(hook, st):
     cut = {"TARGET_PERP": low_qty, "LEVERAGE": 5.0}
     assert hook("delever", st(**high, margin_ratio=0.6), features=calm) == cut        # margin ratio
     assert hook("delever", st(**high, margin_ratio=0.2), features=np.array([[0.9]])) == cut  # volatility
-    assert hook("delever", st(**{**high, "peak_equity": eq / 0.85}), features=calm) == cut  # 15 % drawdown
+    assert hook("delever", st(**{**high, "peak_equity": eq / 0.8}), features=calm) == cut  # 20 % drawdown
     low = dict(equity=eq, mark=mark, peak_equity=eq, perp_qty=low_qty, margin_ratio=0.1)
     assert hook("delever", st(**low), features=np.array([[0.6]])) == {}  # between calm 0.5 and max 0.8
     assert hook("delever", st(**low), features=calm) == {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
