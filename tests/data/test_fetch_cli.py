@@ -1,0 +1,95 @@
+"""``hedgelab data fetch`` on the command line: summary, progress bars, --quiet, one-line errors."""
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
+from fetch_fixtures import fx, no_network  # noqa: E402,F401  (also registers the command)
+
+from hedgelab.cli import main  # noqa: E402
+from hedgelab.data.store import list_datasets, read_dataset  # noqa: E402
+
+
+def run(argv, capsys):
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = exc.code
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def base(store, *extra):
+    return ["data", "fetch", "c", "--venue", "binance", "--start", "2025-09-01", "--end", "2025-09-03",
+            "--store", str(store), *extra]
+
+
+def test_fetch_prints_a_summary_and_quiet_hides_progress(fx, tmp_path, capsys):
+    rc, out, err = run(base(tmp_path, "--quiet", "--api-url", fx.url), capsys)
+    assert rc == 0 and err == ""
+    # 2 days of 1h bars = 48; funding every 8 h = 6; one DVOL print per hour = 48
+    assert out.splitlines()[0] == ("c: binance BTC/USDT:USDT 1h 2025-09-01T00:00:00Z .. 2025-09-03T00:00:00Z: "
+                                   "48 bars, 6 funding, 48 IV prints")
+    assert len(read_dataset("c", tmp_path).bars) == 48
+
+
+def test_progress_bars_go_to_stderr_without_quiet(fx, tmp_path, capsys):
+    rc, out, err = run(base(tmp_path, "--api-url", fx.url), capsys)
+    assert rc == 0
+    for label in ("binance trade", "binance mark", "binance index", "binance funding", "deribit dvol"):
+        assert label in err
+    assert "48/48" in err  # hours of data covered, the bar's unit
+
+
+def test_api_url_from_the_environment(fx, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HEDGELAB_CCXT_URLS", f"binanceusdm={fx.url},deribit={fx.url}")
+    rc, out, err = run(base(tmp_path, "--quiet", "--no-dvol"), capsys)
+    assert rc == 0, err
+    assert fx.calls("/fapi/v1/exchangeInfo") and not fx.calls("/api/v2/public/")
+
+
+def test_hyperliquid_summary_states_the_proxies(fx, tmp_path, capsys):
+    rc, out, err = run(["data", "fetch", "h", "--venue", "hyperliquid", "--start", "2025-09-01", "--end",
+                        "2025-09-02", "--store", str(tmp_path), "--quiet", "--no-dvol", "--api-url", fx.url], capsys)
+    assert rc == 0, err
+    assert "BTC/USDC:USDC" in out
+    assert "proxy mark: mark = traded OHLC (hyperliquid has no mark-price klines)" in out
+    assert "proxy index: index = traded OHLC (hyperliquid has no index-price klines)" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--venue", "kraken", "--start", "2025-09-01"],
+     "error: --venue 'kraken' is not supported; choose one of binance, bybit, hyperliquid"),
+    (["--venue", "binance", "--start", "2025-09-03", "--end", "2025-09-01"],
+     "error: --start 2025-09-03 00:00:00+00:00 is not before --end 2025-09-01 00:00:00+00:00"),
+    (["--venue", "binance", "--start", "yesterday-ish"],
+     "error: --start 'yesterday-ish' is not a date or time (use ISO-8601, e.g. 2025-09-01 or 2025-09-01T12:00Z)"),
+    (["--venue", "binance", "--start", "2025-09-01", "--timeframe", "7x"],
+     "error: --timeframe '7x' is not a bar size such as 1m, 5m, 1h or 1d"),
+    (["--venue", "binance", "--end", "2025-09-03"], "error: --start is required for a new dataset"),
+    (["--venue", "binance", "--start", "2025-09-01", "--api-url", "nonsense"],
+     "error: --api-url: 'nonsense' is not a base URL such as http://127.0.0.1:8000"),
+])
+def test_bad_arguments_exit_2_with_one_line(no_network, tmp_path, capsys, args, message):
+    rc, out, err = run(["data", "fetch", "bad", "--store", str(tmp_path), *args], capsys)
+    assert rc == 2
+    assert err.splitlines() == [message]
+    assert list_datasets(tmp_path) == [] and not (tmp_path / ".fetch").exists()
+
+
+def test_unknown_symbol_exits_2_naming_the_venue_perps(fx, tmp_path, capsys):
+    rc, out, err = run(base(tmp_path, "--symbol", "DOGE/USDT:USDT", "--api-url", fx.url), capsys)
+    assert rc == 2
+    assert err.splitlines() == ["error: --symbol 'DOGE/USDT:USDT' is not a perpetual on binance "
+                                "(e.g. BTC/USDT:USDT)"]
+    assert list_datasets(tmp_path) == []
+
+
+def test_fetch_is_listed_under_data_and_the_test_url_option_is_hidden(capsys):
+    rc, out, err = run(["data", "fetch", "--help"], capsys)
+    assert rc == 0
+    for option in ("--venue", "--symbol", "--start", "--end", "--timeframe", "--dvol / --no-dvol",
+                   "--options / --no-options", "--store", "--quiet"):
+        assert option in out
+    assert "--api-url" not in out
