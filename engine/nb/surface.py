@@ -70,3 +70,12 @@ def model_vol_nb(cfg, atm_iv, tenor_days, log_moneyness, stress):
                           cfg[OptCfg.TERM_SLOPE], cfg[OptCfg.TERM_STRESS], cfg[OptCfg.T_MIN_DAYS],
                           cfg[OptCfg.SKEW], cfg[OptCfg.SKEW_STRESS], cfg[OptCfg.CURV], cfg[OptCfg.SMOOTH],
                           cfg[OptCfg.M_FLOOR], cfg[OptCfg.VOL_FLOOR], cfg[OptCfg.VOL_CAP], cfg[OptCfg.ATM_SCALE])
+
+
+@njit(cache=True, nogil=True)
+def fitted_vol_nb(atm, skew, curv, smooth, tenor_days, log_moneyness, t_min_days=1.0, m_floor=0.5,
+                  vol_floor=0.05, vol_cap=3.0):
+    """Vol from a per-expiry fit (``hedgelab.engine.option_fit``): the smile above with stress 0."""
+    x = log_moneyness / math.sqrt(max(tenor_days, t_min_days) / 365.0)
+    vol = atm * smile_mult_nb(x, 0.0, skew, 0.0, curv, smooth, m_floor)
+    return min(max(vol, vol_floor), vol_cap)
