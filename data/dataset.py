@@ -11,6 +11,8 @@ import re
 
 import pandas as pd
 
+from hedgelab.errors import UserError
+
 SCHEMA_VERSION = 1
 
 TRADED = ("open", "high", "low", "close")
@@ -52,10 +54,15 @@ class Dataset:
 def bar_timedelta(bar_size: str) -> pd.Timedelta:
     """``"1h"`` -> Timedelta(1h); the offset must be a fixed length (no month or business bars)."""
     try:
-        return pd.Timedelta(pd.tseries.frequencies.to_offset(bar_size))
-    except (ValueError, TypeError) as exc:
-        from hedgelab.errors import UserError
-        raise UserError(f"bar size {bar_size!r} is not a fixed pandas offset such as '1min' or '1h'") from exc
+        step = pd.Timedelta(bar_size)  # parses "1h", "1min", "1d" without pandas' offset-alias warnings
+    except (ValueError, TypeError):
+        try:
+            step = pd.Timedelta(pd.tseries.frequencies.to_offset(bar_size))
+        except (ValueError, TypeError):
+            step = None
+    if step is not None and step > pd.Timedelta(0):
+        return step
+    raise UserError(f"bar size {bar_size!r} is not a fixed length such as '1min', '1h' or '1d'")
 
 
 def offset_string(step: pd.Timedelta) -> str:
