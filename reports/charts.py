@@ -5,6 +5,7 @@ Chart contract used by the browser tests: the equity chart holds exactly one tra
 """
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 
@@ -88,7 +89,8 @@ def _layout(fig: go.Figure, title: str, ytitle: str, windows: list[Window], yfor
 
 def _line(series: pd.Series, name: str, color: str, pct: bool = False) -> go.Scatter:
     s = _thin(series.astype("float64"))
-    return go.Scatter(x=s.index, y=s.to_numpy(), name=name, mode="lines", meta="run",
+    # plotly renders a few HTML tags and entities in names: escape so a name shows literally
+    return go.Scatter(x=s.index, y=s.to_numpy(), name=html.escape(name), mode="lines", meta="run",
                       line=dict(color=color, width=1.5),
                       hovertemplate="%{y:.2%}" if pct else "%{y:,.0f}")
 

@@ -6,6 +6,7 @@ through ``html.escape``; plotly receives names as JSON data, which it renders as
 """
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import os
@@ -37,6 +38,18 @@ class ReportFiles:
     tearsheets: dict = field(default_factory=dict)  # run name -> Path (runs without one are absent)
     summary: pd.DataFrame | None = None
     seconds: float = 0.0
+
+
+def unique_names(runs) -> list[RunRecord]:
+    """Runs keyed by name below; a repeated name gets ' #2', ' #3' (the records are copied, not changed)."""
+    out, seen = [], set()
+    for r in runs:
+        name, i = r.name, 2
+        while name in seen:
+            name, i = f"{r.name} #{i}", i + 1
+        seen.add(name)
+        out.append(r if name == r.name else dataclasses.replace(r, name=name))
+    return out
 
 
 def safe_names(names: list[str]) -> list[str]:
@@ -249,7 +262,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     None = every run. max_curves: the most runs drawn on the time charts (sweeps use the heatmap).
     """
     t0 = time.perf_counter()
-    runs = list(runs)
+    runs = unique_names(runs)
     _check_heatmap(heatmap, runs)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -258,11 +271,14 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     by_name = {r.name: r for r in runs}
     ranked = [by_name[n] for n in summary["run"] if not by_name[n].failed]
     chosen = ranked if max_tearsheets is None else ranked[:max_tearsheets]
-    chosen += [r for r in ranked if r.strategy == "hold" and r not in chosen][:1]
+    from .tearsheet import benchmark_run, write_tearsheets
+    bench = benchmark_run(runs)
+    if bench is not None and all(r is not bench for r in chosen):
+        chosen.append(bench)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
-        from .tearsheet import write_tearsheets
-        write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress)
+        write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
+                         benchmark=bench)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
         summary.to_csv(tmp / "summary.csv", index=False)
         events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S%z")

@@ -103,15 +103,22 @@ def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path) -> 
     return reason
 
 
-def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, progress: bool = True) -> dict:
-    """One tearsheet per run into ``out_dir`` as ``<name>.html``; the benchmark is the first ``hold`` run.
+def benchmark_run(runs: list[RunRecord]) -> RunRecord | None:
+    """The ``hold`` run: the one named 'hold' if any, else the first of strategy 'hold' (None without one)."""
+    holds = [r for r in runs if r.strategy == "hold" and not r.failed]
+    return next((r for r in holds if r.name == "hold"), holds[0] if holds else None)
+
+
+def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, progress: bool = True,
+                     benchmark: RunRecord | None = None) -> dict:
+    """One tearsheet per run into ``out_dir`` as ``<name>.html``, against ``benchmark`` (default: the hold run).
 
     Returns {file name: fallback reason or None}.
     """
     from tqdm.auto import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    bench = next((r for r in runs if r.strategy == "hold" and not r.failed), None)
+    bench = benchmark if benchmark is not None else benchmark_run(runs)
     done = {}
     for run, name in tqdm(list(zip(runs, names)), desc="tearsheets", unit="run", disable=not progress):
         done[name] = write_tearsheet(run, bench, out_dir / f"{name}.html")

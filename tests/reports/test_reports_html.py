@@ -1,0 +1,151 @@
+"""The report files on disk: presence, CSV contracts, escaping, data statement, atomic writes, heatmap."""
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hedgelab.errors import UserError
+from hedgelab.reports import RunRecord, write_report
+from hedgelab.reports.html import safe_names
+from hedgelab.reports.run import EVENT_COLUMNS
+from hedgelab.reports.tearsheet import write_tearsheet
+
+from .conftest import EVIL, MANIFEST, synthetic_runs  # noqa: F401  (pytest importlib mode: see below)
+
+
+def test_files_are_written_and_no_temp_folder_is_left(report):
+    out = report.out_dir
+    assert {p.name for p in out.iterdir()} == {"report.html", "summary.csv", "events.csv", "tearsheets"}
+    names = {p.name for p in (out / "tearsheets").iterdir()}
+    # every run with an equity curve gets one; the failed run does not
+    assert names == {f"{n}.html" for n in ("hold", "leveraged-long", "perp-hedge", "protective-put",
+                                            "script-alert-1-script-x")}
+
+
+def test_summary_csv_matches_the_summary(report):
+    s = pd.read_csv(report.summary_csv)
+    assert list(s["run"]) == list(report.summary["run"])
+    assert s.set_index("run").loc["perp-hedge", "fees"] == pytest.approx(25.0)
+
+
+def test_events_csv_has_the_contract_columns_and_every_run(report):
+    ev = pd.read_csv(report.events_csv)
+    assert list(ev.columns[: len(EVENT_COLUMNS)]) == EVENT_COLUMNS
+    # conftest events: hold 1, leveraged-long 2, perp-hedge 3, protective-put 3; the others none
+    assert ev.groupby("run").size().to_dict() == {"hold": 1, "leveraged-long": 2, "perp-hedge": 3, "protective-put": 3}
+    assert set(ev.loc[ev["run"] == "perp-hedge", "strategy"]) == {"perp-hedge"}  # filled in from the run
+    assert ev["time"].iloc[0].endswith("+0000")
+    assert ev.loc[ev["kind"] == "funding", "amount"].sum() == pytest.approx(10.0)
+
+
+def test_user_strings_are_escaped(report):
+    page = report.report.read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page
+    assert html.escape(EVIL) in page                        # the ranking table shows it literally
+    assert "Crash &lt;test&gt; &amp; co" in page            # title
+    assert "test &lt;b&gt;anchor&lt;/b&gt;" in page         # manifest anchor source
+    assert "no module named &lt;foo&gt;" in page            # failure reason
+    assert "liquidation at mark &lt;= bankruptcy" in page  # assumption
+    assert "late &lt;dip&gt;" not in page or "late <dip>" not in page
+
+
+def test_page_states_its_data_and_is_self_contained(report):
+    page = report.report.read_text(encoding="utf-8")
+    assert "Reconstruction, not recorded market data" in page
+    assert "crash low" in page and "binance" in page and "BTCUSDT" in page
+    assert "last print carried forward" in page                 # iv_fill rule
+    assert "mark = traded close &lt;proxy&gt;" in page           # proxies
+    assert page.count("Plotly.newPlot") >= 4                     # equity, drawdown, margin, distance
+    # nothing is fetched: no <script src>, <link href> or CSS url() pointing anywhere
+    assert not re.search(r"<script[^>]+src=", page)
+    assert not re.search(r"<link[^>]+href=", page)
+    assert 'data-run-traces=\'5\'' in page                       # five runs with equity on the equity chart
+
+
+def test_real_data_is_labelled_as_recorded(tmp_path):
+    runs = synthetic_runs(days=3)[:1]
+    write_report(runs, tmp_path, manifest={**MANIFEST, "kind": "real", "anchors": []}, progress=False,
+                 max_tearsheets=0)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Recorded market data" in page and "Reconstruction" not in page
+
+
+def test_worst_days_are_highlighted_without_crash_windows(tmp_path):
+    runs = synthetic_runs(days=20)[:2]
+    write_report(runs, tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    # the synthetic crash (-15% on Oct 10) is the worst day of the hold run
+    assert "worst UTC days of the hold run" in page
+    assert re.search(r"worst day -1[4-9]\.\d%", page)
+
+
+def test_tearsheet_is_offline_and_uses_365_days(report):
+    page = report.tearsheets["perp-hedge"].read_text(encoding="utf-8")
+    assert "Periods/Year: 365" in page
+    assert "Benchmark: HOLD" in page
+    assert 'onload="save()"' not in page
+    assert not re.search(r"<(script|img|link)[^>]+(src|href)=[\"']https?:", page)
+
+
+def test_a_flat_run_gets_a_tearsheet(tmp_path):
+    runs = synthetic_runs(days=10)
+    flat = RunRecord("cash", "cash", {}, pd.Series(100_000.0, runs[0].equity.index), None)
+    assert write_tearsheet(flat, runs[0], tmp_path / "cash.html") is None
+    assert "Periods/Year: 365" in (tmp_path / "cash.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_write_leaves_the_previous_report_untouched(tmp_path, monkeypatch):
+    (tmp_path / "report.html").write_text("old")
+    import hedgelab.reports.html as rh
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+    monkeypatch.setattr(rh, "render_page", boom)
+    with pytest.raises(RuntimeError):
+        write_report(synthetic_runs(days=2)[:2], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+    assert (tmp_path / "report.html").read_text() == "old"
+
+
+def sweep_runs():
+    idx = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
+    runs = []
+    for lev in (2, 5, 10):
+        for ratio in (0.25, 0.5):
+            eq = pd.Series(np.linspace(100_000, 100_000 * (1 - 0.05 * lev * (1 - ratio)), len(idx)), idx)
+            liq = lev == 10 and ratio == 0.25
+            ev = pd.DataFrame([dict(time=idx[10], strategy="delever", instrument="P", side="sell",
+                                    kind="liquidation", qty=-1.0, price=1.0, amount=0.0)]) if liq else None
+            runs.append(RunRecord(f"delever lev={lev} ratio={ratio}", "delever", {"lev": lev, "ratio": ratio}, eq, ev))
+    return runs
+
+
+def test_sweep_heatmap_marks_the_liquidated_cell(tmp_path):
+    write_report(sweep_runs(), tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0,
+                 heatmap={"x": "lev", "y": "ratio", "metric": "total_return"})
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "id='heatmap'" in page
+    assert '"name":"liquidated"' in page and '"x":["10"],"y":["0.25"]' in page
+
+
+@pytest.mark.parametrize("spec, word", [({"x": "lev", "y": "nope"}, "nope"),
+                                        ({"x": "lev", "y": "ratio", "metric": "colour"}, "colour")])
+def test_bad_heatmap_is_a_user_error_and_writes_nothing(tmp_path, spec, word):
+    with pytest.raises(UserError, match=word):
+        write_report(sweep_runs(), tmp_path, manifest=MANIFEST, progress=False, heatmap=spec)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_safe_names_are_unique_file_stems():
+    assert safe_names(["perp-hedge", "Perp Hedge", "../../etc", EVIL]) == [
+        "perp-hedge", "perp-hedge-2", "etc", "script-alert-1-script-x"]
+
+
+def test_repeated_run_names_are_kept_apart(tmp_path):
+    a, b = synthetic_runs(days=2)[:2]
+    b = RunRecord("hold", "leveraged-long", {"leverage": 3}, b.equity, b.events)
+    files = write_report([a, b], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    assert sorted(files.summary["run"]) == ["hold", "hold #2"]
+    assert sorted(pd.read_csv(files.events_csv)["run"].unique()) == ["hold", "hold #2"]
