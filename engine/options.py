@@ -82,3 +82,36 @@ def stress_series(close, bar_seconds: float = 3600.0, cfg: OptionConfig = Option
     ret = (s / s.shift(ret_bars) - 1.0).fillna(0.0)
     stress = np.maximum(dd / cfg.stress_dd_scale, -ret / cfg.stress_ret_scale)
     return np.clip(stress.to_numpy(), 0.0, 1.0)
+
+
+def validate_option_config(cfg: OptionConfig) -> OptionConfig:
+    """``cfg`` if every setting is usable, else a UserError naming the setting."""
+    for name, v in zip(cfg._fields, cfg):
+        if not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise UserError(f"options.{name}: must be a finite number, got {v!r}")
+    if cfg.inverse not in (0.0, 1.0):
+        raise UserError(f"options.inverse: 1 (inverse, BTC-settled) or 0 (linear), got {cfg.inverse!r}")
+    for name in ("fee_rate", "delivery_fee_rate"):
+        if not 0.0 <= getattr(cfg, name) < 0.01:
+            raise UserError(f"options.{name}: a decimal fraction of the underlying (0.0003 = 0.03%), "
+                            f"got {getattr(cfg, name)!r}")
+    for name in ("fee_cap", "delivery_fee_cap"):
+        if not 0.0 <= getattr(cfg, name) <= 1.0:
+            raise UserError(f"options.{name}: a fraction of the option price in [0, 1], got {getattr(cfg, name)!r}")
+    for name in ("spread_base", "spread_vol", "spread_short", "spread_min_btc", "im_otm", "im_min", "mm_base",
+                 "t_min_days", "smooth", "m_floor", "curv"):
+        if getattr(cfg, name) < 0.0:
+            raise UserError(f"options.{name}: must be >= 0, got {getattr(cfg, name)!r}")
+    for name in ("atm_scale", "vol_floor", "step_near", "step_far", "twap_seconds", "stress_dd_hours",
+                 "stress_dd_scale", "stress_ret_hours", "stress_ret_scale"):
+        if getattr(cfg, name) <= 0.0:
+            raise UserError(f"options.{name}: must be > 0, got {getattr(cfg, name)!r}")
+    if cfg.vol_floor >= cfg.vol_cap:
+        raise UserError(f"options.vol_floor: {cfg.vol_floor!r} must be below vol_cap {cfg.vol_cap!r}")
+    for name in ("n_daily", "n_weekly", "n_monthly", "n_quarterly"):
+        v = getattr(cfg, name)
+        if v < 0 or v != int(v) or v > 12:
+            raise UserError(f"options.{name}: a whole number of listed expiries in 0..12, got {v!r}")
+    if cfg.n_daily + cfg.n_weekly + cfg.n_monthly + cfg.n_quarterly < 1:
+        raise UserError("options.n_daily: at least one expiry must be listed")
+    return cfg

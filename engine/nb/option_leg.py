@@ -13,7 +13,7 @@ from hedgelab.engine.nb.black76 import black76_greeks_nb, black76_price_nb
 from hedgelab.engine.nb.option_calendar import choose_expiry_nb, round_strike_nb
 from hedgelab.engine.nb.option_config import OptCfg
 from hedgelab.engine.nb.option_rules import (delivery_fee_nb, linear_payoff_usd_nb, option_fee_nb,
-                                             option_quote_nb)
+                                             option_quote_nb, short_margin_usd_nb)
 from hedgelab.engine.nb.surface import model_vol_nb
 
 DAY_S = 86400.0
@@ -94,3 +94,49 @@ def option_settle_nb(cfg, is_call, qty, strike, delivery_price):
     payoff = linear_payoff_usd_nb(is_call, delivery_price, strike)
     fee = delivery_fee_nb(payoff, delivery_price, qty, cfg[OptCfg.DELIVERY_FEE_RATE], cfg[OptCfg.DELIVERY_FEE_CAP])
     return qty * payoff, fee
+
+
+@njit(cache=True, nogil=True)
+def option_margin_nb(cfg, is_call, qty, spot, strike, mark_usd, forward):
+    """(initial, maintenance) margin in USD of one leg: Deribit standard margin for a short
+    (``short_margin_usd_nb``), 0 for a long (a long option needs only its premium)."""
+    if qty >= 0.0:
+        return 0.0, 0.0
+    return short_margin_usd_nb(is_call, spot, strike, mark_usd, forward, qty, cfg[OptCfg.IM_OTM],
+                               cfg[OptCfg.IM_MIN], cfg[OptCfg.MM_BASE])
+
+
+@njit(cache=True, nogil=True)
+def option_book_nb(cfg, kind, strike, expiry_s, qty, n_legs, spot, t_s, atm_iv, stress):
+    """Totals over the first ``n_legs`` legs (arrays: ``kind`` +1 call / -1 put, ``strike`` USD,
+    ``expiry_s``, signed ``qty`` BTC; legs with qty 0 or expiry <= t_s are skipped):
+    (value_usd, delta_btc, gamma, vega_usd, theta_usd, im_usd, mm_usd).
+
+    value = sum qty * mark; delta_btc = sum qty * dV/dS, the spot-equivalent delta in BTC
+    (forward delta times F/S, what a spot or perp hedge offsets); gamma = sum qty * d2V/dS2 per USD;
+    vega per 0.01 vol and theta per day as in ``option_mark_nb``; margins from ``option_margin_nb``.
+    A NaN mark (no IV) makes every total NaN.
+    """
+    value = 0.0
+    delta = 0.0
+    gamma = 0.0
+    vega = 0.0
+    theta = 0.0
+    im = 0.0
+    mm = 0.0
+    for leg in range(n_legs):
+        q = qty[leg]
+        if q == 0.0 or expiry_s[leg] <= t_s:
+            continue
+        is_call = kind[leg] > 0.0
+        p, d, g, v, th, _, fwd = option_mark_nb(cfg, is_call, spot, strike[leg], t_s, expiry_s[leg], atm_iv, stress)
+        ratio = fwd / spot
+        value += q * p
+        delta += q * d * ratio
+        gamma += q * g * ratio * ratio
+        vega += q * v
+        theta += q * th
+        leg_im, leg_mm = option_margin_nb(cfg, is_call, q, spot, strike[leg], p, fwd)
+        im += leg_im
+        mm += leg_mm
+    return value, delta, gamma, vega, theta, im, mm

@@ -89,3 +89,37 @@ def test_protective_put_through_the_october_sell_off_pays_the_settlement_payoff(
     # leg PnL = premium paid + trading fee + payoff - delivery fee, and the hedge paid off here
     pnl = -qty * price - fee + cash - dfee
     assert pnl == pytest.approx(qty * (8_366.25 - price) - fee - dfee) and pnl > 0
+
+
+def test_book_totals_and_margin_of_a_collar():
+    # long 1 put K=90,000 and short 1 call K=110,000, 30 days, basis 5%/yr: totals are the leg sums
+    from hedgelab.engine.nb.option_leg import option_book_nb, option_margin_nb
+    cfg = CFG._replace(basis=0.05).to_array()
+    e = 30 * 86400.0
+    args = (100_000.0, 0.0, 0.45, 0.2)
+    put = option_mark_nb(cfg, False, 100_000.0, 90_000.0, 0.0, e, 0.45, 0.2)
+    call = option_mark_nb(cfg, True, 100_000.0, 110_000.0, 0.0, e, 0.45, 0.2)
+    kind, strike = np.array([-1.0, 1.0, 1.0]), np.array([90_000.0, 110_000.0, 50_000.0])
+    expiry, qty = np.array([e, e, -1.0]), np.array([1.0, -1.0, 5.0])   # third leg expired: skipped
+    value, delta, gamma, vega, theta, im, mm = option_book_nb(cfg, kind, strike, expiry, qty, 3, *args)
+    fwd = put[6]
+    assert value == pytest.approx(put[0] - call[0])
+    # spot delta = forward delta * dF/dS = forward delta * F / S
+    assert delta == pytest.approx((put[1] - call[1]) * fwd / 100_000.0)
+    assert vega == pytest.approx(put[3] - call[3]) and theta == pytest.approx(put[4] - call[4])
+    # only the short call carries margin: OTM/S = 0.1 -> IM = (0.1 + mark_btc) * S, MM = (0.075 + mark_btc) * S
+    mark_btc = call[0] / fwd
+    assert (im, mm) == (pytest.approx((0.1 + mark_btc) * 1e5), pytest.approx((0.075 + mark_btc) * 1e5))
+    assert option_margin_nb(cfg, False, 1.0, 1e5, 9e4, put[0], fwd) == (0.0, 0.0)
+
+
+def test_validate_option_config():
+    from hedgelab.engine.options import validate_option_config
+    from hedgelab.errors import UserError
+    assert validate_option_config(CFG) is CFG
+    for kw, msg in [({"fee_rate": 0.03}, "options.fee_rate"), ({"n_weekly": 2.5}, "options.n_weekly"),
+                    ({"vol_floor": 4.0}, "options.vol_floor"), ({"inverse": 2.0}, "options.inverse"),
+                    ({"r": math.nan}, "options.r"),
+                    ({"n_daily": 0, "n_weekly": 0, "n_monthly": 0, "n_quarterly": 0}, "at least one expiry")]:
+        with pytest.raises(UserError, match=msg):
+            validate_option_config(CFG._replace(**kw))
