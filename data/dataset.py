@@ -53,8 +53,10 @@ class Dataset:
 
 def bar_timedelta(bar_size: str) -> pd.Timedelta:
     """``"1h"`` -> Timedelta(1h); the offset must be a fixed length (no month or business bars)."""
+    if isinstance(bar_size, str):  # pandas 3 wants "D" for days; accept the common "1d" too
+        bar_size = re.sub(r"(?<=\d)d$", "D", bar_size.strip())
     try:
-        step = pd.Timedelta(bar_size)  # parses "1h", "1min", "1d" without pandas' offset-alias warnings
+        step = pd.Timedelta(bar_size)  # a fixed length; parses "1h", "1min", "1D"
     except (ValueError, TypeError):
         try:
             step = pd.Timedelta(pd.tseries.frequencies.to_offset(bar_size))
@@ -66,9 +68,9 @@ def bar_timedelta(bar_size: str) -> pd.Timedelta:
 
 
 def offset_string(step: pd.Timedelta) -> str:
-    """Timedelta -> short pandas offset string: 1h, 8h, 1min, 5min, 1d, 30s."""
+    """Timedelta -> short pandas offset string: 1h, 8h, 1min, 5min, 1D, 30s."""
     seconds = int(step.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+    for unit, size in (("D", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if seconds % size == 0:
             return f"{seconds // size}{unit}"
     raise ValueError(f"bar step {step} is not a whole number of seconds")

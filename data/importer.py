@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hedgelab.data.align import align, resample
 from hedgelab.data.dataset import (INDEX, MARK, TRADED, Dataset, empty_funding, empty_iv, iso,
                                    new_manifest, ns, offset_string, bar_timedelta)
 from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to_numbers
@@ -131,6 +132,11 @@ def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, bars: pd.Data
     hours = interval.total_seconds() / 3600 if interval is not None else None
     lo, hi = bars.index[0], bars.index[-1]
     keep = (fund.index >= lo) & (fund.index <= hi)
+    step = bars.index[1] - bars.index[0] if len(bars) > 1 else pd.Timedelta(hours=1)
+    off = np.flatnonzero(keep & ((ns(fund.index) - ns(bars.index)[0]) % step.value != 0))
+    if len(off):
+        raise where.error(int(off[0]), "time", f"settlement at {fund.index[off[0]]} is not at a bar open "
+                                               f"(bars every {offset_string(step)} from {bars.index[0]})")
     if (~keep).any():
         notes.append(f"{int((~keep).sum())} funding settlements outside the bars ({iso(lo)} to {iso(hi)}) dropped")
     if not keep.any():
@@ -205,8 +211,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     manifest["gaps"] = gaps
     ds = Dataset(name=name, bars=bars, funding=fund, iv=ivs, manifest=manifest)
     if bar_size is not None and bar_timedelta(bar_size) != step:
-        from hedgelab.data.align import resample
         ds = resample(ds, bar_size)
+    align(ds)  # a settlement that is not at a bar open is refused now, before anything is written
     if write:
         write_dataset(ds, store)
     return ds

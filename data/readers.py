@@ -45,7 +45,7 @@ ROLES = {"prices": PRICE_ROLES, "funding": FUNDING_ROLES, "iv": IV_ROLES}
 
 
 def _norm(name) -> str:
-    return str(name).strip().lower().replace(" ", "_")
+    return str(name).strip().lstrip("\ufeff").lower().replace(" ", "_")
 
 
 def read_table(path) -> pd.DataFrame:
@@ -63,7 +63,7 @@ def read_table(path) -> pd.DataFrame:
             # keep_default_na=False + skip_blank_lines=False: row numbers stay those of the file and
             # an empty cell is reported as missing rather than silently dropped.
             frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
-                                skipinitialspace=True)
+                                skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read as {'parquet' if suffix in ('.parquet', '.pq') else 'CSV'} "
                         f"({str(exc).splitlines()[0]})") from exc

@@ -87,7 +87,7 @@ def test_spot_with_flatfile_funding_and_daily_dvol(shared_dir, tmp_path):
 
     # daily DVOL: the Oct 10 close (44.11) is known at the end of the day, 2025-10-11 00:00
     assert ds.iv.loc[pd.Timestamp("2025-10-11", tz="UTC"), "atm_iv"] == pytest.approx(0.4411)
-    assert "known at candle open + 1d" in ds.manifest["provenance"]["iv.atm_iv"]
+    assert "known at candle open + 1D" in ds.manifest["provenance"]["iv.atm_iv"]
     daily = {r["date_utc"]: float(r["dvol_close"]) for r in rows(shared_dir / DVOL_D)}
     m = align(ds, "2025-10-10", "2025-10-10")
     assert len(m.time_ns) == 24

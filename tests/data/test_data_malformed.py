@@ -85,6 +85,8 @@ CASES = [
      "mark price -101.0 must be positive"),
     ("duplicate settlement", "funding", lambda l: cell(l, 3, 0, "2025-01-01 08:00:00"), {}, 3, "funding_time",
      "duplicate timestamp"),
+    ("settlement off the bar grid", "funding", lambda l: cell(l, 2, 0, "2025-01-01 08:30:00"), {}, 2,
+     "funding_time", "is not at a bar open (bars every 1h"),
     ("IV percent read as decimal", "iv", lambda l: [cell(l, k, 1, "45.2") for k in range(1, 7)][-1], {}, 1, "iv",
      "use --iv-unit percent"),
     ("IV decimal read as percent", "iv", lambda l: l, {"iv_unit": "percent"}, 1, "iv", "use --iv-unit decimal"),

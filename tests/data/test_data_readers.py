@@ -6,7 +6,7 @@ import pytest
 from hedgelab.data import import_files, load
 from hedgelab.data.readers import map_columns, parse_time
 from hedgelab.data.validate import MAX_FILL_BARS, Where
-from hedgelab.errors import DataError
+from hedgelab.errors import DataError, UserError
 
 # 2025-10-10 21:00 UTC written every accepted way; epoch values computed by hand:
 # 2025-10-10 00:00 UTC = 1760054400 s (20371 days since 1970-01-01 x 86400), + 21 h = 1760130000.
@@ -95,3 +95,24 @@ def test_blank_line_keeps_row_numbers(write_csv, tmp_path):
     lines[4] = ""                                          # data row 4 left blank in the file
     with pytest.raises(DataError, match=r"blank\.csv, row 4 .*column 'time': missing time"):
         import_files("b", write_csv("blank.csv", lines), store=tmp_path / "s")
+
+
+def test_resample_coarser_than_funding_refused_before_write(write_csv, tmp_path):
+    """8h funding cannot sit on 1d bars (08:00 and 16:00 fall inside a bar): refused, store untouched."""
+    prices = ["time,open,high,low,close"] + [
+        f"{t:%Y-%m-%d %H:%M:%S},100,101,99,100" for t in pd.date_range("2025-01-01", periods=72, freq="1h")]
+    funding = ["time,rate"] + [f"{t:%Y-%m-%d %H:%M:%S},0.0001"
+                               for t in pd.date_range("2025-01-01", periods=9, freq="8h")]
+    store = tmp_path / "s"
+    with pytest.raises(UserError, match="falls inside a 1D bar"):
+        import_files("daily", write_csv("p.csv", prices), funding=write_csv("f.csv", funding),
+                     bar_size="1d", store=store)
+    assert not store.exists()
+    ds = import_files("daily", write_csv("p.csv", prices), bar_size="1d", store=store)
+    assert len(ds.bars) == 3 and ds.manifest["bar_size"] == "1D"
+
+
+def test_bom_and_spaces_in_header(write_csv, tmp_path):
+    lines = ["\ufeffTime, Open, High, Low, Close"] + [f"2025-01-01 0{h}:00:00,100,101,99,100" for h in range(4)]
+    ds = import_files("bom", write_csv("bom.csv", lines), store=tmp_path / "s")
+    assert len(ds.bars) == 4
