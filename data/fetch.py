@@ -209,7 +209,9 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     retry(ex.load_markets)
     market = ex.markets.get(symbol)
     if market is None or not market.get("swap"):
-        perps = sorted(s for s, m in ex.markets.items() if m.get("swap"))[:5]
+        wanted = symbol.split("/")[0]
+        perps = (sorted(s for s, m in ex.markets.items() if m.get("swap") and m.get("base") == wanted)
+                 or sorted(s for s, m in ex.markets.items() if m.get("swap")))[:5]
         raise UserError(f"--symbol {symbol!r} is not a perpetual on {venue} (e.g. {', '.join(perps)})")
     if timeframe not in ex.timeframes:
         raise UserError(f"--timeframe {timeframe!r} is not offered by {venue} "

@@ -65,8 +65,9 @@ def build_bars(raw: dict, start: int, end: int, step: int, venue: str, notes: li
     trade = raw["trade"]
     trade = trade[(trade["ts"] >= start) & (trade["ts"] < end)]
     if trade.empty:
+        hint = "; Hyperliquid serves only its most recent 5000 candles" if venue == "hyperliquid" else ""
         raise DataError(f"{venue}: no traded bars between {pd.Timestamp(start, unit='ms', tz='UTC')} and "
-                        f"{pd.Timestamp(end, unit='ms', tz='UTC')} (check --symbol, --start and --end)")
+                        f"{pd.Timestamp(end, unit='ms', tz='UTC')} (check --symbol, --start and --end{hint})")
     grid = pd.date_range(_utc([trade["ts"].iloc[0]])[0], _utc([trade["ts"].iloc[-1]])[0],
                          freq=pd.Timedelta(step, unit="ms"), name="time").as_unit("ns")
     parts = {}

@@ -93,3 +93,21 @@ def test_fetch_is_listed_under_data_and_the_test_url_option_is_hidden(capsys):
                    "--options / --no-options", "--store", "--quiet"):
         assert option in out
     assert "--api-url" not in out
+
+
+def test_wrong_quote_on_hyperliquid_suggests_its_own_perp(fx, tmp_path, capsys):
+    rc, out, err = run(["data", "fetch", "h", "--venue", "hyperliquid", "--symbol", "BTC/USDT:USDT", "--start",
+                        "2025-09-01", "--store", str(tmp_path), "--api-url", fx.url], capsys)
+    assert rc == 2
+    assert err.splitlines() == ["error: --symbol 'BTC/USDT:USDT' is not a perpetual on hyperliquid "
+                                "(e.g. BTC/USDC:USDC)"]
+
+
+def test_range_with_no_candles_exits_2_and_writes_nothing(fx, tmp_path, capsys):
+    # the fake lists nothing before 2020-01-01 (fake_exchange.LISTED_MS)
+    rc, out, err = run(["data", "fetch", "old", "--venue", "bybit", "--start", "2019-01-01", "--end", "2019-01-03",
+                        "--store", str(tmp_path), "--quiet", "--no-dvol", "--api-url", fx.url], capsys)
+    assert rc == 2
+    assert err.splitlines() == ["error: bybit: no traded bars between 2019-01-01 00:00:00+00:00 and "
+                                "2019-01-03 00:00:00+00:00 (check --symbol, --start and --end)"]
+    assert list_datasets(tmp_path) == []
