@@ -130,6 +130,7 @@ def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, bars: pd.Data
     check_funding(fund, where, mark_nan_ok="mark_price" not in roles)
     interval = infer_step(index, where) if len(index) > 1 else None
     hours = interval.total_seconds() / 3600 if interval is not None else None
+    hours = int(hours) if hours is not None and float(hours).is_integer() else hours  # 8, not 8.0
     lo, hi = bars.index[0], bars.index[-1]
     keep = (fund.index >= lo) & (fund.index <= hi)
     step = bars.index[1] - bars.index[0] if len(bars) > 1 else pd.Timedelta(hours=1)

@@ -20,6 +20,7 @@ def data():
 @STORE
 def list_cmd(store):
     """List the built-in and stored datasets."""
+    from hedgelab.data.dataset import iso
     from hedgelab.data.store import available, load, store_dir
 
     names = available(store)
@@ -29,9 +30,10 @@ def list_cmd(store):
         return
     for name in names:
         try:
-            m = load(name, store).manifest
+            ds = load(name, store)
+            m = ds.manifest
             click.echo(f"{name:<24} {m.get('kind', '?'):<14} {m.get('bar_size', '?'):>5}  "
-                       f"{m.get('start', '?')} .. {m.get('end', '?')}")
+                       f"{iso(ds.bars.index[0])} .. {iso(ds.bars.index[-1] + ds.bar_size)}")
         except UserError as exc:  # one damaged dataset must not hide the others
             click.echo(f"{name:<24} INVALID: {exc}")
 
