@@ -4,7 +4,9 @@ Opens a perp long with ``margin_fraction`` of equity as isolated margin at ``hig
 to ``low_leverage`` when any of: margin ratio > ``max_margin_ratio``, drawdown from the equity peak >
 ``max_drawdown``, or 24-hour realised volatility (annualised, known at the bar close) > ``max_vol``.
 It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown and
-volatility < ``calm_vol``. Within a regime it resizes when the leverage drifts more than ``drift``.
+volatility < ``calm_vol``. Within a regime it resizes when the leverage drifts more than ``drift``,
+and refills the isolated margin from cash when margin + unrealised PnL is more than 10 % short of
+notional / leverage (a cut keeps only the closed part's share of the old margin).
 After a liquidation it stays flat.
 
 Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.3, max_drawdown 0.15,
@@ -18,6 +20,7 @@ from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.errors import UserError
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.features import realized_vol
+from hedgelab.strategies.hooks import topup_nb
 
 HIGH, LOW, MAX_MR, MAX_DD, MAX_VOL, CALM_VOL, MARGIN_FRACTION, DRIFT = range(8)
 
@@ -43,6 +46,10 @@ def delever_nb(i, state, params, features, intent):
     if perp == 0.0 or abs(lev_now / lev - 1.0) > params[DRIFT]:
         intent[Intent.TARGET_PERP] = equity * frac * lev / mark
         intent[Intent.LEVERAGE] = lev
+    else:  # a cut keeps only its share of the old margin: refill to notional / leverage
+        topup = topup_nb(state, lev, 1.0)
+        if topup > 0.1 * abs(perp) * mark / lev:
+            intent[Intent.MARGIN_TOPUP] = topup
 
 
 class Delever(Strategy):
