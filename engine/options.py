@@ -11,6 +11,7 @@ import pandas as pd
 
 from hedgelab.engine.nb.option_calendar import listed_expiries_nb, round_strike_nb, strike_step_nb
 from hedgelab.engine.nb.option_config import OptCfg, OptionConfig  # noqa: F401  (re-exported)
+from hedgelab.engine.nb.surface import stress_1d_nb
 from hedgelab.errors import UserError
 
 MAX_DECIMAL_IV = 5.0  # an IV above 500% is taken as a percentage typed by mistake (60 for 0.6)
@@ -71,17 +72,13 @@ def stress_series(close, bar_seconds: float = 3600.0, cfg: OptionConfig = Option
     stress_i = clip(max(dd_i / dd_scale, -ret_i / ret_scale), 0, 1), with
     dd_i = 1 - close_i / max(close over the last ``stress_dd_hours``, bar i included) and
     ret_i = close_i / close_(i - ret_hours) - 1 (0 until enough history). Only closes up to bar i
-    are used (no look-ahead). NaN closes carry the last stress forward (0 at the start).
+    are used (no look-ahead). NaN closes carry the last close forward (stress 0 before the first).
+    The kernel ``stress_1d_nb`` does the work (also callable per simulated path inside numba).
     """
-    c = np.asarray(close, dtype=float)
-    s = pd.Series(c).ffill()
     dd_bars = max(int(round(cfg.stress_dd_hours * 3600.0 / bar_seconds)), 1)
     ret_bars = max(int(round(cfg.stress_ret_hours * 3600.0 / bar_seconds)), 1)
-    peak = s.rolling(dd_bars, min_periods=1).max()
-    dd = (1.0 - s / peak).fillna(0.0)
-    ret = (s / s.shift(ret_bars) - 1.0).fillna(0.0)
-    stress = np.maximum(dd / cfg.stress_dd_scale, -ret / cfg.stress_ret_scale)
-    return np.clip(stress.to_numpy(), 0.0, 1.0)
+    return stress_1d_nb(np.ascontiguousarray(close, dtype=np.float64), dd_bars, ret_bars,
+                        cfg.stress_dd_scale, cfg.stress_ret_scale)
 
 
 def validate_option_config(cfg: OptionConfig) -> OptionConfig:

@@ -22,6 +22,7 @@ Shape (all vols decimal, tenors in calendar days, k = ln(K/F)):
 """
 import math
 
+import numpy as np
 from numba import njit
 
 from hedgelab.engine.nb.option_config import OptCfg
@@ -79,3 +80,39 @@ def fitted_vol_nb(atm, skew, curv, smooth, tenor_days, log_moneyness, t_min_days
     x = log_moneyness / math.sqrt(max(tenor_days, t_min_days) / 365.0)
     vol = atm * smile_mult_nb(x, 0.0, skew, 0.0, curv, smooth, m_floor)
     return min(max(vol, vol_floor), vol_cap)
+
+
+@njit(cache=True, nogil=True)
+def stress_1d_nb(close, dd_bars, ret_bars, dd_scale, ret_scale):
+    """Per-bar stress in [0, 1] from closes known at each bar close (no look-ahead).
+
+    stress_i = clip(max(dd_i / dd_scale, -ret_i / ret_scale), 0, 1), dd_i = 1 - c_i / max(c over the
+    last ``dd_bars`` bars, i included), ret_i = c_i / c_(i - ret_bars) - 1 (0 before ``ret_bars`` bars).
+    NaN closes carry the last valid close forward. O(n): the running max uses a monotonic queue.
+    """
+    n = close.shape[0]
+    out = np.zeros(n)
+    c = np.empty(n)
+    last = np.nan
+    for i in range(n):
+        if close[i] == close[i]:
+            last = close[i]
+        c[i] = last
+    q = np.empty(n, dtype=np.int64)  # indices of a decreasing run of closes inside the window
+    head = 0
+    tail = 0
+    for i in range(n):
+        if not (c[i] == c[i]):
+            continue
+        while tail > head and c[q[tail - 1]] <= c[i]:
+            tail -= 1
+        q[tail] = i
+        tail += 1
+        while q[head] <= i - dd_bars:
+            head += 1
+        dd = 1.0 - c[i] / c[q[head]]
+        ret = 0.0
+        if i >= ret_bars and c[i - ret_bars] == c[i - ret_bars]:
+            ret = c[i] / c[i - ret_bars] - 1.0
+        out[i] = min(max(max(dd / dd_scale, -ret / ret_scale), 0.0), 1.0)
+    return out

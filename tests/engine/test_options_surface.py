@@ -127,3 +127,19 @@ def test_otm_put_premium_relative_to_atm_rises_on_crash_days(shared_dir, calm, c
         st = df.loc[day, "stress"].max()
         return put_prem(0.45, st) / put_prem(0.45, st, moneyness=1.0)
     assert ratio(crash) > ratio(calm) * 1.05
+
+
+def test_stress_kernel_matches_a_pandas_rolling_reference(shared_dir):
+    # independent reference: pandas rolling max over 168 h, 24 h return, same scales (0.20, 0.10)
+    c = pd.read_csv(shared_dir / "binance_btcusdt_spot_1h_2025-09-01_2025-12-15.csv")["close"].to_numpy().copy()
+    c[100:105] = np.nan
+    x = pd.Series(c).ffill()
+    dd = (1 - x / x.rolling(168, min_periods=1).max()).fillna(0.0)
+    ret = (x / x.shift(24) - 1).fillna(0.0)
+    ref = np.clip(np.maximum(dd / 0.20, -ret / 0.10), 0, 1).to_numpy()
+    np.testing.assert_allclose(stress_series(c, 3600.0), ref, rtol=0, atol=1e-15)
+    # on 30-minute bars the windows are counted in bars: 336 and 48
+    x2 = pd.Series(c[:600])
+    ref2 = np.clip(np.maximum((1 - x2.ffill() / x2.ffill().rolling(336, min_periods=1).max()) / 0.2,
+                              -(x2.ffill() / x2.ffill().shift(48) - 1).fillna(0) / 0.1), 0, 1).to_numpy()
+    np.testing.assert_allclose(stress_series(c[:600], 1800.0), ref2, rtol=0, atol=1e-15)
