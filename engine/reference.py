@@ -164,7 +164,14 @@ class ReferenceAccount:
             part = abs(self.qty)
             if part * price > self.partial_above:
                 part *= self.partial_fraction
-            pnl = self.close_part(part, price)
+                pnl = side * part * (price - self.entry)
+                self.qty -= side * part
+                if self.cross:
+                    self.cash += pnl
+                else:
+                    self.margin += pnl
+            else:
+                pnl = self.close_part(part, price)
             self.events.append((bar, LIQUIDATION, PERP, -side * part, price, pnl))
 
     def triggers(self, bar, open_, mark_open, mark_low, mark_high, volume):

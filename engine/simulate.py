@@ -161,7 +161,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     close_s = time_ns / 1e9 + float(market.bar_seconds)
     cfg = venue_config(v, margin_mode, float(capital), costs)
     tiers = np.ascontiguousarray(v.tiers)
-    step = ncols if not chunk_size else int(chunk_size)
+    step = ncols if chunk_size is None else int(chunk_size)
     if step <= 0:
         raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
     cap = _events_capacity(block, rebalance)

@@ -64,8 +64,17 @@ def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
             return
         part = abs(q)
         if abs(q) * price > cfg[Cfg.PARTIAL_ABOVE]:
+            # A partial step keeps the isolated margin with the rest of the position (its PnL is
+            # settled against that margin), which is what brings the rest back above maintenance.
             part = abs(q) * cfg[Cfg.PARTIAL_FRACTION]
-        realized = close_perp_part_nb(acc, cfg, part, price)
+            realized = side * part * (price - acc[Acc.ENTRY])
+            acc[Acc.QTY] = side * (abs(q) - part)
+            if cfg[Cfg.CROSS] != 0.0:
+                acc[Acc.CASH] += realized
+            else:
+                acc[Acc.MARGIN] += realized
+        else:
+            realized = close_perp_part_nb(acc, cfg, part, price)
         acc[Acc.LIQS] += 1.0
         add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.PERP, -side * part,
                      price, realized)
