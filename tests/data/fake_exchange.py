@@ -142,6 +142,7 @@ class FakeExchange:
         self.dvol_page = 1000   # DVOL candles per page (then `continuation`); about 1000 on Deribit
         self.trade_page = 1000  # most option trades one request returns (Deribit's `count` max)
         self.bybit_funding_minutes = 480  # fundingInterval Bybit reports (the server settles every 8 h)
+        self.holes: list[tuple[int, int]] = []  # [from, to) ms ranges in which no traded candle exists
         handler = type("Handler", (_Handler,), {"fx": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
@@ -232,20 +233,21 @@ def _now() -> int:
 
 def _route(fx, method, path, q, body):
     if path.startswith("/fapi/v1/"):
-        return _binance(path[len("/fapi/v1/"):], q)
+        return _binance(fx, path[len("/fapi/v1/"):], q)
     if path.startswith("/v5/market/"):
         return _bybit(fx, path[len("/v5/market/"):], q)
     if path == "/info" and method == "POST":
-        return _hyperliquid(body)
+        return _hyperliquid(fx, body)
     if path.startswith("/api/v2/public/"):
         return _deribit(fx, path[len("/api/v2/public/"):], q)
     return 404, {"error": f"unknown path {path}"}
 
 
-def _bars(start: int, end: int, step: int) -> list[int]:
+def _bars(start: int, end: int, step: int, holes=()) -> list[int]:
     first = max(LISTED_MS, -(-start // step) * step)
     last = min(end, _now() - step)  # only closed bars
-    return list(range(first, last + 1, step)) if first <= last else []
+    times = range(first, last + 1, step) if first <= last else []
+    return [t for t in times if not any(a <= t < b for a, b in holes)]
 
 
 def _binance_window(q, default, cap, step=None):
@@ -254,7 +256,7 @@ def _binance_window(q, default, cap, step=None):
     return limit, (int(start) if start else None), (int(end) if end else _now())
 
 
-def _binance(endpoint, q):
+def _binance(fx, endpoint, q):
     if endpoint == "exchangeInfo":
         return 200, BINANCE_EXCHANGE_INFO
     if endpoint in ("klines", "markPriceKlines", "indexPriceKlines"):
@@ -262,7 +264,7 @@ def _binance(endpoint, q):
         assert ("pair" if kind == "index" else "symbol") in q, "binance symbol/pair parameter"
         step = STEPS[q["interval"]]
         limit, start, end = _binance_window(q, 500, 1500)
-        times = _bars(start if start is not None else LISTED_MS, end, step)
+        times = _bars(start if start is not None else LISTED_MS, end, step, fx.holes if kind == "trade" else ())
         times = times[:limit] if start is not None else times[-limit:]
         rows = []
         for t in times:
@@ -299,9 +301,9 @@ def _bybit(fx, endpoint, q):
         limit = min(int(q.get("limit", 200)), 1000)
         end = int(q.get("end", _now()))
         if "start" in q:
-            times = _bars(int(q["start"]), end, step)[:limit]
+            times = _bars(int(q["start"]), end, step, fx.holes if kind == "trade" else ())[:limit]
         else:
-            times = _bars(LISTED_MS, end, step)[-limit:]
+            times = _bars(LISTED_MS, end, step, fx.holes if kind == "trade" else ())[-limit:]
         rows = []
         for t in reversed(times):  # Bybit lists newest first
             o, h, low, c, v = candle("bybit", kind, t, step)
@@ -319,7 +321,7 @@ def _bybit(fx, endpoint, q):
     return 404, {"retCode": 10001, "retMsg": "unknown endpoint"}
 
 
-def _hyperliquid(body):
+def _hyperliquid(fx, body):
     kind = body.get("type")
     if kind == "spotMeta":
         return 200, HL_SPOT_META
@@ -332,7 +334,7 @@ def _hyperliquid(body):
     if kind == "candleSnapshot":
         req = body["req"]
         step = STEPS[req["interval"]]
-        times = _bars(int(req["startTime"]), int(req.get("endTime") or _now()), step)[-5000:]
+        times = _bars(int(req["startTime"]), int(req.get("endTime") or _now()), step, fx.holes)[-5000:]
         out = []
         for t in times:
             o, h, low, c, v = candle("hyperliquid", "trade", t, step)

@@ -119,3 +119,20 @@ def test_bybit_funding_windows_and_backward_paging(fx, tmp_path, reported_minute
     assert len(fx.calls("/funding/history")) == requests
     # every request carried both startTime and endTime (startTime alone is an error on Bybit)
     assert all("startTime" in r["query"] and "endTime" in r["query"] for r in fx.calls("/funding/history"))
+
+
+@pytest.mark.parametrize("venue", ["binance", "hyperliquid"])
+def test_missing_traded_bars_are_filled_flat_and_reported(fx, venue, tmp_path):
+    fx.holes = [(ms("2025-09-02 10:00"), ms("2025-09-02 13:00"))]  # the venue sent no 10:00, 11:00, 12:00 bars
+    ds = fetch("h", venue, start="2025-09-02", end="2025-09-03", dvol=False, store=tmp_path, quiet=True,
+               api_urls=fx.url)
+    assert len(ds.bars) == 24  # the grid stays regular
+    prev_close = candle(venue, "trade", ms("2025-09-02 09:00"), HOUR)[3]
+    hole = ds.bars.loc["2025-09-02 10:00":"2025-09-02 12:00"]
+    # the stated rule: flat bars at the previous close, volume 0
+    assert (hole[["open", "high", "low", "close"]].to_numpy() == prev_close).all()
+    assert (hole["volume"] == 0).all()
+    after = candle(venue, "trade", ms("2025-09-02 13:00"), HOUR)
+    assert tuple(ds.bars.loc["2025-09-02 13:00", ["open", "high", "low", "close", "volume"]]) == after
+    assert any(n.startswith("trade klines: 3 missing bars filled flat at the previous close (volume 0) in 1 gap(s)")
+               for n in ds.manifest["notes"])
