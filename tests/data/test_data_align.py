@@ -2,6 +2,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from hedgelab.data import MarketArrays, align, resample
 from hedgelab.data.arrays import MarketArrays as Arrays
@@ -124,3 +126,19 @@ def test_resample_refuses_finer_or_uneven(dataset_factory):
         resample(ds, "30min")
     with pytest.raises(UserError, match="whole multiple"):
         resample(ds, "90min")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(minutes=st.lists(st.integers(0, 48 * 60), min_size=1, max_size=30, unique=True))
+def test_iv_equals_brute_force_last_print(dataset_factory, minutes):
+    """Random print times: each bar's IV is the value of the latest print at or before its close."""
+    minutes = sorted(minutes)
+    times = [ts("2025-01-01") + pd.Timedelta(minutes=m) for m in minutes]
+    values = [0.2 + 0.01 * k for k in range(len(minutes))]
+    iv = pd.DataFrame({"atm_iv": values}, index=pd.DatetimeIndex(times, name="time"))
+    m = align(dataset_factory(n=48, iv=iv, iv_fill="carry"))
+    for i in range(48):
+        close = ts("2025-01-01") + pd.Timedelta(hours=i + 1)
+        known = [v for t, v in zip(times, values) if t <= close]
+        expected = known[-1] if known else np.nan
+        assert (np.isnan(m.iv[i]) and np.isnan(expected)) or m.iv[i] == expected
