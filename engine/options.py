@@ -112,3 +112,31 @@ def validate_option_config(cfg: OptionConfig) -> OptionConfig:
     if cfg.n_daily + cfg.n_weekly + cfg.n_monthly + cfg.n_quarterly < 1:
         raise UserError("options.n_daily: at least one expiry must be listed")
     return cfg
+
+
+def describe_options(cfg: OptionConfig = OptionConfig(), bar_seconds: float = 3600.0) -> list[str]:
+    """The option model's rules as one-line notes, for results and reports."""
+    if bar_seconds <= cfg.twap_seconds:
+        delivery = (f"delivery price = mean of the index closes of the {int(cfg.twap_seconds // bar_seconds)} "
+                    f"bars closing in the {cfg.twap_seconds / 60:g} min before 08:00 UTC (Deribit: 30-min TWAP)")
+    else:
+        delivery = ("delivery price = mean of the index close of the bar ending at 08:00 UTC and the open of the "
+                    "08:00 bar (approximates Deribit's 30-min TWAP from bars longer than 30 min)")
+    flavour = "inverse (BTC-settled, Deribit)" if cfg.inverse else "linear (USD-settled)"
+    return [
+        f"options: European, {flavour}; Black-76 on F = index * exp({cfg.basis:g} T), discount r = {cfg.r:g}",
+        f"surface: atm(T) = ATM30 * {cfg.atm_scale:g} * (T/30d)^({cfg.term_slope:g} {cfg.term_stress:+g} stress); "
+        f"smile m(x) = 1 + ({cfg.skew:g} {cfg.skew_stress:+g} stress) x + {cfg.curv:g} (sqrt(x^2 + "
+        f"{cfg.smooth:g}^2) - {cfg.smooth:g}), x = ln(K/F)/sqrt(T); vol clipped to [{cfg.vol_floor:g}, {cfg.vol_cap:g}]",
+        f"stress = clip(max(drawdown over {cfg.stress_dd_hours:g} h / {cfg.stress_dd_scale:g}, "
+        f"-return over {cfg.stress_ret_hours:g} h / {cfg.stress_ret_scale:g}), 0, 1) from index closes",
+        f"fills: buy at the ask, sell at the bid; half spread = mid * ({cfg.spread_base:g} + {cfg.spread_vol:g} sigma)"
+        f" * (1 + {cfg.spread_short:g}/sqrt(days)), at least {cfg.spread_min_btc:g} BTC",
+        f"fees: {cfg.fee_rate:.4%} of the underlying capped at {cfg.fee_cap:.1%} of the price; delivery "
+        f"{cfg.delivery_fee_rate:.4%} capped at {cfg.delivery_fee_cap:.1%} of the value",
+        delivery,
+        f"listing: next {cfg.n_daily:g} dailies, {cfg.n_weekly:g} Friday weeklies, {cfg.n_monthly:g} monthlies, "
+        f"{cfg.n_quarterly:g} quarterlies at 08:00 UTC; strikes every {cfg.step_near:g} USD up to the last "
+        f"weekly, {cfg.step_far:g} beyond",
+        "short options: Deribit standard margin (spec sheet §5), converted to USD at the index",
+    ]

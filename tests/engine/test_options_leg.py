@@ -123,3 +123,12 @@ def test_validate_option_config():
                     ({"n_daily": 0, "n_weekly": 0, "n_monthly": 0, "n_quarterly": 0}, "at least one expiry")]:
         with pytest.raises(UserError, match=msg):
             validate_option_config(CFG._replace(**kw))
+
+
+def test_describe_options_states_the_delivery_rule_for_the_bar_size():
+    from hedgelab.engine.options import describe_options
+    hourly, minute = describe_options(CFG, 3600.0), describe_options(CFG, 60.0)
+    assert any("open of the 08:00 bar" in line for line in hourly)
+    assert any("30 bars closing in the 30 min before 08:00" in line for line in minute)
+    assert any("inverse" in line for line in hourly)
+    assert any("linear" in line for line in describe_options(CFG._replace(inverse=0.0)))
