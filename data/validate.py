@@ -201,7 +201,6 @@ def validate_dataset(ds, folder: str = "") -> None:
     Stored bars must sit on a gap-free grid of the manifest's bar size: gaps were filled (by a
     stated rule) or refused at import, so a hole here means the files were damaged or edited.
     """
-
     prefix = f"{folder.rstrip('/')}/" if folder else f"{ds.name}/"
     m = ds.manifest
     mw = Where(prefix + "manifest.json")
