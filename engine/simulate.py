@@ -90,7 +90,7 @@ def _check_leverage(params, names, venue: Venue):
             col = params[:, k]
             bad = np.flatnonzero(~(col > 0) | (col > venue.max_leverage))
             if len(bad):
-                raise UserError(f"parameter {name}={col[bad[0]]!r} (column {int(bad[0])}) is outside "
+                raise UserError(f"parameter {name}={float(col[bad[0]])!r} (column {int(bad[0])}) is outside "
                                 f"(0, {venue.max_leverage:g}], the {venue.id} maximum for {venue.symbol}")
 
 

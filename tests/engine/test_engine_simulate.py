@@ -231,8 +231,8 @@ def test_bad_parameters(kwargs, match):
 
 
 def test_static_leverage_above_venue_maximum():
-    m = random_walk_market(10)
-    with pytest.raises(UserError, match=r"leverage=200.0 \(column 1\) is outside \(0, 150\]"):
+    m = random_walk_market(10)  # starts 2025-01-01: Binance's 2024 table (125x) applies, not late-2025 (150x)
+    with pytest.raises(UserError, match=r"leverage=200.0 \(column 1\) is outside \(0, 125\]"):
         simulate(m, spec_of(hold_perp_nb, [[1.0, 2.0], [1.0, 200.0]], 10))
     with pytest.raises(UserError, match=r"outside \(0, 40\], the hyperliquid maximum"):
         simulate(m, spec_of(hold_perp_nb, [1.0, 50.0], 10), venue="hyperliquid")
