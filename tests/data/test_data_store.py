@@ -137,3 +137,11 @@ def test_builtin_crisis_loads_when_present():
         pytest.skip(f"built-in dataset not generated yet at {folder}")
     ds = load("crisis-2025")
     assert isinstance(ds, Dataset) and ds.manifest["kind"] == "reconstruction"
+
+
+def test_list_skips_temp_and_incomplete_directories(store, dataset_factory):
+    write_dataset(dataset_factory("kept"), store)
+    (store / ".kept.tmp-abc").mkdir()                        # an interrupted write
+    (store / ".kept.tmp-abc" / "manifest.json").write_text("{}")
+    (store / "half").mkdir()                                 # no manifest: not a dataset
+    assert list_datasets(store) == ["kept"]
