@@ -3,11 +3,11 @@
 Opens a perp long with ``margin_fraction`` of equity as isolated margin at ``high_leverage``. It cuts
 to ``low_leverage`` when any of: margin ratio > ``max_margin_ratio``, drawdown from the equity peak >
 ``max_drawdown``, or 24-hour realised volatility (annualised, known at the bar close) > ``max_vol``.
-It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown and
-volatility < ``calm_vol``. Within a regime it resizes when the leverage drifts more than ``drift``,
-and refills the isolated margin from cash when margin + unrealised PnL is more than 10 % short of
-notional / leverage (a cut keeps only the closed part's share of the old margin).
-After a liquidation it stays flat.
+It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown / 2
+and volatility < ``calm_vol`` (half thresholds, so that it does not flip back and forth). Within a
+regime it resizes when the leverage drifts more than ``drift``, and refills the isolated margin from
+cash when margin + unrealised PnL is more than 10 % short of notional / leverage (a cut keeps only
+the closed part's share of the old margin). After a liquidation it stays flat.
 
 Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.3, max_drawdown 0.15,
 max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25.
@@ -33,7 +33,7 @@ def delever_nb(i, state, params, features, intent):
     mr, vol = state[State.MARGIN_RATIO], features[i, 0]
     dd = 1.0 - equity / state[State.PEAK_EQUITY]
     stressed = mr > params[MAX_MR] or dd > params[MAX_DD] or vol > params[MAX_VOL]
-    calm = mr < 0.5 * params[MAX_MR] and dd < params[MAX_DD] and not vol >= params[CALM_VOL]
+    calm = mr < 0.5 * params[MAX_MR] and dd < 0.5 * params[MAX_DD] and not vol >= params[CALM_VOL]
     frac = params[MARGIN_FRACTION]
     lev_now = perp * mark / (equity * frac)  # leverage on the intended margin
     high_now = lev_now > math.sqrt(params[HIGH] * params[LOW])

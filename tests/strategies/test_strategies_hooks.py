@@ -110,6 +110,12 @@ def test_delever_cuts_under_stress_and_relevers_when_calm(hook, st):
     assert hook("delever", st(**low), features=np.array([[0.6]])) == {}  # between calm 0.5 and max 0.8
     assert hook("delever", st(**low), features=calm) == {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
     assert hook("delever", st(**low, liquidations=1), features=calm) == {}
+    # still 10 % below the peak: not calm (needs < 15 % / 2), stays at 5x
+    assert hook("delever", st(**{**low, "peak_equity": eq / 0.9}), features=calm) == {}
+    # 5x on 90k of intended margin wants margin + upnl = 9 x 50k / 5 = 90k; with 60k in the margin, an
+    # upnl of -9 x 1k and 50k of cash, the refill is 90k - 51k = 39k
+    short = dict(low, perp_margin=60_000, perp_entry=51_000, cash=50_000, margin_ratio=0.05)
+    assert hook("delever", st(**short), features=np.array([[0.6]])) == {"MARGIN_TOPUP": 39_000.0}
 
 
 def test_risk_sized_bounds_the_loss(hook, st):
