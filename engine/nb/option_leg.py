@@ -56,7 +56,12 @@ def option_contract_nb(cfg, spot, t_s, strike_frac, tenor_days):
 
     Expiry: the listed expiry nearest to ``tenor_days`` (``choose_expiry_nb``); strike:
     ``strike_frac`` times that expiry's forward, snapped to its grid (``round_strike_nb``).
+    (NaN, NaN) when the intent is unusable: ``strike_frac`` outside (0, 5) (e.g. an absolute strike
+    given where a fraction of the forward is expected), ``tenor_days`` <= 0 or NaN, spot <= 0; the
+    kernel skips such an order.
     """
+    if not (0.0 < strike_frac < 5.0) or not (tenor_days > 0.0) or not (spot > 0.0):
+        return math.nan, math.nan
     expiry_s = choose_expiry_nb(t_s, tenor_days, cfg[OptCfg.N_DAILY], cfg[OptCfg.N_WEEKLY],
                                 cfg[OptCfg.N_MONTHLY], cfg[OptCfg.N_QUARTERLY])
     fwd = forward_nb(spot, cfg[OptCfg.BASIS], (expiry_s - t_s) / DAY_S / 365.0)

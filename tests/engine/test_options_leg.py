@@ -132,3 +132,9 @@ def test_describe_options_states_the_delivery_rule_for_the_bar_size():
     assert any("30 bars closing in the 30 min before 08:00" in line for line in minute)
     assert any("inverse" in line for line in hourly)
     assert any("linear" in line for line in describe_options(CFG._replace(inverse=0.0)))
+
+
+def test_contract_rejects_unusable_intents():
+    t = epoch("2025-10-10 22:00")
+    for frac, tenor in [(90_000.0, 30.0), (0.0, 30.0), (0.9, 0.0), (0.9, math.nan), (math.nan, 30.0)]:
+        assert all(math.isnan(v) for v in option_contract_nb(ARR, 113_451.86, t, frac, tenor))
