@@ -235,7 +235,9 @@ def test_static_leverage_above_venue_maximum():
     with pytest.raises(UserError, match=r"leverage=200.0 \(column 1\) is outside \(0, 125\]"):
         simulate(m, spec_of(hold_perp_nb, [[1.0, 2.0], [1.0, 200.0]], 10))
     with pytest.raises(UserError, match=r"outside \(0, 40\], the hyperliquid maximum"):
-        simulate(m, spec_of(hold_perp_nb, [1.0, 50.0], 10), venue="hyperliquid")
+        simulate(m, spec_of(hold_perp_nb, [1.0, 45.0], 10), venue="hyperliquid", at="2025-10-01")
+    # Before the (assumed) 2025-07-01 switch Hyperliquid allowed 50x on BTC.
+    simulate(m, spec_of(hold_perp_nb, [1.0, 45.0], 10), venue="hyperliquid")
 
 
 def test_bad_market_and_spec():
