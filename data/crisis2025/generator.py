@@ -73,6 +73,20 @@ def manifest(times: pd.DatetimeIndex) -> dict:
     }
 
 
+def _to_ticks(bars: pd.DataFrame) -> pd.DataFrame:
+    """Exchange precision: spot 0.01, perp 0.1 (Binance BTCUSDT ticks), volume 0.001 BTC.
+
+    Rounding is monotone, so OHLC order and open = previous close survive it; it also makes the
+    parquet files compress far better than full-precision noise.
+    """
+    out = bars.copy()
+    for c in out.columns:
+        tick = 0.1 if c in ("open", "high", "low", "close") else 0.001 if c == "volume" else 0.01
+        digits = int(round(-np.log10(tick)))
+        out[c] = np.round(out[c].to_numpy(), digits)
+    return out
+
+
 def generate(seed: int = SEED):
     """(bars, funding, iv, manifest) of the crisis-2025 reconstruction; same seed, same values."""
     rng = _streams(seed)
@@ -89,8 +103,10 @@ def generate(seed: int = SEED):
         "index_open": idx["open"], "index_high": idx["high"],
         "index_low": idx["low"], "index_close": idx["close"],
     }, index=times).astype("float64")
-    funding = market.funding_frame(rates, bars["mark_open"].to_numpy(), times)
+    bars = _to_ticks(bars)
+    funding = market.funding_frame(np.round(rates, 8), bars["mark_open"].to_numpy(), times)
     atm, high = iv_mod.iv_path(idx["close"], rng["iv"])
-    iv = pd.DataFrame({"atm_iv": atm, "atm_iv_high": high}, index=times)
+    # DVOL is published with 2 decimals in percent: 4 decimals as a fraction
+    iv = pd.DataFrame({"atm_iv": np.round(atm, 4), "atm_iv_high": np.round(high, 4)}, index=times)
     assert len(bars) == N_BARS
     return bars, funding, iv, manifest(times)

@@ -38,11 +38,12 @@ def test_another_seed_changes_the_path_but_not_the_facts(first):
 
 
 def test_shipped_files_match_the_generator(first):
-    # rtol 1e-9: the same seed on another platform may differ in the last bits of exp/log
+    # rtol 1e-6: the same seed on another platform may differ in the last bits of exp/log, which
+    # can move a value by one tick (0.1 on ~1e5) when it is rounded to exchange precision
     for name, frame in zip(("bars", "funding", "iv"), first[:3]):
         shipped = pd.read_parquet(OUT / f"{name}.parquet")
         assert shipped.index.name == "time"
-        _same_values(frame, shipped, rtol=1e-9)
+        _same_values(frame, shipped, rtol=1e-6)
     shipped_manifest = json.loads((OUT / "manifest.json").read_text())
     assert shipped_manifest == json.loads(json.dumps(first[3]))
 
