@@ -14,7 +14,7 @@ from hedgelab.errors import UserError
 # Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
 CONFIG_KEYS = frozenset({
     "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
-    "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y",
+    "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
 })
 MARGIN_MODES = ("isolated", "cross")
 

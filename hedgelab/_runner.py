@@ -17,6 +17,7 @@ import pandas as pd
 from hedgelab.errors import UserError
 
 EVENT_COLUMNS = ("time", "strategy", "instrument", "side", "kind", "qty", "price", "amount")
+SWEEP_TEARSHEETS = 5
 CHUNK = 256   # parameter sets per engine call: bounds memory of the per-column curves
 
 # The crisis days the report highlights whenever the data covers them (UTC calendar days).
@@ -78,7 +79,7 @@ def assumptions(o: dict, dataset, market) -> list:
         from hedgelab import engine
         fn = getattr(engine, "assumptions", None)
         if fn is not None:
-            items.extend(fn(venue=o["venue"], margin_mode=o.get("margin_mode")))
+            items.extend(fn(venue=o["venue"], margin_mode=o.get("margin_mode") or "isolated"))
     except Exception:  # the engine's list is a nicety; the report must still be written without it
         pass
     if not items:
@@ -158,7 +159,8 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
         sim = simulate(market, spec, **kwargs)
         for j in range(len(chunk)):
             label = name if single else _label(spec, j, name, chunk[j])
-            records.append(to_record(sim, j, label, name, chunk[j], spec, market, o["capital"]))
+            # the validated values (typed, defaults filled in), not the kernel's float encoding
+            records.append(to_record(sim, j, label, name, cls.validate(chunk[j]), spec, market, o["capital"]))
         bar.update(len(chunk))
     return records
 
@@ -181,14 +183,14 @@ def _column(frame, j):
 def to_record(sim, j, label, strategy, params, spec, market, capital):
     """One SimResult column -> RunRecord (events keyed by the run label in ``strategy``)."""
     from hedgelab.reports.run import RunRecord
-    cols = getattr(sim, "columns", None)
-    resolved = dict(cols[j]) if cols is not None and j < len(cols) and isinstance(cols[j], dict) else dict(params)
+    resolved = dict(params)
     equity = _column(getattr(sim, "equity", None), j)
     ev = getattr(sim, "events", None)
     if ev is not None and len(ev):
         ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
-        ev["strategy"] = label
+        ev["strategy"] = strategy
         ev = ev[[c for c in EVENT_COLUMNS if c in ev.columns]].reset_index(drop=True)
+        ev["run"] = label
     margin_ratio = _column(getattr(sim, "margin_ratio", None), j)
     liq = _column(getattr(sim, "liq_price", None), j)
     liq_distance = None
@@ -216,22 +218,27 @@ def _progress(total: int, quiet: bool):
     return tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False, dynamic_ncols=True)
 
 
-def write_outputs(result, out_dir: Path, *, progress: bool = False) -> Path:
+def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: int | None = None) -> Path:
     """Write the report files into a temp folder beside ``out_dir``, then rename it into place.
 
     ``out_dir`` must not exist yet or be an empty folder: results are never written over old ones.
+    ``tearsheets``: most tearsheets (best-ranked runs, plus hold); None = every run of a comparison,
+    SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.reports.html import write_report
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError(f"output folder {out_dir} already exists and is not empty; choose another --out")
+    if tearsheets is None and result.heatmap is not None:
+        tearsheets = SWEEP_TEARSHEETS
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
     try:
         runs = [r for r in result.runs]
         write_report(runs, tmp, manifest=result.manifest, crash_windows=result.crash_windows,
-                     heatmap=result.heatmap, assumptions=result.assumptions, progress=progress)
+                     heatmap=result.heatmap, assumptions=result.assumptions, progress=progress,
+                     max_tearsheets=tearsheets)
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(tmp, out_dir)

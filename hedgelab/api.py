@@ -53,26 +53,31 @@ class Result:
 
     @property
     def events(self) -> pd.DataFrame:
-        """Every run's events: time, strategy, instrument, side, kind, qty, price, amount."""
+        """Every run's events: time, strategy, instrument, side, kind, qty, price, amount, run (label)."""
+        cols = [*_runner.EVENT_COLUMNS, "run"]
         frames = [r.events for r in self.runs if getattr(r, "events", None) is not None and len(r.events)]
         if not frames:
-            return pd.DataFrame(columns=list(_runner.EVENT_COLUMNS))
-        return pd.concat(frames, ignore_index=True)[list(_runner.EVENT_COLUMNS)]
+            return pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)[cols]
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
-    def write(self, out_dir, *, progress: bool = False) -> Path:
-        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (created)."""
-        return _runner.write_outputs(self, Path(out_dir), progress=progress)
+    def write(self, out_dir, *, progress: bool = False, tearsheets: int | None = None) -> Path:
+        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (new or empty).
+
+        ``tearsheets``: the most tearsheets to write (best-ranked runs, plus hold); default every run
+        of a run/compare, 5 for a sweep.
+        """
+        return _runner.write_outputs(self, Path(out_dir), progress=progress, tearsheets=tearsheets)
 
     def __repr__(self) -> str:
         return (f"Result(runs={len(self.runs)}, failures={sorted(self.failures)}, "
                 f"data={self.manifest.get('name')!r})")
 
 
-def _resolve(config, **given) -> dict:
+def _resolve(config, **given) -> tuple[dict, dict]:
     """Explicit keyword arguments win over the config file; the config's unknown keys are errors."""
     conf = {}
     if config is not None:

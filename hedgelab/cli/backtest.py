@@ -22,6 +22,7 @@ from hedgelab.errors import UserError
 _SHARED = {
     "data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
     "capital": 100_000.0, "out": None, "store": None, "strategies_dir": None, "quiet": False,
+    "tearsheets": None,
 }
 
 
@@ -35,7 +36,7 @@ def shared_options(func):
         click.option("--margin-mode", type=click.Choice(opt.MARGIN_MODES), default=None,
                      help="Margin mode for the perp (default: the strategy's own, else isolated)."),
         click.option("--start", default=None, metavar="DATE", help="First bar (UTC, e.g. 2025-10-01)."),
-        click.option("--end", default=None, metavar="DATE", help="End of the range (UTC, exclusive)."),
+        click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day).),
         click.option("--capital", type=float, default=_SHARED["capital"], show_default=True,
                      help="Initial deposit in USD."),
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -46,6 +47,9 @@ def shared_options(func):
                      help="Dataset store folder (default $HEDGELAB_HOME or the user data folder)."),
         click.option("--strategies-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Folder with your own strategy modules."),
+        click.option("--tearsheets", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Most quantstats tearsheets to write, best-ranked first, plus hold's "
+                          "(default: every run; 5 for a sweep). Each takes seconds."),
         click.option("--quiet", "-q", is_flag=True, default=False,
                      help="No progress bars and no table (for scripts)."),
     ]
@@ -95,7 +99,7 @@ def api_kwargs(o: dict) -> dict:
 
 def finish(result, o: dict) -> int:
     """Write the files, print the ranking, name the failures; the exit code."""
-    out = result.write(o["out"], progress=not o["quiet"])
+    out = result.write(o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"])
     if not o["quiet"]:
         from hedgelab.reports.summary import text_table
         click.echo(text_table(result.summary))

@@ -13,7 +13,7 @@ _spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).wit
 h = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(h)
 
-# A short slice around the Oct 10 crash keeps these runs quick.
+# A short slice around the Oct 10 crash keeps these runs quick (the end date is inclusive).
 RANGE = ["--start", "2025-10-01", "--end", "2025-10-20"]
 
 GOOD = '''
@@ -112,7 +112,7 @@ def test_sweep_liquidations_follow_leverage(sweep_job):
     # Entry at the Oct 1 00:00 close; from the data alone: 2x cannot be liquidated in this range
     # (its bankruptcy price is half the entry), 10x and 20x must be (the Oct 10 low is below
     # their bankruptcy prices entry x 0.9 and entry x 0.95).
-    bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-19"]
+    bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
     entry = bars["close"].iloc[0]
     low = bars["mark_low"].min()
     assert low > entry * 0.5 and low < entry * 0.9
@@ -139,6 +139,6 @@ def test_config_file_with_flags_winning(tmp_path, capsys):
     row = summary.iloc[0]
     assert row["strategy"] == "hold" and json.loads(row["params"])["fraction"] == 0.5
     # the flag's 20,000 USD won over the file's 50,000: half of it in coin, half in cash
-    bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-19"]
+    bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
     move = bars["close"].iloc[-1] / bars["close"].iloc[0] - 1
     assert row["final_equity"] == pytest.approx(20_000 * (1 + 0.5 * move) - row["fees"], rel=1e-3)

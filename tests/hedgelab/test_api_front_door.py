@@ -13,7 +13,7 @@ RANGE = {"start": "2025-10-01", "end": "2025-10-20"}
 
 @pytest.fixture(scope="module")
 def bars():
-    return load("crisis-2025").bars.loc["2025-10-01":"2025-10-19"]
+    return load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,8 @@ def test_compare_frames(pair, bars):
     assert pair.failures == {}
     assert list(pair.equity.columns) == ["hold", "leveraged-long"]
     assert len(pair.equity) == len(bars) and (pair.equity.index == bars.index).all()
-    assert list(pair.events.columns) == ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
+    assert list(pair.events.columns) == ["time", "strategy", "instrument", "side", "kind", "qty", "price",
+                                         "amount", "run"]
     assert set(pair.events["strategy"]) == {"hold", "leveraged-long"}
     s = pair.summary.set_index("strategy")
     assert s.loc["hold", "final_equity"] == pytest.approx(pair.equity["hold"].iloc[-1])
@@ -52,7 +53,7 @@ def test_write_makes_the_cli_files_and_never_overwrites(pair, tmp_path):
 def test_run_with_params(bars):
     res = hedgelab.run("hold", {"fraction": 0.25}, capital=10_000, **RANGE)
     row = res.summary.iloc[0]
-    assert json.loads(row["params"]) == {"fraction": 0.25}
+    assert json.loads(row["params"]) == {"fraction": 0.25}   # hold's only parameter
     # a quarter of 10,000 USD in coin: equity moves a quarter as much as the price (fees aside)
     move = bars["close"].iloc[-1] / bars["close"].iloc[0] - 1
     assert row["total_return"] == pytest.approx(0.25 * move - row["fees"] / 10_000, abs=1e-4)
@@ -64,7 +65,9 @@ def test_sweep_product(tmp_path):
     assert points == sorted((lev, mf) for lev in (2.0, 6.0, 10.0) for mf in (0.5, 1.0))
     assert res.heatmap == {"x": "leverage", "y": "margin_fraction", "metric": "total_return"}
     assert len(res.equity.columns) == 6
-    assert (res.write(tmp_path / "s") / "report.html").exists()
+    out = res.write(tmp_path / "s", tearsheets=1)
+    assert (out / "report.html").exists()
+    assert len(list((out / "tearsheets").iterdir())) == 1   # the best-ranked run only (no hold here)
 
 
 def test_config_dict_and_errors():
