@@ -36,7 +36,7 @@ def shared_options(func):
         click.option("--margin-mode", type=click.Choice(opt.MARGIN_MODES), default=None,
                      help="Margin mode for the perp (default: the strategy's own, else isolated)."),
         click.option("--start", default=None, metavar="DATE", help="First bar (UTC, e.g. 2025-10-01)."),
-        click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day).),
+        click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day)."),
         click.option("--capital", type=float, default=_SHARED["capital"], show_default=True,
                      help="Initial deposit in USD."),
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
