@@ -5,6 +5,7 @@ option_leg, option_config); this module re-exports ``OptionConfig`` (what the ke
 holds the pandas-facing helpers. Defaults follow Deribit BTC options (spec sheet §5).
 """
 import math
+import numbers
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,11 @@ from hedgelab.errors import UserError
 MAX_DECIMAL_IV = 5.0  # an IV above 500% is taken as a percentage typed by mistake (60 for 0.6)
 
 
-def _epoch_s(t) -> float:
-    ts = pd.Timestamp(t)
+def _epoch_s(t, name: str = "time") -> float:
+    try:
+        ts = pd.Timestamp(t)
+    except (ValueError, TypeError):
+        raise UserError(f"{name}: cannot read {t!r} as a UTC time (e.g. 2025-10-31T08:00Z)") from None
     if ts.tzinfo is None:
         ts = ts.tz_localize("UTC")
     return ts.timestamp()
@@ -39,7 +43,7 @@ def check_strike(strike: float, expiry, t, cfg: OptionConfig = OptionConfig(), *
     """The strike if it is on the grid of ``expiry`` at ``t``; off the grid: UserError, or the
     nearest grid strike when ``snap`` (half-way rounds up)."""
     check_positive("strike", strike)
-    t_s, e_s = _epoch_s(t), _epoch_s(expiry)
+    t_s, e_s = _epoch_s(t, "at"), _epoch_s(expiry, "expiry")
     if e_s <= t_s:
         raise UserError(f"expiry: {pd.Timestamp(expiry)} is not after the valuation time {pd.Timestamp(t)}")
     snapped = round_strike_nb(strike, e_s, t_s, cfg.step_near, cfg.step_far, cfg.n_weekly)
@@ -52,7 +56,7 @@ def check_strike(strike: float, expiry, t, cfg: OptionConfig = OptionConfig(), *
 
 def check_positive(name: str, value: float) -> float:
     """``value`` if finite and > 0, else a UserError naming the parameter."""
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not (isinstance(value, numbers.Real) and math.isfinite(value) and value > 0):
         raise UserError(f"{name}: must be a positive number, got {value!r}")
     return float(value)
 

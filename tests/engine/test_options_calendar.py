@@ -124,3 +124,11 @@ def test_iv_and_positive_checks():
         check_iv(-0.2)
     with pytest.raises(UserError, match="forward"):
         check_positive("forward", math.nan)
+
+
+def test_checks_accept_numpy_numbers_and_name_bad_times():
+    assert check_positive("qty", np.int64(3)) == 3.0
+    with pytest.raises(UserError, match="qty: must be a positive number"):
+        check_positive("qty", True)
+    with pytest.raises(UserError, match="expiry: cannot read 'soon'"):
+        check_strike(100_000.0, "soon", "2025-10-10")
