@@ -14,7 +14,8 @@ def make_market(open_, high, low, close, *, start="2025-10-01", bar_seconds=3600
     """
     close = np.asarray(close, dtype=float)
     n = len(close)
-    t0 = pd.Timestamp(start, tz="UTC").value
+    t0 = pd.Timestamp(start)
+    t0 = (t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")).as_unit("ns").value
     time_ns = t0 + np.arange(n, dtype=np.int64) * np.int64(bar_seconds) * 10**9
     o, h, lo = (np.asarray(a, dtype=float) for a in (open_, high, low))
     mo, mh, ml, mc = (o, h, lo, close) if mark is None else (np.asarray(a, dtype=float) for a in mark)
