@@ -61,8 +61,8 @@ def read_table(path) -> pd.DataFrame:
                 frame = frame.reset_index()
         else:
             # keep_default_na=False + skip_blank_lines=False: row numbers stay those of the file and
-            # an empty cell is reported as missing rather than silently dropped.
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False,
+            # an empty or odd cell leaves its column as text, which ``to_numbers`` reports by row.
+            frame = pd.read_csv(path, keep_default_na=False, skip_blank_lines=False, low_memory=False,
                                 skipinitialspace=True, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
         raise DataError(f"{path}: cannot read as {'parquet' if suffix in ('.parquet', '.pq') else 'CSV'} "
