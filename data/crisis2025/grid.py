@@ -1,4 +1,5 @@
 """The hourly time grid of crisis-2025 and helpers to turn UTC times into grid positions."""
+import numpy as np
 import pandas as pd
 
 START = pd.Timestamp("2025-09-01 00:00", tz="UTC")
@@ -21,5 +22,4 @@ def hour(when: str) -> int:
 
 def week_of_bar():
     """Week number (0..12) of each bar; weeks are 7 days from Monday Sep 1."""
-    import numpy as np
     return np.arange(N_BARS) // (7 * 24)

@@ -3,8 +3,9 @@
 The closes are a heteroskedastic Brownian bridge (Student-t innovations, weekly volatility from
 CALIBRATION times an hour-of-day profile times a slow stochastic-volatility factor) pinned at the
 anchored opens/closes and next to each anchored high/low. Extremes that the facts say are the
-highest/lowest of some span are enforced by reflecting the path at that level, then the bars'
-highs and lows come from the exact distribution of a Brownian bridge's maximum and minimum.
+highest/lowest of some span are enforced by reflecting the path at that level (a segment whose
+daily closes break the 100k close floor is redrawn instead), then the bars' highs and lows come
+from the exact distribution of a Brownian bridge's maximum and minimum.
 """
 import numpy as np
 
