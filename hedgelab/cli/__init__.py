@@ -22,7 +22,7 @@ def _register():
     # Each module adds its commands to ``cli`` or ``calc``; a missing module is a packaging bug.
     from hedgelab.cli import data  # noqa: F401
     from hedgelab.cli import backtest, strategies_cmd  # noqa: F401
-    from hedgelab.cli import calc_option, fetch  # noqa: F401
+    from hedgelab.cli import calc_liq, calc_option, fetch  # noqa: F401
 
 
 def main(argv=None):
