@@ -36,7 +36,7 @@ class OptionConfig(NamedTuple):
     smooth: float = 0.20            # width of the smile's rounded bottom in x
     m_floor: float = 0.5            # smallest smile multiplier of the ATM vol
     vol_floor: float = 0.05         # surface vol clip (decimal)
-    vol_cap: float = 3.0
+    vol_cap: float = 10.0           # never binds on listed strikes (a binding cap is a concave kink)
     n_daily: float = 3.0            # listed expiries: next n dailies, weeklies, monthlies, quarterlies
     n_weekly: float = 4.0
     n_monthly: float = 3.0

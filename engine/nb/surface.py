@@ -18,7 +18,10 @@ Shape (all vols decimal, tenors in calendar days, k = ln(K/F)):
   ``curv - s`` on the put side and ``curv + s`` on the call side.
 - ``stress`` in [0, 1] comes from recent market drawdown/returns (``hedgelab.engine.options.stress_series``),
   known at each bar close; put skew steepens (s more negative) as the market falls.
-- ``m_floor`` and the vol clip keep the call wing positive and the deep wings finite.
+- ``m_floor`` and the vol clip keep the call wing positive and the deep wings finite. The default cap
+  (10) never binds on listed strikes: a binding cap puts a concave kink in call prices (negative
+  density); the floor kink on the call wing is convex and harmless. With the defaults, call prices
+  are convex in strike and total variance rises with tenor (tests check both on a grid).
 """
 import math
 
@@ -47,7 +50,7 @@ def smile_mult_nb(x, stress, skew, skew_stress, curv, smooth, m_floor):
 def surface_vol_nb(atm_iv, tenor_days, log_moneyness, stress,
                    term_slope=0.05, term_stress=-0.15, t_min_days=1.0,
                    skew=-0.05, skew_stress=-0.30, curv=0.10, smooth=0.20, m_floor=0.5,
-                   vol_floor=0.05, vol_cap=3.0, atm_scale=1.0):
+                   vol_floor=0.05, vol_cap=10.0, atm_scale=1.0):
     """Vol (decimal) for an option ``tenor_days`` calendar days out at ln(K/F) = ``log_moneyness``.
 
     ``atm_iv``: 30-day ATM level (decimal, e.g. DVOL/100); ``stress`` in [0, 1]. NaN ``atm_iv`` gives NaN.
@@ -75,7 +78,7 @@ def model_vol_nb(cfg, atm_iv, tenor_days, log_moneyness, stress):
 
 @njit(cache=True, nogil=True)
 def fitted_vol_nb(atm, skew, curv, smooth, tenor_days, log_moneyness, t_min_days=1.0, m_floor=0.5,
-                  vol_floor=0.05, vol_cap=3.0):
+                  vol_floor=0.05, vol_cap=10.0):
     """Vol from a per-expiry fit (``hedgelab.engine.option_fit``): the smile above with stress 0."""
     x = log_moneyness / math.sqrt(max(tenor_days, t_min_days) / 365.0)
     vol = atm * smile_mult_nb(x, 0.0, skew, 0.0, curv, smooth, m_floor)

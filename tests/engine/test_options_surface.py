@@ -53,7 +53,8 @@ def test_term_structure_calm_upward_stressed_inverted():
 def test_surface_guards():
     assert math.isnan(surface_vol_nb(math.nan, 30.0, 0.0, 0.0))
     assert surface_vol_nb(0.45, 30.0, 0.0, 5.0) == surface_vol_nb(0.45, 30.0, 0.0, 1.0)  # stress clipped to 1
-    assert 0.05 <= surface_vol_nb(0.45, 1.0, 3.0, 1.0) <= 3.0
+    assert surface_vol_nb(0.45, 1.0, 3.0, 1.0) == pytest.approx(0.5 * surface_vol_nb(0.45, 1.0, 0.0, 1.0))  # m_floor
+    assert surface_vol_nb(0.45, 1.0, -3.0, 1.0) == 10.0  # vol_cap
 
 
 def test_model_vol_reads_config_and_defaults_agree():
@@ -143,3 +144,20 @@ def test_stress_kernel_matches_a_pandas_rolling_reference(shared_dir):
     ref2 = np.clip(np.maximum((1 - x2.ffill() / x2.ffill().rolling(336, min_periods=1).max()) / 0.2,
                               -(x2.ffill() / x2.ffill().shift(48) - 1).fillna(0) / 0.1), 0, 1).to_numpy()
     np.testing.assert_allclose(stress_series(c[:600], 1800.0), ref2, rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("stress", [0.0, 0.5, 1.0])
+def test_default_surface_has_no_static_arbitrage_on_a_grid(stress):
+    # butterfly: call prices decreasing and convex in strike (second divided differences >= 0);
+    # calendar: total variance sigma^2 T non-decreasing in T at fixed ln(K/F)
+    k = np.linspace(-1.5, 1.0, 601)
+    strikes = np.exp(k)
+    for days in (0.2, 1.0, 7.0, 30.0, 365.0):
+        c = np.array([black76_price_nb(1.0, s, days / 365, surface_vol_nb(0.45, days, kk, stress), True)
+                      for s, kk in zip(strikes, k)])
+        slopes = np.diff(c) / np.diff(strikes)
+        assert (np.diff(c) <= 1e-12).all()
+        assert np.diff(slopes).min() > -1e-10, days
+    for kk in (-0.5, -0.2, 0.0, 0.2, 0.5):
+        w = [surface_vol_nb(0.45, d, kk, stress) ** 2 * d for d in (1, 2, 7, 14, 30, 60, 90, 180, 365)]
+        assert all(b >= a for a, b in zip(w, w[1:])), kk
