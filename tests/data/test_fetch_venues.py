@@ -136,3 +136,16 @@ def test_missing_traded_bars_are_filled_flat_and_reported(fx, venue, tmp_path):
     assert tuple(ds.bars.loc["2025-09-02 13:00", ["open", "high", "low", "close", "volume"]]) == after
     assert any(n.startswith("trade klines: 3 missing bars filled flat at the previous close (volume 0) in 1 gap(s)")
                for n in ds.manifest["notes"])
+
+
+def test_fetched_dataset_aligns_for_the_engine(fx, tmp_path):
+    """The fetched bundle goes through the data layer's load + align like any other dataset."""
+    from hedgelab.data import align, load
+
+    fetch("al", "hyperliquid", start="2025-09-01", end="2025-09-02", store=tmp_path, quiet=True, api_urls=fx.url)
+    market = align(load("al", tmp_path))
+    assert len(market.time_ns) == 24
+    # Hyperliquid settles hourly: every bar opens on a settlement (times floored from a few ms past the hour)
+    served = funding_times("hyperliquid", ms("2025-09-01"), ms("2025-09-02") - 1)
+    np.testing.assert_array_equal(market.funding_rate, [funding_rate("hyperliquid", t) for t in served])
+    assert not np.isnan(market.iv).any()  # an hourly DVOL print is known at every bar's close
