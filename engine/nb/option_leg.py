@@ -4,6 +4,19 @@
 1 BTC of underlying for prices, epoch seconds for times, BTC for quantities (signed: + long).
 The account is in USD: an inverse (BTC-settled) payoff is converted at the delivery price, which
 gives the same USD cash as the linear payoff; fees and margins are charged in USD at the index.
+
+Recipe for a kernel (legs stored as arrays kind, strike, expiry_s, qty per column):
+1. Expiry at bar i's open (expiry_s <= bar open): S = ``delivery_price_nb(time_ns, bar_seconds,
+   index_open, index_close, expiry_s)`` (option_rules); ``cash, fee = option_settle_nb(cfg, is_call,
+   qty, strike, S)``; cash += cash - fee; drop the leg.
+2. An intent (OPT_ACTION +1/-1, OPT_TYPE, OPT_STRIKE fraction, OPT_TENOR_DAYS, OPT_QTY) at the close:
+   ``expiry_s, strike = option_contract_nb(cfg, index_close, t_close_s, frac, tenor)`` (skip if NaN);
+   ``price, fee, mid = option_fill_nb(cfg, is_call, +-qty, index_close, strike, t_close_s, expiry_s,
+   iv, stress)`` (skip if NaN); cash += -qty * price - fee. Closing a leg is a fill with -qty.
+3. Every bar: ``option_book_nb(cfg, kind, strike, expiry_s, qty, n_legs, index_close, t_close_s, iv,
+   stress)`` gives OPTION_VALUE, OPTION_DELTA (spot-equivalent BTC), greeks and short-leg margins
+   (add IM/MM to the account's margin requirement; longs need none).
+``stress`` per bar: ``stress_1d_nb(index_close, dd_bars, ret_bars, dd_scale, ret_scale)`` (surface).
 """
 import math
 
