@@ -4,7 +4,7 @@ Rules that the manifest states for every import:
 - Proxies: a prices file without mark/index columns gives ``index = traded OHLC`` and
   ``mark = index`` (zero basis). Real settlement marks from a funding file are still used for the
   funding payments (``funding.mark_price``).
-- Funding: decimal rate per interval; settlement stamps within 15 s of the hour are set to the
+- Funding: decimal rate per interval (or percent with ``funding_unit``); settlement stamps within 15 s of the hour are set to the
   hour (Binance stamps settlements a few ms late: 1757894400006 ms is 00:00:00.006); the interval
   is the most common spacing; settlements outside the price range are dropped.
 - IV: a candle close (a column named ``*close``, e.g. DVOL OHLC ``dvol_close``, daily
@@ -26,7 +26,8 @@ from hedgelab.data.dataset import (INDEX, MARK, TRADED, Dataset, empty_funding, 
 from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to_numbers
 from hedgelab.data.store import BUILTIN, check_name, write_dataset
 from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, check_ohlc,
-                                    check_number_column, check_time_order, fill_gaps, infer_step)
+                                    check_number_column, check_rate_unit, check_time_order, fill_gaps,
+                                    infer_step)
 from hedgelab.errors import UserError
 
 SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule
@@ -106,8 +107,8 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -
     return bars, step, prov, proxies, gaps
 
 
-def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, bars: pd.DataFrame,
-                 notes: list) -> tuple:
+def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None,
+                 bars: pd.DataFrame, notes: list) -> tuple:
     """Funding settlements in the price range, interval in hours, provenance."""
     roles = map_columns(frame, "funding", path, overrides)
     where = Where(str(path), columns=roles)
@@ -119,8 +120,14 @@ def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, bars: pd.Data
         worst_ms = np.abs(ns(index) - ns(hour))[moved].max() / 1e6
         notes.append(f"{int(moved.sum())} funding stamps set to the exact hour (off by at most {worst_ms:g} ms)")
     index = pd.DatetimeIndex(hour.where(near, index), name="time")
-    fund = pd.DataFrame({"rate": to_numbers(frame[roles["rate"]], where, "rate")}, index=index)
-    prov = {"funding.rate": _src(path, roles["rate"], "decimal per interval")}
+    unit = unit or "decimal"
+    if unit not in ("percent", "decimal"):
+        raise UserError(f"--funding-unit {unit}: must be percent or decimal")
+    rate = to_numbers(frame[roles["rate"]], where, "rate")
+    check_rate_unit(rate, where, unit)
+    fund = pd.DataFrame({"rate": rate / 100.0 if unit == "percent" else rate}, index=index)
+    prov = {"funding.rate": _src(path, roles["rate"], "decimal per interval" if unit == "decimal"
+                                 else "percent per interval / 100")}
     if "mark_price" in roles:
         fund["mark_price"] = to_numbers(frame[roles["mark_price"]], where, "mark_price")
         prov["funding.mark_price"] = _src(path, roles["mark_price"], "settlement mark")
@@ -183,12 +190,15 @@ def read_iv(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None, 
 
 
 def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = None,
-                 iv_unit: str | None = None, store=None, venue: str = "binance",
+                 iv_unit: str | None = None, funding_unit: str | None = None, store=None,
+                 venue: str = "binance",
                  symbol: str = "BTC/USDT:USDT", bar_size: str | None = None, write: bool = True) -> Dataset:
     """Read, validate and (if ``write``) store a dataset made from user files; returns it.
 
     ``cols`` maps roles to column names (``{"close": "price", "funding.time": "ts"}``); ``bar_size``
     defaults to the prices' own step, a coarser one resamples (see ``align.resample``).
+    ``iv_unit`` / ``funding_unit``: "percent" or "decimal" (defaults: percent for DVOL columns,
+    else decimal; funding decimal).
     """
     check_name(name)
     if name in BUILTIN:
@@ -200,7 +210,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes)
     fund, hours, fill = empty_funding(), None, None
     if "funding" in paths:
-        fund, hours, fprov = read_funding(paths["funding"], frames["funding"], over["funding"], bars, notes)
+        fund, hours, fprov = read_funding(paths["funding"], frames["funding"], over["funding"], funding_unit,
+                                          bars, notes)
         prov.update(fprov)
     ivs = empty_iv()
     if "iv" in paths:

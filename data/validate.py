@@ -18,6 +18,7 @@ from hedgelab.data.dataset import BAR_COLUMNS, SCHEMA_VERSION, bar_timedelta, ns
 from hedgelab.errors import DataError
 
 MAX_FUNDING_RATE = 0.03   # |rate| per interval above 3 % is a unit mistake, not a market (Binance caps at 2-3 %)
+TYPICAL_RATE_LIMIT = 0.002  # a median |rate| above 0.2 % per interval (220 %/yr at 8h) is percent data
 MAX_IV = 3.0              # decimal IV above 300 % is a percent value read as a decimal
 MIN_IV_PERCENT = 1.0      # an IV under 1 % written in percent is a decimal value read as percent
 MAX_FILL_BARS = 6         # gaps of up to this many missing bars are filled flat; longer ones are refused
@@ -167,6 +168,18 @@ def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> No
     if "mark_price" in frame:
         check_number_column(frame["mark_price"].to_numpy("float64"), where, "mark_price",
                             positive=True, allow_nan=mark_nan_ok, what="mark price")
+
+
+def check_rate_unit(rate: np.ndarray, where: Where, unit: str) -> None:
+    """A whole file of percent rates read as decimals passes the per-row bound (0.01 % -> 0.01),
+    so the typical size of the rates is checked too: a median |rate| above 0.2 % per interval
+    is not a market, it is a unit."""
+    r = np.abs(np.asarray(rate, dtype="float64"))
+    r = r[~np.isnan(r)]
+    if unit == "decimal" and len(r) and np.median(r) > TYPICAL_RATE_LIMIT:
+        raise where.error(None, "rate", f"median |funding rate| {_n(np.median(r))} is above "
+                                        f"{TYPICAL_RATE_LIMIT} per interval as a decimal; the file looks "
+                                        "like percent: use --funding-unit percent")
 
 
 def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv") -> None:

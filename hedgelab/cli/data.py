@@ -115,17 +115,19 @@ def _parse_cols(values) -> dict:
                    "prefix with prices./funding./iv. to pick the file).")
 @click.option("--iv-unit", type=click.Choice(["percent", "decimal"]), default=None,
               help="Unit of the IV column (default: percent for DVOL columns, else decimal).")
+@click.option("--funding-unit", type=click.Choice(["percent", "decimal"]), default=None,
+              help="Unit of the funding rate column (default: decimal, 0.0001 = 0.01 %).")
 @click.option("--venue", default="binance", show_default=True)
 @click.option("--symbol", default="BTC/USDT:USDT", show_default=True)
 @click.option("--bar-size", default=None, help="Resample to this bar size (default: the file's own).")
 @STORE
-def import_cmd(name, prices, funding, iv, cols, iv_unit, venue, symbol, bar_size, store):
+def import_cmd(name, prices, funding, iv, cols, iv_unit, funding_unit, venue, symbol, bar_size, store):
     """Validate user files and store them as dataset NAME (replaces an existing NAME atomically)."""
     from hedgelab.data.importer import import_files
     from hedgelab.data.store import store_dir
 
     ds = import_files(name, prices, funding=funding, iv=iv, cols=_parse_cols(cols), iv_unit=iv_unit,
-                      store=store, venue=venue, symbol=symbol, bar_size=bar_size)
+                      funding_unit=funding_unit, store=store, venue=venue, symbol=symbol, bar_size=bar_size)
     m = ds.manifest
     click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {m['start']} .. {m['end']}, "
                f"{len(ds.funding)} funding settlements, {len(ds.iv)} IV prints -> {store_dir(store) / name}")

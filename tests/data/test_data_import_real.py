@@ -153,3 +153,19 @@ def test_cli_col_override_and_iv_unit(shared_dir, tmp_path, capsys):
     assert main(argv) == 0
     ds = load("daily", tmp_path)
     assert ds.iv.loc[pd.Timestamp("2025-10-11", tz="UTC"), "atm_iv"] == pytest.approx(0.4411)
+
+
+def test_percent_funding_file_needs_funding_unit(shared_dir, tmp_path, capsys):
+    """CoinGlass funding OHLC is in percent (SOURCES.md): refused as decimals, imported with the unit."""
+    pct = shared_dir / "coinglass" / "btc_funding_8h_ohlc_pct_binance.csv"
+    base = ["data", "import", "cg", "--prices", str(shared_dir / SPOT), "--funding", str(pct),
+            "--col", "funding.time=time_utc", "--col", "funding.rate=close", "--store", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_:
+        main(base)
+    assert exit_.value.code == 2 and "use --funding-unit percent" in capsys.readouterr().err
+    assert main(base + ["--funding-unit", "percent"]) == 0
+    raw = {r["time_utc"]: float(r["close"]) for r in rows(pct)}
+    ds = load("cg", tmp_path)
+    assert ds.funding.loc[pd.Timestamp("2025-09-01 08:00", tz="UTC"), "rate"] == pytest.approx(
+        raw["2025-09-01 08:00"] / 100)
+    assert "percent per interval / 100" in ds.manifest["provenance"]["funding.rate"]

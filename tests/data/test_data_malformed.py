@@ -80,6 +80,8 @@ CASES = [
      "mark_high", "mark_open/high/low/close must all be given or none"),
     ("funding in percent", "funding", lambda l: cell(l, 2, 1, "0.05"), {}, 2, "funding_rate",
      "funding rate 0.05 is outside +-0.03"),
+    ("whole funding file in percent", "funding", lambda l: [cell(l, k, 1, "0.01") for k in (1, 2, 3)][-1], {},
+     None, "funding_rate", "use --funding-unit percent"),
     ("funding rate empty", "funding", lambda l: cell(l, 3, 1, ""), {}, 3, "funding_rate", "missing funding rate"),
     ("negative settlement mark", "funding", lambda l: cell(l, 1, 2, "-101"), {}, 1, "mark_price",
      "mark price -101.0 must be positive"),
