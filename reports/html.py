@@ -258,8 +258,8 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
                  max_tearsheets: int | None = 30, max_curves: int = 60) -> ReportFiles:
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
 
-    max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``) get one;
-    None = every run. max_curves: the most runs drawn on the time charts (sweeps use the heatmap).
+    max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``, their
+    benchmark) get one; None = every run, 0 = none. max_curves: the most runs drawn on the time charts (sweeps use the heatmap).
     """
     t0 = time.perf_counter()
     runs = unique_names(runs)
@@ -273,7 +273,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     chosen = ranked if max_tearsheets is None else ranked[:max_tearsheets]
     from .tearsheet import benchmark_run, write_tearsheets
     bench = benchmark_run(runs)
-    if bench is not None and all(r is not bench for r in chosen):
+    if chosen and bench is not None and all(r is not bench for r in chosen):
         chosen.append(bench)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:

@@ -52,10 +52,15 @@ def runs():
 
 @pytest.fixture(scope="session")
 def report(tmp_path_factory):
-    """One full report (tearsheets included) shared by the file and browser tests: tearsheets take seconds."""
+    """One full report shared by the file and browser tests.
+
+    Tearsheets take seconds each, so only the two best-ranked runs (protective-put: losses capped at 10%,
+    perp-hedge: half the move) and their hold benchmark get one.
+    """
     from hedgelab.reports import write_report
     out = tmp_path_factory.mktemp("report")
     files = write_report(synthetic_runs(), out, manifest=MANIFEST, title="Crash <test> & co",
                          crash_windows=["2025-10-10", ("2025-10-20", "2025-10-21 12:00", "late <dip>")],
-                         assumptions=["liquidation at mark <= bankruptcy", "taker fee 0.05%"], progress=False)
+                         assumptions=["liquidation at mark <= bankruptcy", "taker fee 0.05%"], progress=False,
+                         max_tearsheets=2)
     return files

@@ -19,9 +19,10 @@ def test_files_are_written_and_no_temp_folder_is_left(report):
     out = report.out_dir
     assert {p.name for p in out.iterdir()} == {"report.html", "summary.csv", "events.csv", "tearsheets"}
     names = {p.name for p in (out / "tearsheets").iterdir()}
-    # every run with an equity curve gets one; the failed run does not
-    assert names == {f"{n}.html" for n in ("hold", "leveraged-long", "perp-hedge", "protective-put",
-                                            "script-alert-1-script-x")}
+    # max_tearsheets=2: the two best-ranked runs plus their benchmark, hold
+    assert names == {"protective-put.html", "perp-hedge.html", "hold.html"}
+    page = report.report.read_text(encoding="utf-8")
+    assert "href='tearsheets/perp-hedge.html'" in page and "href='tearsheets/leveraged-long.html'" not in page
 
 
 def test_summary_csv_matches_the_summary(report):
