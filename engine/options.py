@@ -123,9 +123,12 @@ def describe_options(cfg: OptionConfig = OptionConfig(), bar_seconds: float = 36
     if bar_seconds <= cfg.twap_seconds:
         delivery = (f"delivery price = mean of the index closes of the {int(cfg.twap_seconds // bar_seconds)} "
                     f"bars closing in the {cfg.twap_seconds / 60:g} min before 08:00 UTC (Deribit: 30-min TWAP)")
-    else:
+    elif 28_800 % int(bar_seconds) == 0:
         delivery = ("delivery price = mean of the index close of the bar ending at 08:00 UTC and the open of the "
                     "08:00 bar (approximates Deribit's 30-min TWAP from bars longer than 30 min)")
+    else:
+        delivery = ("delivery price = index interpolated linearly between the open and close of the bar "
+                    "containing 08:00 UTC (bars not aligned to 08:00; a rough stand-in for the 30-min TWAP)")
     flavour = "inverse (BTC-settled, Deribit)" if cfg.inverse else "linear (USD-settled)"
     return [
         f"options: European, {flavour}; Black-76 on F = index * exp({cfg.basis:g} T), discount r = {cfg.r:g}",

@@ -8,7 +8,7 @@ gives the same USD cash as the linear payoff; fees and margins are charged in US
 Recipe for a kernel (legs stored as arrays kind, strike, expiry_s, qty per column):
 1. Expiry at bar i's open (expiry_s <= bar open): S = ``delivery_price_nb(time_ns, bar_seconds,
    index_open, index_close, expiry_s)`` (option_rules); ``cash, fee = option_settle_nb(cfg, is_call,
-   qty, strike, S)``; cash += cash - fee; drop the leg.
+   qty, strike, S)``; account cash += cash - fee; drop the leg.
 2. An intent (OPT_ACTION +1/-1, OPT_TYPE, OPT_STRIKE fraction, OPT_TENOR_DAYS, OPT_QTY) at the close:
    ``expiry_s, strike = option_contract_nb(cfg, index_close, t_close_s, frac, tenor)`` (skip if NaN);
    ``price, fee, mid = option_fill_nb(cfg, is_call, +-qty, index_close, strike, t_close_s, expiry_s,

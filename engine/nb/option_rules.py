@@ -105,8 +105,10 @@ def delivery_price_nb(time_ns, bar_seconds, index_open, index_close, expiry_s, t
     - bars of ``twap_seconds`` (30 min) or shorter: mean of the index closes of the bars closing
       in (expiry - 30 min, expiry], e.g. 30 one-minute closes;
     - longer bars (e.g. 1h): mean of the close of the bar ending at expiry (the 07:00 bar) and the
-      open of the bar starting at expiry (the 08:00 bar); the close alone if that bar is missing.
-    Returns NaN when the bar ending at the expiry is not in the data.
+      open of the bar starting at expiry (the 08:00 bar); the close alone if that bar is missing;
+    - bars that straddle the expiry (e.g. daily bars opening at 00:00): the index interpolated
+      linearly in time between the open and the close of that bar (known only at its close).
+    Returns NaN when no bar ends at or contains the expiry.
     """
     n = time_ns.shape[0]
     bar_ns = int(bar_seconds) * 1_000_000_000
@@ -123,7 +125,14 @@ def delivery_price_nb(time_ns, bar_seconds, index_open, index_close, expiry_s, t
             hi = mid
     j = lo
     if j >= n or time_ns[j] != target:
-        return math.nan
+        # no bar ends at the expiry: the bar that contains it, if any (the last one opening before it)
+        b = j - 1
+        while b + 1 < n and time_ns[b + 1] < e_ns:
+            b += 1
+        if b < 0 or time_ns[b] >= e_ns or time_ns[b] + bar_ns <= e_ns:
+            return math.nan
+        w = (e_ns - time_ns[b]) / bar_ns
+        return index_open[b] + w * (index_close[b] - index_open[b])
     if bar_seconds <= twap_seconds:
         n_bars = max(int(twap_seconds // bar_seconds), 1)
         total = 0.0

@@ -130,6 +130,7 @@ def test_describe_options_states_the_delivery_rule_for_the_bar_size():
     hourly, minute = describe_options(CFG, 3600.0), describe_options(CFG, 60.0)
     assert any("open of the 08:00 bar" in line for line in hourly)
     assert any("30 bars closing in the 30 min before 08:00" in line for line in minute)
+    assert any("interpolated linearly" in line for line in describe_options(CFG, 86400.0))
     assert any("inverse" in line for line in hourly)
     assert any("linear" in line for line in describe_options(CFG._replace(inverse=0.0)))
 

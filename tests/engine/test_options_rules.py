@@ -104,3 +104,13 @@ def test_delivery_price_from_minute_bars_is_30_min_twap():
     t, close = _bars("1min", "2025-10-31 07:00", 60, np.arange(60.0))
     e = pd.Timestamp("2025-10-31 08:00", tz="UTC").timestamp()
     assert delivery_price_nb(t, 60, close, close, e) == pytest.approx(np.arange(30.0, 60.0).mean())
+
+
+def test_delivery_price_from_daily_bars_interpolates_inside_the_bar():
+    # daily bar 2025-10-31 00:00 open 100, close 124: 08:00 is 1/3 of the way -> 100 + 24/3 = 108
+    t, close = _bars("1D", "2025-10-30", 2, [100.0, 124.0])
+    open_ = np.array([90.0, 100.0])
+    e = pd.Timestamp("2025-10-31 08:00", tz="UTC").timestamp()
+    assert delivery_price_nb(t, 86400, open_, close, e) == pytest.approx(108.0)
+    # an expiry after the data ends has no delivery price yet
+    assert math.isnan(delivery_price_nb(t, 86400, open_, close, e + 86400))
