@@ -141,7 +141,7 @@ def parse_time(series: pd.Series, where: Where, column: str) -> pd.DatetimeIndex
     """A time column (text, numbers or datetimes) -> tz-aware UTC DatetimeIndex named 'time'."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         tz = getattr(series.dtype, "tz", None)
-        if tz is not None and str(tz) not in ("UTC", "utc"):
+        if tz is not None and str(tz) not in ("UTC", "utc", "Etc/UTC", "UTC+00:00"):
             raise where.error(None, column, f"timestamps are in time zone {tz}, not UTC")
         idx = pd.DatetimeIndex(series)
         nat = np.flatnonzero(idx.isna())

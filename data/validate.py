@@ -204,7 +204,7 @@ def check_utc_index(index: pd.Index, where: Where) -> None:
         raise where.error(None, "time", f"index must be timestamps, got {type(index).__name__}")
     if index.tz is None:
         raise where.error(None, "time", "timestamps have no time zone; they must be tz-aware UTC")
-    if str(index.tz) not in ("UTC", "utc", "UTC+00:00"):
+    if str(index.tz) not in ("UTC", "utc", "UTC+00:00", "Etc/UTC", "Etc/UCT", "Z"):
         raise where.error(None, "time", f"timestamps are in time zone {index.tz}, not UTC")
 
 

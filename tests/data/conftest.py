@@ -5,15 +5,6 @@ import pytest
 
 from hedgelab.data.dataset import INDEX, MARK, TRADED, Dataset, empty_funding, empty_iv, new_manifest
 
-HEADER = "time,open,high,low,close,volume"
-
-
-def price_lines(n: int = 24, start: str = "2025-01-01 00:00:00", step: str = "1h") -> list[str]:
-    """Header + n valid hourly bars: open = 100 + i, high = open + 2, low = open - 1, close = open + 1."""
-    times = pd.date_range(start, periods=n, freq=step)
-    rows = [f"{t:%Y-%m-%d %H:%M:%S},{100 + i},{102 + i},{99 + i},{101 + i},10" for i, t in enumerate(times)]
-    return [HEADER, *rows]
-
 
 @pytest.fixture
 def write_csv(tmp_path):
@@ -32,7 +23,8 @@ def store(tmp_path):
 
 def make_dataset(name: str = "tiny", n: int = 48, step: str = "1h", funding=None, iv=None,
                  iv_fill=None) -> Dataset:
-    """A valid in-memory dataset on a regular grid (prices like ``price_lines``)."""
+    """A valid in-memory dataset on a regular grid: open = 100 + i, high = open + 2, low = open - 1,
+    close = open + 1, volume 10; mark and index equal to the traded OHLC."""
     idx = pd.date_range("2025-01-01", periods=n, freq=step, tz="UTC", name="time")
     o = 100.0 + np.arange(n)
     bars = pd.DataFrame({"open": o, "high": o + 2, "low": o - 1, "close": o + 1, "volume": 10.0}, index=idx)
