@@ -118,7 +118,7 @@ def test_validate_option_config():
     from hedgelab.errors import UserError
     assert validate_option_config(CFG) is CFG
     for kw, msg in [({"fee_rate": 0.03}, "options.fee_rate"), ({"n_weekly": 2.5}, "options.n_weekly"),
-                    ({"vol_floor": 4.0}, "options.vol_floor"), ({"inverse": 2.0}, "options.inverse"),
+                    ({"vol_floor": 12.0}, "options.vol_floor"), ({"inverse": 2.0}, "options.inverse"),
                     ({"r": math.nan}, "options.r"),
                     ({"n_daily": 0, "n_weekly": 0, "n_monthly": 0, "n_quarterly": 0}, "at least one expiry")]:
         with pytest.raises(UserError, match=msg):
