@@ -39,6 +39,8 @@ def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None
         raise UserError("--forward: give exactly one of --forward or --spot (with --basis)")
     if not math.isfinite(basis) or abs(basis) > 5.0:
         raise UserError(f"--basis: {basis:g} is not an annualized decimal (e.g. 0.05 for 5%/year)")
+    if not math.isfinite(r) or abs(r) > 1.0:
+        raise UserError(f"--r: {r:g} is not an annual decimal rate (e.g. 0.04 for 4%/year)")
     t_years = days / 365.0
     if forward is None:
         forward = check_positive("--spot", spot) * math.exp(basis * t_years)

@@ -52,6 +52,15 @@ def test_spot_basis_and_expiry_at(capsys):
     assert got["price_usd"] == pytest.approx(reference(f, 95_000.0, 30.0, 0.6, False)["price_usd"], rel=1e-9)
 
 
+def test_discount_rate(capsys):
+    # with r: price = exp(-r T) * undiscounted Black-76 price
+    code, out, _ = run(capsys, "--type", "call", "--strike", "100000", "--forward", "100000",
+                       "--days", "73", "--iv", "0.5", "--r", "0.05", "--json")
+    assert code == 0
+    want = math.exp(-0.05 * 0.2) * reference(100_000.0, 100_000.0, 73.0, 0.5, True)["price_usd"]
+    assert json.loads(out)["price_usd"] == pytest.approx(want, rel=1e-12)
+
+
 def test_text_output(capsys):
     code, out, _ = run(capsys, "--type", "call", "--strike", "100000", "--forward", "100000",
                        "--days", "7", "--iv", "0.4")
@@ -69,6 +78,8 @@ def test_text_output(capsys):
     (["--strike", "9e4", "--forward", "1e5", "--expiry", "nonsense", "--at", "2025-10-02", "--iv", "0.5"],
      "--expiry"),
     (["--strike", "9e4", "--forward", "1e5", "--iv", "0.5"], "--days"),
+    (["--strike", "9e4", "--forward", "1e5", "--days", "30", "--iv", "0.5", "--r", "5"], "--r"),
+    (["--strike", "9e4", "--spot", "1e5", "--basis", "7", "--days", "30", "--iv", "0.5"], "--basis"),
 ])
 def test_bad_input_exits_2_with_one_line(capsys, args, fragment):
     code, out, err = run(capsys, "--type", "put", *args)
