@@ -1,0 +1,48 @@
+"""Helpers for testing strategies without real data: a synthetic market, a state vector, one hook call.
+
+    from hedgelab.strategies.testing import synthetic_market, make_state, call_hook
+"""
+import numpy as np
+
+from hedgelab.data.arrays import MarketArrays
+from hedgelab.engine.types import Intent, State
+
+T0_S = 1_760_000_400  # 2025-10-09 09:00 UTC (a whole hour)
+
+
+def synthetic_market(close, *, bar_seconds=3600, funding_every=8, rate=0.0001, iv=0.5, volume=1e9,
+                     start_s=T0_S) -> MarketArrays:
+    """MarketArrays with OHLC = mark = index = ``close`` (flat bars) and a funding settlement of
+    ``rate`` every ``funding_every`` bars from bar 0 (0 = none), priced at the close."""
+    close = np.asarray(close, dtype=np.float64)
+    n = len(close)
+    time_ns = (start_s + np.arange(n, dtype=np.int64) * bar_seconds) * 1_000_000_000
+    funding = np.full(n, np.nan)
+    if funding_every:
+        funding[::funding_every] = rate
+    price = [close.copy() for _ in range(4)]
+    return MarketArrays(time_ns, bar_seconds, *price, np.full(n, float(volume)), *price, *price,
+                        funding, np.where(np.isnan(funding), np.nan, close), np.full(n, float(iv)))
+
+
+def make_state(**fields) -> np.ndarray:
+    """A hook state vector: fields named as ``State`` in lower case, others 0 (LIQ_PRICE and
+    NEXT_EXPIRY_S NaN); the index close defaults to the traded close."""
+    if "close" in fields:
+        fields.setdefault("index", fields["close"])
+    state = np.zeros(State.N)
+    state[State.LIQ_PRICE] = np.nan
+    state[State.NEXT_EXPIRY_S] = np.nan
+    for key, value in fields.items():
+        state[getattr(State, key.upper())] = value
+    return state
+
+
+def call_hook(hook, state, params, features=None, i=0) -> dict:
+    """Run a compiled hook once at bar ``i``; returns the intent fields it set, by name."""
+    intent = np.full(Intent.N, np.nan)
+    if features is None:
+        features = np.zeros((i + 1, 1))
+    hook(i, np.ascontiguousarray(state, dtype=np.float64), np.ascontiguousarray(params, dtype=np.float64),
+         np.ascontiguousarray(features, dtype=np.float64), intent)
+    return {name: float(intent[k]) for k, name in enumerate(Intent._fields[:-1]) if not np.isnan(intent[k])}
