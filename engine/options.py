@@ -134,7 +134,8 @@ def describe_options(cfg: OptionConfig = OptionConfig(), bar_seconds: float = 36
         f"options: European, {flavour}; Black-76 on F = index * exp({cfg.basis:g} T), discount r = {cfg.r:g}",
         f"surface: atm(T) = ATM30 * {cfg.atm_scale:g} * (T/30d)^({cfg.term_slope:g} {cfg.term_stress:+g} stress); "
         f"smile m(x) = 1 + ({cfg.skew:g} {cfg.skew_stress:+g} stress) x + {cfg.curv:g} (sqrt(x^2 + "
-        f"{cfg.smooth:g}^2) - {cfg.smooth:g}), x = ln(K/F)/sqrt(T); vol clipped to [{cfg.vol_floor:g}, {cfg.vol_cap:g}]",
+        f"{cfg.smooth:g}^2) - {cfg.smooth:g}), x = ln(K/F)/sqrt(T); "
+        f"vol clipped to [{cfg.vol_floor:g}, {cfg.vol_cap:g}]",
         f"stress = clip(max(drawdown over {cfg.stress_dd_hours:g} h / {cfg.stress_dd_scale:g}, "
         f"-return over {cfg.stress_ret_hours:g} h / {cfg.stress_ret_scale:g}), 0, 1) from index closes",
         f"fills: buy at the ask, sell at the bid; half spread = mid * ({cfg.spread_base:g} + {cfg.spread_vol:g} sigma)"

@@ -29,7 +29,8 @@ def test_spec_payoff_examples():
 def test_linear_payoff_is_inverse_payoff_in_usd_at_delivery():
     for s in (5_000.0, 9_999.0, 12_500.0):
         for call in (True, False):
-            assert linear_payoff_usd_nb(call, s, 10_000.0) == pytest.approx(inverse_payoff_btc_nb(call, s, 10_000.0) * s)
+            want = inverse_payoff_btc_nb(call, s, 10_000.0) * s
+            assert linear_payoff_usd_nb(call, s, 10_000.0) == pytest.approx(want)
     assert linear_payoff_usd_nb(True, 12_500.0, 10_000.0) == 2_500.0
 
 
