@@ -156,3 +156,27 @@ def test_collar_opens_both_legs_and_closes_them_to_roll(hook, st):
     assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 20 * DAY)) == {}
     assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 2 * DAY)) == \
         {"OPT1_ACTION": 2.0, "OPT1_TYPE": -1.0, "OPT2_ACTION": 2.0, "OPT2_TYPE": 1.0}
+
+
+def test_targets_nb_reads_its_own_block(helpers, st):
+    from hedgelab.strategies import targets_nb
+
+    # two blocks: column A at offset 0 (all NaN = no change), column B at offset 3
+    features = np.array([[np.nan, np.nan, np.nan, 0.5, -0.25, 4.0]])
+    state = st(equity=80_000, close=40_000, index=40_100, mark=39_900)
+    assert changed(helpers.call_hook(targets_nb, state, [0.0], features)) == {}
+    got = changed(helpers.call_hook(targets_nb, state, [7.0, 3.0], features))  # offset is the last param
+    # spot 0.5 x 80k at the index 40,100; perp -0.25 x 80k at the mark 39,900
+    assert got == {"TARGET_SPOT": pytest.approx(40_000 / 40_100), "TARGET_PERP": pytest.approx(-20_000 / 39_900),
+                   "LEVERAGE": 4.0}
+    assert changed(helpers.call_hook(targets_nb, st(equity=0.0, close=1.0, mark=1.0), [3.0], features)) == {}
+
+
+def test_testing_helpers_name_the_intent_fields():
+    from hedgelab.strategies.testing import call_hook, make_state
+    from hedgelab.strategies.builtin.perp_hedge import perp_hedge_nb
+
+    params = get_strategy("perp-hedge")().spec(__import__("hedgelab.strategies.testing", fromlist=["x"])
+                                               .synthetic_market([1.0])).params[0]
+    state = make_state(equity=1.0, close=1.0, mark=1.0, spot_qty=2.0, perp_qty=-0.5, time_s=NOT_SCHEDULED)
+    assert call_hook(perp_hedge_nb, state, params) == {"TARGET_PERP": -1.0, "LEVERAGE": 3.0}

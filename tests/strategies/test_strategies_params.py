@@ -1,5 +1,7 @@
 """Parameter declaration, validation and error messages."""
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hedgelab.errors import UserError
 from hedgelab.strategies import Param, Strategy, get_strategy
@@ -89,3 +91,11 @@ def test_bad_declarations_fail_at_class_creation():
 def test_parameters_are_read_only_on_instances():
     with pytest.raises(AttributeError):
         Demo().ratio = 0.1
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(min_value=0.0, max_value=1.0, allow_nan=False))
+def test_a_valid_value_given_as_text_validates_to_itself(x):
+    # what the CLI passes (-p ratio=<repr>) must come back as the same float
+    assert Demo.validate({"ratio": repr(x)})["ratio"] == x
+    assert Demo.validate({"ratio": x})["ratio"] == x
