@@ -40,7 +40,7 @@ def crash_windows(spec, runs: list[RunRecord], n_worst: int = 3) -> tuple[list[W
     None: the ``n_worst`` worst UTC days of the benchmark (the ``hold`` run, else the first run).
     """
     if spec is None:
-        ok = [r for r in runs if not r.failed]
+        ok = [r for r in runs if not r.failed and r.has_equity]
         ref = next((r for r in ok if r.strategy == "hold"), ok[0] if ok else None)
         if ref is None:
             return [], "no crash windows (no run produced equity)"
@@ -89,8 +89,8 @@ def _layout(fig: go.Figure, title: str, ytitle: str, windows: list[Window], yfor
 
 def _line(series: pd.Series, name: str, color: str, pct: bool = False) -> go.Scatter:
     s = _thin(series.astype("float64"))
-    # plotly renders a few HTML tags and entities in names: escape so a name shows literally
-    return go.Scatter(x=s.index, y=s.to_numpy(), name=html.escape(name), mode="lines", meta="run",
+    # plotly renders a few HTML tags and the entities &lt; &gt; &amp; (not &quot;) in names: escape those
+    return go.Scatter(x=s.index, y=s.to_numpy(), name=html.escape(name, quote=False), mode="lines", meta="run",
                       line=dict(color=color, width=1.5),
                       hovertemplate="%{y:.2%}" if pct else "%{y:,.0f}")
 
@@ -144,10 +144,13 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
     by_name = {r.name: r for r in runs}
     rows = []
     for _, row in summary.iterrows():
-        p = by_name[row["run"]].params
+        p = by_name[row["run"]].params or {}
+        if x not in p or y not in p:
+            continue  # a failed strategy without parameters
         rows.append({"x": p[x], "y": p[y], "v": row[metric], "liq": int(row["liquidations"] > 0)})
-    df = pd.DataFrame(rows)
-    xs, ys = sorted(df["x"].unique()), sorted(df["y"].unique())
+    df = pd.DataFrame(rows, columns=["x", "y", "v", "liq"])
+    order = lambda v: (not isinstance(v, (int, float)), v if isinstance(v, (int, float)) else str(v))  # noqa: E731
+    xs, ys = sorted(df["x"].unique(), key=order), sorted(df["y"].unique(), key=order)
     z = df.pivot_table(index="y", columns="x", values="v", aggfunc="mean").reindex(index=ys, columns=xs)
     liq = df.pivot_table(index="y", columns="x", values="liq", aggfunc="max").reindex(index=ys, columns=xs)
     liq = liq.fillna(0).to_numpy() > 0

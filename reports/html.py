@@ -81,6 +81,9 @@ def _pct(x, digits=1) -> str:
 def _usd(x, signed=False) -> str:
     if not _finite(x):
         return "–"
+    x = x + 0.0  # no "-0"
+    if round(x) == 0:
+        x = 0.0
     return f"{x:+,.0f}" if signed else f"{x:,.0f}"
 
 
@@ -177,7 +180,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                 max_curves: int = 60, files_note: str = "") -> str:
     tearsheet_links = tearsheet_links or {}
     by_name = {r.name: r for r in runs}
-    ranked_ok = [by_name[n] for n in summary["run"] if not by_name[n].failed]
+    ranked_ok = [by_name[n] for n in summary["run"] if not by_name[n].failed and by_name[n].has_equity]
     charted = ranked_ok if len(ranked_ok) <= max_curves else ranked_ok[: max_curves]
     colors = [charts.PALETTE[i % len(charts.PALETTE)] for i in range(len(charted))]
     windows, windows_note = charts.crash_windows(crash_windows, runs)
@@ -239,7 +242,8 @@ def _check_heatmap(heatmap, runs):
     for axis in ("x", "y"):
         if axis not in heatmap:
             raise _user_error(f"heatmap: missing '{axis}' (the parameter on that axis)")
-        missing = [r.name for r in runs if heatmap[axis] not in (r.params or {})]
+        # a failed strategy may have no parameters: it is left off the heatmap, not an error
+        missing = [r.name for r in runs if r.error is None and heatmap[axis] not in (r.params or {})]
         if missing:
             raise _user_error(f"heatmap {axis}={heatmap[axis]!r}: not a parameter of run {missing[0]!r}")
     metric = heatmap.get("metric", "total_return")
@@ -269,7 +273,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     summary = summary_frame(runs)
     stems = dict(zip([r.name for r in runs], safe_names([r.name for r in runs])))
     by_name = {r.name: r for r in runs}
-    ranked = [by_name[n] for n in summary["run"] if not by_name[n].failed]
+    ranked = [by_name[n] for n in summary["run"] if not by_name[n].failed and by_name[n].has_equity]
     chosen = ranked if max_tearsheets is None else ranked[:max_tearsheets]
     from .tearsheet import benchmark_run, write_tearsheets
     bench = benchmark_run(runs)

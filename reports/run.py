@@ -18,6 +18,9 @@ class RunRecord:
     margin_ratio: maintenance margin / margin balance (1.0 = liquidation), or None.
     liq_distance: |mark - liquidation price| / mark, or None (no leveraged position).
     error: why the run failed (then equity may be None); failed runs are listed, not charted.
+    stats: for runs kept as summaries only (big sweeps: no equity curve), the engine's summary values
+      (final_equity, liquidations, funding_pnl, fees, option_pnl, max_drawdown); such a run is ranked and
+      put on the heatmap but not charted, and its worst_day/sharpe are NaN.
     """
 
     name: str
@@ -29,10 +32,16 @@ class RunRecord:
     liq_distance: pd.Series | None = None
     capital: float = 100_000.0
     error: str | None = None
+    stats: dict | None = None
+
+    @property
+    def has_equity(self) -> bool:
+        return self.equity is not None and len(self.equity) > 0
 
     @property
     def failed(self) -> bool:
-        return self.error is not None or self.equity is None or len(self.equity) == 0
+        """Failed, or produced nothing to report."""
+        return self.error is not None or (not self.has_equity and not self.stats)
 
     def events_frame(self) -> pd.DataFrame:
         """The run's events with every contract column present (an empty frame when there are none)."""

@@ -36,6 +36,8 @@ def run_row(run: RunRecord) -> dict:
         if row["error"] is None:
             row["error"] = "no equity produced"
         return row
+    if not run.has_equity:
+        return _stats_row(row, run)
     eq = run.equity
     daily = m.daily_returns(eq)
     ev = run.events
@@ -56,6 +58,23 @@ def run_row(run: RunRecord) -> dict:
         option_pnl=opt,
         hedge_cost=m.hedge_cost(funding, fee, opt),
     )
+    return row
+
+
+def _stats_row(row: dict, run: RunRecord) -> dict:
+    """A summary-only run: the engine's own numbers; what needs the curve (worst day, Sharpe) is NaN."""
+    st, nan = run.stats, float("nan")
+
+    def get(key, default=nan):
+        v = st.get(key, default)
+        return float(v) if v is not None else default
+    liq = int(get("liquidations", 0))
+    funding, fee, opt = get("funding_pnl", 0.0), get("fees", 0.0), get("option_pnl", 0.0)
+    final = get("final_equity")
+    row.update(survived=liq == 0, final_equity=final, total_return=final / run.capital - 1 if run.capital else nan,
+               max_drawdown=get("max_drawdown"), worst_day=nan, sharpe=nan, cagr=nan, volatility=nan,
+               liquidations=liq, funding_pnl=funding, fees=fee, option_pnl=opt,
+               hedge_cost=m.hedge_cost(funding, fee, opt))
     return row
 
 

@@ -74,14 +74,14 @@ def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path) -> 
     import quantstats as qs
 
     title = plain_label(f"{run.name} ({run.strategy})")
-    if run.failed:
-        reason = f"the run failed: {run.error or 'no equity'}"
+    if run.failed or not run.has_equity:
+        reason = f"the run failed: {run.error}" if run.error else "no equity curve (summary-only run)"
         path.write_text(_fallback_page(title, reason), encoding="utf-8")
         return reason
     returns = tearsheet_returns(run.equity)
     returns.name = run.name
     bench = None
-    if benchmark is not None and benchmark is not run and not benchmark.failed:
+    if benchmark is not None and benchmark is not run and benchmark.has_equity:
         bench = tearsheet_returns(benchmark.equity)
         bench.name = benchmark.name
     if np.nanstd(returns.to_numpy()) == 0:
@@ -105,7 +105,7 @@ def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path) -> 
 
 def benchmark_run(runs: list[RunRecord]) -> RunRecord | None:
     """The ``hold`` run: the one named 'hold' if any, else the first of strategy 'hold' (None without one)."""
-    holds = [r for r in runs if r.strategy == "hold" and not r.failed]
+    holds = [r for r in runs if r.strategy == "hold" and not r.failed and r.has_equity]
     return next((r for r in holds if r.name == "hold"), holds[0] if holds else None)
 
 

@@ -150,3 +150,16 @@ def test_repeated_run_names_are_kept_apart(tmp_path):
     files = write_report([a, b], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
     assert sorted(files.summary["run"]) == ["hold", "hold #2"]
     assert sorted(pd.read_csv(files.events_csv)["run"].unique()) == ["hold", "hold #2"]
+
+
+def test_sweep_with_summary_only_runs_and_a_failed_strategy(tmp_path):
+    runs = [RunRecord(r.name, r.strategy, r.params, stats={"final_equity": float(r.equity.iloc[-1]),
+                                                           "liquidations": 0 if r.events is None else 1})
+            for r in sweep_runs()]
+    runs.append(RunRecord("other", "other", {}, error="ValueError: bad"))  # no params: left off the heatmap
+    files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False,
+                         heatmap={"x": "lev", "y": "ratio", "metric": "total_return"})
+    page = files.report.read_text(encoding="utf-8")
+    assert "id='heatmap'" in page and "id='equity'" not in page
+    assert not (tmp_path / "tearsheets").exists() or not any((tmp_path / "tearsheets").iterdir())
+    assert files.summary["survived"].sum() == 5 and files.summary["run"].iloc[-1] == "other"

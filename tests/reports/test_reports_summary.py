@@ -65,3 +65,14 @@ def test_text_table_flags_liquidations_and_failures(runs):
 def test_empty_summary():
     s = summary_frame([])
     assert len(s) == 0 and set(REQUIRED) <= set(s.columns)
+
+
+def test_summary_only_runs_use_the_engine_stats(runs):
+    from hedgelab.reports import RunRecord
+    stats = {"final_equity": 90_000.0, "liquidations": 0, "funding_pnl": 40.0, "fees": 15.0, "option_pnl": 0.0,
+             "max_drawdown": -0.2}
+    row = summary_frame([RunRecord("s", "perp-hedge", {"hedge_ratio": 0.3}, stats=stats)]).iloc[0]
+    assert row["survived"] and not isinstance(row["error"], str)
+    assert row["total_return"] == pytest.approx(-0.1)          # 90,000 / 100,000 capital - 1
+    assert row["hedge_cost"] == pytest.approx(-25.0)           # 15 fees - 40 funding received
+    assert row["max_drawdown"] == -0.2 and math.isnan(row["sharpe"])
