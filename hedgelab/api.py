@@ -23,8 +23,9 @@ from hedgelab.errors import UserError
 
 __all__ = ["Result", "run", "compare", "sweep"]
 
-# A sweep above this many parameter sets keeps only summaries (no equity curves per column).
-SUMMARY_ONLY_ABOVE = 64
+# A sweep above this many parameter sets keeps only the engine's summaries (no per-bar curves):
+# 1,000 full curves of a 2,184-bar dataset are ~50 MB, fine; 10,000+ are not.
+SUMMARY_ONLY_ABOVE = 5_000
 
 
 @dataclass
@@ -40,9 +41,15 @@ class Result:
     options: dict = field(default_factory=dict)  # the resolved options (for the record)
 
     @property
+    def summary_only(self) -> bool:
+        return any(getattr(r, "engine_summary", None) is not None for r in self.runs)
+
+    @property
     def summary(self) -> pd.DataFrame:
-        """One row per run: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
+        """One row per run, ranked: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
         from hedgelab.reports.summary import summary_frame
+        if self.summary_only:
+            return _runner.engine_summary_frame(self.runs)
         return summary_frame(self.runs)
 
     @property
@@ -153,7 +160,9 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
           store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
-    Large sweeps (more than 64 sets) keep summaries only unless ``summary_only=False``.
+    Sweeps over 5,000 sets keep only the engine's summaries unless ``summary_only=False``: then
+    ``summary`` has final_equity, total_return, max_drawdown, liquidations, funding_pnl, fees and
+    option_pnl (worst_day and sharpe need curves: NaN), ``equity`` is empty and ``write`` refuses.
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,

@@ -41,14 +41,15 @@ def test_main_job_succeeds_and_writes_every_file(main_job):
 
 def test_hold_return_is_the_price_move_less_fees(main_job, crisis):
     # hold buys spot at the first bar's close and never trades: equity at the end is
-    # capital + every cash flow of its events + qty x last close (an identity from the data alone).
-    # A market buy pays the half spread and impact: a few basis points over the close, never under.
+    # capital + every cash flow of its events + qty x last spot close (an identity from the data alone).
+    # Spot trades at the index (spot) close, not the perp's; a market buy pays the half spread and
+    # impact: a few basis points over the close, never under.
     _, _, summary, events = main_job
     row = summary.set_index("strategy").loc["hold"]
     ev = events[events["strategy"] == "hold"]
     fills = ev[ev["kind"] == "fill"]
     assert len(fills) == 1 and fills["qty"].iloc[0] > 0
-    close = crisis.bars["close"]
+    close = crisis.bars["index_close"]
     assert close.iloc[0] <= fills["price"].iloc[0] <= close.iloc[0] * 1.005
     expected_final = 100_000 + ev["amount"].sum() + fills["qty"].iloc[0] * close.iloc[-1]
     assert row["final_equity"] == pytest.approx(expected_final, rel=1e-9)

@@ -140,5 +140,5 @@ def test_config_file_with_flags_winning(tmp_path, capsys):
     assert row["strategy"] == "hold" and json.loads(row["params"])["fraction"] == 0.5
     # the flag's 20,000 USD won over the file's 50,000: half of it in coin, half in cash
     bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
-    move = bars["close"].iloc[-1] / bars["close"].iloc[0] - 1
+    move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
     assert row["final_equity"] == pytest.approx(20_000 * (1 + 0.5 * move) - row["fees"], rel=1e-3)

@@ -55,7 +55,7 @@ def test_run_with_params(bars):
     row = res.summary.iloc[0]
     assert json.loads(row["params"]) == {"fraction": 0.25}   # hold's only parameter
     # a quarter of 10,000 USD in coin: equity moves a quarter as much as the price (fees aside)
-    move = bars["close"].iloc[-1] / bars["close"].iloc[0] - 1
+    move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
     assert row["total_return"] == pytest.approx(0.25 * move - row["fees"] / 10_000, abs=1e-4)
 
 
@@ -94,3 +94,16 @@ def test_a_failing_strategy_is_recorded_and_the_rest_runs(tmp_path):
     assert res.failures == {"bad": "RuntimeError: no luck"}
     assert list(res.equity.columns) == ["hold"]
     assert not res.ok
+
+
+def test_summary_only_sweep_matches_the_full_one():
+    grid = {"leverage": [2, 10], "margin_fraction": [0.5]}
+    full = hedgelab.sweep("leveraged-long", grid, **RANGE).summary.set_index("run")
+    lean = hedgelab.sweep("leveraged-long", grid, summary_only=True, **RANGE)
+    assert lean.equity.empty
+    s = lean.summary.set_index("run")
+    assert list(s.index) == list(full.index)   # same ranking
+    for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_pnl", "fees"):
+        assert s[col].to_numpy() == pytest.approx(full[col].to_numpy(), rel=1e-9, abs=1e-6), col
+    with pytest.raises(UserError, match="summary-only"):
+        lean.write("never-written")
