@@ -112,13 +112,16 @@ class Strategy:
 
     Class attributes: ``name`` (CLI id, e.g. "perp-hedge"), ``margin_mode`` ("isolated" or "cross",
     the mode this strategy is meant to run in), ``uses_options`` (needs the option venue),
-    ``label_params`` (parameters always shown in labels). ``description`` is the docstring's first line.
+    ``label_params`` (parameters always shown in labels), ``constraints`` (orderings between
+    parameters, e.g. ``(("low_leverage", "<=", "high_leverage"),)``). ``description`` is the
+    docstring's first line.
     """
 
     name: str = ""
     margin_mode: str = "isolated"
     uses_options: bool = False
     label_params: tuple = ()
+    constraints: tuple = ()    # (name, "<" | "<=", other name), checked by validate()
     decide_nb = staticmethod(noop_nb)
 
     def __init__(self, **overrides):
@@ -175,7 +178,12 @@ class Strategy:
 
     @classmethod
     def check(cls, values: dict) -> None:
-        """Cross-parameter rules; raise UserError. Override when parameters constrain each other."""
+        """Cross-parameter rules: ``constraints`` (a, "<" or "<=", b); override for more (UserError)."""
+        for a, op, b in cls.constraints:
+            ok = values[a] < values[b] if op == "<" else values[a] <= values[b]
+            if not ok:
+                raise UserError(f"parameter {a!r} of {cls.name} must be {op} {b!r} "
+                                f"({values[a]:g} vs {values[b]:g})")
 
     @classmethod
     def default_grid(cls) -> dict:

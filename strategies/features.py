@@ -1,4 +1,5 @@
-"""Vectorised feature helpers for ``Strategy.prepare`` (numpy only; row i uses data known at bar i's close)."""
+"""Vectorised feature helpers for ``Strategy.prepare`` (numpy; row i uses only data known at bar i's
+close)."""
 import math
 
 import numpy as np

@@ -11,7 +11,6 @@ roll_days 7, reserve 0.05.
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.errors import UserError
 from hedgelab.strategies.base import Param, Strategy
 
 RATIO, PUT_K, CALL_K, TENOR, ROLL, RESERVE = range(6)
@@ -45,6 +44,7 @@ class Collar(Strategy):
     name = "collar"
     uses_options = True
     label_params = ("put_moneyness", "call_moneyness")
+    constraints = (("put_moneyness", "<", "call_moneyness"), ("roll_days", "<", "tenor_days"))
     hedge_ratio = Param(1.0, low=0.0, high=2.0, doc="option qty / spot qty")
     put_moneyness = Param(0.9, low=0.5, high=1.5, grid=(0.8, 0.85, 0.9, 0.95), doc="put strike / forward")
     call_moneyness = Param(1.1, low=0.5, high=2.0, grid=(1.05, 1.1, 1.2), doc="call strike / forward")
@@ -52,10 +52,3 @@ class Collar(Strategy):
     roll_days = Param(7.0, low=0.0, high=364.0, doc="close both legs when fewer days remain")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash")
     decide_nb = staticmethod(collar_nb)
-
-    @classmethod
-    def check(cls, values):
-        if values["put_moneyness"] >= values["call_moneyness"]:
-            raise UserError("parameter 'put_moneyness' of collar must be < 'call_moneyness'")
-        if values["roll_days"] >= values["tenor_days"]:
-            raise UserError("parameter 'roll_days' of collar must be < 'tenor_days'")

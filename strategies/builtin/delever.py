@@ -17,7 +17,6 @@ import math
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.errors import UserError
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.features import realized_vol
 from hedgelab.strategies.hooks import topup_nb
@@ -37,9 +36,7 @@ def delever_nb(i, state, params, features, intent):
     frac = params[MARGIN_FRACTION]
     lev_now = perp * mark / (equity * frac)  # leverage on the intended margin
     high_now = lev_now > math.sqrt(params[HIGH] * params[LOW])
-    if perp == 0.0:
-        lev = params[LOW] if stressed else params[HIGH]
-    elif high_now:
+    if perp == 0.0 or high_now:
         lev = params[LOW] if stressed else params[HIGH]
     else:
         lev = params[HIGH] if calm else params[LOW]
@@ -58,6 +55,7 @@ class Delever(Strategy):
     name = "delever"
     vol_hours = 24.0  # realised-volatility window
     label_params = ("high_leverage", "low_leverage")
+    constraints = (("low_leverage", "<=", "high_leverage"), ("calm_vol", "<=", "max_vol"))
     high_leverage = Param(20.0, low=1.0, high=125.0, grid=(10.0, 20.0, 30.0), doc="leverage when calm")
     low_leverage = Param(5.0, low=1.0, high=125.0, grid=(2.0, 5.0), doc="leverage under stress")
     max_margin_ratio = Param(0.3, low=0.0, high=1.0, doc="cut when the margin ratio exceeds this")
@@ -68,14 +66,6 @@ class Delever(Strategy):
     drift = Param(0.25, low=0.0, doc="resize when leverage is off its target by this fraction")
     decide_nb = staticmethod(delever_nb)
 
-    @classmethod
-    def check(cls, values):
-        if values["low_leverage"] > values["high_leverage"]:
-            raise UserError("parameter 'low_leverage' of delever must be <= 'high_leverage'")
-        if values["calm_vol"] > values["max_vol"]:
-            raise UserError("parameter 'calm_vol' of delever must be <= 'max_vol'")
-
     def prepare(self, market):
         window = max(2, int(round(self.vol_hours * 3600 / market.bar_seconds)))
         return realized_vol(market.close, window, market.bar_seconds)[:, None]
-

@@ -15,7 +15,6 @@ import math
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.errors import UserError
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.features import mean_of_last_settlements
 from hedgelab.strategies.hooks import topup_nb
@@ -51,6 +50,7 @@ class FundingCarry(Strategy):
 
     name = "funding-carry"
     funding_window = 3  # settlements averaged for the on/off rule
+    constraints = (("exit_funding", "<=", "entry_funding"),)
     leverage = Param(3.0, low=1.0, high=50.0, grid=(2.0, 3.0, 5.0), doc="perp notional / margin")
     exit_funding = Param(-0.0001, low=-1.0, high=1.0, doc="close both legs below this mean rate")
     entry_funding = Param(0.0001, low=-1.0, high=1.0, doc="reopen above this mean rate")
@@ -59,11 +59,5 @@ class FundingCarry(Strategy):
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")
     decide_nb = staticmethod(funding_carry_nb)
 
-    @classmethod
-    def check(cls, values):
-        if values["entry_funding"] < values["exit_funding"]:
-            raise UserError("parameter 'entry_funding' of funding-carry must be >= 'exit_funding'")
-
     def prepare(self, market):
         return mean_of_last_settlements(market.funding_rate, self.funding_window)[:, None]
-

@@ -10,7 +10,6 @@ Parameters (defaults): hedge_ratio 1.0, moneyness 0.9, tenor_days 30, roll_days 
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.errors import UserError
 from hedgelab.strategies.base import Param, Strategy
 
 RATIO, MONEYNESS, TENOR, ROLL, RESERVE = range(5)
@@ -42,14 +41,10 @@ class ProtectivePut(Strategy):
     name = "protective-put"
     uses_options = True
     label_params = ("moneyness",)
+    constraints = (("roll_days", "<", "tenor_days"),)
     hedge_ratio = Param(1.0, low=0.0, high=2.0, grid=(0.5, 1.0), doc="put qty / spot qty")
     moneyness = Param(0.9, low=0.5, high=1.5, grid=(0.8, 0.85, 0.9, 0.95, 1.0), doc="strike / forward")
     tenor_days = Param(30.0, low=1.0, high=365.0, grid=(14.0, 30.0, 60.0), doc="wanted tenor")
     roll_days = Param(7.0, low=0.0, high=364.0, doc="roll when fewer days than this remain")
     reserve = Param(0.1, low=0.0, high=0.9, doc="share of capital kept in cash for premiums")
     decide_nb = staticmethod(protective_put_nb)
-
-    @classmethod
-    def check(cls, values):
-        if values["roll_days"] >= values["tenor_days"]:
-            raise UserError("parameter 'roll_days' of protective-put must be < 'tenor_days'")

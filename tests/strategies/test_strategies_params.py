@@ -73,8 +73,10 @@ def test_strings_from_the_command_line_are_converted():
 def test_cross_parameter_rules_of_builtins():
     with pytest.raises(UserError, match="put_moneyness"):
         get_strategy("collar").validate({"put_moneyness": 1.2, "call_moneyness": 1.1})
-    with pytest.raises(UserError, match="low_leverage"):
+    with pytest.raises(UserError) as err:
         get_strategy("delever").validate({"low_leverage": 30})
+    assert str(err.value) == "parameter 'low_leverage' of delever must be <= 'high_leverage' (30 vs 20)"
+    assert get_strategy("delever").validate({"low_leverage": 20})["low_leverage"] == 20  # equal is allowed
     with pytest.raises(UserError, match="roll_days"):
         get_strategy("protective-put").validate({"tenor_days": 5})
 
