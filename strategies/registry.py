@@ -53,6 +53,8 @@ def discover(strategies_dir=None, *, entry_points: bool = True) -> Discovery:
             name = getattr(cls, "name", "") or fallback_name
             if problem:
                 failures.append(LoadFailure(name, source, problem))
+            elif found.get(cls.name) is cls:
+                continue  # the same class reached twice (e.g. a module and a class entry point)
             elif cls.name in found:
                 failures.append(LoadFailure(name, source, f"name {cls.name!r} is already taken by "
                                                           f"{sources[cls.name]}"))
@@ -131,7 +133,27 @@ def _classes_in(module) -> list:
             if _is_strategy(obj) and obj.__module__ == module.__name__]
 
 
+_LOADED: dict = {}  # resolved path -> ((mtime_ns, size), module or the exception it raised)
+
+
 def _load_file(path: Path):
+    """Import a user file once per version of it (discover() runs more than once per command)."""
+    key = str(path.resolve())
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    cached = _LOADED.get(key)
+    if cached is None or cached[0] != stamp:
+        try:
+            cached = (stamp, _exec_file(path))
+        except (Exception, SystemExit) as exc:
+            cached = (stamp, exc)
+        _LOADED[key] = cached
+    if isinstance(cached[1], BaseException):
+        raise cached[1]
+    return cached[1]
+
+
+def _exec_file(path: Path):
     # A unique module name per file path, so two folders with the same file names do not collide.
     digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
     mod_name = f"hedgelab_user_{digest}_{path.stem}"

@@ -132,8 +132,24 @@ def test_entry_point_plugins(tmp_path, monkeypatch):
     assert found.strategies["from-package"].__name__ == "FromPackage"
     assert found.sources["from-package"] == "entry point from-package = ep_plugin_pkg:FromPackage"
     reasons = {f.name: f.reason for f in found.failures}
-    assert "already taken" in reasons["from-package"]  # the module entry point yields the same class again
+    assert "from-package" not in reasons  # the module entry point yields the same class: not a clash
     assert reasons["missing"].startswith("ModuleNotFoundError")
     assert reasons["not-a-strategy"] == "TypeError: textwrap:dedent is not a Strategy subclass or a module of them"
     assert set(BUILTINS) <= set(found.strategies)
+    assert len(found.failures) == 2
     sys.modules.pop("ep_plugin_pkg", None)
+
+
+def test_a_user_file_is_loaded_once_per_version(tmp_path):
+    path = tmp_path / "counted.py"
+    path.write_text("import builtins\nbuiltins.hedgelab_loads = getattr(builtins, 'hedgelab_loads', 0) + 1\n"
+                    "from hedgelab.strategies import Strategy\nclass C(Strategy):\n    name = 'counted'\n")
+    import builtins
+    builtins.hedgelab_loads = 0
+    first = discover(tmp_path, entry_points=False).strategies["counted"]
+    assert discover(tmp_path, entry_points=False).strategies["counted"] is first
+    assert builtins.hedgelab_loads == 1
+    path.write_text(path.read_text() + "# edited, longer file\n")
+    assert discover(tmp_path, entry_points=False).strategies["counted"] is not first
+    assert builtins.hedgelab_loads == 2
+    del builtins.hedgelab_loads
