@@ -269,20 +269,19 @@ def _as_features(name, features, n) -> np.ndarray:
 
 def _stack_targets(name, blocks, n):
     """One (n, TARGET_BLOCK) block per column side by side; identical blocks are shared."""
-    unique, offsets = [], []
+    unique, offsets, seen = [], [], {}
     for block in blocks:
         block = np.asarray(block, dtype=np.float64)
         if block.ndim != 2 or block.shape[0] != n or block.shape[1] not in (2, 3):
             raise ValueError(f"{name}: targets() returned shape {block.shape}, expected ({n}, 2 or 3)")
         if block.shape[1] == 2:
             block = np.column_stack([block, np.full(n, np.nan)])
-        for k, seen in enumerate(unique):
-            if np.array_equal(seen, block, equal_nan=True):
-                offsets.append(float(k * TARGET_BLOCK))
-                break
-        else:
-            offsets.append(float(len(unique) * TARGET_BLOCK))
+        block = np.where(np.isnan(block), np.nan, block)  # one NaN bit pattern, so equal blocks hash equal
+        key = block.tobytes()
+        if key not in seen:
+            seen[key] = float(len(unique) * TARGET_BLOCK)
             unique.append(block)
+        offsets.append(seen[key])
     features = np.ascontiguousarray(np.hstack(unique))
     mask = ~np.all(np.isnan(features), axis=1)
     return features, offsets, mask
