@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import math
 import os
 import re
@@ -148,13 +149,23 @@ def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict) -> str:
             f"<td>{_pct(r['worst_day'])}</td><td>{_num(r['sharpe'])}</td>"
             f"<td>{_usd(-r['funding_pnl'], True)}</td><td>{_usd(r['fees'], True)}</td>"
             f"<td>{_usd(-r['option_pnl'], True)}</td><td><b>{_usd(r['hedge_cost'], True)}</b></td>"
-            f"<td class='l'><code>{esc(str(r['params']))}</code></td><td class='l'>{link}</td></tr>")
+            f"<td class='l params'>{esc(_params_text(r['params']))}</td><td class='l'>{link}</td></tr>")
     note = ("<p class='note'>Ranked: survivors first, then liquidated runs, then failed runs; within each, by final "
             "equity. Costs are USD, + = paid: funding cost = −funding received, options net cost = premiums paid "
             "− premiums received − settlement payoffs (realized cash; an option still open at the end is valued "
             "in equity only); hedge cost = funding + fees + options net. Daily returns are per UTC day; Sharpe "
             "uses daily returns annualized with 365 days.</p>")
-    return f"<h2>Ranking</h2><table id='ranking'><thead>{head}</thead><tbody>{''.join(body)}</tbody></table>{note}"
+    return (f"<h2>Ranking</h2><div class='scroll'><table id='ranking'><thead>{head}</thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>{note}")
+
+
+def _params_text(params_json: str) -> str:
+    """'a=1, b=x' from the JSON column (summary.csv keeps the JSON)."""
+    try:
+        params = json.loads(params_json)
+    except (TypeError, ValueError):
+        return str(params_json)
+    return ", ".join(f"{k}={v}" for k, v in params.items()) if params else "(none)"
 
 
 def _chart(fig, key: str, run_traces: int, caption: str = "") -> str:

@@ -113,7 +113,8 @@ def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, pro
                      benchmark: RunRecord | None = None) -> dict:
     """One tearsheet per run into ``out_dir`` as ``<name>.html``, against ``benchmark`` (default: the hold run).
 
-    Returns {file name: fallback reason or None}.
+    Serial on purpose: a process pool would re-run a user's unguarded script (spawn) or fork a process
+    holding numba/BLAS threads. Returns {file name: fallback reason or None}.
     """
     from tqdm.auto import tqdm
 
