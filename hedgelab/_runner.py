@@ -205,35 +205,11 @@ def to_record(sim, j, label, strategy, params, spec, market, capital):
         equity = equity.rename(label)
     record = RunRecord(name=label, strategy=strategy, params=resolved, equity=equity, events=ev,
                        margin_ratio=margin_ratio, liq_distance=liq_distance, capital=float(capital))
-    if equity is None:  # summary-only mode: keep the engine's own numbers for Result.summary
-        record.engine_summary = sim.summary.iloc[j].to_dict()
+    if equity is None:  # summary-only mode: the reports rank the engine's own numbers
+        stats = {k: float(v) for k, v in sim.summary.iloc[j].to_dict().items()}
+        stats["max_drawdown"] = -abs(stats.get("max_drawdown", float("nan")))  # contract: a negative decimal
+        record.stats = stats
     return record
-
-
-def engine_summary_frame(runs) -> pd.DataFrame:
-    """The summary of a summary-only sweep, from the engine's per-column numbers (no curves).
-
-    Same columns and ranking rule as reports.summary.summary_frame; what needs a curve is NaN.
-    """
-    from hedgelab.reports.summary import SUMMARY_COLUMNS, params_json
-    rows = []
-    for r in runs:
-        s = getattr(r, "engine_summary", None) or {}
-        nan = float("nan")
-        final = float(s.get("final_equity", nan))
-        funding, fees, option = (float(s.get(k, nan)) for k in ("funding_pnl", "fees", "option_pnl"))
-        liq = int(s.get("liquidations", 0))
-        rows.append({"run": r.name, "strategy": r.strategy, "params": params_json(r.params),
-                     "survived": r.error is None and liq == 0, "final_equity": final,
-                     "total_return": final / r.capital - 1, "max_drawdown": -abs(float(s.get("max_drawdown", nan))),
-                     "worst_day": nan, "sharpe": nan, "cagr": nan, "volatility": nan, "liquidations": liq,
-                     "funding_pnl": funding, "fees": fees, "option_pnl": option,
-                     "hedge_cost": fees - funding - option, "error": r.error})
-    df = pd.DataFrame(rows, columns=[c for c in SUMMARY_COLUMNS if c != "rank"])
-    group = np.where(df["error"].notna(), 2, np.where(df["survived"], 0, 1))
-    df = df.iloc[np.lexsort((-df["final_equity"].fillna(-np.inf).to_numpy(), group))].reset_index(drop=True)
-    df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df
 
 
 def _failed_record(name, param_sets, o, reason):
@@ -255,9 +231,6 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.reports.html import write_report
-    if result.summary_only:
-        raise UserError("a summary-only sweep has no equity curves to report; "
-                        "run it with summary_only=False (or fewer points) to write a report")
     out_dir = Path(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise UserError(f"output folder {out_dir} already exists and is not empty; choose another --out")

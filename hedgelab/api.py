@@ -41,15 +41,9 @@ class Result:
     options: dict = field(default_factory=dict)  # the resolved options (for the record)
 
     @property
-    def summary_only(self) -> bool:
-        return any(getattr(r, "engine_summary", None) is not None for r in self.runs)
-
-    @property
     def summary(self) -> pd.DataFrame:
         """One row per run, ranked: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
         from hedgelab.reports.summary import summary_frame
-        if self.summary_only:
-            return _runner.engine_summary_frame(self.runs)
         return summary_frame(self.runs)
 
     @property
@@ -160,9 +154,10 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
           store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
-    Sweeps over 5,000 sets keep only the engine's summaries unless ``summary_only=False``: then
-    ``summary`` has final_equity, total_return, max_drawdown, liquidations, funding_pnl, fees and
-    option_pnl (worst_day and sharpe need curves: NaN), ``equity`` is empty and ``write`` refuses.
+    Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
+    ``summary`` then has final_equity, total_return, max_drawdown, liquidations, funding_pnl, fees and
+    option_pnl (worst_day and sharpe need curves: NaN), ``equity`` is empty, and the report ranks
+    them and shows the heatmap without curves.
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,

@@ -176,7 +176,6 @@ def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_
     numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
     if metric not in numeric:
         raise UserError(f"--metric {metric!r}: expected one of {', '.join(numeric)}")
-    # the CLI always writes the report, which needs every run's curves
-    return api.sweep(strategy, axes, params=fixed, metric=metric, summary_only=False,
+    return api.sweep(strategy, axes, params=fixed, metric=metric,
                      heatmap_x=heatmap_x or conf.get("heatmap_x"), heatmap_y=heatmap_y or conf.get("heatmap_y"),
                      **api_kwargs(o))

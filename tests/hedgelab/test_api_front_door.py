@@ -96,7 +96,7 @@ def test_a_failing_strategy_is_recorded_and_the_rest_runs(tmp_path):
     assert not res.ok
 
 
-def test_summary_only_sweep_matches_the_full_one():
+def test_summary_only_sweep_matches_the_full_one(tmp_path):
     grid = {"leverage": [2, 10], "margin_fraction": [0.5]}
     full = hedgelab.sweep("leveraged-long", grid, **RANGE).summary.set_index("run")
     lean = hedgelab.sweep("leveraged-long", grid, summary_only=True, **RANGE)
@@ -105,5 +105,7 @@ def test_summary_only_sweep_matches_the_full_one():
     assert list(s.index) == list(full.index)   # same ranking
     for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_pnl", "fees"):
         assert s[col].to_numpy() == pytest.approx(full[col].to_numpy(), rel=1e-9, abs=1e-6), col
-    with pytest.raises(UserError, match="summary-only"):
-        lean.write("never-written")
+    out = lean.write(tmp_path / "lean", tearsheets=0)
+    written = pd.read_csv(out / "summary.csv")
+    assert written["final_equity"].to_numpy() == pytest.approx(s["final_equity"].to_numpy(), rel=1e-9)
+    assert (written["max_drawdown"] <= 0).all()
