@@ -7,7 +7,7 @@ bar close, falls below ``exit_funding``, and reopens when it is back above ``ent
 While open, the short is reset to -spot when it drifts more than ``drift``; when the margin ratio
 exceeds ``topup_at`` cash moves into the margin (the perp-hedge rule).
 
-Parameters (defaults): leverage 3, exit_funding -0.0001 (per settlement), entry_funding 0.0001,
+Parameters (defaults): leverage 3, exit_funding -0.0001 (per settlement), entry_funding 0.0,
 drift 0.05, topup_at 0.05, reserve 0.05.
 """
 import math
@@ -53,7 +53,7 @@ class FundingCarry(Strategy):
     constraints = (("exit_funding", "<=", "entry_funding"),)
     leverage = Param(3.0, low=1.0, high=50.0, grid=(2.0, 3.0, 5.0), doc="perp notional / margin")
     exit_funding = Param(-0.0001, low=-1.0, high=1.0, doc="close both legs below this mean rate")
-    entry_funding = Param(0.0001, low=-1.0, high=1.0, doc="reopen above this mean rate")
+    entry_funding = Param(0.0, low=-1.0, high=1.0, doc="reopen above this mean rate")
     drift = Param(0.05, low=0.0, doc="reset the short when |perp + spot| > drift x spot")
     topup_at = Param(0.05, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")

@@ -86,7 +86,7 @@ def test_funding_carry_opens_exits_and_reenters(hook, st):
     # qty x 50k x (1 + 1/3) = 95k  ->  qty = 1.425 BTC on both legs
     assert hook("funding-carry", flat, features=np.array([[np.nan]])) == \
         {"TARGET_SPOT": pytest.approx(1.425), "TARGET_PERP": pytest.approx(-1.425), "LEVERAGE": 3.0}
-    assert hook("funding-carry", flat, features=np.array([[0.00005]])) == {}  # below entry 0.0001
+    assert hook("funding-carry", flat, features=np.array([[-0.00005]])) == {}  # below entry 0.0
     held = st(equity=100_000, close=50_000, mark=50_000, spot_qty=1.4, perp_qty=-1.4, margin_ratio=0.1)
     assert hook("funding-carry", held, features=np.array([[0.0]])) == {}
     assert hook("funding-carry", held, features=np.array([[-0.0002]])) == {"TARGET_SPOT": 0.0, "TARGET_PERP": 0.0}
