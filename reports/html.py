@@ -198,7 +198,8 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     mf = manifest or {}
     parts = [f"<h1>{esc(title)}</h1>",
              f"<p class='sub'>{len(runs)} runs on {esc(str(mf.get('name', 'unnamed data')))} "
-             f"({esc(str(mf.get('kind', 'unknown')))}), generated {esc(pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M'))} UTC"
+             f"({esc(str(mf.get('kind', 'unknown')))}), "
+             f"generated {esc(pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M'))} UTC"
              f"{esc(files_note)}</p>"]
     failed = summary[summary["error"].apply(lambda e: isinstance(e, str))]
     if len(failed):
@@ -216,7 +217,8 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                                  ("liq-distance", charts.liq_distance_figure, "distance to liquidation")):
             fig = make(charted, colors, windows)
             if fig is None:
-                parts.append(f"<p class='note' id='{key}-none'>No run has a {label} series (no leveraged positions).</p>")
+                parts.append(f"<p class='note' id='{key}-none'>No run has a {label} series "
+                             "(no leveraged positions).</p>")
             else:
                 parts.append(_chart(fig, key, sum(1 for t in fig.data if t.meta == "run")))
     else:
@@ -274,7 +276,8 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
 
     max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``, their
-    benchmark) get one; None = every run, 0 = none. max_curves: the most runs drawn on the time charts (sweeps use the heatmap).
+    benchmark) get one; None = every run, 0 = none.
+    max_curves: the most runs drawn on the time charts (sweeps rely on the heatmap).
     """
     t0 = time.perf_counter()
     runs = unique_names(runs)

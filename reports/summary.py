@@ -123,7 +123,8 @@ def text_table(summary: pd.DataFrame, width: int = 28) -> str:
     left = {1, 7}
 
     def fmt(cells):
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        cols = (c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(cols).rstrip()
 
     out = [fmt(head), fmt(["-" * w for w in widths])]
     out += [fmt(line) for line in lines]

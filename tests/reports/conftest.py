@@ -26,7 +26,8 @@ def synthetic_runs(days: int = 30, seed: int = 7) -> list[RunRecord]:
     ev = lambda t, kind, amount, inst="BTCUSDT-PERP": dict(  # noqa: E731
         time=idx[t], strategy="", instrument=inst, side="", kind=kind, qty=0.0, price=np.nan, amount=amount)
 
-    hold = RunRecord("hold", "hold", {}, pd.Series(100_000 * (1 + move), idx), pd.DataFrame([ev(0, "fee", -10.0, "BTC")]))
+    hold = RunRecord("hold", "hold", {}, pd.Series(100_000 * (1 + move), idx),
+                     pd.DataFrame([ev(0, "fee", -10.0, "BTC")]))
     lev_eq = 100_000 * (1 + 10 * move)
     lev_eq[k:] = 0.0
     lev = RunRecord("leveraged-long", "leveraged-long", {"leverage": 10, "margin_mode": "isolated"},

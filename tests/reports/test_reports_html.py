@@ -163,3 +163,10 @@ def test_sweep_with_summary_only_runs_and_a_failed_strategy(tmp_path):
     assert "id='heatmap'" in page and "id='equity'" not in page
     assert not (tmp_path / "tearsheets").exists() or not any((tmp_path / "tearsheets").iterdir())
     assert files.summary["survived"].sum() == 5 and files.summary["run"].iloc[-1] == "other"
+
+
+def test_big_comparisons_chart_only_the_best_ranked_curves(tmp_path):
+    runs = synthetic_runs(days=2)[:4]   # hold, leveraged-long (liquidated: ranked last), perp-hedge, put
+    files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0, max_curves=2)
+    page = files.report.read_text(encoding="utf-8")
+    assert "data-run-traces='2'" in page and "showing the 2 best-ranked of 4 runs" in page
