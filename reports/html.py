@@ -299,7 +299,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
                          benchmark=bench)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
         summary.to_csv(tmp / "summary.csv", index=False)
-        events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%S%z")
+        events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
         note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
         page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                            heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,

@@ -143,3 +143,10 @@ def test_the_alert_hook_catches_an_unescaped_name(browser, tmp_path):
     page.write_text(f"<!DOCTYPE html><html><body><p>{EVIL}</p></body></html>", encoding="utf-8")
     open_offline(browser, page)
     assert browser.execute_script("return window.__alerts") == ["1"]
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_browser_skips_but_fails_under_ci(monkeypatch, ci, outcome):
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="chromium"):
+        _missing("chromium not found")
