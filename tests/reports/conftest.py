@@ -1,4 +1,7 @@
 """Synthetic runs for the report tests: small, deterministic, with every event kind the reports read."""
+import fcntl
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -56,12 +59,22 @@ def report(tmp_path_factory):
     """One full report shared by the file and browser tests.
 
     Tearsheets take seconds each, so only the two best-ranked runs (protective-put: losses capped at 10%,
-    perp-hedge: half the move) and their hold benchmark get one.
+    perp-hedge: half the move) and their hold benchmark get one. Under pytest-xdist the workers share one
+    copy: the first to take the lock writes it into the session's common temp folder.
     """
-    from hedgelab.reports import write_report
-    out = tmp_path_factory.mktemp("report")
-    files = write_report(synthetic_runs(), out, manifest=MANIFEST, title="Crash <test> & co",
+    from hedgelab.reports import ReportFiles, summary_frame, write_report
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # parent: this session's, per xdist
+    out = shared / "reports-shared"
+    with open(shared / "reports-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "report.html").exists():
+            write_report(synthetic_runs(), out, manifest=MANIFEST, title="Crash <test> & co",
                          crash_windows=["2025-10-10", ("2025-10-20", "2025-10-21 12:00", "late <dip>")],
                          assumptions=["liquidation at mark <= bankruptcy", "taker fee 0.05%"], progress=False,
                          max_tearsheets=2)
-    return files
+    by_stem = {"protective-put": "protective-put", "perp-hedge": "perp-hedge", "hold": "hold"}
+    return ReportFiles(out, out / "report.html", out / "summary.csv", out / "events.csv",
+                       {name: out / "tearsheets" / f"{stem}.html" for name, stem in by_stem.items()},
+                       summary_frame(synthetic_runs()))
