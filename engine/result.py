@@ -23,7 +23,6 @@ class SimResult:
     columns: list                  # one dict of parameter values per column
     labels: list
     summary: pd.DataFrame
-    events: pd.DataFrame
     records: np.ndarray = field(repr=False)   # raw event records (event_dt), column ids global
     equity: pd.DataFrame | None = None
     cash: pd.DataFrame | None = None
@@ -34,12 +33,19 @@ class SimResult:
     option_value: pd.DataFrame | None = None
     venue: str = ""
     margin_mode: str = ""
+    _events: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Event records as a DataFrame, built on first use (a big sweep may never need it)."""
+        if self._events is None:
+            self._events = events_frame(self.records, self.time)
+        return self._events
 
     @classmethod
     def from_arrays(cls, time, columns, labels, summary, records, out, venue, margin_mode):
         res = cls(time=time, columns=list(columns), labels=list(labels),
-                  summary=summary_frame(summary, labels), events=events_frame(records, time),
-                  records=records, venue=venue, margin_mode=margin_mode)
+                  summary=summary_frame(summary, labels), records=records, venue=venue, margin_mode=margin_mode)
         if out is not None:
             for k, name in enumerate(_SERIES):
                 setattr(res, name, pd.DataFrame(out[:, k, :].T.copy(), index=time, columns=list(labels)))
@@ -55,7 +61,7 @@ class SimResult:
         res = cls(time=first.time, columns=[c for p in parts for c in p.columns],
                   labels=[c for p in parts for c in p.labels],
                   summary=pd.concat([p.summary for p in parts], ignore_index=True),
-                  events=events_frame(records, first.time), records=records,
+                  records=records,
                   venue=first.venue, margin_mode=first.margin_mode)
         res.summary.index = pd.Index(res.labels, name="label")
         if first.equity is not None:
@@ -84,8 +90,8 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
     side = np.where(is_funding, np.where(qty > 0, "long", "short"), side).astype(object)
     return pd.DataFrame({
         "time": time[bar] if len(bar) else pd.DatetimeIndex([], tz="UTC"),
-        "bar": bar,
-        "column": records["column"],
+        "bar": bar.astype(np.int64),
+        "column": records["column"].astype(np.int64),
         "instrument": instruments[records["instrument"]],
         "side": side,
         "kind": kinds[kind],

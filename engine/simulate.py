@@ -138,7 +138,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
         raise UserError("market has no bars")
     if n > 1 and np.any(np.diff(time_ns) <= 0):
         raise UserError(f"market time_ns must increase; bar {int(np.argmax(np.diff(time_ns) <= 0)) + 1} does not")
-    time = pd.DatetimeIndex(pd.to_datetime(time_ns, utc=True), name="time")
+    time = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
     when = at if at is not None else time[0].date()
     v = load_venue(venue, at=when, symbol=symbol)
     if v.inverse:

@@ -11,16 +11,16 @@ from numba import from_dtype
 # One event: ``amount`` is the cash flow to the account (+ received, - paid), see docs/ARCHITECTURE.md.
 event_dt = np.dtype(
     [
-        ("bar", np.int64),         # bar index
-        ("column", np.int64),      # column (parameter set) index
-        ("kind", np.int64),        # EventKind
-        ("instrument", np.int64),  # Instrument
+        ("bar", np.int32),         # bar index
+        ("column", np.int32),      # column (parameter set) index
+        ("kind", np.int8),         # EventKind
+        ("instrument", np.int8),   # Instrument
         ("qty", np.float64),       # signed quantity traded (BTC); + buy
         ("price", np.float64),     # fill / settlement / funding price
         ("amount", np.float64),    # cash flow to the account (USD)
     ],
     align=True,
-)
+)  # 40 bytes: a year of hourly fills for 1,000 columns stays near 1 GB
 EVENT_RECORD = from_dtype(event_dt)
 
 

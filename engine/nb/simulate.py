@@ -112,6 +112,7 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
     intent = np.empty(Intent.N)
     peak = cfg[Cfg.CAPITAL]
     max_dd = 0.0
+    dd_floor = peak
     min_eq = cfg[Cfg.CAPITAL]
     for i in range(n):
         rate = mk[Mkt.FUNDING_RATE, i]
@@ -128,9 +129,21 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
                 acc[Acc.FUNDING] += pay
                 add_event_nb(acc, events, j, col, i, EventKind.FUNDING, Instrument.PERP, q, price, pay)
                 refresh_liq_nb(acc, cfg, tiers)
-        if acc[Acc.QTY] != 0.0:
-            check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
-                              mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
+        q = acc[Acc.QTY]
+        if q != 0.0:
+            # The cheap test runs inline on every bar (a NaN liquidation price never compares true);
+            # the trigger logic itself is a call, taken only when a trigger is reached.
+            lp = acc[Acc.LIQ]
+            stop = acc[Acc.STOP]
+            if q > 0.0:
+                low = mk[Mkt.MARK_LOW, i]
+                hit = low <= lp or (stop > 0.0 and low <= stop)
+            else:
+                high = mk[Mkt.MARK_HIGH, i]
+                hit = high >= lp or (stop > 0.0 and high >= stop)
+            if hit:
+                check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
+                                  mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
         if rebalance[i]:
             equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
                       + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
@@ -142,8 +155,10 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
                   + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
         if equity > peak:
             peak = equity
-        elif peak > 0.0 and 1.0 - equity / peak > max_dd:
+            dd_floor = peak * (1.0 - max_dd)
+        elif equity < dd_floor and peak > 0.0:  # a multiply per bar; divide only on a new drawdown
             max_dd = 1.0 - equity / peak
+            dd_floor = equity
         if equity < min_eq:
             min_eq = equity
         if record:
