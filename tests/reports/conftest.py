@@ -49,6 +49,21 @@ def synthetic_runs(days: int = 30, seed: int = 7) -> list[RunRecord]:
     return [hold, lev, hedge, put, evil, failed]
 
 
+def sweep_runs():
+    """A 3 x 2 grid (lev x ratio) of straight-line curves; only lev=10, ratio=0.25 is liquidated."""
+    idx = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
+    runs = []
+    for lev in (2, 5, 10):
+        for ratio in (0.25, 0.5):
+            eq = pd.Series(np.linspace(100_000, 100_000 * (1 - 0.05 * lev * (1 - ratio)), len(idx)), idx)
+            liq = lev == 10 and ratio == 0.25
+            ev = pd.DataFrame([dict(time=idx[10], strategy="delever", instrument="P", side="sell",
+                                    kind="liquidation", qty=-1.0, price=1.0, amount=0.0)]) if liq else None
+            runs.append(RunRecord(f"delever lev={lev} ratio={ratio}", "delever", {"lev": lev, "ratio": ratio}, eq, ev))
+    return runs
+
+
+
 @pytest.fixture
 def runs():
     return synthetic_runs()

@@ -150,3 +150,20 @@ def test_a_missing_browser_skips_but_fails_under_ci(monkeypatch, ci, outcome):
     monkeypatch.setenv("CI", ci)
     with pytest.raises(outcome, match="chromium"):
         _missing("chromium not found")
+
+
+def test_sweep_heatmap_renders_offline(browser, tmp_path):
+    from hedgelab.reports import write_report
+
+    from .conftest import MANIFEST, sweep_runs
+    files = write_report(sweep_runs(), tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0,
+                         heatmap={"x": "lev", "y": "ratio", "metric": "max_drawdown"})
+    errors, remote = open_offline(browser, files.report)
+    assert errors == [] and remote == []
+    heat = browser.execute_script(
+        "const el = document.getElementById('chart-heatmap');"
+        "const z = el._fullData[0].z;"  # decoded from plotly's typed-array JSON
+        "return {types: el.data.map(t => t.type), cells: z.length * z[0].length,"
+        " drawn: el.querySelectorAll('.main-svg').length};")
+    # the 3 x 2 grid, plus one marker trace for the single liquidated cell
+    assert heat == {"types": ["heatmap", "scatter"], "cells": 6, "drawn": heat["drawn"]} and heat["drawn"] > 0

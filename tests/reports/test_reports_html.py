@@ -2,7 +2,6 @@
 import html
 import re
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +11,7 @@ from hedgelab.reports.html import safe_names
 from hedgelab.reports.run import EVENT_COLUMNS
 from hedgelab.reports.tearsheet import write_tearsheet
 
-from .conftest import EVIL, MANIFEST, synthetic_runs  # noqa: F401  (pytest importlib mode: see below)
+from .conftest import EVIL, MANIFEST, sweep_runs, synthetic_runs
 
 
 def test_files_are_written_and_no_temp_folder_is_left(report):
@@ -108,19 +107,6 @@ def test_a_failed_write_leaves_the_previous_report_untouched(tmp_path, monkeypat
         write_report(synthetic_runs(days=2)[:2], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
     assert (tmp_path / "report.html").read_text() == "old"
-
-
-def sweep_runs():
-    idx = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
-    runs = []
-    for lev in (2, 5, 10):
-        for ratio in (0.25, 0.5):
-            eq = pd.Series(np.linspace(100_000, 100_000 * (1 - 0.05 * lev * (1 - ratio)), len(idx)), idx)
-            liq = lev == 10 and ratio == 0.25
-            ev = pd.DataFrame([dict(time=idx[10], strategy="delever", instrument="P", side="sell",
-                                    kind="liquidation", qty=-1.0, price=1.0, amount=0.0)]) if liq else None
-            runs.append(RunRecord(f"delever lev={lev} ratio={ratio}", "delever", {"lev": lev, "ratio": ratio}, eq, ev))
-    return runs
 
 
 def test_sweep_heatmap_marks_the_liquidated_cell(tmp_path):
