@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,7 +150,8 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
             continue  # a failed strategy without parameters
         rows.append({"x": p[x], "y": p[y], "v": row[metric], "liq": int(row["liquidations"] > 0)})
     df = pd.DataFrame(rows, columns=["x", "y", "v", "liq"])
-    order = lambda v: (not isinstance(v, (int, float)), v if isinstance(v, (int, float)) else str(v))  # noqa: E731
+    # numbers in numeric order (numpy scalars included), then anything else as text
+    order = lambda v: (0, float(v), "") if isinstance(v, numbers.Real) else (1, 0.0, str(v))  # noqa: E731
     xs, ys = sorted(df["x"].unique(), key=order), sorted(df["y"].unique(), key=order)
     z = df.pivot_table(index="y", columns="x", values="v", aggfunc="mean").reindex(index=ys, columns=xs)
     liq = df.pivot_table(index="y", columns="x", values="liq", aggfunc="max").reindex(index=ys, columns=xs)
@@ -168,4 +170,6 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
     fig.update_layout(title=dict(text=f"{metric} over {x} × {y} (✖ = liquidated)", x=0.01), height=480,
                       template="plotly_white", xaxis_title=x, yaxis_title=y, xaxis_type="category",
                       yaxis_type="category", margin=dict(l=60, r=20, t=50, b=50))
+    fig.update_xaxes(categoryorder="array", categoryarray=xl)
+    fig.update_yaxes(categoryorder="array", categoryarray=yl)
     return fig

@@ -156,3 +156,16 @@ def test_big_comparisons_chart_only_the_best_ranked_curves(tmp_path):
     files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0, max_curves=2)
     page = files.report.read_text(encoding="utf-8")
     assert "data-run-traces='2'" in page and "showing the 2 best-ranked of 4 runs" in page
+
+
+def test_heatmap_axes_are_in_numeric_order():
+    import numpy as np
+
+    from hedgelab.reports.charts import heatmap_figure
+    from hedgelab.reports.summary import summary_frame
+    runs = sweep_runs()
+    for r in runs:   # parameters as numpy scalars, as a grid built with numpy gives them
+        r.params = {"lev": np.int64(r.params["lev"]), "ratio": np.float64(r.params["ratio"])}
+    fig = heatmap_figure(runs, summary_frame(runs), {"x": "lev", "y": "ratio", "metric": "total_return"})
+    assert list(fig.data[0].x) == ["2", "5", "10"] and list(fig.data[0].y) == ["0.25", "0.5"]
+    assert list(fig.layout.xaxis.categoryarray) == ["2", "5", "10"]
