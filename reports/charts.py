@@ -167,8 +167,9 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
         fig.add_trace(go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers",
                                  name="liquidated", marker=dict(symbol="x", size=12, color="black"),
                                  hovertemplate="liquidated<extra></extra>"))
-    fig.update_layout(title=dict(text=f"{metric} over {x} × {y} (✖ = liquidated)", x=0.01), height=480,
-                      template="plotly_white", xaxis_title=x, yaxis_title=y, xaxis_type="category",
+    ex, ey = html.escape(str(x), quote=False), html.escape(str(y), quote=False)
+    fig.update_layout(title=dict(text=f"{metric} over {ex} × {ey} (✖ = liquidated)", x=0.01), height=480,
+                      template="plotly_white", xaxis_title=ex, yaxis_title=ey, xaxis_type="category",
                       yaxis_type="category", margin=dict(l=60, r=20, t=50, b=50))
     fig.update_xaxes(categoryorder="array", categoryarray=xl)
     fig.update_yaxes(categoryorder="array", categoryarray=yl)

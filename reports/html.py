@@ -236,17 +236,20 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
 
 
 def events_frame(runs: list[RunRecord]) -> pd.DataFrame:
+    """Every run's events (contract columns, then ``run``), in time order; runs without events add nothing."""
     frames = []
     for r in runs:
+        if r.events is None or len(r.events) == 0:
+            continue
         ev = r.events_frame()[EVENT_COLUMNS].copy()
         ev["strategy"] = ev["strategy"].where(ev["strategy"].notna() & (ev["strategy"] != ""), r.strategy)
         ev["run"] = r.name
         frames.append(ev)
-    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=EVENT_COLUMNS + ["run"])
-    if len(out):
-        out["time"] = pd.to_datetime(out["time"], utc=True)
-        out = out.sort_values("time", kind="stable").reset_index(drop=True)
-    return out
+    if not frames:
+        return pd.DataFrame(columns=EVENT_COLUMNS + ["run"])
+    out = pd.concat(frames, ignore_index=True)
+    out["time"] = pd.to_datetime(out["time"], utc=True)
+    return out.sort_values("time", kind="stable").reset_index(drop=True)
 
 
 def _check_heatmap(heatmap, runs):
