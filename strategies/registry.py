@@ -128,9 +128,11 @@ def _is_strategy(obj) -> bool:
 
 
 def _classes_in(module) -> list:
-    """Strategy subclasses defined in ``module`` itself (not imported into it)."""
-    return [obj for _, obj in vars(module).items()
-            if _is_strategy(obj) and obj.__module__ == module.__name__]
+    """Strategy subclasses defined in ``module`` itself (not imported into it); a nameless class
+    that another class of the module subclasses is a shared base, not a strategy."""
+    own = [obj for obj in vars(module).values() if _is_strategy(obj) and obj.__module__ == module.__name__]
+    bases = {b for cls in own for b in cls.__mro__[1:]}
+    return [cls for cls in own if cls.name or cls not in bases]
 
 
 _LOADED: dict = {}  # resolved path -> ((mtime_ns, size), module or the exception it raised)

@@ -67,11 +67,14 @@ def test_user_folder_good_and_broken_plugins(tmp_path, helpers):
     write(tmp_path, "plain_hook.py", "from hedgelab.strategies import Strategy\nclass P(Strategy):\n"
                                      "    name = 'plain-hook'\n    decide_nb = staticmethod(lambda *a: None)\n")
     write(tmp_path, "exploding.py", PREPARE_RAISES)
+    write(tmp_path, "family.py", "from hedgelab.strategies import Param, Strategy\n"
+                                 "class Base(Strategy):\n    x = Param(1.0)\n"       # nameless shared base
+                                 "class Child(Base):\n    name = 'child'\n")
     (tmp_path / "trend_hedge.py").write_text((helpers.fixtures / "trend_hedge.py").read_text())
 
     found = discover(tmp_path, entry_points=False)
 
-    assert list(found.strategies) == [*BUILTINS, "exploding", "half-spot", "trend-hedge"]
+    assert list(found.strategies) == [*BUILTINS, "exploding", "child", "half-spot", "trend-hedge"]
     reasons = {f.name: f.reason for f in found.failures}
     assert reasons["broken_import"].startswith("ModuleNotFoundError: No module named 'not_a_module_anywhere'")
     assert reasons["exits"] == "SystemExit: 3"
