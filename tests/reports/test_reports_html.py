@@ -169,3 +169,13 @@ def test_heatmap_axes_are_in_numeric_order():
     fig = heatmap_figure(runs, summary_frame(runs), {"x": "lev", "y": "ratio", "metric": "total_return"})
     assert list(fig.data[0].x) == ["2", "5", "10"] and list(fig.data[0].y) == ["0.25", "0.5"]
     assert list(fig.layout.xaxis.categoryarray) == ["2", "5", "10"]
+
+
+@pytest.mark.parametrize("runs", [[], [RunRecord("a", "a", {}, error="boom"), RunRecord("b", "b", {}, error="bang")]],
+                         ids=["no-runs", "all-failed"])
+def test_a_report_without_any_curve_is_still_written(tmp_path, runs):
+    files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False)
+    page = files.report.read_text(encoding="utf-8")
+    assert "No run produced an equity curve" in page
+    assert len(pd.read_csv(files.summary_csv)) == len(runs)
+    assert list(pd.read_csv(files.events_csv).columns) == EVENT_COLUMNS + ["run"]
