@@ -3,7 +3,7 @@
 Buys ``fraction`` of the capital in spot BTC at the first bar's close and never trades again
 (no numba: it is a ``targets()`` strategy run by the generic ``targets_nb`` hook).
 
-Parameters: fraction (1.0) of equity put into spot at the start.
+Parameters (defaults): fraction 1.0 (share of equity put into spot at the start).
 """
 import numpy as np
 

@@ -69,3 +69,37 @@ def test_doc_commands_run(tmp_path, monkeypatch, helpers):
     result = hedgelab.compare(argv[2:-2], strategies_dir=argv[-1], start=window[1], end=window[3])
     assert result.failures == {}
     assert set(result.summary["strategy"]) == {"hold", "perp-hedge", "trend-hedge"}
+
+
+def _fmt(value):
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}"
+
+
+def test_builtin_defaults_table_matches_the_code():
+    from hedgelab.strategies import BUILTINS
+
+    rows = dict(re.findall(r"^\| `([\w-]+)` \| .*? \| (.*?) \|$", DOC.read_text(), flags=re.M))
+    assert list(rows) == list(BUILTINS)
+    for name, text in rows.items():
+        cls = get_strategy(name)
+        assert text == ", ".join(f"{k}={_fmt(p.default)}" for k, p in cls.params().items()), name
+
+
+def test_builtin_docstrings_state_every_default():
+    import sys
+
+    from hedgelab.strategies import BUILTINS
+
+    for name in BUILTINS:
+        cls = get_strategy(name)
+        doc = sys.modules[cls.__module__].__doc__
+        stated = doc[doc.index("Parameters (defaults):"):].replace("\n", " ")
+        pairs = dict(re.findall(r"\b([a-z_]+) (-?[\d.]+|true|false)\b", stated))
+        for key, param in cls.params().items():
+            assert key in pairs, f"{name}: {key} missing from the module docstring"
+            value = pairs[key]
+            expected = param.default
+            if isinstance(expected, bool):
+                assert value == str(expected).lower(), (name, key)
+            else:
+                assert float(value) == expected, (name, key)
