@@ -156,3 +156,17 @@ def test_a_user_file_is_loaded_once_per_version(tmp_path):
     assert discover(tmp_path, entry_points=False).strategies["counted"] is not first
     assert builtins.hedgelab_loads == 2
     del builtins.hedgelab_loads
+
+
+def test_a_plugin_whose_prepare_raises_is_reported_by_name_and_the_rest_runs(tmp_path):
+    import hedgelab
+
+    write(tmp_path, "exploding.py", PREPARE_RAISES)
+    write(tmp_path, "broken_import.py", "import not_a_module_anywhere\n")
+    result = hedgelab.compare(["hold", "exploding", "broken_import"], strategies_dir=tmp_path,
+                              start="2025-10-08", end="2025-10-09")
+    assert set(result.failures) == {"exploding", "broken_import"}
+    assert "boom in prepare" in result.failures["exploding"]
+    assert "not_a_module_anywhere" in result.failures["broken_import"]
+    ok = result.summary[result.summary["error"].isna()]
+    assert list(ok["strategy"]) == ["hold"] and ok["final_equity"].iloc[0] > 0
