@@ -82,9 +82,8 @@ def _pct(x, digits=1) -> str:
 def _usd(x, signed=False) -> str:
     if not _finite(x):
         return "–"
-    x = x + 0.0  # no "-0"
     if round(x) == 0:
-        x = 0.0
+        return "0"  # not "+0" or "-0"
     return f"{x:+,.0f}" if signed else f"{x:,.0f}"
 
 
@@ -128,10 +127,11 @@ def _data_section(manifest: dict) -> str:
 
 
 def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict) -> str:
-    head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>status</th><th>final equity (USD)</th>"
+    head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>tearsheet</th><th class='l'>status</th>"
+            "<th>final equity (USD)</th>"
             "<th>return</th><th>max drawdown</th><th>worst day</th><th>Sharpe</th>"
             "<th>funding cost</th><th>fees</th><th>options net cost</th><th>hedge cost (USD)</th>"
-            "<th class='l'>params</th><th class='l'>tearsheet</th></tr>")
+            "<th class='l'>params</th></tr>")
     body = []
     for _, r in summary.iterrows():
         failed = isinstance(r["error"], str)
@@ -144,12 +144,13 @@ def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict) -> str:
         link = tearsheet_links.get(r["run"])
         link = f"<a href='{esc(link)}'>open</a>" if link else "–"
         body.append(
-            f"<tr class='{cls}'><td>{r['rank']}</td><td class='l'>{esc(str(r['run']))}</td><td class='l'>{tag}</td>"
+            f"<tr class='{cls}'><td>{r['rank']}</td><td class='l run'>{esc(str(r['run']))}</td>"
+            f"<td class='l'>{link}</td><td class='l'>{tag}</td>"
             f"<td>{_usd(r['final_equity'])}</td><td>{_pct(r['total_return'])}</td><td>{_pct(r['max_drawdown'])}</td>"
             f"<td>{_pct(r['worst_day'])}</td><td>{_num(r['sharpe'])}</td>"
             f"<td>{_usd(-r['funding_pnl'], True)}</td><td>{_usd(r['fees'], True)}</td>"
             f"<td>{_usd(-r['option_pnl'], True)}</td><td><b>{_usd(r['hedge_cost'], True)}</b></td>"
-            f"<td class='l params'>{esc(_params_text(r['params']))}</td><td class='l'>{link}</td></tr>")
+            f"<td class='l params'>{esc(_params_text(r['params']))}</td></tr>")
     note = ("<p class='note'>Ranked: survivors first, then liquidated runs, then failed runs; within each, by final "
             "equity. Costs are USD, + = paid: funding cost = −funding received, options net cost = premiums paid "
             "− premiums received − settlement payoffs (realized cash; an option still open at the end is valued "
