@@ -80,7 +80,7 @@ def _thin(s: pd.Series) -> pd.Series:
 def _layout(fig: go.Figure, title: str, ytitle: str, windows: list[Window], yformat: str | None = None):
     for w in windows:
         fig.add_vrect(x0=w.start, x1=w.end, fillcolor="#d62728", opacity=0.12, line_width=0,
-                      annotation_text=w.label, annotation_position="top left",
+                      annotation_text=html.escape(w.label, quote=False), annotation_position="top left",
                       annotation_font_size=10, annotation_font_color="#a00")
     fig.update_layout(title=dict(text=title, x=0.01), height=420, margin=dict(l=60, r=20, t=50, b=40),
                       hovermode="x unified", legend=dict(orientation="h", y=-0.15), template="plotly_white")

@@ -123,11 +123,16 @@ def test_escaped_name_is_shown_as_text_and_never_runs(browser, report):
         browser.execute_script("return document.querySelectorAll('.js-plotly-plot')"))  # only the charts' own
 
 
-def test_liquidation_is_marked_on_the_equity_chart(browser, report):
+def test_liquidation_and_crash_windows_are_marked_on_the_equity_chart(browser, report):
     open_offline(browser, report.report)
-    texts = browser.execute_script(
-        "return document.getElementById('chart-equity').layout.annotations.map(a => a.text);")
-    assert texts.count("✖") == 1   # one liquidation event in the synthetic runs
+    chart = browser.execute_script("const l = document.getElementById('chart-equity').layout;"
+                                   "return {texts: l.annotations.map(a => a.text), shapes: l.shapes.length};")
+    assert chart["texts"].count("✖") == 1   # one liquidation event in the synthetic runs
+    assert chart["shapes"] == 2              # the two crash windows of the conftest report
+    # a window label with markup is shown as text, not parsed by plotly
+    labels = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#chart-equity .annotation-text')).map(e => e.textContent);")
+    assert "late <dip>" in labels and "Oct 10" in labels
 
 
 def test_tearsheet_opens_offline(browser, report):
