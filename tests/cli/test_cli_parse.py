@@ -158,3 +158,15 @@ def test_real_process_exit_code_and_stderr(tmp_path):
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "fraction" in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_config_params_must_be_per_strategy(here, capsys):
+    (here / "c.toml").write_text("[params]\nleverage = 5\n")
+    rc, out, err = invoke(["compare", "hold", "--config", "c.toml"], capsys)
+    assert_user_error(rc, out, err, here, "params.leverage", "one table per strategy")
+
+
+def test_compare_config_params_for_a_strategy_not_compared(here, capsys):
+    (here / "c.toml").write_text('strategies = ["hold"]\n[params.perp-hedge]\nhedge_ratio = 0.3\n')
+    rc, out, err = invoke(["compare", "--config", "c.toml"], capsys)
+    assert_user_error(rc, out, err, here, "perp-hedge", "not being compared")
