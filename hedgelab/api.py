@@ -136,10 +136,11 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
         strategies = conf.get("strategies")
     if isinstance(strategies, str):
         strategies = [strategies]
-    flat = [k for k, v in (conf.get("params") or {}).items() if not isinstance(v, dict)]
-    if flat:
-        raise UserError(f"config params.{flat[0]}: a comparison takes one table per strategy, "
-                        f"e.g. [params.perp-hedge] hedge_ratio = 0.3")
+    for source in (conf.get("params") or {}, params or {}):
+        flat = [k for k, v in source.items() if not isinstance(v, dict)]
+        if flat:
+            raise UserError(f"params.{flat[0]}: a comparison takes one table per strategy, "
+                            f"e.g. [params.perp-hedge] hedge_ratio = 0.3")
     per = {k: dict(v) for k, v in (conf.get("params") or {}).items()}
     for name, values in (params or {}).items():
         per.setdefault(name, {}).update(values)
