@@ -179,3 +179,15 @@ def test_a_report_without_any_curve_is_still_written(tmp_path, runs):
     assert "No run produced an equity curve" in page
     assert len(pd.read_csv(files.summary_csv)) == len(runs)
     assert list(pd.read_csv(files.events_csv).columns) == EVENT_COLUMNS + ["run"]
+
+
+def test_long_curves_are_thinned_but_keep_their_crash():
+    from hedgelab.reports.charts import MAX_POINTS, _thin
+    idx = pd.date_range("2025-09-01", periods=131_040, freq="min", tz="UTC")   # 91 days of 1-minute bars
+    eq = pd.Series(100_000.0, idx)
+    eq.iloc[77_777] = 1_234.0                                                   # a one-minute wick
+    thin = _thin(eq)
+    # every step-th point plus each block's minimum: at most two points per block
+    assert len(thin) <= 2 * MAX_POINTS + 2
+    assert thin.min() == 1_234.0 and thin.index[-1] == idx[-1]
+    assert thin.index.is_monotonic_increasing
