@@ -72,32 +72,25 @@ def crash_windows(market) -> list | None:
     return windows or None
 
 
-def assumptions(o: dict, dataset, market) -> list:
-    """What the numbers rest on, for the report: engine/venue rules plus the dataset's proxies."""
-    items = []
+def assumptions(o: dict, dataset, modes: dict) -> list:
+    """What the numbers rest on, for the report: the engine's rules for the venue plus the data's proxies.
+
+    ``modes``: strategy -> margin mode it ran in (the --margin-mode flag, else the strategy's own).
+    """
+    used = sorted(set(modes.values())) or ["isolated"]
     try:
-        from hedgelab import engine
-        fn = getattr(engine, "assumptions", None)
-        if fn is not None:
-            items.extend(fn(venue=o["venue"], margin_mode=o.get("margin_mode") or "isolated"))
-    except Exception:  # the engine's list is a nicety; the report must still be written without it
-        pass
-    if not items:
-        items.extend([
-            f"Venue rules: {o['venue']} (fees, maintenance margin tiers, funding interval from its venue file).",
-            "Funding is settled on the perp position at each settlement time on the settlement mark price.",
-            "Liquidation when the margin ratio (maintenance margin / margin balance) reaches 100% on the bar's "
-            "adverse mark extreme; the position is closed at the bankruptcy price and the margin is lost.",
-            "Auto-deleveraging (ADL) and insurance-fund effects are not modelled.",
-            "Options are priced with Black-76 on the ATM implied volatility known at the bar close.",
-        ])
+        from hedgelab.engine import assumptions as engine_assumptions
+        items = list(engine_assumptions(venue=o["venue"], margin_mode=used[0]))
+    except Exception as exc:  # noqa: BLE001 -- the report must still be written without the list
+        items = [f"Engine assumptions unavailable ({one_line(exc)})."]
+    if len(used) > 1:
+        items.append("Margin mode per strategy: " + ", ".join(f"{k} {v}" for k, v in modes.items()) + ".")
     m = dataset.manifest
     for key, text in (m.get("proxies") or {}).items():
         items.append(f"Proxy ({key}): {text}")
     if m.get("iv_fill"):
         items.append(f"IV fill rule: {m['iv_fill']}")
-    items.append(f"Initial capital {o['capital']:,.0f} USD; margin mode "
-                 f"{o.get('margin_mode') or 'per strategy (default isolated)'}.")
+    items.append(f"Initial capital {o['capital']:,.0f} USD per strategy.")
     return items
 
 
@@ -113,6 +106,7 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
             for params in param_sets:
                 cls.validate(params)
     dataset, market = load_market(o)
+    modes = {name: margin_mode(o, cls) for name, cls, _ in jobs if cls is not None}
     runs, failures = [], {}
     total = sum(len(job[2]) for job in jobs)
     bar = _progress(total, quiet=o.get("quiet", True))
@@ -131,7 +125,7 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     finally:
         bar.close()
     return Result(runs=runs, failures=failures, manifest=dict(dataset.manifest),
-                  crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, market),
+                  crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, modes),
                   heatmap=heatmap, options=dict(o))
 
 
@@ -145,11 +139,15 @@ def resolve_class(name, registry, load_failures, strategies_dir=None):
     return get_strategy(name, strategies_dir)  # raises UserError with "did you mean ...?"
 
 
+def margin_mode(o: dict, cls) -> str:
+    """The --margin-mode flag, else the mode the strategy declares, else isolated."""
+    return o.get("margin_mode") or getattr(cls, "margin_mode", None) or "isolated"
+
+
 def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only: bool, bar,
                  label_single: bool = False) -> list:
     from hedgelab.engine import simulate
-    mode = o.get("margin_mode") or getattr(cls, "margin_mode", None) or "isolated"
-    kwargs = {"venue": o["venue"], "margin_mode": mode, "capital": o["capital"], "summary_only": summary_only}
+    kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"], "summary_only": summary_only}
     single = len(param_sets) == 1 and not label_single
     strategy = cls()
     records = []
