@@ -2,7 +2,8 @@
 
 Every file is written into a temporary folder inside ``out_dir`` and renamed into place at the end, so a
 reader never sees half a report (report.html is moved last). Every user-provided string on the page goes
-through ``html.escape``; plotly receives names as JSON data, which it renders as text.
+through ``html.escape``; plotly gets them as JSON (which cannot close a script tag), escaped for plotly's
+own pseudo-HTML in names and labels (charts.py).
 """
 from __future__ import annotations
 

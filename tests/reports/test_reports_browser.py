@@ -73,7 +73,8 @@ def open_offline(driver, path):
         msg = json.loads(entry["message"])["message"]
         if msg["method"] == "Network.requestWillBeSent":
             requests.append(msg["params"]["request"]["url"])
-    remote = [u for u in requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
+    local = ("file:", "data:", "blob:", "about:", "chrome:", "devtools:")
+    remote = [u for u in requests if not u.startswith(local)]
     return errors, remote
 
 
