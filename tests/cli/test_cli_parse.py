@@ -170,3 +170,23 @@ def test_compare_config_params_for_a_strategy_not_compared(here, capsys):
     (here / "c.toml").write_text('strategies = ["hold"]\n[params.perp-hedge]\nhedge_ratio = 0.3\n')
     rc, out, err = invoke(["compare", "--config", "c.toml"], capsys)
     assert_user_error(rc, out, err, here, "perp-hedge", "not being compared")
+
+
+def test_heatmap_axis_must_be_on_the_grid(here, capsys):
+    rc, out, err = invoke(["sweep", "leveraged-long", "-g", "leverage=2,5", "-g", "margin_fraction=0.5,1",
+                           "--heatmap-x", "reenter"], capsys)
+    assert_user_error(rc, out, err, here, "--heatmap-x", "reenter")
+
+
+def test_fixed_and_swept_parameter_clash(here, capsys):
+    rc, out, err = invoke(["sweep", "leveraged-long", "-g", "leverage=2,5", "-p", "leverage=3"], capsys)
+    assert_user_error(rc, out, err, here, "leverage", "both fixed and on the grid")
+
+
+def test_default_output_folder_is_new_each_time(here):
+    from hedgelab.cli.backtest import output_dir
+    first = output_dir(None)
+    assert first.parent == here and first.name.startswith("hedgelab-out-") and not first.exists()
+    first.mkdir()
+    second = output_dir(None)   # same second: a -2 suffix; a later second: a new stamp
+    assert second != first and not second.exists()
