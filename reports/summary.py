@@ -110,11 +110,16 @@ def _usd(x: float) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
 
 
-def text_table(summary: pd.DataFrame, width: int = 28) -> str:
-    """The ranking for the terminal: one line per run, liquidations and failures flagged."""
+def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None) -> str:
+    """The ranking for the terminal: one line per run, liquidations and failures flagged.
+
+    limit: show only the best-ranked ``limit`` runs (a sweep's thousand lines help nobody), plus a count
+    of the rest and of the liquidated/failed among them.
+    """
     head = ["#", "run", "final USD", "return", "max DD", "worst day", "hedge cost", "status"]
     lines = []
-    for _, r in summary.iterrows():
+    shown = summary if limit is None else summary.head(limit)
+    for _, r in shown.iterrows():
         name = str(r["run"])
         name = name if len(name) <= width else name[: width - 1] + "…"
         lines.append([str(r["rank"]), name, _usd(r["final_equity"]), _pct(r["total_return"]),
@@ -128,4 +133,9 @@ def text_table(summary: pd.DataFrame, width: int = 28) -> str:
 
     out = [fmt(head), fmt(["-" * w for w in widths])]
     out += [fmt(line) for line in lines]
+    rest = summary.iloc[len(shown):]
+    if len(rest):
+        failed = int(rest["error"].apply(lambda e: isinstance(e, str)).sum())
+        liquidated = int((rest["liquidations"] > 0).sum())
+        out.append(f"... {len(rest)} more runs ({liquidated} liquidated, {failed} failed): see summary.csv")
     return "\n".join(out)

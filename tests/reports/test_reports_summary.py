@@ -76,3 +76,10 @@ def test_summary_only_runs_use_the_engine_stats(runs):
     assert row["total_return"] == pytest.approx(-0.1)          # 90,000 / 100,000 capital - 1
     assert row["hedge_cost"] == pytest.approx(-25.0)           # 15 fees - 40 funding received
     assert row["max_drawdown"] == -0.2 and math.isnan(row["sharpe"])
+
+
+def test_text_table_limit_counts_the_rest(runs):
+    text = text_table(summary_frame(runs), limit=3)
+    # six runs, three shown; the ranking puts leveraged-long (liquidated) and broken (failed) among the rest
+    assert len(text.splitlines()) == 2 + 3 + 1
+    assert text.splitlines()[-1] == "... 3 more runs (1 liquidated, 1 failed): see summary.csv"
