@@ -191,3 +191,16 @@ def test_long_curves_are_thinned_but_keep_their_crash():
     assert len(thin) <= 2 * MAX_POINTS + 2
     assert thin.min() == 1_234.0 and thin.index[-1] == idx[-1]
     assert thin.index.is_monotonic_increasing
+
+
+def test_a_quantstats_failure_gives_a_plain_page_not_a_crash(tmp_path, monkeypatch):
+    import quantstats
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("float division by zero")
+    monkeypatch.setattr(quantstats.reports, "html", broken)
+    runs = synthetic_runs(days=3)
+    reason = write_tearsheet(runs[2], runs[0], tmp_path / "t.html")
+    assert reason == "quantstats failed: ZeroDivisionError: float division by zero"
+    page = (tmp_path / "t.html").read_text(encoding="utf-8")
+    assert "No quantstats tearsheet for this run" in page and "float division by zero" in page
