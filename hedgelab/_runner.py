@@ -101,10 +101,15 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     registry, load_failures = discover_all(o.get("strategies_dir"))
     jobs = [(name, resolve_class(name, registry, load_failures, o.get("strategies_dir")), param_sets)
             for name, param_sets in jobs]
+    broken = {}
     for name, cls, param_sets in jobs:  # the user's parameter mistakes stop everything before any run
-        if cls is not None:
-            for params in param_sets:
+        try:
+            for params in param_sets if cls is not None else ():
                 cls.validate(params)
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- a plugin's own check() crashing is the plugin's failure
+            broken[name] = one_line(exc)
     dataset, market = load_market(o)
     modes = {name: margin_mode(o, cls) for name, cls, _ in jobs if cls is not None}
     runs, failures = [], {}
@@ -116,6 +121,8 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
             try:
                 if cls is None:
                     raise UserError(f"could not be loaded: {load_failures[name]}")
+                if name in broken:
+                    raise UserError(f"parameter check crashed: {broken[name]}")
                 runs.extend(run_strategy(cls, name, param_sets, market, o, summary_only, bar,
                                          label_single=heatmap is not None))
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
@@ -147,7 +154,8 @@ def margin_mode(o: dict, cls) -> str:
 def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only: bool, bar,
                  label_single: bool = False) -> list:
     from hedgelab.engine import simulate
-    kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"], "summary_only": summary_only}
+    kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
+              "summary_only": summary_only}
     single = len(param_sets) == 1 and not label_single
     strategy = cls()
     records = []
