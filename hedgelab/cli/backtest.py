@@ -18,6 +18,8 @@ from hedgelab import _options as opt
 from hedgelab.cli import cli
 from hedgelab.errors import UserError
 
+TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has them all)
+
 # CLI option name -> (config key, default). A config value is used when the flag was not given.
 _SHARED = {
     "data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
@@ -101,8 +103,7 @@ def finish(result, o: dict) -> int:
     """Write the files, print the ranking, name the failures; the exit code."""
     out = result.write(o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"])
     if not o["quiet"]:
-        from hedgelab.reports.summary import text_table
-        click.echo(text_table(result.summary))
+        click.echo(short_table(result.summary))
         click.echo("")
     click.echo(f"report: {out / 'report.html'}")
     for name, reason in result.failures.items():
@@ -111,6 +112,19 @@ def finish(result, o: dict) -> int:
         # SystemExit rather than a return value: ``python -m hedgelab.cli`` ignores main()'s result.
         raise SystemExit(1)
     return 0
+
+
+def short_table(summary, top: int = TABLE_ROWS) -> str:
+    """The ranking for the terminal; a big sweep shows its best rows and counts the rest."""
+    from hedgelab.reports.summary import text_table
+    width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
+    if len(summary) <= top + 5:
+        return text_table(summary, width=width)
+    rest = summary.iloc[top:]
+    liquidated = int((rest["liquidations"] > 0).sum())
+    failed = int(rest["error"].notna().sum()) if "error" in rest.columns else 0
+    return (text_table(summary.iloc[:top], width=width) + f"\n... {len(rest)} more runs in summary.csv "
+            f"({liquidated} of them liquidated, {failed} failed)")
 
 
 def _command(func):
