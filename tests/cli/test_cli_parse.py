@@ -190,3 +190,18 @@ def test_default_output_folder_is_new_each_time(here):
     first.mkdir()
     second = output_dir(None)   # same second: a -2 suffix; a later second: a new stamp
     assert second != first and not second.exists()
+
+
+def test_short_table_for_a_big_sweep():
+    import pandas as pd
+    from hedgelab.cli.backtest import short_table
+    n = 40   # ranks 1..40; the last 10 liquidated, one failed
+    summary = pd.DataFrame({
+        "rank": range(1, n + 1), "run": [f"s(x={k})" for k in range(n)],
+        "final_equity": [1e5 - k for k in range(n)], "total_return": 0.0, "max_drawdown": -0.1,
+        "worst_day": -0.05, "hedge_cost": 1.0, "liquidations": [0] * 30 + [1] * 10,
+        "error": [None] * 39 + ["boom"]})
+    lines = short_table(summary).splitlines()
+    assert len(lines) == 2 + 15 + 1   # header, rule, 15 best rows, the count line
+    assert lines[-1] == "... 25 more runs in summary.csv (10 of them liquidated, 1 failed)"
+    assert "s(x=14)" in lines[-2]
