@@ -118,13 +118,7 @@ def short_table(summary, top: int = TABLE_ROWS) -> str:
     """The ranking for the terminal; a big sweep shows its best rows and counts the rest."""
     from hedgelab.reports.summary import text_table
     width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
-    if len(summary) <= top + 5:
-        return text_table(summary, width=width)
-    rest = summary.iloc[top:]
-    liquidated = int((rest["liquidations"] > 0).sum())
-    failed = int(rest["error"].notna().sum()) if "error" in rest.columns else 0
-    return (text_table(summary.iloc[:top], width=width) + f"\n... {len(rest)} more runs in summary.csv "
-            f"({liquidated} of them liquidated, {failed} failed)")
+    return text_table(summary, width=width, limit=None if len(summary) <= top + 5 else top)
 
 
 def _command(func):

@@ -203,5 +203,5 @@ def test_short_table_for_a_big_sweep():
         "error": [None] * 39 + ["boom"]})
     lines = short_table(summary).splitlines()
     assert len(lines) == 2 + 15 + 1   # header, rule, 15 best rows, the count line
-    assert lines[-1] == "... 25 more runs in summary.csv (10 of them liquidated, 1 failed)"
+    assert lines[-1].startswith("... 25 more runs (10 liquidated, 1 failed)")
     assert "s(x=14)" in lines[-2]
