@@ -30,7 +30,18 @@ def test_compare_frames(pair, bars):
     assert set(pair.events["strategy"]) == {"hold", "leveraged-long"}
     s = pair.summary.set_index("strategy")
     assert s.loc["hold", "final_equity"] == pytest.approx(pair.equity["hold"].iloc[-1])
-    assert s.loc["leveraged-long", "liquidations"] >= 1   # the Oct 10 crash (see the CLI sweep test)
+    assert s.loc["leveraged-long", "liquidations"] >= 1
+
+
+def test_10x_long_from_oct_1_is_liquidated_on_oct_10(pair, bars):
+    # From the data alone: opened at the Oct 1 00:00 close, its bankruptcy price entry x 0.9 is above
+    # the Oct 10 mark low, and no mark low before Oct 10 comes within 2 % of it (mmr is under 2 %).
+    entry = bars["close"].iloc[0]
+    assert bars.loc[:"2025-10-09", "mark_low"].min() > entry * (1 - 0.1 + 0.02)
+    assert bars.loc["2025-10-10", "mark_low"].min() < entry * 0.9
+    ev = pair.events
+    liq = ev[(ev["strategy"] == "leveraged-long") & (ev["kind"] == "liquidation")]
+    assert liq["time"].min().strftime("%Y-%m-%d") == "2025-10-10"
 
 
 def test_crash_windows_follow_the_range(pair):
