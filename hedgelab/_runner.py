@@ -246,13 +246,14 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
     try:
-        runs = [r for r in result.runs]
-        write_report(runs, tmp, manifest=result.manifest, crash_windows=result.crash_windows,
-                     heatmap=result.heatmap, assumptions=result.assumptions, progress=progress,
-                     max_tearsheets=tearsheets)
+        files = write_report(list(result.runs), tmp, manifest=result.manifest,
+                             crash_windows=result.crash_windows, heatmap=result.heatmap,
+                             assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets)
         if out_dir.exists():
             out_dir.rmdir()
         os.replace(tmp, out_dir)
+        if getattr(files, "summary", None) is not None:  # spare Result.summary the same work again
+            result.__dict__.setdefault("summary", files.summary)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -7,10 +7,15 @@ that writes the same report files as the CLI.
 Per strategy: the dataset is loaded and aligned once, the strategy builds its ``StrategySpec``, the
 engine simulates it (parameter sets in chunks), and every column becomes a ``RunRecord`` for the
 reports. A strategy that raises is recorded in ``failures`` with its reason; the others still run.
+
+Defaults (as the CLI's): data="crisis-2025", venue="binance", margin_mode=None (each strategy's own),
+start/end=None (the whole dataset; both inclusive), capital=100_000, quiet=True; ``config`` is a TOML
+path or a dict with the CLI's keys, and explicit keyword arguments win over it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 import itertools
 import json
@@ -40,7 +45,7 @@ class Result:
     heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
     options: dict = field(default_factory=dict)  # the resolved options (for the record)
 
-    @property
+    @cached_property
     def summary(self) -> pd.DataFrame:
         """One row per run, ranked: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
         from hedgelab.reports.summary import summary_frame
