@@ -39,7 +39,7 @@ Acc = AccT()
 _TINY = 1e-12
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount):
     """Append one event to column ``j``'s buffer (counted even when the buffer is full)."""
     k = int(acc[Acc.NEV])
@@ -54,7 +54,7 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
     acc[Acc.NEV] = k + 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def perp_wallet_nb(acc, cfg):
     """Balance backing the perp: the isolated margin, or the cross wallet (cash)."""
     if cfg[Cfg.CROSS] != 0.0:
@@ -62,7 +62,7 @@ def perp_wallet_nb(acc, cfg):
     return acc[Acc.MARGIN]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def refresh_liq_nb(acc, cfg, tiers):
     """Recompute the cached liquidation price after the position or its wallet changed."""
     q = acc[Acc.QTY]
@@ -75,7 +75,7 @@ def refresh_liq_nb(acc, cfg, tiers):
     acc[Acc.LIQ] = lp
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def perp_mm_nb(acc, cfg, tiers, mark):
     """Maintenance margin of the open perp (on the entry value under Bybit's rule)."""
     q = abs(acc[Acc.QTY])
@@ -84,7 +84,7 @@ def perp_mm_nb(acc, cfg, tiers, mark):
     return maint_margin_nb(tiers, q * mark)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def margin_ratio_nb(acc, cfg, tiers, mark):
     """Maintenance margin / margin balance (1.0 = liquidation); 0 when flat, inf when balance <= 0."""
     q = acc[Acc.QTY]

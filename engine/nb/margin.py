@@ -32,7 +32,7 @@ from hedgelab.engine.nb.records import LiqRule, Tier
 _EPS = 1e-12
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def tier_index_nb(tiers, notional):
     """Index of the tier whose [floor, cap) holds ``notional`` (the last tier beyond its cap)."""
     k = 0
@@ -42,7 +42,7 @@ def tier_index_nb(tiers, notional):
     return k
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def maint_margin_nb(tiers, notional):
     """Maintenance margin of a position of ``notional`` (absolute, margin currency)."""
     if notional <= 0.0:
@@ -57,7 +57,7 @@ def max_leverage_nb(tiers, notional):
     return tiers[tier_index_nb(tiers, notional), Tier.MAX_LEV]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _in_tier(tiers, t, notional):
     lo = tiers[t, Tier.FLOOR]
     hi = tiers[t, Tier.CAP]
@@ -66,7 +66,7 @@ def _in_tier(tiers, t, notional):
     return notional >= lo * (1.0 - _EPS) - _EPS and notional < hi * (1.0 + _EPS)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def liq_price_linear_nb(rule, side, qty, entry, wallet, other_mm, other_upnl, tiers):
     """Liquidation price of a linear (USD-margined) position; returns (price, mmr, cum).
 

@@ -26,7 +26,7 @@ from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, refr
                                          set_leverage_nb, topup_margin_nb, trade_perp_nb, trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
 from hedgelab.engine.nb.liquidation import check_triggers_nb
-from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum
+from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
 from hedgelab.engine.types import HOOK_TYPE, Intent, State
 
 SIMULATE_SIG = types.void(
@@ -46,7 +46,7 @@ SIMULATE_SIG = types.void(
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak):
     q = acc[Acc.QTY]
     mark = mk[Mkt.MARK_CLOSE, i]
@@ -73,7 +73,7 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak):
     state[State.NEXT_EXPIRY_S] = np.nan
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     close = mk[Mkt.CLOSE, i]
     mark = mk[Mkt.MARK_CLOSE, i]
@@ -185,7 +185,19 @@ def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, 
                 col_offset, out, summary, events):
     """Simulate every column of ``params`` in parallel (prange over columns); see module docstring."""
     for j in prange(params.shape[0]):
+        # Private copies of everything the column's helper calls receive: numba reference-counts
+        # array arguments, and two threads counting on the same shared array fight over one cache
+        # line (measured: 2 threads slower than 1). The column's events go to a private buffer too.
         mk = market[path_of_column[j]]
         p = params[j].copy()
-        simulate_column_nb(hook, mk, close_time_s, cfg, tiers, p, features, rebalance, j,
-                           col_offset + j, out, summary, events)
+        cfg_j = cfg.copy()
+        tiers_j = tiers.copy()
+        ev_j = np.empty((1, events.shape[1]), dtype=event_dt)
+        out_j = np.empty((1, out.shape[1], out.shape[2]))
+        sum_j = np.zeros((1, summary.shape[1]))
+        simulate_column_nb(hook, mk, close_time_s, cfg_j, tiers_j, p, features, rebalance, 0,
+                           col_offset + j, out_j, sum_j, ev_j)
+        summary[j] = sum_j[0]
+        out[j] = out_j[0]
+        k = min(int(sum_j[0, Sum.N_EVENTS]), events.shape[1])
+        events[j, :k] = ev_j[0, :k]
