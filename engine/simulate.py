@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.engine.costs import Costs
+from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
 from hedgelab.engine.nb.records import Cfg, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
 from hedgelab.engine.venues import Venue, load_venue
@@ -12,14 +13,15 @@ from hedgelab.errors import UserError
 
 MARGIN_MODES = ("isolated", "cross")
 _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low", "mark_close",
-           "index_close", "funding_rate", "funding_price", "iv")
+           "index_close", "funding_rate", "funding_price", "iv", "index_open")
 
 
-def market_block(paths: list) -> np.ndarray:
+def market_block(paths: list, option_config) -> np.ndarray:
     """Stack MarketArrays into ``block[path, Mkt.*, bar]`` with the documented fallbacks.
 
-    Missing mark -> traded price, missing index close -> traded close, missing funding price -> mark
-    open, missing volume -> 0 (full impact).
+    Missing mark -> traded price, missing index close -> traded close (index open -> traded open),
+    missing funding price -> mark open, missing volume -> 0 (full impact). ``Mkt.STRESS`` is the
+    option surface's stress series of the index closes (``engine/options.stress_series``).
     """
     n = len(paths[0].time_ns)
     block = np.empty((len(paths), Mkt.N, n))
@@ -34,7 +36,8 @@ def market_block(paths: list) -> np.ndarray:
             block[p, k] = a
         b = block[p]
         for mark, traded in ((Mkt.MARK_OPEN, Mkt.OPEN), (Mkt.MARK_HIGH, Mkt.HIGH), (Mkt.MARK_LOW, Mkt.LOW),
-                             (Mkt.MARK_CLOSE, Mkt.CLOSE), (Mkt.INDEX_CLOSE, Mkt.CLOSE)):
+                             (Mkt.MARK_CLOSE, Mkt.CLOSE), (Mkt.INDEX_CLOSE, Mkt.CLOSE),
+                             (Mkt.INDEX_OPEN, Mkt.OPEN)):
             bad = ~np.isfinite(b[mark])
             b[mark, bad] = b[traded, bad]
         bad = ~np.isfinite(b[Mkt.FUNDING_PRICE])
@@ -45,6 +48,7 @@ def market_block(paths: list) -> np.ndarray:
             if not np.all(np.isfinite(b[k])) or np.any(b[k] <= 0):
                 row = int(np.argmax(~np.isfinite(b[k]) | (b[k] <= 0)))
                 raise UserError(f"market path {p}: {_FIELDS[k]} is missing or <= 0 at bar {row}")
+        b[Mkt.STRESS] = stress_series(b[Mkt.INDEX_CLOSE], float(paths[p].bar_seconds), option_config)
     return block
 
 
@@ -99,7 +103,8 @@ def _events_capacity(block, rebalance) -> int:
     return 16 + n_funding + 6 * int(rebalance.sum())
 
 
-def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, offset, record, cap):
+def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, time_ns, bar_seconds, ocfg, offset,
+         record, cap):
     from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
 
     ncols, n = params.shape[0], block.shape[2]
@@ -107,8 +112,8 @@ def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, off
         out = np.empty((ncols, Out.N, n if record else 0))
         summary = np.zeros((ncols, Sum.N))
         events = np.empty((ncols, cap), dtype=event_dt)
-        simulate_nb(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, offset,
-                    out, summary, events)
+        simulate_nb(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, time_ns, bar_seconds,
+                    ocfg, offset, out, summary, events)
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) <= cap:
             break
@@ -119,13 +124,14 @@ def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, off
 
 def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
              summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
-             progress=False, symbol="BTC") -> SimResult:
+             progress=False, symbol="BTC", option_config=None) -> SimResult:
     """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
     ``paths[k-1]``; ``path_of_column[j]`` names column j's path (default: all on ``market``).
     ``at``: date of the venue's tier table (default: the market's first bar). ``chunk_size``: columns
     per kernel call (bounded memory); results merge into the same result as one call.
+    ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
     """
     if margin_mode not in MARGIN_MODES:
         raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
@@ -157,7 +163,9 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
         poc = np.ascontiguousarray(path_of_column, dtype=np.int64)
         if poc.shape != (ncols,) or poc.min() < 0 or poc.max() >= len(all_paths):
             raise UserError(f"path_of_column must hold {ncols} path numbers in [0, {len(all_paths) - 1}]")
-    block = market_block(all_paths)
+    ocfg_t = validate_option_config(option_config if option_config is not None else OptionConfig())
+    ocfg = np.ascontiguousarray(ocfg_t.to_array())
+    block = market_block(all_paths, ocfg_t)
     close_s = time_ns / 1e9 + float(market.bar_seconds)
     cfg = venue_config(v, margin_mode, float(capital), costs)
     tiers = np.ascontiguousarray(v.tiers)
@@ -175,9 +183,10 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     for lo in starts:
         hi = min(lo + step, ncols)
         summary, records, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg, tiers,
-                                     np.ascontiguousarray(params[lo:hi]), features, rebalance, lo,
-                                     not summary_only, cap)
+                                     np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
+                                     int(market.bar_seconds), ocfg, lo, not summary_only, cap)
         parts.append(SimResult.from_arrays(time, columns[lo:hi], labels[lo:hi], summary, records, out,
                                            v.id, margin_mode))
     return parts[0] if len(parts) == 1 else SimResult.merge(parts)
+
 

@@ -65,12 +65,14 @@ class MktT(NamedTuple):
     FUNDING_RATE: int = 10     # NaN when the bar opens on no settlement
     FUNDING_PRICE: int = 11
     IV: int = 12
-    N: int = 13
+    INDEX_OPEN: int = 13       # option delivery prices are approximated from index opens/closes
+    STRESS: int = 14           # market stress in [0, 1] for the option surface (engine/options.py)
+    N: int = 15
 
 
 Mkt = MktT()
 MARKET_FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low",
-                 "mark_close", "index_close", "funding_rate", "funding_price", "iv")
+                 "mark_close", "index_close", "funding_rate", "funding_price", "iv", "index_open", "stress")
 
 
 class CfgT(NamedTuple):

@@ -5,15 +5,20 @@ Per bar ``i`` of column ``j``, in this fixed order:
    -perp qty * funding price * rate (longs pay when the rate is positive). Only the position open
    at the timestamp pays, since no order has run yet in this bar. Isolated: the payment goes to
    the isolated margin (Binance/Bybit settle it against the position's margin); cross: to cash.
-2. Option expiries at the bar open (not yet in the kernel: options are integrated later).
+2. Option expiries at the bar open: every leg whose expiry (08:00 UTC) is at or before the bar's
+   open is cash-settled on the delivery price approximated from the index bars
+   (``option_rules.delivery_price_nb``), with the delivery fee.
 3. Stop and liquidation triggers on the bar's mark extremes, adverse extreme first
    (``nb/liquidation.py`` documents the venue rules and what the account keeps).
 4. On rebalance bars, the strategy hook at the close: it reads the state vector
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum; isolated margin re-sized to
    notional / leverage), TARGET_SPOT (spot fills at the spot close), TARGET_PERP (fills at the
-   traded close), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders pay slippage and taker fee.
-6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry).
+   traded close), the two option slots (bought at the ask / sold at the bid of the listed contract
+   nearest the request, with fees; action 2 closes every leg of a type), MARGIN_TOPUP, STOP_PRICE
+   (0 cancels); market orders pay slippage and taker fee.
+6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry)
+   + option book marked to model at the close (the last finite mark when IV is missing).
 
 The hook parameter is a first-class function type (``HOOK_TYPE``) and the kernel is compiled with
 an explicit signature, so it is compiled once and loaded from the disk cache by every later
@@ -25,9 +30,10 @@ from numba import boolean, float64, int64, njit, prange, types
 from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, refresh_liq_nb,
                                          set_leverage_nb, topup_margin_nb, trade_perp_nb, trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
+from hedgelab.engine.nb.legs import MAX_LEGS, Leg, book_nb, next_expiry_nb, option_order_nb, settle_expired_nb
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
-from hedgelab.engine.types import HOOK_TYPE, Intent, State
+from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, Intent, State
 
 SIMULATE_SIG = types.void(
     HOOK_TYPE,                  # hook
@@ -39,6 +45,9 @@ SIMULATE_SIG = types.void(
     float64[:, ::1],            # params[j, p]
     float64[:, ::1],            # features[bar, f]
     boolean[::1],               # rebalance[bar]
+    int64[::1],                 # time_ns[bar] (bar open)
+    int64,                      # bar_seconds
+    float64[::1],               # ocfg: OptionConfig().to_array()
     int64,                      # col_offset: column id of j = 0 (chunked sweeps)
     float64[:, :, ::1],         # out[j, Out.*, bar] (bar axis length 0 in summary mode)
     float64[:, ::1],            # summary[j, Sum.*]
@@ -47,7 +56,8 @@ SIMULATE_SIG = types.void(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak):
+def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt_value, opt_delta, n_open,
+                   next_exp):
     q = acc[Acc.QTY]
     mark = mk[Mkt.MARK_CLOSE, i]
     state[State.EQUITY] = equity
@@ -64,13 +74,13 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak):
     state[State.PEAK_EQUITY] = peak
     state[State.CAPITAL] = cfg[Cfg.CAPITAL]
     state[State.LIQUIDATIONS] = acc[Acc.LIQS]
-    state[State.OPTION_VALUE] = 0.0
-    state[State.OPTION_DELTA] = 0.0
+    state[State.OPTION_VALUE] = opt_value
+    state[State.OPTION_DELTA] = opt_delta
     state[State.IV] = mk[Mkt.IV, i]
     state[State.TIME_S] = close_time_s[i]
     state[State.LAST_FUNDING] = acc[Acc.LAST_FUNDING]
-    state[State.OPEN_LEGS] = 0.0
-    state[State.NEXT_EXPIRY_S] = np.nan
+    state[State.OPEN_LEGS] = n_open
+    state[State.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -89,6 +99,11 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     if target_perp == target_perp:
         trade_perp_nb(acc, cfg, tiers, events, j, col, i, target_perp - acc[Acc.QTY], close, volume,
                       EventKind.FILL)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
+    mark = mk[Mkt.MARK_CLOSE, i]
     topup = intent[Intent.MARGIN_TOPUP]
     if topup == topup:
         topup_margin_nb(acc, cfg, tiers, events, j, col, i, topup, mark)
@@ -98,8 +113,8 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
 
 
 @njit(cache=True, nogil=True)
-def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, rebalance, j, col,
-                       out, summary, events):
+def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, params_j, features,
+                       rebalance, j, col, out, summary, events):
     """Run one column over the whole path ``mk[Mkt.*, bar]``."""
     n = mk.shape[1]
     record = out.shape[2] == n
@@ -114,6 +129,12 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
     max_dd = 0.0
     dd_floor = peak
     min_eq = cfg[Cfg.CAPITAL]
+    legs = np.zeros((MAX_LEGS, Leg.N))
+    next_exp = np.inf
+    opt_value = 0.0
+    opt_delta = 0.0
+    n_open = 0
+    opt_flow = 0.0
     for i in range(n):
         rate = mk[Mkt.FUNDING_RATE, i]
         if rate == rate:
@@ -129,6 +150,10 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
                 acc[Acc.FUNDING] += pay
                 add_event_nb(acc, events, j, col, i, EventKind.FUNDING, Instrument.PERP, q, price, pay)
                 refresh_liq_nb(acc, cfg, tiers)
+        if next_exp <= close_time_s[i] - bar_seconds:
+            opt_flow += settle_expired_nb(acc, legs, ocfg, events, j, col, i, close_time_s[i] - bar_seconds,
+                                          time_ns, bar_seconds, mk[Mkt.INDEX_OPEN], mk[Mkt.INDEX_CLOSE])
+            next_exp = next_expiry_nb(legs)
         q = acc[Acc.QTY]
         if q != 0.0:
             # The cheap test runs inline on every bar (a NaN liquidation price never compares true);
@@ -144,15 +169,40 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
             if hit:
                 check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
                                   mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
+        if n_open > 0 or next_exp < np.inf:
+            v, d, n_open = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                   mk[Mkt.STRESS, i])
+            if v == v:  # no IV: keep the last mark
+                opt_value = v
+                opt_delta = d
+            if n_open == 0:
+                opt_value = 0.0
+                opt_delta = 0.0
         if rebalance[i]:
             equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
-                      + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
-            _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity))
+                      + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+            _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
+                           opt_delta, n_open, next_exp)
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
             _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
+            if intent[Intent.OPT1_ACTION] == intent[Intent.OPT1_ACTION] or \
+                    intent[Intent.OPT2_ACTION] == intent[Intent.OPT2_ACTION]:
+                for slot in range(2):
+                    b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+                    opt_flow += option_order_nb(acc, legs, ocfg, events, j, col, i, intent[b], intent[b + 1],
+                                                intent[b + 2], intent[b + 3], intent[b + 4],
+                                                mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                                mk[Mkt.STRESS, i])
+                next_exp = next_expiry_nb(legs)
+                v, d, n_open = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                       mk[Mkt.STRESS, i])
+                if v == v or n_open == 0:
+                    opt_value = v if n_open > 0 else 0.0
+                    opt_delta = d if n_open > 0 else 0.0
+            _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
         equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
-                  + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]))
+                  + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
         if equity > peak:
             peak = equity
             dd_floor = peak * (1.0 - max_dd)
@@ -168,12 +218,12 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
             out[j, Out.PERP_QTY, i] = acc[Acc.QTY]
             out[j, Out.MARGIN_RATIO, i] = margin_ratio_nb(acc, cfg, tiers, mk[Mkt.MARK_CLOSE, i])
             out[j, Out.LIQ_PRICE, i] = acc[Acc.LIQ]
-            out[j, Out.OPTION_VALUE, i] = 0.0
+            out[j, Out.OPTION_VALUE, i] = opt_value
     summary[j, Sum.FINAL_EQUITY] = equity if n > 0 else cfg[Cfg.CAPITAL]
     summary[j, Sum.LIQUIDATIONS] = acc[Acc.LIQS]
     summary[j, Sum.FUNDING_PNL] = acc[Acc.FUNDING]
     summary[j, Sum.FEES] = acc[Acc.FEES]
-    summary[j, Sum.OPTION_PNL] = 0.0
+    summary[j, Sum.OPTION_PNL] = opt_flow + opt_value
     summary[j, Sum.MAX_DRAWDOWN] = max_dd
     summary[j, Sum.MIN_EQUITY] = min_eq
     summary[j, Sum.STOPS] = acc[Acc.STOPS]
@@ -182,7 +232,7 @@ def simulate_column_nb(hook, mk, close_time_s, cfg, tiers, params_j, features, r
 
 @njit(SIMULATE_SIG, cache=True, nogil=True, parallel=True)
 def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, features, rebalance,
-                col_offset, out, summary, events):
+                time_ns, bar_seconds, ocfg, col_offset, out, summary, events):
     """Simulate every column of ``params`` in parallel (prange over columns); see module docstring."""
     for j in prange(params.shape[0]):
         # Private copies of everything the column's helper calls receive: numba reference-counts
@@ -195,8 +245,8 @@ def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, 
         ev_j = np.empty((1, events.shape[1]), dtype=event_dt)
         out_j = np.empty((1, out.shape[1], out.shape[2]))
         sum_j = np.zeros((1, summary.shape[1]))
-        simulate_column_nb(hook, mk, close_time_s, cfg_j, tiers_j, p, features, rebalance, 0,
-                           col_offset + j, out_j, sum_j, ev_j)
+        simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg_j, ocfg.copy(), tiers_j, p, features,
+                           rebalance, 0, col_offset + j, out_j, sum_j, ev_j)
         summary[j] = sum_j[0]
         out[j] = out_j[0]
         k = min(int(sum_j[0, Sum.N_EVENTS]), events.shape[1])

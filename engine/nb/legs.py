@@ -1,0 +1,145 @@
+"""Option legs in a column's account: a fixed-size leg table, settlement, option orders, book marks.
+
+Uses the options engineer's kernels (``engine/nb/option_leg.py``): contract choice, bid/ask fill
+with fees, settlement at the delivery price, mark-to-model. Per column the legs live in
+``legs[k, Leg.*]``; a leg with qty 0 is a free slot. All money is USD; quantities in BTC.
+Short options' margin is not yet part of the account's liquidation check (their value is).
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+from hedgelab.engine.nb.account import Acc, add_event_nb
+from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb,
+                                           option_settle_nb)
+from hedgelab.engine.nb.option_rules import delivery_price_nb
+from hedgelab.engine.nb.records import EventKind, Instrument
+
+MAX_LEGS = 8
+
+
+class LegT(NamedTuple):
+    KIND: int = 0       # +1 call, -1 put
+    STRIKE: int = 1
+    EXPIRY_S: int = 2
+    QTY: int = 3        # signed BTC; 0 = free slot
+    PREMIUM: int = 4    # average fill price (USD per BTC)
+    N: int = 5
+
+
+Leg = LegT()
+
+
+@njit(cache=True, nogil=True)
+def next_expiry_nb(legs):
+    t = np.inf
+    for k in range(legs.shape[0]):
+        if legs[k, Leg.QTY] != 0.0 and legs[k, Leg.EXPIRY_S] < t:
+            t = legs[k, Leg.EXPIRY_S]
+    return t
+
+
+@njit(cache=True, nogil=True)
+def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, bar_seconds, index_open,
+                      index_close):
+    """Cash-settle every leg expired by this bar's open; returns the option cash flow (USD)."""
+    flow = 0.0
+    for k in range(legs.shape[0]):
+        q = legs[k, Leg.QTY]
+        if q == 0.0 or legs[k, Leg.EXPIRY_S] > t_open_s:
+            continue
+        s = delivery_price_nb(time_ns, bar_seconds, index_open, index_close, legs[k, Leg.EXPIRY_S])
+        if s != s:
+            s = index_open[bar]  # no bar ends at the expiry: the index at this bar's open
+        cash, fee = option_settle_nb(ocfg, legs[k, Leg.KIND] > 0.0, q, legs[k, Leg.STRIKE], s)
+        acc[Acc.CASH] += cash - fee
+        acc[Acc.FEES] += fee
+        flow += cash - fee
+        add_event_nb(acc, events, j, col, bar, EventKind.OPTION_SETTLEMENT, Instrument.OPTION, -q, s, cash)
+        if fee != 0.0:
+            add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.OPTION, 0.0, s, -fee)
+        legs[k, Leg.QTY] = 0.0
+    return flow
+
+
+@njit(cache=True, nogil=True)
+def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, spot, t_s,
+                 iv, stress):
+    price, fee, _ = option_fill_nb(ocfg, kind > 0.0, qty, spot, strike, t_s, expiry_s, iv, stress)
+    if price != price:
+        return 0.0
+    if qty > 0.0:  # a long option is paid in full from cash: cut the order to what cash pays for
+        per = price + fee / qty
+        if per > 0.0 and qty * per > acc[Acc.CASH]:
+            scale = max(acc[Acc.CASH], 0.0) / (qty * per)
+            qty *= scale
+            fee *= scale
+            if qty <= 1e-12:
+                return 0.0
+    k = k_existing
+    if k < 0:
+        for s in range(legs.shape[0]):
+            if legs[s, Leg.QTY] != 0.0 and legs[s, Leg.KIND] == kind and legs[s, Leg.STRIKE] == strike \
+                    and legs[s, Leg.EXPIRY_S] == expiry_s:
+                k = s
+                break
+    if k < 0:
+        for s in range(legs.shape[0]):
+            if legs[s, Leg.QTY] == 0.0:
+                k = s
+                break
+    if k < 0:
+        return 0.0  # the leg table is full: the order is skipped
+    old = legs[k, Leg.QTY]
+    new = old + qty
+    if old == 0.0 or (old > 0.0) == (qty > 0.0):
+        legs[k, Leg.PREMIUM] = (abs(old) * legs[k, Leg.PREMIUM] + abs(qty) * price) / (abs(old) + abs(qty))
+    legs[k, Leg.KIND] = kind
+    legs[k, Leg.STRIKE] = strike
+    legs[k, Leg.EXPIRY_S] = expiry_s
+    legs[k, Leg.QTY] = 0.0 if abs(new) <= 1e-12 else new
+    acc[Acc.CASH] += -qty * price - fee
+    acc[Acc.FEES] += fee
+    add_event_nb(acc, events, j, col, bar, EventKind.OPTION_FILL, Instrument.OPTION, qty, price, -qty * price)
+    add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.OPTION, 0.0, price, -fee)
+    return -qty * price - fee
+
+
+@njit(cache=True, nogil=True)
+def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_frac, tenor_days, qty, spot, t_s,
+                    iv, stress):
+    """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request,
+    2 close every open leg of ``kind``. Returns the option cash flow (USD)."""
+    if action != action or kind != kind or (kind != 1.0 and kind != -1.0):
+        return 0.0
+    flow = 0.0
+    if action == 2.0:
+        for k in range(legs.shape[0]):
+            q = legs[k, Leg.QTY]
+            if q != 0.0 and legs[k, Leg.KIND] == kind:
+                flow += _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k, kind, legs[k, Leg.STRIKE],
+                                     legs[k, Leg.EXPIRY_S], -q, spot, t_s, iv, stress)
+        return flow
+    if (action != 1.0 and action != -1.0) or not (qty > 0.0):
+        return 0.0
+    expiry_s, strike = option_contract_nb(ocfg, spot, t_s, strike_frac, tenor_days)
+    if expiry_s != expiry_s:
+        return 0.0
+    return _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot, t_s,
+                        iv, stress)
+
+
+@njit(cache=True, nogil=True)
+def book_nb(legs, ocfg, spot, t_s, iv, stress):
+    """(value_usd, delta_btc, open legs) of the leg table at ``t_s``."""
+    n_open = 0
+    for k in range(legs.shape[0]):
+        if legs[k, Leg.QTY] != 0.0:
+            n_open += 1
+    if n_open == 0:
+        return 0.0, 0.0, 0
+    value, delta, _, _, _, _, _ = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE],
+                                                 legs[:, Leg.EXPIRY_S], legs[:, Leg.QTY], legs.shape[0],
+                                                 spot, t_s, iv, stress)
+    return value, delta, n_open
