@@ -53,11 +53,19 @@ class SimResult:
 
     @classmethod
     def merge(cls, parts: list) -> "SimResult":
-        """Join results of consecutive column chunks into the result of one call over all columns."""
+        """Join results of separate calls over consecutive column chunks (e.g. run in other processes)
+        into the result of one call over all columns: column ids of the events are renumbered."""
         if not parts:
             raise ValueError("nothing to merge")
         first = parts[0]
-        records = np.concatenate([p.records for p in parts])
+        shifted = []
+        offset = 0
+        for p in parts:
+            rec = p.records.copy()
+            rec["column"] += offset
+            shifted.append(rec)
+            offset += len(p.columns)
+        records = np.concatenate(shifted)
         res = cls(time=first.time, columns=[c for p in parts for c in p.columns],
                   labels=[c for p in parts for c in p.labels],
                   summary=pd.concat([p.summary for p in parts], ignore_index=True),

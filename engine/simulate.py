@@ -105,6 +105,7 @@ def _events_capacity(block, rebalance) -> int:
 
 def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, time_ns, bar_seconds, ocfg, offset,
          record, cap):
+    """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None)."""
     from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
 
     ncols, n = params.shape[0], block.shape[2]
@@ -116,10 +117,33 @@ def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, tim
                     ocfg, offset, out, summary, events)
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) <= cap:
-            break
+            return summary, events, counts, (out if record else None)
         cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
-    records = np.concatenate([events[j, :counts[j]] for j in range(ncols)]) if ncols else events[:0, 0]
-    return summary, records, (out if record else None)
+
+
+class _RecordSink:
+    """Gathers the chunks' event records into one array without a second full copy.
+
+    The buffer is sized for the worst case (every column filling its capacity) but allocated with
+    ``np.empty``, so only the pages written are ever resident; the result is a view of its start.
+    """
+
+    def __init__(self, size):
+        self.buf = np.empty(size, dtype=event_dt)
+        self.used = 0
+        self.spill = []
+
+    def add(self, events, counts):
+        for j, c in enumerate(counts):
+            if self.spill or self.used + c > len(self.buf):
+                self.spill.append(events[j, :c].copy())
+            else:
+                self.buf[self.used:self.used + c] = events[j, :c]
+                self.used += c
+
+    def records(self):
+        head = self.buf[:self.used]
+        return np.concatenate([head, *self.spill]) if self.spill else head
 
 
 def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
@@ -179,14 +203,19 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     if progress:
         from tqdm import tqdm
         starts = tqdm(starts, total=len(starts), unit="chunk")
-    parts = []
+    sink = _RecordSink(ncols * cap)
+    summaries, outs = [], []
     for lo in starts:
         hi = min(lo + step, ncols)
-        summary, records, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg, tiers,
-                                     np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
-                                     int(market.bar_seconds), ocfg, lo, not summary_only, cap)
-        parts.append(SimResult.from_arrays(time, columns[lo:hi], labels[lo:hi], summary, records, out,
-                                           v.id, margin_mode))
-    return parts[0] if len(parts) == 1 else SimResult.merge(parts)
+        summary, events, counts, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg, tiers,
+                                            np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
+                                            int(market.bar_seconds), ocfg, lo, not summary_only, cap)
+        sink.add(events, counts)
+        del events
+        summaries.append(summary)
+        outs.append(out)
+    out = None if summary_only else (outs[0] if len(outs) == 1 else np.concatenate(outs))
+    return SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
+                                 v.id, margin_mode)
 
 

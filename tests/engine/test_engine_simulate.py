@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from hedgelab.engine import Costs, simulate
+from hedgelab.engine import Costs, SimResult, simulate
 from hedgelab.engine.hooks import replay_nb
 from hedgelab.engine.liquidation import liquidation_price
 from hedgelab.engine.spec import StrategySpec
@@ -191,6 +191,11 @@ def test_chunks_and_summary_mode_match_one_call():
     assert chunked.events.equals(one.events) and summary.events.equals(one.events)
     assert chunked.equity.equals(one.equity) and summary.equity is None
     assert one.summary.liquidations.max() >= 1 and one.summary.liquidations.min() == 0
+    # Separate calls over column chunks (as other processes would run them) merge into one call.
+    parts = [simulate(m, spec._replace(params=params[lo:lo + 3], labels=spec.labels[lo:lo + 3])) for lo in (0, 3, 6)]
+    merged = SimResult.merge(parts)
+    assert merged.summary.equals(one.summary) and merged.events.equals(one.events)
+    assert merged.equity.equals(one.equity)
 
 
 def test_paths_each_column_names_its_path():
