@@ -130,6 +130,9 @@ def assert_user_error(rc, out, err, here, *needles):
     (["sweep", "hold"], ["empty grid"]),
     (["sweep", "hold", "-g", "fraction=0,1", "--metric", "colour"], ["--metric", "colour"]),
     (["compare", "hold", "--strategies-dir", "no-such-folder"], ["no-such-folder"]),
+    (["compare", "hold", "--data", "no-such-data"], ["no-such-data"]),
+    (["compare", "hold", "--start", "2025-11-01", "--end", "2025-10-01"], ["start", "end"]),
+    (["compare", "hold", "--venue", "no-such-venue"], ["no-such-venue"]),
 ])
 def test_user_errors_exit_2_with_one_line(argv, needles, here, capsys):
     rc, out, err = invoke(argv, capsys)
