@@ -18,6 +18,7 @@ from hedgelab import _options as opt
 from hedgelab.cli import cli
 from hedgelab.errors import UserError
 
+_PATH_KEYS = ("store", "strategies_dir", "out")
 TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has them all)
 
 # CLI option name -> (config key, default). A config value is used when the flag was not given.
@@ -44,7 +45,8 @@ def shared_options(func):
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Output folder (new or empty; default ./hedgelab-out-YYYYmmdd-HHMMSS)."),
         click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                     help="TOML file with the same keys as these options; flags given here win."),
+                     help="TOML file with the same keys as these options (folders in it are relative to "
+                          "the file); flags given here win."),
         click.option("--store", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Dataset store folder (default $HEDGELAB_HOME or the user data folder)."),
         click.option("--strategies-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -67,6 +69,9 @@ def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
     for key in _SHARED:
         given = ctx.get_parameter_source(key) not in (click.core.ParameterSource.DEFAULT, None)
         o[key] = kwargs[key] if given or key not in conf else conf[key]
+        if not given and key in conf and key in _PATH_KEYS and conf[key] is not None:
+            # a folder named in the config file is relative to that file, not to where hedgelab runs
+            o[key] = Path(kwargs["config"]).parent / Path(str(conf[key])).expanduser()
     opt.check_margin_mode(o["margin_mode"])
     o["capital"] = opt.check_capital(o["capital"])
     for key in ("store", "strategies_dir"):

@@ -1,5 +1,6 @@
 """Parsing of -p / -g / --config and the user-error path (exit 2, one line, nothing written)."""
 import os
+from pathlib import Path
 import subprocess
 import sys
 
@@ -208,3 +209,11 @@ def test_short_table_for_a_big_sweep():
     assert len(lines) == 2 + 15 + 1   # header, rule, 15 best rows, the count line
     assert lines[-1].startswith("... 25 more runs (10 liquidated, 1 failed)")
     assert "s(x=14)" in lines[-2]
+
+
+def test_config_folders_are_relative_to_the_config_file(tmp_path, monkeypatch, capsys):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "c.toml").write_text('strategies_dir = "plugins"\n')
+    monkeypatch.chdir(tmp_path)   # "plugins" exists neither here nor beside the file
+    rc, out, err = invoke(["compare", "hold", "--config", "conf/c.toml"], capsys)
+    assert rc == 2 and str(Path("conf") / "plugins") in err
