@@ -44,3 +44,22 @@ def test_collar_gives_up_a_rally():
     collared, bare = run("collar", rally), run("hold", rally)
     assert collared.summary["option_pnl"].iloc[0] < 0
     assert collared.equity.iloc[-1, 0] < bare.equity.iloc[-1, 0]
+
+
+def test_rolls_follow_the_rules():
+    flat = np.full(24 * 60, 100_000.0)  # 60 days: at least one roll of a ~30-day leg
+    fills = option_fills(run("protective-put", flat))
+    fills = fills[fills["kind"] == "option_fill"]
+    buys, sells = fills[fills["qty"] > 0], fills[fills["qty"] < 0]
+    assert len(sells) >= 1
+    # protective-put closes the old put and buys the new one in the same decision
+    assert list(sells["time"]) == list(buys["time"].iloc[1:])
+    assert np.allclose(buys["qty"], 0.9 * CAPITAL / 100_000.0)  # hedge_ratio x spot qty
+    collar = option_fills(run("collar", flat))
+    collar = collar[collar["kind"] == "option_fill"]
+    opened = collar.groupby("time")["qty"].apply(lambda q: sorted(q.round(6))).tolist()
+    # first bar: buy put + sell call; each roll: close both (one bar), reopen both on the next bar
+    assert opened[0] == [-0.95, 0.95]
+    times = sorted(collar["time"].unique())
+    for closed_at, reopened_at in zip(times[1::2], times[2::2]):
+        assert (reopened_at - closed_at) == np.timedelta64(1, "h")
