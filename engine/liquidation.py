@@ -100,4 +100,11 @@ def assumptions(venue="binance", margin_mode="isolated") -> list:
         "Auto-deleveraging (ADL) and insurance-fund effects are not modelled; a gap through the bankruptcy "
         "price costs the user the margin only.",
         "The tier table valid at the first bar applies to the whole run.",
+        "Cross margin: orders are not checked against initial margin; the maintenance check and the "
+        "liquidation use the whole cross wallet.",
+        "The kernel simulates linear perps; inverse (coin-margined) perps are covered by the liquidation "
+        "calculator only.",
+        "Options: bought at the model ask / sold at the bid with Deribit-style fees, marked to the volatility "
+        "surface every bar, cash-settled at 08:00 UTC on a delivery price approximated from the index bars; "
+        "short-option margin does not yet take part in liquidation.",
     ]
