@@ -3,7 +3,8 @@
 Buys spot with ``(1 - reserve)`` of the capital, then on ``hedge_ratio`` x the spot quantity buys a
 put at ``put_moneyness`` x forward and sells a call at ``call_moneyness`` x forward, both with tenor
 ``tenor_days``. With fewer than ``roll_days`` to expiry it closes both legs; the new pair opens on
-the next bar (two option orders fit in one decision). After an expiry the pair is reopened.
+the next bar (two option orders fit in one decision). A pair that expires (settled at a bar's
+open) is reopened at that bar's close.
 
 Parameters (defaults): hedge_ratio 1.0, put_moneyness 0.9, call_moneyness 1.1, tenor_days 30,
 roll_days 7, reserve 0.05.

@@ -3,7 +3,8 @@
 Buys spot with ``(1 - reserve)`` of the capital (the reserve pays the premiums) and a put on
 ``hedge_ratio`` x the spot quantity, strike ``moneyness`` x forward, tenor ``tenor_days`` (the venue's
 nearest listed expiry). When the put has fewer than ``roll_days`` to expiry it is closed and a new one
-bought in the same decision; after an expiry it is replaced on the next bar.
+bought in the same decision; a put that expires (settled at a bar's open) is replaced at that bar's
+close, and so is one the venue could not fill (no IV yet).
 
 Parameters (defaults): hedge_ratio 1.0, moneyness 0.9, tenor_days 30, roll_days 7, reserve 0.1.
 """
