@@ -6,7 +6,8 @@ below the entry (leverage <= 1 / (min_liq_distance + 0.005 maintenance)). With a
 ``stop_distance`` below the entry the notional is also capped at risk_fraction x equity /
 stop_distance. The rest of the capital stays in cash. It closes the long if the distance to the
 liquidation price shrinks below half of min_liq_distance, and re-enters when flat on UTC multiples
-of ``reentry_hours``. Losses can exceed the budget by fees and gaps through the stop.
+of ``reentry_hours``. Losses can exceed the budget by fees and gaps through the stop; under cross
+margin (``--margin-mode cross``) the liquidation bound does not hold, only the stop does.
 
 Parameters (defaults): risk_fraction 0.03, leverage 10, min_liq_distance 0.1, stop_distance 0.05
 (0 = no stop), reentry_hours 24.
