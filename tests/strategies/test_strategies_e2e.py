@@ -105,3 +105,17 @@ def test_stateless_targets_strategy_runs_in_the_engine(helpers):
     assert (perp[:5] == 0).all() and (perp[5:] < 0).all()
     spot_value = res.spot_qty.iloc[5, 0] * 95.0
     assert -perp[5] * 95.0 == pytest.approx(spot_value, rel=1e-6)  # hedge_ratio 1: equal notional
+
+
+def test_perp_hedge_top_up_keeps_the_short_alive_in_a_rally(helpers):
+    # 3x short of 407 BTC from 100: the margin (13.6k) is gone near +33 % (Binance 0.4 % tier);
+    # the top-up rule moves the 5 % cash reserve in once the margin ratio passes 0.05 (about +25 %),
+    # which moves the liquidation price to about +45 %, beyond this +35 % rally
+    close = np.concatenate([np.linspace(100.0, 135.0, 36), np.full(4, 135.0)])
+    market = helpers.make_market(close, funding_every=0)
+    never = sim("perp-hedge", market, {"topup_at": 1.0, "rebalance_hours": 0, "drift": 10.0})
+    topped = sim("perp-hedge", market, {"rebalance_hours": 0, "drift": 10.0})
+    assert never.summary["liquidations"].iloc[0] == 1
+    assert topped.summary["liquidations"].iloc[0] == 0
+    moved = topped.events[topped.events["kind"] == "margin"]
+    assert len(moved) >= 1 and moved["qty"].sum() <= 0.05 * CAPITAL + 1e-6  # at most the cash reserve
