@@ -8,7 +8,7 @@ from hedgelab.engine.costs import Costs
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
 from hedgelab.engine.nb.records import Cfg, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
-from hedgelab.engine.venues import Venue, load_venue
+from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
 from hedgelab.errors import UserError
 
 MARGIN_MODES = ("isolated", "cross")
@@ -103,8 +103,8 @@ def _events_capacity(block, rebalance) -> int:
     return 16 + n_funding + 6 * int(rebalance.sum())
 
 
-def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, time_ns, bar_seconds, ocfg, offset,
-         record, cap):
+def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance, time_ns,
+         bar_seconds, ocfg, offset, record, cap):
     """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None)."""
     from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
 
@@ -113,8 +113,8 @@ def _run(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, tim
         out = np.empty((ncols, Out.N, n if record else 0))
         summary = np.zeros((ncols, Sum.N))
         events = np.empty((ncols, cap), dtype=event_dt)
-        simulate_nb(hook, block, close_s, poc, cfg, tiers, params, features, rebalance, time_ns, bar_seconds,
-                    ocfg, offset, out, summary, events)
+        simulate_nb(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance,
+                    time_ns, bar_seconds, ocfg, offset, out, summary, events)
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) <= cap:
             return summary, events, counts, (out if record else None)
@@ -153,7 +153,8 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
     ``paths[k-1]``; ``path_of_column[j]`` names column j's path (default: all on ``market``).
-    ``at``: date of the venue's tier table (default: the market's first bar). ``chunk_size``: columns
+    ``at``: date of the one venue tier table to use (default: each dated table in force during the run,
+    switching at the bar where the next one starts). ``chunk_size``: columns
     per kernel call (bounded memory); results merge into the same result as one call.
     ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
     """
@@ -169,8 +170,11 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     if n > 1 and np.any(np.diff(time_ns) <= 0):
         raise UserError(f"market time_ns must increase; bar {int(np.argmax(np.diff(time_ns) <= 0)) + 1} does not")
     time = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
-    when = at if at is not None else time[0].date()
-    v = load_venue(venue, at=when, symbol=symbol)
+    if at is not None:  # one table for the whole run
+        schedule = [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
+    else:               # every dated table in force between the first and the last bar
+        schedule = tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+    v = schedule[0][1]
     if v.inverse:
         raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates linear perps only; "
                         f"use `hedgelab calc liq --venue {v.id}` for its liquidation price")
@@ -192,7 +196,10 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     block = market_block(all_paths, ocfg_t)
     close_s = time_ns / 1e9 + float(market.bar_seconds)
     cfg = venue_config(v, margin_mode, float(capital), costs)
-    tiers = np.ascontiguousarray(v.tiers)
+    tier_sets = pack_tier_sets([venue_at.tiers for _, venue_at in schedule])
+    day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day, _ in schedule], dtype=np.int64)
+    tier_from_bar = np.searchsorted(time_ns, day_ns).astype(np.int64)
+    tier_from_bar[0] = 0
     step = ncols if chunk_size is None else int(chunk_size)
     if step <= 0:
         raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
@@ -207,7 +214,8 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     summaries, outs = [], []
     for lo in starts:
         hi = min(lo + step, ncols)
-        summary, events, counts, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg, tiers,
+        summary, events, counts, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg,
+                                            tier_sets, tier_from_bar,
                                             np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
                                             int(market.bar_seconds), ocfg, lo, not summary_only, cap)
         sink.add(events, counts)

@@ -178,3 +178,35 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
         valid_to=hi,
         source=str(table.get("source", "")),
     )
+
+
+def tier_schedule(venue: str | Path, start, end, *, symbol: str = "BTC") -> list:
+    """The dated tier tables in force from ``start`` to ``end`` (dates), as [(valid_from, Venue)].
+
+    The first entry is the table valid at ``start``; each later one starts the day its table does.
+    Raises UserError when some day in the range has no table.
+    """
+    start = _as_date(start, "start")
+    end = _as_date(end, "end")
+    out = [(start, load_venue(venue, at=start, symbol=symbol))]
+    while out[-1][1].valid_to < end:
+        day = out[-1][1].valid_to + dt.timedelta(days=1)
+        out.append((day, load_venue(venue, at=day, symbol=symbol)))
+    return out
+
+
+def pack_tier_sets(tables: list) -> np.ndarray:
+    """Stack tier arrays of different lengths into (n_tables, k_max, Tier.N) for the kernel.
+
+    The last real tier's cap becomes infinite and padding rows have an infinite floor, so no
+    notional ever falls into a padding row.
+    """
+    k_max = max(len(t) for t in tables)
+    out = np.empty((len(tables), k_max, Tier.N))
+    for e, t in enumerate(tables):
+        out[e, :len(t)] = t
+        out[e, len(t) - 1, Tier.CAP] = np.inf
+        out[e, len(t):] = t[-1]
+        out[e, len(t):, Tier.FLOOR] = np.inf
+        out[e, len(t):, Tier.CAP] = np.inf
+    return out

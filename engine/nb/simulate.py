@@ -1,6 +1,8 @@
 """The simulation kernel: many columns (parameter sets), each with its own account, in parallel.
 
 Per bar ``i`` of column ``j``, in this fixed order:
+0. If the venue's next dated tier table starts at this bar, it replaces the current one (the
+   liquidation price is recomputed).
 1. Funding, if the bar opens on a settlement (``funding_rate[i]`` not NaN): payment =
    -perp qty * funding price * rate (longs pay when the rate is positive). Only the position open
    at the timestamp pays, since no order has run yet in this bar. Isolated: the payment goes to
@@ -41,7 +43,8 @@ SIMULATE_SIG = types.void(
     float64[::1],               # close_time_s[bar]
     int64[::1],                 # path_of_column[j]
     float64[::1],               # cfg[Cfg.*]
-    float64[:, ::1],            # tiers[k, Tier.*]
+    float64[:, :, ::1],         # tier_sets[e, k, Tier.*]: dated tables in force during the run, padded
+    int64[::1],                 # tier_from_bar[e]: first bar of table e (0 for e = 0)
     float64[:, ::1],            # params[j, p]
     float64[:, ::1],            # features[bar, f]
     boolean[::1],               # rebalance[bar]
@@ -113,9 +116,10 @@ def _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
 
 
 @njit(cache=True, nogil=True)
-def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, params_j, features,
-                       rebalance, j, col, out, summary, events):
-    """Run one column over the whole path ``mk[Mkt.*, bar]``."""
+def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets, tier_from_bar,
+                       params_j, features, rebalance, j, col, out, summary, events):
+    """Run one column over the whole path ``mk[Mkt.*, bar]``; ``tiers`` is a private copy of the table
+    in force, replaced in place when the next dated table starts."""
     n = mk.shape[1]
     record = out.shape[2] == n
     acc = np.zeros(Acc.N)
@@ -135,7 +139,14 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     opt_delta = 0.0
     n_open = 0
     opt_flow = 0.0
+    epoch = 0
+    next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
     for i in range(n):
+        if i == next_switch:  # the venue's next dated tier table takes effect at this bar's open
+            epoch += 1
+            tiers[:, :] = tier_sets[epoch]
+            next_switch = tier_from_bar[epoch + 1] if epoch + 1 < tier_from_bar.shape[0] else -1
+            refresh_liq_nb(acc, cfg, tiers)
         rate = mk[Mkt.FUNDING_RATE, i]
         if rate == rate:
             acc[Acc.LAST_FUNDING] = rate
@@ -231,7 +242,8 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
 
 
 @njit(SIMULATE_SIG, cache=True, nogil=True, parallel=True)
-def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, features, rebalance,
+def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params, features,
+                rebalance,
                 time_ns, bar_seconds, ocfg, col_offset, out, summary, events):
     """Simulate every column of ``params`` in parallel (prange over columns); see module docstring."""
     for j in prange(params.shape[0]):
@@ -241,12 +253,12 @@ def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tiers, params, 
         mk = market[path_of_column[j]]
         p = params[j].copy()
         cfg_j = cfg.copy()
-        tiers_j = tiers.copy()
+        tiers_j = tier_sets[0].copy()
         ev_j = np.empty((1, events.shape[1]), dtype=event_dt)
         out_j = np.empty((1, out.shape[1], out.shape[2]))
         sum_j = np.zeros((1, summary.shape[1]))
-        simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg_j, ocfg.copy(), tiers_j, p, features,
-                           rebalance, 0, col_offset + j, out_j, sum_j, ev_j)
+        simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg_j, ocfg.copy(), tiers_j,
+                           tier_sets, tier_from_bar, p, features, rebalance, 0, col_offset + j, out_j, sum_j, ev_j)
         summary[j] = sum_j[0]
         out[j] = out_j[0]
         k = min(int(sum_j[0, Sum.N_EVENTS]), events.shape[1])

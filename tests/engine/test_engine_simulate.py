@@ -252,3 +252,21 @@ def test_bad_market_and_spec():
         simulate(bad, spec_of(hold_perp_nb, [1.0, 2.0], 10))
     with pytest.raises(UserError, match=r"spec.features must have shape \(10, k>=1\)"):
         simulate(m, spec_of(hold_perp_nb, [1.0, 2.0], 10, features=np.zeros((9, 1))))
+
+
+def test_dated_tier_tables_switch_during_the_run():
+    # Binance's 2024 brackets end 2025-08-31 and the late-2025 ones start 2025-09-01. A 0.6 BTC long
+    # at 100,000 (60k notional, 10x: margin 6,000) sits in the 2024 bracket 2 (0.5 %, cum 50) and then
+    # in the 2025 bracket 1 (0.4 %, cum 0): its liquidation price follows the calculator of each date.
+    n = 8
+    m = flat_bars(np.full(n, 100_000.0), start="2025-08-31 20:00")
+    res = simulate(m, spec_of(hold_perp_nb, [0.6, 10.0], n, rebalance=only_first(n)), costs=Costs.zero(),
+                   capital=50_000.0)
+    old = liquidation_price("binance", side="long", entry=100_000, qty=0.6, wallet=6_000, at="2025-08-31")
+    new = liquidation_price("binance", side="long", entry=100_000, qty=0.6, wallet=6_000, at="2025-09-01")
+    assert (old.mmr, new.mmr) == (0.005, 0.004)
+    lp = res.liq_price.iloc[:, 0].to_numpy()
+    assert lp[:4] == pytest.approx([old.liquidation_price] * 4, rel=1e-12)   # 20:00 .. 23:00
+    assert lp[4:] == pytest.approx([new.liquidation_price] * 4, rel=1e-12)   # from 00:00 Sep 1
+    with pytest.raises(UserError, match="no BTC tier table valid at 2026-04-01"):
+        simulate(flat_bars(np.full(n, 1.0), start="2026-03-31 20:00"), spec_of(hold_perp_nb, [0.0, 1.0], n))
