@@ -150,7 +150,8 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
             chosen = (t, lo, hi)
     if chosen is None:
         spans = ", ".join(f"{t.get('valid_from')}..{t.get('valid_to')}" for t in tables)
-        raise UserError(f"venue {vid!r} has no {symbol} tier table valid at {when} (tables: {spans})")
+        raise UserError(f"venue {vid!r} has no {symbol} tier table valid at {when} (tables: {spans}); "
+                        f"add one in a venue .toml with base = {vid!r}")
     table, lo, hi = chosen
     rule = rules.get("liquidation_rule", "mm_at_liq")
     if rule not in _RULES:
