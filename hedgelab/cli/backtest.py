@@ -142,7 +142,12 @@ def _command(func):
 @shared_options
 @_command
 def run_cmd(o, conf, strategy, params, **_):
-    """Backtest one STRATEGY with its defaults or -p overrides."""
+    """Backtest one STRATEGY with its defaults or -p overrides.
+
+    \b
+    Example:
+      hedgelab run leveraged-long -p leverage=5 --margin-mode cross
+    """
     from hedgelab import api
     strategy = strategy or conf.get("strategy")
     if not strategy:
@@ -157,7 +162,17 @@ def run_cmd(o, conf, strategy, params, **_):
 @shared_options
 @_command
 def compare_cmd(o, conf, strategies, **_):
-    """Compare STRATEGIES (default: every built-in) side by side with their default parameters."""
+    """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
+
+    With no STRATEGIES: the built-ins, installed plugins and those in --strategies-dir. Per-strategy
+    parameters go in --config as tables, e.g. [params.perp-hedge] hedge_ratio = 0.3.
+
+    \b
+    Examples:
+      hedgelab compare                                  # the main job on crisis-2025
+      hedgelab compare hold perp-hedge --start 2025-10-01 --end 2025-10-31
+      hedgelab compare --data mine --store ./store --out ./report
+    """
     from hedgelab import api
     names = list(strategies) or conf.get("strategies") or None
     return api.compare(names, params=conf.get("params") or None, **api_kwargs(o))
@@ -175,7 +190,13 @@ def compare_cmd(o, conf, strategies, **_):
 @shared_options
 @_command
 def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_):
-    """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g)."""
+    """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g).
+
+    \b
+    Examples:
+      hedgelab sweep leveraged-long -g leverage=2,5,10,20 -g margin_fraction=0.5,1
+      hedgelab sweep perp-hedge -g hedge_ratio=0:1:11 -g leverage=1:25:25 --metric max_drawdown
+    """
     from hedgelab import api
     from hedgelab.reports.summary import SUMMARY_COLUMNS
     strategy = strategy or conf.get("strategy")
