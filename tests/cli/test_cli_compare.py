@@ -92,3 +92,16 @@ def test_events_belong_to_known_strategies(main_job):
         row = summary.set_index("strategy").loc[name]
         assert row["fees"] == pytest.approx(-ev.loc[ev["kind"] == "fee", "amount"].sum(), abs=1e-6)
         assert row["funding_pnl"] == pytest.approx(ev.loc[ev["kind"] == "funding", "amount"].sum(), abs=1e-6)
+
+
+def test_option_hedges_trade_options_and_their_pnl_is_the_option_cash(main_job):
+    # option_pnl is the option cash: premiums and payoffs (kinds option_*), option fees excluded
+    _, _, summary, events = main_job
+    s = summary.set_index("strategy")
+    for name in ("protective-put", "collar"):
+        ev = events[events["strategy"] == name]
+        kinds = ev["kind"].astype(str)
+        options = ev[kinds.str.startswith("option_") & ~kinds.str.endswith("_fee")]
+        assert len(options) > 0 and set(options["instrument"]) == {"option"}, name
+        assert s.loc[name, "option_pnl"] == pytest.approx(options["amount"].sum(), abs=1e-6)
+    assert s.loc["hold", "option_pnl"] == 0
