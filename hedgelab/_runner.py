@@ -37,7 +37,9 @@ def discover_all(strategies_dir=None):
     found = discover(strategies_dir)
     failures = {}
     for f in found.failures:
-        failures.setdefault(f.name, f"{f.reason} (from {f.source})")
+        # a plugin whose name is taken is listed under its source, so it is not silently dropped
+        key = f.name if f.name not in found.strategies else f"{f.name} ({f.source})"
+        failures.setdefault(key, f"{f.reason} (from {f.source})")
     return dict(found.strategies), failures
 
 
@@ -108,6 +110,8 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     from hedgelab.api import Result
 
     registry, load_failures = discover_all(o.get("strategies_dir"))
+    warnings = [f"{name} not loaded: {reason}" for name, reason in load_failures.items()
+                if name not in {job[0] for job in jobs}]
     jobs = [(name, resolve_class(name, registry, load_failures, o.get("strategies_dir")), param_sets)
             for name, param_sets in jobs]
     broken = {}
@@ -143,7 +147,7 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
         bar.close()
     return Result(runs=runs, failures=failures, manifest=dict(dataset.manifest),
                   crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, modes),
-                  heatmap=heatmap, options=dict(o))
+                  heatmap=heatmap, options=dict(o), warnings=warnings)
 
 
 def resolve_class(name, registry, load_failures, strategies_dir=None):

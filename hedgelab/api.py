@@ -44,6 +44,7 @@ class Result:
     assumptions: list = field(default_factory=list)
     heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
     options: dict = field(default_factory=dict)  # the resolved options (for the record)
+    warnings: list = field(default_factory=list)  # plugins that did not load and were not asked for
 
     @cached_property
     def summary(self) -> pd.DataFrame:

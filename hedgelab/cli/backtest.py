@@ -111,6 +111,8 @@ def finish(result, o: dict) -> int:
         click.echo(short_table(result.summary))
         click.echo("")
     click.echo(f"report: {out / 'report.html'}")
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     for name, reason in result.failures.items():
         click.echo(f"failed: {name}: {reason}", err=True)
     if result.failures:

@@ -142,3 +142,15 @@ def test_config_file_with_flags_winning(tmp_path, capsys):
     bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
     move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
     assert row["final_equity"] == pytest.approx(20_000 * (1 + 0.5 * move) - row["fees"], rel=1e-3)
+
+
+def test_a_plugin_with_a_taken_name_is_named_not_dropped(tmp_path, capsys):
+    folder = tmp_path / "plugins"
+    folder.mkdir()
+    (folder / "mine.py").write_text(GOOD.replace('name = "half-hold"', 'name = "hold"'))
+    out = tmp_path / "out"
+    rc, _, err = h.invoke(["compare", "hold", "--strategies-dir", str(folder), "--out", str(out), "--quiet",
+                           "--tearsheets", "0", *RANGE], capsys)
+    assert rc == 0   # it was not asked for: the built-in hold ran, the plugin is a warning
+    assert any(line.startswith("warning: hold (") and "mine.py" in line and "taken" in line
+               for line in err.splitlines()), err
