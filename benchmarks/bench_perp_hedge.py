@@ -101,7 +101,7 @@ def start_time(cache_dir):
 
 
 SWEEP_SNIPPET = """
-import resource, numpy as np, sys
+import numpy as np, sys
 sys.path.insert(0, {here!r})
 import bench_perp_hedge as b
 from hedgelab.engine.spec import StrategySpec
@@ -110,7 +110,9 @@ params = np.column_stack([np.linspace(0.05, 2.0, 1000), np.full(1000, 5.0)])
 spec = spec._replace(params=params, labels=tuple(str(i) for i in range(1000)))
 from hedgelab.engine import Costs, simulate
 r = simulate(m, spec, costs=Costs(perp_fee=b.FEE), summary_only=True, chunk_size=128)
-print(len(r.records), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# VmHWM, not ru_maxrss: the latter keeps the forking parent's peak across exec on Linux.
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(len(r.records), int(hwm) / 1024)
 """
 
 
