@@ -59,6 +59,13 @@ SIMULATE_SIG = types.void(
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _equity_nb(acc, mk, i, opt_value):
+    """Equity at bar i's close: cash + spot + isolated margin + perp upnl at the mark + option book."""
+    return (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
+            + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt_value, opt_delta, n_open,
                    next_exp):
     q = acc[Acc.QTY]
@@ -190,8 +197,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 opt_value = 0.0
                 opt_delta = 0.0
         if rebalance[i]:
-            equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
-                      + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+            equity = _equity_nb(acc, mk, i, opt_value)
             _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
                            opt_delta, n_open, next_exp)
             intent[:] = np.nan
@@ -212,8 +218,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                     opt_value = v if n_open > 0 else 0.0
                     opt_delta = d if n_open > 0 else 0.0
             _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
-        equity = (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
-                  + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+        equity = _equity_nb(acc, mk, i, opt_value)
         if equity > peak:
             peak = equity
             dd_floor = peak * (1.0 - max_dd)
