@@ -32,14 +32,15 @@ class AccT(NamedTuple):
     STOPS: int = 11
     NEV: int = 12          # events counted (written while < capacity)
     LAST_FUNDING: int = 13
-    N: int = 14
+    LEV_ASKED: int = 14    # last leverage the hook asked for (before the tier clamp)
+    N: int = 15
 
 
 Acc = AccT()
 _TINY = 1e-12
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount):
     """Append one event to column ``j``'s buffer (counted even when the buffer is full)."""
     k = int(acc[Acc.NEV])
@@ -54,7 +55,7 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
     acc[Acc.NEV] = k + 1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def perp_wallet_nb(acc, cfg):
     """Balance backing the perp: the isolated margin, or the cross wallet (cash)."""
     if cfg[Cfg.CROSS] != 0.0:
@@ -62,7 +63,7 @@ def perp_wallet_nb(acc, cfg):
     return acc[Acc.MARGIN]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def refresh_liq_nb(acc, cfg, tiers):
     """Recompute the cached liquidation price after the position or its wallet changed."""
     q = acc[Acc.QTY]
@@ -75,7 +76,7 @@ def refresh_liq_nb(acc, cfg, tiers):
     acc[Acc.LIQ] = lp
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def perp_mm_nb(acc, cfg, tiers, mark):
     """Maintenance margin of the open perp (on the entry value under Bybit's rule)."""
     q = abs(acc[Acc.QTY])
@@ -84,7 +85,7 @@ def perp_mm_nb(acc, cfg, tiers, mark):
     return maint_margin_nb(tiers, q * mark)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def margin_ratio_nb(acc, cfg, tiers, mark):
     """Maintenance margin / margin balance (1.0 = liquidation); 0 when flat, inf when balance <= 0."""
     q = acc[Acc.QTY]
@@ -97,7 +98,7 @@ def margin_ratio_nb(acc, cfg, tiers, mark):
     return mm / balance
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def close_perp_part_nb(acc, cfg, red, price):
     """Close ``red`` (>0) BTC of the perp at ``price``: PnL realized, margin share released to cash."""
     q = acc[Acc.QTY]
@@ -124,7 +125,7 @@ def close_perp_part_nb(acc, cfg, red, price):
     return realized
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind):
     """Market order of signed ``dq`` BTC on the perp at ``ref_price`` with slippage and taker fee.
 
@@ -175,7 +176,7 @@ def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, k
     refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volume):
     """Move the spot holding toward ``target`` (>= 0, fully paid) at ``ref_price`` with costs."""
     if target < 0.0:
@@ -201,7 +202,7 @@ def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volum
         refresh_liq_nb(acc, cfg, tiers)  # the cross wallet is the cash
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty):
     """Change the leverage; in isolated mode re-size the margin to notional / leverage.
 
@@ -228,7 +229,7 @@ def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty)
         refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def topup_margin_nb(acc, cfg, tiers, events, j, col, bar, amount, mark):
     """Move ``amount`` USD of cash into the isolated margin (isolated, open position only)."""
     if amount <= 0.0 or acc[Acc.QTY] == 0.0 or cfg[Cfg.CROSS] != 0.0:

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def slippage_nb(qty, volume, half_spread, impact, impact_exp):
     """Relative price concession of a market order of ``qty`` (any sign) in a bar of ``volume``."""
     a = abs(qty)
@@ -23,7 +23,7 @@ def slippage_nb(qty, volume, half_spread, impact, impact_exp):
     return slip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def fill_price_nb(ref_price, qty, volume, half_spread, impact, impact_exp):
     """Price a market order of signed ``qty`` fills at: buys pay up, sells receive less."""
     slip = slippage_nb(qty, volume, half_spread, impact, impact_exp)
@@ -32,7 +32,7 @@ def fill_price_nb(ref_price, qty, volume, half_spread, impact, impact_exp):
     return ref_price * (1.0 - slip)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def fee_nb(qty, price, rate):
     """Trading fee (positive number paid) on a fill of ``qty`` at ``price``."""
     return abs(qty) * price * rate

@@ -2,7 +2,7 @@
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def funding_payment_nb(qty, price, rate):
     """Cash flow to the account (+ received) of a signed position ``qty`` at one settlement.
 

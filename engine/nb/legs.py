@@ -31,7 +31,7 @@ class LegT(NamedTuple):
 Leg = LegT()
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def next_expiry_nb(legs):
     t = np.inf
     for k in range(legs.shape[0]):
@@ -40,7 +40,7 @@ def next_expiry_nb(legs):
     return t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, bar_seconds, index_open,
                       index_close):
     """Cash-settle every leg expired by this bar's open; returns the option cash flow (USD)."""
@@ -63,7 +63,7 @@ def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, b
     return flow
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, spot, t_s,
                  iv, stress):
     price, fee, _ = option_fill_nb(ocfg, kind > 0.0, qty, spot, strike, t_s, expiry_s, iv, stress)
@@ -106,7 +106,7 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
     return -qty * price - fee
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_frac, tenor_days, qty, spot, t_s,
                     iv, stress):
     """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request,
@@ -130,7 +130,7 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
                         iv, stress)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def book_nb(legs, ocfg, spot, t_s, iv, stress):
     """(value_usd, delta_btc, open legs) of the leg table at ``t_s``."""
     n_open = 0

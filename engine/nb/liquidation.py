@@ -29,7 +29,7 @@ from hedgelab.engine.nb.margin import bankruptcy_price_linear_nb
 from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
     q = acc[Acc.QTY]
     side = 1.0 if q > 0.0 else -1.0
@@ -44,7 +44,7 @@ def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
     add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.PERP, -q, bp, realized)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     """Hyperliquid: partial 20 % steps above the threshold, then the rest; keeps the remainder."""
     while acc[Acc.QTY] != 0.0:
@@ -81,7 +81,7 @@ def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
         refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     if int(cfg[Cfg.LIQ_RULE]) == LiqRule.CLOSE_AT_MARK:
         _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)
@@ -90,7 +90,7 @@ def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def check_triggers_nb(acc, cfg, tiers, events, j, col, bar, open_, mark_open, mark_low, mark_high, volume):
     """Stops and liquidation of the open perp on this bar's mark range (see module docstring)."""
     q = acc[Acc.QTY]

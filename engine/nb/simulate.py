@@ -58,14 +58,14 @@ SIMULATE_SIG = types.void(
 )
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _equity_nb(acc, mk, i, opt_value):
     """Equity at bar i's close: cash + spot + isolated margin + perp upnl at the mark + option book."""
     return (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
             + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt_value, opt_delta, n_open,
                    next_exp):
     q = acc[Acc.QTY]
@@ -93,14 +93,17 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
     state[State.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     close = mk[Mkt.CLOSE, i]
     mark = mk[Mkt.MARK_CLOSE, i]
     volume = mk[Mkt.VOLUME, i]
     target_perp = intent[Intent.TARGET_PERP]
     lev = intent[Intent.LEVERAGE]
-    if lev == lev and lev > 0.0:
+    if lev == lev and lev > 0.0 and (lev != acc[Acc.LEV_ASKED] or target_perp == target_perp):
+        # Hooks often repeat the same leverage every bar: re-check it (against the tier maximum of
+        # the notional about to be held) only when it changes or a perp order may change the tier.
+        acc[Acc.LEV_ASKED] = lev
         tq = target_perp if target_perp == target_perp else acc[Acc.QTY]
         set_leverage_nb(acc, cfg, tiers, events, j, col, i, lev, mark, tq)
     target_spot = intent[Intent.TARGET_SPOT]
@@ -111,7 +114,7 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
                       EventKind.FILL)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     mark = mk[Mkt.MARK_CLOSE, i]
     topup = intent[Intent.MARGIN_TOPUP]
@@ -122,7 +125,7 @@ def _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
         acc[Acc.STOP] = stop if acc[Acc.QTY] != 0.0 else 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets, tier_from_bar,
                        params_j, features, rebalance, j, col, out, summary, events):
     """Run one column over the whole path ``mk[Mkt.*, bar]``; ``tiers`` is a private copy of the table
@@ -246,7 +249,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     summary[j, Sum.N_EVENTS] = acc[Acc.NEV]
 
 
-@njit(SIMULATE_SIG, cache=True, nogil=True, parallel=True)
+@njit(SIMULATE_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
 def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params, features,
                 rebalance,
                 time_ns, bar_seconds, ocfg, col_offset, out, summary, events):
