@@ -25,6 +25,10 @@ Per bar ``i`` of column ``j``, in this fixed order:
 The hook parameter is a first-class function type (``HOOK_TYPE``) and the kernel is compiled with
 an explicit signature, so it is compiled once and loaded from the disk cache by every later
 process, whatever the strategy (style-anchors "Measured").
+
+Developers: numba's disk cache is keyed on this file only. After editing a helper module
+(account.py, liquidation.py, margin.py, fills.py, legs.py, records.py), delete
+``engine/nb/__pycache__/*.nbi`` and ``*.nbc`` or the cached kernel keeps the old helper code.
 """
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
