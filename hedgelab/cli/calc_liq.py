@@ -1,4 +1,5 @@
 """``hedgelab calc liq``: a position's liquidation price with the kernel's own margin code."""
+import datetime as dt
 import json
 
 import click
@@ -23,13 +24,16 @@ from hedgelab.cli import calc
               help="Unrealized PnL of the account's other positions (cross).")
 @click.option("--max-leverage", type=float, default=None, help="For venues whose MMR is 1/(2 x max leverage).")
 @click.option("--leverage", type=float, default=None, help="Instead of --wallet: isolated margin = entry x qty / leverage.")
-@click.option("--at", "at", default=None, help="Date of the venue's tier table (default: today).")
+@click.option("--at", "at", default=None,
+              help="Date of the venue's tier table (default: today, else the newest table, with a note).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint, other_upnl, max_leverage,
         leverage, at, as_json):
     """Liquidation price of one position (null when it cannot be liquidated)."""
     from hedgelab.engine.liquidation import liquidation_price
 
+    if at is None:
+        at = _default_at(venue, symbol)
     res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
                             symbol=symbol, mmr=mmr, maint_amount=maint_amount, other_maint=other_maint,
                             other_upnl=other_upnl, max_leverage=max_leverage, at=at)
@@ -42,3 +46,31 @@ def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint,
     mmr_text = "n/a" if res.mmr is None else f"{res.mmr:g}"
     click.echo(f"liquidation_price: {lp}")
     click.echo(f"mmr: {mmr_text}")
+
+
+def _default_at(venue, symbol):
+    """Today when one of the venue's tables covers it; else the last day of the newest table.
+
+    The venue files carry dated tables that end (Binance's current one at 2026-03-31): after that a
+    calculator run without ``--at`` should still answer, with the table it used said on stderr.
+    An explicit ``--at`` outside every table stays an error.
+    """
+    from hedgelab.engine.venues import venue_rules
+
+    today = dt.date.today()
+    ends = []
+    for t in venue_rules(venue).get("tiers", []):
+        if str(t.get("symbol", "BTC")).upper() != str(symbol).upper():
+            continue
+        lo = dt.date.fromisoformat(str(t.get("valid_from", "1970-01-01"))[:10])
+        hi = dt.date.fromisoformat(str(t.get("valid_to", "9999-12-31"))[:10])
+        if lo <= today <= hi:
+            return None                          # load_venue picks today's table itself
+        ends.append(hi)
+    past = [d for d in ends if d < today]
+    if not past:
+        return None                              # nothing older to fall back on: load_venue says why
+    newest = max(past)
+    click.echo(f"note: no {symbol} tier table of {venue} is valid today ({today}); using the newest one, "
+               f"valid to {newest} (pass --at to choose)", err=True)
+    return newest.isoformat()

@@ -1,0 +1,62 @@
+"""Click's own usage errors and the calc liq default date: one line on stderr, exit 2 / an answer."""
+import datetime as dt
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
+h = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(h)
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["run", "hold", "--capital", "abc"], ["--capital", "abc", "hedgelab run --help"]),
+    (["run", "hold", "--margin-mode", "crossed"], ["--margin-mode", "crossed"]),
+    (["nosuchcmd"], ["nosuchcmd"]),
+    (["calc", "liq", "--side", "long"], ["--entry"]),
+    (["calc", "option", "--type", "straddle"], ["--type", "straddle"]),
+])
+def test_click_usage_errors_are_one_line_exit_2(argv, needles, capsys):
+    rc, out, err = h.invoke(argv, capsys)
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def _venue(tmp_path, lo, hi):
+    path = tmp_path / "v.toml"
+    path.write_text(f'base = "binance"\n[[tiers]]\nsymbol = "BTC"\nvalid_from = {lo}\nvalid_to = {hi}\n'
+                    'floor = [0]\nmmr = [0.01]\nmax_leverage = [50]\n')
+    return str(path)
+
+
+LIQ = ["--side", "long", "--entry", "100000", "--qty", "1", "--wallet", "10000", "--json"]
+# isolated long on the mm_at_liq rule (Binance): wallet + qty x (P - entry) = qty x P x mmr at P, so
+# P = (entry - wallet / qty) / (1 - mmr) = 90,000 / 0.99 = 90,909.0909...
+EXPECTED = 90_000 / 0.99
+
+
+def test_calc_liq_without_at_uses_the_newest_table_once_all_have_ended(tmp_path, capsys):
+    venue = _venue(tmp_path, "2020-01-01", "2020-12-31")       # ended before any day this test runs
+    rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ], capsys)
+    assert rc in (0, None), err
+    assert json.loads(out)["liquidation_price"] == pytest.approx(EXPECTED, rel=1e-12)
+    assert "2020-12-31" in err and "--at" in err
+
+
+def test_calc_liq_without_at_uses_todays_table_silently(tmp_path, capsys):
+    today = dt.date.today()
+    venue = _venue(tmp_path, today - dt.timedelta(days=1), today + dt.timedelta(days=1))
+    rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ], capsys)
+    assert rc in (0, None) and err == ""
+    assert json.loads(out)["liquidation_price"] == pytest.approx(EXPECTED, rel=1e-12)
+
+
+def test_calc_liq_explicit_at_outside_every_table_is_still_an_error(tmp_path, capsys):
+    venue = _venue(tmp_path, "2020-01-01", "2020-12-31")
+    rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ, "--at", "2021-06-01"], capsys)
+    assert rc == 2 and "2021-06-01" in err and len(err.strip().splitlines()) == 1
