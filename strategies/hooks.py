@@ -56,3 +56,23 @@ def scheduled_nb(state, hours):
     """True on bars that close on a UTC multiple of ``hours`` (never when hours <= 0)."""
     period_s = hours * 3600.0
     return period_s > 0.0 and state[State.TIME_S] % period_s == 0.0
+
+
+@njit(cache=True, nogil=True)
+def spot_once_nb(state, reserve, intent):
+    """Spot BTC held, buying it with ``(1 - reserve)`` of equity at the index on the first decision
+    (when none is held yet): the spot leg of the spot-plus-hedge strategies."""
+    spot = state[State.SPOT_QTY]
+    if spot == 0.0:
+        spot = state[State.EQUITY] * (1.0 - reserve) / state[State.INDEX]
+        intent[Intent.TARGET_SPOT] = spot
+    return spot
+
+
+@njit(cache=True, nogil=True)
+def topup_above_nb(state, leverage, topup_at, intent):
+    """Ask for a margin top-up back to notional / leverage when the margin ratio exceeds ``topup_at``."""
+    if state[State.MARGIN_RATIO] > topup_at:
+        topup = topup_nb(state, leverage, 1.0)
+        if topup > 0.0:
+            intent[Intent.MARGIN_TOPUP] = topup

@@ -17,7 +17,7 @@ from numba import njit
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.features import mean_of_last_settlements
-from hedgelab.strategies.hooks import topup_nb
+from hedgelab.strategies.hooks import topup_above_nb
 
 LEV, EXIT, ENTRY, DRIFT, TOPUP_AT, RESERVE = range(6)
 
@@ -39,10 +39,8 @@ def funding_carry_nb(i, state, params, features, intent):
     elif abs(perp + spot) > params[DRIFT] * spot:
         intent[Intent.TARGET_PERP] = -spot
         intent[Intent.LEVERAGE] = lev
-    elif state[State.MARGIN_RATIO] > params[TOPUP_AT]:
-        topup = topup_nb(state, lev, 1.0)
-        if topup > 0.0:
-            intent[Intent.MARGIN_TOPUP] = topup
+    else:
+        topup_above_nb(state, lev, params[TOPUP_AT], intent)
 
 
 class FundingCarry(Strategy):

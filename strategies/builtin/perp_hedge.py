@@ -17,7 +17,7 @@ from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
-from hedgelab.strategies.hooks import scheduled_nb, topup_nb
+from hedgelab.strategies.hooks import scheduled_nb, topup_above_nb
 
 RATIO, LEV, HOURS, DRIFT, TOPUP_AT, RESERVE = range(6)
 
@@ -37,10 +37,8 @@ def perp_hedge_nb(i, state, params, features, intent):
     if scheduled_nb(state, params[HOURS]) or abs(perp - target) > params[DRIFT] * abs(target):
         intent[Intent.TARGET_PERP] = target
         intent[Intent.LEVERAGE] = lev
-    elif state[State.MARGIN_RATIO] > params[TOPUP_AT]:
-        topup = topup_nb(state, lev, 1.0)
-        if topup > 0.0:
-            intent[Intent.MARGIN_TOPUP] = topup
+    else:
+        topup_above_nb(state, lev, params[TOPUP_AT], intent)
 
 
 class PerpHedge(Strategy):

@@ -12,6 +12,7 @@ from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
+from hedgelab.strategies.hooks import spot_once_nb
 
 RATIO, MONEYNESS, TENOR, ROLL, RESERVE = range(5)
 BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
@@ -19,10 +20,7 @@ BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
 
 @njit(HOOK_SIG, cache=True, nogil=True)
 def protective_put_nb(i, state, params, features, intent):
-    spot = state[State.SPOT_QTY]
-    if spot == 0.0:
-        spot = state[State.EQUITY] * (1.0 - params[RESERVE]) / state[State.INDEX]
-        intent[Intent.TARGET_SPOT] = spot
+    spot = spot_once_nb(state, params[RESERVE], intent)
     qty = params[RATIO] * spot
     if qty <= 0.0:
         return
