@@ -1,11 +1,14 @@
 """Python-facing liquidation calculator (the same numba code the kernel uses) and the engine's
 stated assumptions for reports."""
+import datetime as dt
 import math
 from typing import NamedTuple
 
+import numpy as np
+
 from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, tier_index_nb
 from hedgelab.engine.nb.records import LiqRule, Tier
-from hedgelab.engine.venues import load_venue, tier_array
+from hedgelab.engine.venues import load_venue, tier_array, tier_schedule, venue_rules
 from hedgelab.errors import UserError
 
 
@@ -77,17 +80,70 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
     return Liquidation(_num(lp), _num(r), _num(cum), v.id, v.kind, float(wallet))
 
 
-def assumptions(venue="binance", margin_mode="isolated") -> list:
-    """What the engine's numbers rest on, one sentence each (for reports)."""
+def _run_day(value, where):
+    """A date from what a caller has at hand: date, datetime, pandas/numpy timestamp, ISO string or
+    int nanoseconds since the epoch (``market.time_ns[0]``); None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(int(value) / 1e9, tz=dt.timezone.utc).date()
+    if isinstance(value, np.datetime64):
+        return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
     try:
-        v = load_venue(venue)
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise UserError(f"{where}: not a date: {value!r}") from None
+
+
+def _venue_for_run(venue, day):
+    """(Venue, note): the table valid at ``day``; when none is, the table nearest to it, with a note."""
+    try:
+        return load_venue(venue, at=day), ""
+    except UserError:
+        spans = []
+        for t in venue_rules(venue).get("tiers", []):
+            if str(t.get("symbol", "BTC")).upper() != "BTC":
+                continue
+            lo = _run_day(t.get("valid_from", "1970-01-01"), "valid_from")
+            hi = _run_day(t.get("valid_to", "9999-12-31"), "valid_to")
+            gap = (lo - day).days if day < lo else (day - hi).days
+            spans.append((gap, lo if day < lo else hi))
+        if not spans:
+            raise
+        nearest = min(spans)[1]
+        return load_venue(venue, at=nearest), f" (no table is valid at {day}; the nearest, shown here, was used)"
+
+
+def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None) -> list:
+    """What the engine's numbers rest on, one sentence each (for reports).
+
+    ``at``: the run's first bar (date, timestamp, ISO string or int ns, e.g. ``market.time_ns[0]``);
+    the venue line describes the table in force then (default: today). ``end``: the run's last bar;
+    given, the line names every dated table in force over the run. A date no table covers falls
+    back to the nearest table with a note, so the venue line is never lost.
+    """
+    day = _run_day(at, "at") or dt.date.today()
+    last = _run_day(end, "end")
+    try:
+        v, note = _venue_for_run(venue, day)
         rule = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price, position taken at the "
                                    "bankruptcy price (the whole isolated margin / cross wallet is lost)",
                 LiqRule.MM_AT_ENTRY: "maintenance margin on the entry value, position taken at the bankruptcy "
                                      "price (the whole isolated margin / cross wallet is lost)",
                 LiqRule.CLOSE_AT_MARK: "closed at the mark with no fee, partial 20% steps above 100k notional, "
                                        "the account keeps the rest"}[v.liq_rule]
-        venue_line = (f"Venue {v.id}: {v.symbol} tiers valid {v.valid_from}..{v.valid_to} ({v.source}); "
+        tables = f"tiers valid {v.valid_from}..{v.valid_to}"
+        if last is not None and not note and last > v.valid_to:
+            try:
+                sched = tier_schedule(venue, day, last)
+                tables = "tiers " + ", then ".join(f"valid {t.valid_from}..{t.valid_to}" for _, t in sched)
+            except UserError:
+                tables += f" (no table after {v.valid_to}: the run's later bars are not covered)"
+        venue_line = (f"Venue {v.id}: {v.symbol} {tables}{note} ({v.source}); "
                       f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h.")
     except UserError:
         venue_line = f"Venue {venue}: rules from its venue file."
@@ -99,7 +155,7 @@ def assumptions(venue="binance", margin_mode="isolated") -> list:
         "Funding on isolated positions is settled against the isolated margin.",
         "Auto-deleveraging (ADL) and insurance-fund effects are not modelled; a gap through the bankruptcy "
         "price costs the user the margin only.",
-        "The tier table valid at the first bar applies to the whole run.",
+        "Dated tier tables switch during a run on the day the next one starts (simulate(at=...) pins one).",
         "Cross margin: orders are not checked against initial margin; the maintenance check and the "
         "liquidation use the whole cross wallet.",
         "The kernel simulates linear perps; inverse (coin-margined) perps are covered by the liquidation "
