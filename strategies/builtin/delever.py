@@ -4,7 +4,11 @@ Opens a perp long with ``margin_fraction`` of equity as isolated margin at ``hig
 to ``low_leverage`` when any of: margin ratio > ``max_margin_ratio``, drawdown from the equity peak >
 ``max_drawdown``, or 24-hour realised volatility (annualised, known at the bar close) > ``max_vol``.
 It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown / 2
-and volatility < ``calm_vol`` (half thresholds, so that it does not flip back and forth). Within a
+and volatility < ``calm_vol`` (half thresholds, so that it does not flip back and forth). The
+regime is read from the position: high when both the leverage on the intended margin and the
+leverage of the isolated margin posted (entry notional / margin) exceed sqrt(high x low), so a low-
+leverage position whose losses raise its leverage is still in the low regime and needs calm to
+re-lever. Within a
 regime it resizes when the leverage drifts more than ``drift``, and refills the isolated margin from
 cash when margin + unrealised PnL is more than 10 % short of notional / leverage (a cut keeps only
 the closed part's share of the old margin). After a liquidation it stays flat.
@@ -35,7 +39,14 @@ def delever_nb(i, state, params, features, intent):
     calm = mr < 0.5 * params[MAX_MR] and dd < 0.5 * params[MAX_DD] and not vol >= params[CALM_VOL]
     frac = params[MARGIN_FRACTION]
     lev_now = perp * mark / (equity * frac)  # leverage on the intended margin
-    high_now = lev_now > math.sqrt(params[HIGH] * params[LOW])
+    # The hook has no memory: the regime is read from the position. Losses at 5x push lev_now up
+    # past the midpoint, so the isolated margin posted (moved only by leverage changes, cuts and
+    # top-ups, not by price) must say "high" too; otherwise a losing 5x position would be taken for
+    # the 20x regime and re-levered without the calm test. Cross margin posts none: lev_now alone.
+    mid = math.sqrt(params[HIGH] * params[LOW])
+    margin = state[State.PERP_MARGIN]
+    posted_high = margin <= 0.0 or abs(perp) * state[State.PERP_ENTRY] / margin > mid
+    high_now = lev_now > mid and posted_high
     if perp == 0.0 or high_now:
         lev = params[LOW] if stressed else params[HIGH]
     else:

@@ -180,3 +180,21 @@ def test_testing_helpers_name_the_intent_fields():
                                                .synthetic_market([1.0])).params[0]
     state = make_state(equity=1.0, close=1.0, mark=1.0, spot_qty=2.0, perp_qty=-0.5, time_s=NOT_SCHEDULED)
     assert call_hook(perp_hedge_nb, state, params) == {"TARGET_PERP": -1.0, "LEVERAGE": 3.0}
+
+
+def test_delever_losing_low_position_does_not_relever_without_calm(hook, st):
+    # A 5x long of 9 BTC entered at 50k (margin posted 9 x 50k / 5 = 90k) after a fall to 43.5k:
+    # equity 100k - 9 x 6.5k = 41.5k, leverage on the intended margin 9 x 43.5k / (0.9 x 41.5k) = 10.48,
+    # above sqrt(20 x 5) = 10. With the drawdown rule off (max_drawdown 1) and vol 0.6 it is neither
+    # stressed nor calm (calm needs vol < 0.5 and drawdown 58.5 % < 50 %): the rule keeps it in the low
+    # regime, resized to 5x on its equity: 41.5k x 0.9 x 5 / 43.5k BTC. (It used to re-lever to 20x.)
+    eq, mark = 100_000.0 - 9 * 6_500, 43_500.0
+    losing = st(equity=eq, mark=mark, close=mark, peak_equity=100_000.0, perp_qty=9.0, perp_entry=50_000.0,
+                perp_margin=90_000.0, margin_ratio=0.05, cash=10_000.0)
+    got = hook("delever", losing, {"max_drawdown": 1.0}, features=np.array([[0.6]]))
+    assert got == {"TARGET_PERP": pytest.approx(eq * 0.9 * 5 / mark), "LEVERAGE": 5.0}
+    # the same position in the 20x regime (margin posted 9 x 50k / 20 = 22.5k) is resized at 20x
+    high = st(equity=eq, mark=mark, close=mark, peak_equity=100_000.0, perp_qty=9.0, perp_entry=50_000.0,
+              perp_margin=22_500.0, margin_ratio=0.05, cash=10_000.0)
+    got = hook("delever", high, {"max_drawdown": 1.0}, features=np.array([[0.6]]))
+    assert got == {"TARGET_PERP": pytest.approx(eq * 0.9 * 20 / mark), "LEVERAGE": 20.0}
