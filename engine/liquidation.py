@@ -161,6 +161,10 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None) -
         "The kernel simulates linear perps; inverse (coin-margined) perps are covered by the liquidation "
         "calculator only.",
         "Options: bought at the model ask / sold at the bid with Deribit-style fees, marked to the volatility "
-        "surface every bar, cash-settled at 08:00 UTC on a delivery price approximated from the index bars; "
-        "short-option margin does not yet take part in liquidation.",
+        "surface every bar, cash-settled at 08:00 UTC on a delivery price approximated from the index bars.",
+        "Short options carry Deribit standard maintenance margin (USD at the index); at a bar's close, when "
+        "cash + spot + the option book (+ in cross mode the perp's upnl less its maintenance margin) falls "
+        "below it, every short leg is bought back at the ask with fees (an option liquidation). Spot is "
+        "credited (coin-margined options), isolated perp margin is not; the check is at the close only and "
+        "the perp's liquidation price ignores the option margin.",
     ]

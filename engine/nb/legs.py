@@ -3,7 +3,9 @@
 Uses the options engineer's kernels (``engine/nb/option_leg.py``): contract choice, bid/ask fill
 with fees, settlement at the delivery price, mark-to-model. Per column the legs live in
 ``legs[k, Leg.*]``; a leg with qty 0 is a free slot. All money is USD; quantities in BTC.
-Short options' margin is not yet part of the account's liquidation check (their value is).
+Short legs carry Deribit standard maintenance margin (``book_nb`` returns it in USD); when the
+account falls below it, ``liquidate_shorts_nb`` buys every short leg back at the ask (the rule is
+in ``engine/nb/simulate.py``'s docstring, step 3b).
 """
 from typing import NamedTuple
 
@@ -132,14 +134,42 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def book_nb(legs, ocfg, spot, t_s, iv, stress):
-    """(value_usd, delta_btc, open legs) of the leg table at ``t_s``."""
+    """(value_usd, delta_btc, open legs, maintenance_margin_usd) of the leg table at ``t_s``.
+
+    The maintenance margin is the sum over short legs of Deribit's standard MM converted to USD at
+    the index (``option_rules.short_margin_usd_nb``); NaN like the value when IV is missing."""
     n_open = 0
     for k in range(legs.shape[0]):
         if legs[k, Leg.QTY] != 0.0:
             n_open += 1
     if n_open == 0:
-        return 0.0, 0.0, 0
-    value, delta, _, _, _, _, _ = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE],
-                                                 legs[:, Leg.EXPIRY_S], legs[:, Leg.QTY], legs.shape[0],
-                                                 spot, t_s, iv, stress)
-    return value, delta, n_open
+        return 0.0, 0.0, 0, 0.0
+    value, delta, _, _, _, _, mm = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE],
+                                                  legs[:, Leg.EXPIRY_S], legs[:, Leg.QTY], legs.shape[0],
+                                                  spot, t_s, iv, stress)
+    return value, delta, n_open, mm
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def liquidate_shorts_nb(acc, legs, ocfg, events, j, col, bar, spot, t_s, iv, stress):
+    """Buy back every short leg at the ask with the trading fee (the venue's liquidation of the
+    option book); long legs stay. Never cut to the cash: the cash may go negative. Counts one
+    liquidation per leg (one ``liquidation`` event each, as reports count them); returns the
+    option cash flow (USD)."""
+    flow = 0.0
+    for k in range(legs.shape[0]):
+        q = legs[k, Leg.QTY]
+        if q >= 0.0:
+            continue
+        price, fee, _ = option_fill_nb(ocfg, legs[k, Leg.KIND] > 0.0, -q, spot, legs[k, Leg.STRIKE], t_s,
+                                       legs[k, Leg.EXPIRY_S], iv, stress)
+        if price != price:
+            continue  # no IV: no quote to buy at
+        legs[k, Leg.QTY] = 0.0
+        acc[Acc.CASH] += q * price - fee
+        acc[Acc.FEES] += fee
+        flow += q * price - fee
+        add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.OPTION, -q, price, q * price)
+        add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.OPTION, 0.0, price, -fee)
+        acc[Acc.LIQS] += 1.0
+    return flow

@@ -12,6 +12,17 @@ Per bar ``i`` of column ``j``, in this fixed order:
    (``option_rules.delivery_price_nb``), with the delivery fee.
 3. Stop and liquidation triggers on the bar's mark extremes, adverse extreme first
    (``nb/liquidation.py`` documents the venue rules and what the account keeps).
+3b. Option maintenance at the close (when short legs are open and IV gives a mark): the book's
+   maintenance margin = sum over short legs of Deribit's standard MM (call: 0.075 + mark_btc, put:
+   max(0.075, 0.075 * mark_btc) + mark_btc, BTC per contract, mark_btc = mark / forward) times the
+   index (``option_rules.short_margin_usd_nb``). Options are margined on the account outside any
+   isolated perp margin: cover = cash + spot * index + option book value (+ in cross mode the perp's
+   upnl at the mark less its maintenance margin, as they share the cross wallet). Spot is credited
+   because Deribit options are coin-margined: the BTC held is their collateral, so a short call
+   covered by spot (a collar) is not liquidated by a rally. If cover < MM, every short leg is bought
+   back at the ask with the trading fee (events ``liquidation`` / ``fee`` on ``option``, one count per
+   leg in LIQUIDATIONS; long legs stay; the cash may go negative). Checked at the close only (not at the
+   intrabar extreme), and the perp's liquidation price does not include the option MM.
 4. On rebalance bars, the strategy hook at the close: it reads the state vector
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum; isolated margin re-sized to
@@ -27,16 +38,17 @@ an explicit signature, so it is compiled once and loaded from the disk cache by 
 process, whatever the strategy (style-anchors "Measured").
 
 Developers: numba's disk cache is keyed on this file only. After editing a helper module
-(account.py, liquidation.py, margin.py, fills.py, legs.py, records.py), delete
+(account.py, liquidation.py, margin.py, fills.py, legs.py, option_leg.py, records.py), delete
 ``engine/nb/__pycache__/*.nbi`` and ``*.nbc`` or the cached kernel keeps the old helper code.
 """
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
-from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, refresh_liq_nb,
+from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, perp_mm_nb, refresh_liq_nb,
                                          set_leverage_nb, topup_margin_nb, trade_perp_nb, trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
-from hedgelab.engine.nb.legs import MAX_LEGS, Leg, book_nb, next_expiry_nb, option_order_nb, settle_expired_nb
+from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb, next_expiry_nb, option_order_nb,
+                                     settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
 from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, Intent, State
@@ -67,6 +79,19 @@ def _equity_nb(acc, mk, i, opt_value):
     """Equity at bar i's close: cash + spot + isolated margin + perp upnl at the mark + option book."""
     return (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
             + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _option_cover_nb(acc, cfg, tiers, mk, i, opt_value):
+    """What backs the short options at bar i's close (step 3b): cash + spot at the index + option
+    book; in cross mode also the perp's upnl less its maintenance margin (the same cross wallet);
+    an isolated margin is not available to the options."""
+    cover = acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + opt_value
+    q = acc[Acc.QTY]
+    if cfg[Cfg.CROSS] != 0.0 and q != 0.0:
+        mark = mk[Mkt.MARK_CLOSE, i]
+        cover += q * (mark - acc[Acc.ENTRY]) - perp_mm_nb(acc, cfg, tiers, mark)
+    return cover
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -195,14 +220,24 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
                                   mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
         if n_open > 0 or next_exp < np.inf:
-            v, d, n_open = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
-                                   mk[Mkt.STRESS, i])
+            v, d, n_open, mm = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                       mk[Mkt.STRESS, i])
             if v == v:  # no IV: keep the last mark
                 opt_value = v
                 opt_delta = d
             if n_open == 0:
                 opt_value = 0.0
                 opt_delta = 0.0
+            elif mm > 0.0 and _option_cover_nb(acc, cfg, tiers, mk, i, opt_value) < mm:
+                opt_flow += liquidate_shorts_nb(acc, legs, ocfg, events, j, col, i, mk[Mkt.INDEX_CLOSE, i],
+                                                close_time_s[i], mk[Mkt.IV, i], mk[Mkt.STRESS, i])
+                next_exp = next_expiry_nb(legs)
+                v, d, n_open, mm = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                           mk[Mkt.STRESS, i])
+                opt_value = v if n_open > 0 else 0.0
+                opt_delta = d if n_open > 0 else 0.0
+                if cfg[Cfg.CROSS] != 0.0:
+                    refresh_liq_nb(acc, cfg, tiers)  # the cross wallet (cash) paid for the buy-back
         if rebalance[i]:
             equity = _equity_nb(acc, mk, i, opt_value)
             _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
@@ -219,8 +254,8 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                                                 mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
                                                 mk[Mkt.STRESS, i])
                 next_exp = next_expiry_nb(legs)
-                v, d, n_open = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
-                                       mk[Mkt.STRESS, i])
+                v, d, n_open, _ = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                          mk[Mkt.STRESS, i])
                 if v == v or n_open == 0:
                     opt_value = v if n_open > 0 else 0.0
                     opt_delta = d if n_open > 0 else 0.0
