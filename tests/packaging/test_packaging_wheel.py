@@ -5,7 +5,6 @@ mapped under it, never installed as generic top-level names.
 """
 import subprocess
 import sys
-import sysconfig
 import venv
 import zipfile
 from pathlib import Path
@@ -46,13 +45,16 @@ def test_wheel_runs_in_a_fresh_venv(wheel, tmp_path):
         [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True).strip())
     # Reuse the installed dependencies without their .pth hooks (an editable hedgelab among them
     # would otherwise shadow the wheel): a plain path entry is added, its .pth files are not run.
-    (site / "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "_deps.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-deps", "-q", str(wheel)],
                    check=True, capture_output=True, text=True)
 
-    where = subprocess.check_output(
-        [py, "-c", "import hedgelab.engine, hedgelab.data; print(hedgelab.engine.__file__)"], text=True, cwd=tmp_path)
-    assert where.startswith(str(env_dir)), where
+    where = subprocess.run(
+        [py, "-c", "import hedgelab.engine, hedgelab.data; print(hedgelab.engine.__file__)"],
+        capture_output=True, text=True, cwd=tmp_path)
+    assert where.returncode == 0, where.stderr
+    assert where.stdout.startswith(str(env_dir)), where.stdout
 
     version = subprocess.run([bindir / "hedgelab", "--version"], capture_output=True, text=True, cwd=tmp_path)
     assert version.returncode == 0 and "0.1.0" in version.stdout
