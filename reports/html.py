@@ -303,13 +303,22 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
         write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
                          benchmark=bench)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
-        summary.to_csv(tmp / "summary.csv", index=False)
-        events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
-        note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
-        page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
-                           heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
-                           max_curves=max_curves, files_note=note)
-        (tmp / "report.html").write_text(page, encoding="utf-8")
+        # The page and the csv files take seconds on a comparison (minutes on a big sweep): a bar too.
+        from tqdm.auto import tqdm
+        with tqdm(total=3, desc="report", unit="file", disable=not progress, leave=False) as bar:
+            bar.set_postfix_str("summary.csv")
+            summary.to_csv(tmp / "summary.csv", index=False)
+            bar.update()
+            bar.set_postfix_str("events.csv")
+            events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+            bar.update()
+            bar.set_postfix_str("report.html")
+            note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
+            page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
+                               heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
+                               max_curves=max_curves, files_note=note)
+            (tmp / "report.html").write_text(page, encoding="utf-8")
+            bar.update()
         (out / "tearsheets").mkdir(exist_ok=True)
         for f in sorted((tmp / "tearsheets").iterdir()):
             os.replace(f, out / "tearsheets" / f.name)
