@@ -110,6 +110,8 @@ def finish(result, o: dict) -> int:
     if not o["quiet"]:
         click.echo(short_table(result.summary))
         click.echo("")
+        for line in data_lines(result):
+            click.echo(line)
     click.echo(f"report: {out / 'report.html'}")
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
@@ -119,6 +121,24 @@ def finish(result, o: dict) -> int:
         # SystemExit rather than a return value: ``python -m hedgelab.cli`` ignores main()'s result.
         raise SystemExit(1)
     return 0
+
+
+def data_lines(result) -> list[str]:
+    """What the table was made from, under it: a reconstruction must not pass for market data in the
+    terminal either, and where IV stops before the prices the fill rule is repeated (as in the report)."""
+    m = result.manifest or {}
+    kind = m.get("kind", "?")
+    what = {"reconstruction": f"RECONSTRUCTION anchored to {len(m.get('anchors') or [])} published facts, "
+                              "not recorded market data",
+            "real": "real market data", "imported": "imported market data"}.get(kind, kind)
+    times = [r.equity.index for r in result.runs if getattr(r, "equity", None) is not None and len(r.equity)]
+    span = (f"{times[0][0]:%Y-%m-%d %H:%M} to {times[0][-1]:%Y-%m-%d %H:%M} UTC" if times
+            else f"{m.get('start')} to {m.get('end')}")
+    lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {m.get('symbol')}, "
+             f"{m.get('bar_size')} bars, {span}"]
+    if m.get("iv_fill"):
+        lines.append(f"IV fill rule: {m['iv_fill']}")
+    return lines
 
 
 def short_table(summary, top: int = TABLE_ROWS) -> str:
