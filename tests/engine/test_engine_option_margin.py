@@ -111,3 +111,71 @@ def test_the_same_short_call_with_enough_cash_is_not_liquidated():
     # 100,000 of cash covers MM ~ 0.075 * 130,000 + ~20,000 mark at the top of the rally.
     _, res = run(100_000.0, 0.0, 0.0)
     assert res.summary.liquidations.iloc[0] == 0
+
+
+@njit(HOOK_SIG, cache=True)
+def option_stream_nb(i, state, params, features, intent):
+    """features[i] = perp target, spot target, option action, type, strike fraction, tenor, qty."""
+    intent[Intent.TARGET_PERP] = features[i, 0]
+    intent[Intent.TARGET_SPOT] = features[i, 1]
+    intent[Intent.OPT1_ACTION] = features[i, 2]
+    intent[Intent.OPT1_TYPE] = features[i, 3]
+    intent[Intent.OPT1_STRIKE] = features[i, 4]
+    intent[Intent.OPT1_TENOR_DAYS] = features[i, 5]
+    intent[Intent.OPT1_QTY] = features[i, 6]
+
+
+@pytest.mark.parametrize("mode", ["isolated", "cross"])
+@pytest.mark.parametrize("seed", [3, 11])
+def test_accounting_identity_through_option_liquidations(seed, mode):
+    # A small account that keeps selling options (and trades some perp/spot) on a volatile path, so
+    # option liquidations happen; the identity of test_engine_properties must still hold every bar:
+    # equity = capital + sum of event cash flows + spot * index + perp upnl + option book.
+    from hedgelab.engine.synthetic import random_walk_market
+    capital = 3_000.0
+    n = 24 * 10
+    rng = np.random.default_rng(seed)
+    m = random_walk_market(n, seed=seed, vol=0.02, start="2025-10-06", bar_seconds=3600, funding_every=8,
+                           funding_rate=0.0005, volume=20.0)
+    feats = np.full((n, 7), np.nan)
+    for i in np.flatnonzero(rng.random(n) < 0.15):
+        feats[i, 0] = rng.uniform(-0.02, 0.02)
+        feats[i, 2] = rng.choice([-1.0, -1.0, 1.0])
+        feats[i, 3] = rng.choice([1.0, -1.0])
+        feats[i, 4] = rng.uniform(0.95, 1.05)
+        feats[i, 5] = rng.choice([3.0, 7.0])
+        feats[i, 6] = rng.uniform(0.05, 0.3)
+    spec = StrategySpec(option_stream_nb, np.zeros((1, 1)), feats, np.ones(n, bool), ("x",), ("r",))
+    res = simulate(m, spec, margin_mode=mode, capital=capital, costs=Costs())
+    rec = res.records
+    option_liqs = res.events[(res.events.kind == "liquidation") & (res.events.instrument == "option")]
+    assert len(option_liqs) > 0  # the case reaches the rule
+    assert (option_liqs.qty > 0).all()  # only short legs are bought back
+    flows = np.zeros(n)
+    np.add.at(flows, rec["bar"], rec["amount"])
+    perp = res.perp_qty.iloc[:, 0].to_numpy()
+    # perp upnl rebuilt from the perp events: average entry of the open position
+    entry = np.zeros(n)
+    q, ep, k = 0.0, 0.0, 0
+    for i in range(n):
+        while k < len(rec) and rec["bar"][k] == i:
+            r = rec[k]
+            k += 1
+            if r["instrument"] != 1 or r["kind"] not in (0, 3, 4):
+                continue
+            dq, px = r["qty"], r["price"]
+            if q != 0 and np.sign(dq) != np.sign(q):
+                red = min(abs(dq), abs(q))
+                q += np.sign(dq) * red
+                dq -= np.sign(dq) * red
+                if abs(q) <= 1e-12:
+                    q, ep = 0.0, 0.0
+            if abs(dq) > 1e-15:
+                ep = px if q == 0 else (abs(q) * ep + abs(dq) * px) / (abs(q) + abs(dq))
+                q += dq
+        entry[i] = ep
+        assert abs(q - perp[i]) <= 1e-9
+    rebuilt = (capital + np.cumsum(flows) + res.spot_qty.iloc[:, 0].to_numpy() * m.index_close
+               + perp * (m.mark_close - entry) + res.option_value.iloc[:, 0].to_numpy())
+    np.testing.assert_allclose(res.equity.iloc[:, 0].to_numpy(), rebuilt, rtol=1e-9, atol=1e-6 * capital)
+    assert res.summary.liquidations.iloc[0] == (res.events.kind == "liquidation").sum()
