@@ -10,6 +10,7 @@ Timing rules (docs/ARCHITECTURE.md):
 """
 from __future__ import annotations
 
+import datetime as dt
 import numpy as np
 import pandas as pd
 
@@ -20,7 +21,10 @@ from hedgelab.errors import UserError
 
 def _as_utc(value, what: str):
     """A user time bound: strings stay strings (so '2025-11-30' means the whole day, as in
-    pandas .loc), other values become UTC Timestamps (naive ones are read as UTC)."""
+    pandas .loc), other values become UTC Timestamps (naive ones are read as UTC). A calendar date
+    (a TOML config's unquoted ``end = 2025-11-30``) is read like its ISO string: the whole day."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = value.isoformat()
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
@@ -46,7 +50,10 @@ def slice_bars(ds: Dataset, start=None, end=None) -> pd.DataFrame:
         raise UserError(f"start {start} is after the last bar; {span}")
     if hi_ts is not None and isinstance(hi, pd.Timestamp) and hi_ts < first:
         raise UserError(f"end {end} is before the first bar; {span}")
-    out = bars.loc[lo:hi]
+    # One bound at a time: pandas refuses a slice mixing a tz-aware Timestamp with a date string
+    # (a config's datetime start with a command-line --end), each alone is fine.
+    out = bars if lo is None else bars.loc[lo:]
+    out = out if hi is None else out.loc[:hi]
     if out.empty:
         raise UserError(f"no bars between start {start} and end {end}; {span}")
     return out

@@ -4,6 +4,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 _spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
@@ -60,3 +61,16 @@ def test_calc_liq_explicit_at_outside_every_table_is_still_an_error(tmp_path, ca
     venue = _venue(tmp_path, "2020-01-01", "2020-12-31")
     rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ, "--at", "2021-06-01"], capsys)
     assert rc == 2 and "2021-06-01" in err and len(err.strip().splitlines()) == 1
+
+
+def test_config_unquoted_toml_date_with_a_command_line_end(tmp_path, capsys):
+    # `start = 2025-10-01` is a TOML date (not a string); with --end given as text it used to crash
+    # with a pandas traceback ("Both dates must have the same UTC offset").
+    config = tmp_path / "c.toml"
+    config.write_text("start = 2025-10-01\n")
+    out = tmp_path / "o"
+    rc, _, err = h.invoke(["run", "hold", "--config", str(config), "--end", "2025-10-02", "--tearsheets", "0",
+                           "--out", str(out), "--quiet"], capsys)
+    assert rc in (0, None), err
+    summary, events = h.read_outputs(out)
+    assert events["time"].min() == pd.Timestamp("2025-10-01", tz="UTC")
