@@ -5,6 +5,7 @@ import json
 import click
 
 from hedgelab.cli import calc
+from hedgelab.errors import UserError
 
 
 @calc.command("liq")
@@ -32,6 +33,10 @@ def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint,
     """Liquidation price of one position (null when it cannot be liquidated)."""
     from hedgelab.engine.liquidation import liquidation_price
 
+    if wallet is not None and not wallet > 0:
+        # A position with no margin (or a negative one) is past its liquidation before it starts;
+        # engine.liquidation_price would still print a price above a long's entry.
+        raise UserError(f"--wallet must be a positive amount (isolated margin or cross wallet), got {wallet:g}")
     if at is None:
         at = _default_at(venue, symbol)
     res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,

@@ -74,3 +74,10 @@ def test_config_unquoted_toml_date_with_a_command_line_end(tmp_path, capsys):
     assert rc in (0, None), err
     summary, events = h.read_outputs(out)
     assert events["time"].min() == pd.Timestamp("2025-10-01", tz="UTC")
+
+
+@pytest.mark.parametrize("wallet", ["-5", "0", "nan"])
+def test_calc_liq_wallet_must_be_positive(wallet, capsys):
+    rc, out, err = h.invoke(["calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--wallet", wallet,
+                             "--at", "2025-10-01"], capsys)
+    assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--wallet" in err
