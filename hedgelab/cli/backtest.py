@@ -123,6 +123,20 @@ def finish(result, o: dict) -> int:
     return 0
 
 
+def params_for(conf: dict, strategy: str) -> dict:
+    """A config's parameters for one strategy: flat ``[params]`` keys, plus its own table
+    ``[params.<strategy>]`` (the form ``compare`` reads), so one config file serves run, sweep and
+    compare; other strategies' tables are not for this run."""
+    values = {}
+    for key, value in (conf.get("params") or {}).items():
+        if not isinstance(value, dict):
+            values[key] = value
+    own = (conf.get("params") or {}).get(strategy)
+    if isinstance(own, dict):
+        values.update(own)
+    return values
+
+
 def data_lines(result) -> list[str]:
     """What the table was made from, under it: a reconstruction must not pass for market data in the
     terminal either, and where IV stops before the prices the fill rule is repeated (as in the report)."""
@@ -174,7 +188,7 @@ def run_cmd(o, conf, strategy, params, **_):
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("run: name a STRATEGY (or set 'strategy' in --config)")
-    values = dict(conf.get("params") or {})
+    values = params_for(conf, strategy)
     values.update(opt.parse_params(params))
     return api.run(strategy, values, **api_kwargs(o))
 
@@ -226,7 +240,7 @@ def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_
         raise UserError("sweep: name a STRATEGY (or set 'strategy' in --config)")
     axes = dict(conf.get("grid") or {})
     axes.update(opt.parse_grid(grid))
-    fixed = dict(conf.get("params") or {})
+    fixed = params_for(conf, strategy)
     fixed.update(opt.parse_params(params))
     metric = metric or conf.get("metric") or "total_return"
     numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]

@@ -81,3 +81,16 @@ def test_calc_liq_wallet_must_be_positive(wallet, capsys):
     rc, out, err = h.invoke(["calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--wallet", wallet,
                              "--at", "2025-10-01"], capsys)
     assert rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and "--wallet" in err
+
+
+def test_run_reads_its_own_table_of_a_compare_config(tmp_path, capsys):
+    # The config compare reads ([params.<strategy>] tables) also serves run: hold's table applies,
+    # perp-hedge's is for another run. It used to fail with "unknown parameter 'hold' for hold".
+    config = tmp_path / "c.toml"
+    config.write_text("[params.hold]\nfraction = 0.5\n[params.perp-hedge]\nhedge_ratio = 0.3\n")
+    out = tmp_path / "o"
+    rc, _, err = h.invoke(["run", "hold", "--config", str(config), "--start", "2025-10-01", "--end", "2025-10-02",
+                           "--tearsheets", "0", "--out", str(out), "--quiet"], capsys)
+    assert rc in (0, None), err
+    summary, _ = h.read_outputs(out)
+    assert json.loads(summary["params"].iloc[0]) == {"fraction": 0.5}
