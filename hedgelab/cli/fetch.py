@@ -25,7 +25,7 @@ VENUE_NAMES = ("binance", "bybit", "hyperliquid")
 @click.option("--options/--no-options", default=False, show_default=True,
               help="Deribit option trades -> option_iv.parquet (IV per bar, expiry and strike).")
 @STORE
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--api-url", "api_url", envvar="HEDGELAB_CCXT_URLS", default=None, hidden=True,
               help="Send ccxt to another base URL (tests): URL, or ccxt_id=URL,... "
                    "(keys: binanceusdm, bybit, hyperliquid, deribit, deribit-history).")

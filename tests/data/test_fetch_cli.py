@@ -111,3 +111,8 @@ def test_range_with_no_candles_exits_2_and_writes_nothing(fx, tmp_path, capsys):
     assert err.splitlines() == ["error: bybit: no traded bars between 2019-01-01 00:00:00+00:00 and "
                                 "2019-01-03 00:00:00+00:00 (check --symbol, --start and --end)"]
     assert list_datasets(tmp_path) == []
+
+
+def test_short_q_is_quiet_as_in_the_backtest_commands(fx, tmp_path, capsys):
+    rc, out, err = run(base(tmp_path, "-q", "--no-dvol", "--api-url", fx.url), capsys)
+    assert rc == 0 and err == ""
