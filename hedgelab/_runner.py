@@ -83,17 +83,28 @@ def crash_windows(market) -> list | None:
     return windows or None
 
 
-def assumptions(o: dict, dataset, modes: dict) -> list:
+def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = False) -> list:
     """What the numbers rest on, for the report: the engine's rules for the venue plus the data's proxies.
 
     ``modes``: strategy -> margin mode it ran in (the --margin-mode flag, else the strategy's own).
+    ``market``: the run's bars, so the venue line names the tier tables in force over the run (not
+    today's). ``options``: an option strategy ran, so the option model (surface, smile, spreads,
+    fees, delivery price, listing) is stated too.
     """
     used = sorted(set(modes.values())) or ["isolated"]
+    span = {} if market is None else {"at": int(market.time_ns[0]), "end": int(market.time_ns[-1])}
     try:
         from hedgelab.engine import assumptions as engine_assumptions
-        items = list(engine_assumptions(venue=o["venue"], margin_mode=used[0]))
+        items = list(engine_assumptions(venue=o["venue"], margin_mode=used[0], **span))
     except Exception as exc:  # noqa: BLE001 -- the report must still be written without the list
         items = [f"Engine assumptions unavailable ({one_line(exc)})."]
+    if options:
+        try:
+            from hedgelab.engine.options import describe_options
+            bar_s = float(market.bar_seconds) if market is not None else 3600.0
+            items.extend(f"Option model: {line}" for line in describe_options(bar_seconds=bar_s))
+        except Exception as exc:  # noqa: BLE001
+            items.append(f"Option model description unavailable ({one_line(exc)}).")
     if len(used) > 1:
         items.append("Margin mode per strategy: " + ", ".join(f"{k} {v}" for k, v in modes.items()) + ".")
     m = dataset.manifest
@@ -146,7 +157,9 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     finally:
         bar.close()
     return Result(runs=runs, failures=failures, manifest=dict(dataset.manifest),
-                  crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, modes),
+                  crash_windows=crash_windows(market), assumptions=assumptions(o, dataset, modes, market,
+                                                        options=any(getattr(cls, "uses_options", False)
+                                                                    for _, cls, _ in jobs if cls is not None)),
                   heatmap=heatmap, options=dict(o), warnings=warnings)
 
 
