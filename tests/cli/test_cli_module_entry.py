@@ -22,3 +22,10 @@ def test_module_entry_version_exit_0():
     proc = subprocess.run([sys.executable, "-m", "hedgelab.cli", "--version"], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0 and "hedgelab" in proc.stdout
+
+
+def test_python_dash_m_hedgelab_is_the_command(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "hedgelab", "run", "hold", "-p", "fraction=abc"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and "fraction" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
