@@ -35,7 +35,7 @@ class StateT(NamedTuple):
     INDEX: int = 10            # index close of the bar
     PEAK_EQUITY: int = 11      # running maximum of equity
     CAPITAL: int = 12          # initial deposit
-    LIQUIDATIONS: int = 13     # number of liquidations so far
+    LIQUIDATIONS: int = 13     # liquidation events so far (perp steps and option legs bought back)
     OPTION_VALUE: int = 14     # mark-to-model value of the option book (USD, + long)
     OPTION_DELTA: int = 15     # delta of the option book in BTC
     IV: int = 16               # ATM implied vol known at this close (decimal)

@@ -28,7 +28,8 @@ class EventKindT(NamedTuple):
     FILL: int = 0              # market order fill at the close (amount: spot -qty*price; perp realized PnL)
     FEE: int = 1               # trading fee of the preceding fill (amount < 0)
     FUNDING: int = 2           # funding payment (price = funding price, qty = position)
-    LIQUIDATION: int = 3       # position taken by the venue (amount = realized PnL of the liquidated qty)
+    LIQUIDATION: int = 3       # perp taken by the venue (amount = realized PnL of the liquidated qty), or a
+                               # short option leg bought back at the ask (instrument option, amount = -qty*ask)
     STOP: int = 4              # stop-market fill (amount = realized PnL)
     MARGIN: int = 5            # cash moved into (+qty) isolated margin; amount 0 (internal transfer)
     OPTION_FILL: int = 6       # option premium paid/received
