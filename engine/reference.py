@@ -218,19 +218,22 @@ def run_reference(market, orders, account: ReferenceAccount):
                 tq = o.get("perp", account.qty)
                 notional = max(abs(tq), abs(account.qty)) * market.mark_close[i]
                 lev = min(o["leverage"], account.tier(notional)[4])
-                if lev != account.lev:
-                    account.lev = lev
-                    if account.qty != 0 and not account.cross:
-                        delta = min(abs(account.qty) * market.mark_close[i] / lev - account.margin,
-                                    max(account.cash, 0.0))
-                        if delta != 0:
-                            account.margin += delta
-                            account.cash -= delta
-                            account.events.append((i, MARGIN, PERP, delta, market.mark_close[i], 0.0))
+                new_lev = lev != account.lev
+                account.lev = lev
+            else:
+                new_lev = False
             if "spot" in o:
                 account.trade_spot(i, o["spot"], market.index_close[i], market.volume[i])
             if "perp" in o:
                 account.trade_perp(i, o["perp"] - account.qty, market.close[i], market.volume[i])
+            if new_lev and account.qty != 0 and not account.cross:
+                # after the orders: margin = position now held * mark / new leverage, from cash as far as it goes
+                delta = min(abs(account.qty) * market.mark_close[i] / account.lev - account.margin,
+                            max(account.cash, 0.0))
+                if delta != 0:
+                    account.margin += delta
+                    account.cash -= delta
+                    account.events.append((i, MARGIN, PERP, delta, market.mark_close[i], 0.0))
             if "stop" in o:
                 account.stop = o["stop"] if account.qty != 0 else 0.0
         equity[i] = account.equity(market.index_close[i], market.mark_close[i])

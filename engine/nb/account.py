@@ -203,23 +203,34 @@ def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volum
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty):
-    """Change the leverage; in isolated mode re-size the margin to notional / leverage.
+def set_leverage_nb(acc, cfg, tiers, lev, mark, target_qty):
+    """Change the leverage setting; True when it changed (then call ``resize_margin_nb`` once the
+    bar's orders are done).
 
-    The leverage is clamped to the venue's maximum for the notional's tier (of the target position
-    when one is given). Extra margin comes from cash as far as cash goes.
+    The leverage is clamped to the venue's maximum for the notional's tier (the larger of the
+    position held and the target position). The isolated margin is not touched here: sizing it from
+    the position held before the orders would, on a cut with a reduce, spend the cash on margin the
+    reduce then releases pro rata, leaving the rest of the position at about the old leverage.
     """
     notional = abs(target_qty) * mark
     if abs(acc[Acc.QTY]) * mark > notional:
         notional = abs(acc[Acc.QTY]) * mark
     lev = min(lev, max_leverage_nb(tiers, notional))
     if lev == acc[Acc.LEV]:
-        return
+        return False
     acc[Acc.LEV] = lev
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
+    """Isolated mode, after a leverage change and the bar's orders: set the margin to
+    |position after the orders| * mark / leverage, moving the difference from / to cash (an
+    increase is bounded by the cash left, never below zero)."""
     q = acc[Acc.QTY]
     if q == 0.0 or cfg[Cfg.CROSS] != 0.0:
         return
-    delta = abs(q) * mark / lev - acc[Acc.MARGIN]
+    delta = abs(q) * mark / acc[Acc.LEV] - acc[Acc.MARGIN]
     if delta > acc[Acc.CASH]:
         delta = max(acc[Acc.CASH], 0.0)
     if delta != 0.0:

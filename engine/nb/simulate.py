@@ -25,11 +25,15 @@ Per bar ``i`` of column ``j``, in this fixed order:
    intrabar extreme), and the perp's liquidation price does not include the option MM.
 4. On rebalance bars, the strategy hook at the close: it reads the state vector
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
-5. The intents, at the close: LEVERAGE (clamped to the tier maximum; isolated margin re-sized to
-   notional / leverage), TARGET_SPOT (spot fills at the spot close), TARGET_PERP (fills at the
-   traded close), the two option slots (bought at the ask / sold at the bid of the listed contract
-   nearest the request, with fees; action 2 closes every leg of a type), MARGIN_TOPUP, STOP_PRICE
-   (0 cancels); market orders pay slippage and taker fee.
+5. The intents, at the close: LEVERAGE (clamped to the tier maximum of the larger of the position
+   held and the target; an increase in the same bar is margined at the new leverage), TARGET_SPOT
+   (spot fills at the spot close), TARGET_PERP (fills at the traded close); then, if the leverage
+   changed, the isolated margin is re-sized to |perp qty after the orders| * mark close / leverage,
+   the difference moved from / to cash (an increase bounded by the cash left after the orders), so a
+   cut with a reduce leaves the remaining position margined at the new leverage; the two option
+   slots (bought at the ask / sold at the bid of the listed contract nearest the request, with
+   fees; action 2 closes every leg of a type), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders
+   pay slippage and taker fee.
 6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry)
    + option book marked to model at the close (the last finite mark when IV is missing).
 
@@ -45,7 +49,8 @@ import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
 from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, perp_mm_nb, refresh_liq_nb,
-                                         set_leverage_nb, topup_margin_nb, trade_perp_nb, trade_spot_nb)
+                                         resize_margin_nb, set_leverage_nb, topup_margin_nb, trade_perp_nb,
+                                         trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
 from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb, next_expiry_nb, option_order_nb,
                                      settle_expired_nb)
@@ -129,18 +134,22 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     volume = mk[Mkt.VOLUME, i]
     target_perp = intent[Intent.TARGET_PERP]
     lev = intent[Intent.LEVERAGE]
+    lev_changed = False
     if lev == lev and lev > 0.0 and (lev != acc[Acc.LEV_ASKED] or target_perp == target_perp):
         # Hooks often repeat the same leverage every bar: re-check it (against the tier maximum of
         # the notional about to be held) only when it changes or a perp order may change the tier.
         acc[Acc.LEV_ASKED] = lev
         tq = target_perp if target_perp == target_perp else acc[Acc.QTY]
-        set_leverage_nb(acc, cfg, tiers, events, j, col, i, lev, mark, tq)
+        lev_changed = set_leverage_nb(acc, cfg, tiers, lev, mark, tq)
     target_spot = intent[Intent.TARGET_SPOT]
     if target_spot == target_spot:
         trade_spot_nb(acc, cfg, tiers, events, j, col, i, target_spot, mk[Mkt.INDEX_CLOSE, i], volume)
     if target_perp == target_perp:
         trade_perp_nb(acc, cfg, tiers, events, j, col, i, target_perp - acc[Acc.QTY], close, volume,
                       EventKind.FILL)
+    if lev_changed:
+        # After the orders: the margin follows the position actually held at the new leverage.
+        resize_margin_nb(acc, cfg, tiers, events, j, col, i, mark)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
