@@ -233,7 +233,7 @@ def run_reference(market, orders, account: ReferenceAccount):
                 if delta != 0:
                     account.margin += delta
                     account.cash -= delta
-                    account.events.append((i, MARGIN, PERP, delta, market.mark_close[i], 0.0))
+                    account.events.append((i, MARGIN, PERP, 0.0, delta, 0.0))  # qty 0, USD moved in price
             if "stop" in o:
                 account.stop = o["stop"] if account.qty != 0 else 0.0
         equity[i] = account.equity(market.index_close[i], market.mark_close[i])

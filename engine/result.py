@@ -17,7 +17,9 @@ class SimResult:
     Per-bar DataFrames (index ``time`` = bar open stamps, value at the bar close; one column per
     parameter set, positional like ``columns``) are None in summary-only mode. ``events`` has one row
     per event: ``time`` (stamp of the bar it happened in), ``bar``, ``column`` (int j), ``instrument``,
-    ``side``, ``kind``, ``qty``, ``price``, ``amount`` (cash flow to the account).
+    ``side``, ``kind``, ``qty``, ``price``, ``amount`` (cash flow to the account). Quantities are
+    BTC: a ``margin`` row (cash moved to / from the isolated margin) has qty 0, amount 0, the USD
+    moved in ``price`` (+ into the margin) and side ``in`` / ``out``.
     """
     time: pd.DatetimeIndex
     columns: list                  # one dict of parameter values per column
@@ -95,7 +97,9 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
     kind = records["kind"]
     side = np.where(qty > 0, "buy", np.where(qty < 0, "sell", ""))
     is_funding = kind == EventKind.FUNDING
-    side = np.where(is_funding, np.where(qty > 0, "long", "short"), side).astype(object)
+    side = np.where(is_funding, np.where(qty > 0, "long", "short"), side)
+    # a margin transfer trades no BTC (qty 0): its side says which way the USD in ``price`` went
+    side = np.where(kind == EventKind.MARGIN, np.where(records["price"] > 0, "in", "out"), side).astype(object)
     return pd.DataFrame({
         "time": time[bar] if len(bar) else pd.DatetimeIndex([], tz="UTC"),
         "bar": bar.astype(np.int64),

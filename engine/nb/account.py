@@ -236,7 +236,7 @@ def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
     if delta != 0.0:
         acc[Acc.MARGIN] += delta
         acc[Acc.CASH] -= delta
-        add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, delta, mark, 0.0)
+        add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, 0.0, delta, 0.0)
         refresh_liq_nb(acc, cfg, tiers)
 
 
@@ -250,5 +250,5 @@ def topup_margin_nb(acc, cfg, tiers, events, j, col, bar, amount, mark):
         return
     acc[Acc.MARGIN] += amount
     acc[Acc.CASH] -= amount
-    add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, amount, mark, 0.0)
+    add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, 0.0, amount, 0.0)
     refresh_liq_nb(acc, cfg, tiers)

@@ -16,7 +16,7 @@ event_dt = np.dtype(
         ("kind", np.int8),         # EventKind
         ("instrument", np.int8),   # Instrument
         ("qty", np.float64),       # signed quantity traded (BTC); + buy
-        ("price", np.float64),     # fill / settlement / funding price
+        ("price", np.float64),     # fill / settlement / funding price; margin events: the USD moved
         ("amount", np.float64),    # cash flow to the account (USD)
     ],
     align=True,
@@ -31,7 +31,8 @@ class EventKindT(NamedTuple):
     LIQUIDATION: int = 3       # perp taken by the venue (amount = realized PnL of the liquidated qty), or a
                                # short option leg bought back at the ask (instrument option, amount = -qty*ask)
     STOP: int = 4              # stop-market fill (amount = realized PnL)
-    MARGIN: int = 5            # cash moved into (+qty) isolated margin; amount 0 (internal transfer)
+    MARGIN: int = 5            # cash moved into (price > 0) or out of (price < 0) the isolated margin:
+                               # price = USD moved, qty 0 (no BTC trades), amount 0 (internal transfer)
     OPTION_FILL: int = 6       # option premium paid/received
     OPTION_SETTLEMENT: int = 7  # option cash settlement at expiry
 

@@ -88,3 +88,17 @@ def test_raise_with_reduce_returns_the_surplus_to_cash():
     assert 50 * 100 < cap
     assert res.cash.iloc[1, 0] == pytest.approx(9_800.0)
     assert res.liq_price.iloc[1, 0] == pytest.approx(_long_lp(20.0, 100.0, 200.0, mmr, cum), rel=1e-9)
+
+
+def test_margin_events_carry_the_usd_moved_in_price_and_no_btc():
+    # Same cut as above: 532.8 USD goes from cash into the margin (36 * 99 / 5 - 180); events.csv
+    # quantities are BTC, so the row has qty 0, the USD in price, amount 0 (no cash leaves the account).
+    _, cut = _run([100.0, 99.0, 99.0], [180.0, 20.0, 36.0, 5.0], 1_000.0)
+    row = cut.events[cut.events["kind"] == "margin"].iloc[0]
+    assert (row["qty"], row["amount"], row["side"], row["instrument"]) == (0.0, 0.0, "in", "perp")
+    assert row["price"] == pytest.approx(532.8)
+    # Raise with reduce (third test above): 800 USD back out of the margin to cash.
+    _, up = _run([100.0, 100.0, 100.0], [50.0, 2.0, 20.0, 10.0], 10_000.0)
+    row = up.events[up.events["kind"] == "margin"].iloc[0]
+    assert (row["qty"], row["amount"], row["side"]) == (0.0, 0.0, "out")
+    assert row["price"] == pytest.approx(-800.0)

@@ -118,4 +118,4 @@ def test_perp_hedge_top_up_keeps_the_short_alive_in_a_rally(helpers):
     assert never.summary["liquidations"].iloc[0] == 1
     assert topped.summary["liquidations"].iloc[0] == 0
     moved = topped.events[topped.events["kind"] == "margin"]
-    assert len(moved) >= 1 and moved["qty"].sum() <= 0.05 * CAPITAL + 1e-6  # at most the cash reserve
+    assert len(moved) >= 1 and moved["price"].sum() <= 0.05 * CAPITAL + 1e-6  # USD moved: at most the cash reserve
