@@ -31,7 +31,7 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
                       at=None) -> Liquidation:
     """Liquidation price of one position under the venue's rule (``engine/nb/margin.py``).
 
-    ``qty`` in BTC (>0), ``wallet`` = isolated margin or cross wallet balance (USD; BTC for inverse);
+    ``qty`` in BTC (>0), ``wallet`` = isolated margin or cross wallet balance (USD; BTC for inverse; > 0);
     or ``leverage`` instead: isolated margin = entry * qty / leverage (/ entry for inverse).
     ``mmr``/``maint_amount`` replace the tier lookup; ``max_leverage`` gives MMR = 1/(2*max) (Hyperliquid).
     """
@@ -49,8 +49,11 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
         wallet = qty * entry / leverage
         if v.inverse:
             wallet = qty / leverage
-    elif not isinstance(wallet, (int, float)) or not math.isfinite(wallet):
-        raise UserError(f"wallet must be a number, got {wallet!r}")
+    elif not isinstance(wallet, (int, float)) or not math.isfinite(wallet) or wallet <= 0:
+        # a wallet of zero or less has nothing to lose: the closed form would put a long's price
+        # at or above its entry, which reads as a liquidation price and is not one
+        raise UserError(f"wallet must be a positive number (isolated margin or cross wallet balance), "
+                        f"got {wallet!r}")
     tiers = v.tiers
     if max_leverage is not None:
         _positive("max_leverage", max_leverage)

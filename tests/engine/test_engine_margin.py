@@ -197,3 +197,11 @@ def test_user_venue_override(tmp_path):
     with pytest.raises(UserError, match="does not recompute from the floors"):
         load_venue(str(bad))
     assert np.all(load_venue("bybit", at=AT).tiers[:, 3] == [0, 10_000])
+
+
+@pytest.mark.parametrize("wallet", [0.0, -1_000.0, 0])
+def test_liquidation_price_rejects_a_wallet_that_is_not_positive(wallet):
+    # With nothing (or a debt) behind it, a 1 BTC long from 100,000 would get a "liquidation price"
+    # at or above its entry ((q entry - wallet) / (q (1 - mmr)) >= entry): refuse, naming the parameter.
+    with pytest.raises(UserError, match=r"^wallet must be a positive number"):
+        liquidation_price("binance", side="long", entry=100_000, qty=1, wallet=wallet, at=AT)
