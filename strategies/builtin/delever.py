@@ -10,8 +10,9 @@ leverage of the isolated margin posted (entry notional / margin) exceed sqrt(hig
 leverage position whose losses raise its leverage is still in the low regime and needs calm to
 re-lever. Within a
 regime it resizes when the leverage drifts more than ``drift``, and refills the isolated margin from
-cash when margin + unrealised PnL is more than 10 % short of notional / leverage (a cut keeps only
-the closed part's share of the old margin). After a liquidation it stays flat.
+cash when margin + unrealised PnL is more than 10 % short of notional / leverage (losses eat the
+posted margin; the engine re-sizes the margin only when the leverage changes). After a liquidation
+it stays flat.
 
 Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.3, max_drawdown 0.15,
 max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25.
@@ -54,7 +55,7 @@ def delever_nb(i, state, params, features, intent):
     if perp == 0.0 or abs(lev_now / lev - 1.0) > params[DRIFT]:
         intent[Intent.TARGET_PERP] = equity * frac * lev / mark
         intent[Intent.LEVERAGE] = lev
-    else:  # a cut keeps only its share of the old margin: refill to notional / leverage
+    else:  # losses ate into the posted margin: refill to notional / leverage
         topup = topup_nb(state, lev, 1.0)
         if topup > 0.1 * abs(perp) * mark / lev:
             intent[Intent.MARGIN_TOPUP] = topup
