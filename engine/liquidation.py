@@ -161,8 +161,9 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None) -
         "Dated tier tables switch during a run on the day the next one starts (simulate(at=...) pins one).",
         "Cross margin: orders are not checked against initial margin; the maintenance check and the "
         "liquidation use the whole cross wallet.",
-        "The kernel simulates linear perps; inverse (coin-margined) perps are covered by the liquidation "
-        "calculator only.",
+        "Inverse (coin-margined) perps: isolated margin only, held in BTC (cash converted at the fill price); "
+        "PnL, funding (-N/P*rate) and maintenance margin in BTC; liquidated at the bankruptcy price, so the "
+        "loss is the posted BTC margin; equity values margin + PnL at the mark close.",
         "Options: bought at the model ask / sold at the bid with Deribit-style fees, marked to the volatility "
         "surface every bar, cash-settled at 08:00 UTC on a delivery price approximated from the index bars.",
         "Short options carry Deribit standard maintenance margin (USD at the index); at a bar's close, when "

@@ -6,7 +6,7 @@ import pandas as pd
 
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
-from hedgelab.engine.nb.records import Cfg, Mkt, Out, Sum, event_dt
+from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
 from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
 from hedgelab.errors import UserError
@@ -67,6 +67,7 @@ def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -
     cfg[Cfg.PARTIAL_FRACTION] = venue.partial_fraction
     cfg[Cfg.BACKSTOP] = venue.backstop
     cfg[Cfg.DEFAULT_LEVERAGE] = 1.0
+    cfg[Cfg.INVERSE] = 1.0 if venue.inverse else 0.0
     return cfg
 
 
@@ -175,9 +176,12 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     else:               # every dated table in force between the first and the last bar
         schedule = tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
     v = schedule[0][1]
-    if v.inverse:
-        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates linear perps only; "
-                        f"use `hedgelab calc liq --venue {v.id}` for its liquidation price")
+    if v.inverse and margin_mode != "isolated":
+        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates inverse perps in isolated "
+                        f"margin only, not {margin_mode!r}")
+    if v.inverse and v.liq_rule != LiqRule.MM_AT_LIQ:
+        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel supports liquidation_rule "
+                        f"'mm_at_liq' only for inverse venues")
     params, features, rebalance, names = _check_spec(spec, n)
     _check_leverage(params, names, v)
     all_paths = [market] + list(paths or [])

@@ -6,6 +6,12 @@ in one-way mode; in isolated mode its margin is a separate bucket funded from ca
 the cross wallet is the cash (spot is not collateral).
 
 Equity = cash + spot * spot price + isolated margin + perp qty * (mark - entry).
+
+Inverse (coin-margined) perps (``cfg[Cfg.INVERSE] = 1``, isolated only): ``Acc.QTY`` is the position
+in BTC at entry (contracts of N = qty * entry USD), ``Acc.MARGIN`` is held in BTC: posting margin
+converts USD cash to BTC at the fill price, releasing converts BTC back to USD at the fill (or
+liquidation) price; PnL in BTC = qty * (P - entry) / P; maintenance margin in BTC = |N| / P * MMR
+(tiers on the BTC notional |N| / P). Equity = cash + spot * spot price + (margin + pnl) * mark.
 """
 from typing import NamedTuple
 
@@ -13,7 +19,7 @@ import numpy as np
 from numba import njit
 
 from hedgelab.engine.nb.fills import fee_nb, fill_price_nb
-from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb, max_leverage_nb
+from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, maint_margin_nb, max_leverage_nb
 from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
 
 
@@ -71,6 +77,10 @@ def refresh_liq_nb(acc, cfg, tiers):
         acc[Acc.LIQ] = np.nan
         return
     side = 1.0 if q > 0.0 else -1.0
+    if cfg[Cfg.INVERSE] != 0.0:
+        lp, _, _ = liq_price_inverse_nb(side, abs(q), acc[Acc.ENTRY], acc[Acc.MARGIN], 0.0, 0.0, tiers)
+        acc[Acc.LIQ] = lp
+        return
     lp, _, _ = liq_price_linear_nb(int(cfg[Cfg.LIQ_RULE]), side, abs(q), acc[Acc.ENTRY],
                                    perp_wallet_nb(acc, cfg), 0.0, 0.0, tiers)
     acc[Acc.LIQ] = lp
@@ -80,9 +90,25 @@ def refresh_liq_nb(acc, cfg, tiers):
 def perp_mm_nb(acc, cfg, tiers, mark):
     """Maintenance margin of the open perp (on the entry value under Bybit's rule)."""
     q = abs(acc[Acc.QTY])
+    if cfg[Cfg.INVERSE] != 0.0:  # BTC: the BTC notional |N| / mark
+        return maint_margin_nb(tiers, q * acc[Acc.ENTRY] / mark)
     if int(cfg[Cfg.LIQ_RULE]) == LiqRule.MM_AT_ENTRY:
         return maint_margin_nb(tiers, q * acc[Acc.ENTRY])
     return maint_margin_nb(tiers, q * mark)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def inverse_pnl_btc_nb(q, entry, price):
+    """PnL in BTC of an inverse position of signed ``q`` BTC at ``entry``: q * (price - entry) / price."""
+    return q * (price - entry) / price
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def perp_value_nb(acc, cfg, mark):
+    """USD value of the isolated margin plus the perp's unrealized PnL at ``mark`` (equity term)."""
+    if cfg[Cfg.INVERSE] != 0.0:
+        return (acc[Acc.MARGIN] + inverse_pnl_btc_nb(acc[Acc.QTY], acc[Acc.ENTRY], mark)) * mark
+    return acc[Acc.MARGIN] + acc[Acc.QTY] * (mark - acc[Acc.ENTRY])
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -91,7 +117,10 @@ def margin_ratio_nb(acc, cfg, tiers, mark):
     q = acc[Acc.QTY]
     if q == 0.0:
         return 0.0
-    balance = perp_wallet_nb(acc, cfg) + q * (mark - acc[Acc.ENTRY])
+    if cfg[Cfg.INVERSE] != 0.0:
+        balance = acc[Acc.MARGIN] + inverse_pnl_btc_nb(q, acc[Acc.ENTRY], mark)
+    else:
+        balance = perp_wallet_nb(acc, cfg) + q * (mark - acc[Acc.ENTRY])
     mm = perp_mm_nb(acc, cfg, tiers, mark)
     if balance <= 0.0:
         return np.inf
@@ -100,14 +129,28 @@ def margin_ratio_nb(acc, cfg, tiers, mark):
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def close_perp_part_nb(acc, cfg, red, price):
-    """Close ``red`` (>0) BTC of the perp at ``price``: PnL realized, margin share released to cash."""
+    """Close ``red`` (>0) BTC of the perp at ``price``: PnL realized, margin share released to cash.
+
+    Inverse: the BTC PnL and the BTC margin share are converted to USD at ``price``; returns the
+    realized PnL in USD."""
     q = acc[Acc.QTY]
     side = 1.0 if q > 0.0 else -1.0
     aq = abs(q)
     if red > aq:
         red = aq
-    realized = side * red * (price - acc[Acc.ENTRY])
-    if cfg[Cfg.CROSS] != 0.0:
+    inverse = cfg[Cfg.INVERSE] != 0.0
+    if inverse:
+        realized = inverse_pnl_btc_nb(side * red, acc[Acc.ENTRY], price) * price if price > 0.0 else -np.inf
+    else:
+        realized = side * red * (price - acc[Acc.ENTRY])
+    if inverse:
+        released = acc[Acc.MARGIN] * red / aq
+        acc[Acc.MARGIN] -= released
+        if price > 0.0:
+            acc[Acc.CASH] += released * price + realized
+        else:
+            realized = 0.0
+    elif cfg[Cfg.CROSS] != 0.0:
         acc[Acc.CASH] += realized
     else:
         released = acc[Acc.MARGIN] * red / aq
@@ -118,7 +161,10 @@ def close_perp_part_nb(acc, cfg, red, price):
         acc[Acc.QTY] = 0.0
         acc[Acc.ENTRY] = 0.0
         acc[Acc.STOP] = 0.0
-        acc[Acc.CASH] += acc[Acc.MARGIN]
+        if not inverse:
+            acc[Acc.CASH] += acc[Acc.MARGIN]
+        elif price > 0.0:
+            acc[Acc.CASH] += acc[Acc.MARGIN] * price
         acc[Acc.MARGIN] = 0.0
     else:
         acc[Acc.QTY] = side * rest
@@ -163,7 +209,7 @@ def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, k
             acc[Acc.QTY] = sgn * (aq + rest)
             if cfg[Cfg.CROSS] == 0.0:
                 im = rest * fp / lev
-                acc[Acc.MARGIN] += im
+                acc[Acc.MARGIN] += im / fp if cfg[Cfg.INVERSE] != 0.0 else im  # inverse: USD -> BTC at the fill
                 acc[Acc.CASH] -= im
             traded += rest
     if traded <= _TINY:
@@ -215,6 +261,8 @@ def set_leverage_nb(acc, cfg, tiers, lev, mark, target_qty):
     notional = abs(target_qty) * mark
     if abs(acc[Acc.QTY]) * mark > notional:
         notional = abs(acc[Acc.QTY]) * mark
+    if cfg[Cfg.INVERSE] != 0.0:
+        notional /= mark  # inverse tiers are on the BTC notional
     lev = min(lev, max_leverage_nb(tiers, notional))
     if lev == acc[Acc.LEV]:
         return False
@@ -230,11 +278,15 @@ def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
     q = acc[Acc.QTY]
     if q == 0.0 or cfg[Cfg.CROSS] != 0.0:
         return
-    delta = abs(q) * mark / acc[Acc.LEV] - acc[Acc.MARGIN]
+    inverse = cfg[Cfg.INVERSE] != 0.0
+    if inverse:  # USD moved = (|N| / mark / leverage - margin_btc) * mark, converted at the mark
+        delta = (abs(q) * acc[Acc.ENTRY] / mark / acc[Acc.LEV] - acc[Acc.MARGIN]) * mark
+    else:
+        delta = abs(q) * mark / acc[Acc.LEV] - acc[Acc.MARGIN]
     if delta > acc[Acc.CASH]:
         delta = max(acc[Acc.CASH], 0.0)
     if delta != 0.0:
-        acc[Acc.MARGIN] += delta
+        acc[Acc.MARGIN] += delta / mark if inverse else delta
         acc[Acc.CASH] -= delta
         add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, 0.0, delta, 0.0)
         refresh_liq_nb(acc, cfg, tiers)
@@ -248,7 +300,7 @@ def topup_margin_nb(acc, cfg, tiers, events, j, col, bar, amount, mark):
     amount = min(amount, max(acc[Acc.CASH], 0.0))
     if amount <= 0.0:
         return
-    acc[Acc.MARGIN] += amount
+    acc[Acc.MARGIN] += amount / mark if cfg[Cfg.INVERSE] != 0.0 else amount  # inverse: to BTC at the mark
     acc[Acc.CASH] -= amount
     add_event_nb(acc, events, j, col, bar, EventKind.MARGIN, Instrument.PERP, 0.0, amount, 0.0)
     refresh_liq_nb(acc, cfg, tiers)

@@ -19,13 +19,15 @@ What the account keeps (``LiqRule``):
   ``PARTIAL_FRACTION`` at a time, re-checking the new liquidation price against the same bar's
   extreme (the 30 s cooldown is shorter than a bar). If equity at the fill is below
   ``BACKSTOP`` x MM, the backstop vault takes the position and its whole margin.
+Inverse perps (isolated, taken at bankruptcy): the bankruptcy price is where the BTC margin plus the
+BTC PnL is zero, so the user loses the whole BTC margin and no more.
 Auto-deleveraging (ADL) is not modelled: the user's loss is capped at the wallet either way.
 """
 from numba import njit
 
 from hedgelab.engine.nb.account import (Acc, add_event_nb, close_perp_part_nb, perp_mm_nb,
                                          perp_wallet_nb, refresh_liq_nb, trade_perp_nb)
-from hedgelab.engine.nb.margin import bankruptcy_price_linear_nb
+from hedgelab.engine.nb.margin import bankruptcy_price_inverse_nb, bankruptcy_price_linear_nb
 from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
 
 
@@ -34,7 +36,10 @@ def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
     q = acc[Acc.QTY]
     side = 1.0 if q > 0.0 else -1.0
     wallet = perp_wallet_nb(acc, cfg)
-    bp = bankruptcy_price_linear_nb(side, abs(q), acc[Acc.ENTRY], wallet)
+    if cfg[Cfg.INVERSE] != 0.0:
+        bp = bankruptcy_price_inverse_nb(side, abs(q), acc[Acc.ENTRY], acc[Acc.MARGIN])
+    else:
+        bp = bankruptcy_price_linear_nb(side, abs(q), acc[Acc.ENTRY], wallet)
     if bp != bp:  # bp <= 0: only when the wallet exceeds the notional; take at a zero price
         bp = 0.0
     realized = close_perp_part_nb(acc, cfg, abs(q), bp)

@@ -132,6 +132,18 @@ def bankruptcy_price_linear_nb(side, qty, entry, balance):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def bankruptcy_price_inverse_nb(side, qty, entry, balance_btc):
+    """Price at which ``balance_btc`` + side*C*(1/EP - 1/P) is zero, C = qty*entry (NaN if none)."""
+    if qty <= 0.0:
+        return np.nan
+    c = qty * entry
+    den = side * balance_btc + c / entry
+    if den <= 0.0:
+        return np.nan
+    return c / den
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def equity_linear_nb(side, qty, entry, balance, price):
     """Margin balance of a linear position at ``price``."""
     return balance + side * qty * (price - entry)

@@ -92,7 +92,8 @@ class CfgT(NamedTuple):
     PARTIAL_FRACTION: int = 10  # fraction of the position closed per partial liquidation step
     BACKSTOP: int = 11         # equity / MM below which the backstop takes the whole margin (0: none)
     DEFAULT_LEVERAGE: int = 12  # leverage before the hook sets one
-    N: int = 13
+    INVERSE: int = 13          # 1.0 inverse (coin-margined) perp: isolated margin held in BTC; 0.0 linear
+    N: int = 14
 
 
 Cfg = CfgT()

@@ -37,6 +37,20 @@ Per bar ``i`` of column ``j``, in this fixed order:
 6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry)
    + option book marked to model at the close (the last finite mark when IV is missing).
 
+Inverse (coin-margined) perps, ``cfg[Cfg.INVERSE] = 1`` (isolated margin and the "taken at
+bankruptcy" rule only; the wrapper refuses the rest). The position qty q is in BTC at entry E, i.e.
+contracts of USD notional N = q * E. The isolated margin is held in BTC: posting margin converts USD
+cash to BTC at the fill price (a leverage re-size or top-up at the mark close), releasing converts
+it back at the fill price (at the liquidation price when liquidated). PnL in BTC = q * (P - E) / P.
+Funding: payment in BTC = -N / P * rate with P the settlement (funding) price, taken from / added to
+the BTC margin (the event amount and the funding total are its USD value at P). Fees are paid in
+USD from cash (as on the linear perp; Deribit takes them in BTC, the difference is the conversion
+at the fill). Maintenance margin in BTC = |N| / P * MMR - cum, tiers on the BTC notional |N| / P.
+Liquidation when margin + PnL (BTC) <= MM (BTC) at the adverse mark extreme: the liquidation price is
+``margin.liq_price_inverse_nb`` (the one ``hedgelab calc liq`` uses); the position is taken at the
+bankruptcy price (margin + PnL = 0 in BTC), so the loss is the posted BTC margin and no more.
+Equity (USD) = cash + spot * index close + (margin_btc + PnL_btc at the mark close) * mark close.
+
 The hook parameter is a first-class function type (``HOOK_TYPE``) and the kernel is compiled with
 an explicit signature, so it is compiled once and loaded from the disk cache by every later
 process, whatever the strategy (style-anchors "Measured").
@@ -48,7 +62,7 @@ Developers: numba's disk cache is keyed on this file only. After editing a helpe
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
-from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, perp_mm_nb, refresh_liq_nb,
+from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, perp_mm_nb, perp_value_nb, refresh_liq_nb,
                                          resize_margin_nb, set_leverage_nb, topup_margin_nb, trade_perp_nb,
                                          trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
@@ -80,10 +94,11 @@ SIMULATE_SIG = types.void(
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _equity_nb(acc, mk, i, opt_value):
-    """Equity at bar i's close: cash + spot + isolated margin + perp upnl at the mark + option book."""
-    return (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + acc[Acc.MARGIN]
-            + acc[Acc.QTY] * (mk[Mkt.MARK_CLOSE, i] - acc[Acc.ENTRY]) + opt_value)
+def _equity_nb(acc, cfg, mk, i, opt_value):
+    """Equity at bar i's close: cash + spot + isolated margin + perp upnl at the mark + option book
+    (inverse: the BTC margin + BTC PnL valued at the mark)."""
+    return (acc[Acc.CASH] + acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i]
+            + perp_value_nb(acc, cfg, mk[Mkt.MARK_CLOSE, i]) + opt_value)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -109,7 +124,7 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
     state[State.SPOT_QTY] = acc[Acc.SPOT]
     state[State.PERP_QTY] = q
     state[State.PERP_ENTRY] = acc[Acc.ENTRY]
-    state[State.PERP_MARGIN] = acc[Acc.MARGIN]
+    state[State.PERP_MARGIN] = acc[Acc.MARGIN] * mark if cfg[Cfg.INVERSE] != 0.0 else acc[Acc.MARGIN]
     state[State.MARGIN_RATIO] = margin_ratio_nb(acc, cfg, tiers, mark)
     state[State.LIQ_PRICE] = acc[Acc.LIQ]
     state[State.CLOSE] = mk[Mkt.CLOSE, i]
@@ -201,11 +216,16 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
             q = acc[Acc.QTY]
             if q != 0.0:
                 price = mk[Mkt.FUNDING_PRICE, i]
-                pay = funding_payment_nb(q, price, rate)
-                if cfg[Cfg.CROSS] != 0.0:
-                    acc[Acc.CASH] += pay
+                if cfg[Cfg.INVERSE] != 0.0:  # BTC: -N / P * rate, from the BTC margin; recorded in USD
+                    pay_btc = funding_payment_nb(q * acc[Acc.ENTRY] / price, 1.0, rate)
+                    acc[Acc.MARGIN] += pay_btc
+                    pay = pay_btc * price
                 else:
-                    acc[Acc.MARGIN] += pay
+                    pay = funding_payment_nb(q, price, rate)
+                    if cfg[Cfg.CROSS] != 0.0:
+                        acc[Acc.CASH] += pay
+                    else:
+                        acc[Acc.MARGIN] += pay
                 acc[Acc.FUNDING] += pay
                 add_event_nb(acc, events, j, col, i, EventKind.FUNDING, Instrument.PERP, q, price, pay)
                 refresh_liq_nb(acc, cfg, tiers)
@@ -248,7 +268,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 if cfg[Cfg.CROSS] != 0.0:
                     refresh_liq_nb(acc, cfg, tiers)  # the cross wallet (cash) paid for the buy-back
         if rebalance[i]:
-            equity = _equity_nb(acc, mk, i, opt_value)
+            equity = _equity_nb(acc, cfg, mk, i, opt_value)
             _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
                            opt_delta, n_open, next_exp)
             intent[:] = np.nan
@@ -269,7 +289,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                     opt_value = v if n_open > 0 else 0.0
                     opt_delta = d if n_open > 0 else 0.0
             _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
-        equity = _equity_nb(acc, mk, i, opt_value)
+        equity = _equity_nb(acc, cfg, mk, i, opt_value)
         if equity > peak:
             peak = equity
             dd_floor = peak * (1.0 - max_dd)

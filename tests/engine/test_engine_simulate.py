@@ -219,7 +219,7 @@ def test_leverage_is_clamped_to_the_tier_maximum():
 
 @pytest.mark.parametrize("kwargs,match", [
     ({"venue": "ftx"}, "unknown venue 'ftx'"),
-    ({"venue": "deribit"}, "inverse perp"),
+    ({"venue": "deribit", "margin_mode": "cross"}, "inverse perp"),
     ({"margin_mode": "portfolio"}, "margin_mode must be one of"),
     ({"capital": -5.0}, "capital must be a positive"),
     ({"at": "2019-06-01"}, "no BTC tier table valid at 2019-06-01"),
