@@ -61,13 +61,13 @@ def load_market(o: dict):
     return dataset, market
 
 
-def check_venue(venue, market) -> None:
+def check_venue(venue, market, modes=()) -> None:
     """An unknown or unusable venue is the user's mistake (exit 2), not every strategy's failure."""
     from hedgelab.engine import load_venue
     v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date())
-    if getattr(v, "inverse", False):
-        raise UserError(f"venue {v.id!r} is an inverse perp; backtests run on linear perps "
-                        f"(e.g. --venue binance, bybit or hyperliquid)")
+    if getattr(v, "inverse", False) and "cross" in modes:
+        raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
+                        f"(use --margin-mode isolated)")
 
 
 def crash_windows(market) -> list | None:
@@ -135,8 +135,8 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
         except Exception as exc:  # noqa: BLE001 -- a plugin's own check() crashing is the plugin's failure
             broken[name] = one_line(exc)
     dataset, market = load_market(o)
-    check_venue(o["venue"], market)
     modes = {name: margin_mode(o, cls) for name, cls, _ in jobs if cls is not None}
+    check_venue(o["venue"], market, set(modes.values()))
     runs, failures = [], {}
     total = sum(len(job[2]) for job in jobs)
     bar = _progress(total, quiet=o.get("quiet", True))
