@@ -8,7 +8,7 @@ import numpy as np
 
 from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, tier_index_nb
 from hedgelab.engine.nb.records import LiqRule, Tier
-from hedgelab.engine.venues import load_venue, tier_array, tier_schedule, venue_rules
+from hedgelab.engine.venues import as_date, load_venue, tier_array, tier_schedule, venue_rules
 from hedgelab.errors import UserError
 
 
@@ -92,14 +92,7 @@ def _run_day(value, where):
         return dt.datetime.fromtimestamp(int(value) / 1e9, tz=dt.timezone.utc).date()
     if isinstance(value, np.datetime64):
         return dt.date.fromisoformat(str(value.astype("datetime64[D]")))
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise UserError(f"{where}: not a date: {value!r}") from None
+    return as_date(value, where)
 
 
 def _venue_for_run(venue, day):

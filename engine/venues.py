@@ -86,7 +86,8 @@ def venue_rules(venue: str | Path) -> dict:
     raise UserError(f"unknown venue {name!r}: use one of {', '.join(VENUE_IDS)} or a path to a .toml file")
 
 
-def _as_date(value, where: str) -> dt.date:
+def as_date(value, where: str) -> dt.date:
+    """A date from a date, datetime or ISO string; anything else is the user's mistake."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -137,15 +138,15 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
     """
     rules = venue_rules(venue)
     vid = str(rules.get("id", venue))
-    when = dt.date.today() if at is None else _as_date(at, "at")
+    when = dt.date.today() if at is None else as_date(at, "at")
     tables = [t for t in rules.get("tiers", []) if str(t.get("symbol", "BTC")).upper() == symbol.upper()]
     if not tables:
         known = sorted({str(t.get("symbol", "BTC")) for t in rules.get("tiers", [])})
         raise UserError(f"venue {vid!r} has no tier table for symbol {symbol!r} (known: {', '.join(known)})")
     chosen = None
     for t in tables:
-        lo = _as_date(t.get("valid_from", "1970-01-01"), f"venue {vid} valid_from")
-        hi = _as_date(t.get("valid_to", "9999-12-31"), f"venue {vid} valid_to")
+        lo = as_date(t.get("valid_from", "1970-01-01"), f"venue {vid} valid_from")
+        hi = as_date(t.get("valid_to", "9999-12-31"), f"venue {vid} valid_to")
         if lo <= when <= hi:
             chosen = (t, lo, hi)
     if chosen is None:
@@ -187,8 +188,8 @@ def tier_schedule(venue: str | Path, start, end, *, symbol: str = "BTC") -> list
     The first entry is the table valid at ``start``; each later one starts the day its table does.
     Raises UserError when some day in the range has no table.
     """
-    start = _as_date(start, "start")
-    end = _as_date(end, "end")
+    start = as_date(start, "start")
+    end = as_date(end, "end")
     out = [(start, load_venue(venue, at=start, symbol=symbol))]
     while out[-1][1].valid_to < end:
         day = out[-1][1].valid_to + dt.timedelta(days=1)
