@@ -1,5 +1,8 @@
 """Short options carry Deribit standard maintenance margin and are liquidated (bought back at the
 ask) when the account's cover falls below it (engine/nb/simulate.py, step 3b)."""
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 from numba import njit
@@ -11,6 +14,11 @@ from hedgelab.engine.options import OptionConfig, stress_series
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import make_market
 from hedgelab.engine.types import HOOK_SIG, Intent
+
+# the position replay of the identity property test (test modules are not importable by name here)
+_spec = importlib.util.spec_from_file_location("_engine_properties", Path(__file__).with_name("test_engine_properties.py"))
+_properties = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_properties)
 
 DAY_S = 86400.0
 
@@ -155,26 +163,8 @@ def test_accounting_identity_through_option_liquidations(seed, mode):
     np.add.at(flows, rec["bar"], rec["amount"])
     perp = res.perp_qty.iloc[:, 0].to_numpy()
     # perp upnl rebuilt from the perp events: average entry of the open position
-    entry = np.zeros(n)
-    q, ep, k = 0.0, 0.0, 0
-    for i in range(n):
-        while k < len(rec) and rec["bar"][k] == i:
-            r = rec[k]
-            k += 1
-            if r["instrument"] != 1 or r["kind"] not in (0, 3, 4):
-                continue
-            dq, px = r["qty"], r["price"]
-            if q != 0 and np.sign(dq) != np.sign(q):
-                red = min(abs(dq), abs(q))
-                q += np.sign(dq) * red
-                dq -= np.sign(dq) * red
-                if abs(q) <= 1e-12:
-                    q, ep = 0.0, 0.0
-            if abs(dq) > 1e-15:
-                ep = px if q == 0 else (abs(q) * ep + abs(dq) * px) / (abs(q) + abs(dq))
-                q += dq
-        entry[i] = ep
-        assert abs(q - perp[i]) <= 1e-9
+    qty, entry = _properties.replay_positions(rec, n)
+    np.testing.assert_allclose(qty, perp, rtol=0, atol=1e-9)
     rebuilt = (capital + np.cumsum(flows) + res.spot_qty.iloc[:, 0].to_numpy() * m.index_close
                + perp * (m.mark_close - entry) + res.option_value.iloc[:, 0].to_numpy())
     np.testing.assert_allclose(res.equity.iloc[:, 0].to_numpy(), rebuilt, rtol=1e-9, atol=1e-6 * capital)
