@@ -121,16 +121,8 @@ def test_the_same_short_call_with_enough_cash_is_not_liquidated():
     assert res.summary.liquidations.iloc[0] == 0
 
 
-@njit(HOOK_SIG, cache=True)
-def option_stream_nb(i, state, params, features, intent):
-    """features[i] = perp target, spot target, option action, type, strike fraction, tenor, qty."""
-    intent[Intent.TARGET_PERP] = features[i, 0]
-    intent[Intent.TARGET_SPOT] = features[i, 1]
-    intent[Intent.OPT1_ACTION] = features[i, 2]
-    intent[Intent.OPT1_TYPE] = features[i, 3]
-    intent[Intent.OPT1_STRIKE] = features[i, 4]
-    intent[Intent.OPT1_TENOR_DAYS] = features[i, 5]
-    intent[Intent.OPT1_QTY] = features[i, 6]
+# features[i] = perp target, spot target, option action, type, strike fraction, tenor, qty
+option_stream_nb = _properties.replay_with_options_nb
 
 
 @pytest.mark.parametrize("mode", ["isolated", "cross"])
