@@ -1,7 +1,5 @@
 """The main job end to end: ``hedgelab compare`` with no arguments on the embedded crisis-2025 dataset."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,9 +7,7 @@ import pytest
 from hedgelab.data import load
 from hedgelab.strategies import BUILTINS
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,8 @@
 """The terminal says what the ranking was made from (reconstruction or not, range, IV fill rule)."""
-import importlib.util
-from pathlib import Path
 
 from hedgelab.data import load
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 
 def test_terminal_names_the_reconstruction_range_and_iv_fill(tmp_path, capsys):

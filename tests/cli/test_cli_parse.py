@@ -7,17 +7,8 @@ import sys
 import pytest
 
 from hedgelab import _options as opt
-from hedgelab.cli import main
 from hedgelab.errors import UserError
-
-
-def invoke(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from testkit.cli import invoke
 
 
 # ---- values ------------------------------------------------------------------------------------

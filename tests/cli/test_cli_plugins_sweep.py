@@ -1,7 +1,5 @@
 """Broken plugins (exit 1, the rest written), `hedgelab strategies`, a 2-parameter sweep, --config merging."""
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -9,9 +7,7 @@ import pytest
 
 from hedgelab.data import load
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 # A short slice around the Oct 10 crash keeps these runs quick (the end date is inclusive).
 RANGE = ["--start", "2025-10-01", "--end", "2025-10-20"]

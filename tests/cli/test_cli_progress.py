@@ -1,10 +1,6 @@
 """Progress bars on stderr for the long steps (runs, tearsheets, report files); --quiet silences them."""
-import importlib.util
-from pathlib import Path
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 ARGS = ["compare", "hold", "--start", "2025-10-01", "--end", "2025-10-05", "--tearsheets", "1"]
 

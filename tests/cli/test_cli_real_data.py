@@ -1,6 +1,4 @@
 """The same comparison on REAL data imported from ../shared (Binance spot 1h, settled funding, DVOL 1h)."""
-import importlib.util
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -8,9 +6,7 @@ import pytest
 from hedgelab.data import load
 from hedgelab.strategies import BUILTINS
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 SPOT = "binance_btcusdt_spot_1h_2025-09-01_2025-12-15.csv"
 FUNDING = "binance_btcusdt_funding_8h_official_flatfile_2025-09_2025-12_cheneau.csv"

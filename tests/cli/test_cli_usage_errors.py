@@ -1,15 +1,11 @@
 """Click's own usage errors and the calc liq default date: one line on stderr, exit 2 / an answer."""
 import datetime as dt
-import importlib.util
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-_spec = importlib.util.spec_from_file_location("helpers_cli", Path(__file__).with_name("helpers_cli.py"))
-h = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(h)
+from testkit import cli as h
 
 
 @pytest.mark.parametrize("argv, needles", [

@@ -1,23 +1,9 @@
 """``hedgelab data fetch`` on the command line: summary, progress bars, --quiet, one-line errors."""
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
-from fetch_fixtures import fx, no_network  # noqa: E402,F401  (also registers the command)
-
-from hedgelab.cli import main  # noqa: E402
-from hedgelab.data.store import list_datasets, read_dataset  # noqa: E402
-
-
-def run(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = exc.code
-    out = capsys.readouterr()
-    return rc, out.out, out.err
+from hedgelab.data.store import list_datasets, read_dataset
+from testkit.cli import invoke as run
+from testkit.fetch_fixtures import fx, no_network  # noqa: F401  (fixtures; also registers the command)
 
 
 def base(store, *extra):

@@ -4,19 +4,15 @@ Expected values come from the fake server's generators (``dvol_candle``, ``optio
 independent source of what the server sent.
 """
 import math
-import sys
 from collections import defaultdict
-from pathlib import Path
 
 import ccxt
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
-from fetch_fixtures import HOUR, fx, ms, no_network  # noqa: E402,F401
-
-from fake_exchange import _expiry_name, dvol_candle, option_trades  # noqa: E402
-from hedgelab.data.fetch import fetch, point_at  # noqa: E402
+from hedgelab.data.fetch import fetch, point_at
+from testkit.fake_exchange import _expiry_name, dvol_candle, option_trades
+from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401  (fixtures)
 
 
 def test_dvol_is_close_over_100_known_at_candle_close_and_follows_continuation(fx, tmp_path):

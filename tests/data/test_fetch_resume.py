@@ -1,18 +1,14 @@
 """Resumption, interruption and retries of ``hedgelab.data.fetch`` against the fake server."""
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
-from fetch_fixtures import HOUR, Sleeps, fx, ms, no_network  # noqa: E402,F401
-
-from fake_exchange import candle  # noqa: E402
-from hedgelab.data.fetch import FetchError, fetch  # noqa: E402
-from hedgelab.data.fetch_cache import SeriesCache  # noqa: E402
-from hedgelab.data.store import list_datasets, read_dataset  # noqa: E402
-from hedgelab.errors import UserError  # noqa: E402
+from hedgelab.data.fetch import FetchError, fetch
+from hedgelab.data.fetch_cache import SeriesCache
+from hedgelab.data.store import list_datasets, read_dataset
+from hedgelab.errors import UserError
+from testkit.fake_exchange import candle
+from testkit.fetch_fixtures import HOUR, Sleeps, fx, ms, no_network  # noqa: F401  (fixtures)
 
 KLINES = ("/fapi/v1/klines", "/fapi/v1/markPriceKlines", "/fapi/v1/indexPriceKlines")
 

@@ -5,18 +5,14 @@ The expected values come from tests/data/fake_exchange.py's generators (``candle
 so a value that survives ccxt's parsing, our paging, the cache and the store unchanged equals them.
 """
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # importlib mode: helpers beside the tests
-from fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401
-
-from fake_exchange import candle, funding_mark, funding_rate, funding_times
 from hedgelab.data.fetch import fetch
 from hedgelab.data.store import read_dataset
+from testkit.fake_exchange import candle, funding_mark, funding_rate, funding_times
+from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401
 
 # (venue, timeframe, start, end, bars per kline page): paging needs a range longer than one page.
 # Binance and Bybit klines: 1000 bars per ccxt call; Hyperliquid candleSnapshot: 5000.

@@ -1,7 +1,5 @@
 """Short options carry Deribit standard maintenance margin and are liquidated (bought back at the
 ask) when the account's cover falls below it (engine/nb/simulate.py, step 3b)."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,11 +12,8 @@ from hedgelab.engine.options import OptionConfig, stress_series
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import make_market
 from hedgelab.engine.types import HOOK_SIG, Intent
+from testkit.replay import replay_positions, replay_with_options_nb
 
-# the position replay of the identity property test (test modules are not importable by name here)
-_spec = importlib.util.spec_from_file_location("_engine_properties", Path(__file__).with_name("test_engine_properties.py"))
-_properties = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_properties)
 
 DAY_S = 86400.0
 
@@ -122,7 +117,7 @@ def test_the_same_short_call_with_enough_cash_is_not_liquidated():
 
 
 # features[i] = perp target, spot target, option action, type, strike fraction, tenor, qty
-option_stream_nb = _properties.replay_with_options_nb
+option_stream_nb = replay_with_options_nb
 
 
 @pytest.mark.parametrize("mode", ["isolated", "cross"])
@@ -155,7 +150,7 @@ def test_accounting_identity_through_option_liquidations(seed, mode):
     np.add.at(flows, rec["bar"], rec["amount"])
     perp = res.perp_qty.iloc[:, 0].to_numpy()
     # perp upnl rebuilt from the perp events: average entry of the open position
-    qty, entry = _properties.replay_positions(rec, n)
+    qty, entry = replay_positions(rec, n)
     np.testing.assert_allclose(qty, perp, rtol=0, atol=1e-9)
     rebuilt = (capital + np.cumsum(flows) + res.spot_qty.iloc[:, 0].to_numpy() * m.index_close
                + perp * (m.mark_close - entry) + res.option_value.iloc[:, 0].to_numpy())

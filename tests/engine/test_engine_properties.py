@@ -7,7 +7,6 @@ So equity cannot move without a fill, a fee, a funding payment or a price move e
 """
 import numpy as np
 from hypothesis import given, settings
-from numba import njit
 from hypothesis import strategies as st
 
 from hedgelab.engine import Costs, simulate
@@ -15,7 +14,7 @@ from hedgelab.engine.hooks import replay_nb
 from hedgelab.engine.nb.records import EventKind, Instrument
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import random_walk_market
-from hedgelab.engine.types import HOOK_SIG, Intent
+from testkit.replay import replay_positions, replay_with_options_nb
 
 N = 150
 CAPITAL = 100_000.0
@@ -38,32 +37,6 @@ def cases(draw):
         if rng.random() < 0.3:
             feats[i, 3] = 100_000 * (1 + rng.uniform(-0.1, 0.1))
     return seed, vol, venue, mode, feats
-
-
-def replay_positions(records, n):
-    """Position and average entry at each bar's end, from the perp events alone."""
-    qty = np.zeros(n)
-    entry = np.zeros(n)
-    q, ep, k = 0.0, 0.0, 0
-    perp_moves = (EventKind.FILL, EventKind.STOP, EventKind.LIQUIDATION)
-    for i in range(n):
-        while k < len(records) and records["bar"][k] == i:
-            r = records[k]
-            k += 1
-            if r["instrument"] != Instrument.PERP or r["kind"] not in perp_moves:
-                continue
-            dq, px = r["qty"], r["price"]
-            if q != 0 and np.sign(dq) != np.sign(q):
-                red = min(abs(dq), abs(q))
-                q += np.sign(dq) * red
-                dq -= np.sign(dq) * red
-                if abs(q) <= 1e-12:
-                    q, ep = 0.0, 0.0
-            if abs(dq) > 1e-15:
-                ep = px if q == 0 else (abs(q) * ep + abs(dq) * px) / (abs(q) + abs(dq))
-                q += dq
-        qty[i], entry[i] = q, ep
-    return qty, entry
 
 
 @settings(max_examples=40, deadline=None)
@@ -95,18 +68,6 @@ def test_accounting_identity_and_liquidated_positions(case):
     # Summary agrees with the events.
     assert np.isclose(res.summary.fees.iloc[0], -rec["amount"][rec["kind"] == EventKind.FEE].sum(), rtol=1e-12)
     assert np.isclose(res.summary.funding_pnl.iloc[0], rec["amount"][rec["kind"] == EventKind.FUNDING].sum())
-
-
-@njit(HOOK_SIG, cache=True)
-def replay_with_options_nb(i, state, params, features, intent):
-    """features[i] = perp target, spot target, option action, type, strike fraction, tenor, qty."""
-    intent[Intent.TARGET_PERP] = features[i, 0]
-    intent[Intent.TARGET_SPOT] = features[i, 1]
-    intent[Intent.OPT1_ACTION] = features[i, 2]
-    intent[Intent.OPT1_TYPE] = features[i, 3]
-    intent[Intent.OPT1_STRIKE] = features[i, 4]
-    intent[Intent.OPT1_TENOR_DAYS] = features[i, 5]
-    intent[Intent.OPT1_QTY] = features[i, 6]
 
 
 @settings(max_examples=15, deadline=None)

@@ -20,8 +20,15 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from fake_exchange_meta import (BINANCE_EXCHANGE_INFO, BYBIT_BTCUSDT, DERIBIT_CURRENCIES, DERIBIT_INSTRUMENTS,
-                                HL_META_AND_CTXS, HL_SPOT_CTX, HL_SPOT_META)
+from testkit.fake_exchange_meta import (
+    BINANCE_EXCHANGE_INFO,
+    BYBIT_BTCUSDT,
+    DERIBIT_CURRENCIES,
+    DERIBIT_INSTRUMENTS,
+    HL_META_AND_CTXS,
+    HL_SPOT_CTX,
+    HL_SPOT_META,
+)
 
 HOUR = 3_600_000
 STEPS = {"1m": 60_000, "5m": 300_000, "15m": 900_000, "1h": HOUR, "4h": 4 * HOUR, "1d": 24 * HOUR}

@@ -4,16 +4,12 @@
 than 127.0.0.1 refused, so a URL that escaped the override fails loudly instead of reaching the internet.
 """
 import socket
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from fake_exchange import HOUR, FakeExchange  # noqa: E402
-
 import hedgelab.cli.fetch  # noqa: E402,F401  (registers ``data fetch`` until the lead adds it to _register)
+from testkit.fake_exchange import HOUR, FakeExchange  # noqa: E402
 
 
 def ms(text: str) -> int:
