@@ -7,7 +7,10 @@ first-class function type does not force a recompile; see docs/ARCHITECTURE.md).
     decide_nb(i, state, params, features, intent) -> None
 
 - ``i``: bar index (the hook runs at the bar's close, after funding, stops and liquidations).
-- ``state``: float64[:] account snapshot, fields named by ``State`` below (read only).
+- ``state``: float64[:] account snapshot, fields named by ``State`` below. Read only, except the
+  memory slots ``MEM0 .. MEM7``: the kernel fills them with NaN when a column starts and never
+  writes them again, so what the hook writes there at bar i it reads back at its next call (one
+  state vector per column: columns never share memory).
 - ``params``: float64[:] this column's parameter values, in the strategy's declared order.
 - ``features``: float64[:, :] the strategy's precomputed features, shape (n_bars, k), shared by all
   columns of a call (row i may only use information known at bar i's close).
@@ -43,7 +46,16 @@ class StateT(NamedTuple):
     LAST_FUNDING: int = 18     # last settled funding rate (decimal per interval)
     OPEN_LEGS: int = 19        # number of open option legs
     NEXT_EXPIRY_S: int = 20    # earliest expiry of the open legs, epoch seconds (NaN if none)
-    N: int = 21                # length of the state vector
+    # Hook memory: NaN at the column's start, then written only by the hook (kept between bars).
+    MEM0: int = 21
+    MEM1: int = 22
+    MEM2: int = 23
+    MEM3: int = 24
+    MEM4: int = 25
+    MEM5: int = 26
+    MEM6: int = 27
+    MEM7: int = 28
+    N: int = 29                # length of the state vector
 
 
 State = StateT()
@@ -73,6 +85,8 @@ class IntentT(NamedTuple):
 
 
 Intent = IntentT()
+
+MEMORY_SLOTS = 8  # State.MEM0 .. State.MEM7
 
 OPTION_SLOT_FIELDS = 5
 

@@ -25,6 +25,8 @@ Per bar ``i`` of column ``j``, in this fixed order:
    intrabar extreme), and the perp's liquidation price does not include the option MM.
 4. On rebalance bars, the strategy hook at the close: it reads the state vector
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
+   The state's memory slots (``State.MEM0 .. MEM7``) are NaN at the column's start and written
+   only by the hook, so it reads at its next call what it wrote at this one.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum of the larger of the position
    held and the target; an increase in the same bar is margined at the new leverage), TARGET_SPOT
    (spot fills at the spot close), TARGET_PERP (fills at the traded close); then, if the leverage
@@ -190,7 +192,8 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     acc[Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
     acc[Acc.LIQ] = np.nan
     acc[Acc.LAST_FUNDING] = np.nan
-    state = np.empty(State.N)
+    state = np.empty(State.N)  # per column (simulate_nb's prange): hook memory is never shared
+    state[State.MEM0:] = np.nan  # hook memory starts unknown; _fill_state_nb never writes it
     intent = np.empty(Intent.N)
     peak = cfg[Cfg.CAPITAL]
     max_dd = 0.0
