@@ -67,7 +67,9 @@ class IntentT(NamedTuple):
     LEVERAGE: int = 2          # leverage for the isolated margin of the perp (margin = notional / leverage)
     STOP_PRICE: int = 3        # reduce-only stop-market that closes the perp (0 cancels)
     MARGIN_TOPUP: int = 4      # USD moved from cash into the isolated margin
-    # Up to two option orders per decision, each five fields. OPT_ACTION: +1 buy, -1 sell,
+    # Up to four option orders per decision (a collar roll: close the put, close the call, buy a
+    # put, sell a call), each five fields, run in slot order (so closes in early slots free cash and
+    # margin before opens in later ones). OPT_ACTION: +1 buy, -1 sell,
     # 2 close every open leg of OPT_TYPE. OPT_TYPE: +1 call, -1 put. OPT_STRIKE: strike as a
     # fraction of the forward (0.9 = 10 % OTM put), rounded by the kernel to the venue's strike grid.
     # OPT_TENOR_DAYS: wanted tenor; the kernel picks the listed expiry nearest to it. OPT_QTY: BTC.
@@ -81,14 +83,25 @@ class IntentT(NamedTuple):
     OPT2_STRIKE: int = 12
     OPT2_TENOR_DAYS: int = 13
     OPT2_QTY: int = 14
-    N: int = 15
+    OPT3_ACTION: int = 15
+    OPT3_TYPE: int = 16
+    OPT3_STRIKE: int = 17
+    OPT3_TENOR_DAYS: int = 18
+    OPT3_QTY: int = 19
+    OPT4_ACTION: int = 20
+    OPT4_TYPE: int = 21
+    OPT4_STRIKE: int = 22
+    OPT4_TENOR_DAYS: int = 23
+    OPT4_QTY: int = 24
+    N: int = 25
 
 
 Intent = IntentT()
 
 MEMORY_SLOTS = 8  # State.MEM0 .. State.MEM7
 
-OPTION_SLOT_FIELDS = 5
+OPTION_SLOT_FIELDS = 5  # fields per option slot: ACTION, TYPE, STRIKE, TENOR_DAYS, QTY
+OPTION_SLOTS = 4        # option slots in the intent: OPTk_* at Intent.OPT1_ACTION + (k - 1) * OPTION_SLOT_FIELDS
 
 # The one signature every decision hook is compiled with.
 HOOK_SIG = types.void(

@@ -32,9 +32,10 @@ Per bar ``i`` of column ``j``, in this fixed order:
    (spot fills at the spot close), TARGET_PERP (fills at the traded close); then, if the leverage
    changed, the isolated margin is re-sized to |perp qty after the orders| * mark close / leverage,
    the difference moved from / to cash (an increase bounded by the cash left after the orders), so a
-   cut with a reduce leaves the remaining position margined at the new leverage; the two option
-   slots (bought at the ask / sold at the bid of the listed contract nearest the request, with
-   fees; action 2 closes every leg of a type), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders
+   cut with a reduce leaves the remaining position margined at the new leverage; the four option
+   slots in slot order (bought at the ask / sold at the bid of the listed contract nearest the
+   request, with fees; action 2 closes every leg of a type; a close in an early slot frees cash
+   for an open in a later one, so a collar rolls in one decision), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders
    pay slippage and taker fee.
 6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry)
    + option book marked to model at the close (the last finite mark when IV is missing).
@@ -72,7 +73,7 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb
                                      settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
-from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, Intent, State
+from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
 
 SIMULATE_SIG = types.void(
     HOOK_TYPE,                  # hook
@@ -277,9 +278,13 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
             _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
-            if intent[Intent.OPT1_ACTION] == intent[Intent.OPT1_ACTION] or \
-                    intent[Intent.OPT2_ACTION] == intent[Intent.OPT2_ACTION]:
-                for slot in range(2):
+            any_option = False
+            for slot in range(OPTION_SLOTS):
+                a = intent[Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS]
+                if a == a:
+                    any_option = True
+            if any_option:
+                for slot in range(OPTION_SLOTS):  # in slot order: closes first free cash for later opens
                     b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
                     opt_flow += option_order_nb(acc, legs, ocfg, events, j, col, i, intent[b], intent[b + 1],
                                                 intent[b + 2], intent[b + 3], intent[b + 4],
