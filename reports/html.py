@@ -127,10 +127,13 @@ def _data_section(manifest: dict) -> str:
             + (f"<ul class='note'>{notes}</ul>" if notes else ""))
 
 
-def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict) -> str:
+def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict, bar_size: str = "") -> str:
+    bars = f"{bar_size} " if bar_size else "bar-by-bar "
     head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>tearsheet</th><th class='l'>status</th>"
             "<th>final equity (USD)</th>"
-            "<th>return</th><th>max drawdown</th><th>worst day</th><th>Sharpe</th>"
+            "<th>return</th>"
+            f"<th title='on the {esc(bars)}equity curve; the tearsheets use daily closes'>max drawdown ({esc(bars.strip())})</th>"
+            "<th>worst day</th><th>Sharpe</th>"
             "<th>funding cost</th><th>fees</th><th>options net cost</th><th>hedge cost (USD)</th>"
             "<th class='l'>params</th></tr>")
     body = []
@@ -156,7 +159,10 @@ def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict) -> str:
             "equity. Costs are USD, + = paid: funding cost = −funding received, options net cost = premiums paid "
             "− premiums received − settlement payoffs (realized cash; an option still open at the end is valued "
             "in equity only); hedge cost = funding + fees + options net. Daily returns are per UTC day; Sharpe "
-            "uses daily returns annualized with 365 days.</p>")
+            "uses daily returns annualized with 365 days.</p>"
+            f"<p class='note' id='drawdown-resolution'>Max drawdown here and in summary.csv is measured on the "
+            f"{esc(bars)}equity curve, every bar; the quantstats tearsheets measure it on daily returns (each UTC "
+            "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
     return (f"<h2>Ranking</h2><div class='scroll'><table id='ranking'><thead>{head}</thead>"
             f"<tbody>{''.join(body)}</tbody></table></div>{note}")
 
@@ -208,7 +214,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
         items = "".join(f"<li><b>{esc(str(r['run']))}</b>: {esc(str(r['error']))}</li>" for _, r in failed.iterrows())
         parts.append(f"<div class='banner fail' id='failed'><b>{len(failed)} run(s) failed</b> and are not charted:"
                      f"<ul>{items}</ul></div>")
-    parts.append(_ranking_section(summary, tearsheet_links))
+    parts.append(_ranking_section(summary, tearsheet_links, str(mf.get("bar_size") or "")))
     parts.append("<h2>Charts</h2>")
     more = f"; showing the {len(charted)} best-ranked of {len(ranked_ok)} runs" if len(charted) < len(ranked_ok) else ""
     if charted:

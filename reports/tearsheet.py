@@ -5,6 +5,11 @@ undefined ``save()`` on load (a console error when the page is written to a file
 A strategy whose daily returns are all equal (flat, e.g. all cash) breaks quantstats' regression against
 a benchmark, so it gets a tearsheet without the benchmark; if quantstats still fails, a one-paragraph page
 says why instead of the whole report failing.
+
+quantstats is daily-only in practice (monthly tables, drawdown lengths in days, its ``periods_per_year``
+only scales annualised figures), so the tearsheet gets daily returns while report.html and summary.csv
+measure max drawdown on every bar: a crash that recovers within a day shows there and not here. Each
+tearsheet therefore carries a note with the run's bar-resolution max drawdown (``DRAWDOWN_NOTE_ID``).
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import PERIODS_PER_YEAR, daily_returns
+from .metrics import PERIODS_PER_YEAR, daily_returns, max_drawdown
 from .run import RunRecord
 
 _REMOTE_LINK = re.compile(r"<link\b[^>]*\bhref=[\"']https?://[^>]*>", re.I)
@@ -32,6 +37,37 @@ def make_offline(page: str) -> str:
     page = _REMOTE_SRC.sub("", page)
     page = _CSS_IMPORT.sub("", page)
     return page.replace(' onload="save()"', "")
+
+
+DRAWDOWN_NOTE_ID = "hedgelab-resolution"
+_AFTER_HEADER = re.compile(r"</h4>", re.I)
+
+
+def bar_label(index: pd.Index) -> str:
+    """'1h', '15min', '1D'... from the curve's most common step ('bar' when it has fewer than two points)."""
+    if len(index) < 2:
+        return "bar"
+    step = pd.Series(index[1:] - index[:-1]).mode().iloc[0]
+    label = pd.tseries.frequencies.to_offset(step).freqstr
+    return label if label[:1].isdigit() else f"1{label}"  # pandas writes one hour as 'h'
+
+
+def resolution_note(run: RunRecord) -> str:
+    """The paragraph that tells a tearsheet reader which drawdown this page shows and which the report shows."""
+    label = bar_label(run.equity.index)
+    return (f'<p id="{DRAWDOWN_NOTE_ID}" style="border:1px solid #c90;background:#fff8e6;padding:6px 8px">'
+            "<b>Daily returns.</b> Every figure on this page comes from daily returns (equity at each UTC "
+            "day's last bar), so its Max Drawdown is measured on daily closes. report.html and summary.csv "
+            f"measure max drawdown on the full {html.escape(label)} equity curve: "
+            f"<b>{max_drawdown(run.equity) * 100:+.1f}%</b> for this run. A fall that recovers within a day "
+            "shows there and not here.</p>")
+
+
+def with_note(page: str, note: str) -> str:
+    """Put ``note`` under quantstats' header line (at the top of the body if the template changes)."""
+    if _AFTER_HEADER.search(page):
+        return _AFTER_HEADER.sub(lambda m: m.group(0) + note, page, count=1)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + note, page, count=1, flags=re.I)
 
 
 def plain_label(text: str) -> str:
@@ -93,7 +129,7 @@ def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path) -> 
                             title=title, strategy_title=plain_label(run.name),
                             benchmark_title=plain_label(bench.name) if bench is not None else None,
                             match_dates=True)
-        page = path.read_text(encoding="utf-8")
+        page = with_note(path.read_text(encoding="utf-8"), resolution_note(run))
     except Exception as exc:  # noqa: BLE001 - a tearsheet must not sink the whole report
         reason = f"quantstats failed: {type(exc).__name__}: {exc}"
         page = _fallback_page(title, reason)

@@ -204,3 +204,31 @@ def test_a_quantstats_failure_gives_a_plain_page_not_a_crash(tmp_path, monkeypat
     assert reason == "quantstats failed: ZeroDivisionError: float division by zero"
     page = (tmp_path / "t.html").read_text(encoding="utf-8")
     assert "No quantstats tearsheet for this run" in page and "float division by zero" in page
+
+
+def _daily(closes, first):
+    """An hourly curve whose first bar is ``first`` and whose UTC days close at ``closes``."""
+    idx = pd.date_range("2025-10-01", periods=24 * len(closes), freq="h", tz="UTC")
+    eq = pd.Series(sum(([c] * 24 for c in closes), []), idx, dtype="float64")
+    eq.iloc[0] = first  # quantstats drops leading zero returns: make the first day move
+    return eq
+
+
+def test_report_and_tearsheet_say_which_drawdown_they_show(tmp_path):
+    eq = _daily([100_000, 100_000, 90_000, 95_000], first=99_000)
+    eq.iloc[24 + 6: 24 + 18] = 60_000.0  # a 40% fall inside day 2, over by its close
+    dip = RunRecord("dip", "dip", {}, eq, None)
+    hold = RunRecord("hold", "hold", {}, _daily([100_000, 95_000, 97_000, 98_000], first=99_000), None)
+    files = write_report([hold, dip], tmp_path, manifest=MANIFEST, progress=False)
+    # bar by bar: 60k / 100k - 1 = -40%; at the daily closes (100k, 100k, 90k, 95k): 90k / 100k - 1 = -10%
+    assert files.summary.set_index("run").loc["dip", "max_drawdown"] == pytest.approx(-0.40)
+    page = files.report.read_text(encoding="utf-8")
+    assert "max drawdown (1h)" in page
+    note = re.search(r"<p class='note' id='drawdown-resolution'>(.*?)</p>", page).group(1)
+    assert "1h equity curve" in note and "daily returns" in note and "summary.csv" in note
+    sheet = files.tearsheets["dip"].read_text(encoding="utf-8")
+    tnote = re.search(r'<p id="hedgelab-resolution"[^>]*>(.*?)</p>', sheet).group(1)
+    assert "daily closes" in tnote and "full 1h equity curve" in tnote and "-40.0%" in tnote
+    # quantstats' own figure on the same page is the daily one (its row: benchmark, then strategy)
+    row = re.search(r"<td>Max Drawdown</td>((?:\s*<td>[^<]*</td>)+)", sheet).group(1)
+    assert re.findall(r"<td>([^<]*)</td>", row)[-1] == "-10.0%"
