@@ -135,6 +135,8 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     """Several strategies side by side, each with its defaults (None: every built-in strategy).
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}.
+    A strategy named twice is a UserError: parameters are keyed by strategy name, so both entries would be
+    the same run (one strategy over several parameter sets is a sweep).
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
@@ -153,7 +155,11 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     if strategies is None or len(strategies) == 0:
         names = _runner.builtin_names(o["strategies_dir"])
     else:
-        names = list(dict.fromkeys(strategies))
+        names = list(strategies)
+        repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
+        if repeated is not None:
+            raise UserError(f"compare: strategy {repeated!r} is named twice; it would run the same parameters "
+                            f"twice (for several parameter sets use: hedgelab sweep {repeated} -g NAME=...)")
     unknown = sorted(set(per) - set(names))
     if unknown:
         raise UserError(f"params given for {', '.join(unknown)}, which is not being compared")

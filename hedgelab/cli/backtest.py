@@ -201,7 +201,8 @@ def compare_cmd(o, conf, strategies, **_):
     """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
 
     With no STRATEGIES: the built-ins, installed plugins and those in --strategies-dir. Per-strategy
-    parameters go in --config as tables, e.g. [params.perp-hedge] hedge_ratio = 0.3.
+    parameters go in --config as tables, e.g. [params.perp-hedge] hedge_ratio = 0.3. Each strategy is
+    named once (its table sets its one parameter set; several sets of one strategy are a sweep).
 
     \b
     Examples:

@@ -90,3 +90,27 @@ def test_run_reads_its_own_table_of_a_compare_config(tmp_path, capsys):
     assert rc in (0, None), err
     summary, _ = h.read_outputs(out)
     assert json.loads(summary["params"].iloc[0]) == {"fraction": 0.5}
+
+
+@pytest.mark.parametrize("argv, config", [
+    (["compare", "hold", "perp-hedge", "hold"], None),
+    (["compare"], 'strategies = ["hold", "hold"]\n[params.hold]\n'),
+])
+def test_compare_refuses_a_strategy_named_twice(tmp_path, capsys, argv, config):
+    # parameters are keyed by strategy name, so a second 'hold' could only repeat the first run
+    out = tmp_path / "out"
+    if config is not None:
+        (tmp_path / "c.toml").write_text(config)
+        argv = argv + ["--config", str(tmp_path / "c.toml")]
+    rc, _, err = h.invoke(argv + ["--out", str(out), "--quiet"], capsys)
+    assert rc == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "'hold' is named twice" in lines[0], err
+    assert not out.exists()  # refused before anything runs or is written
+
+
+def test_api_compare_refuses_a_strategy_named_twice():
+    from hedgelab import api
+    from hedgelab.errors import UserError
+    with pytest.raises(UserError, match="'perp-hedge' is named twice"):
+        api.compare(["perp-hedge", "hold", "perp-hedge"])
