@@ -3,8 +3,9 @@
 Uses the options engineer's kernels (``engine/nb/option_leg.py``): contract choice, bid/ask fill
 with fees, settlement at the delivery price, mark-to-model. Per column the legs live in
 ``legs[k, Leg.*]``; a leg with qty 0 is a free slot. All money is USD; quantities in BTC.
-Short legs carry Deribit standard maintenance margin (``book_nb`` returns it in USD); when the
-account falls below it, ``liquidate_shorts_nb`` buys every short leg back at the ask (the rule is
+A sale is checked against Deribit standard initial margin (``_sale_im_cap_nb``, event
+``order_trimmed`` for the part cut). Short legs carry Deribit standard maintenance margin
+(``book_nb`` returns it in USD); when the account falls below it, ``liquidate_shorts_nb`` buys every short leg back at the ask (the rule is
 in ``engine/nb/simulate.py``'s docstring, step 3b).
 """
 from typing import NamedTuple
@@ -13,9 +14,10 @@ import numpy as np
 from numba import njit
 
 from hedgelab.engine.nb.account import Acc, add_event_nb
-from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb,
+from hedgelab.engine.nb.option_config import OptCfg
+from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb, option_mark_nb,
                                            option_settle_nb)
-from hedgelab.engine.nb.option_rules import delivery_price_nb
+from hedgelab.engine.nb.option_rules import delivery_price_nb, short_margin_usd_nb
 from hedgelab.engine.nb.records import EventKind, Instrument
 
 MAX_LEGS = 8
@@ -66,11 +68,43 @@ def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, b
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _sale_im_cap_nb(acc, legs, ocfg, kind, strike, expiry_s, sell, held, price, fee, other_cover, spot, t_s, iv,
+                    stress):
+    """Largest part (BTC, <= ``sell``) of a sale of ``sell`` BTC at ``price`` (total fee ``fee``) after
+    which the cover is at least the initial margin (the rule is in ``engine/nb/simulate.py``, step 5).
+
+    Cover after selling x = cash + ``other_cover`` + book value + x * (price - fee / sell - mark);
+    requirement = Deribit standard IM of every short leg (USD at the index) + im_per * (short qty the
+    sale adds). The part that only reduces a long of the same contract (``held`` > 0) adds no short
+    and is never cut. Both sides are linear in x, so the cap is solved exactly."""
+    value, _, _, _, _, im, _ = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE], legs[:, Leg.EXPIRY_S],
+                                              legs[:, Leg.QTY], legs.shape[0], spot, t_s, iv, stress)
+    mark, _, _, _, _, _, fwd = option_mark_nb(ocfg, kind > 0.0, spot, strike, t_s, expiry_s, iv, stress)
+    im_per, _ = short_margin_usd_nb(kind > 0.0, spot, strike, mark, fwd, 1.0, ocfg[OptCfg.IM_OTM],
+                                    ocfg[OptCfg.IM_MIN], ocfg[OptCfg.MM_BASE])
+    reduce = min(max(held, 0.0), sell)
+    slope = price - fee / sell - mark  # cover gained per BTC sold (< 0: the spread and fee)
+    room = acc[Acc.CASH] + other_cover + value - im + reduce * slope  # cover - IM once the reduce is done
+    if sell - reduce <= 0.0 or room - (sell - reduce) * (im_per - slope) >= 0.0:
+        return sell
+    if room <= 0.0:
+        return reduce
+    return reduce + room / (im_per - slope)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, spot, t_s,
-                 iv, stress):
+                 iv, stress, other_cover):
     price, fee, _ = option_fill_nb(ocfg, kind > 0.0, qty, spot, strike, t_s, expiry_s, iv, stress)
     if price != price:
         return 0.0
+    k = k_existing
+    if k < 0:
+        for s in range(legs.shape[0]):
+            if legs[s, Leg.QTY] != 0.0 and legs[s, Leg.KIND] == kind and legs[s, Leg.STRIKE] == strike \
+                    and legs[s, Leg.EXPIRY_S] == expiry_s:
+                k = s
+                break
     if qty > 0.0:  # a long option is paid in full from cash: cut the order to what cash pays for
         per = price + fee / qty
         if per > 0.0 and qty * per > acc[Acc.CASH]:
@@ -79,13 +113,17 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
             fee *= scale
             if qty <= 1e-12:
                 return 0.0
-    k = k_existing
-    if k < 0:
-        for s in range(legs.shape[0]):
-            if legs[s, Leg.QTY] != 0.0 and legs[s, Leg.KIND] == kind and legs[s, Leg.STRIKE] == strike \
-                    and legs[s, Leg.EXPIRY_S] == expiry_s:
-                k = s
-                break
+    elif other_cover == other_cover:  # a sale must leave the cover above the initial margin
+        held = legs[k, Leg.QTY] if k >= 0 else 0.0
+        fill = _sale_im_cap_nb(acc, legs, ocfg, kind, strike, expiry_s, -qty, held, price, fee, other_cover,
+                               spot, t_s, iv, stress)
+        if fill < -qty * (1.0 - 1e-12):
+            add_event_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, qty + fill, price,
+                         0.0)
+            fee *= fill / -qty
+            qty = -fill
+            if fill <= 1e-12:
+                return 0.0
     if k < 0:
         for s in range(legs.shape[0]):
             if legs[s, Leg.QTY] == 0.0:
@@ -110,9 +148,13 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_frac, tenor_days, qty, spot, t_s,
-                    iv, stress):
+                    iv, stress, other_cover):
     """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request,
-    2 close every open leg of ``kind``. Returns the option cash flow (USD)."""
+    2 close every open leg of ``kind``. Returns the option cash flow (USD).
+
+    ``other_cover``: what backs the options besides cash and the option book (USD; spot at the index,
+    in cross mode the perp's upnl less its initial margin); a sale that would leave cover below the
+    initial margin is cut (event ``order_trimmed``). NaN: no initial-margin check."""
     if action != action or kind != kind or (kind != 1.0 and kind != -1.0):
         return 0.0
     flow = 0.0
@@ -121,7 +163,7 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
             q = legs[k, Leg.QTY]
             if q != 0.0 and legs[k, Leg.KIND] == kind:
                 flow += _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k, kind, legs[k, Leg.STRIKE],
-                                     legs[k, Leg.EXPIRY_S], -q, spot, t_s, iv, stress)
+                                     legs[k, Leg.EXPIRY_S], -q, spot, t_s, iv, stress, other_cover)
         return flow
     if (action != 1.0 and action != -1.0) or not (qty > 0.0):
         return 0.0
@@ -129,7 +171,7 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
     if expiry_s != expiry_s:
         return 0.0
     return _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot, t_s,
-                        iv, stress)
+                        iv, stress, other_cover)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -35,11 +35,13 @@ class EventKindT(NamedTuple):
                                # price = USD moved, qty 0 (no BTC trades), amount 0 (internal transfer)
     OPTION_FILL: int = 6       # option premium paid/received
     OPTION_SETTLEMENT: int = 7  # option cash settlement at expiry
+    ORDER_TRIMMED: int = 8     # part of an order not filled for lack of initial margin: qty = the signed
+                               # quantity not filled, price = the fill price it would have had, amount 0
 
 
 EventKind = EventKindT()
 EVENT_KIND_NAMES = ("fill", "fee", "funding", "liquidation", "stop", "margin", "option_fill",
-                    "option_settlement")
+                    "option_settlement", "order_trimmed")
 
 
 class InstrumentT(NamedTuple):

@@ -35,7 +35,14 @@ Per bar ``i`` of column ``j``, in this fixed order:
    cut with a reduce leaves the remaining position margined at the new leverage; the four option
    slots in slot order (bought at the ask / sold at the bid of the listed contract nearest the
    request, with fees; action 2 closes every leg of a type; a close in an early slot frees cash
-   for an open in a later one, so a collar rolls in one decision), MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders
+   for an open in a later one, so a collar rolls in one decision). A sale is cut to the largest
+   quantity after which the cover of step 3b, with the perp counted at its initial rather than its
+   maintenance margin in cross mode (cash + spot * index + option book at the mark, + cross: perp
+   upnl - |qty| * mark / leverage), is at least the Deribit standard initial margin of every short
+   leg (call: max(0.15 - OTM/S, 0.1) + mark_btc; put: max(that, MM); BTC per contract times the
+   index); the part of a sale that only reduces a long of the same contract is never cut. The cut
+   is an ``order_trimmed`` event (qty = the signed quantity not filled, price = the bid, amount 0);
+   nothing fits: the whole order is that event, MARGIN_TOPUP, STOP_PRICE (0 cancels); market orders
    pay slippage and taker fee.
 6. Record: equity = cash + spot * spot close + isolated margin + qty * (mark close - entry)
    + option book marked to model at the close (the last finite mark when IV is missing).
@@ -115,6 +122,19 @@ def _option_cover_nb(acc, cfg, tiers, mk, i, opt_value):
         mark = mk[Mkt.MARK_CLOSE, i]
         cover += q * (mark - acc[Acc.ENTRY]) - perp_mm_nb(acc, cfg, tiers, mark)
     return cover
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _option_im_base_nb(acc, cfg, mk, i):
+    """The initial-margin check's cover besides cash and the option book (step 5): spot at the index;
+    in cross mode also the perp's upnl at the mark less its initial margin |qty| * mark / leverage
+    (the perp's need, from the same wallet). An isolated margin backs only its perp."""
+    other = acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i]
+    q = acc[Acc.QTY]
+    if cfg[Cfg.CROSS] != 0.0 and q != 0.0:
+        mark = mk[Mkt.MARK_CLOSE, i]
+        other += q * (mark - acc[Acc.ENTRY]) - abs(q) * mark / acc[Acc.LEV]
+    return other
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -284,12 +304,13 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 if a == a:
                     any_option = True
             if any_option:
+                other_cover = _option_im_base_nb(acc, cfg, mk, i)  # option orders change neither spot nor perp
                 for slot in range(OPTION_SLOTS):  # in slot order: closes first free cash for later opens
                     b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
                     opt_flow += option_order_nb(acc, legs, ocfg, events, j, col, i, intent[b], intent[b + 1],
                                                 intent[b + 2], intent[b + 3], intent[b + 4],
                                                 mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
-                                                mk[Mkt.STRESS, i])
+                                                mk[Mkt.STRESS, i], other_cover)
                 next_exp = next_expiry_nb(legs)
                 v, d, n_open, _ = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
                                           mk[Mkt.STRESS, i])
