@@ -1,7 +1,7 @@
 """Runs the jobs behind ``hedgelab.run/compare/sweep`` and the CLI: data -> specs -> engine -> RunRecords.
 
-One dataset load and one alignment per call; per strategy one ``StrategySpec`` per chunk of parameter
-sets and one ``simulate`` per chunk. A strategy that raises anywhere (lookup, validation, spec, engine)
+One dataset load and one alignment per call; per strategy one ``StrategySpec`` and one ``simulate`` per
+group of parameter sets with equal feature parameters, split in chunks of CHUNK sets. A strategy that raises anywhere (lookup, validation, spec, engine)
 becomes a failure with a one-line reason; the others still run.
 """
 from __future__ import annotations
@@ -180,21 +180,30 @@ def margin_mode(o: dict, cls) -> str:
 
 def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only: bool, bar,
                  label_single: bool = False) -> list:
+    """One RunRecord per parameter set, in the order given.
+
+    Sets that differ in a feature parameter (``Param(feature=True)``) need their own ``prepare``,
+    so each group of equal feature values is its own spec and kernel call (then chunks of CHUNK);
+    the labels are computed over all the sets so that they agree across groups and chunks.
+    """
     from hedgelab.engine import simulate
     kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
               "summary_only": summary_only}
     single = len(param_sets) == 1 and not label_single
     strategy = cls()
-    records = []
-    for lo in range(0, len(param_sets), CHUNK):
-        chunk = param_sets[lo:lo + CHUNK]
-        spec = strategy.spec(market, chunk)
-        sim = simulate(market, spec, **kwargs)
-        for j in range(len(chunk)):
-            label = name if single else _label(spec, j, name, chunk[j])
-            # the validated values (typed, defaults filled in), not the kernel's float encoding
-            records.append(to_record(sim, j, label, name, cls.validate(chunk[j]), spec, market, o["capital"]))
-        bar.update(len(chunk))
+    # the validated values (typed, defaults filled in), not the kernel's float encoding
+    validated = [cls.validate(p) for p in param_sets]
+    labels = (name,) if single else cls.labels(validated)
+    records = [None] * len(param_sets)
+    for group in strategy.feature_groups(validated):
+        for lo in range(0, len(group), CHUNK):
+            columns = group[lo:lo + CHUNK]
+            spec = strategy.spec(market, [validated[k] for k in columns])
+            sim = simulate(market, spec, **kwargs)
+            for j, k in enumerate(columns):
+                label = labels[k] or _label(spec, j, name, param_sets[k])
+                records[k] = to_record(sim, j, label, name, validated[k], spec, market, o["capital"])
+            bar.update(len(columns))
     return records
 
 

@@ -7,9 +7,22 @@ kernel calls the hook, and ``decide_nb`` is the numba hook (``hedgelab.engine.ty
 A strategy that needs no account state needs no numba: override ``targets(market, params)`` to return
 per-bar target fractions of equity (columns: spot, perp[, leverage]; NaN = no change) and the generic
 hook ``targets_nb`` executes them (see strategies/hooks.py).
+
+Feature parameters. ``prepare`` has no parameter argument: it reads the parameters it needs as
+``self.<name>``, and those must be declared ``Param(..., feature=True)`` (a volatility window, say).
+A run or sweep groups its parameter sets by the values of their feature parameters
+(``Strategy.feature_groups``); ``spec`` takes the sets of one group, runs ``prepare`` once on an
+instance holding that group's values, and the runner makes one kernel call per group and puts the
+results back in the caller's column order. ``spec`` refuses sets whose feature values differ.
+This was chosen over stacking each group's features side by side behind a per-column offset (what
+``targets()`` strategies do with ``feature_offset``): with groups, a hook keeps reading
+``features[i, 0]`` whatever the sweep, no hook needs to know about offsets, and the features of one
+call stay (n_bars, k). The cost is one kernel call per distinct feature value instead of one per
+sweep, which is small because feature grids are short (a handful of windows).
 """
 from __future__ import annotations
 
+import copy
 import difflib
 import inspect
 import math
@@ -31,10 +44,13 @@ class Param:
 
     ``type`` is float, int, bool or str (str requires ``choices``); ``low``/``high`` are inclusive
     bounds; ``grid`` lists the values a default sweep tries. Inside the kernel every value is a float:
-    bools are 0/1 and a choice is its index in ``choices``.
+    bools are 0/1 and a choice is its index in ``choices``. ``feature=True`` marks a parameter that
+    ``prepare`` reads (as ``self.<name>``): parameter sets that differ in it get their own features
+    and their own kernel call (see the module docstring).
     """
 
-    def __init__(self, default, *, type=float, low=None, high=None, choices=None, grid=None, doc=""):
+    def __init__(self, default, *, type=float, low=None, high=None, choices=None, grid=None, doc="",
+                 feature=False):
         if type not in (float, int, bool, str):
             raise TypeError(f"Param type must be float, int, bool or str, not {type!r}")
         if type is str and not choices:
@@ -44,6 +60,7 @@ class Param:
         self.choices = tuple(choices) if choices else None
         self.grid = tuple(grid) if grid is not None else None
         self.doc = doc
+        self.feature = bool(feature)
         self.name = None
         self.default = default  # checked in __set_name__, once the name is known
 
@@ -191,6 +208,31 @@ class Strategy:
         return {k: list(p.grid) for k, p in cls.params().items() if p.grid}
 
     @classmethod
+    def feature_params(cls) -> tuple:
+        """Names of the parameters ``prepare`` reads (declared with ``feature=True``)."""
+        return tuple(k for k, p in cls.params().items() if p.feature)
+
+    @classmethod
+    def feature_groups(cls, param_sets: list[dict]) -> list[list[int]]:
+        """Indices of ``param_sets`` grouped by their feature values (groups in order of first
+        appearance, indices ascending): each group can share one ``spec`` and one kernel call."""
+        names = cls.feature_params()
+        groups = {}
+        for j, values in enumerate(cls.validate(p) for p in param_sets):
+            groups.setdefault(tuple(repr(values[k]) for k in names), []).append(j)
+        return list(groups.values())
+
+    @classmethod
+    def labels(cls, param_sets: list[dict]) -> tuple:
+        """One label per set, showing the parameters that vary across the sets or differ from
+        their defaults (computed over all the sets, so every group and chunk of a sweep agrees)."""
+        sets = [cls.validate(p) for p in param_sets]
+        declared = cls.params()
+        varying = {k for k in declared if len({repr(v[k]) for v in sets}) > 1}
+        changed = {k for k in declared for v in sets if v[k] != declared[k].default}
+        return tuple(cls.label(v, shown=varying | changed) for v in sets)
+
+    @classmethod
     def label(cls, values: dict, shown=()) -> str:
         names = [k for k in cls.params() if k in cls.label_params or k in shown]
         inner = ",".join(f"{k}={_fmt(values[k])}" for k in names)
@@ -198,7 +240,10 @@ class Strategy:
 
     # ---- vectorised phase -------------------------------------------------------------------
     def prepare(self, market) -> np.ndarray:
-        """Features, shape (n_bars, k); row i may use only what is known at bar i's close."""
+        """Features, shape (n_bars, k); row i may use only what is known at bar i's close.
+
+        Read parameters as ``self.<name>``, and only those declared ``feature=True``: ``spec`` calls
+        this on an instance holding the values of the parameter sets it was given."""
         return np.zeros((len(market.close), 1))
 
     def rebalance(self, market, param_sets: list[dict]) -> np.ndarray:
@@ -215,17 +260,21 @@ class Strategy:
 
     # ---- what the engine runs ---------------------------------------------------------------
     def spec(self, market, param_sets: list[dict] | None = None) -> StrategySpec:
-        """Validated parameter matrix, features, rebalance mask and labels for the engine."""
+        """Validated parameter matrix, features, rebalance mask and labels for the engine.
+
+        The sets must share their feature values (one group of ``feature_groups``)."""
         sets = [self.validate(p) for p in (param_sets if param_sets is not None else [self.values])]
         if not sets:
             raise UserError(f"{self.name}: no parameter sets given")
+        if len(self.feature_groups(sets)) > 1:
+            raise ValueError(f"{self.name}: spec() got parameter sets that differ in feature "
+                             f"parameters {', '.join(self.feature_params())}; split them with "
+                             f"feature_groups() (one spec per group)")
         n = len(market.close)
         names = tuple(self.params())
         declared = self.params()
         matrix = [[declared[k].encode(v[k]) for k in names] for v in sets]
-        varying = {k for k in names if len({repr(v[k]) for v in sets}) > 1}
-        changed = {k for k in names for v in sets if v[k] != declared[k].default}
-        labels = tuple(self.label(v, shown=varying | changed) for v in sets)
+        labels = self.labels(sets)
         target_blocks = [self.targets(market, v) for v in sets]
         if target_blocks[0] is not None:
             features, offsets, mask = _stack_targets(self.name, target_blocks, n)
@@ -233,13 +282,21 @@ class Strategy:
             names = names + ("feature_offset",)
             hook = targets_nb
         else:
-            features = _as_features(self.name, self.prepare(market), n)
+            features = _as_features(self.name, self._holding(sets[0]).prepare(market), n)
             mask = np.ascontiguousarray(self.rebalance(market, sets), dtype=bool)
             hook = ensure_compiled(hook_of(type(self)))
         if mask.shape != (n,):
             raise ValueError(f"{self.name}: rebalance mask has shape {mask.shape}, expected ({n},)")
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
         return StrategySpec(hook, params, features, mask, names, labels)
+
+    def _holding(self, values: dict) -> "Strategy":
+        """This strategy with ``values`` as its parameters (a copy: __init__ is not run again)."""
+        if values == self.values:
+            return self
+        other = copy.copy(self)
+        other.values = dict(values)
+        return other
 
 
 def hook_of(cls):

@@ -2,7 +2,7 @@
 
 Opens a perp long with ``margin_fraction`` of equity as isolated margin at ``high_leverage``. It cuts
 to ``low_leverage`` when any of: margin ratio > ``max_margin_ratio``, drawdown from the equity peak >
-``max_drawdown``, or 24-hour realised volatility (annualised, known at the bar close) > ``max_vol``.
+``max_drawdown``, or realised volatility over ``vol_hours`` (annualised, known at the bar close) > ``max_vol``.
 It re-levers when all are calm: margin ratio < max_margin_ratio / 2, drawdown < max_drawdown / 2
 and volatility < ``calm_vol`` (half thresholds, so that it does not flip back and forth). The
 regime is read from the position: high when both the leverage on the intended margin and the
@@ -15,7 +15,8 @@ posted margin; the engine re-sizes the margin only when the leverage changes). A
 it stays flat.
 
 Parameters (defaults): high_leverage 20, low_leverage 5, max_margin_ratio 0.3, max_drawdown 0.15,
-max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25.
+max_vol 0.8, calm_vol 0.5, margin_fraction 0.9, drift 0.25, vol_hours 24 (a feature parameter:
+sweepable, each window gets its own features).
 """
 import math
 
@@ -65,17 +66,18 @@ class Delever(Strategy):
     """Leveraged long that cuts 20x to 5x on margin, drawdown or volatility stress."""
 
     name = "delever"
-    vol_hours = 24.0  # realised-volatility window
     label_params = ("high_leverage", "low_leverage")
     constraints = (("low_leverage", "<=", "high_leverage"), ("calm_vol", "<=", "max_vol"))
     high_leverage = Param(20.0, low=1.0, high=125.0, grid=(10.0, 20.0, 30.0), doc="leverage when calm")
     low_leverage = Param(5.0, low=1.0, high=125.0, grid=(2.0, 5.0), doc="leverage under stress")
     max_margin_ratio = Param(0.3, low=0.0, high=1.0, doc="cut when the margin ratio exceeds this")
     max_drawdown = Param(0.15, low=0.0, high=1.0, doc="cut when equity is this far below its peak")
-    max_vol = Param(0.8, low=0.0, doc="cut when annualised 24h realised vol exceeds this")
+    max_vol = Param(0.8, low=0.0, doc="cut when annualised realised vol exceeds this")
     calm_vol = Param(0.5, low=0.0, doc="re-lever only below this volatility")
     margin_fraction = Param(0.9, low=0.01, high=1.0, doc="share of equity posted as margin")
     drift = Param(0.25, low=0.0, doc="resize when leverage is off its target by this fraction")
+    vol_hours = Param(24.0, low=1.0, high=24.0 * 30, grid=(12.0, 24.0, 72.0), feature=True,
+                      doc="realised-volatility window (hours)")
     decide_nb = staticmethod(delever_nb)
 
     def prepare(self, market):

@@ -12,8 +12,13 @@ from hedgelab.strategies import BUILTINS, Param, Strategy, get_strategy, targets
 def test_every_builtin_builds_a_valid_spec(name, market):
     cls = get_strategy(name)
     grid = cls.default_grid()
-    sets = [{}] + [{k: x} for k, values in grid.items() for x in values]  # every grid value validates
+    every = [{}] + [{k: x} for k, values in grid.items() for x in values]  # every grid value validates
+    groups = cls.feature_groups(every)  # sets differing in a feature parameter need their own spec
+    assert sorted(k for g in groups for k in g) == list(range(len(every)))
+    sets = [every[k] for k in groups[0]]
     spec = cls().spec(market, sets)
+    for group in groups[1:]:
+        assert cls().spec(market, [every[k] for k in group]).params.shape[0] == len(group)
     assert isinstance(spec, StrategySpec)
     n = len(market.close)
     assert spec.params.dtype == np.float64 and spec.params.flags.c_contiguous
