@@ -1,0 +1,155 @@
+"""Spec-sheet rules (../shared/specs/exchange-mechanics.md) not covered by test_engine_margin.py, reached
+the way a user reaches them: ``liquidation_price`` with the shipped venue tables, and ``simulate`` on
+hand-made bars. Every expected number is computed here from the spec's formula and tables."""
+import numpy as np
+import pytest
+
+from hedgelab.engine import Costs, simulate
+from hedgelab.engine.hooks import replay_nb
+from hedgelab.engine.liquidation import liquidation_price
+from hedgelab.engine.spec import StrategySpec
+from hedgelab.engine.synthetic import make_market
+from hedgelab.errors import UserError
+
+AT = "2025-10-15"
+
+
+def binance_lp(side, wallet, qty, entry, mmr, cum):
+    """§1.2 one-way isolated: LP = (WB + cum - side Q EP) / (Q MMR - side Q)."""
+    return (wallet + cum - side * qty * entry) / (qty * mmr - side * qty)
+
+
+@pytest.mark.parametrize("side,qty,lev,mmr,cum,lo,hi", [
+    # §1.1 late-2025 table. 10x long 1 BTC @ 100k: notional at LP ~90k, bracket 1 (0.40 %, cum 0)
+    (1, 1.0, 10, 0.004, 0, 0, 300e3),
+    (-1, 1.0, 10, 0.004, 0, 0, 300e3),
+    # short 2.9 BTC (290k, bracket 1 at entry): the price rises to LP, whose notional (~318k) is in
+    # bracket 2 (0.50 %, cum 300): recomputed there (§1.2 FAQ note)
+    (-1, 2.9, 10, 0.005, 300, 300e3, 800e3),
+    # 50 BTC at 20x (5M): bracket 4 (1 %, cum 12,000)
+    (1, 50.0, 20, 0.01, 12_000, 3e6, 12e6),
+])
+def test_binance_late_2025_brackets(side, qty, lev, mmr, cum, lo, hi):
+    entry = 100_000.0
+    wallet = qty * entry / lev
+    want = binance_lp(side, wallet, qty, entry, mmr, cum)
+    assert lo <= qty * want < hi          # the bracket named above is the one the LP's notional is in
+    res = liquidation_price("binance", side="long" if side > 0 else "short", entry=entry, qty=qty, leverage=lev,
+                            at=AT)
+    assert res.liquidation_price == pytest.approx(want, rel=1e-13)
+    assert (res.mmr, res.maint_amount) == (mmr, cum)
+
+
+def test_binance_2024_table_applies_before_sep_2025():
+    # §1.1 2024 table: 50k-600k at 0.5 %, cum 50. 10x long 1 BTC @ 100k -> LP notional ~90k in tier 2
+    # (the late-2025 table would put it in its first bracket at 0.4 %).
+    want = binance_lp(1, 10_000.0, 1.0, 100_000.0, 0.005, 50)
+    res = liquidation_price("binance", side="long", entry=100_000, qty=1, leverage=10, at="2024-10-24")
+    assert res.liquidation_price == pytest.approx(want, rel=1e-13)
+    assert (res.mmr, res.maint_amount) == (0.005, 50)
+
+
+def test_bybit_extra_margin_and_short_mirror():
+    # §2: LP_long = EP - (IM - MM)/Q - extraMargin/Q; the official example (IM 400, MM 100) with 100 USDT
+    # extra margin: 20,000 - 300 - 100 = 19,600; LP_short = EP + (IM - MM)/Q = 20,300.
+    res = liquidation_price("bybit", side="long", entry=20_000, qty=1, wallet=500, at=AT)
+    assert res.liquidation_price == pytest.approx(19_600, abs=1e-9)
+    res = liquidation_price("bybit", side="short", entry=20_000, qty=1, leverage=50, at=AT)
+    assert res.liquidation_price == pytest.approx(20_300, abs=1e-9)
+
+
+def test_bybit_tier_2_deduction():
+    # §2 tiers: 300 BTC @ 10,000 = 3M (tier 2: MMR 1 %, deduction 2M x (1 % - 0.5 %) = 10,000).
+    # IM = 3M / 50 = 60,000, MM = 30,000 - 10,000 = 20,000 -> LP = 10,000 - 40,000 / 300.
+    res = liquidation_price("bybit", side="long", entry=10_000, qty=300, leverage=50, at=AT)
+    assert res.liquidation_price == pytest.approx(10_000 - 40_000 / 300, rel=1e-13)
+    assert (res.mmr, res.maint_amount) == (0.01, 10_000)
+
+
+def hl_lp(side, price, size, isolated, mmr, deduction):
+    """§3: liq = price - side * margin_available / size / (1 - l * side), margin_available = margin - MM."""
+    available = isolated - (size * price * mmr - deduction)
+    return price - side * available / size / (1 - mmr * side)
+
+
+@pytest.mark.parametrize("side,qty,mmr,deduction", [
+    # BTC 40x up to 150M: l = 1/(2*40) = 1.25 %
+    (1, 1.0, 0.0125, 0.0),
+    (-1, 1.0, 0.0125, 0.0),
+    # 2,000 BTC @ 100k = 200M > 150M: 20x tier, MMR 2.5 %, deduction 150M x 1.25 % = 1,875,000
+    (1, 2000.0, 0.025, 1_875_000.0),
+])
+def test_hyperliquid_current_tiers(side, qty, mmr, deduction):
+    entry = 100_000.0
+    want = hl_lp(side, entry, qty, qty * entry / 10, mmr, deduction)
+    res = liquidation_price("hyperliquid", side="long" if side > 0 else "short", entry=entry, qty=qty,
+                            leverage=10, at=AT)
+    assert res.liquidation_price == pytest.approx(want, rel=1e-12)
+    assert (res.mmr, res.maint_amount) == (mmr, deduction)
+
+
+@pytest.mark.xfail(strict=True, reason="spec §3: Hyperliquid leverage is an integer from 1 to the asset's "
+                                       "max; hedgelab accepts 7.5 (lead to decide whether to refuse it)")
+def test_hyperliquid_leverage_is_an_integer():
+    with pytest.raises(UserError):
+        liquidation_price("hyperliquid", side="long", entry=100_000, qty=1, leverage=7.5, at=AT)
+
+
+def one_order(n, perp, leverage):
+    """Open ``perp`` BTC at ``leverage`` at bar 0's close, then hold."""
+    feats = np.full((n, 3), np.nan)
+    feats[0] = [perp, np.nan, leverage]
+    reb = np.zeros(n, bool)
+    reb[0] = True
+    return StrategySpec(replay_nb, np.zeros((1, 1)), feats, reb, ("x",), ("one order",))
+
+
+def test_hyperliquid_backstop_takes_the_margin_below_two_thirds_mm():
+    # §3: below 2/3 MM the vault takes the position and its margin; MM is not returned. 10x long 1 BTC
+    # @ 100k (margin 10,000); the mark opens at 90,500: equity 500 < 2/3 x 1.25 % x 90,500 = 754.2 (and > 0).
+    p = np.array([100_000.0, 100_000.0, 90_500.0, 90_500.0])
+    assert 0 < 10_000 + (90_500 - 100_000) < 2 / 3 * 0.0125 * 90_500
+    res = simulate(make_market(p, p, p, p, start="2025-10-01"), one_order(4, 1.0, 10.0), venue="hyperliquid",
+                   costs=Costs.zero(), capital=50_000.0, at=AT)
+    assert res.summary["liquidations"].iloc[0] == 1
+    assert res.perp_qty.iloc[-1, 0] == 0
+    assert res.equity.iloc[-1, 0] == pytest.approx(40_000, rel=1e-12)    # not 40,500: the 500 goes too
+
+
+def test_hyperliquid_funding_hourly_on_the_oracle_price():
+    # §3: payment = size x oracle price x hourly rate (not the mark); a 1 BTC short receives when rate > 0.
+    n = 5
+    p = np.full(n, 100_000.0)
+    rate = np.array([np.nan, 0.0001, -0.0002, 0.0000125, 0.0003])
+    oracle = np.array([100_000.0, 99_000.0, 99_500.0, 101_000.0, 100_500.0])
+    m = make_market(p, p, p, p, start="2025-10-01", funding_rate=rate, funding_price=oracle)
+    res = simulate(m, one_order(n, -1.0, 1.0), venue="hyperliquid", costs=Costs.zero(), capital=300_000.0, at=AT)
+    got = res.events[res.events["kind"] == "funding"]
+    assert list(got["bar"]) == [1, 2, 3, 4]
+    np.testing.assert_allclose(got["amount"].to_numpy(), (oracle * rate)[1:], rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="spec §3: Hyperliquid funding is capped at 4 %/hour; hedgelab pays the "
+                                       "data's rate uncapped (lead to decide: clamp in the engine or refuse the data)")
+def test_hyperliquid_funding_capped_at_4_percent_per_hour():
+    n = 3
+    p = np.full(n, 100_000.0)
+    rate = np.array([np.nan, 0.05, -0.06])
+    m = make_market(p, p, p, p, start="2025-10-01", funding_rate=rate)
+    res = simulate(m, one_order(n, -1.0, 1.0), venue="hyperliquid", costs=Costs.zero(), capital=300_000.0, at=AT)
+    got = res.events[res.events["kind"] == "funding"]["amount"].to_numpy()
+    np.testing.assert_allclose(got, [0.04 * 100_000, -0.04 * 100_000], rtol=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="spec §2: Bybit IM = EP x Q / leverage; after a fill worse than the mark "
+                                       "the kernel re-sizes the isolated margin to Q x mark / leverage (lead to decide)")
+def test_bybit_kernel_margin_is_entry_value_over_leverage():
+    # Long 1 BTC at 50x with a 0.1 % half spread: fill EP = 20,020 while the mark is 20,000.
+    # IM = 20,020 / 50 = 400.4, MM = 20,020 x 0.5 % = 100.1 -> LP = 20,020 - 300.3 = 19,719.7.
+    n = 3
+    p = np.full(n, 20_000.0)
+    m = make_market(p, p, p, p, start="2025-10-01", volume=np.full(n, 1e9))
+    costs = Costs(perp_fee=0.0, spot_fee=0.0, half_spread=0.001, impact=0.0)
+    res = simulate(m, one_order(n, 1.0, 50.0), venue="bybit", costs=costs, capital=10_000.0, at=AT)
+    assert res.events[res.events["kind"] == "fill"]["price"].iloc[0] == pytest.approx(20_020, rel=1e-12)
+    assert res.liq_price.iloc[0, 0] == pytest.approx(20_020 - (400.4 - 100.1), rel=1e-12)
