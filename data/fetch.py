@@ -11,6 +11,7 @@ exponential backoff; ccxt's own throttle (``enableRateLimit``) spaces the reques
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from datetime import datetime, timezone
@@ -137,6 +138,22 @@ def to_ms(value, option: str) -> int:
     return int(ts.value // 1_000_000)
 
 
+def last_instant_ms(value, option: str) -> int:
+    """The last millisecond an inclusive ``--end`` covers, read as run/compare/sweep read theirs (pandas
+    ``.loc`` partial strings): '2025-09-03' is the whole day, '2025-09-03T12:00' that whole minute, a
+    time with a zone or a Timestamp is that instant, epoch ms are that millisecond."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = value.isoformat()  # a TOML date: the whole day, like its ISO string
+    ms = to_ms(value, option)
+    if isinstance(value, str) and pd.Timestamp(value).tzinfo is None:
+        try:
+            period_end = pd.Period(value).end_time
+        except (ValueError, TypeError):
+            return ms
+        return int(period_end.value // 1_000_000)
+    return ms
+
+
 def _existing_manifest(store: Path, name: str) -> dict | None:
     path = store / name / "manifest.json"
     try:
@@ -196,10 +213,14 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
             raise UserError("--start is required for a new dataset")
         start = old["start"]
     start_ms = to_ms(start, "--start")
-    end_ms = to_ms(end, "--end") if end is not None else int(time.time() * 1000)
-    if start_ms >= end_ms:
-        raise UserError(f"--start {pd.Timestamp(start_ms, unit='ms', tz='UTC')} is not before "
-                        f"--end {pd.Timestamp(end_ms, unit='ms', tz='UTC')}")
+    if end is None:
+        end_ms = int(time.time() * 1000)
+    else:
+        # --end is inclusive: the last bar is the one open at --end, so the range ends one bar after it
+        last_ms = last_instant_ms(end, "--end")
+        if start_ms > last_ms:
+            raise UserError(f"--start {start} is after --end {end} (--end is the last bar, inclusive)")
+        end_ms = last_ms // step * step + step
     if old is not None:  # an update: keep what the dataset held, add what is new
         start_ms = min(start_ms, to_ms(old["start"], "start"))
         end_ms = max(end_ms, to_ms(old["end"], "end"))

@@ -18,7 +18,9 @@ VENUE_NAMES = ("binance", "bybit", "hyperliquid")
               help="ccxt perp symbol (default BTC/USDT:USDT; BTC/USDC:USDC on hyperliquid).")
 @click.option("--start", default=None, help="First bar, ISO-8601 UTC (e.g. 2025-09-01). "
                                             "Optional when updating an existing dataset.")
-@click.option("--end", default=None, help="End (exclusive), ISO-8601 UTC; default now.")
+@click.option("--end", default=None,
+              help="Last bar, ISO-8601 UTC, inclusive as in run/compare/sweep: a date means the whole day "
+                   "(--start 2025-09-01 --end 2025-09-02 is 48 1h bars); default now.")
 @click.option("--timeframe", default="1h", show_default=True, help="Bar size: 1m, 5m, 15m, 1h, 4h, 1d ...")
 @click.option("--dvol/--no-dvol", default=True, show_default=True,
               help="Deribit DVOL index as the ATM implied volatility (BTC and ETH).")
@@ -36,12 +38,14 @@ def fetch_cmd(name, venue, symbol, start, end, timeframe, dvol, options, store, 
     """
     if venue not in VENUE_NAMES:
         raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUE_NAMES)}")
+    from hedgelab.data.dataset import iso
     from hedgelab.data.fetch import fetch
 
     ds = fetch(name, venue, symbol=symbol, start=start, end=end, timeframe=timeframe, dvol=dvol,
                options=options, store=store, quiet=quiet, api_urls=api_url)
     m = ds.manifest
-    click.echo(f"{name}: {m['venue']} {m['symbol']} {m['bar_size']} {m['start']} .. {m['end']}: "
+    last = iso(ds.bars.index[-1]) if len(ds.bars) else m["end"]
+    click.echo(f"{name}: {m['venue']} {m['symbol']} {m['bar_size']} bars {m['start']} .. {last}: "
                f"{len(ds.bars)} bars, {len(ds.funding)} funding, {len(ds.iv)} IV prints")
     for key, rule in m.get("proxies", {}).items():
         click.echo(f"  proxy {key}: {rule}")

@@ -17,7 +17,7 @@ from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401  (fixt
 
 def test_dvol_is_close_over_100_known_at_candle_close_and_follows_continuation(fx, tmp_path):
     fx.dvol_page = 300  # force backward paging through `continuation` inside each 1000-candle window
-    start, end = "2025-09-01", "2025-10-19"  # 48 days = 1152 hourly candles
+    start, end = "2025-09-01", "2025-10-18"  # Sep 1 to Oct 18 inclusive: 30 + 18 = 48 days = 1152 hourly candles
     ds = fetch("dv", "binance", start=start, end=end, timeframe="1h", store=tmp_path, quiet=True,
                api_urls=fx.url)
     opens = ms(start) + HOUR * np.arange(1152)
@@ -45,10 +45,10 @@ def test_no_dvol_leaves_iv_empty_and_asks_deribit_nothing(fx, tmp_path):
 
 def test_option_trades_become_iv_per_bar_expiry_and_strike(fx, tmp_path):
     fx.trade_page = 50  # several has_more pages, with two trades sharing a millisecond every 5th trade
-    start, end = "2025-09-01", "2025-09-02"
+    start, end = "2025-09-01", "2025-09-01"  # --end inclusive: the whole of Sep 1
     fetch("op", "binance", start=start, end=end, dvol=False, options=True, store=tmp_path, quiet=True,
           api_urls=fx.url)
-    served = option_trades(ms(start), ms(end) - 1)
+    served = option_trades(ms(start), ms("2025-09-02") - 1)
     # the cache holds every served trade exactly once (ties at a page edge are neither lost nor doubled)
     cached = pd.concat([pd.read_parquet(p) for p in (tmp_path / ".fetch" / "op").glob(
         "deribit-BTC-option-trades/*.parquet")])

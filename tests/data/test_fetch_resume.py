@@ -29,9 +29,10 @@ def _assert_bars(ds, venue, start, n):
 
 
 def test_second_fetch_asks_only_for_the_new_range(fx, tmp_path):
-    fetch("b", "binance", start="2025-09-01", end="2025-09-10", store=tmp_path, quiet=True, api_urls=fx.url)
+    # --end is inclusive: Sep 1..9 is 9 days, the store then ends where Sep 10 begins
+    fetch("b", "binance", start="2025-09-01", end="2025-09-09", store=tmp_path, quiet=True, api_urls=fx.url)
     fx.clear()
-    ds = fetch("b", "binance", start="2025-09-01", end="2025-09-20", store=tmp_path, quiet=True, api_urls=fx.url)
+    ds = fetch("b", "binance", start="2025-09-01", end="2025-09-19", store=tmp_path, quiet=True, api_urls=fx.url)
     new_from = ms("2025-09-10")
     for path in KLINES:  # 240 new hourly bars: one page each, starting where the store ended
         assert [int(r["query"]["startTime"]) for r in fx.calls(path)] == [new_from], path
@@ -42,20 +43,20 @@ def test_second_fetch_asks_only_for_the_new_range(fx, tmp_path):
 
     # nothing new: only the markets are loaded, no data request at all
     fx.clear()
-    again = fetch("b", "binance", end="2025-09-20", store=tmp_path, quiet=True, api_urls=fx.url)
+    again = fetch("b", "binance", end="2025-09-19", store=tmp_path, quiet=True, api_urls=fx.url)
     assert [r["path"] for r in fx.requests] == ["/fapi/v1/exchangeInfo"]
     assert again.manifest["start"] == "2025-09-01T00:00:00Z" and again.manifest["end"] == "2025-09-20T00:00:00Z"
 
 
 def test_interrupted_update_keeps_the_old_dataset_and_resumes(fx, tmp_path):
-    fetch("b", "binance", start="2025-09-01", end="2025-09-10", store=tmp_path, quiet=True, api_urls=fx.url)
+    fetch("b", "binance", start="2025-09-01", end="2025-09-09", store=tmp_path, quiet=True, api_urls=fx.url)
     fx.clear()
-    # the update covers Sep 10 .. Nov 30 = 81 days = 1944 bars: 2 pages of 1000 per kline type.
+    # the update covers Sep 10 .. Nov 29 inclusive = 21 + 31 + 29 = 81 days = 1944 bars: 2 pages of 1000 per kline type.
     # The connection drops on every mark-price request after the first page.
     fx.add_fault("/fapi/v1/markPriceKlines", kind="drop", times=-1, after=1)
     sleeps = Sleeps()
     with pytest.raises(FetchError, match="run the same command again to resume"):
-        fetch("b", "binance", end="2025-11-30", store=tmp_path, quiet=True, api_urls=fx.url,
+        fetch("b", "binance", end="2025-11-29", store=tmp_path, quiet=True, api_urls=fx.url,
               retries=2, backoff=0.5, sleep=sleeps)
     assert sleeps == [0.5, 1.0]  # exponential backoff: backoff * 2**attempt
     assert len(fx.calls("/fapi/v1/markPriceKlines")) == 1 + 3  # one good page, then 1 try + 2 retries
@@ -66,7 +67,7 @@ def test_interrupted_update_keeps_the_old_dataset_and_resumes(fx, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".fetch", "b"]
 
     fx.clear()
-    ds = fetch("b", "binance", end="2025-11-30", store=tmp_path, quiet=True, api_urls=fx.url)
+    ds = fetch("b", "binance", end="2025-11-29", store=tmp_path, quiet=True, api_urls=fx.url)
     # resumed: traded klines were complete, mark restarts after its first stored page, index was never reached
     assert fx.calls("/fapi/v1/klines") == []
     assert [int(r["query"]["startTime"]) for r in fx.calls("/fapi/v1/markPriceKlines")] == \
@@ -84,8 +85,8 @@ def test_interrupted_update_keeps_the_old_dataset_and_resumes(fx, tmp_path):
 def test_one_failure_is_retried_after_backoff(fx, tmp_path, venue, match, fault):
     fx.add_fault(match, times=1, **fault)
     sleeps = Sleeps()
-    ds = fetch("r", venue, start="2025-09-01", end="2025-09-03", store=tmp_path, quiet=True, api_urls=fx.url,
-               sleep=sleeps)
+    ds = fetch("r", venue, start="2025-09-01", end="2025-09-02", store=tmp_path, quiet=True, api_urls=fx.url,
+               sleep=sleeps)  # Sep 1 and 2 inclusive: 48 hourly bars
     assert sleeps == [1.0]  # the first backoff of the default schedule
     matching = [r for r in fx.requests if match in r["path"] or r["body"].get("type") == match]
     assert len(matching) == 2  # the failed request and its successful retry

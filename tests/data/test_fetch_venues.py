@@ -16,11 +16,18 @@ from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401
 
 # (venue, timeframe, start, end, bars per kline page): paging needs a range longer than one page.
 # Binance and Bybit klines: 1000 bars per ccxt call; Hyperliquid candleSnapshot: 5000.
+# --end is inclusive (its whole day), so the range ends where the day after ``end`` begins.
 CASES = {
-    "binance": ("15m", "2025-09-01", "2025-09-12", 1000),      # 11 days * 96 = 1056 bars -> 2 pages
-    "bybit": ("15m", "2025-09-01", "2025-09-12", 1000),        # same
-    "hyperliquid": ("1m", "2025-09-01", "2025-09-05", 5000),   # 4 days * 1440 = 5760 bars -> 2 pages
+    "binance": ("15m", "2025-09-01", "2025-09-11", 1000),      # Sep 1..11: 11 days * 96 = 1056 bars -> 2 pages
+    "bybit": ("15m", "2025-09-01", "2025-09-11", 1000),        # same
+    "hyperliquid": ("1m", "2025-09-01", "2025-09-04", 5000),   # Sep 1..4: 4 days * 1440 = 5760 bars -> 2 pages
 }
+DAY = 24 * HOUR
+
+
+def range_end(end: str) -> int:
+    """Exclusive end (ms) of an inclusive date ``end``: midnight after it."""
+    return ms(end) + DAY
 KLINE_PATHS = {
     "binance": {"trade": "/fapi/v1/klines", "mark": "/fapi/v1/markPriceKlines", "index": "/fapi/v1/indexPriceKlines"},
     "bybit": {"trade": "/v5/market/kline", "mark": "/v5/market/mark-price-kline",
@@ -39,7 +46,7 @@ def test_fetch_bars_equal_what_the_server_served(fx, venue, tmp_path):
     tf, start, end, _ = CASES[venue]
     step = {"15m": 900_000, "1m": 60_000}[tf]
     ds = _fetch(fx, venue, tmp_path)
-    n = (ms(end) - ms(start)) // step
+    n = (range_end(end) - ms(start)) // step
     assert len(ds.bars) == n
     times = ms(start) + step * np.arange(n)
     assert list(ds.bars.index.asi8 // 1_000_000) == list(times)
@@ -61,7 +68,7 @@ def test_fetch_bars_equal_what_the_server_served(fx, venue, tmp_path):
 def test_fetch_funding_equals_settlements_served(fx, venue, tmp_path):
     tf, start, end, _ = CASES[venue]
     ds = _fetch(fx, venue, tmp_path)
-    bar_end = ms(end)
+    bar_end = range_end(end)
     served = funding_times(venue, ms(start), bar_end - 1)
     # Hyperliquid stamps a few ms after the hour: the dataset files each settlement under its hour
     assert list(ds.funding.index.asi8 // 1_000_000) == [t // HOUR * HOUR for t in served]
@@ -78,7 +85,7 @@ def test_fetch_funding_equals_settlements_served(fx, venue, tmp_path):
 def test_fetch_page_counts_follow_the_venue_limits(fx, venue, tmp_path):
     tf, start, end, per_page = CASES[venue]
     _fetch(fx, venue, tmp_path)
-    n_bars = (ms(end) - ms(start)) // {"15m": 900_000, "1m": 60_000}[tf]
+    n_bars = (range_end(end) - ms(start)) // {"15m": 900_000, "1m": 60_000}[tf]
     pages = math.ceil(n_bars / per_page)  # 2 in every case
     if venue == "hyperliquid":
         assert len(fx.calls("/info", "candleSnapshot")) == pages
@@ -106,9 +113,9 @@ def test_fetch_page_counts_follow_the_venue_limits(fx, venue, tmp_path):
 ])
 def test_bybit_funding_windows_and_backward_paging(fx, tmp_path, reported_minutes, requests):
     fx.bybit_funding_minutes = reported_minutes
-    ds = fetch("bf", "bybit", start="2024-01-01", end="2025-02-04", timeframe="1d", dvol=False, store=tmp_path,
+    ds = fetch("bf", "bybit", start="2024-01-01", end="2025-02-03", timeframe="1d", dvol=False, store=tmp_path,
                quiet=True, api_urls=fx.url)
-    served = funding_times("bybit", ms("2024-01-01"), ms("2025-02-04") - 1)
+    served = funding_times("bybit", ms("2024-01-01"), range_end("2025-02-03") - 1)
     assert len(served) == 400 * 3
     assert list(ds.funding.index.asi8 // 1_000_000) == served
     assert list(ds.funding["rate"]) == [funding_rate("bybit", t) for t in served]
@@ -120,7 +127,7 @@ def test_bybit_funding_windows_and_backward_paging(fx, tmp_path, reported_minute
 @pytest.mark.parametrize("venue", ["binance", "hyperliquid"])
 def test_missing_traded_bars_are_filled_flat_and_reported(fx, venue, tmp_path):
     fx.holes = [(ms("2025-09-02 10:00"), ms("2025-09-02 13:00"))]  # the venue sent no 10:00, 11:00, 12:00 bars
-    ds = fetch("h", venue, start="2025-09-02", end="2025-09-03", dvol=False, store=tmp_path, quiet=True,
+    ds = fetch("h", venue, start="2025-09-02", end="2025-09-02", dvol=False, store=tmp_path, quiet=True,
                api_urls=fx.url)
     assert len(ds.bars) == 24  # the grid stays regular
     prev_close = candle(venue, "trade", ms("2025-09-02 09:00"), HOUR)[3]
@@ -138,10 +145,10 @@ def test_fetched_dataset_aligns_for_the_engine(fx, tmp_path):
     """The fetched bundle goes through the data layer's load + align like any other dataset."""
     from hedgelab.data import align, load
 
-    fetch("al", "hyperliquid", start="2025-09-01", end="2025-09-02", store=tmp_path, quiet=True, api_urls=fx.url)
+    fetch("al", "hyperliquid", start="2025-09-01", end="2025-09-01", store=tmp_path, quiet=True, api_urls=fx.url)
     market = align(load("al", tmp_path))
     assert len(market.time_ns) == 24
     # Hyperliquid settles hourly: every bar opens on a settlement (times floored from a few ms past the hour)
-    served = funding_times("hyperliquid", ms("2025-09-01"), ms("2025-09-02") - 1)
+    served = funding_times("hyperliquid", ms("2025-09-01"), range_end("2025-09-01") - 1)
     np.testing.assert_array_equal(market.funding_rate, [funding_rate("hyperliquid", t) for t in served])
     assert not np.isnan(market.iv).any()  # an hourly DVOL print is known at every bar's close
