@@ -4,6 +4,8 @@ computations written here from the spec sheet (../shared/specs/exchange-mechanic
 The funding file is the official flat file (cheneau), which has no settlement mark: the manifest says
 the settlement is computed on the mark open of the settlement bar, and the mark is the spot proxy.
 """
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,3 +167,63 @@ def test_spot_plus_half_short_perp_equity_on_nov21(store, shared_dir):
     assert res.summary["liquidations"].iloc[0] == 0
     assert res.spot_qty.iloc[-1, 0] == pytest.approx(spot, rel=1e-12)
     assert res.perp_qty.iloc[-1, 0] == pytest.approx(-short, rel=1e-12)
+
+
+def calc_liq(capsys, *args):
+    rc, out, err = h.invoke(["calc", "liq", *args, "--json"], capsys)
+    assert rc in (0, None), err
+    return json.loads(out)
+
+
+@pytest.mark.parametrize("side,lev,open_,amount,expected", [
+    ("short", 5, 10, 1, 11.891089108910890), ("short", 3, 10, 1, 13.211221122112212),
+    ("short", 5, 8, 1, 9.514851485148514), ("short", 5, 10, 0.6, 11.897689768976898),
+    ("long", 5, 10, 1, 8.070707070707071), ("long", 5, 8, 1, 6.454545454545454),
+    ("long", 3, 10, 1, 6.723905723905723), ("long", 5, 10, 0.6, 8.063973063973064),
+])
+def test_calc_liq_freqtrade_binance_vectors(capsys, side, lev, open_, amount, expected):
+    # §7.1: MMR 0.01, cum 0.01, WB = amount x open / leverage
+    out = calc_liq(capsys, "--side", side, "--entry", str(open_), "--qty", str(amount),
+                   "--wallet", repr(amount * open_ / lev), "--mmr", "0.01", "--maint-amount", "0.01", "--at", "2025-10-15")
+    assert out["liquidation_price"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("side,lev,open_,amount,expected", [
+    ("short", 5, 10, 1, 11.87413417771621), ("short", 5, 10, 2, 11.87413417771621),
+    ("short", 3, 10, 1, 13.193482419684678), ("short", 5, 8, 1, 9.499307342172967),
+    ("long", 5, 10, 1, 8.085708510208207), ("long", 3, 10, 1, 6.738090425173506),
+])
+def test_calc_liq_freqtrade_gate_okx_vectors(capsys, side, lev, open_, amount, expected):
+    # §4/§7.1 Gate/OKX: LP = (EP -/+ WB/Q) / (1 -/+ (MMR + taker)), MMR 0.01, taker 0.0006. That is §1.2
+    # with cum 0 and MMR' = MMR + taker, so Binance's rule with --mmr 0.0106 --maint-amount 0 reaches it.
+    out = calc_liq(capsys, "--side", side, "--entry", str(open_), "--qty", str(amount),
+                   "--wallet", repr(amount * open_ / lev), "--mmr", "0.0106", "--maint-amount", "0", "--at", "2025-10-15")
+    assert out["liquidation_price"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("side,lev,expected", [
+    ("long", 1, 0.1), ("long", 3, 6.7666666), ("long", 5, 8.1), ("long", 10, 9.1),
+    ("short", 1, 19.9), ("short", 3, 13.233333), ("short", 5, 11.9), ("short", 10, 10.9),
+])
+def test_calc_liq_freqtrade_bybit_vectors(capsys, side, lev, expected):
+    # §7.1 Bybit rows, open 10: LP = EP (1 -/+ 1/lev +/- MMR) with MMR 0.01 and no deduction
+    out = calc_liq(capsys, "--venue", "bybit", "--side", side, "--entry", "10", "--qty", "1",
+                   "--leverage", str(lev), "--mmr", "0.01", "--maint-amount", "0", "--at", "2025-10-15")
+    assert out["liquidation_price"] == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("args,expected", [
+    # §1.1 late-2025 bracket 1 (0.4 %, cum 0): (10,000 - 100,000) / (0.004 - 1)
+    (["--side", "long", "--leverage", "10", "--at", "2025-10-15"], (10_000 - 100_000) / (0.004 - 1)),
+    # §1.1 2024 table, tier 2 (0.5 %, cum 50)
+    (["--side", "long", "--leverage", "10", "--at", "2024-10-24"], (10_000 + 50 - 100_000) / (0.005 - 1)),
+    # §3 Hyperliquid 40x: l = 1.25 %, margin_available = 10,000 - 1,250
+    (["--venue", "hyperliquid", "--side", "long", "--leverage", "10", "--at", "2025-10-15"],
+     100_000 - 8_750 / (1 - 0.0125)),
+    # §3 with the historical 50x: l = 1 %, short: 100,000 + 9,000 / (1 + 0.01)
+    (["--venue", "hyperliquid", "--side", "short", "--leverage", "10", "--max-leverage", "50", "--at", "2025-10-15"],
+     100_000 + 9_000 / 1.01),
+])
+def test_calc_liq_venue_tables(capsys, args, expected):
+    out = calc_liq(capsys, "--entry", "100000", "--qty", "1", *args)
+    assert out["liquidation_price"] == pytest.approx(expected, rel=1e-12)
