@@ -153,3 +153,24 @@ def test_bybit_kernel_margin_is_entry_value_over_leverage():
     res = simulate(m, one_order(n, 1.0, 50.0), venue="bybit", costs=costs, capital=10_000.0, at=AT)
     assert res.events[res.events["kind"] == "fill"]["price"].iloc[0] == pytest.approx(20_020, rel=1e-12)
     assert res.liq_price.iloc[0, 0] == pytest.approx(20_020 - (400.4 - 100.1), rel=1e-12)
+
+
+@pytest.mark.xfail(strict=True, reason="spec §1.3 [U] modelling: clearance fee = 1.25 % of the liquidated notional "
+                                       "capped at the remaining margin; hedgelab always takes the whole remaining "
+                                       "margin, which differs above ~17.6M notional where MM > 1.25 % (lead to decide)")
+def test_binance_clearance_fee_is_capped_not_the_whole_remaining_margin():
+    # 250 BTC @ 100k at 10x (margin 2.5M): LP in bracket 5 (2 %, cum 132,000). At LP equity = MM, and the
+    # clearance fee 1.25 % x notional(LP) is smaller than MM there, so the account keeps MM - fee.
+    q, entry = 250.0, 100_000.0
+    lp = binance_lp(1, 2.5e6, q, entry, 0.02, 132_000)
+    assert 12e6 <= q * lp < 70e6
+    mm = q * lp * 0.02 - 132_000
+    fee = 0.0125 * q * lp
+    assert mm > fee
+    p = np.full(4, entry)
+    lo = p.copy()
+    lo[2] = lp
+    res = simulate(make_market(p, p, lo, p, start="2025-10-01", volume=np.full(4, 1e9)), one_order(4, q, 10.0),
+                   venue="binance", costs=Costs.zero(), capital=3e6, at=AT)
+    assert res.summary["liquidations"].iloc[0] == 1
+    assert res.equity.iloc[-1, 0] == pytest.approx(3e6 - 2.5e6 + (mm - fee), rel=1e-9)
