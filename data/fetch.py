@@ -188,8 +188,12 @@ def _run(source, cache: SeriesCache, start: int, end: int, quiet: bool, label: s
 def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None, timeframe: str = "1h",
           dvol: bool = True, options: bool = False, store=None, quiet: bool = False,
           api_urls: str | dict | None = None, retries: int = 5, backoff: float = 1.0,
-          sleep=time.sleep) -> Dataset:
-    """Download, cache, assemble and store dataset ``name``; returns the stored ``Dataset``."""
+          sleep=time.sleep, fill_gaps: bool = False) -> Dataset:
+    """Download, cache, assemble and store dataset ``name``; returns the stored ``Dataset``.
+
+    ``fill_gaps``: also fill holes longer than ``validate.MAX_FILL_BARS`` bars (refused otherwise, as
+    ``data import`` refuses them), stated in the provenance.
+    """
     check_name(name)
     if venue not in VENUES:
         raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUES)}")
@@ -291,7 +295,7 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     notes.append(f"fetched with ccxt {ccxt.__version__} on {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
                  + (f" ({retry.retried} request(s) retried)" if retry.retried else ""))
     ds = assemble(name, venue, symbol, timeframe, start_ms, bars_end, step, raw,
-                  funding_interval_ms(ex, symbol) / HOUR_MS, dvol_res, notes, provenance)
+                  funding_interval_ms(ex, symbol) / HOUR_MS, dvol_res, notes, provenance, fill_gaps=fill_gaps)
     folder = write_dataset(ds, root)
     if options:
         atomic_parquet(build_option_iv(raw["options"], start_ms, bars_end, step), folder / "option_iv.parquet")

@@ -2,8 +2,11 @@
 
 Rules, each stated in the manifest:
 - Bars sit on the regular grid of the timeframe, from the first to the last traded bar in range.
-  A missing bar is filled flat at the previous close with volume 0 (mark and index alike) and
-  listed in ``notes``. A venue without mark/index klines gets traded OHLC as the proxy.
+  The gap rule is ``data import``'s (``hedgelab.data.validate.MAX_FILL_BARS``): a hole of up to that
+  many bars is filled flat at the previous close with volume 0 (mark and index alike), listed in
+  ``notes`` and the manifest's ``gaps``; a longer hole is a DataError naming its time range, unless
+  the caller asks to fill every gap (``--fill-gaps``), which the provenance then states.
+  A venue without mark/index klines gets traded OHLC as the proxy.
 - Funding is stamped at the settlement time; Hyperliquid stamps a few ms after the hour, so its
   times are floored to the hour (the settlement it belongs to).
 - DVOL candles are percent; ``atm_iv`` = close / 100, stamped at the candle's close (open + resolution),
@@ -19,7 +22,10 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.data.dataset import BAR_COLUMNS, Dataset, empty_funding, empty_iv, new_manifest, offset_string
+from hedgelab.data.validate import MAX_FILL_BARS
 from hedgelab.errors import DataError
+
+FILL_RULE = "flat bars at the previous close, volume 0"
 
 HOUR_MS = 3_600_000
 _MONTHS = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
@@ -31,11 +37,29 @@ def _utc(ms) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(idx, name="time").as_unit("ns")  # the store's readers compare asi8 in ns
 
 
-def _fill_flat(frame: pd.DataFrame, grid: pd.DatetimeIndex, label: str, notes: list) -> pd.DataFrame:
-    """Reindex OHLC(V) to ``grid``; holes become flat bars at the previous close (volume 0)."""
+def _hole_runs(hole: pd.Series) -> list[tuple[int, int]]:
+    """(first position, length) of every run of True in ``hole``."""
+    h = np.concatenate([[False], hole.to_numpy(bool), [False]])
+    edges = np.flatnonzero(np.diff(h.astype(np.int8)))
+    return [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def _fill_flat(frame: pd.DataFrame, grid: pd.DatetimeIndex, label: str, notes: list,
+               gaps: list | None = None, fill_all: bool = False) -> pd.DataFrame:
+    """Reindex OHLC(V) to ``grid``; holes become flat bars at the previous close (volume 0).
+
+    A hole longer than MAX_FILL_BARS is refused (as ``data import`` refuses it) unless ``fill_all``;
+    every filled hole is appended to ``gaps`` in the manifest's format.
+    """
     out = frame.reindex(grid)
     hole = out["close"].isna()
     if hole.any():
+        runs = _hole_runs(hole)
+        for a, n in runs:
+            if n > MAX_FILL_BARS and not fill_all:
+                raise DataError(f"{label}: gap of {n} missing bars from {grid[a]} to {grid[a + n - 1]} "
+                                f"(bar opens); at most {MAX_FILL_BARS} are filled: fetch again with "
+                                "--fill-gaps to fill it flat at the previous close, or choose other dates")
         prev = out["close"].ffill().bfill()  # a hole at the very start takes the first known close
         for c in ("open", "high", "low", "close"):
             out.loc[hole, c] = prev[hole]
@@ -45,6 +69,9 @@ def _fill_flat(frame: pd.DataFrame, grid: pd.DatetimeIndex, label: str, notes: l
         shown = ", ".join(str(t) for t in starts[:10]) + (" ..." if len(starts) > 10 else "")
         notes.append(f"{label}: {int(hole.sum())} missing bars filled flat at the previous close "
                      f"(volume 0) in {len(starts)} gap(s) starting {shown}")
+        if gaps is not None:
+            gaps.extend({"after": str(grid[a - 1]) if a > 0 else "the start", "missing_bars": n,
+                         "rule": f"{label}: {FILL_RULE}"} for a, n in runs)
     return out
 
 
@@ -61,7 +88,7 @@ def _widen(frame: pd.DataFrame, label: str, notes: list) -> pd.DataFrame:
 
 
 def build_bars(raw: dict, start: int, end: int, step: int, venue: str, notes: list, proxies: dict,
-               provenance: dict) -> pd.DataFrame:
+               provenance: dict, gaps: list | None = None, fill_gaps: bool = False) -> pd.DataFrame:
     trade = raw["trade"]
     trade = trade[(trade["ts"] >= start) & (trade["ts"] < end)]
     if trade.empty:
@@ -79,7 +106,8 @@ def build_bars(raw: dict, start: int, end: int, step: int, venue: str, notes: li
         if frame.empty:
             continue
         frame = frame.set_index(_utc(frame["ts"].to_numpy("int64"))).drop(columns="ts").astype("float64")
-        parts[series] = _widen(_fill_flat(frame, grid, f"{series} klines", notes), f"{series} klines", notes)
+        label = f"{series} klines"
+        parts[series] = _widen(_fill_flat(frame, grid, label, notes, gaps, fill_gaps), label, notes)
     bars = pd.DataFrame(index=grid)
     for c in ("open", "high", "low", "close", "volume"):
         bars[c] = parts["trade"][c]
@@ -151,9 +179,15 @@ def build_option_iv(trades: pd.DataFrame, start: int, end: int, step: int) -> pd
 
 def assemble(name: str, venue: str, symbol: str, timeframe: str, start: int, end: int, step: int,
              raw: dict, funding_default_h: float, dvol_res_ms: int | None, extra_notes: list,
-             provenance: dict) -> Dataset:
-    notes, proxies = list(extra_notes), {}
-    bars = build_bars(raw, start, end, step, venue, notes, proxies, provenance)
+             provenance: dict, fill_gaps: bool = False) -> Dataset:
+    notes, proxies, gaps = list(extra_notes), {}, []
+    bars = build_bars(raw, start, end, step, venue, notes, proxies, provenance, gaps, fill_gaps)
+    long_gaps = [g for g in gaps if g["missing_bars"] > MAX_FILL_BARS]
+    if long_gaps:  # only --fill-gaps lets these through: the provenance must say what was invented
+        provenance["filled gaps"] = (
+            f"--fill-gaps: {sum(g['missing_bars'] for g in long_gaps)} bars in {len(long_gaps)} gap(s) longer "
+            f"than {MAX_FILL_BARS} bars filled ({FILL_RULE}), after "
+            + ", ".join(str(g["after"]) for g in long_gaps[:10]) + (" ..." if len(long_gaps) > 10 else ""))
     b0, b1 = int(bars.index[0].value // 1_000_000), int(bars.index[-1].value // 1_000_000) + step
     funding = build_funding(raw.get("funding"), b0, b1, venue)
     iv = build_iv(raw.get("dvol"), b0, b1, dvol_res_ms or 0)
@@ -171,4 +205,5 @@ def assemble(name: str, venue: str, symbol: str, timeframe: str, start: int, end
                             bar_size=offset_string(pd.Timedelta(step, unit="ms")),
                             funding_interval_hours=hours, provenance=provenance, proxies=proxies,
                             iv_fill=iv_fill, notes=notes)
+    manifest["gaps"] = gaps
     return Dataset(name=name, bars=bars, funding=funding, iv=iv, manifest=manifest)

@@ -26,12 +26,15 @@ VENUE_NAMES = ("binance", "bybit", "hyperliquid")
               help="Deribit DVOL index as the ATM implied volatility (BTC and ETH).")
 @click.option("--options/--no-options", default=False, show_default=True,
               help="Deribit option trades -> option_iv.parquet (IV per bar, expiry and strike).")
+@click.option("--fill-gaps", is_flag=True,
+              help="Also fill gaps longer than 6 bars flat at the previous close (volume 0); without it "
+                   "they are refused, as in data import. The manifest's provenance states the fill.")
 @STORE
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 @click.option("--api-url", "api_url", envvar="HEDGELAB_CCXT_URLS", default=None, hidden=True,
               help="Send ccxt to another base URL (tests): URL, or ccxt_id=URL,... "
                    "(keys: binanceusdm, bybit, hyperliquid, deribit, deribit-history).")
-def fetch_cmd(name, venue, symbol, start, end, timeframe, dvol, options, store, quiet, api_url):
+def fetch_cmd(name, venue, symbol, start, end, timeframe, dvol, options, fill_gaps, store, quiet, api_url):
     """Download NAME from a venue with ccxt: klines, mark/index, funding, DVOL (and option IV).
 
     Re-running fetches only the time not in the store yet; an interrupted fetch resumes.
@@ -42,7 +45,7 @@ def fetch_cmd(name, venue, symbol, start, end, timeframe, dvol, options, store, 
     from hedgelab.data.fetch import fetch
 
     ds = fetch(name, venue, symbol=symbol, start=start, end=end, timeframe=timeframe, dvol=dvol,
-               options=options, store=store, quiet=quiet, api_urls=api_url)
+               options=options, store=store, quiet=quiet, api_urls=api_url, fill_gaps=fill_gaps)
     m = ds.manifest
     last = iso(ds.bars.index[-1]) if len(ds.bars) else m["end"]
     click.echo(f"{name}: {m['venue']} {m['symbol']} {m['bar_size']} bars {m['start']} .. {last}: "

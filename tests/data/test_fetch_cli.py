@@ -84,6 +84,8 @@ def test_fetch_is_listed_under_data_and_the_test_url_option_is_hidden(capsys):
         assert option in out
     assert "--api-url" not in out
     assert "inclusive" in " ".join(out.split())  # --end's help says the last bar is included
+    from hedgelab.data.validate import MAX_FILL_BARS
+    assert "--fill-gaps" in out and f"longer than {MAX_FILL_BARS} bars" in " ".join(out.split())
 
 
 def test_wrong_quote_on_hyperliquid_suggests_its_own_perp(fx, tmp_path, capsys):

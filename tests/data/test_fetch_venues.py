@@ -9,8 +9,12 @@ import math
 import numpy as np
 import pytest
 
+from hedgelab.data import import_files
 from hedgelab.data.fetch import fetch
-from hedgelab.data.store import read_dataset
+from hedgelab.data.store import list_datasets, read_dataset
+from hedgelab.data.validate import MAX_FILL_BARS
+from hedgelab.errors import DataError
+from testkit.cli import invoke
 from testkit.fake_exchange import candle, funding_mark, funding_rate, funding_times
 from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401
 
@@ -152,3 +156,52 @@ def test_fetched_dataset_aligns_for_the_engine(fx, tmp_path):
     served = funding_times("hyperliquid", ms("2025-09-01"), range_end("2025-09-01") - 1)
     np.testing.assert_array_equal(market.funding_rate, [funding_rate("hyperliquid", t) for t in served])
     assert not np.isnan(market.iv).any()  # an hourly DVOL print is known at every bar's close
+
+
+@pytest.mark.parametrize("missing", [MAX_FILL_BARS, MAX_FILL_BARS + 1])
+def test_fetch_and_import_share_one_gap_rule(fx, tmp_path, missing):
+    """The same hole, fetched and imported: both fill up to MAX_FILL_BARS bars and refuse one more."""
+    t0 = ms("2025-09-02 10:00")
+    fx.holes = [(t0, t0 + missing * HOUR)]
+    kw = dict(start="2025-09-02", end="2025-09-02", dvol=False, store=tmp_path, quiet=True, api_urls=fx.url)
+    hours = [h for h in range(24) if not 10 <= h < 10 + missing]
+    csv = tmp_path / "p.csv"
+    csv.write_text("time,open,high,low,close,volume\n" + "".join(
+        "2025-09-02T{:02d}:00Z,{},{},{},{},{}\n".format(h, *candle("binance", "trade", ms("2025-09-02") + h * HOUR, HOUR))
+        for h in hours))
+    last_missing = f"2025-09-02 {9 + missing:02d}:00:00+00:00"
+    if missing <= MAX_FILL_BARS:
+        ds = fetch("g", "binance", **kw)
+        assert len(ds.bars) == 24 and "filled gaps" not in ds.manifest["provenance"]
+        assert ds.manifest["gaps"] == [{"after": "2025-09-02 09:00:00+00:00", "missing_bars": missing,
+                                        "rule": "trade klines: flat bars at the previous close, volume 0"}]
+        assert len(import_files("gi", csv, store=tmp_path / "s").bars) == 24
+    else:
+        with pytest.raises(DataError) as fetched:
+            fetch("g", "binance", **kw)
+        msg = str(fetched.value)
+        assert "\n" not in msg and "--fill-gaps" in msg
+        assert f"gap of {missing} missing bars from 2025-09-02 10:00:00+00:00 to {last_missing}" in msg
+        assert list_datasets(tmp_path) == []
+        with pytest.raises(DataError, match=f"gap of {missing} missing bars"):
+            import_files("gi", csv, store=tmp_path / "s")
+
+
+def test_fill_gaps_fills_a_long_gap_and_the_provenance_says_so(fx, tmp_path, capsys):
+    fx.holes = [(ms("2025-09-02 02:00"), ms("2025-09-02 14:00"))]  # 12 bars, twice the limit
+    rc, out, err = invoke(["data", "fetch", "g", "--venue", "binance", "--start", "2025-09-02", "--end",
+                           "2025-09-02", "--no-dvol", "--quiet", "--store", str(tmp_path), "--api-url", fx.url],
+                          capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "gap of 12 missing bars" in err
+    rc, out, err = invoke(["data", "fetch", "g", "--venue", "binance", "--start", "2025-09-02", "--end",
+                           "2025-09-02", "--no-dvol", "--quiet", "--fill-gaps", "--store", str(tmp_path),
+                           "--api-url", fx.url], capsys)
+    assert rc == 0, err
+    ds = read_dataset("g", tmp_path)
+    assert len(ds.bars) == 24
+    prev_close = candle("binance", "trade", ms("2025-09-02 01:00"), HOUR)[3]
+    hole = ds.bars.loc["2025-09-02 02:00":"2025-09-02 13:00"]
+    assert (hole[["open", "high", "low", "close"]].to_numpy() == prev_close).all() and (hole["volume"] == 0).all()
+    stated = ds.manifest["provenance"]["filled gaps"]
+    assert stated.startswith("--fill-gaps: 12 bars in 1 gap(s) longer than 6 bars filled")
+    assert "previous close" in stated and "2025-09-02 01:00:00+00:00" in stated
