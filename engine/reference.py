@@ -3,13 +3,14 @@
 For tests only: one column, one path, no numba. It shares no code with ``engine/nb`` (the
 liquidation price is found by bisection on equity - maintenance margin instead of the closed form)
 so that agreement between the two is evidence, not tautology. Rules and their order per bar are
-those documented in ``engine/nb/simulate.py`` and ``engine/nb/liquidation.py``.
+those documented in ``engine/nb/simulate.py`` and ``engine/nb/liquidation.py`` (no options; a cross
+margin increase is cut to the initial margin the equity covers, an ``order_trimmed`` event).
 """
 import math
 
 import numpy as np
 
-FILL, FEE, FUNDING, LIQUIDATION, STOP, MARGIN = 0, 1, 2, 3, 4, 5
+FILL, FEE, FUNDING, LIQUIDATION, STOP, MARGIN, TRIMMED = 0, 1, 2, 3, 4, 5, 8
 SPOT, PERP = 0, 1
 
 
@@ -96,7 +97,14 @@ class ReferenceAccount:
             self.qty = side * (aq - red)
         return pnl
 
-    def trade_perp(self, bar, dq, ref, volume, kind=FILL):
+    def cross_room(self, y, sign, fp, mark, spot_px, fee_paid):
+        """Cross mode: equity minus initial margin once ``y`` more BTC is added at ``fp``."""
+        qty = self.qty + sign * y
+        entry = (abs(self.qty) * self.entry + y * fp) / abs(qty) if qty != 0 else 0.0
+        equity = self.cash - fee_paid - y * fp * self.perp_fee + self.spot * spot_px + qty * (mark - entry)
+        return equity - abs(qty) * mark / self.lev
+
+    def trade_perp(self, bar, dq, ref, volume, kind=FILL, mark=math.nan, spot_px=math.nan):
         if abs(dq) <= 1e-12:
             return
         fp = self.fill_price(ref, dq, volume)
@@ -109,6 +117,17 @@ class ReferenceAccount:
             if not self.cross:
                 rest = min(rest, max(self.cash - traded * fp * self.perp_fee, 0.0)
                            / (fp / self.lev + fp * self.perp_fee))
+            elif not math.isnan(mark):
+                # equity after the order must cover |position| * mark / leverage; the room is
+                # linear in the quantity added, so two evaluations find where it reaches zero
+                sign = math.copysign(1.0, dq)
+                paid = traded * fp * self.perp_fee
+                r0 = self.cross_room(0.0, sign, fp, mark, spot_px, paid)
+                r1 = self.cross_room(rest, sign, fp, mark, spot_px, paid)
+                if r1 < 0:
+                    fill = 0.0 if r0 <= 0 else rest * r0 / (r0 - r1)
+                    self.events.append((bar, TRIMMED, PERP, sign * (rest - fill), fp, 0.0))
+                    rest = fill
             if rest > 1e-12:
                 aq = abs(self.qty)
                 self.entry = fp if aq == 0 else (aq * self.entry + rest * fp) / (aq + rest)
@@ -225,7 +244,8 @@ def run_reference(market, orders, account: ReferenceAccount):
             if "spot" in o:
                 account.trade_spot(i, o["spot"], market.index_close[i], market.volume[i])
             if "perp" in o:
-                account.trade_perp(i, o["perp"] - account.qty, market.close[i], market.volume[i])
+                account.trade_perp(i, o["perp"] - account.qty, market.close[i], market.volume[i],
+                                   mark=market.mark_close[i], spot_px=market.index_close[i])
             if new_lev and account.qty != 0 and not account.cross:
                 # after the orders: margin = position now held * mark / new leverage, from cash as far as it goes
                 delta = min(abs(account.qty) * market.mark_close[i] / account.lev - account.margin,

@@ -172,11 +172,15 @@ def close_perp_part_nb(acc, cfg, red, price):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind):
+def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind, mark, im_other):
     """Market order of signed ``dq`` BTC on the perp at ``ref_price`` with slippage and taker fee.
 
     Reduces first (realizing PnL and releasing margin), then opens/increases; in isolated mode an
     increase needs margin = notional / leverage plus the fee from cash and is cut to what cash allows.
+    In cross mode (``im_other`` not NaN: the equity besides cash and the perp, less what else needs
+    initial margin, e.g. spot + option book - short-option IM) an increase is cut so that the equity
+    after the order, perp PnL at ``mark`` and fees included, covers the whole position's
+    |qty| * mark / leverage; the cut is an ``ORDER_TRIMMED`` event (qty not filled, amount 0).
     """
     if abs(dq) <= _TINY:
         return
@@ -199,6 +203,17 @@ def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, k
             afford = max(acc[Acc.CASH] - traded * fp * fee_rate, 0.0) / per_btc
             if rest > afford:
                 rest = afford
+        elif im_other == im_other:
+            # equity(y) - IM(y) after adding y BTC is linear in y: room - y * per
+            q1 = acc[Acc.QTY]
+            room = (acc[Acc.CASH] - traded * fp * fee_rate + im_other + q1 * (mark - acc[Acc.ENTRY])
+                    - abs(q1) * mark / lev)
+            per = mark / lev + fp * fee_rate - sgn * (mark - fp)
+            if per > 0.0 and rest * per > room:
+                fill = max(room, 0.0) / per
+                add_event_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.PERP, sgn * (rest - fill),
+                             fp, 0.0)
+                rest = fill
         if rest > _TINY:
             q = acc[Acc.QTY]
             aq = abs(q)

@@ -5,8 +5,8 @@ with fees, settlement at the delivery price, mark-to-model. Per column the legs 
 ``legs[k, Leg.*]``; a leg with qty 0 is a free slot. All money is USD; quantities in BTC.
 A sale is checked against Deribit standard initial margin (``_sale_im_cap_nb``, event
 ``order_trimmed`` for the part cut). Short legs carry Deribit standard maintenance margin
-(``book_nb`` returns it in USD); when the account falls below it, ``liquidate_shorts_nb`` buys every short leg back at the ask (the rule is
-in ``engine/nb/simulate.py``'s docstring, step 3b).
+(``book_nb`` returns it in USD); when the account falls below it, ``liquidate_shorts_nb`` buys
+every short leg back at the ask (the rule is in ``engine/nb/simulate.py``'s docstring, step 3b).
 """
 from typing import NamedTuple
 
@@ -190,6 +190,21 @@ def book_nb(legs, ocfg, spot, t_s, iv, stress):
                                                   legs[:, Leg.EXPIRY_S], legs[:, Leg.QTY], legs.shape[0],
                                                   spot, t_s, iv, stress)
     return value, delta, n_open, mm
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def book_im_nb(legs, ocfg, spot, t_s, iv, stress):
+    """Deribit standard initial margin of the short legs (USD at the index); 0 without IV (no mark
+    to compute it from: the margin checks then count the book at its last mark only)."""
+    short = False
+    for k in range(legs.shape[0]):
+        if legs[k, Leg.QTY] < 0.0:
+            short = True
+    if not short:
+        return 0.0
+    _, _, _, _, _, im, _ = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE], legs[:, Leg.EXPIRY_S],
+                                          legs[:, Leg.QTY], legs.shape[0], spot, t_s, iv, stress)
+    return im if im == im else 0.0
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -23,6 +23,7 @@ Inverse perps (isolated, taken at bankruptcy): the bankruptcy price is where the
 BTC PnL is zero, so the user loses the whole BTC margin and no more.
 Auto-deleveraging (ADL) is not modelled: the user's loss is capped at the wallet either way.
 """
+import numpy as np
 from numba import njit
 
 from hedgelab.engine.nb.account import (Acc, add_event_nb, close_perp_part_nb, perp_mm_nb,
@@ -117,6 +118,7 @@ def check_triggers_nb(acc, cfg, tiers, events, j, col, bar, open_, mark_open, ma
         if side * (mark_open - stop) <= 0.0:
             ref = open_
         acc[Acc.STOPS] += 1.0
-        trade_perp_nb(acc, cfg, tiers, events, j, col, bar, -q, ref, volume, EventKind.STOP)
+        trade_perp_nb(acc, cfg, tiers, events, j, col, bar, -q, ref, volume, EventKind.STOP, mark_open,
+                      np.nan)  # reduce-only: no margin check
     elif liq_hit:
         liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)

@@ -76,8 +76,8 @@ from hedgelab.engine.nb.account import (Acc, add_event_nb, margin_ratio_nb, perp
                                          resize_margin_nb, set_leverage_nb, topup_margin_nb, trade_perp_nb,
                                          trade_spot_nb)
 from hedgelab.engine.nb.funding import funding_payment_nb
-from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb, next_expiry_nb, option_order_nb,
-                                     settle_expired_nb)
+from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquidate_shorts_nb, next_expiry_nb,
+                                     option_order_nb, settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
 from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
@@ -166,7 +166,9 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
+def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net):
+    """Leverage, spot and perp intents; ``opt_net`` = option book value - short-option initial
+    margin, what the options add to the cross-margin check of a perp increase."""
     close = mk[Mkt.CLOSE, i]
     mark = mk[Mkt.MARK_CLOSE, i]
     volume = mk[Mkt.VOLUME, i]
@@ -183,8 +185,11 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     if target_spot == target_spot:
         trade_spot_nb(acc, cfg, tiers, events, j, col, i, target_spot, mk[Mkt.INDEX_CLOSE, i], volume)
     if target_perp == target_perp:
+        # Cross: the order is checked against initial margin on the account's equity (spot after
+        # this bar's spot order, options net of their IM); isolated: its margin comes from cash.
+        im_other = acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + opt_net if cfg[Cfg.CROSS] != 0.0 else np.nan
         trade_perp_nb(acc, cfg, tiers, events, j, col, i, target_perp - acc[Acc.QTY], close, volume,
-                      EventKind.FILL)
+                      EventKind.FILL, mark, im_other)
     if lev_changed:
         # After the orders: the margin follows the position actually held at the new leverage.
         resize_margin_nb(acc, cfg, tiers, events, j, col, i, mark)
@@ -297,7 +302,11 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                            opt_delta, n_open, next_exp)
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
-            _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
+            opt_net = opt_value
+            if cfg[Cfg.CROSS] != 0.0 and n_open > 0 and intent[Intent.TARGET_PERP] == intent[Intent.TARGET_PERP]:
+                opt_net -= book_im_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
+                                      mk[Mkt.STRESS, i])
+            _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net)
             any_option = False
             for slot in range(OPTION_SLOTS):
                 a = intent[Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS]

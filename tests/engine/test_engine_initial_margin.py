@@ -1,17 +1,24 @@
-"""Option sales are checked against Deribit standard initial margin (spec §5): a sale is cut to the
-largest quantity after which cover >= the IM of every short leg (engine/nb/simulate.py, step 5),
-and the cut is an ``order_trimmed`` event. Expected values come from the spec's formulas below."""
+"""Initial margin on orders (engine/nb/simulate.py, step 5), the cut recorded as ``order_trimmed``:
+option sales are cut to the largest quantity after which cover >= the Deribit standard IM of every
+short leg (spec §5), and in cross margin a perp increase is cut so that equity covers
+|position| * mark / leverage plus the short-option IM. Expected values are computed here from the
+spec's formulas, or by the plain-Python reference simulator."""
 import numpy as np
 import pytest
 from numba import njit
 
 from hedgelab.engine import Costs, simulate
+from hedgelab.engine.hooks import replay_nb
+from hedgelab.engine.nb.records import EventKind
 from hedgelab.engine.nb.option_leg import option_contract_nb, option_mark_nb
 from hedgelab.engine.nb.option_rules import option_quote_nb
 from hedgelab.engine.options import OptionConfig, stress_series
+from hedgelab.engine.reference import ReferenceAccount, run_reference
 from hedgelab.engine.spec import StrategySpec
-from hedgelab.engine.synthetic import make_market
+from hedgelab.engine.synthetic import make_market, random_walk_market
 from hedgelab.engine.types import HOOK_SIG, Intent
+from hedgelab.engine.venues import load_venue
+from testkit.replay import replay_with_options_nb
 
 DAY_S = 86400.0
 S0 = 100_000.0
@@ -178,3 +185,118 @@ def test_cross_margin_counts_the_perp_initial_margin():
         trim = option_rows(ev, j, "order_trimmed")
         assert trim.qty.iloc[0] == pytest.approx(-(2.0 - x), rel=1e-9)
     assert res.perp_qty.iloc[0, 0] == 0.5
+
+
+# ---- perp orders in cross margin -------------------------------------------------------------------
+
+PERP_FEE = 0.0005
+
+
+def replay(feats, capital, costs=None, market=None):
+    m = flat_market() if market is None else market
+    feats = np.ascontiguousarray(feats, dtype=float)
+    spec = StrategySpec(replay_nb, np.zeros((1, 1)), feats, np.ones(len(m.close), bool), ("x",), ("r",))
+    costs = Costs(perp_fee=PERP_FEE, spot_fee=0.001, half_spread=0.0, impact=0.0) if costs is None else costs
+    return m, simulate(m, spec, capital=capital, costs=costs, margin_mode="cross")
+
+
+def perp_rows(ev, kind):
+    return ev[(ev.kind == kind) & (ev.instrument == "perp")]
+
+
+def test_cross_perp_increase_is_cut_to_what_equity_margins():
+    capital = 20_000.0
+    n = len(flat_market().close)
+    feats = np.full((n, 3), np.nan)
+    feats[0] = [1.0, 0.1, 2.0]   # bar 0: 0.1 BTC spot, then a 1 BTC long at 2x
+    feats[5] = [-1.0, np.nan, np.nan]  # bar 5: flip to 1 BTC short: the reduce is free, the short is cut
+    m, res = replay(feats, capital)
+    ev = res.events
+    # Bar 0: equity after the spot buy = capital - its fee; the perp adds y with fee y*S*f and needs
+    # y*S/L: y* = equity / (S/L + S*f) (no slippage, fill = mark = S).
+    eq0 = capital - 0.1 * S0 * 0.001
+    y0 = eq0 / (S0 / 2.0 + S0 * PERP_FEE)
+    assert y0 < 1.0
+    fills = perp_rows(ev, "fill")
+    trims = perp_rows(ev, "order_trimmed")
+    assert fills.bar.iloc[0] == 0 and fills.qty.iloc[0] == pytest.approx(y0, rel=1e-12)
+    assert trims.bar.iloc[0] == 0 and trims.qty.iloc[0] == pytest.approx(1.0 - y0, rel=1e-9)
+    assert trims.amount.iloc[0] == 0.0 and trims.price.iloc[0] == S0 and trims.side.iloc[0] == "buy"
+    # At the close equity = IM of the position exactly (the mark equals the fill).
+    assert res.equity.iloc[0, 0] == pytest.approx(y0 * S0 / 2.0, rel=1e-9)
+    # Bar 5: closing y0 costs y0*S*f; the short of z needs z*S/L + z*S*f out of what is left.
+    eq5 = y0 * S0 / 2.0 - y0 * S0 * PERP_FEE
+    z = eq5 / (S0 / 2.0 + S0 * PERP_FEE)
+    assert fills.bar.iloc[1] == 5 and fills.qty.iloc[1] == pytest.approx(-(y0 + z), rel=1e-12)
+    assert trims.bar.iloc[1] == 5 and trims.qty.iloc[1] == pytest.approx(-(1.0 - z), rel=1e-9)
+    assert res.perp_qty.iloc[5, 0] == pytest.approx(-z, rel=1e-12)
+
+
+def test_cross_perp_reduce_is_never_cut_and_isolated_is_unchanged():
+    capital = 20_000.0
+    n = len(flat_market().close)
+    feats = np.full((n, 3), np.nan)
+    feats[0] = [0.3, np.nan, 2.0]  # fits: 0.3 * 50,000 = 15,000 < 20,000
+    feats[3] = [0.1, np.nan, np.nan]
+    _, res = replay(feats, capital)
+    assert (res.events.kind == "order_trimmed").sum() == 0
+    assert res.perp_qty.iloc[-1, 0] == pytest.approx(0.1)
+
+
+def test_cross_perp_counts_short_option_initial_margin():
+    capital = 30_000.0
+    m = flat_market()
+    n = len(m.close)
+    # bar 0: sell 1 call 1.1 (7 days); bar 1: a 1 BTC long perp at the default 1x leverage
+    feats = np.full((n, 7), np.nan)
+    feats[0, 2:] = [-1.0, 1.0, 1.1, 7.0, 1.0]
+    feats[1, 0] = 1.0
+    spec = StrategySpec(replay_with_options_nb, np.zeros((1, 1)), feats, np.ones(n, bool), ("x",), ("r",))
+    costs = Costs(perp_fee=PERP_FEE, spot_fee=0.001, half_spread=0.0, impact=0.0)
+    res = simulate(m, spec, capital=capital, costs=costs, margin_mode="cross")
+    q0, q1 = Quote(m, 0, True, 1.1), Quote(m, 1, True, 1.1)
+    assert capital + q0.slope >= q0.im  # the call is sold whole
+    cash = capital + q0.bid - q0.fee_bid
+    # Bar 1: equity = cash - call mark; less the call's IM; the perp adds y needing y*S/1 + y*S*f.
+    y = (cash - q1.mid - q1.im) / (S0 + S0 * PERP_FEE)
+    assert 0.0 < y < 1.0
+    ev = res.events
+    assert perp_rows(ev, "fill").qty.iloc[0] == pytest.approx(y, rel=1e-9)
+    assert perp_rows(ev, "order_trimmed").qty.iloc[0] == pytest.approx(1.0 - y, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("venue", ["binance", "hyperliquid"])
+def test_cross_trims_match_the_reference(seed, venue):
+    rng = np.random.default_rng(seed)
+    n = 240
+    market = random_walk_market(n, seed=seed + 200, vol=0.01, start="2025-10-01", bar_seconds=3600,
+                                funding_every=8, funding_rate=0.002, volume=30.0)
+    feats = np.full((n, 3), np.nan)
+    orders = [None] * n
+    for i in np.flatnonzero(rng.random(n) < 0.15):
+        o = {"perp": float(np.round(rng.uniform(-3, 3), 4))}
+        if rng.random() < 0.5:
+            o["spot"] = float(np.round(rng.uniform(0, 0.5), 4))
+        if rng.random() < 0.5:
+            o["leverage"] = float(rng.choice([2.0, 5.0, 20.0]))
+        feats[i] = [o["perp"], o.get("spot", np.nan), o.get("leverage", np.nan)]
+        orders[i] = o
+    costs = Costs(perp_fee=0.0005, spot_fee=0.001, half_spread=0.0001, impact=0.01, impact_exponent=0.5)
+    capital = 60_000.0  # a 3 BTC order at 1-2x does not fit: trims happen
+    spec = StrategySpec(replay_nb, np.zeros((1, 1)), feats, np.ones(n, bool), ("x",), ("r",))
+    res = simulate(market, spec, venue=venue, margin_mode="cross", costs=costs, capital=capital, at="2025-10-01")
+    v = load_venue(venue, at="2025-10-01")
+    acc = ReferenceAccount(tiers=v.tiers[:, :5].tolist(),
+                           rule={0: "mm_at_liq", 1: "mm_at_entry", 2: "close_at_mark"}[v.liq_rule],
+                           capital=capital, perp_fee=0.0005, spot_fee=0.001, half_spread=0.0001, impact=0.01,
+                           impact_exp=0.5, cross=True, partial_above=v.partial_above,
+                           partial_fraction=v.partial_fraction, backstop=v.backstop)
+    equity, events = run_reference(market, orders, acc)
+    ours = res.records
+    assert (ours["kind"] == EventKind.ORDER_TRIMMED).sum() >= 3
+    np.testing.assert_allclose(res.equity.iloc[:, 0].to_numpy(), equity, rtol=1e-9)
+    assert [(int(e["bar"]), int(e["kind"]), int(e["instrument"])) for e in ours] == [e[:3] for e in events]
+    np.testing.assert_allclose(ours["qty"], [e[3] for e in events], rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ours["price"], [e[4] for e in events], rtol=1e-9)
+    np.testing.assert_allclose(ours["amount"], [e[5] for e in events], rtol=1e-9, atol=1e-6)
