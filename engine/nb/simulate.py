@@ -29,7 +29,11 @@ Per bar ``i`` of column ``j``, in this fixed order:
    only by the hook, so it reads at its next call what it wrote at this one.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum of the larger of the position
    held and the target; an increase in the same bar is margined at the new leverage), TARGET_SPOT
-   (spot fills at the spot close), TARGET_PERP (fills at the traded close); then, if the leverage
+   (spot fills at the spot close), TARGET_PERP (fills at the traded close; isolated: an increase
+   is cut to what cash pays as margin; cross: an increase is cut so that equity after the order,
+   cash + spot * index + perp upnl at the mark + option book, fees paid, covers |qty| * mark /
+   leverage of the whole position plus the short options' initial margin, an ``order_trimmed``
+   event; a reduce is never cut); then, if the leverage
    changed, the isolated margin is re-sized to |perp qty after the orders| * mark close / leverage,
    the difference moved from / to cash (an increase bounded by the cash left after the orders), so a
    cut with a reduce leaves the remaining position margined at the new leverage; the four option
