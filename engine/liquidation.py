@@ -114,16 +114,26 @@ def _venue_for_run(venue, day):
         return load_venue(venue, at=nearest), f" (no table is valid at {day}; the nearest, shown here, was used)"
 
 
-def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None) -> list:
+def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
+                dataset_funding_hours=None) -> list:
     """What the engine's numbers rest on, one sentence each (for reports).
 
     ``at``: the run's first bar (date, timestamp, ISO string or int ns, e.g. ``market.time_ns[0]``);
     the venue line describes the table in force then (default: today). ``end``: the run's last bar;
     given, the line names every dated table in force over the run. A date no table covers falls
     back to the nearest table with a note, so the venue line is never lost.
+    ``dataset_funding_hours``: the dataset's own funding interval (its manifest's
+    ``funding_interval_hours``). The kernel settles funding at the dataset's timestamps with the
+    dataset's rates, not on the venue's schedule, so an interval that differs from the venue's is
+    stated as its own sentence.
     """
+    def every(hours):
+        h = float(hours)
+        return {1.0: "hourly", 24.0: "daily"}.get(h, f"{h:g}-hourly")
+
     day = _run_day(at, "at") or dt.date.today()
     last = _run_day(end, "end")
+    funding_line = None
     try:
         v, note = _venue_for_run(venue, day)
         rule = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price, position taken at the "
@@ -141,10 +151,18 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None) -
                 tables += f" (no table after {v.valid_to}: the run's later bars are not covered)"
         venue_line = (f"Venue {v.id}: {v.symbol} {tables}{note} ({v.source}); "
                       f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h.")
+        ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
+        if ds_h is not None and not math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
+            # the kernel pays whatever rate the data holds at each of its own settlement times
+            funding_line = (f"Funding interval: {v.id} pays {every(v.funding_interval_hours)}; this dataset's "
+                            f"funding is {every(ds_h)}: settled every {ds_h:g} h at the {ds_h:g} h rate, not "
+                            f"every {v.funding_interval_hours:g} h (funding is paid at the dataset's own "
+                            "timestamps, with its rates).")
     except UserError:
         venue_line = f"Venue {venue}: rules from its venue file."
     return [
         venue_line,
+        *([funding_line] if funding_line else []),
         f"Margin mode {margin_mode}; in cross mode the cross wallet is the account's cash (spot is not collateral).",
         "Per bar: funding at the open, then stop/liquidation triggers on the mark's adverse extreme, then the "
         "strategy's orders at the close with taker fees, half spread and volume-dependent impact.",

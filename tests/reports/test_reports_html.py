@@ -232,3 +232,27 @@ def test_report_and_tearsheet_say_which_drawdown_they_show(tmp_path):
     # quantstats' own figure on the same page is the daily one (its row: benchmark, then strategy)
     row = re.search(r"<td>Max Drawdown</td>((?:\s*<td>[^<]*</td>)+)", sheet).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row)[-1] == "-10.0%"
+
+
+@pytest.mark.parametrize("venue, dataset_hours, venue_words, data_words", [
+    # exchange-mechanics.md: Hyperliquid pays hourly (§3), Binance settles every 8 h (§1)
+    ("hyperliquid", 8, "hyperliquid pays hourly", "this dataset's funding is 8-hourly: settled every 8 h at the 8 h rate"),
+    ("binance", 1, "binance pays 8-hourly", "this dataset's funding is hourly: settled every 1 h at the 1 h rate"),
+])
+def test_assumptions_say_when_the_datasets_funding_interval_is_not_the_venues(tmp_path, venue, dataset_hours,
+                                                                               venue_words, data_words):
+    from hedgelab.engine import assumptions
+    lines = assumptions(venue, at="2025-10-01", dataset_funding_hours=dataset_hours)
+    files = write_report(synthetic_runs(days=2)[:1], tmp_path, manifest=dict(MANIFEST, venue=venue,
+                         funding_interval_hours=dataset_hours), assumptions=lines, progress=False, max_tearsheets=0)
+    page = html.unescape(files.report.read_text(encoding="utf-8"))
+    shown = re.search(r"<ul id='assumptions'>(.*?)</ul>", page, re.S).group(1)
+    line = next(li for li in re.findall(r"<li>(.*?)</li>", shown) if li.startswith("Funding interval:"))
+    assert venue_words in line and data_words in line
+
+
+@pytest.mark.parametrize("venue, hours", [("hyperliquid", 1), ("binance", 8), ("binance", None)])
+def test_no_funding_interval_line_when_the_dataset_matches_the_venue_or_is_unknown(venue, hours):
+    from hedgelab.engine import assumptions
+    assert not any(a.startswith("Funding interval:")
+                   for a in assumptions(venue, at="2025-10-01", dataset_funding_hours=hours))
