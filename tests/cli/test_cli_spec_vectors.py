@@ -257,3 +257,34 @@ def test_eth_dataset_uses_the_eth_tiers(tmp_path, capsys):
     assert rc == 0, err
     _, events = h.read_outputs(out)
     assert h.first_liquidation(events, "leveraged-long") == t[20]
+
+
+def test_cli_perp_hedge_with_costs_final_equity_on_nov21(store, shared_dir, tmp_path, capsys):
+    # `hedgelab run perp-hedge` at hedge ratio 0.5 with the default costs, never rebalanced or topped up,
+    # from the Oct 6 00:00 close to the Nov 21 23:00 close. By hand: spot S = 95,000 / (P0 + 0.5 P0 / 3)
+    # bought at P0 (1 + 0.5 bp + 1 % sqrt(S / volume)) with the 0.1 % spot fee; S/2 shorted at
+    # P0 (1 - 0.5 bp - 1 % sqrt(S/2 / volume)) with the 0.05 % taker fee; margin moves are internal, so
+    # equity = 100k - S fill_s - fees + S P_T + (S/2)(fill_p - P_T) + funding received (rate x open).
+    out = tmp_path / "out"
+    rc, _, err = h.invoke(["run", "perp-hedge", "-p", "hedge_ratio=0.5", "-p", "leverage=3", "-p", "rebalance_hours=0",
+                           "-p", "drift=1000", "-p", "topup_at=1", "-p", "reserve=0.05", "--data", "real",
+                           "--store", str(store), "--start", "2025-10-06", "--end", "2025-11-21", "--out", str(out),
+                           "--quiet", "--tearsheets", "0"], capsys)
+    assert rc == 0, err
+    summary, events = h.read_outputs(out)
+    bars = raw_bars(shared_dir).loc["2025-10-06 00:00":"2025-11-21 23:00"]
+    p0, vol0, pt = bars["close"].iloc[0], bars["volume_btc"].iloc[0], bars["close"].iloc[-1]
+    spot = 95_000 / (p0 + 0.5 * p0 / 3)
+    short = 0.5 * spot
+    fill_s = p0 * (1 + HALF_SPREAD + IMPACT * np.sqrt(spot / vol0))
+    fill_p = p0 * (1 - HALF_SPREAD - IMPACT * np.sqrt(short / vol0))
+    fees = spot * fill_s * 0.001 + short * fill_p * TAKER
+    rates = raw_funding(shared_dir)
+    rates = rates[(rates.index > bars.index[0]) & (rates.index <= bars.index[-1])]
+    funding = float((rates * short * bars.loc[rates.index, "open"]).sum())
+    expected = 100_000 - spot * fill_s - fees + spot * pt + short * (fill_p - pt) + funding
+    row = summary.iloc[0]
+    assert row["liquidations"] == 0
+    assert row["fees"] == pytest.approx(fees, rel=1e-9)
+    assert row["funding_pnl"] == pytest.approx(funding, rel=1e-9)
+    assert row["final_equity"] == pytest.approx(expected, rel=1e-9)
