@@ -256,3 +256,22 @@ def test_no_funding_interval_line_when_the_dataset_matches_the_venue_or_is_unkno
     from hedgelab.engine import assumptions
     assert not any(a.startswith("Funding interval:")
                    for a in assumptions(venue, at="2025-10-01", dataset_funding_hours=hours))
+
+
+def test_every_engine_event_kind_reaches_events_csv_and_only_its_own_metric(tmp_path):
+    """Kinds are not listed in the reports: each of the engine's kinds (order_trimmed included) is written
+    to events.csv as is, and a zero-amount kind moves no money metric."""
+    from hedgelab.engine.nb.records import EVENT_KIND_NAMES
+    run = synthetic_runs(days=2)[0]
+    idx = run.equity.index
+    ev = pd.DataFrame([dict(time=idx[i], strategy="", instrument="BTCUSDT-PERP", side="", kind=k, qty=0.0,
+                            price=float("nan"), amount=0.0) for i, k in enumerate(EVENT_KIND_NAMES)])
+    ev.loc[ev["kind"] == "fee", "amount"] = -7.0
+    files = write_report([RunRecord("r", "hold", {}, run.equity, ev)], tmp_path, manifest=MANIFEST,
+                         progress=False, max_tearsheets=0)
+    written = pd.read_csv(files.events_csv)
+    assert list(written["kind"]) == list(EVENT_KIND_NAMES)
+    row = files.summary.iloc[0]
+    # one liquidation row, fees 7 paid, no funding or option cash
+    assert row["liquidations"] == 1 and row["fees"] == pytest.approx(7.0)
+    assert row["funding_pnl"] == 0 and row["option_pnl"] == 0
