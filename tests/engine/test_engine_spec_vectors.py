@@ -188,3 +188,29 @@ def test_leverage_above_the_brackets_maximum_is_refused():
     assert res.liq_price.iloc[-1, 0] == pytest.approx(binance_lp(1, 200_000.0, 100.0, 1e5, 0.01, 12_000), rel=1e-12)
     with pytest.raises(UserError, match="maximum"):
         liquidation_price("binance", side="long", entry=100_000, qty=100, leverage=100, at=AT)
+
+
+@pytest.mark.parametrize("venue,perp,lev,entry,expected", [
+    # §2 Bybit's official example: long 1 BTC @ 20,000 at 50x -> 19,700
+    ("bybit", 1.0, 50.0, 20_000.0, 19_700.0),
+    # §1.2 short 2.9 BTC @ 100k at 10x, recomputed in bracket 2 (0.5 %, cum 300)
+    ("binance", -2.9, 10.0, 100_000.0, binance_lp(-1, 29_000.0, 2.9, 100_000.0, 0.005, 300)),
+    # §1.2 long 50 BTC @ 100k at 20x, bracket 4 (1 %, cum 12,000)
+    ("binance", 50.0, 20.0, 100_000.0, binance_lp(1, 250_000.0, 50.0, 100_000.0, 0.01, 12_000)),
+    # §3 Hyperliquid 10x short, 40x table
+    ("hyperliquid", -1.0, 10.0, 100_000.0, hl_lp(-1, 100_000.0, 1.0, 10_000.0, 0.0125, 0.0)),
+])
+def test_kernel_liquidates_at_the_spec_price(venue, perp, lev, entry, expected):
+    # Opened at bar 0's close without costs; bar 2's adverse mark extreme stops 1e-6 short of the spec
+    # price, bar 3's reaches it: liquidated in bar 3 and not before, and the recorded LP is the spec's.
+    s = 1.0 if perp > 0 else -1.0
+    p = np.full(5, entry)
+    lo, hi = p.copy(), p.copy()
+    ext = lo if s > 0 else hi
+    ext[2] = expected * (1 + s * 1e-6)
+    ext[3] = expected
+    res = simulate(make_market(p, hi, lo, p, start="2025-10-01", volume=np.full(5, 1e9)), one_order(5, perp, lev),
+                   venue=venue, costs=Costs.zero(), capital=1e6, at=AT)
+    assert res.liq_price.iloc[1, 0] == pytest.approx(expected, rel=1e-12)
+    liq = res.events[res.events["kind"] == "liquidation"]
+    assert list(liq["bar"].unique()) == [3]
