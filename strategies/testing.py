@@ -5,7 +5,7 @@
 import numpy as np
 
 from hedgelab.data.arrays import MarketArrays
-from hedgelab.engine.types import Intent, State
+from hedgelab.engine.types import MEMORY_SLOTS, Intent, State
 
 T0_S = 1_760_000_400  # 2025-10-09 09:00 UTC (a whole hour)
 
@@ -26,20 +26,23 @@ def synthetic_market(close, *, bar_seconds=3600, funding_every=8, rate=0.0001, i
 
 
 def make_state(**fields) -> np.ndarray:
-    """A hook state vector: fields named as ``State`` in lower case, others 0 (LIQ_PRICE and
-    NEXT_EXPIRY_S NaN); the index close defaults to the traded close."""
+    """A hook state vector: fields named as ``State`` in lower case, others 0 (LIQ_PRICE,
+    NEXT_EXPIRY_S and the memory slots MEM0..MEM7 NaN, as at a column's start); the index close
+    defaults to the traded close."""
     if "close" in fields:
         fields.setdefault("index", fields["close"])
     state = np.zeros(State.N)
     state[State.LIQ_PRICE] = np.nan
     state[State.NEXT_EXPIRY_S] = np.nan
+    state[State.MEM0:State.MEM0 + MEMORY_SLOTS] = np.nan
     for key, value in fields.items():
         state[getattr(State, key.upper())] = value
     return state
 
 
 def call_hook(hook, state, params, features=None, i=0) -> dict:
-    """Run a compiled hook once at bar ``i``; returns the intent fields it set, by name."""
+    """Run a compiled hook once at bar ``i``; returns the intent fields it set, by name. A float64
+    ``state`` is passed as is, so the memory slots the hook writes can be read back from it."""
     intent = np.full(Intent.N, np.nan)
     if features is None:
         features = np.zeros((i + 1, 1))

@@ -66,18 +66,40 @@ def test_funding_carry_collects_funding_then_exits_when_it_turns_negative(helper
     assert res.spot_qty.iloc[24, 0] == 0
 
 
-def test_delever_cuts_before_the_liquidation_that_hits_a_fixed_20x(helpers):
+def test_delever_cuts_exposure_after_a_stress_bar_and_waits_for_calm_to_relever():
+    from hedgelab.engine.synthetic import make_market
+    # 300 flat hourly bars at 100, then one bar that falls 8 % (open 100, low and close 92), flat after
+    n, shock = 300, 120
+    close = np.full(n, 100.0)
+    close[shock:] = 92.0
+    open_ = np.concatenate([[100.0], close[:-1]])
+    market = make_market(open_, np.maximum(open_, close), np.minimum(open_, close), close)
+    res = sim("delever", market)
+    exposure = (res.perp_qty.iloc[:, 0] * market.mark_close / res.equity.iloc[:, 0]).to_numpy()
+    # Defaults: 30 % of equity as margin, 2x low (0.6x exposure), 5x high (1.5x). The 24 h volatility is
+    # first known at bar 24 (0 on flat bars: calm), so it opens low and re-levers after 72 h: bar 96.
+    assert exposure[:96] == pytest.approx(0.6)
+    assert exposure[96:shock] == pytest.approx(1.5)
+    # The shock bar loses 1.5 x 8 % = 12 % > 10 % drawdown (and its return puts the 24 h vol far above
+    # 80 %): cut to 0.6x at its close.
+    assert exposure[shock] == pytest.approx(0.6)
+    # The return stays in the 24 h window until bar 143; calm from bar 144, re-levered 72 h later. In
+    # between nothing in the account says "low" (flat price, no drawdown since the cut): only memory.
+    assert exposure[shock:216] == pytest.approx(0.6)
+    assert exposure[216:] == pytest.approx(1.5)
+    assert res.summary["liquidations"].iloc[0] == 0
+
+
+def test_delever_survives_the_fall_that_liquidates_a_fixed_20x(helpers):
     close = 100.0 * 0.99 ** np.arange(12)  # -1 % a bar, about -10 % in all
     market = helpers.make_market(close, funding_every=0)
-    fixed = sim("leveraged-long", market, {"leverage": 20})
-    managed = sim("delever", market)
-    assert fixed.summary["liquidations"].iloc[0] == 1
+    assert sim("leveraged-long", market, {"leverage": 20}).summary["liquidations"].iloc[0] == 1
+    managed = sim("delever", market, {"high_leverage": 20, "calm_hours": 0, "vol_hours": 2})
     assert managed.summary["liquidations"].iloc[0] == 0
-    # bar 0 opens 0.9 x 100k x 20 / 100 = 18,000 BTC; after the first -1 % bar the drawdown is
-    # 18 % > 15 %: cut to 5x on what is left (equity x 0.9 x 5 / price)
-    assert managed.perp_qty.iloc[0, 0] == pytest.approx(18_000)
-    eq1, p1 = managed.equity.iloc[1, 0], close[1]
-    assert managed.perp_qty.iloc[1, 0] == pytest.approx(eq1 * 0.9 * 5 / p1, rel=1e-6)
+    # it does run at 20x on 30 % (6x exposure) in the calm stretches, and cuts each time the drawdown
+    # since the last cut passes 10 % (two -1 % bars at 6x) before the 20x margin (5 %) is gone
+    exposure = managed.perp_qty.iloc[:, 0] * close / managed.equity.iloc[:, 0]
+    assert exposure.max() == pytest.approx(6.0, rel=0.1) and exposure.min() == pytest.approx(0.6, rel=0.01)
 
 
 def test_risk_sized_loses_at_most_its_budget_when_liquidated(helpers):

@@ -17,7 +17,8 @@ from hedgelab.strategies import Param, Strategy, get_strategy
 WINDOW = {"start": "2025-10-01", "end": "2025-10-20"}
 # Only the volatility test may cut: drawdown and margin-ratio stress are switched off, so the
 # volatility window is what separates the columns.
-FIXED = {"max_drawdown": 0.99, "max_margin_ratio": 0.99, "high_leverage": 3.0, "low_leverage": 1.0}
+FIXED = {"max_drawdown": 0.99, "max_margin_ratio": 0.99, "high_leverage": 3.0, "low_leverage": 1.0,
+         "calm_hours": 24.0}
 
 
 def test_delever_vol_window_is_a_feature_param():
@@ -54,7 +55,7 @@ def test_sweep_labels_and_params_follow_the_caller_order():
         assert run.params == dict(defaults, **FIXED, calm_vol=calm, vol_hours=float(hours))
         # label: the always-shown leverages, then every parameter that varies or differs from its default
         assert run.name == (f"delever(high_leverage=3,low_leverage=1,max_margin_ratio=0.99,max_drawdown=0.99,"
-                            f"calm_vol={calm:g},vol_hours={hours})")
+                            f"calm_vol={calm:g},calm_hours=24,vol_hours={hours})")
     summary = res.summary.set_index("run")
     for run in res.runs:
         assert json.loads(summary.loc[run.name, "params"]) == run.params

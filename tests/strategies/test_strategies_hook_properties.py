@@ -3,6 +3,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hedgelab.engine.types import State
 from hedgelab.strategies import get_strategy
 from hedgelab.strategies.testing import call_hook, make_state, synthetic_market
 
@@ -47,15 +48,19 @@ def test_risk_sized_entry_respects_its_loss_budget(risk, lev, min_liq, stop, equ
 
 
 @settings(max_examples=60, deadline=None)
-@given(perp=st.floats(0.0, 100.0), mr=st.floats(0.0, 1.0), peak=st.floats(1.0, 3.0), vol=st.floats(0.0, 2.0))
-def test_delever_only_ever_targets_its_two_leverages(perp, mr, peak, vol):
-    equity, mark = 1e5, 50_000.0
-    state = make_state(equity=equity, mark=mark, perp_qty=perp, margin_ratio=mr, peak_equity=equity * peak,
-                       perp_margin=perp * mark / 10, cash=1e4, perp_entry=mark)
+@given(perp=st.floats(0.0, 100.0), mr=st.floats(0.0, 1.0), peak=st.floats(1.0, 3.0), vol=st.floats(0.0, 2.0),
+       regime=st.sampled_from([np.nan, 0.0, 1.0]), calm_hours_ago=st.floats(0.0, 200.0))
+def test_delever_only_ever_targets_its_two_leverages(perp, mr, peak, vol, regime, calm_hours_ago):
+    equity, mark, now = 1e5, 50_000.0, 1_760_000_400.0
+    state = make_state(equity=equity, mark=mark, perp_qty=perp, margin_ratio=mr, mem2=equity * peak,
+                       perp_margin=perp * mark / 10, cash=1e4, perp_entry=mark, time_s=now, mem0=regime,
+                       mem1=now - calm_hours_ago * 3600)
     got = call_hook(get_strategy("delever").decide_nb, state, params_of("delever"), np.array([[vol]]))
+    stressed = mr > 0.3 or 1 - 1 / peak > 0.1 or vol > 0.8
     if "LEVERAGE" in got:
-        assert got["LEVERAGE"] in (5.0, 20.0)
-        assert np.isclose(got["TARGET_PERP"], equity * 0.9 * got["LEVERAGE"] / mark)
-        stressed = mr > 0.3 or 1 - 1 / peak > 0.15 or vol > 0.8
-        if stressed:
-            assert got["LEVERAGE"] == 5.0
+        assert got["LEVERAGE"] in (2.0, 5.0)
+        assert np.isclose(got["TARGET_PERP"], equity * 0.3 * got["LEVERAGE"] / mark)
+        if stressed or regime != 1.0:  # from low (or no regime yet) it takes 72 h of calm to re-lever
+            assert got["LEVERAGE"] == 2.0 or (not stressed and calm_hours_ago >= 72)
+    # the remembered regime is what the hook now targets
+    assert state[State.MEM0] == (1.0 if got.get("LEVERAGE", 5.0 if regime == 1.0 else 2.0) == 5.0 else 0.0)

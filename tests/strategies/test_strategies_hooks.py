@@ -94,28 +94,94 @@ def test_funding_carry_opens_exits_and_reenters(hook, st):
     assert hook("funding-carry", drifted, features=np.array([[0.0]])) == {"TARGET_PERP": -1.4, "LEVERAGE": 3.0}
 
 
-def test_delever_cuts_under_stress_and_relevers_when_calm(hook, st):
-    eq, mark = 100_000.0, 50_000.0
-    high_qty, low_qty = eq * 0.9 * 20 / mark, eq * 0.9 * 5 / mark  # 36 and 9 BTC
-    calm = np.array([[0.3]])
-    assert hook("delever", st(equity=eq, mark=mark, peak_equity=eq), features=calm) == \
-        {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
-    high = dict(equity=eq, mark=mark, peak_equity=eq, perp_qty=high_qty)
-    assert hook("delever", st(**high, margin_ratio=0.2), features=calm) == {}
-    cut = {"TARGET_PERP": low_qty, "LEVERAGE": 5.0}
-    assert hook("delever", st(**high, margin_ratio=0.6), features=calm) == cut        # margin ratio
-    assert hook("delever", st(**high, margin_ratio=0.2), features=np.array([[0.9]])) == cut  # volatility
-    assert hook("delever", st(**{**high, "peak_equity": eq / 0.8}), features=calm) == cut  # 20 % drawdown
-    low = dict(equity=eq, mark=mark, peak_equity=eq, perp_qty=low_qty, margin_ratio=0.1)
-    assert hook("delever", st(**low), features=np.array([[0.6]])) == {}  # between calm 0.5 and max 0.8
-    assert hook("delever", st(**low), features=calm) == {"TARGET_PERP": high_qty, "LEVERAGE": 20.0}
-    assert hook("delever", st(**low, liquidations=1), features=calm) == {}
-    # still 10 % below the peak: not calm (needs < 15 % / 2), stays at 5x
-    assert hook("delever", st(**{**low, "peak_equity": eq / 0.9}), features=calm) == {}
-    # 5x on 90k of intended margin wants margin + upnl = 9 x 50k / 5 = 90k; with 60k in the margin, an
-    # upnl of -9 x 1k and 50k of cash, the refill is 90k - 51k = 39k
-    short = dict(low, perp_margin=60_000, perp_entry=51_000, cash=50_000, margin_ratio=0.05)
-    assert hook("delever", st(**short), features=np.array([[0.6]])) == {"MARGIN_TOPUP": 39_000.0}
+DELEVER_EQ, DELEVER_MARK = 100_000.0, 50_000.0
+# defaults: margin 30 % of equity at 5x (high) or 2x (low): 3 BTC or 1.2 BTC at 50k
+HIGH_QTY, LOW_QTY = DELEVER_EQ * 0.3 * 5 / DELEVER_MARK, DELEVER_EQ * 0.3 * 2 / DELEVER_MARK
+T0 = 1_760_000_400.0
+
+
+def delever_call(state, vol, market, helpers):
+    cls = get_strategy("delever")
+    params = cls().spec(market, [{}]).params[0]
+    return changed(helpers.call_hook(cls.decide_nb, state, params, np.array([[vol]]), 0))
+
+
+def test_delever_opens_low_and_relevers_only_after_72_hours_of_calm(market, helpers, st):
+    from hedgelab.engine.types import State
+    state = st(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, peak_equity=DELEVER_EQ, time_s=T0)
+    # first decision: memory is NaN, so it opens in the low regime even though everything is calm
+    assert delever_call(state, 0.3, market, helpers) == {"TARGET_PERP": LOW_QTY, "LEVERAGE": 2.0}
+    assert state[State.MEM0] == 0.0 and state[State.MEM1] == T0 and state[State.MEM2] == DELEVER_EQ
+    state[State.PERP_QTY] = LOW_QTY  # filled; the same vector (its memory) goes to the next bars
+    state[State.TIME_S] = T0 + 71 * 3600
+    assert delever_call(state, 0.3, market, helpers) == {}
+    state[State.TIME_S] = T0 + 72 * 3600
+    assert delever_call(state, 0.3, market, helpers) == {"TARGET_PERP": HIGH_QTY, "LEVERAGE": 5.0}
+    assert state[State.MEM0] == 1.0
+
+
+def test_delever_calm_must_be_uninterrupted(market, helpers, st):
+    from hedgelab.engine.types import State
+    state = st(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, peak_equity=DELEVER_EQ,
+               perp_qty=LOW_QTY, time_s=T0, mem0=0.0)
+    assert delever_call(state, 0.3, market, helpers) == {}
+    state[State.TIME_S] = T0 + 48 * 3600
+    assert delever_call(state, 0.6, market, helpers) == {}  # 0.6: not calm (>= 0.5), not stress (<= 0.8)
+    assert np.isnan(state[State.MEM1])
+    for hours, expected in ((49, {}), (72, {}), (49 + 71, {}),
+                            (49 + 72, {"TARGET_PERP": HIGH_QTY, "LEVERAGE": 5.0})):
+        state[State.TIME_S] = T0 + hours * 3600
+        assert delever_call(state, 0.3, market, helpers) == expected, hours
+
+
+@pytest.mark.parametrize("stress", ["margin ratio", "volatility", "drawdown"])
+def test_delever_cuts_on_each_stress(stress, market, helpers, st):
+    from hedgelab.engine.types import State
+    high = dict(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, perp_qty=HIGH_QTY,
+                margin_ratio=0.02, mem0=1.0, mem2=DELEVER_EQ, time_s=T0)
+    vol = 0.6
+    if stress == "margin ratio":
+        high["margin_ratio"] = 0.31
+    elif stress == "volatility":
+        vol = 0.81
+    else:
+        high["mem2"] = DELEVER_EQ / 0.89  # 11 % below the peak since the last cut
+    state = st(**high)
+    assert delever_call(state, vol, market, helpers) == {"TARGET_PERP": LOW_QTY, "LEVERAGE": 2.0}
+    assert state[State.MEM0] == 0.0
+    assert state[State.MEM2] == DELEVER_EQ  # the drawdown restarts at the cut
+
+
+def test_delever_drawdown_is_from_the_peak_since_the_last_cut(market, helpers, st):
+    from hedgelab.engine.types import State
+    # 50 % below the all-time peak, but only 9 % below the peak since the last cut: no stress
+    state = st(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, perp_qty=HIGH_QTY, margin_ratio=0.02,
+               peak_equity=2 * DELEVER_EQ, mem0=1.0, mem2=DELEVER_EQ / 0.91, time_s=T0)
+    assert delever_call(state, 0.6, market, helpers) == {}
+    assert state[State.MEM0] == 1.0 and state[State.MEM2] == DELEVER_EQ / 0.91
+    # a new high raises the remembered peak
+    state[State.EQUITY] = 120_000.0
+    delever_call(state, 0.6, market, helpers)
+    assert state[State.MEM2] == 120_000.0
+
+
+def test_delever_regime_comes_from_memory_not_from_the_position(market, helpers, st):
+    # the same 3 BTC position with vol 0.6 (neither calm nor stressed): kept if the regime is high,
+    # resized to the low regime's 1.2 BTC if the remembered regime is low
+    same = dict(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, perp_qty=HIGH_QTY, margin_ratio=0.02,
+                mem2=DELEVER_EQ, time_s=T0)
+    assert delever_call(st(**same, mem0=1.0), 0.6, market, helpers) == {}
+    assert delever_call(st(**same, mem0=0.0), 0.6, market, helpers) == {"TARGET_PERP": LOW_QTY, "LEVERAGE": 2.0}
+
+
+def test_delever_refills_margin_and_stays_out_after_liquidation(market, helpers, st):
+    # low regime, 1.2 BTC entered at 51k, mark 50k: wants margin + upnl = 1.2 x 50k / 2 = 30k; margin 20k
+    # and upnl -1.2k leave 18.8k, so 11.2k comes from the 50k of cash (more than 10 % of 30k short)
+    state = dict(equity=DELEVER_EQ, mark=DELEVER_MARK, close=DELEVER_MARK, perp_qty=LOW_QTY, perp_entry=51_000.0,
+                 perp_margin=20_000.0, cash=50_000.0, margin_ratio=0.05, mem0=0.0, mem2=DELEVER_EQ, time_s=T0)
+    assert delever_call(st(**state), 0.6, market, helpers) == {"MARGIN_TOPUP": pytest.approx(11_200.0)}
+    assert delever_call(st(**{**state, "perp_margin": 28_500.0}), 0.6, market, helpers) == {}  # 27.3k: 2.7k < 3k short
+    assert delever_call(st(**state, liquidations=1), 0.3, market, helpers) == {}
 
 
 def test_risk_sized_bounds_the_loss(hook, st):
@@ -180,21 +246,3 @@ def test_testing_helpers_name_the_intent_fields():
                                                .synthetic_market([1.0])).params[0]
     state = make_state(equity=1.0, close=1.0, mark=1.0, spot_qty=2.0, perp_qty=-0.5, time_s=NOT_SCHEDULED)
     assert call_hook(perp_hedge_nb, state, params) == {"TARGET_PERP": -1.0, "LEVERAGE": 3.0}
-
-
-def test_delever_losing_low_position_does_not_relever_without_calm(hook, st):
-    # A 5x long of 9 BTC entered at 50k (margin posted 9 x 50k / 5 = 90k) after a fall to 43.5k:
-    # equity 100k - 9 x 6.5k = 41.5k, leverage on the intended margin 9 x 43.5k / (0.9 x 41.5k) = 10.48,
-    # above sqrt(20 x 5) = 10. With the drawdown rule off (max_drawdown 1) and vol 0.6 it is neither
-    # stressed nor calm (calm needs vol < 0.5 and drawdown 58.5 % < 50 %): the rule keeps it in the low
-    # regime, resized to 5x on its equity: 41.5k x 0.9 x 5 / 43.5k BTC. (It used to re-lever to 20x.)
-    eq, mark = 100_000.0 - 9 * 6_500, 43_500.0
-    losing = st(equity=eq, mark=mark, close=mark, peak_equity=100_000.0, perp_qty=9.0, perp_entry=50_000.0,
-                perp_margin=90_000.0, margin_ratio=0.05, cash=10_000.0)
-    got = hook("delever", losing, {"max_drawdown": 1.0}, features=np.array([[0.6]]))
-    assert got == {"TARGET_PERP": pytest.approx(eq * 0.9 * 5 / mark), "LEVERAGE": 5.0}
-    # the same position in the 20x regime (margin posted 9 x 50k / 20 = 22.5k) is resized at 20x
-    high = st(equity=eq, mark=mark, close=mark, peak_equity=100_000.0, perp_qty=9.0, perp_entry=50_000.0,
-              perp_margin=22_500.0, margin_ratio=0.05, cash=10_000.0)
-    got = hook("delever", high, {"max_drawdown": 1.0}, features=np.array([[0.6]]))
-    assert got == {"TARGET_PERP": pytest.approx(eq * 0.9 * 20 / mark), "LEVERAGE": 20.0}
