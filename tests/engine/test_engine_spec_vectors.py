@@ -214,3 +214,23 @@ def test_kernel_liquidates_at_the_spec_price(venue, perp, lev, entry, expected):
     assert res.liq_price.iloc[1, 0] == pytest.approx(expected, rel=1e-12)
     liq = res.events[res.events["kind"] == "liquidation"]
     assert list(liq["bar"].unique()) == [3]
+
+
+@pytest.mark.parametrize("gap,kept", [
+    # 50,550: below LP (50,632.9) but equity 550 > 2/3 MM (421.3): closed at the mark (the open), keeps 550
+    (50_550.0, 50_550.0 - 50_000.0),
+    # 50,300: equity 300 < 2/3 MM (419.2): cross -> the vault takes the position and the whole cross margin
+    (50_300.0, 0.0),
+])
+def test_hyperliquid_cross_backstop(gap, kept):
+    # §3: 10x long 1 BTC @ 100k on a 50,000 cross wallet; LP = (100,000 - 50,000) / (1 - 1.25 %)
+    lp = hl_lp(1, 100_000.0, 1.0, 50_000.0, 0.0125, 0.0)
+    assert gap < lp
+    equity = 50_000 + gap - 100_000
+    assert (equity < 2 / 3 * 0.0125 * gap) == (kept == 0.0)
+    p = np.array([100_000.0, 100_000.0, gap, gap])
+    res = simulate(make_market(p, p, p, p, start="2025-10-01"), one_order(4, 1.0, 10.0), venue="hyperliquid",
+                   margin_mode="cross", costs=Costs.zero(), capital=50_000.0, at=AT)
+    assert res.liq_price.iloc[1, 0] == pytest.approx(lp, rel=1e-12)
+    assert res.summary["liquidations"].iloc[0] == 1
+    assert res.equity.iloc[-1, 0] == pytest.approx(kept, abs=1e-6)
