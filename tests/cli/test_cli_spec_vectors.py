@@ -288,3 +288,27 @@ def test_cli_perp_hedge_with_costs_final_equity_on_nov21(store, shared_dir, tmp_
     assert row["fees"] == pytest.approx(fees, rel=1e-9)
     assert row["funding_pnl"] == pytest.approx(funding, rel=1e-9)
     assert row["final_equity"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_short_receives_october_funding_on_the_settlement_mark(shared_dir, tmp_path):
+    # With the btspacec file (fundingRate endpoint, with markPrice) the settlement is on that mark (§1.4),
+    # not on the bar's open: October's 93 settlements pay rate x markPrice each to a 1 BTC short.
+    marked = "binance_btcusdt_funding_8h_markprice_btspacec.csv"
+    store = tmp_path / "store"
+    rc, _, _ = h.invoke(["data", "import", "marked", "--prices", str(shared_dir / SPOT),
+                         "--funding", str(shared_dir / marked), "--store", str(store)])
+    assert rc in (0, None)
+    raw = pd.read_csv(shared_dir / marked)
+    raw.index = pd.to_datetime(raw["funding_time_ms"], unit="ms", utc=True).dt.round("h")
+    raw = raw.loc["2025-10-01":"2025-10-31 23:59"]
+    assert len(raw) == 93
+    market = align(load("marked", store), "2025-09-30 23:00", "2025-10-31 23:00")
+    res = simulate(market, one_order(len(market.close), -1.0, 1.0), venue="binance", at="2025-10-01",
+                   costs=Costs.zero(), capital=200_000.0)
+    want = raw["funding_rate"] * raw["mark_price"]
+    got = res.events[res.events["kind"] == "funding"].set_index("time")["amount"]
+    assert list(got.index) == list(want.index)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=1e-12)
+    # the mark differs from the bar open, so the proxy would not give the same total
+    bars = raw_bars(shared_dir)
+    assert abs(float((raw["funding_rate"] * bars.loc[raw.index, "open"]).sum()) - want.sum()) > 1e-6
