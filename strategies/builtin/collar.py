@@ -2,9 +2,10 @@
 
 Buys spot with ``(1 - reserve)`` of the capital, then on ``hedge_ratio`` x the spot quantity buys a
 put at ``put_moneyness`` x forward and sells a call at ``call_moneyness`` x forward, both with tenor
-``tenor_days``. With fewer than ``roll_days`` to expiry it closes both legs; the new pair opens on
-the next bar (two option orders fit in one decision). A pair that expires (settled at a bar's
-open) is reopened at that bar's close.
+``tenor_days``. With fewer than ``roll_days`` to expiry it rolls in one decision, using the four
+option slots in order: close the put, close the call (freeing their premium and margin), buy the
+new put, sell the new call, so no bar is left without a put. A pair that expires (settled at a
+bar's open) is reopened at that bar's close.
 
 Parameters (defaults): hedge_ratio 1.0, put_moneyness 0.9, call_moneyness 1.1, tenor_days 30,
 roll_days 7, reserve 0.05.
@@ -17,7 +18,8 @@ from hedgelab.strategies.hooks import spot_once_nb
 
 RATIO, PUT_K, CALL_K, TENOR, ROLL, RESERVE = range(6)
 BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
-O1, O2 = Intent.OPT1_ACTION, Intent.OPT2_ACTION
+O1, O2, O3 = Intent.OPT1_ACTION, Intent.OPT2_ACTION, Intent.OPT3_ACTION
+FIELDS = Intent.OPT2_ACTION - Intent.OPT1_ACTION
 
 
 @njit(HOOK_SIG, cache=True, nogil=True)
@@ -26,15 +28,18 @@ def collar_nb(i, state, params, features, intent):
     qty = params[RATIO] * spot
     if qty <= 0.0:
         return
+    slot = O1
     if state[State.OPEN_LEGS] > 0.0:
-        if state[State.NEXT_EXPIRY_S] - state[State.TIME_S] < params[ROLL] * 86400.0:
-            intent[O1], intent[O1 + 1] = CLOSE_ALL, PUT
-            intent[O2], intent[O2 + 1] = CLOSE_ALL, CALL
-        return
-    intent[O1], intent[O1 + 1], intent[O1 + 2] = BUY, PUT, params[PUT_K]
-    intent[O1 + 3], intent[O1 + 4] = params[TENOR], qty
-    intent[O2], intent[O2 + 1], intent[O2 + 2] = SELL, CALL, params[CALL_K]
-    intent[O2 + 3], intent[O2 + 4] = params[TENOR], qty
+        if state[State.NEXT_EXPIRY_S] - state[State.TIME_S] >= params[ROLL] * 86400.0:
+            return
+        intent[O1], intent[O1 + 1] = CLOSE_ALL, PUT
+        intent[O2], intent[O2 + 1] = CLOSE_ALL, CALL
+        slot = O3  # the new pair goes in the slots after the closes, which run first
+    intent[slot], intent[slot + 1], intent[slot + 2] = BUY, PUT, params[PUT_K]
+    intent[slot + 3], intent[slot + 4] = params[TENOR], qty
+    slot += FIELDS
+    intent[slot], intent[slot + 1], intent[slot + 2] = SELL, CALL, params[CALL_K]
+    intent[slot + 3], intent[slot + 4] = params[TENOR], qty
 
 
 class Collar(Strategy):

@@ -213,15 +213,18 @@ def test_protective_put_buys_and_rolls(hook, st):
     assert hook("protective-put", st(**held, open_legs=0))["OPT1_ACTION"] == 1.0  # after an expiry
 
 
-def test_collar_opens_both_legs_and_closes_them_to_roll(hook, st):
+def test_collar_opens_both_legs_and_rolls_them_in_one_decision(hook, st):
     first = hook("collar", st(equity=100_000, close=50_000, time_s=MIDNIGHT))
     assert first == {"TARGET_SPOT": 1.9, "OPT1_ACTION": 1.0, "OPT1_TYPE": -1.0, "OPT1_STRIKE": 0.9,
                      "OPT1_TENOR_DAYS": 30.0, "OPT1_QTY": 1.9, "OPT2_ACTION": -1.0, "OPT2_TYPE": 1.0,
                      "OPT2_STRIKE": 1.1, "OPT2_TENOR_DAYS": 30.0, "OPT2_QTY": 1.9}
     held = dict(equity=100_000, close=50_000, spot_qty=1.9, time_s=MIDNIGHT, open_legs=2)
     assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 20 * DAY)) == {}
+    # closes in slots 1-2 (they run first), the new pair in slots 3-4
     assert hook("collar", st(**held, next_expiry_s=MIDNIGHT + 2 * DAY)) == \
-        {"OPT1_ACTION": 2.0, "OPT1_TYPE": -1.0, "OPT2_ACTION": 2.0, "OPT2_TYPE": 1.0}
+        {"OPT1_ACTION": 2.0, "OPT1_TYPE": -1.0, "OPT2_ACTION": 2.0, "OPT2_TYPE": 1.0,
+         "OPT3_ACTION": 1.0, "OPT3_TYPE": -1.0, "OPT3_STRIKE": 0.9, "OPT3_TENOR_DAYS": 30.0, "OPT3_QTY": 1.9,
+         "OPT4_ACTION": -1.0, "OPT4_TYPE": 1.0, "OPT4_STRIKE": 1.1, "OPT4_TENOR_DAYS": 30.0, "OPT4_QTY": 1.9}
 
 
 def test_targets_nb_reads_its_own_block(helpers, st):

@@ -57,9 +57,50 @@ def test_rolls_follow_the_rules():
     assert np.allclose(buys["qty"], 0.9 * CAPITAL / 100_000.0)  # hedge_ratio x spot qty
     collar = option_fills(run("collar", flat))
     collar = collar[collar["kind"] == "option_fill"]
-    opened = collar.groupby("time")["qty"].apply(lambda q: sorted(q.round(6))).tolist()
-    # first bar: buy put + sell call; each roll: close both (one bar), reopen both on the next bar
-    assert opened[0] == [-0.95, 0.95]
-    times = sorted(collar["time"].unique())
-    for closed_at, reopened_at in zip(times[1::2], times[2::2]):
-        assert (reopened_at - closed_at) == np.timedelta64(1, "h")
+    per_bar = collar.groupby("time")["qty"].apply(lambda q: sorted(q.round(6))).tolist()
+    # first bar: buy put + sell call; each roll, in one bar: close both, open the new pair
+    assert per_bar[0] == [-0.95, 0.95]
+    assert len(per_bar) >= 2 and all(q == [-0.95, -0.95, 0.95, 0.95] for q in per_bar[1:])
+
+
+class _Probe:
+    """A strategy's hook wrapped so that it writes State.OPEN_LEGS, as seen at each bar's close before
+    the bar's orders (the legs held through the bar), into column 0 of its own features (test only:
+    the features array is the one place a hook can leave a per-bar number for the test to read)."""
+
+    @staticmethod
+    def run(name, close, **params):
+        from numba import njit
+
+        from hedgelab.engine.types import HOOK_SIG, State
+        from hedgelab.strategies.base import hook_of
+
+        cls = get_strategy(name)
+        inner = hook_of(cls)
+
+        @njit(HOOK_SIG)
+        def probe_nb(i, state, params, features, intent):
+            features[i, 0] = state[State.OPEN_LEGS]
+            inner(i, state, params, features, intent)
+
+        probe = type("Probe", (cls,), {"name": name + "-probe", "decide_nb": staticmethod(probe_nb),
+                                       "prepare": lambda self, m: np.full((len(m.close), 1), np.nan)})
+        market = synthetic_market(close, funding_every=0, iv=0.5)
+        spec = probe().spec(market, [params])
+        res = simulate(market, spec, capital=CAPITAL)
+        return res, spec.features[:, 0]
+
+
+@pytest.mark.parametrize("name, legs", [("protective-put", 1), ("collar", 2)])
+@pytest.mark.parametrize("path", ["flat", "falling"])
+def test_no_bar_without_the_hedge_after_the_first_purchase(name, legs, path):
+    n = 24 * 75  # 75 days: at least two rolls of a ~30-day leg rolled 7 days before expiry
+    close = np.full(n, 100_000.0) if path == "flat" else np.linspace(100_000.0, 70_000.0, n)
+    res, held = _Probe.run(name, close)
+    fills = option_fills(res)
+    fills = fills[fills["kind"] == "option_fill"]
+    assert fills["time"].nunique() >= 3  # the first purchase and at least two rolls
+    # bar 0 buys at its close; from bar 1 on every bar is held through with the whole hedge (one put;
+    # collar: the put and its call, which it only ever opens and closes as a pair)
+    assert held[0] == 0
+    assert (held[1:] == legs).all(), np.flatnonzero(held[1:] != legs)[:5] + 1
