@@ -4,6 +4,7 @@ import re
 import shlex
 from pathlib import Path
 
+from hedgelab.engine.types import State
 from hedgelab.strategies import get_strategy
 from hedgelab.strategies.testing import call_hook, make_state
 
@@ -43,8 +44,12 @@ def test_doc_hook_example_compiles_and_follows_its_rule(tmp_path, helpers):
     cls = get_strategy("cut-half", strategies_dir=tmp_path)
     params = cls().spec(helpers.make_market([1.0, 1.0])).params[0]
     # margin ratio 0.6 > 0.5: halve a 4 BTC perp to 2; at 0.4 nothing changes
-    assert call_hook(cls.decide_nb, make_state(perp_qty=4.0, margin_ratio=0.6), params) == {"TARGET_PERP": 2.0}
+    state = make_state(perp_qty=4.0, margin_ratio=0.6)
+    assert call_hook(cls.decide_nb, state, params) == {"TARGET_PERP": 2.0}
     assert call_hook(cls.decide_nb, make_state(perp_qty=4.0, margin_ratio=0.4), params) == {}
+    # its memory (the same state vector at the next bar) says it has cut already: once only
+    state[State.PERP_QTY] = 2.0
+    assert call_hook(cls.decide_nb, state, params) == {}
 
 
 def test_doc_commands_run(tmp_path, monkeypatch, helpers):
