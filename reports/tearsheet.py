@@ -52,12 +52,24 @@ def bar_label(index: pd.Index) -> str:
     return label if label[:1].isdigit() else f"1{label}"  # pandas writes one hour as 'h'
 
 
+def daily_max_drawdown(equity: pd.Series) -> float:
+    """Max drawdown of the daily-close curve the tearsheet is built from, starting at the first equity value."""
+    r = daily_returns(equity)
+    path = pd.Series(np.concatenate([[1.0], np.cumprod(1.0 + r.to_numpy())]))
+    return max_drawdown(path)
+
+
 def resolution_note(run: RunRecord) -> str:
-    """The paragraph that tells a tearsheet reader which drawdown this page shows and which the report shows."""
+    """The paragraph that tells a tearsheet reader which drawdown this page shows and which the report shows.
+
+    It states the daily figure itself: quantstats leaves its Max Drawdown row blank when the drawdown
+    starts on the first day (no 'start' it can find), the usual case for a run that loses on day one.
+    """
     label = bar_label(run.equity.index)
     return (f'<p id="{DRAWDOWN_NOTE_ID}" style="border:1px solid #c90;background:#fff8e6;padding:6px 8px">'
             "<b>Daily returns.</b> Every figure on this page comes from daily returns (equity at each UTC "
-            "day's last bar), so its Max Drawdown is measured on daily closes. report.html and summary.csv "
+            "day's last bar), so its max drawdown is measured on daily closes: "
+            f"<b>{daily_max_drawdown(run.equity) * 100:+.1f}%</b>. report.html and summary.csv "
             f"measure max drawdown on the full {html.escape(label)} equity curve: "
             f"<b>{max_drawdown(run.equity) * 100:+.1f}%</b> for this run. A fall that recovers within a day "
             "shows there and not here.</p>")

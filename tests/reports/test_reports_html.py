@@ -228,7 +228,7 @@ def test_report_and_tearsheet_say_which_drawdown_they_show(tmp_path):
     assert "1h equity curve" in note and "daily returns" in note and "summary.csv" in note
     sheet = files.tearsheets["dip"].read_text(encoding="utf-8")
     tnote = re.search(r'<p id="hedgelab-resolution"[^>]*>(.*?)</p>', sheet).group(1)
-    assert "daily closes" in tnote and "full 1h equity curve" in tnote and "-40.0%" in tnote
+    assert "daily closes: <b>-10.0%</b>" in tnote and "full 1h equity curve: <b>-40.0%</b>" in tnote
     # quantstats' own figure on the same page is the daily one (its row: benchmark, then strategy)
     row = re.search(r"<td>Max Drawdown</td>((?:\s*<td>[^<]*</td>)+)", sheet).group(1)
     assert re.findall(r"<td>([^<]*)</td>", row)[-1] == "-10.0%"
@@ -275,3 +275,14 @@ def test_every_engine_event_kind_reaches_events_csv_and_only_its_own_metric(tmp_
     # one liquidation row, fees 7 paid, no funding or option cash
     assert row["liquidations"] == 1 and row["fees"] == pytest.approx(7.0)
     assert row["funding_pnl"] == 0 and row["option_pnl"] == 0
+
+
+def test_tearsheet_states_the_daily_drawdown_when_quantstats_leaves_it_blank(tmp_path):
+    # a fall from the very first day: quantstats 0.0.86 finds no drawdown start and prints its row empty
+    eq = _daily([95_000, 90_000, 93_000], first=100_000)
+    run = RunRecord("down", "down", {}, eq, None)
+    write_tearsheet(run, None, tmp_path / "d.html")
+    sheet = (tmp_path / "d.html").read_text(encoding="utf-8")
+    tnote = re.search(r'<p id="hedgelab-resolution"[^>]*>(.*?)</p>', sheet).group(1)
+    # daily closes from the first value 100k: 95k, 90k, 93k -> worst 90k / 100k - 1 = -10%
+    assert "daily closes: <b>-10.0%</b>" in tnote
