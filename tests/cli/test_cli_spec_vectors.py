@@ -12,11 +12,10 @@ import pytest
 
 from hedgelab.data import align, load
 from hedgelab.engine import Costs, simulate
-from hedgelab.engine.hooks import replay_nb
-from hedgelab.engine.spec import StrategySpec
 from hedgelab.strategies import get_strategy
 
 from testkit import cli as h
+from testkit.replay import one_order
 
 SPOT = "binance_btcusdt_spot_1h_2025-09-01_2025-12-15.csv"
 FUNDING = "binance_btcusdt_funding_8h_official_flatfile_2025-09_2025-12_cheneau.csv"
@@ -111,13 +110,6 @@ def test_isolated_long_from_oct6_liquidation_hour(store, shared_dir, tmp_path, l
     # (to 0.1 %: the fill here is recomputed from the cost rule, not read back)
     assert min(lost) * (1 - 1e-3) <= -liq["amount"].iloc[0] <= max(lost) * (1 + 1e-3)
 
-
-def one_order(n, perp, leverage):
-    feats = np.full((n, 3), np.nan)
-    feats[0] = [perp, np.nan, leverage]
-    reb = np.zeros(n, bool)
-    reb[0] = True
-    return StrategySpec(replay_nb, np.zeros((1, 1)), feats, reb, ("x",), ("one order",))
 
 
 def test_short_receives_october_funding_on_the_stated_price(store, shared_dir):

@@ -5,11 +5,10 @@ import numpy as np
 import pytest
 
 from hedgelab.engine import Costs, simulate
-from hedgelab.engine.hooks import replay_nb
 from hedgelab.engine.liquidation import liquidation_price
-from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import make_market
 from hedgelab.errors import UserError
+from testkit.replay import one_order
 
 AT = "2025-10-15"
 
@@ -94,14 +93,6 @@ def test_hyperliquid_leverage_is_an_integer():
     with pytest.raises(UserError):
         liquidation_price("hyperliquid", side="long", entry=100_000, qty=1, leverage=7.5, at=AT)
 
-
-def one_order(n, perp, leverage):
-    """Open ``perp`` BTC at ``leverage`` at bar 0's close, then hold."""
-    feats = np.full((n, 3), np.nan)
-    feats[0] = [perp, np.nan, leverage]
-    reb = np.zeros(n, bool)
-    reb[0] = True
-    return StrategySpec(replay_nb, np.zeros((1, 1)), feats, reb, ("x",), ("one order",))
 
 
 def test_hyperliquid_backstop_takes_the_margin_below_two_thirds_mm():

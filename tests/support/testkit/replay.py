@@ -2,7 +2,9 @@
 import numpy as np
 from numba import njit
 
+from hedgelab.engine.hooks import replay_nb
 from hedgelab.engine.nb.records import EventKind, Instrument
+from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.types import HOOK_SIG, Intent
 
 
@@ -42,3 +44,12 @@ def replay_with_options_nb(i, state, params, features, intent):
     intent[Intent.OPT1_STRIKE] = features[i, 4]
     intent[Intent.OPT1_TENOR_DAYS] = features[i, 5]
     intent[Intent.OPT1_QTY] = features[i, 6]
+
+
+def one_order(n, perp, leverage):
+    """A spec that opens ``perp`` BTC at ``leverage`` at bar 0's close, then holds (engine.hooks.replay_nb)."""
+    feats = np.full((n, 3), np.nan)
+    feats[0] = [perp, np.nan, leverage]
+    reb = np.zeros(n, bool)
+    reb[0] = True
+    return StrategySpec(replay_nb, np.zeros((1, 1)), feats, reb, ("x",), ("one order",))
