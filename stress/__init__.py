@@ -1,0 +1,2 @@
+"""Stress testing: scenario paths (shock, bootstrap, GARCH, jumps, named crises), liquidation
+cascades, survival odds and reverse stress."""
