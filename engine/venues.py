@@ -10,6 +10,7 @@ Users add or override a venue with a TOML file passed by path: ``base = "binance
 built-in rules, and any key (or a new ``[[tiers]]`` list) given in the file replaces the inherited one.
 """
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,18 +132,40 @@ def tier_array(table: dict, where: str) -> np.ndarray:
     return out
 
 
+_QUOTES = ("USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "PERP", "PERPETUAL", "SWAP")
+_SUFFIX = re.compile(r"(?:[-_/:]?(?:" + "|".join(sorted(_QUOTES, key=len, reverse=True)) + r"))+$")
+
+
+def base_coin(symbol) -> str:
+    """The base coin of an exchange or ccxt symbol: the key of the tier tables.
+
+    'BTCUSDT' (Binance, Bybit), 'BTC/USDT:USDT' (ccxt unified), 'BTC-PERPETUAL' (Deribit),
+    'BTC-USDT-SWAP' (OKX), 'ETH-PERP', 'SOLUSDC', 'BTC' -> 'BTC', 'ETH', 'SOL'.
+    """
+    text = str(symbol).strip().upper()
+    head = re.split(r"[/:]", text)[0]            # ccxt: base before the slash
+    coin = _SUFFIX.sub("", head) or head
+    if not re.fullmatch(r"[A-Z0-9]{1,15}", coin):
+        raise UserError(f"symbol {symbol!r}: not an exchange or ccxt symbol (e.g. BTCUSDT, BTC/USDT:USDT, "
+                        "BTC-PERPETUAL, BTC)")
+    return coin
+
+
 def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -> Venue:
     """The venue's rules with the tier table of ``symbol`` valid at ``at`` (date; default: today).
 
-    Raises UserError for an unknown venue or symbol, or a date no table covers.
+    ``symbol`` may be any exchange or ccxt spelling (``base_coin``). Raises UserError for an unknown
+    venue or symbol, or a date no table covers.
     """
+    given, symbol = symbol, base_coin(symbol)
     rules = venue_rules(venue)
     vid = str(rules.get("id", venue))
     when = dt.date.today() if at is None else as_date(at, "at")
     tables = [t for t in rules.get("tiers", []) if str(t.get("symbol", "BTC")).upper() == symbol.upper()]
     if not tables:
         known = sorted({str(t.get("symbol", "BTC")) for t in rules.get("tiers", [])})
-        raise UserError(f"venue {vid!r} has no tier table for symbol {symbol!r} (known: {', '.join(known)})")
+        raise UserError(f"venue {vid!r} has no tier table for symbol {given!r} (base coin {symbol}; "
+                        f"known: {', '.join(known)}); add one in a venue .toml with base = {vid!r}")
     chosen = None
     for t in tables:
         lo = as_date(t.get("valid_from", "1970-01-01"), f"venue {vid} valid_from")

@@ -61,10 +61,10 @@ def load_market(o: dict):
     return dataset, market
 
 
-def check_venue(venue, market, modes=()) -> None:
-    """An unknown or unusable venue is the user's mistake (exit 2), not every strategy's failure."""
+def check_venue(venue, market, modes=(), symbol="BTC") -> None:
+    """An unknown or unusable venue (or a symbol it has no tiers for) is the user's mistake (exit 2)."""
     from hedgelab.engine import load_venue
-    v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date())
+    v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
     if getattr(v, "inverse", False) and "cross" in modes:
         raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
                         f"(use --margin-mode isolated)")
@@ -135,8 +135,10 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
         except Exception as exc:  # noqa: BLE001 -- a plugin's own check() crashing is the plugin's failure
             broken[name] = one_line(exc)
     dataset, market = load_market(o)
+    # the dataset's own symbol picks the venue's tier table (an ETH dataset runs on ETH tiers)
+    o = dict(o, symbol=str(dataset.manifest.get("symbol") or "BTC"))
     modes = {name: margin_mode(o, cls) for name, cls, _ in jobs if cls is not None}
-    check_venue(o["venue"], market, set(modes.values()))
+    check_venue(o["venue"], market, set(modes.values()), o["symbol"])
     runs, failures = [], {}
     total = sum(len(job[2]) for job in jobs)
     bar = _progress(total, quiet=o.get("quiet", True))
@@ -188,7 +190,7 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
     """
     from hedgelab.engine import simulate
     kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
-              "summary_only": summary_only}
+              "summary_only": summary_only, "symbol": o.get("symbol", "BTC")}
     single = len(param_sets) == 1 and not label_single
     strategy = cls()
     # the validated values (typed, defaults filled in), not the kernel's float encoding

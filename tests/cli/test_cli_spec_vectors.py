@@ -221,9 +221,6 @@ def test_calc_liq_venue_tables(capsys, args, expected):
     assert out["liquidation_price"] == pytest.approx(expected, rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="an imported ETH dataset (manifest symbol ETH/USDC:USDC) runs with the venue's "
-                                       "BTC tiers: spec §3 ETH is 25x (MMR 1/(2x25) = 2 %), BTC 40x (1.25 %); the run "
-                                       "never passes the dataset's symbol to simulate (lead to decide the mapping)")
 def test_eth_dataset_uses_the_eth_tiers(tmp_path, capsys):
     # ETH flat at 4,000 with one wick to 3,660. A 10x isolated long opened at ~4,000.4 (cost rule) has
     # LP = (q E - WB) / (q (1 - MMR)) with WB = q E / 10 or q x mark / 10 (either reading):
