@@ -27,7 +27,7 @@ from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to
 from hedgelab.data.store import BUILTIN, check_name, write_dataset
 from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, check_ohlc,
                                     check_number_column, check_rate_unit, check_time_order, fill_gaps,
-                                    infer_step)
+                                    infer_step, MAX_PRICE)
 from hedgelab.errors import UserError
 
 SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule
@@ -61,7 +61,8 @@ def _src(path: Path, column: str, extra: str = "") -> str:
     return f"{path} [column {column}{', ' + extra if extra else ''}]"
 
 
-def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -> tuple:
+def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list,
+                max_price: float = MAX_PRICE) -> tuple:
     """Bars (traded + optional mark/index OHLC + volume), step, provenance, proxies."""
     roles = map_columns(frame, "prices", path, overrides)
     where = Where(str(path), columns=roles)
@@ -75,7 +76,7 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -
         if role in roles:
             bars[role] = to_numbers(frame[roles[role]], where, role)
             prov[role] = _src(path, roles[role])
-    check_ohlc(bars, where)
+    check_ohlc(bars, where, max_price=max_price)
     proxies = {}
     for prefix, series in (("mark_", MARK), ("index_", INDEX)):
         have = [c for c in series if c in bars]
@@ -83,7 +84,7 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -
             missing = [c for c in series if c not in bars][0]
             raise where.error(None, missing, f"{prefix}open/high/low/close must all be given or none")
         if have:
-            check_ohlc(bars, where, prefix)
+            check_ohlc(bars, where, prefix, max_price)
     if "volume" in roles:
         bars["volume"] = to_numbers(frame[roles["volume"]], where, "volume")
         check_number_column(bars["volume"].to_numpy(), where, "volume", positive=False, what="volume")
@@ -108,7 +109,7 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list) -
 
 
 def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None,
-                 bars: pd.DataFrame, notes: list) -> tuple:
+                 bars: pd.DataFrame, notes: list, max_price: float = MAX_PRICE) -> tuple:
     """Funding settlements in the price range, interval in hours, provenance."""
     roles = map_columns(frame, "funding", path, overrides)
     where = Where(str(path), columns=roles)
@@ -134,7 +135,7 @@ def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | N
     else:
         fund["mark_price"] = np.nan
         prov["funding.mark_price"] = "none: settlement computed on mark_open of the settlement bar"
-    check_funding(fund, where, mark_nan_ok="mark_price" not in roles)
+    check_funding(fund, where, mark_nan_ok="mark_price" not in roles, max_price=max_price)
     interval = infer_step(index, where) if len(index) > 1 else None
     hours = interval.total_seconds() / 3600 if interval is not None else None
     hours = int(hours) if hours is not None and float(hours).is_integer() else hours  # 8, not 8.0
@@ -192,26 +193,31 @@ def read_iv(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None, 
 def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = None,
                  iv_unit: str | None = None, funding_unit: str | None = None, store=None,
                  venue: str = "binance",
-                 symbol: str = "BTC/USDT:USDT", bar_size: str | None = None, write: bool = True) -> Dataset:
+                 symbol: str = "BTC/USDT:USDT", bar_size: str | None = None, write: bool = True,
+                 max_price: float | None = None) -> Dataset:
     """Read, validate and (if ``write``) store a dataset made from user files; returns it.
 
     ``cols`` maps roles to column names (``{"close": "price", "funding.time": "ts"}``); ``bar_size``
     defaults to the prices' own step, a coarser one resamples (see ``align.resample``).
     ``iv_unit`` / ``funding_unit``: "percent" or "decimal" (defaults: percent for DVOL columns,
-    else decimal; funding decimal).
+    else decimal; funding decimal). ``max_price``: the highest plausible price (default MAX_PRICE,
+    1e9 USD); a larger one is kept in the manifest so every load checks against it.
     """
     check_name(name)
+    limit = MAX_PRICE if max_price is None else float(max_price)
+    if not (np.isfinite(limit) and limit > 0):
+        raise UserError(f"--max-price {max_price!r}: must be a positive finite number of USD")
     if name in BUILTIN:
         raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
     paths = {k: Path(p).expanduser() for k, p in (("prices", prices), ("funding", funding), ("iv", iv)) if p}
     frames = {k: read_table(p) for k, p in paths.items()}
     over = split_overrides(cols, frames)
     notes = ["times without a zone were read as UTC"]
-    bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes)
+    bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes, limit)
     fund, hours, fill = empty_funding(), None, None
     if "funding" in paths:
         fund, hours, fprov = read_funding(paths["funding"], frames["funding"], over["funding"], funding_unit,
-                                          bars, notes)
+                                          bars, notes, limit)
         prov.update(fprov)
     ivs = empty_iv()
     if "iv" in paths:
@@ -221,6 +227,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
                             bar_size=offset_string(step), funding_interval_hours=hours,
                             provenance=prov, proxies=proxies, iv_fill=fill, notes=notes)
     manifest["gaps"] = gaps
+    if max_price is not None:
+        manifest["max_price"] = limit
     ds = Dataset(name=name, bars=bars, funding=fund, iv=ivs, manifest=manifest)
     if bar_size is not None and bar_timedelta(bar_size) != step:
         ds = resample(ds, bar_size)

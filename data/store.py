@@ -8,7 +8,10 @@ On-disk format (fixed; the built-in ``crisis-2025`` uses it too)::
     NAME/iv.parquet      IV prints (time known), same index convention
 
 A write goes to a hidden temp directory beside the target and is renamed into place only when
-complete, so an interrupted write never leaves a half dataset under NAME/.
+complete, so an interrupted write never leaves a half dataset under NAME/. Hidden directories carry
+the owning process's id and start time (``hedgelab._tempdirs``); every store operation first
+recovers what a killed process left behind (``recover``): a replacing import killed between its
+two renames gets the previous complete copy back under NAME/, and the rest is deleted.
 """
 from __future__ import annotations
 
@@ -16,13 +19,13 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from hedgelab import _tempdirs
 from hedgelab.data.dataset import NAME_RE, Dataset
-from hedgelab.data.validate import validate_dataset
+from hedgelab.data.validate import Where, validate_dataset, validate_manifest
 from hedgelab.errors import DataError, UserError
 
 FILES = ("manifest.json", "bars.parquet", "funding.parquet", "iv.parquet")
@@ -59,13 +62,35 @@ def check_name(name: str) -> str:
     return name
 
 
+def recover(root: Path) -> None:
+    """Finish what killed processes left in the store ``root``.
+
+    A dataset's previous copy (``.NAME.old-*``) goes back under NAME/ when NAME/ is missing and the
+    copy is complete (the kill fell between the two renames of a replacing import); otherwise it
+    is deleted, as are dead temp (``.tmp-``) and deletion (``.del-``) folders. Folders of live
+    processes are left alone.
+    """
+    found = _tempdirs.orphans(root)
+    for path, stem, kind in sorted(found, key=lambda f: f[2] != "old"):  # restore before deleting
+        target = root / stem
+        if kind == "old" and not target.exists() and all((path / f).is_file() for f in FILES):
+            try:
+                os.replace(path, target)
+                continue
+            except OSError:  # another process recovered it first
+                pass
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def list_datasets(store=None) -> list[str]:
-    """Names of the complete datasets in the store (temp and damaged directories are skipped)."""
+    """Names of the dataset directories in the store, damaged ones included (``data list`` says
+    which are damaged); hidden temp directories are skipped."""
     root = store_dir(store)
     if not root.is_dir():
         return []
+    recover(root)
     return sorted(p.name for p in root.iterdir()
-                  if p.is_dir() and not p.name.startswith(".") and (p / "manifest.json").is_file())
+                  if p.is_dir() and not p.name.startswith(".") and any((p / f).exists() for f in FILES))
 
 
 def available(store=None) -> list[str]:
@@ -82,8 +107,13 @@ def read_dir(folder: Path, name: str | None = None) -> Dataset:
             raise DataError(f"{folder / f}: file missing; the dataset is incomplete")
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{folder / 'manifest.json'}: not valid JSON ({exc})") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise DataError(f"{folder / 'manifest.json'}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise DataError(f"{folder / 'manifest.json'}: not a manifest (nested too deeply)") from None
+    except OSError as exc:
+        raise DataError(f"{folder / 'manifest.json'}: cannot read ({exc.strerror})") from None
+    validate_manifest(manifest, Where(str(folder / "manifest.json")))
     frames = {}
     for part in ("bars", "funding", "iv"):
         path = folder / f"{part}.parquet"
@@ -100,7 +130,9 @@ def read_dir(folder: Path, name: str | None = None) -> Dataset:
 def read_dataset(name: str, store=None) -> Dataset:
     """A dataset from the store; an unknown name lists the names that exist."""
     folder = store_dir(store) / check_name(name)
-    if not (folder / "manifest.json").is_file():
+    if folder.parent.is_dir():
+        recover(folder.parent)
+    if not folder.is_dir():
         names = ", ".join(available(store)) or "none"
         raise UserError(f"no dataset named {name!r} in {store_dir(store)} (available: {names})")
     return read_dir(folder, name)
@@ -125,12 +157,23 @@ def _write_files(ds: Dataset, folder: Path) -> None:
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
 
 
+def _fsync_dir(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (POSIX; Windows has no directory handles)."""
+    if os.name == "posix":
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
 def write_dataset(ds: Dataset, store=None) -> Path:
     """Validate and write ``ds`` to the store atomically; returns the dataset directory.
 
-    The files go to a hidden temp directory in the store, are fsync'ed, and the directory is
-    renamed into place. An existing dataset of the same name is first renamed aside and removed
-    only after the new one is in place (and restored if the final rename fails).
+    Steps: (1) the files go to this process's ``.NAME.tmp-<pid>-<start>`` and are fsync'ed;
+    (2) an existing NAME/ is renamed to ``.NAME.old-<pid>-<start>``; (3) the temp directory is
+    renamed to NAME/; (4) the old copy is deleted. A kill at any point leaves either NAME/ complete
+    or a complete ``.old`` copy that ``recover`` puts back on the next store operation.
     """
     check_name(ds.name)
     if ds.name in BUILTIN:
@@ -138,9 +181,9 @@ def write_dataset(ds: Dataset, store=None) -> Path:
     validate_dataset(ds, ds.name)
     root = store_dir(store)
     root.mkdir(parents=True, exist_ok=True)
+    recover(root)
     target = root / ds.name
-    tmp = Path(tempfile.mkdtemp(prefix=f".{ds.name}.tmp-", dir=root))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; a dataset is ordinary user data
+    tmp = _tempdirs.make_temp(root, ds.name, "tmp")
     try:
         _write_files(ds, tmp)
         for f in FILES:
@@ -148,8 +191,7 @@ def write_dataset(ds: Dataset, store=None) -> Path:
                 os.fsync(fh.fileno())
         old = None
         if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{ds.name}.old-", dir=root))
-            os.rmdir(old)
+            old = root / _tempdirs.temp_name(ds.name, "old")
             os.replace(target, old)
         try:
             os.replace(tmp, target)
@@ -157,6 +199,7 @@ def write_dataset(ds: Dataset, store=None) -> Path:
             if old is not None:
                 os.replace(old, target)  # put the previous dataset back
             raise
+        _fsync_dir(root)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     except BaseException:
@@ -170,7 +213,7 @@ def delete_dataset(name: str, store=None) -> None:
     target = store_dir(store) / check_name(name)
     if not target.is_dir():
         raise UserError(f"no dataset named {name!r} in {store_dir(store)}")
-    aside = Path(tempfile.mkdtemp(prefix=f".{name}.del-", dir=target.parent))
-    os.rmdir(aside)
+    recover(target.parent)
+    aside = target.parent / _tempdirs.temp_name(name, "del")
     os.replace(target, aside)
     shutil.rmtree(aside, ignore_errors=True)

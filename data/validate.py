@@ -14,14 +14,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hedgelab.data.dataset import BAR_COLUMNS, SCHEMA_VERSION, bar_timedelta, ns
-from hedgelab.errors import DataError
+from hedgelab.data.dataset import BAR_COLUMNS, KINDS, SCHEMA_VERSION, bar_timedelta, ns
+from hedgelab.errors import DataError, UserError
 
 MAX_FUNDING_RATE = 0.03   # |rate| per interval above 3 % is a unit mistake, not a market (Binance caps at 2-3 %)
 TYPICAL_RATE_LIMIT = 0.002  # a median |rate| above 0.2 % per interval (220 %/yr at 8h) is percent data
 MAX_IV = 3.0              # decimal IV above 300 % is a percent value read as a decimal
 MIN_IV_PERCENT = 1.0      # an IV under 1 % written in percent is a decimal value read as percent
+MIN_TYPICAL_PERCENT = 0.0005  # a median |rate| under 0.0005 % per interval, told percent, is decimal data
 MAX_FILL_BARS = 6         # gaps of up to this many missing bars are filled flat; longer ones are refused
+MAX_PRICE = 1e9           # USD per coin; above this a price is a unit or parsing mistake (import --max-price raises it)
+FIRST_TIME = pd.Timestamp("1970-01-01", tz="UTC")   # times before the epoch are not market data
+LAST_TIME = pd.Timestamp("2262-04-11", tz="UTC")    # pandas' nanosecond range ends on 2262-04-11
 
 
 @dataclass(frozen=True)
@@ -124,14 +128,31 @@ def fill_gaps(bars: pd.DataFrame, step: pd.Timedelta, where: Where,
     return out, report
 
 
+def check_time_range(index: pd.DatetimeIndex, where: Where, column: str = "time") -> None:
+    """Times between 1970-01-01 and 2262-04-11 (pandas' nanosecond range), first offender named."""
+    bad = (index < FIRST_TIME) | (index >= LAST_TIME)
+    i = _first(np.asarray(bad))
+    if i is not None:
+        raise where.error(i, column, f"time {index[i]} is outside the supported range "
+                                     f"{FIRST_TIME:%Y-%m-%d} .. {LAST_TIME:%Y-%m-%d}")
+
+
 def check_number_column(values: np.ndarray, where: Where, column: str, *, positive: bool,
-                        allow_nan: bool = False, what: str = "value") -> None:
-    """No NaN (unless allowed); strictly positive (prices) or non-negative (volumes)."""
+                        allow_nan: bool = False, what: str = "value", maximum: float | None = None) -> None:
+    """No NaN (unless allowed), no infinity; strictly positive (prices) or non-negative (volumes);
+    at most ``maximum`` when given (prices: a 1e300 is a mistake, not a market)."""
     v = np.asarray(values, dtype="float64")
     if not allow_nan:
         i = _first(np.isnan(v))
         if i is not None:
             raise where.error(i, column, f"missing {what} (empty or NaN)")
+    i = _first(np.isinf(v))
+    if i is not None:
+        raise where.error(i, column, f"{what} {_n(v[i])} is not a finite number")
+    if maximum is not None:
+        i = _first(v > maximum)
+        if i is not None:
+            raise where.error(i, column, f"{what} {_n(v[i])} is above the plausible maximum {maximum:g}")
     bad = (v <= 0) if positive else (v < 0)
     i = _first(bad & ~np.isnan(v))
     if i is not None:
@@ -139,11 +160,11 @@ def check_number_column(values: np.ndarray, where: Where, column: str, *, positi
         raise where.error(i, column, f"{what} {_n(v[i])} must be {sign}")
 
 
-def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "") -> None:
-    """OHLC of one price series: present, positive, low <= open, close <= high."""
+def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "", max_price: float = MAX_PRICE) -> None:
+    """OHLC of one price series: present, finite, positive, below ``max_price``, low <= open, close <= high."""
     o, h, lo, c = (frame[f"{prefix}{k}"].to_numpy("float64") for k in ("open", "high", "low", "close"))
     for name, v in zip(("open", "high", "low", "close"), (o, h, lo, c)):
-        check_number_column(v, where, f"{prefix}{name}", positive=True, what="price")
+        check_number_column(v, where, f"{prefix}{name}", positive=True, what="price", maximum=max_price)
     i = _first(h < lo)
     if i is not None:
         raise where.error(i, f"{prefix}high", f"high {_n(h[i])} is below low {_n(lo[i])}")
@@ -154,7 +175,7 @@ def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "") -> None:
                                                     f"[low {_n(lo[i])}, high {_n(h[i])}]")
 
 
-def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> None:
+def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool, max_price: float = MAX_PRICE) -> None:
     """Settled funding: rate present and within +-3 % per interval; settlement mark positive."""
     check_time_order(frame.index, where)
     rate = frame["rate"].to_numpy("float64")
@@ -167,19 +188,32 @@ def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool) -> No
                                      "interval; rates must be decimals (0.0001 = 0.01 %), not percent")
     if "mark_price" in frame:
         check_number_column(frame["mark_price"].to_numpy("float64"), where, "mark_price",
-                            positive=True, allow_nan=mark_nan_ok, what="mark price")
+                            positive=True, allow_nan=mark_nan_ok, what="mark price", maximum=max_price)
 
 
 def check_rate_unit(rate: np.ndarray, where: Where, unit: str) -> None:
-    """A whole file of percent rates read as decimals passes the per-row bound (0.01 % -> 0.01),
-    so the typical size of the rates is checked too: a median |rate| above 0.2 % per interval
-    is not a market, it is a unit."""
+    """The per-row bound cannot tell the units apart, so the typical size of the rates is checked.
+
+    Rule (median |rate| over the file, zeros included):
+    - told decimal, a median above 0.2 % per interval (220 %/yr at 8 h) is percent data;
+    - told percent, a median below 0.0005 % per interval is decimal data: the venues' baseline
+      rates are 0.01 % per 8 h and 0.00125 % per hour (Hyperliquid), written 0.01 and 0.00125 in
+      percent but 0.0001 and 0.0000125 as decimals, both far under 0.0005.
+    """
     r = np.abs(np.asarray(rate, dtype="float64"))
-    r = r[~np.isnan(r)]
-    if unit == "decimal" and len(r) and np.median(r) > TYPICAL_RATE_LIMIT:
-        raise where.error(None, "rate", f"median |funding rate| {_n(np.median(r))} is above "
+    r = r[np.isfinite(r)]
+    if not len(r):
+        return
+    typical = float(np.median(r))
+    if unit == "decimal" and typical > TYPICAL_RATE_LIMIT:
+        raise where.error(None, "rate", f"median |funding rate| {_n(typical)} is above "
                                         f"{TYPICAL_RATE_LIMIT} per interval as a decimal; the file looks "
                                         "like percent: use --funding-unit percent")
+    if unit == "percent" and 0 < typical < MIN_TYPICAL_PERCENT:
+        raise where.error(None, "rate", f"median |funding rate| {_n(typical)} is below "
+                                        f"{MIN_TYPICAL_PERCENT} per interval as percent (a baseline rate is "
+                                        "0.01 % per 8 h or 0.00125 % per hour); the file looks like "
+                                        "decimals: use --funding-unit decimal")
 
 
 def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv") -> None:
@@ -208,6 +242,48 @@ def check_utc_index(index: pd.Index, where: Where) -> None:
         raise where.error(None, "time", f"timestamps are in time zone {index.tz}, not UTC")
 
 
+# Manifest keys and the JSON types they must have (None allowed where the key may be null).
+_MANIFEST_TYPES = {
+    "schema_version": (int,), "name": (str,), "kind": (str,), "bar_size": (str,),
+    "venue": (str,), "symbol": (str,), "start": (str,), "end": (str,),
+    "funding_interval_hours": (int, float, type(None)), "provenance": (dict,), "proxies": (dict,),
+    "iv_fill": (str, type(None)), "notes": (list,), "gaps": (list,), "anchors": (list,),
+    "max_price": (int, float),
+}
+_JSON_NAMES = {int: "a number", float: "a number", str: "a string", dict: "an object", list: "a list",
+               type(None): "null"}
+
+
+def validate_manifest(m, where: Where) -> None:
+    """A manifest read from disk: a JSON object with the contract's keys, each of its type."""
+    if not isinstance(m, dict):
+        raise where.error(None, "(top level)", f"must be a JSON object, got {_JSON_NAMES.get(type(m), type(m).__name__)}")
+    if m.get("schema_version") != SCHEMA_VERSION:
+        raise where.error(None, "schema_version", f"schema version {m.get('schema_version')!r} is not "
+                                                  f"{SCHEMA_VERSION}; re-import the dataset")
+    for key in ("name", "kind", "bar_size"):
+        if key not in m:
+            raise where.error(None, key, "missing manifest key")
+    for key, types in _MANIFEST_TYPES.items():
+        if key in m and (not isinstance(m[key], types) or isinstance(m[key], bool)):
+            want = " or ".join(dict.fromkeys(_JSON_NAMES[t] for t in types))
+            raise where.error(None, key, f"must be {want}, got {_JSON_NAMES.get(type(m[key]), type(m[key]).__name__)}")
+    if m["kind"] not in KINDS:
+        raise where.error(None, "kind", f"{m['kind']!r} is not one of {', '.join(KINDS)}")
+    hours = m.get("funding_interval_hours")
+    if hours is not None and not (np.isfinite(hours) and hours > 0):
+        raise where.error(None, "funding_interval_hours", f"{hours!r} must be a positive number of hours")
+    if "max_price" in m and not (np.isfinite(m["max_price"]) and m["max_price"] > 0):
+        raise where.error(None, "max_price", f"{m['max_price']!r} must be a positive number")
+    for key in ("gaps", "anchors"):
+        if any(not isinstance(item, dict) for item in m.get(key) or ()):
+            raise where.error(None, key, "every entry must be a JSON object")
+    try:
+        bar_timedelta(m["bar_size"])
+    except UserError as exc:  # its message has no file: say which file
+        raise where.error(None, "bar_size", str(exc)) from None
+
+
 def validate_dataset(ds, folder: str = "") -> None:
     """Check a whole dataset as stored (run at every load and before every write).
 
@@ -216,20 +292,16 @@ def validate_dataset(ds, folder: str = "") -> None:
     """
     prefix = f"{folder.rstrip('/')}/" if folder else f"{ds.name}/"
     m = ds.manifest
-    mw = Where(prefix + "manifest.json")
-    if m.get("schema_version") != SCHEMA_VERSION:
-        raise mw.error(None, "schema_version", f"schema version {m.get('schema_version')!r} is not "
-                                               f"{SCHEMA_VERSION}; re-import the dataset")
-    for key in ("name", "kind", "bar_size"):
-        if key not in m:
-            raise mw.error(None, key, "missing manifest key")
+    validate_manifest(m, Where(prefix + "manifest.json"))
     step = bar_timedelta(m["bar_size"])
+    max_price = float(m.get("max_price", MAX_PRICE))
 
     bw = Where(prefix + "bars.parquet")
     check_utc_index(ds.bars.index, bw)
     missing = [c for c in BAR_COLUMNS if c not in ds.bars.columns]
     if missing:
         raise bw.error(None, missing[0], "column missing")
+    check_time_range(ds.bars.index, bw)
     check_time_order(ds.bars.index, bw)
     if len(ds.bars) == 0:
         raise bw.error(None, "time", "no bars")
@@ -238,9 +310,8 @@ def validate_dataset(ds, folder: str = "") -> None:
     if i is not None:
         raise bw.error(i + 1, "time", f"bar at {ds.bars.index[i + 1]} does not follow {ds.bars.index[i]} "
                                       f"by the manifest's bar size {m['bar_size']}")
-    check_ohlc(ds.bars, bw)
-    check_ohlc(ds.bars, bw, "mark_")
-    check_ohlc(ds.bars, bw, "index_")
+    for series in ("", "mark_", "index_"):
+        check_ohlc(ds.bars, bw, series, max_price)
     check_number_column(ds.bars["volume"].to_numpy("float64"), bw, "volume", positive=False, what="volume")
 
     fw = Where(prefix + "funding.parquet")
@@ -248,11 +319,13 @@ def validate_dataset(ds, folder: str = "") -> None:
     for c in ("rate", "mark_price"):
         if c not in ds.funding.columns:
             raise fw.error(None, c, "column missing")
-    check_funding(ds.funding, fw, mark_nan_ok=True)
+    check_time_range(ds.funding.index, fw)
+    check_funding(ds.funding, fw, mark_nan_ok=True, max_price=max_price)
 
     iw = Where(prefix + "iv.parquet")
     check_utc_index(ds.iv.index, iw)
     if "atm_iv" not in ds.iv.columns:
         raise iw.error(None, "atm_iv", "column missing")
+    check_time_range(ds.iv.index, iw)
     check_time_order(ds.iv.index, iw)
     check_iv(ds.iv["atm_iv"].to_numpy("float64"), iw, "decimal")

@@ -35,7 +35,7 @@ def list_cmd(store):
             click.echo(f"{name:<24} {m.get('kind', '?'):<14} {m.get('bar_size', '?'):>5}  "
                        f"{iso(ds.bars.index[0])} .. {iso(ds.bars.index[-1] + ds.bar_size)}")
         except UserError as exc:  # one damaged dataset must not hide the others
-            click.echo(f"{name:<24} INVALID: {exc}")
+            click.echo(f"{name:<24} DAMAGED: {exc}")
 
 
 def _describe(ds) -> list[str]:
@@ -120,14 +120,17 @@ def _parse_cols(values) -> dict:
 @click.option("--venue", default="binance", show_default=True)
 @click.option("--symbol", default="BTC/USDT:USDT", show_default=True)
 @click.option("--bar-size", default=None, help="Resample to this bar size (default: the file's own).")
+@click.option("--max-price", type=float, default=None,
+              help="Highest plausible price in USD (default 1e9); a larger price is refused as a mistake.")
 @STORE
-def import_cmd(name, prices, funding, iv, cols, iv_unit, funding_unit, venue, symbol, bar_size, store):
+def import_cmd(name, prices, funding, iv, cols, iv_unit, funding_unit, venue, symbol, bar_size, max_price, store):
     """Validate user files and store them as dataset NAME (replaces an existing NAME atomically)."""
     from hedgelab.data.importer import import_files
     from hedgelab.data.store import store_dir
 
     ds = import_files(name, prices, funding=funding, iv=iv, cols=_parse_cols(cols), iv_unit=iv_unit,
-                      funding_unit=funding_unit, store=store, venue=venue, symbol=symbol, bar_size=bar_size)
+                      funding_unit=funding_unit, store=store, venue=venue, symbol=symbol, bar_size=bar_size,
+                      max_price=max_price)
     m = ds.manifest
     click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {m['start']} .. {m['end']}, "
                f"{len(ds.funding)} funding settlements, {len(ds.iv)} IV prints -> {store_dir(store) / name}")
