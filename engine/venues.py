@@ -65,6 +65,10 @@ def _read(path: Path) -> dict:
         raise UserError(f"venue file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"venue file {path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"venue file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
+    except OSError as exc:  # a folder, no permission, ...
+        raise UserError(f"venue file {path}: {exc.strerror or exc}") from None
 
 
 def venue_rules(venue: str | Path) -> dict:
@@ -72,8 +76,9 @@ def venue_rules(venue: str | Path) -> dict:
     name = str(venue)
     if name in VENUE_IDS:
         return _read(VENUE_DIR / f"{name}.toml")
-    if name.endswith(".toml") or Path(name).exists():
+    if name.strip() and (name.endswith(".toml") or Path(name).is_file()):
         user = _read(Path(name))
+        _check_user_file(user, f"venue file {name}")
         base = user.get("base")
         if base is None:
             rules = {}
@@ -85,6 +90,14 @@ def venue_rules(venue: str | Path) -> dict:
         rules.setdefault("id", Path(name).stem)
         return rules
     raise UserError(f"unknown venue {name!r}: use one of {', '.join(VENUE_IDS)} or a path to a .toml file")
+
+
+def _check_user_file(user: dict, where: str) -> None:
+    """The whole user file typed and ranged (hedgelab._schema); keys the built-in files use are known."""
+    from hedgelab._schema import check_venue_file
+    builtin = [_read(VENUE_DIR / f"{v}.toml") for v in VENUE_IDS]
+    check_venue_file(user, where, builtin_keys={k for b in builtin for k in b},
+                     builtin_tier_keys={k for b in builtin for t in b.get("tiers", []) for k in t})
 
 
 def as_date(value, where: str) -> dt.date:

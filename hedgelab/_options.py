@@ -120,6 +120,8 @@ def load_config(path) -> dict:
         raise UserError(f"config file {path} not found") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"config file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"config file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except OSError as exc:
         raise UserError(f"config file {path}: {exc.strerror}") from None
     check_config_keys(config, str(path))
@@ -134,6 +136,8 @@ def check_config_keys(config: dict, where: str = "config") -> None:
     for key in ("params", "grid"):
         if key in config and not isinstance(config[key], dict):
             raise UserError(f"{where}: {key!r} must be a table")
+    from hedgelab._schema import check_config
+    check_config(config, where, CONFIG_KEYS)  # every value typed and ranged, with its key's path
 
 
 def check_margin_mode(mode):
@@ -147,6 +151,7 @@ def check_capital(capital) -> float:
         value = float(capital)
     except (TypeError, ValueError):
         raise UserError(f"capital {capital!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise UserError(f"capital {capital!r} must be a positive number of USD")
+    from hedgelab._schema import MAX_CAPITAL
+    if not math.isfinite(value) or value <= 0 or value > MAX_CAPITAL:
+        raise UserError(f"capital {capital!r} must be a positive number of USD, at most {MAX_CAPITAL:g}")
     return value

@@ -1,6 +1,7 @@
 """``hedgelab calc liq``: a position's liquidation price with the kernel's own margin code."""
 import datetime as dt
 import json
+import math
 
 import click
 
@@ -33,6 +34,12 @@ def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint,
     """Liquidation price of one position (null when it cannot be liquidated)."""
     from hedgelab.engine.liquidation import liquidation_price
 
+    numbers = {"entry": entry, "qty": qty, "wallet": wallet, "mmr": mmr, "maint-amount": maint_amount,
+               "other-maint": other_maint, "other-upnl": other_upnl, "max-leverage": max_leverage,
+               "leverage": leverage}
+    for option, value in numbers.items():  # a NaN compares false everywhere: "cannot be liquidated"
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"--{option} {value}: must be a finite number")
     if wallet is not None and not wallet > 0:
         # A position with no margin (or a negative one) is past its liquidation before it starts;
         # engine.liquidation_price would still print a price above a long's entry.
