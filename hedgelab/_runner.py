@@ -185,28 +185,18 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
     """One RunRecord per parameter set, in the order given.
 
     Sets that differ in a feature parameter (``Param(feature=True)``) need their own ``prepare``,
-    so each group of equal feature values is its own spec and kernel call (then chunks of CHUNK);
+    so each group of equal feature values is its own spec and kernel call (then chunks of contiguous
+    columns, CHUNK at most when curves are kept), run here or on ``o["client"]`` (hedgelab.scale);
     the labels are computed over all the sets so that they agree across groups and chunks.
     """
-    from hedgelab.engine import simulate
+    from hedgelab.scale.sweep import run_columns
     kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
               "summary_only": summary_only, "symbol": o.get("symbol", "BTC")}
     single = len(param_sets) == 1 and not label_single
-    strategy = cls()
     # the validated values (typed, defaults filled in), not the kernel's float encoding
     validated = [cls.validate(p) for p in param_sets]
     labels = (name,) if single else cls.labels(validated)
-    records = [None] * len(param_sets)
-    for group in strategy.feature_groups(validated):
-        for lo in range(0, len(group), CHUNK):
-            columns = group[lo:lo + CHUNK]
-            spec = strategy.spec(market, [validated[k] for k in columns])
-            sim = simulate(market, spec, **kwargs)
-            for j, k in enumerate(columns):
-                label = labels[k] or _label(spec, j, name, param_sets[k])
-                records[k] = to_record(sim, j, label, name, validated[k], spec, market, o["capital"])
-            bar.update(len(columns))
-    return records
+    return run_columns(cls, name, validated, labels, market, o, kwargs, bar)
 
 
 def _label(spec, j, name, params) -> str:
