@@ -1,0 +1,161 @@
+"""A sweep's parameter sets as chunks of contiguous columns, run in this process or on Dask workers.
+
+The driver validates and labels every set, shares the market once (``hedgelab.scale.market``),
+warms every worker up (strategy found, market loaded, kernel compiled: one line naming the worker
+when not), then maps ``run_chunk`` over the chunks. Each chunk builds its own spec from its own sets
+and calls the engine, which gives every column the same numbers whatever its neighbours, so the
+result does not depend on the chunk size or on where a chunk ran (docs/determinism.md).
+Summary-mode chunks are written to a rows folder as they arrive (``hedgelab.scale.rows``), which
+``resume`` reads back instead of recomputing them.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+import threading
+
+from hedgelab.errors import UserError
+from hedgelab.scale.chunks import chunk_columns, map_chunks, split
+from hedgelab.scale.cluster import worker_count
+from hedgelab.scale.market import Source, market_of, share_market
+
+_CLASSES: dict = {}      # (strategy name, strategies dir) -> Strategy class, per process
+_CLASSES_LOCK = threading.Lock()
+
+
+class ChunkJob(NamedTuple):
+    """One task: contiguous columns of one feature group. Small: no arrays."""
+    chunk: int              # chunk id (its place in the sweep)
+    market: str             # key of the shared market
+    strategy: str
+    strategies_dir: str | None
+    positions: tuple        # the columns' places in the sweep
+    param_sets: tuple       # validated parameter dicts
+    labels: tuple           # labels computed over the whole sweep ("" = from the spec)
+    engine: dict            # simulate() keyword arguments (venue, margin mode, capital, ...)
+
+
+def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine: dict, bar) -> list:
+    """RunRecords for ``validated`` (in that order), chunked over ``o['client']`` or in this process.
+
+    ``o`` keys read here: client, data, store, start, end, strategies_dir, chunk_size, rows, resume,
+    quiet.
+    """
+    from hedgelab.scale import rows as rows_store
+    client = o.get("client")
+    _remember_class(name, o.get("strategies_dir"), cls)
+    source = Source(o["data"], _text(o.get("store")), _text(o.get("start")), _text(o.get("end")))
+    key = share_market(market, client, source)
+    jobs = plan(cls, name, validated, labels, key, o, engine, len(market.time_ns), worker_count(client))
+    records = [None] * len(validated)
+    sink = None
+    if engine.get("summary_only") and o.get("rows") is not None:
+        sink = rows_store.RowsFolder(o["rows"], rows_store.fingerprint(name, validated, engine, key, jobs),
+                                     resume=bool(o.get("resume")))
+        for job in jobs:
+            done = sink.read(job)
+            if done is not None:
+                _place(records, job, done, bar)
+    todo = [job for job in jobs if records[job.positions[0]] is None]
+    if client is not None and todo:
+        warm_up(client, todo[0])
+    results = map_chunks(run_chunk, todo, client=client, desc=f"{name} chunks",
+                         progress=client is not None and not o.get("quiet", True),
+                         sizes=[len(job.positions) for job in todo])
+    for job, chunk_records in zip(todo, results):
+        if sink is not None:
+            sink.write(job, chunk_records)
+        _place(records, job, chunk_records, bar)
+    if sink is not None:
+        sink.complete()
+    return records
+
+
+def plan(cls, name, validated, labels, key, o, engine, n_bars, workers) -> list[ChunkJob]:
+    """Chunks of contiguous columns within each feature group, numbered in sweep order."""
+    from hedgelab._runner import CHUNK   # columns per chunk when curves are kept (memory bound)
+    size = o.get("chunk_size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise UserError(f"chunk_size {size!r}: expected a whole number of columns >= 1")
+    jobs = []
+    for group in cls().feature_groups(validated):
+        step = size or chunk_columns(len(group), n_bars, workers,
+                                     most=None if engine.get("summary_only") else CHUNK)
+        for lo, hi in split(len(group), step):
+            cols = tuple(group[lo:hi])
+            jobs.append(ChunkJob(len(jobs), key, name, _text(o.get("strategies_dir")), cols,
+                                 tuple(validated[k] for k in cols), tuple(labels[k] or "" for k in cols),
+                                 dict(engine)))
+    return jobs
+
+
+def run_chunk(job: ChunkJob) -> list:
+    """One chunk -> its RunRecords (on whichever worker runs it)."""
+    from hedgelab._runner import _label, to_record
+    from hedgelab.engine import simulate
+    market = market_of(job.market)
+    cls = strategy_class(job.strategy, job.strategies_dir)
+    spec = cls().spec(market, list(job.param_sets))
+    sim = simulate(market, spec, **job.engine)
+    return [to_record(sim, j, job.labels[j] or _label(spec, j, job.strategy, params), job.strategy, params,
+                      spec, market, job.engine["capital"])
+            for j, params in enumerate(job.param_sets)]
+
+
+def warm_up(client, job: ChunkJob) -> None:
+    """On every worker: find the strategy, read the market, compile the kernel (one column).
+
+    So the first chunks do not all wait for numba at once, and a worker that lacks the plugin or
+    the data says so in one line naming it, before any chunk runs.
+    """
+    answers = client.run(_warm_one, job._replace(positions=job.positions[:1], param_sets=job.param_sets[:1],
+                                                 labels=job.labels[:1]))
+    for address, problem in sorted(answers.items()):
+        if problem:
+            raise UserError(f"worker {address}: {problem}")
+
+
+def _warm_one(job: ChunkJob):
+    try:
+        run_chunk(job)
+    except Exception as exc:  # noqa: BLE001 -- returned to the driver as one line
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return text.removeprefix(f"worker {_address()}: ")
+    return None
+
+
+def strategy_class(name: str, strategies_dir=None):
+    """The Strategy class on this worker (discovered once per process)."""
+    key = (name, strategies_dir)
+    with _CLASSES_LOCK:
+        if key in _CLASSES:
+            return _CLASSES[key]
+    from hedgelab.strategies import get_strategy
+    try:
+        cls = get_strategy(name, strategies_dir)
+    except UserError as exc:
+        raise UserError(f"strategy {name!r} is not available here ({exc})") from None
+    _remember_class(name, strategies_dir, cls)
+    return cls
+
+
+def _remember_class(name, strategies_dir, cls) -> None:
+    with _CLASSES_LOCK:
+        _CLASSES[(name, _text(strategies_dir))] = cls
+
+
+def _place(records, job, chunk_records, bar) -> None:
+    for k, record in zip(job.positions, chunk_records):
+        records[k] = record
+    bar.update(len(job.positions))
+
+
+def _text(value):
+    return None if value is None else str(value)
+
+
+def _address() -> str:
+    from dask.distributed import get_worker
+    try:
+        return get_worker().address
+    except ValueError:
+        return "(this process)"
