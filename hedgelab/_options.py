@@ -15,6 +15,7 @@ from hedgelab.errors import UserError
 CONFIG_KEYS = frozenset({
     "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
     "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
+    "cluster",  # where sweeps run (hedgelab.scale.parse_spec checks it)
 })
 MARGIN_MODES = ("isolated", "cross")
 
