@@ -112,7 +112,7 @@ class _Unset:
 _UNSET = _Unset()
 _DEFAULTS = {"data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
              "capital": 100_000.0, "store": None, "strategies_dir": None, "quiet": True,
-             "metric": "total_return", "heatmap_x": None, "heatmap_y": None}
+             "metric": "total_return", "heatmap_x": None, "heatmap_y": None, "cluster": None}
 
 
 def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET,
@@ -168,17 +168,25 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
 
 def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UNSET, heatmap_y=_UNSET,
           data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET, end=_UNSET, capital=_UNSET,
-          store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None) -> Result:
+          store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None, cluster=_UNSET,
+          client=None, rows=None, resume=False, chunk_size=None) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
     ``summary`` then has final_equity, total_return, max_drawdown, liquidations, funding_pnl, fees and
     option_pnl (worst_day and sharpe need curves: NaN), ``equity`` is empty, and the report ranks
     them and shows the heatmap without curves.
+
+    Scale-out (``hedgelab.scale``): ``client`` (a ``dask.distributed.Client``, left open) or
+    ``cluster`` (a spec: "local", "local-processes:N", "tcp://HOST:PORT" or a scheduler file; also
+    a config key) runs the chunks of columns on Dask workers, with the same numbers as in-process
+    (docs/determinism.md). ``rows``: a folder where a summary-mode sweep writes its rows as parquet
+    chunk by chunk; ``resume=True`` reads the chunks already there instead of recomputing them.
+    ``chunk_size``: columns per chunk (default: ~2 s of kernel work, at most 256 with curves).
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
-                       metric=metric, heatmap_x=heatmap_x, heatmap_y=heatmap_y)
+                       metric=metric, heatmap_x=heatmap_x, heatmap_y=heatmap_y, cluster=cluster)
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("sweep: no strategy named (give one, or 'strategy' in the config)")
@@ -197,7 +205,12 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     heatmap = _heatmap_axes(names, o)
     if summary_only is None:
         summary_only = len(param_sets) > SUMMARY_ONLY_ABOVE
-    return _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
+    from hedgelab.scale import open_cluster
+    with open_cluster(o.get("cluster"), client) as dask_client:
+        o.update(client=dask_client, rows=rows, resume=resume, chunk_size=chunk_size)
+        result = _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
+    result.options.pop("client", None)   # the record of options, not a live connection
+    return result
 
 
 def _heatmap_axes(names: list, o: dict) -> dict | None:
