@@ -7,9 +7,7 @@ becomes a failure with a one-line reason; the others still run.
 from __future__ import annotations
 
 from pathlib import Path
-import os
 import shutil
-import tempfile
 
 import numpy as np
 import pandas as pd
@@ -241,7 +239,7 @@ def to_record(sim, j, label, strategy, params, spec, market, capital):
                        margin_ratio=margin_ratio, liq_distance=liq_distance, capital=float(capital))
     if equity is None:  # summary-only mode: the reports rank the engine's own numbers
         stats = {k: float(v) for k, v in sim.summary.iloc[j].to_dict().items()}
-        stats["max_drawdown"] = -abs(stats.get("max_drawdown", float("nan")))  # contract: a negative decimal
+        stats["max_drawdown"] = 0.0 - abs(stats.get("max_drawdown", float("nan")))  # negative; +0.0 as the curve's
         record.stats = stats
     return record
 
@@ -265,21 +263,18 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.reports.html import write_report
-    out_dir = Path(out_dir)
-    if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
-        raise UserError(f"output folder {out_dir} already exists and is not empty; choose another --out")
+    from hedgelab import _outdir
+    out_dir = _outdir.check_out_dir(out_dir, "output folder")
     if tearsheets is None and result.heatmap is not None:
         tearsheets = SWEEP_TEARSHEETS
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+    tmp = _outdir.make_temp(out_dir)  # named with this process's id: a killed run's is swept later
     try:
         files = write_report(list(result.runs), tmp, manifest=result.manifest,
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
                              assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets)
-        if out_dir.exists():
-            out_dir.rmdir()
-        os.replace(tmp, out_dir)
+        wanted, out_dir = out_dir, _outdir.publish(tmp, out_dir)
+        if out_dir != wanted:  # another run filled it meanwhile: a sibling instead of lost results
+            result.warnings.append(f"{wanted} was filled by another run meanwhile; results written to {out_dir}")
         if getattr(files, "summary", None) is not None:  # spare Result.summary the same work again
             result.__dict__.setdefault("summary", files.summary)
     except BaseException:

@@ -5,7 +5,8 @@ Definitions (all returns are decimals, annualization uses 365 days):
   the first equity value. Equity is floored at 0 for returns (a margin account cannot lose more than its
   balance; losses beyond it belong to the insurance fund), and a day that starts at 0 returns 0.
 - max_drawdown: the worst peak-to-trough fall of the full-resolution equity curve (floored at 0 like the
-  returns, so it lies in [-1, 0]), a negative decimal.
+  returns, so it lies in [-1, 0]), a negative decimal; a run's peak starts at its capital, as in the
+  engine's summary-only figure, which equals it bit for bit.
 - sharpe: mean / sample std (ddof=1) of daily returns * sqrt(365), risk-free 0; NaN when undefined.
 - funding_pnl: sum of ``funding`` amounts (+ received).  fees: -sum of fee amounts (positive = paid);
   a fee is kind ``fee`` or any kind ending in ``_fee``.
@@ -41,10 +42,22 @@ def drawdown(equity: pd.Series) -> pd.Series:
     return (eq / peak - 1.0).where(peak > 0, 0.0)
 
 
-def max_drawdown(equity: pd.Series) -> float:
+def max_drawdown(equity: pd.Series, start_value: float | None = None) -> float:
+    """Worst fall from the running peak, a decimal in [-1, 0]; the peak starts at ``start_value`` (the
+    capital, so a fee paid on the first bar is already a fall) or, without it, at the first equity value.
+
+    The engine's summary-only figure (``Sum.MAX_DRAWDOWN``) is computed in the kernel with the same
+    operations in the same order (equity floored at 0, e / peak - 1), so the two agree bit for bit.
+    """
     if len(equity) == 0:
         return float("nan")
-    return float(min(drawdown(equity).min(), 0.0))
+    eq = np.maximum(equity.to_numpy(dtype="float64"), 0.0)
+    if start_value is not None:
+        eq = np.concatenate([[float(start_value)], eq])
+    peak = np.maximum.accumulate(eq)
+    # before the curve has ever been positive there is no peak to fall from
+    fall = np.where(peak > 0, eq / np.where(peak > 0, peak, 1.0) - 1.0, 0.0)
+    return float(min(fall.min(), 0.0))
 
 
 def daily_returns(equity: pd.Series) -> pd.Series:

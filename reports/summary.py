@@ -47,7 +47,7 @@ def run_row(run: RunRecord) -> dict:
         survived=liq == 0,
         final_equity=float(eq.iloc[-1]),
         total_return=m.total_return(eq, run.capital),
-        max_drawdown=m.max_drawdown(eq),
+        max_drawdown=m.max_drawdown(eq, run.capital),  # peak from the capital, as summary-only runs
         worst_day=float(daily.min()) if len(daily) else float("nan"),
         sharpe=m.sharpe(daily),
         cagr=m.cagr(eq, run.capital),

@@ -27,13 +27,20 @@ Per bar ``i`` of column ``j``, in this fixed order:
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
    The state's memory slots (``State.MEM0 .. MEM7``) are NaN at the column's start and written
    only by the hook, so it reads at its next call what it wrote at this one.
+   The intent is then checked (``_intent_problem_nb``): +/-inf in any field, a NaN in an option slot in
+   use, an action / type outside its codes or a quantity / leverage <= 0 stops the column at this bar
+   with ``summary[j, Sum.ERROR*]`` set (numba cannot raise from prange); so does an equity that is
+   not finite after the bar's orders. The wrapper raises ``HookError`` naming run, bar time and field.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum of the larger of the position
-   held and the target; an increase in the same bar is margined at the new leverage), TARGET_SPOT
-   (spot fills at the spot close), TARGET_PERP (fills at the traded close; isolated: an increase
-   is cut to what cash pays as margin; cross: an increase is cut so that equity after the order,
+   held and the target, a ``leverage_capped`` event when that changes the setting; an increase in
+   the same bar is margined at the new leverage), TARGET_SPOT (spot fills at the spot close; a buy
+   is cut to what cash pays, an ``order_trimmed`` event, reason cash), TARGET_PERP (fills at the
+   traded close; isolated: an increase is cut to what cash pays as margin, an ``order_trimmed``
+   event, reason cash; cross: an increase is cut so that equity after the order,
    cash + spot * index + perp upnl at the mark + option book, fees paid, covers |qty| * mark /
    leverage of the whole position plus the short options' initial margin, an ``order_trimmed``
-   event; a reduce is never cut); then, if the leverage
+   event, reason initial margin; a reduce is never cut; a cut order is priced at its own size, so
+   slippage is charged on what trades); then, if the leverage
    changed, the isolated margin is re-sized to |perp qty after the orders| * mark close / leverage,
    the difference moved from / to cash (an increase bounded by the cash left after the orders), so a
    cut with a reduce leaves the remaining position margined at the new leverage; the four option
@@ -83,7 +90,8 @@ from hedgelab.engine.nb.funding import funding_payment_nb
 from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquidate_shorts_nb, next_expiry_nb,
                                      option_order_nb, settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb
-from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, Instrument, Mkt, Out, Sum, event_dt
+from hedgelab.engine.nb.margin import max_leverage_nb
+from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, Mkt, Out, Sum, event_dt
 from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
 
 SIMULATE_SIG = types.void(
@@ -167,6 +175,53 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
     state[State.LAST_FUNDING] = acc[Acc.LAST_FUNDING]
     state[State.OPEN_LEGS] = n_open
     state[State.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
+    state[State.LEVERAGE] = acc[Acc.LEV]
+    notional = abs(q) * (acc[Acc.ENTRY] if cfg[Cfg.INVERSE] != 0.0 else mark)  # inverse tiers: BTC notional
+    state[State.MAX_LEVERAGE] = max_leverage_nb(tiers, notional)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _intent_problem_nb(intent):
+    """(HookError code, Intent field) of the first unusable intent field, or (0, -1).
+
+    +/-inf is never a value. NaN means "no change" in the account fields; an option slot is either
+    all NaN (unused) or names its action and type, and a buy / sell also its strike, tenor and
+    quantity. ``x - x == 0`` is the finite test (NaN and inf both fail it)."""
+    for k in range(Intent.OPT1_ACTION):
+        x = intent[k]
+        if x == x and not (x - x == 0.0):
+            return HookError.NOT_FINITE, k
+    lev = intent[Intent.LEVERAGE]
+    if lev <= 0.0:
+        return HookError.INVALID, Intent.LEVERAGE
+    for slot in range(OPTION_SLOTS):
+        b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+        used = False
+        for k in range(b, b + OPTION_SLOT_FIELDS):
+            x = intent[k]
+            if x == x:
+                used = True
+                if not (x - x == 0.0):
+                    return HookError.NOT_FINITE, k
+        if not used:
+            continue
+        a = intent[b]
+        if a != a:
+            return HookError.MISSING, b
+        if a != 1.0 and a != -1.0 and a != 2.0:
+            return HookError.INVALID, b
+        kind = intent[b + 1]
+        if kind != kind:
+            return HookError.MISSING, b + 1
+        if kind != 1.0 and kind != -1.0:
+            return HookError.INVALID, b + 1
+        if a != 2.0:
+            for k in range(b + 2, b + OPTION_SLOT_FIELDS):
+                if intent[k] != intent[k]:
+                    return HookError.MISSING, k
+            if not intent[b + 4] > 0.0:
+                return HookError.INVALID, b + 4
+    return HookError.NONE, -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -184,7 +239,7 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net):
         # the notional about to be held) only when it changes or a perp order may change the tier.
         acc[Acc.LEV_ASKED] = lev
         tq = target_perp if target_perp == target_perp else acc[Acc.QTY]
-        lev_changed = set_leverage_nb(acc, cfg, tiers, lev, mark, tq)
+        lev_changed = set_leverage_nb(acc, cfg, tiers, events, j, col, i, lev, mark, tq)
     target_spot = intent[Intent.TARGET_SPOT]
     if target_spot == target_spot:
         trade_spot_nb(acc, cfg, tiers, events, j, col, i, target_spot, mk[Mkt.INDEX_CLOSE, i], volume)
@@ -236,6 +291,10 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     n_open = 0
     opt_flow = 0.0
     epoch = 0
+    equity = cfg[Cfg.CAPITAL]
+    error = HookError.NONE
+    error_field = -1
+    error_bar = -1
     next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
     for i in range(n):
         if i == next_switch:  # the venue's next dated tier table takes effect at this bar's open
@@ -306,6 +365,10 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                            opt_delta, n_open, next_exp)
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
+            error, error_field = _intent_problem_nb(intent)
+            if error != HookError.NONE:  # numba cannot raise from prange: stop the column, the wrapper raises
+                error_bar = i
+                break
             opt_net = opt_value
             if cfg[Cfg.CROSS] != 0.0 and n_open > 0 and intent[Intent.TARGET_PERP] == intent[Intent.TARGET_PERP]:
                 opt_net -= book_im_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
@@ -331,13 +394,23 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                     opt_value = v if n_open > 0 else 0.0
                     opt_delta = d if n_open > 0 else 0.0
             _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent)
-        equity = _equity_nb(acc, cfg, mk, i, opt_value)
+            equity = _equity_nb(acc, cfg, mk, i, opt_value)
+            if not (equity - equity == 0.0):  # only orders can make it so (the data is checked finite)
+                error, error_bar = HookError.EQUITY, i
+                break
+        else:
+            equity = _equity_nb(acc, cfg, mk, i, opt_value)
+        # Max drawdown exactly as reports.metrics.max_drawdown computes it from the curve (peak from the
+        # capital, equity floored at 0, 1 - e/p), so summary-only rankings match full-curve ones bit for
+        # bit. A multiply per bar; the divide only within 1e-12 of the floor, whose slack covers rounding.
         if equity > peak:
             peak = equity
-            dd_floor = peak * (1.0 - max_dd)
-        elif equity < dd_floor and peak > 0.0:  # a multiply per bar; divide only on a new drawdown
-            max_dd = 1.0 - equity / peak
-            dd_floor = equity
+            dd_floor = peak * (1.0 - max_dd) * (1.0 + 1e-12)
+        elif equity < dd_floor and peak > 0.0:
+            dd = 1.0 - max(equity, 0.0) / peak
+            if dd > max_dd:
+                max_dd = dd
+                dd_floor = peak * (1.0 - max_dd) * (1.0 + 1e-12)
         if equity < min_eq:
             min_eq = equity
         if record:
@@ -348,7 +421,13 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
             out[j, Out.MARGIN_RATIO, i] = margin_ratio_nb(acc, cfg, tiers, mk[Mkt.MARK_CLOSE, i])
             out[j, Out.LIQ_PRICE, i] = acc[Acc.LIQ]
             out[j, Out.OPTION_VALUE, i] = opt_value
-    summary[j, Sum.FINAL_EQUITY] = equity if n > 0 else cfg[Cfg.CAPITAL]
+    if error != HookError.NONE and record:
+        out[j, :, error_bar:] = np.nan  # the bars the column never reached
+    summary[j, Sum.ERROR] = error
+    summary[j, Sum.ERROR_BAR] = error_bar
+    summary[j, Sum.ERROR_FIELD] = error_field
+    summary[j, Sum.ERROR_VALUE] = intent[error_field] if error_field >= 0 else np.nan
+    summary[j, Sum.FINAL_EQUITY] = equity
     summary[j, Sum.LIQUIDATIONS] = acc[Acc.LIQS]
     summary[j, Sum.FUNDING_PNL] = acc[Acc.FUNDING]
     summary[j, Sum.FEES] = acc[Acc.FEES]
