@@ -224,15 +224,25 @@ def compare_cmd(o, conf, strategies, **_):
 @click.option("--metric", default=None, help="Metric for the heatmap (a summary.csv column; default total_return).")
 @click.option("--heatmap-x", default=None, help="Grid parameter on the heatmap's x axis.")
 @click.option("--heatmap-y", default=None, help="Grid parameter on the heatmap's y axis.")
+@click.option("--cluster", default=None, metavar="SPEC",
+              help="Where the chunks run: none (here, default), local (threads), local-processes[:N], "
+                   "tcp://HOST:PORT or a scheduler file.")
+@click.option("--resume", is_flag=True, default=False,
+              help="Continue an interrupted big sweep with the same --out: chunks already in OUT-rows/ "
+                   "are read back, not recomputed.")
 @shared_options
 @_command
-def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_):
+def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, cluster, resume, **given):
     """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g).
 
     \b
     Examples:
       hedgelab sweep leveraged-long -g leverage=2,5,10,20 -g margin_fraction=0.5,1
       hedgelab sweep perp-hedge -g hedge_ratio=0:1:11 -g leverage=1:25:25 --metric max_drawdown
+      hedgelab sweep perp-hedge -g hedge_ratio=0:1:1001 -g leverage=1:25:25 --cluster local
+
+    Summary-mode sweeps (over 5,000 sets) also write their rows, chunk by chunk, to the parquet
+    folder OUT-rows/ beside --out.
     """
     from hedgelab import api
     from hedgelab.reports.summary import SUMMARY_COLUMNS
@@ -247,6 +257,9 @@ def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, **_
     numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
     if metric not in numeric:
         raise UserError(f"--metric {metric!r}: expected one of {', '.join(numeric)}")
+    if resume and given.get("out") is None and not conf.get("out"):
+        raise UserError("--resume: give the --out of the interrupted sweep")
     return api.sweep(strategy, axes, params=fixed, metric=metric,
                      heatmap_x=heatmap_x or conf.get("heatmap_x"), heatmap_y=heatmap_y or conf.get("heatmap_y"),
-                     **api_kwargs(o))
+                     cluster=cluster or conf.get("cluster"), rows=o["out"].with_name(o["out"].name + "-rows"),
+                     resume=resume, **api_kwargs(o))
