@@ -307,7 +307,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
         write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
-                         benchmark=bench)
+                         benchmark=bench, manifest=manifest)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
         # The page and the csv files take seconds on a comparison (minutes on a big sweep): a bar too.
         from tqdm.auto import tqdm

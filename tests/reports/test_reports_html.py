@@ -198,7 +198,7 @@ def test_a_quantstats_failure_gives_a_plain_page_not_a_crash(tmp_path, monkeypat
 
     def broken(*a, **k):
         raise ZeroDivisionError("float division by zero")
-    monkeypatch.setattr(quantstats.reports, "html", broken)
+    monkeypatch.setattr(quantstats.reports, "metrics", broken)
     runs = synthetic_runs(days=3)
     reason = write_tearsheet(runs[2], runs[0], tmp_path / "t.html")
     assert reason == "quantstats failed: ZeroDivisionError: float division by zero"
