@@ -17,6 +17,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
+import logging
 import os
 
 from hedgelab.errors import UserError
@@ -86,10 +87,10 @@ def _connect(parsed: ClusterSpec, spec):
     try:
         if parsed.kind == "local":
             cluster = LocalCluster(n_workers=1, processes=False, threads_per_worker=os.cpu_count() or 1,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         elif parsed.kind == "local-processes":
             cluster = LocalCluster(n_workers=parsed.workers, processes=True, threads_per_worker=1,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
         elif parsed.kind == "address":
             return Client(parsed.target, timeout=CONNECT_TIMEOUT)
         else:
