@@ -85,11 +85,9 @@ def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
 
 def output_dir(out) -> Path:
     """The folder to write: the given one (must be new or empty) or a new timestamped one here."""
-    if out is not None:
-        out = Path(out)
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise UserError(f"--out {out} already exists and is not empty; results are never written over")
-        return out
+    if out is not None:  # checked now, before the work: exists, a file, unwritable, being written
+        from hedgelab._outdir import check_out_dir
+        return check_out_dir(out)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     base = Path.cwd() / f"hedgelab-out-{stamp}"
     candidate, k = base, 1
