@@ -1,0 +1,52 @@
+"""``bootstrap``: stationary block bootstrap (Politis-Romano) of the calibration data.
+
+Block starts are uniform, block lengths geometric with mean ``block`` bars, wrapping around
+(``arch.bootstrap.StationaryBootstrap``). Returns, wicks, basis, funding level and IV changes are
+drawn on the SAME indices, so they stay aligned. The mean block length defaults to Politis-White
+(``arch.bootstrap.optimal_block_length``) on absolute returns, which keeps volatility clustering
+(82 h on Binance BTCUSDT hourly, Sep 1 - Dec 15 2025).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgelab.stress.history import History, carried
+from hedgelab.stress.paths import IV_CAP, IV_FLOOR, from_returns
+
+
+def block_length(history: History) -> float:
+    from arch.bootstrap import optimal_block_length
+    return float(optimal_block_length(np.abs(history.log_ret[1:]))["stationary"].iloc[0])
+
+
+@dataclass(frozen=True)
+class Bootstrap:
+    history: History
+    block: float
+
+    @classmethod
+    def fit(cls, history: History, block: float | None = None) -> "Bootstrap":
+        return cls(history, float(block) if block else block_length(history))
+
+    def indices(self, n: int, rng) -> np.ndarray:
+        from arch.bootstrap import StationaryBootstrap
+        src = np.arange(1, len(self.history.log_ret))  # bar 0 has no return
+        out = []
+        while sum(map(len, out)) < n:
+            bs = StationaryBootstrap(max(self.block, 1.0), src, seed=rng)
+            out.append(src[bs.update_indices()])
+        return np.concatenate(out)[:n]
+
+    def path(self, window, rng):
+        h = self.history
+        n = len(window.close)
+        idx = self.indices(n, rng)
+        iv0 = carried(window.iv)
+        start = float(iv0[np.isfinite(iv0)][0]) if np.isfinite(iv0).any() else float(h.iv[0])
+        iv = np.clip(start + np.cumsum(h.iv_change[idx]), IV_FLOOR, IV_CAP)
+        settle = np.isfinite(np.asarray(window.funding_rate))
+        funding = np.where(settle, h.funding_level[idx], np.nan)
+        return from_returns(window, h.log_ret[idx], h.wick_down[idx], h.wick_up[idx], src=idx, history=h,
+                            iv=iv, funding_rate=funding)

@@ -1,0 +1,117 @@
+"""A stress run: paths generated and simulated in chunks of path ids, then summarised.
+
+Each chunk is ``run_chunk((plan, lo, hi))``, a module-level function, so ``hedgelab.scale.map_chunks``
+can run chunks in this process or on Dask workers. Path k is drawn from ``rng_for(seed, k)`` alone,
+so results do not depend on the chunking. Per path, every strategy builds its spec on that path
+(features such as volatility see the stressed prices) and the engine runs all its parameter sets as
+columns. A chunk returns small arrays only: per path and column the final equity, first
+liquidation bar, funding, fees, option cash, max drawdown, and the equity sampled on ``stride`` bars.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgelab.engine.nb.records import EventKind, Instrument
+from hedgelab.stress.seeds import rng_for
+
+CURVE_POINTS = 240   # equity samples kept per path (bounded memory whatever the horizon)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One strategy of the run with its validated parameter sets."""
+    name: str
+    cls: type
+    param_sets: tuple
+    labels: tuple
+    margin_mode: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    generator: object
+    window: object          # MarketArrays the paths replace
+    cascade: object         # Cascade or None
+    seed: int
+    entries: tuple
+    venue: str
+    capital: float
+
+    @property
+    def stride(self) -> int:
+        return max(1, -(-len(self.window.close) // CURVE_POINTS))
+
+
+def make_path(plan: Plan, path_id: int):
+    path = plan.generator.path(plan.window, rng_for(plan.seed, path_id))
+    return plan.cascade.apply(path) if plan.cascade is not None else path
+
+
+def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_only: bool = False):
+    """[(column indices, SimResult)] for one strategy on one market path (one call per feature group)."""
+    from hedgelab.engine import simulate
+    strategy = entry.cls()
+    out = []
+    for group in entry.cls.feature_groups(list(entry.param_sets)):
+        spec = strategy.spec(market, [entry.param_sets[k] for k in group])
+        out.append((group, simulate(market, spec, venue=venue, margin_mode=entry.margin_mode, capital=capital,
+                                    summary_only=summary_only)))
+    return out
+
+
+def first_liquidation_bars(records, ncols: int) -> np.ndarray:
+    """First bar with a perp liquidation per column (-1: none)."""
+    first = np.full(ncols, -1, dtype=np.int64)
+    liq = records[(records["kind"] == EventKind.LIQUIDATION) & (records["instrument"] == Instrument.PERP)]
+    for col, bar in zip(liq["column"][::-1], liq["bar"][::-1]):
+        first[col] = bar
+    return first
+
+
+def run_chunk(item):
+    """(plan, lo, hi) -> {strategy: dict of arrays shaped (paths in [lo, hi), columns[, samples])}."""
+    plan, lo, hi = item
+    n = len(plan.window.close)
+    take = np.arange(0, n, plan.stride)
+    if take[-1] != n - 1:
+        take = np.append(take, n - 1)
+    out = {}
+    for e in plan.entries:
+        ncols = len(e.param_sets)
+        out[e.name] = {k: np.empty((hi - lo, ncols)) for k in ("final", "funding", "fees", "option", "max_dd")}
+        out[e.name]["first_liq"] = np.empty((hi - lo, ncols), dtype=np.int64)
+        out[e.name]["curve"] = np.empty((hi - lo, ncols, len(take)), dtype=np.float32)
+    for p in range(lo, hi):
+        market = make_path(plan, p)
+        for e in plan.entries:
+            o = out[e.name]
+            for group, sim in simulate_entry(e, market, plan.venue, plan.capital):
+                s = sim.summary
+                g = np.asarray(group)
+                o["final"][p - lo, g] = s["final_equity"].to_numpy()
+                o["funding"][p - lo, g] = s["funding_pnl"].to_numpy()
+                o["fees"][p - lo, g] = s["fees"].to_numpy()
+                o["option"][p - lo, g] = s["option_pnl"].to_numpy()
+                o["max_dd"][p - lo, g] = -np.abs(s["max_drawdown"].to_numpy())
+                o["first_liq"][p - lo, g] = first_liquidation_bars(sim.records, len(group))
+                o["curve"][p - lo, g] = sim.equity.to_numpy()[take].T.astype(np.float32)
+    return out
+
+
+def merge_chunks(parts: list) -> dict:
+    """Chunk outputs (in path order) -> one dict per strategy with all paths."""
+    if not parts:
+        return {}
+    return {name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}
+            for name in parts[0]}
+
+
+def run_paths(plan: Plan, n_paths: int, *, chunk: int | None = None, client=None, progress=False):
+    """Every path in chunks of ``chunk`` ids (default: about 8 chunks, at most 50 paths each)."""
+    from hedgelab.scale import map_chunks, split
+    size = chunk or max(1, min(50, -(-n_paths // 8)))
+    items = [(plan, lo, hi) for lo, hi in split(n_paths, size)]
+    return merge_chunks(list(map_chunks(run_chunk, items, client=client, desc="stress paths", progress=progress,
+                                        sizes=[hi - lo for _, lo, hi in items])))

@@ -1,0 +1,129 @@
+"""Named crisis scenarios: shape templates from published facts, applied at the dataset's level.
+
+A template is a list of points (hours after the start, close level, low level or None), levels being
+decimals relative to the price at the start; closes are interpolated linearly between points and
+held after the last one, a low level makes that hour's wick. Applied as factors on the window's
+own bars from the start bar on (``paths.scaled``), so IV and funding respond through the path
+model. ``at``: start bar in the window; None draws it per path in the window's first half.
+Sources: [D] the crisis-2025 data files (../shared/data/crisis-2025, TIMELINE.md); [P] press daily
+OHLC of the day (CoinMarketCap / Bitstamp closes as widely reported), rounded; they are shapes,
+not tick data, and their hours are approximate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgelab.errors import UserError
+from hedgelab.stress.paths import scaled
+
+SUPPORT_LOW, SUPPORT_HIGH = 80_000.0, 83_000.0
+
+
+def _after(pre: float, points):
+    """Points measured from a later open, re-based on the start: (1 + pre)(1 + x) - 1."""
+    return [(h, (1 + pre) * (1 + c) - 1, None if lo is None else (1 + pre) * (1 + lo) - 1) for h, c, lo in points]
+
+
+# name -> (facts, points)
+TEMPLATES = {
+    "oct10-2025": (
+        "Oct 10 2025, tariff shock [D: Binance spot 1h]: day open 121,662, 20:00 open 116,661.5 (-4.1 %); "
+        "the 21:00 hour fell to 102,000 (-10.7 % from its open 114,266.8) and closed 113,451.9; day close "
+        "112,774.5 (-7.3 %). DVOL 43.3 -> 64.9 intrabar, 44.1 at the day's close [D: DVOL 1h/1d].",
+        [(0, 0.0, None)] + _after(-0.0411, [(1, -0.0205, -0.0310), (2, -0.0275, -0.1257), (3, -0.0254, -0.0496),
+                                            (4, -0.0333, None), (6, -0.0477, None)])),
+    "covid-mar2020": (
+        "Mar 12-13 2020, COVID crash [P]: open about 7,950, close of Mar 12 about 4,970 (-37 %), low about "
+        "3,850 on Mar 13 (-52 %), Mar 13 close about 5,560; BitMEX cascade, funding negative.",
+        [(0, 0.0, None), (18, -0.20, None), (24, -0.37, -0.40), (30, -0.45, -0.52), (48, -0.30, None)]),
+    "china-may2021": (
+        "May 19 2021, China mining/trading ban [P]: open about 42,900, low about 30,000 near 13:00 UTC "
+        "(-30 %), close about 37,000 (-14 %).",
+        [(0, 0.0, None), (12, -0.12, None), (14, -0.20, -0.30), (24, -0.14, None)]),
+    "ftx-nov2022": (
+        "Nov 7-9 2022, FTX collapse [P]: Nov 7 open about 20,900; Nov 8 close about 18,500 (low 17,100); "
+        "Nov 9 close about 15,900 (low about 15,600, -25 %); Nov 10 about 17,600.",
+        [(0, 0.0, None), (24, -0.03, None), (48, -0.115, -0.18), (72, -0.24, -0.254), (96, -0.16, None)]),
+    "yen-aug2024": (
+        "Aug 4-5 2024, yen carry unwind [P]: Aug 4 open about 60,700, close about 58,100; Aug 5 low about "
+        "49,000 in the Asian morning (-19 %), close about 54,000 (-11 %).",
+        [(0, 0.0, None), (24, -0.043, None), (30, -0.16, -0.19), (48, -0.11, None)]),
+}
+SUPPORT_FACTS = ("support-80k: the price walks from the start to the 80-83k support band that institutions "
+                 "watched in Nov 2025 (Nov 21 low 80,600 [D]) over walk_days, then breaks below 80k by "
+                 "margin as a wick and closes half that far below it.")
+NAMES = (*TEMPLATES, "support-80k")
+
+
+def template_levels(points, n_hours: int):
+    """Close and low levels per hour 0..n_hours-1 (low NaN where the template gives none)."""
+    hours = np.array([p[0] for p in points], dtype=float)
+    closes = np.array([p[1] for p in points])
+    t = np.arange(n_hours, dtype=float)
+    close = np.interp(t, hours, closes)
+    low = np.full(n_hours, np.nan)
+    for h, _, lo in points:
+        if lo is not None and h < n_hours:
+            low[int(h)] = lo
+    return close, low
+
+
+def support_points(price0: float, walk_days: float, margin: float):
+    mid = (SUPPORT_LOW + SUPPORT_HIGH) / 2
+    walk_h = max(int(round(walk_days * 24)), 1)
+    to_mid = mid / price0 - 1
+    brk = SUPPORT_LOW * (1 - margin) / price0 - 1
+    close = SUPPORT_LOW * (1 - margin / 2) / price0 - 1
+    return [(0, 0.0, None), (walk_h, to_mid, None), (walk_h + 1, close, brk)]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    at: int | None = None
+    walk_days: float = 14.0     # support-80k
+    margin: float = 0.05        # support-80k: how far below 80k the break goes
+
+    def __post_init__(self):
+        if self.name not in NAMES:
+            raise UserError(f"unknown scenario {self.name!r}; one of {', '.join(NAMES)}")
+        if not 0 <= self.margin < 0.9 or self.walk_days <= 0:
+            raise UserError("support-80k: margin must be in [0, 0.9) and walk_days > 0")
+
+    @property
+    def facts(self) -> str:
+        return SUPPORT_FACTS if self.name == "support-80k" else TEMPLATES[self.name][0]
+
+    def factors(self, window, t0: int):
+        n, bs = len(window.close), int(window.bar_seconds)
+        if not 0 <= t0 < n:
+            raise UserError(f"scenario start bar {t0} is outside the window of {n} bars")
+        if self.name == "support-80k":
+            points = support_points(float(window.open[t0]), self.walk_days, self.margin)
+        else:
+            points = TEMPLATES[self.name][1]
+        per_bar = bs / 3600.0
+        span = int(np.ceil(points[-1][0] / per_bar)) + 2
+        close_l, low_l = template_levels([(h / per_bar, c, lo) for h, c, lo in points], span)
+        m_close = np.ones(n)
+        m_low = np.full(n, np.nan)
+        k = min(span, n - t0)
+        base = np.asarray(window.close, dtype=float)
+        ref = float(window.open[t0])
+        # levels are relative to the start price; the window's own move is kept on top of them
+        m_close[t0:t0 + k] = 1 + close_l[:k]
+        m_close[t0 + k:] = 1 + close_l[k - 1] if k == span else m_close[t0 + k:]
+        m_low[t0:t0 + k] = ref * (1 + low_l[:k]) / np.asarray(window.low[t0:t0 + k], dtype=float)
+        m_open = np.concatenate([[1.0], m_close[:-1]]) * np.concatenate([[1.0], base[:-1]]) / \
+            np.concatenate([[float(window.open[0])], np.asarray(window.open[1:], dtype=float)])
+        m_open[0] = 1.0
+        m_low = np.where(np.isfinite(m_low), m_low, np.minimum(m_open, m_close))
+        m_high = np.maximum(m_open, m_close)
+        return m_open, m_high, m_low, m_close
+
+    def path(self, window, rng):
+        n = len(window.close)
+        t0 = self.at if self.at is not None else int(rng.integers(0, max(n // 2, 1)))
+        return scaled(window, *self.factors(window, t0))
