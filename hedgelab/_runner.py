@@ -236,12 +236,21 @@ def to_record(sim, j, label, strategy, params, spec, market, capital):
     if equity is not None:
         equity = equity.rename(label)
     record = RunRecord(name=label, strategy=strategy, params=resolved, equity=equity, events=ev,
-                       margin_ratio=margin_ratio, liq_distance=liq_distance, capital=float(capital))
+                       margin_ratio=margin_ratio, liq_distance=liq_distance, capital=float(capital),
+                       spot_qty=_column(getattr(sim, "spot_qty", None), j),
+                       perp_qty=_column(getattr(sim, "perp_qty", None), j), liq_price=liq,
+                       prices=_prices(market, equity.index) if equity is not None else None)
     if equity is None:  # summary-only mode: the reports rank the engine's own numbers
         stats = {k: float(v) for k, v in sim.summary.iloc[j].to_dict().items()}
         stats["max_drawdown"] = 0.0 - abs(stats.get("max_drawdown", float("nan")))  # negative; +0.0 as the curve's
         record.stats = stats
     return record
+
+
+def _prices(market, index) -> pd.DataFrame:
+    """Mark and index closes for the report's liquidation chart (same bars as the equity curve)."""
+    return pd.DataFrame({"mark": np.asarray(market.mark_close, dtype="float64"),
+                         "index": np.asarray(market.index_close, dtype="float64")}, index=index)
 
 
 def _failed_record(name, param_sets, o, reason):

@@ -18,6 +18,11 @@ class RunRecord:
     margin_ratio: maintenance margin / margin balance (1.0 = liquidation), or None.
     liq_distance: |mark - liquidation price| / mark, or None (no leveraged position).
     error: why the run failed (then equity may be None); failed runs are listed, not charted.
+    spot_qty, perp_qty: BTC held (signed) at each bar's close, or None; they define the run's BTC delta
+      (options excluded), its leverage and whether it holds a hedge (reports/exposure.py).
+    liq_price: the perp position's liquidation price at each bar (NaN without a position), or None.
+    prices: the market's mark and index closes (columns ``mark``, ``index``) on the equity's index, shared
+      by every run of one call, or None.
     stats: for runs kept as summaries only (big sweeps: no equity curve), the engine's summary values
       (final_equity, liquidations, funding_pnl, fees, option_pnl, max_drawdown); such a run is ranked and
       put on the heatmap but not charted, and its worst_day/sharpe are NaN.
@@ -33,6 +38,10 @@ class RunRecord:
     capital: float = 100_000.0
     error: str | None = None
     stats: dict | None = None
+    spot_qty: pd.Series | None = None
+    perp_qty: pd.Series | None = None
+    liq_price: pd.Series | None = None
+    prices: pd.DataFrame | None = None
 
     @property
     def has_equity(self) -> bool:
