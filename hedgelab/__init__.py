@@ -20,6 +20,7 @@ _LAZY = {
     "run": "hedgelab.api",
     "compare": "hedgelab.api",
     "sweep": "hedgelab.api",
+    "stress": "hedgelab.stress",
 }
 
 
