@@ -1,6 +1,6 @@
 """Summary rows of a summary-mode sweep, written to a parquet folder chunk by chunk as they arrive.
 
-Layout: ``plan.json`` (what sweep the rows belong to) and one ``chunk-NNNNNNN.parquet`` per finished
+Layout: ``_plan.json`` (what sweep the rows belong to) and one ``chunk-NNNNNNN.parquet`` per finished
 chunk (written to a temp name and renamed, so a crash never leaves half a chunk). Read together they
 are one parquet dataset (``pd.read_parquet(folder)``): position, run, strategy, params (JSON) and
 the engine's summary columns. ``resume`` reads finished chunks back instead of recomputing them;
@@ -18,7 +18,7 @@ import pandas as pd
 
 from hedgelab.errors import UserError
 
-PLAN = "plan.json"
+PLAN = "_plan.json"   # a leading underscore: parquet readers skip it
 
 
 def fingerprint(strategy, validated, engine, market_key, jobs) -> str:
