@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from hedgelab import _tempdirs
+from hedgelab._redact import redact
 from hedgelab.data.dataset import NAME_RE, Dataset
 from hedgelab.data.validate import Where, validate_dataset, validate_manifest
 from hedgelab.errors import DataError, UserError
@@ -153,7 +154,7 @@ def _write_files(ds: Dataset, folder: Path) -> None:
         frame = getattr(ds, part).copy()
         frame.index = frame.index.rename("time")
         frame.to_parquet(folder / f"{part}.parquet", engine="pyarrow", index=True)
-    text = json.dumps(ds.manifest, indent=2, sort_keys=False, default=str)
+    text = redact(json.dumps(ds.manifest, indent=2, sort_keys=False, default=str))  # no secrets on disk
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
 
 
