@@ -113,5 +113,5 @@ def run_paths(plan: Plan, n_paths: int, *, chunk: int | None = None, client=None
     from hedgelab.scale import map_chunks, split
     size = chunk or max(1, min(50, -(-n_paths // 8)))
     items = [(plan, lo, hi) for lo, hi in split(n_paths, size)]
-    return merge_chunks(list(map_chunks(run_chunk, items, client=client, desc="stress paths", progress=progress,
-                                        sizes=[hi - lo for _, lo, hi in items])))
+    return merge_chunks(list(map_chunks(run_chunk, items, client=client, desc=f"stress ({n_paths} paths)",
+                                        progress=progress)))

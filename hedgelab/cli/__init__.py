@@ -23,6 +23,8 @@ def _register():
     from hedgelab.cli import data  # noqa: F401
     from hedgelab.cli import backtest, strategies_cmd  # noqa: F401
     from hedgelab.cli import calc_liq, calc_option, fetch  # noqa: F401
+    from hedgelab.cli import stress  # noqa: F401
+    from hedgelab.cli import calc_reverse  # noqa: F401
 
 
 def main(argv=None):

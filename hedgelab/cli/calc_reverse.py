@@ -1,0 +1,31 @@
+"""``hedgelab calc reverse``: the adverse move that liquidates one position (reverse stress, one factor)."""
+import json
+
+import click
+
+from hedgelab.cli import calc
+
+
+@calc.command("reverse")
+@click.option("--venue", default="binance", show_default=True, help="binance | bybit | hyperliquid | deribit.")
+@click.option("--side", type=click.Choice(["long", "short"]), required=True)
+@click.option("--entry", type=float, required=True, help="Entry price (USD).")
+@click.option("--qty", type=float, required=True, help="Position size in the base coin (BTC).")
+@click.option("--leverage", type=float, default=None, help="Isolated margin = entry x qty / leverage.")
+@click.option("--wallet", type=float, default=None, help="Or the isolated margin / cross wallet (USD).")
+@click.option("--symbol", default="BTC", show_default=True)
+@click.option("--at", "at", default=None, help="Date of the venue's tier table (default: today, else the newest).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (key drop: a decimal of the entry).")
+def reverse(venue, side, entry, qty, leverage, wallet, symbol, at, as_json):
+    """Smallest move from --entry (down for a long, up for a short) that reaches the liquidation price."""
+    from hedgelab.cli.calc_liq import _default_at
+    from hedgelab.stress.reverse import position_drop
+    res = position_drop(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
+                        at=at if at is not None else _default_at(venue, symbol), symbol=symbol)
+    if as_json:
+        click.echo(json.dumps(res))
+        return
+    if res["drop"] is None:
+        click.echo("drop: none (the position cannot be liquidated)")
+    else:
+        click.echo(f"drop: {res['drop']:.6f} ({res['direction']}, to {res['liquidation_price']:,.2f} USD)")

@@ -1,0 +1,159 @@
+"""``hedgelab stress``: survival odds over generated paths, and ``hedgelab stress reverse``.
+
+``hedgelab stress STRATEGY... --method M --paths N --seed S`` runs the stress test (the default
+sub-command ``run``); ``hedgelab stress reverse STRATEGY --at TIME`` finds the smallest instantaneous
+drop that liquidates it (or loses --max-loss). Backtest flags (--data, --venue, --start, ...) come
+from ``cli.backtest.shared_options`` and are merged with --config the same way.
+"""
+from __future__ import annotations
+
+import click
+
+from hedgelab import _options as opt
+from hedgelab.cli import cli
+from hedgelab.cli.backtest import merged, shared_options
+from hedgelab.errors import UserError
+
+TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
+         ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),
+         ("ES99 loss", "es99_loss", "{:,.0f}"), ("median h to liq", "ttl_median_h", "{:,.0f}"),
+         ("median hedge cost", "hedge_cost_median", "{:,.0f}"), ("median max DD", "max_dd_median", "{:.1%}"),
+         ("replay final", "replay_final_equity", "{:,.0f}"), ("replay rank", "rank_replay", "{}"))
+
+
+class _DefaultRun(click.Group):
+    """``hedgelab stress X ...`` means ``hedgelab stress run X ...`` unless X is a sub-command."""
+
+    def parse_args(self, ctx, args):
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group("stress", cls=_DefaultRun)
+def stress_group():
+    """Stress tests: survival odds over many generated market paths, and reverse stress.
+
+    \b
+    Examples:
+      hedgelab stress hold perp-hedge leveraged-long --method bootstrap --paths 1000 --seed 1
+      hedgelab stress leveraged-long --method scenario support-80k --paths 200 --seed 1
+      hedgelab stress perp-hedge -g hedge_ratio=0:1:5 -g leverage=2,5,10 --paths 100
+      hedgelab stress reverse leveraged-long --at "2025-10-10 21:00"
+    """
+
+
+def table_text(table) -> str:
+    lines = []
+    for _, r in table.iterrows():
+        cells = []
+        for _, key, fmt in TABLE:
+            v = r[key]
+            cells.append("n/a" if v != v else fmt.format(v))
+        lines.append(cells)
+    head = [h for h, _, _ in TABLE]
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
+
+    def fmt(cells):
+        return "  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+
+@stress_group.command("run")
+@click.argument("strategies", nargs=-1)
+@click.option("--method", type=click.Choice(["shock", "bootstrap", "garch", "jump", "scenario"]),
+              default="bootstrap", show_default=True, help="Path generator (scenario takes a NAME).")
+@click.option("--scenario", "scenario", default=None, metavar="NAME",
+              help="Named scenario for --method scenario (also accepted right after it).")
+@click.option("--paths", type=int, default=100, show_default=True, help="Number of paths.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed (path k uses the seed and k).")
+@click.option("--horizon", default="30d", show_default=True, help="Length of each path from --start (e.g. 30d, 72h).")
+@click.option("--cascade", is_flag=True, help="Deepen crash wicks by a liquidation cascade through an OI book.")
+@click.option("--at", "at", default=None, metavar="TIME", help="shock/scenario start (default: random per path).")
+@click.option("--drop", type=float, default=-0.107, show_default=True, help="shock size, a decimal (-0.107).")
+@click.option("--kind", type=click.Choice(["wick", "gap"]), default="wick", show_default=True, help="shock kind.")
+@click.option("--margin", "break_margin", type=float, default=0.05, show_default=True,
+              help="support-80k: how far below 80k the break goes (decimal).")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A strategy parameter.")
+@click.option("-g", "--grid", "grid", multiple=True, metavar="NAME=V1,V2|NAME=START:STOP:COUNT",
+              help="Sweep a parameter (one STRATEGY); two axes give a survival heatmap.")
+@click.option("--cluster", default=None, metavar="SPEC",
+              help="Dask: local, local-processes[:N], tcp://HOST:PORT or a scheduler file (default: in-process).")
+@click.option("--chunk", type=click.IntRange(min=1), default=None, help="Paths per chunk (default: automatic).")
+@shared_options
+def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, drop, kind, break_margin, params,
+               grid, cluster, chunk, **kwargs):
+    """Survival odds of STRATEGIES (default: every built-in) over generated paths."""
+    from hedgelab.stress.api import stress
+    from hedgelab.stress.scenarios import NAMES
+    o, conf = merged(click.get_current_context(), kwargs)
+    names = list(strategies)
+    if method == "scenario" and scenario is None and names and names[0] in NAMES:
+        scenario = names.pop(0)
+    if method != "scenario" and scenario is not None:
+        raise UserError("--scenario goes with --method scenario")
+    values = opt.parse_params(params)
+    if len(names) > 1 and values:
+        raise UserError("stress: -p applies to one STRATEGY; for several use a --config with [params.NAME] tables")
+    per = values if len(names) <= 1 else {k: v for k, v in (conf.get("params") or {}).items() if isinstance(v, dict)}
+    res = stress(names or None, method=method, paths=paths, seed=seed, horizon=horizon, scenario=scenario,
+                 cascade=cascade, params=per or None, grid=opt.parse_grid(grid) or None, at=at, drop=drop, kind=kind,
+                 margin=break_margin, data=o["data"], venue=o["venue"], margin_mode=o["margin_mode"],
+                 start=o["start"], end=o["end"], capital=o["capital"], store=o["store"],
+                 strategies_dir=o["strategies_dir"], cluster=cluster, chunk=chunk, quiet=o["quiet"])
+    out = res.write(o["out"])
+    if not o["quiet"]:
+        from hedgelab.reports.stress_page import caption
+        click.echo(table_text(res.table))
+        click.echo("")
+        click.echo(caption(res.meta))
+        click.echo(f"model: {res.meta['description']}")
+    click.echo(f"report: {out / 'stress.html'}")
+    for name, reason in res.failures.items():
+        click.echo(f"failed: {name}: {reason}", err=True)
+    if res.failures:
+        raise SystemExit(1)
+    return 0
+
+
+@stress_group.command("reverse")
+@click.argument("strategy")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE", help="A strategy parameter.")
+@click.option("--at", "at", required=True, metavar="TIME", help="When the drop hits (UTC bar open).")
+@click.option("--max-loss", type=float, default=None,
+              help="Instead of liquidation: the drop that loses this share of equity (decimal, e.g. 0.2).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@shared_options
+def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
+    """Smallest instantaneous drop at --at (with the IV response) that liquidates STRATEGY's account."""
+    import json
+    from hedgelab import _runner
+    from hedgelab.stress.api import bar_at
+    from hedgelab.stress.reverse import reverse_stress
+    from hedgelab.stress.run import Entry
+    o, conf = merged(click.get_current_context(), kwargs)
+    registry, failures = _runner.discover_all(o["strategies_dir"])
+    cls = _runner.resolve_class(strategy, registry, failures, o["strategies_dir"])
+    if cls is None:
+        raise UserError(f"strategy {strategy!r} could not be loaded: {failures[strategy]}")
+    values = dict((conf.get("params") or {}).get(strategy, {}))
+    values.update(opt.parse_params(params))
+    entry = Entry(strategy, cls, (cls.validate(values),), (strategy,), _runner.margin_mode(o, cls))
+    dataset, market = _runner.load_market(o)
+    _runner.check_venue(o["venue"], market, {entry.margin_mode})
+    res = reverse_stress(entry, market, bar_at(market, at), venue=o["venue"], capital=o["capital"], max_loss=max_loss)
+    data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
+            "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
+            "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
+    if as_json:
+        click.echo(json.dumps(data))
+        return 0
+    if res.already:
+        click.echo(f"{strategy}: already liquidated before {res.at} without any shock")
+    elif res.drop is None:
+        click.echo(f"{strategy}: no drop up to 99 % at {res.at} breaches {res.criterion}")
+    else:
+        click.echo(f"{strategy}: a drop of {res.drop:.2%} (mark {res.reference_price:,.0f} -> {res.trough_price:,.0f} "
+                   f"USD) at {res.at} breaches {res.criterion}")
+    click.echo(f"data: {data['data']} ({data['data_kind']})")
+    return 0

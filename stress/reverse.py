@@ -1,0 +1,101 @@
+"""Reverse stress: the smallest instantaneous drop that liquidates an account, or loses ``max_loss``.
+
+Strategy form (Breuer et al., one factor): the strategy runs on the data up to and including the
+shock bar t0 (``at``); at t0's open every price (traded, mark, index; open, high, low and close) is
+multiplied by 1 + s, and IV answers through ``paths.iv_response`` (+0.78 vol points per -1 %). The
+engine itself runs each trial, so hedges, option legs and margin rules count. Bisection on
+s in [-0.99, 0]: the smallest |s| whose run has a perp liquidation at t0 (or, with ``max_loss``,
+whose equity at t0's close is at least ``max_loss`` (a decimal) below the equity at t0 - 1).
+The drop is reported as a positive decimal of the reference price, the mark close of bar t0 - 1:
+drop = 1 - trough / reference, trough = the shocked mark low of bar t0.
+
+Position form (``position_drop``): the same for one position from the venue's liquidation rule
+(``engine.liquidation_price``, the kernel's margin code): an isolated linear long at leverage L with
+maintenance rate m is liquidated after a fall of (1/L - m) / (1 - m) from its entry.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hedgelab.errors import UserError
+from hedgelab.stress.paths import scaled
+from hedgelab.stress.run import first_liquidation_bars, simulate_entry
+
+STEPS = 30   # bisection steps: |s| known to 2^-30 (1e-9)
+
+
+@dataclass(frozen=True)
+class Reverse:
+    drop: float | None        # positive decimal; None: even -99 % does not breach
+    trough_price: float | None
+    reference_price: float
+    criterion: str            # "liquidation" or "max_loss 0.2"
+    at: str
+    already: bool = False     # the account was liquidated before ``at`` without any shock
+
+
+def _shocked(market, t0: int, s: float):
+    n = t0 + 1
+    cut = market._replace(**{f: getattr(market, f)[:n] for f in market._fields
+                             if isinstance(getattr(market, f), np.ndarray)})
+    m = np.ones(n)
+    m[t0] = 1.0 + s
+    m_open = m.copy()
+    return scaled(cut, m_open, m, m, m)
+
+
+def _breached(entry, market, t0, s, venue, capital, max_loss):
+    path = _shocked(market, t0, s)
+    [(_, sim)] = simulate_entry(entry, path, venue, capital)[:1]
+    if max_loss is None:
+        return bool(first_liquidation_bars(sim.records, 1)[0] >= 0), path
+    eq = sim.equity.iloc[:, 0].to_numpy()
+    before = eq[t0 - 1]
+    return bool(eq[t0] <= before * (1 - max_loss)), path
+
+
+def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0, max_loss=None) -> Reverse:
+    """Bisection with the real engine; ``entry`` is a ``run.Entry`` with one parameter set."""
+    if t0 < 1 or t0 >= len(market.close):
+        raise UserError("--at must fall after the first bar and inside the data")
+    if max_loss is not None and not 0 < max_loss < 1:
+        raise UserError(f"--max-loss {max_loss!r} must be a decimal in (0, 1) (e.g. 0.2 = lose 20 % of equity)")
+    ref = float(market.mark_close[t0 - 1])
+    when = str(np.datetime64(int(market.time_ns[t0]), "ns"))[:16].replace("T", " ") + " UTC"
+    crit = "liquidation" if max_loss is None else f"max_loss {max_loss:g}"
+    hit0, _ = _breached(entry, market, t0, 0.0, venue, capital, max_loss)
+    [(_, base)] = simulate_entry(entry, _shocked(market, t0, 0.0), venue, capital)[:1]
+    first = first_liquidation_bars(base.records, 1)[0]
+    if 0 <= first < t0:
+        return Reverse(0.0, None, ref, crit, when, already=True)
+    if hit0:
+        return Reverse(max(0.0, 1 - float(market.mark_low[t0]) / ref), float(market.mark_low[t0]), ref, crit, when)
+    hit, path = _breached(entry, market, t0, -0.99, venue, capital, max_loss)
+    if not hit:
+        return Reverse(None, None, ref, crit, when)
+    lo, hi = 0.0, -0.99     # lo: not breached, hi: breached
+    for _ in range(STEPS):
+        mid = (lo + hi) / 2
+        ok, p = _breached(entry, market, t0, mid, venue, capital, max_loss)
+        if ok:
+            hi, path = mid, p
+        else:
+            lo = mid
+    trough = float(path.mark_low[t0])
+    return Reverse(1 - trough / ref, trough, ref, crit, when)
+
+
+def position_drop(venue="binance", *, side, entry, qty, wallet=None, leverage=None, at=None, symbol="BTC") -> dict:
+    """The adverse move (positive decimal of ``entry``) that reaches the position's liquidation price."""
+    from hedgelab.engine.liquidation import liquidation_price
+    res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage, at=at,
+                            symbol=symbol)
+    lp = res.liquidation_price
+    if lp is None:
+        drop = None
+    else:
+        drop = 1 - lp / entry if side == "long" else lp / entry - 1
+    return {"drop": drop, "direction": "down" if side == "long" else "up", "liquidation_price": lp,
+            "mmr": res.mmr, "venue": res.venue}
