@@ -7,7 +7,8 @@ engine itself runs each trial, so hedges, option legs and margin rules count. Bi
 s in [-0.99, 0]: the smallest |s| whose run has a perp liquidation at t0 (or, with ``max_loss``,
 whose equity at t0's close is at least ``max_loss`` (a decimal) below the equity at t0 - 1).
 The drop is reported as a positive decimal of the reference price, the mark close of bar t0 - 1:
-drop = 1 - trough / reference, trough = the shocked mark low of bar t0.
+drop = 1 - trough / reference, trough = the shocked mark low of bar t0 (liquidation) or its shocked
+mark close (max loss, which is measured on the close).
 
 Position form (``position_drop``): the same for one position from the venue's liquidation rule
 (``engine.liquidation_price``, the kernel's margin code): an isolated linear long at leverage L with
@@ -70,8 +71,9 @@ def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0
     first = first_liquidation_bars(base.records, 1)[0]
     if 0 <= first < t0:
         return Reverse(0.0, None, ref, crit, when, already=True)
-    if hit0:
-        return Reverse(max(0.0, 1 - float(market.mark_low[t0]) / ref), float(market.mark_low[t0]), ref, crit, when)
+    if hit0:   # the bar itself breaches: no shock needed
+        trough = float(market.mark_low[t0] if max_loss is None else market.mark_close[t0])
+        return Reverse(0.0, trough, ref, crit, when)
     hit, path = _breached(entry, market, t0, -0.99, venue, capital, max_loss)
     if not hit:
         return Reverse(None, None, ref, crit, when)
@@ -83,7 +85,7 @@ def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0
             hi, path = mid, p
         else:
             lo = mid
-    trough = float(path.mark_low[t0])
+    trough = float(path.mark_low[t0] if max_loss is None else path.mark_close[t0])
     return Reverse(1 - trough / ref, trough, ref, crit, when)
 
 
