@@ -206,10 +206,13 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     if summary_only is None:
         summary_only = len(param_sets) > SUMMARY_ONLY_ABOVE
     from hedgelab.scale import open_cluster
+    from hedgelab.scale.rows import open_rows
+    sink = open_rows(rows, resume=resume, strategy=strategy, param_sets=param_sets, o=o, summary_only=summary_only)
     with open_cluster(o.get("cluster"), client) as dask_client:
-        o.update(client=dask_client, rows=rows, resume=resume, chunk_size=chunk_size)
+        o.update(client=dask_client, rows=sink, chunk_size=chunk_size)
         result = _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
-    result.options.pop("client", None)   # the record of options, not a live connection
+    result.options.pop("client", None)   # the record of options, not a live connection or folder
+    result.options.pop("rows", None)
     return result
 
 
