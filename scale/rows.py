@@ -4,8 +4,8 @@ Layout: ``_plan.json`` (what sweep the rows belong to) and one ``chunk-NNNNNNN.p
 chunk (written to a temp name and renamed, so a crash never leaves half a chunk). Read together they
 are one parquet dataset (``pd.read_parquet(folder)``): position, run, strategy, params (JSON) and
 the engine's summary columns. ``resume`` reads finished chunks back instead of recomputing them;
-a folder made by a different sweep (other strategy, sets, data, engine options or chunk plan) is
-refused.
+a folder made by a different sweep (other strategy, sets, data or engine options) is refused, and
+the earlier run's chunk plan is reused so the finished chunks line up.
 """
 from __future__ import annotations
 
@@ -21,26 +21,45 @@ from hedgelab.errors import UserError
 PLAN = "_plan.json"   # a leading underscore: parquet readers skip it
 
 
-def fingerprint(strategy, validated, engine, market_key, jobs) -> str:
-    """A hash of everything that decides the rows: sets, engine options, market, chunk bounds."""
+ROW_OPTIONS = ("data", "store", "start", "end", "venue", "margin_mode", "capital")
+
+
+def open_rows(folder, *, resume: bool, strategy: str, param_sets: list, o: dict, summary_only: bool):
+    """The rows folder of a summary-mode sweep (None otherwise), checked before anything runs."""
+    if folder is None or not summary_only:
+        if resume and folder is None:
+            raise UserError("--resume: no rows folder to resume from")
+        return None
     h = hashlib.blake2b(digest_size=12)
-    h.update(json.dumps([strategy, validated, engine, market_key], sort_keys=True, default=repr).encode())
-    h.update(json.dumps([list(job.positions[:1]) + [len(job.positions)] for job in jobs]).encode())
-    return h.hexdigest()
+    h.update(json.dumps([strategy, param_sets, {k: o.get(k) for k in ROW_OPTIONS}], sort_keys=True,
+                        default=str).encode())
+    return RowsFolder(folder, h.hexdigest(), resume=resume)
 
 
 class RowsFolder:
-    def __init__(self, folder, plan: str, *, resume: bool):
+    """``bounds``: the chunk plan of the earlier run being resumed (None for a new sweep), reused as
+    is so that the finished chunks line up whatever the cluster now is."""
+
+    def __init__(self, folder, sweep: str, *, resume: bool):
         self.folder = Path(folder)
         found = self._plan()
         if found is not None and not resume:
             raise UserError(f"{self.folder} holds the rows of an earlier sweep; add --resume to continue "
                             f"it, or choose another --out")
-        if found is not None and found.get("plan") != plan:
-            raise UserError(f"--resume: {self.folder} belongs to a different sweep (strategy, grid, data, "
-                            f"options or chunk size changed); choose another --out")
+        if found is not None and found.get("sweep") != sweep:
+            raise UserError(f"--resume: {self.folder} belongs to a different sweep (strategy, grid, data or "
+                            f"options changed); choose another --out")
+        self.sweep = sweep
+        self.bounds = [tuple(b) for b in found["bounds"]] if found else None
+        self.market = found.get("market") if found else None
+
+    def start(self, bounds, market_key: str) -> None:
+        """Record the chunk plan (a new sweep) or check the market is still the same data (resume)."""
+        if self.market is not None and self.market != market_key:
+            raise UserError(f"--resume: the data changed since {self.folder} was written (market hash "
+                            f"{market_key}, was {self.market}); choose another --out")
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.plan = plan
+        self.bounds, self.market = [tuple(b) for b in bounds], market_key
         self._write_plan(complete=False)
 
     def read(self, job):
@@ -87,5 +106,6 @@ class RowsFolder:
     def _write_plan(self, complete: bool) -> None:
         path = self.folder / PLAN
         tmp = path.with_name(f".{PLAN}.tmp")
-        tmp.write_text(json.dumps({"plan": self.plan, "complete": complete}))
+        tmp.write_text(json.dumps({"sweep": self.sweep, "market": self.market, "complete": complete,
+                                   "bounds": self.bounds}))
         os.replace(tmp, path)

@@ -37,20 +37,23 @@ class ChunkJob(NamedTuple):
 def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine: dict, bar) -> list:
     """RunRecords for ``validated`` (in that order), chunked over ``o['client']`` or in this process.
 
-    ``o`` keys read here: client, data, store, start, end, strategies_dir, chunk_size, rows, resume,
-    quiet.
+    ``o`` keys read here: client, data, store, start, end, strategies_dir, chunk_size, quiet, and
+    rows (a ``hedgelab.scale.rows.RowsFolder`` for a summary-mode sweep that streams its rows).
     """
-    from hedgelab.scale import rows as rows_store
     client = o.get("client")
     _remember_class(name, o.get("strategies_dir"), cls)
     source = Source(o["data"], _text(o.get("store")), _text(o.get("start")), _text(o.get("end")))
     key = share_market(market, client, source)
-    jobs = plan(cls, name, validated, labels, key, o, engine, len(market.time_ns), worker_count(client))
+    sink = o.get("rows") if engine.get("summary_only") else None
+    groups = cls().feature_groups(validated)
+    bounds = sink.bounds if sink is not None and sink.bounds else plan(groups, o, engine, len(market.time_ns),
+                                                                         worker_count(client))
+    jobs = [ChunkJob(c, key, name, _text(o.get("strategies_dir")), cols, tuple(validated[k] for k in cols),
+                     tuple(labels[k] or "" for k in cols), dict(engine))
+            for c, cols in enumerate(tuple(groups[g][lo:hi]) for g, lo, hi in bounds)]
     records = [None] * len(validated)
-    sink = None
-    if engine.get("summary_only") and o.get("rows") is not None:
-        sink = rows_store.RowsFolder(o["rows"], rows_store.fingerprint(name, validated, engine, key, jobs),
-                                     resume=bool(o.get("resume")))
+    if sink is not None:
+        sink.start(bounds, key)
         for job in jobs:
             done = sink.read(job)
             if done is not None:
@@ -70,22 +73,18 @@ def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine
     return records
 
 
-def plan(cls, name, validated, labels, key, o, engine, n_bars, workers) -> list[ChunkJob]:
-    """Chunks of contiguous columns within each feature group, numbered in sweep order."""
+def plan(groups, o, engine, n_bars, workers) -> list[tuple]:
+    """(group, lo, hi) per chunk: contiguous columns within each feature group, in sweep order."""
     from hedgelab._runner import CHUNK   # columns per chunk when curves are kept (memory bound)
     size = o.get("chunk_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise UserError(f"chunk_size {size!r}: expected a whole number of columns >= 1")
-    jobs = []
-    for group in cls().feature_groups(validated):
+    bounds = []
+    for g, group in enumerate(groups):
         step = size or chunk_columns(len(group), n_bars, workers,
                                      most=None if engine.get("summary_only") else CHUNK)
-        for lo, hi in split(len(group), step):
-            cols = tuple(group[lo:hi])
-            jobs.append(ChunkJob(len(jobs), key, name, _text(o.get("strategies_dir")), cols,
-                                 tuple(validated[k] for k in cols), tuple(labels[k] or "" for k in cols),
-                                 dict(engine)))
-    return jobs
+        bounds.extend((g, lo, hi) for lo, hi in split(len(group), step))
+    return bounds
 
 
 def run_chunk(job: ChunkJob) -> list:
