@@ -29,7 +29,15 @@ def sweep_dead(parent: Path) -> None:
 
 def check_out_dir(out, option: str = "--out") -> Path:
     """``out`` as a Path if a run can write it; else a one-line UserError saying why."""
-    out = Path(out)
+    try:
+        return _check(Path(out), option)
+    except ValueError as exc:  # a NUL byte or the like: no file system takes that name
+        raise UserError(f"{option} {str(out)!r}: not a usable path ({exc})") from None
+
+
+def _check(out: Path, option: str) -> Path:
+    if out.parent.is_dir():
+        sweep_dead(out.parent)  # every later command cleans up after a killed run, even one that fails
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise UserError(f"{option} {out}: a file of that name exists; give a folder")
@@ -47,7 +55,6 @@ def check_out_dir(out, option: str = "--out") -> Path:
     except OSError as exc:
         raise UserError(f"{option} {out}: cannot write in {above} ({exc.strerror})") from None
     if out.parent.is_dir():
-        sweep_dead(out.parent)
         others = _tempdirs.live_writers(out.parent, out.name, KIND)
         if others:
             raise UserError(f"{option} {out}: another hedgelab run (pid {others[0]}) is writing there now; "
