@@ -45,6 +45,7 @@ class History:
     index_ratio: np.ndarray  # (4, n) index OHLC / traded OHLC
     funding_level: np.ndarray  # last settled funding rate at each bar (carried forward)
     iv: np.ndarray           # ATM IV at each bar close (carried forward)
+    iv_known: np.ndarray     # bool: this bar and the one before have their own IV print
     bar_seconds: int
 
     @classmethod
@@ -54,19 +55,27 @@ class History:
             raise UserError(f"calibration data has {len(c)} bars; stress generators need at least 48")
         r = np.zeros(len(c))
         r[1:] = np.log(c[1:] / c[:-1])
-        iv = carried(m.iv)
+        raw = np.asarray(m.iv, dtype=np.float64)
+        known = np.zeros(len(raw), bool)
+        known[1:] = np.isfinite(raw[1:]) & np.isfinite(raw[:-1])
+        iv = carried(raw)
         first = np.flatnonzero(np.isfinite(iv))
         iv = np.where(np.isfinite(iv), iv, iv[first[0]] if len(first) else np.nan)
         fund = carried(m.funding_rate, 0.0)
         return cls(log_ret=r, wick_down=np.log(np.minimum(o, c) / l).clip(0), wick_up=np.log(h / np.maximum(o, c)).clip(0),
                    mark_ratio=_ratio(m, MARK_FIELDS), index_ratio=_ratio(m, INDEX_FIELDS), funding_level=fund,
-                   iv=iv, bar_seconds=int(m.bar_seconds))
+                   iv=iv, iv_known=known, bar_seconds=int(m.bar_seconds))
 
     @property
     def iv_change(self) -> np.ndarray:
+        """IV change per bar; where the data has no print (IV carried) the path model's response to
+        the bar's return (``paths.IV_DOWN`` / ``IV_UP``) stands in, so gaps do not damp the response."""
+        from hedgelab.stress.paths import IV_DOWN, IV_UP
         d = np.zeros(len(self.iv))
         d[1:] = np.diff(self.iv)
-        return np.nan_to_num(d)
+        r = self.log_ret
+        model = np.where(r < 0, -IV_DOWN * r, -IV_UP * r)
+        return np.where(self.iv_known, np.nan_to_num(d), model)
 
     def hourly_sigma(self) -> float:
         return float(np.std(self.log_ret[1:]))

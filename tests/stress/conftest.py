@@ -1,6 +1,7 @@
 """Real Binance/Deribit data of Sep 1 - Dec 15 2025 as MarketArrays, built here from the raw CSVs
 (../shared/data/crisis-2025): traded = mark = index = spot (the proxy the real-data CLI tests use),
-funding from the official flat file, IV = hourly DVOL close / 100 known at the bar close."""
+funding from the official flat file, IV = hourly DVOL close / 100 known at the bar close (the hourly
+DVOL file covers Sep 1 - Oct 15 with one missing day; NaN where it has no print)."""
 import numpy as np
 import pandas as pd
 import pytest
@@ -34,7 +35,7 @@ def raw_dvol(shared_dir) -> pd.Series:
 def market_of(bars: pd.DataFrame, funding: pd.Series, iv: pd.Series) -> MarketArrays:
     o, h, l, c = (bars[k].to_numpy(float) for k in ("open", "high", "low", "close"))
     rate = funding.reindex(bars.index).to_numpy(float)
-    ivc = iv.reindex(bars.index).ffill().to_numpy(float)   # the DVOL bar's close is known at our bar's close
+    ivc = iv.reindex(bars.index).to_numpy(float)   # the DVOL bar's close, known at our bar's close; NaN: no print
     return MarketArrays(time_ns=bars.index.as_unit("ns").asi8, bar_seconds=3600, open=o, high=h, low=l, close=c,
                         volume=bars["volume_btc"].to_numpy(float), mark_open=o, mark_high=h, mark_low=l,
                         mark_close=c, index_open=o, index_high=h, index_low=l, index_close=c,
