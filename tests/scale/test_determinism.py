@@ -57,3 +57,40 @@ def test_summary_mode_on_a_scheduler_file_matches_in_process(real_cluster, tmp_p
     by_run = here.summary.set_index("run")
     assert rows["position"].tolist() == list(range(12))
     assert rows["final_equity"].tolist() == by_run.loc[rows["run"], "final_equity"].tolist()
+
+
+HALF_HOLD = '''
+import numpy as np
+from hedgelab.strategies import Param, Strategy
+
+class HalfHold(Strategy):
+    """A share of the capital in spot, bought at the first bar."""
+    name = "half-hold"
+    share = Param(0.5, low=0.0, high=1.0, doc="spot share")
+
+    def targets(self, market, params):
+        out = np.full((len(market.close), 2), np.nan)
+        out[0] = (params["share"], 0.0)
+        return out
+'''
+
+
+def test_plugin_from_strategies_dir_runs_on_the_workers(real_cluster, tmp_path):
+    (tmp_path / "half_hold.py").write_text(HALF_HOLD)
+    grid = {"share": [0.2, 0.5, 0.8]}
+    here = hedgelab.sweep("half-hold", grid, strategies_dir=tmp_path, **WINDOW)
+    there = hedgelab.sweep("half-hold", grid, strategies_dir=tmp_path, cluster=real_cluster.address, **WINDOW)
+    assert here.summary["final_equity"].nunique() == 3
+    assert_identical(there, here)
+
+
+def test_plugin_missing_on_a_worker_is_one_line_naming_it(real_cluster, tmp_path, monkeypatch):
+    # a relative folder: found from the driver's working directory, not from the workers'
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "half_hold.py").write_text(HALF_HOLD)
+    monkeypatch.chdir(tmp_path)
+    result = hedgelab.sweep("half-hold", {"share": [0.2, 0.5]}, strategies_dir="plugins",
+                            cluster=real_cluster.address, **WINDOW)
+    reason = result.failures["half-hold"]
+    assert "\n" not in reason
+    assert reason.startswith("worker tcp://127.0.0.1:") and "half-hold" in reason, reason
