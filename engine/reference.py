@@ -4,13 +4,14 @@ For tests only: one column, one path, no numba. It shares no code with ``engine/
 liquidation price is found by bisection on equity - maintenance margin instead of the closed form)
 so that agreement between the two is evidence, not tautology. Rules and their order per bar are
 those documented in ``engine/nb/simulate.py`` and ``engine/nb/liquidation.py`` (no options; a cross
-margin increase is cut to the initial margin the equity covers, an ``order_trimmed`` event).
+margin increase is cut to the initial margin the equity covers, an isolated one or a spot buy to
+what cash pays: ``order_trimmed`` events; leverage above the tier maximum: ``leverage_capped``).
 """
 import math
 
 import numpy as np
 
-FILL, FEE, FUNDING, LIQUIDATION, STOP, MARGIN, TRIMMED = 0, 1, 2, 3, 4, 5, 8
+FILL, FEE, FUNDING, LIQUIDATION, STOP, MARGIN, TRIMMED, CAPPED = 0, 1, 2, 3, 4, 5, 8, 9
 SPOT, PERP = 0, 1
 
 
@@ -104,6 +105,21 @@ class ReferenceAccount:
         equity = self.cash - fee_paid - y * fp * self.perp_fee + self.spot * spot_px + qty * (mark - entry)
         return equity - abs(qty) * mark / self.lev
 
+    def perp_room(self, rest, sign, fp, traded, mark, spot_px):
+        """How much of an increase of ``rest`` BTC at ``fp`` the account pays for."""
+        if not self.cross:
+            return min(rest, max(self.cash - traded * fp * self.perp_fee, 0.0) / (fp / self.lev + fp * self.perp_fee))
+        if math.isnan(mark):
+            return rest
+        # equity after the order must cover |position| * mark / leverage; the room is
+        # linear in the quantity added, so two evaluations find where it reaches zero
+        paid = traded * fp * self.perp_fee
+        r0 = self.cross_room(0.0, sign, fp, mark, spot_px, paid)
+        r1 = self.cross_room(rest, sign, fp, mark, spot_px, paid)
+        if r1 < 0:
+            return 0.0 if r0 <= 0 else rest * r0 / (r0 - r1)
+        return rest
+
     def trade_perp(self, bar, dq, ref, volume, kind=FILL, mark=math.nan, spot_px=math.nan):
         if abs(dq) <= 1e-12:
             return
@@ -114,20 +130,14 @@ class ReferenceAccount:
             pnl = self.close_part(red, fp)
             traded, rest = red, rest - red
         if rest > 1e-12:
-            if not self.cross:
-                rest = min(rest, max(self.cash - traded * fp * self.perp_fee, 0.0)
-                           / (fp / self.lev + fp * self.perp_fee))
-            elif not math.isnan(mark):
-                # equity after the order must cover |position| * mark / leverage; the room is
-                # linear in the quantity added, so two evaluations find where it reaches zero
-                sign = math.copysign(1.0, dq)
-                paid = traded * fp * self.perp_fee
-                r0 = self.cross_room(0.0, sign, fp, mark, spot_px, paid)
-                r1 = self.cross_room(rest, sign, fp, mark, spot_px, paid)
-                if r1 < 0:
-                    fill = 0.0 if r0 <= 0 else rest * r0 / (r0 - r1)
-                    self.events.append((bar, TRIMMED, PERP, sign * (rest - fill), fp, 0.0))
-                    rest = fill
+            sign = math.copysign(1.0, dq)
+            fill = self.perp_room(rest, sign, fp, traded, mark, spot_px)
+            if fill < rest:
+                if traded == 0 and fill > 1e-12:  # slippage on what trades: re-price the cut order
+                    fp = self.fill_price(ref, sign * fill, volume)
+                    fill = min(fill, self.perp_room(fill, sign, fp, traded, mark, spot_px))
+                self.events.append((bar, TRIMMED, PERP, sign * (rest - fill), fp, 0.0))
+                rest = fill
             if rest > 1e-12:
                 aq = abs(self.qty)
                 self.entry = fp if aq == 0 else (aq * self.entry + rest * fp) / (aq + rest)
@@ -149,7 +159,13 @@ class ReferenceAccount:
             return
         fp = self.fill_price(ref, dq, volume)
         if dq > 0:
-            dq = min(dq, max(self.cash, 0.0) / (fp * (1 + self.spot_fee)))
+            afford = max(self.cash, 0.0) / (fp * (1 + self.spot_fee))
+            if dq > afford:
+                if afford > 1e-12:  # slippage on what trades
+                    fp = self.fill_price(ref, afford, volume)
+                    afford = min(afford, max(self.cash, 0.0) / (fp * (1 + self.spot_fee)))
+                self.events.append((bar, TRIMMED, SPOT, dq - afford, fp, 0.0))
+                dq = afford
             if dq <= 1e-12:
                 return
         fee = abs(dq) * fp * self.spot_fee
@@ -236,7 +252,10 @@ def run_reference(market, orders, account: ReferenceAccount):
             if "leverage" in o:
                 tq = o.get("perp", account.qty)
                 notional = max(abs(tq), abs(account.qty)) * market.mark_close[i]
-                lev = min(o["leverage"], account.tier(notional)[4])
+                cap = account.tier(notional)[4]
+                lev = min(o["leverage"], cap)
+                if o["leverage"] > cap and cap != account.lev:
+                    account.events.append((i, CAPPED, PERP, 0.0, cap, 0.0))
                 new_lev = lev != account.lev
                 account.lev = lev
             else:

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from hedgelab.engine.nb.records import (EVENT_KIND_NAMES, INSTRUMENT_NAMES, OUT_NAMES, SUMMARY_NAMES,
-                                        EventKind)
+from hedgelab.engine.nb.records import (CUT_REASON_NAMES, EVENT_KIND_NAMES, INSTRUMENT_NAMES, OUT_NAMES,
+                                        SUMMARY_NAMES, EventKind)
 
 _SERIES = OUT_NAMES  # equity, cash, spot_qty, perp_qty, margin_ratio, liq_price, option_value
 
@@ -19,7 +19,9 @@ class SimResult:
     per event: ``time`` (stamp of the bar it happened in), ``bar``, ``column`` (int j), ``instrument``,
     ``side``, ``kind``, ``qty``, ``price``, ``amount`` (cash flow to the account). Quantities are
     BTC: a ``margin`` row (cash moved to / from the isolated margin) has qty 0, amount 0, the USD
-    moved in ``price`` (+ into the margin) and side ``in`` / ``out``.
+    moved in ``price`` (+ into the margin) and side ``in`` / ``out``. ``reason`` says why an
+    ``order_trimmed`` / ``leverage_capped`` row was cut (cash, initial_margin, tier_max_leverage,
+    listed_contract; empty for the other kinds).
     """
     time: pd.DatetimeIndex
     columns: list                  # one dict of parameter values per column
@@ -35,6 +37,7 @@ class SimResult:
     option_value: pd.DataFrame | None = None
     venue: str = ""
     margin_mode: str = ""
+    trace: pd.DataFrame | None = None  # simulate(trace=...) / debug=True: state, intent, events per decision
     _events: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
@@ -82,7 +85,8 @@ class SimResult:
 
 
 def summary_frame(summary: np.ndarray, labels) -> pd.DataFrame:
-    df = pd.DataFrame(summary, columns=list(SUMMARY_NAMES), index=pd.Index(list(labels), name="label"))
+    df = pd.DataFrame(summary[:, :len(SUMMARY_NAMES)], columns=list(SUMMARY_NAMES),
+                      index=pd.Index(list(labels), name="label"))
     for name in ("liquidations", "stops", "n_events"):
         df[name] = df[name].astype(np.int64)
     return df
@@ -110,6 +114,7 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
         "qty": qty,
         "price": records["price"],
         "amount": records["amount"],
+        "reason": np.asarray(CUT_REASON_NAMES, dtype=object)[records["reason"]],
     })
 
 

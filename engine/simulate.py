@@ -1,10 +1,14 @@
 """``simulate()``: validate inputs, pack arrays for ``simulate_nb``, run column chunks, wrap results."""
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
+from hedgelab.engine import hook_errors
 from hedgelab.engine.costs import Costs
+from hedgelab.engine.debug import run_column, with_events
+from hedgelab.engine.guard import guarded
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
 from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
@@ -105,17 +109,35 @@ def _events_capacity(block, rebalance) -> int:
 
 
 def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance, time_ns,
-         bar_seconds, ocfg, offset, record, cap):
-    """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None)."""
+         bar_seconds, ocfg, offset, record, cap, labels, time):
+    """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None).
+
+    A hook that raised or wrote an unusable intent is a ``HookError`` naming the run, bar and field."""
     from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
 
+    def call(cols, mask, cap, record):
+        out = np.empty((len(cols), Out.N, n if record else 0))
+        summary = np.zeros((len(cols), Sum.N))
+        events = np.empty((len(cols), cap), dtype=event_dt)
+        simulate_nb(hook, block, close_s, np.ascontiguousarray(poc[cols]), cfg, tier_sets, tier_from_bar,
+                    np.ascontiguousarray(params[cols]), features, mask, time_ns, bar_seconds, ocfg,
+                    offset + int(cols[0]), out, summary, events)
+        return summary, events, out
+
     ncols, n = params.shape[0], block.shape[2]
+    everything = np.arange(ncols)
     while True:
-        out = np.empty((ncols, Out.N, n if record else 0))
-        summary = np.zeros((ncols, Sum.N))
-        events = np.empty((ncols, cap), dtype=event_dt)
-        simulate_nb(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance,
-                    time_ns, bar_seconds, ocfg, offset, out, summary, events)
+        try:
+            summary, events, out = call(everything, rebalance, cap, record)
+        except SystemError as exc:  # an exception inside the hook (numba hands it over as the cause)
+            if exc.__cause__ is None:
+                raise
+            hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, rebalance,
+                                         labels, offset, time, exc)
+        hook_errors.raise_column_errors(summary, labels, offset, time, rerun=lambda j: run_column(
+            hook, block[poc[j]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar,
+            np.ascontiguousarray(params[j]), features, rebalance, offset + j, False, cap, labels[offset + j],
+            time, echo=False))
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) <= cap:
             return summary, events, counts, (out if record else None)
@@ -149,7 +171,7 @@ class _RecordSink:
 
 def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
              summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
-             progress=False, symbol="BTC", option_config=None) -> SimResult:
+             progress=False, symbol="BTC", option_config=None, debug=False, trace=None) -> SimResult:
     """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
@@ -158,6 +180,10 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     switching at the bar where the next one starts). ``chunk_size``: columns
     per kernel call (bounded memory); results merge into the same result as one call.
     ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
+    ``debug``: run every column through the kernel's code in plain Python with the hook's ``py_func``
+    (breakpoints and print work, prints tagged with run and bar, indices bounds-checked; slow), see
+    ``engine/debug.py``. ``trace``: True or a list of column numbers: those columns are also run that
+    way and ``result.trace`` holds every decision bar's state, intent and resulting events.
     """
     if margin_mode not in MARGIN_MODES:
         raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
@@ -214,20 +240,67 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     if progress:
         from tqdm import tqdm
         starts = tqdm(starts, total=len(starts), unit="chunk")
+    hook = guarded(spec.hook)  # a user's hook that raises stops its column (engine/guard.py)
+    if debug:
+        return _debug_run(spec.hook, block, close_s, poc, cfg, ocfg, tier_sets, tier_from_bar, params, features,
+                          rebalance, time_ns, int(market.bar_seconds), summary_only, cap, labels, time, columns,
+                          v.id, margin_mode)
     sink = _RecordSink(ncols * cap)
     summaries, outs = [], []
     for lo in starts:
         hi = min(lo + step, ncols)
-        summary, events, counts, out = _run(spec.hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg,
+        summary, events, counts, out = _run(hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg,
                                             tier_sets, tier_from_bar,
                                             np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
-                                            int(market.bar_seconds), ocfg, lo, not summary_only, cap)
+                                            int(market.bar_seconds), ocfg, lo, not summary_only, cap, labels,
+                                            time)
         sink.add(events, counts)
         del events
         summaries.append(summary)
         outs.append(out)
     out = None if summary_only else (outs[0] if len(outs) == 1 else np.concatenate(outs))
-    return SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
-                                 v.id, margin_mode)
+    result = SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
+                                   v.id, margin_mode)
+    if trace is not None and trace is not False:
+        chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
+        bad = [c for c in chosen if not 0 <= c < ncols]
+        if bad:
+            raise UserError(f"trace: column {bad[0]} does not exist (0..{ncols - 1})")
+        frames = []
+        for c in chosen:
+            row, ev, _, frame = run_column(hook, block[poc[c]], close_s, time_ns, int(market.bar_seconds), cfg,
+                                           ocfg, tier_sets, tier_from_bar, np.ascontiguousarray(params[c]),
+                                           features, rebalance, c, False, cap, labels[c], time, echo=False)
+            kernel = result.summary.iloc[c]
+            if not (np.isclose(row[Sum.FINAL_EQUITY], kernel["final_equity"], rtol=1e-9)
+                    and int(row[Sum.N_EVENTS]) == int(kernel["n_events"])):
+                warnings.warn(f"trace of {labels[c]}: the plain-Python run ended at equity "
+                              f"{row[Sum.FINAL_EQUITY]:.6f} with {int(row[Sum.N_EVENTS])} events, the kernel at "
+                              f"{kernel['final_equity']:.6f} with {int(kernel['n_events'])}", stacklevel=2)
+            frames.append(with_events(frame, ev, time))
+        result.trace = pd.concat(frames, ignore_index=True) if frames else None
+    return result
+
+
+def _debug_run(hook, block, close_s, poc, cfg, ocfg, tier_sets, tier_from_bar, params, features, rebalance,
+               time_ns, bar_seconds, summary_only, cap, labels, time, columns, venue_id, margin_mode):
+    """Every column through ``engine/debug.run_column`` (plain Python), one after another."""
+    rows, records, outs, frames = [], [], [], []
+    for c in range(params.shape[0]):
+        row, ev, out, frame = run_column(hook, block[poc[c]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets,
+                                         tier_from_bar, np.ascontiguousarray(params[c]), features, rebalance, c,
+                                         not summary_only, cap, labels[c], time)
+        ev["column"] = c
+        rows.append(row)
+        records.append(ev)
+        outs.append(out)
+        frames.append(with_events(frame, ev, time))
+    summary = np.vstack(rows)
+    hook_errors.raise_column_errors(summary, labels, 0, time)
+    out = None if summary_only else np.stack(outs)
+    result = SimResult.from_arrays(time, columns, labels, summary, np.concatenate(records), out, venue_id,
+                                   margin_mode)
+    result.trace = pd.concat(frames, ignore_index=True)
+    return result
 
 

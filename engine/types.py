@@ -55,7 +55,9 @@ class StateT(NamedTuple):
     MEM5: int = 26
     MEM6: int = 27
     MEM7: int = 28
-    N: int = 29                # length of the state vector
+    LEVERAGE: int = 29         # the perp's leverage setting in force (after the tier clamp)
+    MAX_LEVERAGE: int = 30     # the tier's maximum leverage for the position held (notional at the mark)
+    N: int = 31                # length of the state vector
 
 
 State = StateT()
@@ -99,6 +101,10 @@ class IntentT(NamedTuple):
 Intent = IntentT()
 
 MEMORY_SLOTS = 8  # State.MEM0 .. State.MEM7
+
+# One slot past the Intent fields: the intent vector the kernel hands over has Intent.N + 1 entries;
+# the guard around a user hook (engine/guard.py) sets this one when the hook raised.
+HOOK_RAISED = Intent.N
 
 OPTION_SLOT_FIELDS = 5  # fields per option slot: ACTION, TYPE, STRIKE, TENOR_DAYS, QTY
 OPTION_SLOTS = 4        # option slots in the intent: OPTk_* at Intent.OPT1_ACTION + (k - 1) * OPTION_SLOT_FIELDS

@@ -192,11 +192,15 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
         raise UserError("sweep: no strategy named (give one, or 'strategy' in the config)")
     raw = dict(conf.get("grid") or {})
     raw.update(grid or {})
-    if not raw:
-        raise UserError("sweep: empty grid (give -g name=v1,v2,... or name=start:stop:count)")
-    axes = {name: opt.parse_grid_values(name, spec) for name, spec in raw.items()}
     fixed = dict(conf.get("params") or {})
     fixed.update(params or {})
+    if not raw:  # the strategy's declared grids (Param(grid=...)), less the parameters held fixed
+        declared = _declared_grid(strategy, o.get("strategies_dir"))
+        raw = {k: v for k, v in (declared or {}).items() if k not in fixed}
+        if declared is not None and not raw:
+            raise UserError(f"sweep: {strategy} declares no grid (Param(..., grid=[...])) to sweep by default; "
+                            f"give one: grid={{'name': [v1, v2]}} or -g name=v1,v2,...")
+    axes = {name: opt.parse_grid_values(name, _grid_values(spec)) for name, spec in raw.items()}
     both = sorted(set(fixed) & set(axes))
     if both:
         raise UserError(f"sweep: parameter {both[0]!r} is both fixed and on the grid")
@@ -214,6 +218,22 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     result.options.pop("client", None)   # the record of options, not a live connection or folder
     result.options.pop("rows", None)
     return result
+
+
+def _declared_grid(strategy, strategies_dir) -> dict:
+    """The default grid of a strategy by name (its Params' ``grid=``); None if it cannot be loaded
+    (the run then reports why, as for any other sweep)."""
+    registry, _ = _runner.discover_all(strategies_dir)
+    cls = registry.get(strategy)
+    return cls.default_grid() if cls is not None else None
+
+
+def _grid_values(spec):
+    """Grid values as the API takes them: a list, a string as in the CLI, or any iterable of
+    numbers (a numpy array, a range) as plain Python numbers."""
+    if isinstance(spec, (str, list, tuple)) or not hasattr(spec, "__iter__"):
+        return spec
+    return [v.item() if hasattr(v, "item") else v for v in spec]
 
 
 def _heatmap_axes(names: list, o: dict) -> dict | None:

@@ -28,6 +28,7 @@ import inspect
 import math
 from collections import OrderedDict
 
+import numba
 import numpy as np
 
 from hedgelab.engine.spec import StrategySpec
@@ -277,18 +278,27 @@ class Strategy:
         labels = self.labels(sets)
         target_blocks = [self.targets(market, v) for v in sets]
         if target_blocks[0] is not None:
+            for block, label in zip(target_blocks, labels):
+                _check_targets(label, block, market)
             features, offsets, mask = _stack_targets(self.name, target_blocks, n)
             matrix = [row + [off] for row, off in zip(matrix, offsets)]
             names = names + ("feature_offset",)
             hook = targets_nb
         else:
-            features = _as_features(self.name, self._holding(sets[0]).prepare(market), n)
+            features = _as_features(self.name, self._preparing(sets[0]).prepare(market), n)
             mask = np.ascontiguousarray(self.rebalance(market, sets), dtype=bool)
             hook = ensure_compiled(hook_of(type(self)))
         if mask.shape != (n,):
             raise ValueError(f"{self.name}: rebalance mask has shape {mask.shape}, expected ({n},)")
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
         return StrategySpec(hook, params, features, mask, names, labels)
+
+    def _preparing(self, values: dict) -> "Strategy":
+        """This strategy as ``prepare`` may see it: only its feature parameters readable (reading
+        another one is a UserError naming it, so a sweep never reuses features it should not)."""
+        other = copy.copy(self)
+        other.values = _FeatureValues(self.name, values, self.feature_params())
+        return other
 
     def _holding(self, values: dict) -> "Strategy":
         """This strategy with ``values`` as its parameters (a copy: __init__ is not run again)."""
@@ -299,6 +309,24 @@ class Strategy:
         return other
 
 
+class _FeatureValues(dict):
+    """Parameter values for ``prepare``: the feature parameters only."""
+
+    def __init__(self, owner, values, features):
+        super().__init__({k: values[k] for k in features})
+        self.owner, self.all = owner, set(values)
+
+    def __missing__(self, key):
+        if key in self.all:
+            raise UserError(f"{self.owner}: prepare() read parameter {key!r}, which is not declared "
+                            f"Param(..., feature=True); declare it so, so that parameter sets differing in "
+                            f"it get their own features (a sweep would otherwise reuse the first set's)")
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        return self[key] if key in self or key in self.all else default
+
+
 def hook_of(cls):
     """The class's ``decide_nb`` as stored (unwrapping staticmethod; a Dispatcher also binds)."""
     hook = inspect.getattr_static(cls, "decide_nb")
@@ -307,6 +335,8 @@ def hook_of(cls):
 
 def ensure_compiled(hook):
     """The hook compiled with HOOK_SIG (compiles a lazily-typed @njit hook; rejects anything else)."""
+    if numba.config.DISABLE_JIT and callable(hook):
+        return hook  # NUMBA_DISABLE_JIT=1 (debugging): @njit returned the plain Python function
     sigs = getattr(hook, "signatures", None)
     if sigs is None or not hasattr(hook, "compile"):
         raise TypeError("decide_nb must be a numba @njit(HOOK_SIG) function wrapped in staticmethod")
@@ -322,6 +352,23 @@ def _as_features(name, features, n) -> np.ndarray:
     if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
         raise ValueError(f"{name}: prepare() returned shape {features.shape}, expected ({n}, k>=1)")
     return np.ascontiguousarray(features)
+
+
+_TARGET_FIELDS = ("spot", "perp", "leverage")
+
+
+def _check_targets(label, block, market):
+    """targets() may say NaN (no change) but never +/-inf: a UserError naming the run, field and bar."""
+    block = np.asarray(block, dtype=np.float64)
+    if block.ndim != 2:
+        return  # the shape is checked by _stack_targets
+    bad = np.isinf(block)
+    if bad.any():
+        row, k = (int(x) for x in np.argwhere(bad)[0])
+        field = _TARGET_FIELDS[k] if k < len(_TARGET_FIELDS) else f"column {k}"
+        stamp = np.datetime64(int(market.time_ns[row]), "ns").astype("datetime64[m]")
+        raise UserError(f"{label}: targets() returned {block[row, k]:g} for {field} at bar {row} "
+                        f"(opened {stamp} UTC); targets are finite fractions of equity, NaN = no change")
 
 
 def _stack_targets(name, blocks, n):

@@ -6,12 +6,14 @@ becomes a ``LoadFailure`` naming the plugin and the reason, and the other strate
 """
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import re
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -78,7 +80,9 @@ def discover(strategies_dir=None, *, entry_points: bool = True) -> Discovery:
             try:
                 add(_classes_in(_load_file(path)), str(path), path.stem)
             except (Exception, SystemExit) as exc:  # a plugin calling exit() is still just broken
-                failures.append(LoadFailure(path.stem, str(path), _reason(exc)))
+                # listed under the strategy names the file declares, so `run <name>` says why
+                for name in declared_names(path) or [path.stem]:
+                    failures.append(LoadFailure(name, str(path), _reason(exc)))
 
     if entry_points:
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
@@ -170,6 +174,39 @@ def _exec_file(path: Path):
     return module
 
 
+def declared_names(path: Path) -> list:
+    """The ``name = "..."`` class attributes of the classes in a Python file, read without running it
+    (so a file that fails to import or compile is still reported under its strategies' names)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except SyntaxError:
+        return []
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else \
+                    [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+                value = getattr(stmt, "value", None)
+                if any(isinstance(t, ast.Name) and t.id == "name" for t in targets) \
+                        and isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value:
+                    names.append(value.value)
+    return names
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """One line: the exception type and message; for numba's compiler errors the message's first
+    informative line and where it points (file, line), not "Failed in nopython mode pipeline"."""
+    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0]
+    if text.startswith("Failed in ") and len(lines) > 1:
+        text = lines[1]
+        at = next((line for line in lines[2:] if line.startswith("File ")), None)
+        if at:
+            text += f" ({at.rstrip(':')})"
+    return f"{type(exc).__name__}: {text}"

@@ -20,7 +20,7 @@ from numba import njit
 
 from hedgelab.engine.nb.fills import fee_nb, fill_price_nb
 from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, maint_margin_nb, max_leverage_nb
-from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
+from hedgelab.engine.nb.records import Cfg, CutReason, EventKind, Instrument, LiqRule
 
 
 class AccT(NamedTuple):
@@ -55,10 +55,20 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
         events[j, k]["column"] = col
         events[j, k]["kind"] = kind
         events[j, k]["instrument"] = instrument
+        events[j, k]["reason"] = CutReason.NONE
         events[j, k]["qty"] = qty
         events[j, k]["price"] = price
         events[j, k]["amount"] = amount
     acc[Acc.NEV] = k + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def add_cut_nb(acc, events, j, col, bar, kind, instrument, qty, price, reason):
+    """An ``order_trimmed`` / ``leverage_capped`` event with its ``CutReason`` (amount 0)."""
+    k = int(acc[Acc.NEV])
+    add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, 0.0)
+    if k < events.shape[1]:
+        events[j, k]["reason"] = reason
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -171,16 +181,38 @@ def close_perp_part_nb(acc, cfg, red, price):
     return realized
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _perp_room_nb(acc, cfg, fp, fee_rate, traded, rest, sgn, lev, mark, im_other):
+    """Largest part (BTC, <= ``rest``) of a perp increase at ``fp`` that the account pays for:
+    isolated, margin + fee from cash; cross (``im_other`` not NaN), equity after the order covers the
+    whole position's initial margin (equity(y) - IM(y) is linear in the y BTC added)."""
+    if cfg[Cfg.CROSS] == 0.0:
+        afford = max(acc[Acc.CASH] - traded * fp * fee_rate, 0.0) / (fp / lev + fp * fee_rate)
+        return rest if rest <= afford else afford
+    if im_other != im_other:
+        return rest
+    q1 = acc[Acc.QTY]
+    room = (acc[Acc.CASH] - traded * fp * fee_rate + im_other + q1 * (mark - acc[Acc.ENTRY])
+            - abs(q1) * mark / lev)
+    per = mark / lev + fp * fee_rate - sgn * (mark - fp)
+    if per > 0.0 and rest * per > room:
+        return max(room, 0.0) / per
+    return rest
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind, mark, im_other):
     """Market order of signed ``dq`` BTC on the perp at ``ref_price`` with slippage and taker fee.
 
     Reduces first (realizing PnL and releasing margin), then opens/increases; in isolated mode an
-    increase needs margin = notional / leverage plus the fee from cash and is cut to what cash allows.
+    increase needs margin = notional / leverage plus the fee from cash and is cut to what cash allows
+    (an ``ORDER_TRIMMED`` event, reason cash).
     In cross mode (``im_other`` not NaN: the equity besides cash and the perp, less what else needs
     initial margin, e.g. spot + option book - short-option IM) an increase is cut so that the equity
     after the order, perp PnL at ``mark`` and fees included, covers the whole position's
-    |qty| * mark / leverage; the cut is an ``ORDER_TRIMMED`` event (qty not filled, amount 0).
+    |qty| * mark / leverage; the cut is an ``ORDER_TRIMMED`` event (qty not filled, amount 0, reason
+    initial margin). A cut order without a reduce part is re-priced at its own size (slippage is
+    charged on what trades).
     """
     if abs(dq) <= _TINY:
         return
@@ -198,22 +230,18 @@ def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, k
         rest -= red
     if rest > _TINY:
         lev = acc[Acc.LEV]
-        if cfg[Cfg.CROSS] == 0.0:
-            per_btc = fp / lev + fp * fee_rate
-            afford = max(acc[Acc.CASH] - traded * fp * fee_rate, 0.0) / per_btc
-            if rest > afford:
-                rest = afford
-        elif im_other == im_other:
-            # equity(y) - IM(y) after adding y BTC is linear in y: room - y * per
-            q1 = acc[Acc.QTY]
-            room = (acc[Acc.CASH] - traded * fp * fee_rate + im_other + q1 * (mark - acc[Acc.ENTRY])
-                    - abs(q1) * mark / lev)
-            per = mark / lev + fp * fee_rate - sgn * (mark - fp)
-            if per > 0.0 and rest * per > room:
-                fill = max(room, 0.0) / per
-                add_event_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.PERP, sgn * (rest - fill),
-                             fp, 0.0)
-                rest = fill
+        fill = _perp_room_nb(acc, cfg, fp, fee_rate, traded, rest, sgn, lev, mark, im_other)
+        if fill < rest:
+            if traded == 0.0 and fill > _TINY:
+                # slippage is charged on what trades: re-price the cut order (smaller, so cheaper),
+                # and cut again in case the new price needs a hair more margin
+                fp = fill_price_nb(ref_price, sgn * fill, volume, cfg[Cfg.HALF_SPREAD], cfg[Cfg.IMPACT],
+                                   cfg[Cfg.IMPACT_EXP])
+                fill = min(fill, _perp_room_nb(acc, cfg, fp, fee_rate, traded, fill, sgn, lev, mark, im_other))
+            reason = CutReason.CASH if cfg[Cfg.CROSS] == 0.0 else CutReason.INITIAL_MARGIN
+            add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.PERP, sgn * (rest - fill), fp,
+                       reason)
+            rest = fill
         if rest > _TINY:
             q = acc[Acc.QTY]
             aq = abs(q)
@@ -250,6 +278,12 @@ def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volum
     if dq > 0.0:
         afford = max(acc[Acc.CASH], 0.0) / (fp * (1.0 + fee_rate))
         if dq > afford:
+            if afford > _TINY:  # slippage on what trades: re-price the smaller order
+                fp = fill_price_nb(ref_price, afford, volume, cfg[Cfg.HALF_SPREAD], cfg[Cfg.IMPACT],
+                                   cfg[Cfg.IMPACT_EXP])
+                afford = min(afford, max(acc[Acc.CASH], 0.0) / (fp * (1.0 + fee_rate)))
+            add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.SPOT, dq - afford, fp,
+                       CutReason.CASH)
             dq = afford
         if dq <= _TINY:
             return
@@ -264,12 +298,12 @@ def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volum
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def set_leverage_nb(acc, cfg, tiers, lev, mark, target_qty):
+def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty):
     """Change the leverage setting; True when it changed (then call ``resize_margin_nb`` once the
     bar's orders are done).
 
     The leverage is clamped to the venue's maximum for the notional's tier (the larger of the
-    position held and the target position). The isolated margin is not touched here: sizing it from
+    position held and the target position), a ``leverage_capped`` event when that changes it. The isolated margin is not touched here: sizing it from
     the position held before the orders would, on a cut with a reduce, spend the cash on margin the
     reduce then releases pro rata, leaving the rest of the position at about the old leverage.
     """
@@ -278,7 +312,12 @@ def set_leverage_nb(acc, cfg, tiers, lev, mark, target_qty):
         notional = abs(acc[Acc.QTY]) * mark
     if cfg[Cfg.INVERSE] != 0.0:
         notional /= mark  # inverse tiers are on the BTC notional
-    lev = min(lev, max_leverage_nb(tiers, notional))
+    cap = max_leverage_nb(tiers, notional)
+    if lev > cap:
+        lev = cap
+        if lev != acc[Acc.LEV]:  # once per change of the applied leverage, not every bar it is repeated
+            add_cut_nb(acc, events, j, col, bar, EventKind.LEVERAGE_CAPPED, Instrument.PERP, 0.0, cap,
+                       CutReason.TIER_MAX_LEVERAGE)
     if lev == acc[Acc.LEV]:
         return False
     acc[Acc.LEV] = lev

@@ -15,6 +15,7 @@ event_dt = np.dtype(
         ("column", np.int32),      # column (parameter set) index
         ("kind", np.int8),         # EventKind
         ("instrument", np.int8),   # Instrument
+        ("reason", np.int8),       # CutReason of an order_trimmed / leverage_capped event (0 otherwise)
         ("qty", np.float64),       # signed quantity traded (BTC); + buy
         ("price", np.float64),     # fill / settlement / funding price; margin events: the USD moved
         ("amount", np.float64),    # cash flow to the account (USD)
@@ -35,13 +36,29 @@ class EventKindT(NamedTuple):
                                # price = USD moved, qty 0 (no BTC trades), amount 0 (internal transfer)
     OPTION_FILL: int = 6       # option premium paid/received
     OPTION_SETTLEMENT: int = 7  # option cash settlement at expiry
-    ORDER_TRIMMED: int = 8     # part of an order not filled for lack of initial margin: qty = the signed
-                               # quantity not filled, price = the fill price it would have had, amount 0
+    ORDER_TRIMMED: int = 8     # part of an order not filled (``reason``: cash, initial margin, listed
+                               # contract): qty = the signed quantity not filled, price = the fill price it
+                               # would have had, amount 0
+    LEVERAGE_CAPPED: int = 9   # leverage asked above the tier's maximum for the notional: qty 0, price = the
+                               # leverage applied (the tier maximum), amount 0, reason tier_max_leverage
 
 
 EventKind = EventKindT()
 EVENT_KIND_NAMES = ("fill", "fee", "funding", "liquidation", "stop", "margin", "option_fill",
-                    "option_settlement", "order_trimmed")
+                    "option_settlement", "order_trimmed", "leverage_capped")
+
+
+class CutReasonT(NamedTuple):
+    """Why an order was cut or a setting capped (the ``reason`` of an event; NONE for the others)."""
+    NONE: int = 0
+    CASH: int = 1              # isolated margin, spot or a long option paid from cash: cut to what cash pays
+    INITIAL_MARGIN: int = 2    # cross perp increase or option sale: cut to what the equity covers as IM
+    TIER_MAX_LEVERAGE: int = 3  # leverage above the bracket's maximum for the notional held / targeted
+    LISTED_CONTRACT: int = 4   # no listed contract for the request, or the leg table (MAX_LEGS) is full
+
+
+CutReason = CutReasonT()
+CUT_REASON_NAMES = ("", "cash", "initial_margin", "tier_max_leverage", "listed_contract")
 
 
 class InstrumentT(NamedTuple):
@@ -150,9 +167,27 @@ class SumT(NamedTuple):
     MIN_EQUITY: int = 6
     STOPS: int = 7
     N_EVENTS: int = 8          # events written (the wrapper reruns a column whose buffer was too small)
-    N: int = 9
+    ERROR: int = 9             # HookError code that stopped the column (0: ran to the end)
+    ERROR_BAR: int = 10        # bar of that error
+    ERROR_FIELD: int = 11      # Intent field of that error (-1: none)
+    ERROR_VALUE: int = 12      # the value the hook wrote there
+    N: int = 13
 
 
 Sum = SumT()
 SUMMARY_NAMES = ("final_equity", "liquidations", "funding_pnl", "fees", "option_pnl",
-                 "max_drawdown", "min_equity", "stops", "n_events")
+                 "max_drawdown", "min_equity", "stops", "n_events")  # the result's columns (errors raise)
+
+
+class HookErrorT(NamedTuple):
+    """Why the kernel stopped a column (``summary[j, Sum.ERROR]``): numba cannot raise from prange,
+    so the column stops and the wrapper raises ``engine.hook_errors.HookError`` naming it."""
+    NONE: int = 0
+    NOT_FINITE: int = 1        # +/-inf in an intent field (NaN means "no change" outside option slots)
+    MISSING: int = 2           # NaN in a field an option slot in use needs, or a slot filled but its action
+    INVALID: int = 3           # action not +1/-1/2, type not +1/-1, quantity or leverage <= 0
+    EQUITY: int = 4            # equity not finite after the bar's orders
+    RAISED: int = 5            # the hook raised (flag ``intent[HOOK_RAISED]`` set by ``engine/guard.py``)
+
+
+HookError = HookErrorT()

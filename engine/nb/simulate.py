@@ -92,7 +92,7 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquida
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.margin import max_leverage_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, Mkt, Out, Sum, event_dt
-from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
+from hedgelab.engine.types import HOOK_RAISED, HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
 
 SIMULATE_SIG = types.void(
     HOOK_TYPE,                  # hook
@@ -187,6 +187,8 @@ def _intent_problem_nb(intent):
     +/-inf is never a value. NaN means "no change" in the account fields; an option slot is either
     all NaN (unused) or names its action and type, and a buy / sell also its strike, tenor and
     quantity. ``x - x == 0`` is the finite test (NaN and inf both fail it)."""
+    if intent[HOOK_RAISED] == intent[HOOK_RAISED]:
+        return HookError.RAISED, -1
     for k in range(Intent.OPT1_ACTION):
         x = intent[k]
         if x == x and not (x - x == 0.0):
@@ -279,7 +281,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     acc[Acc.LAST_FUNDING] = np.nan
     state = np.empty(State.N)  # per column (simulate_nb's prange): hook memory is never shared
     state[State.MEM0:] = np.nan  # hook memory starts unknown; _fill_state_nb never writes it
-    intent = np.empty(Intent.N)
+    intent = np.empty(Intent.N + 1)  # + the HOOK_RAISED flag of a guarded hook
     peak = cfg[Cfg.CAPITAL]
     max_dd = 0.0
     dd_floor = peak

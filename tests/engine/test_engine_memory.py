@@ -103,7 +103,7 @@ def stamp_column_nb(i, state, params, features, intent):
 
 
 def test_columns_do_not_share_memory():
-    assert MEMORY_SLOTS == 8 and State.N == State.MEM7 + 1
+    assert MEMORY_SLOTS == 8 and State.MEM7 == State.MEM0 + MEMORY_SLOTS - 1
     m = market()
     n = len(m.close)
     k = 16

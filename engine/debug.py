@@ -1,0 +1,156 @@
+"""See inside a hook: run chosen columns through the kernel's own code in plain Python.
+
+``simulate(..., debug=True)`` and ``simulate(..., trace=[columns])`` call ``simulate_column_nb.py_func``
+(the kernel's column loop, uncompiled) with the hook's ``py_func``, one column at a time, so that:
+
+- breakpoints and ``print`` work inside the hook; what it prints is tagged ``[label bar i time]``;
+- ``params``, ``features``, ``state`` and ``intent`` are bounds-checked (reading or writing past
+  them, or at a negative index, is an ``IndexError`` naming the array; the compiled kernel does
+  not check bounds: there a read past the end returns whatever memory follows);
+- every decision bar's state and intent are recorded by field name (the trace).
+
+The helpers the loop calls are the same compiled functions the kernel inlines, so a debug or traced
+column gives the kernel's numbers; ``simulate`` checks that (final equity and event count equal)
+and says so if they are not.
+"""
+import contextlib
+import io
+import sys
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.engine.nb.records import Sum, event_dt
+from hedgelab.engine.types import Intent, State
+
+
+class _Checked(np.ndarray):
+    """A view that refuses negative and out-of-range integer indices, naming the array."""
+
+    name = "array"
+
+    def _check(self, key):
+        keys = key if isinstance(key, tuple) else (key,)
+        for axis, k in enumerate(keys):
+            if isinstance(k, (int, np.integer)) and axis < self.ndim:
+                if k < 0 or k >= self.shape[axis]:
+                    raise IndexError(f"hook indexed {self.name}[{', '.join(map(str, keys))}]: axis {axis} "
+                                     f"has {self.shape[axis]} entries (0..{self.shape[axis] - 1})")
+
+    def __getitem__(self, key):
+        self._check(key)
+        out = super().__getitem__(key)
+        return np.asarray(out) if isinstance(out, np.ndarray) else out
+
+    def __setitem__(self, key, value):
+        self._check(key)
+        super().__setitem__(key, value)
+
+
+def checked(array, name):
+    view = np.asarray(array).view(_Checked)
+    view.name = name
+    return view
+
+
+class _Tagged(io.TextIOBase):
+    """Prefixes each line the hook prints with the run, column and bar."""
+
+    def __init__(self, target, tag):
+        self.target, self.tag, self.fresh = target, tag, True
+
+    def write(self, text):
+        for part in text.splitlines(keepends=True):
+            if self.fresh:
+                self.target.write(self.tag)
+            self.target.write(part)
+            self.fresh = part.endswith("\n")
+        return len(text)
+
+
+def plain_hook(hook):
+    """The user's hook as a Python function (its ``py_func``; already plain under NUMBA_DISABLE_JIT)."""
+    from hedgelab.engine.guard import unguarded
+    hook = unguarded(hook)
+    return getattr(hook, "py_func", hook)
+
+
+def run_column(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar, params_j,
+               features, rebalance, col, record, cap, label, time, *, echo=True):
+    """One column through ``simulate_column_nb.py_func``: (summary row, events, out or None, trace)."""
+    from hedgelab.engine.nb.simulate import simulate_column_nb
+
+    py_hook = plain_hook(hook)
+    n = mk.shape[1]
+    rows = []
+    checked_params = checked(params_j, "params")
+    checked_features = checked(features, "features")
+
+    def traced_hook(i, state, params, feats, intent):
+        stamp = f"{time[i]:%Y-%m-%d %H:%M}"
+        tag = f"[{label} col {col} bar {i} {stamp}] "
+        out = _Tagged(sys.stdout, tag) if echo else io.StringIO()
+        with contextlib.redirect_stdout(out):
+            py_hook(i, checked(state, "state"), checked_params, checked_features, checked(intent[:Intent.N], "intent"))
+        rows.append((i, state.copy(), intent.copy()))
+
+    out = np.empty((1, len(_out_names()), n if record else 0))
+    summary = np.zeros((1, Sum.N))
+    while True:
+        events = np.zeros((1, cap), dtype=event_dt)
+        rows.clear()
+        simulate_column_nb.py_func(traced_hook, mk, close_time_s, time_ns, bar_seconds, cfg.copy(), ocfg.copy(),
+                                   tier_sets[0].copy(), tier_sets, tier_from_bar, params_j.copy(), features,
+                                   rebalance, 0, col, out, summary, events)
+        if summary[0, Sum.N_EVENTS] <= cap:
+            break
+        cap = int(summary[0, Sum.N_EVENTS])
+    k = int(summary[0, Sum.N_EVENTS])
+    return summary[0], events[0, :k].copy(), (out[0] if record else None), trace_frame(rows, label, col, time)
+
+
+def _out_names():
+    from hedgelab.engine.nb.records import OUT_NAMES
+    return OUT_NAMES
+
+
+_STATE_NAMES = [f"state.{k.lower()}" for k in State._fields[:-1]]
+_INTENT_NAMES = [f"intent.{k.lower()}" for k in Intent._fields[:-1]]
+
+
+def trace_frame(rows, label, col, time) -> pd.DataFrame:
+    """One row per decision bar: run, column, bar, time (bar open), the state the hook read and the
+    intent it wrote (NaN = no change), each field a column named ``state.<field>`` / ``intent.<field>``."""
+    if not rows:
+        return pd.DataFrame(columns=["run", "column", "bar", "time", *_STATE_NAMES, *_INTENT_NAMES])
+    bars = np.array([r[0] for r in rows], dtype=np.int64)
+    states = np.array([r[1][:State.N] for r in rows])
+    intents = np.array([r[2][:Intent.N] for r in rows])
+    frame = pd.DataFrame(np.hstack([states, intents]), columns=_STATE_NAMES + _INTENT_NAMES)
+    frame.insert(0, "time", time[bars])
+    frame.insert(0, "bar", bars)
+    frame.insert(0, "column", col)
+    frame.insert(0, "run", label)
+    return frame
+
+
+def with_events(frame: pd.DataFrame, records, time) -> pd.DataFrame:
+    """The trace with what each decision did: ``events`` (that bar's events as text, e.g.
+    "fill perp +1.5 @ 100,020.00 (+0.00); fee perp -75.01") and the BTC filled per instrument."""
+    from hedgelab.engine.result import events_frame
+    ev = events_frame(records, time)
+    text, perp, spot, option = {}, {}, {}, {}
+    for bar, rows in ev.groupby("bar"):
+        text[bar] = "; ".join(
+            f"{r.kind} {r.instrument} {r.qty:+g} @ {r.price:,.2f} ({r.amount:+,.2f})"
+            + (f" [{r.reason}]" if r.reason else "") for r in rows.itertuples())
+        fills = rows[rows["kind"].isin(["fill", "option_fill"])]
+        perp[bar] = fills.loc[fills["instrument"] == "perp", "qty"].sum()
+        spot[bar] = fills.loc[fills["instrument"] == "spot", "qty"].sum()
+        option[bar] = fills.loc[fills["instrument"] == "option", "qty"].sum()
+    frame = frame.copy()
+    frame["perp_filled"] = frame["bar"].map(perp).fillna(0.0)
+    frame["spot_filled"] = frame["bar"].map(spot).fillna(0.0)
+    frame["option_filled"] = frame["bar"].map(option).fillna(0.0)
+    frame["events"] = frame["bar"].map(text).fillna("")
+    return frame

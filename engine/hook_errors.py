@@ -1,0 +1,118 @@
+"""A strategy hook's mistakes, reported in one line naming the run, the bar and the field.
+
+The kernel cannot raise from its parallel loop, so it stops a column whose hook wrote an unusable
+intent (or whose equity stopped being finite) and records why in ``summary[j, Sum.ERROR*]``
+(``engine/nb/simulate.py``, step 4); ``raise_column_errors`` turns the first one into a
+``HookError``. An exception raised inside a hook reaches Python only as numba's
+``SystemError: CPUDispatcher(...) returned a result with an exception set``, with the real
+exception as its cause; ``locate_exception`` finds the column and bar by re-running the kernel on
+fewer columns, then fewer decision bars (deterministic, so the first prefix that raises ends at
+the culprit), and raises a ``HookError`` with the exception's type and message.
+"""
+import numpy as np
+import pandas as pd
+
+from hedgelab.engine.nb.records import HookError as Code
+from hedgelab.engine.nb.records import Sum
+from hedgelab.engine.types import Intent
+from hedgelab.errors import UserError
+
+_WHAT = {
+    Code.NOT_FINITE: "wrote a non-finite value ({value}) into intent {field}",
+    Code.MISSING: "left intent {field} NaN in an option slot it uses (an option order needs its action, "
+                  "type and, to buy or sell, strike, tenor and quantity)",
+    Code.INVALID: "wrote an invalid value ({value}) into intent {field} (actions are +1 buy, -1 sell, 2 close; "
+                  "types +1 call, -1 put; quantities and leverage > 0)",
+    Code.EQUITY: "left the account with a non-finite equity after its orders",
+}
+
+
+class HookError(UserError):
+    """A strategy hook wrote an unusable intent or raised: one line naming run, column, bar and field."""
+
+
+def where(label, col, bar, time) -> str:
+    stamp = f"{time[bar]:%Y-%m-%d %H:%M} UTC" if 0 <= bar < len(time) else "?"
+    return f"{label} (column {col}) at bar {bar} (opened {stamp}, decided at its close)"
+
+
+def raise_column_errors(summary, labels, offset, time, rerun=None) -> None:
+    """Raise a HookError for the first column the kernel stopped (``summary`` rows of one call).
+
+    ``rerun(j)``: runs column j in plain Python (``engine/debug.py``), so a hook that raised raises
+    again there with its own type and message."""
+    bad = np.flatnonzero(summary[:, Sum.ERROR] != Code.NONE)
+    if not len(bad):
+        return
+    j = int(bad[0])
+    code = int(summary[j, Sum.ERROR])
+    bar = int(summary[j, Sum.ERROR_BAR])
+    if code == Code.RAISED:
+        cause = None
+        if rerun is not None:
+            try:
+                rerun(j)
+            except Exception as exc:  # noqa: BLE001 -- whatever the hook raised is the report
+                cause = exc
+        message = _one_line(cause) if cause is not None else \
+            "an exception (run with debug=True to see it: numba does not pass it on)"
+        raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook raised {message}") \
+            from cause
+    k = int(summary[j, Sum.ERROR_FIELD])
+    field = Intent._fields[k] if 0 <= k < Intent.N else "?"
+    text = _WHAT[code].format(field=field, value=f"{summary[j, Sum.ERROR_VALUE]:g}")
+    more = f" ({len(bad) - 1} more column(s) stopped too)" if len(bad) > 1 else ""
+    raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook {text}{more}")
+
+
+def locate_exception(run, ncols, rebalance, labels, offset, time, first: BaseException):
+    """Raise a HookError for the hook exception behind ``first`` (the kernel's SystemError).
+
+    ``run(columns, rebalance)`` runs the kernel on those columns (indices into this call) with that
+    rebalance mask and raises like the first call did."""
+    def raises(cols, mask):
+        try:
+            run(cols, mask)
+        except SystemError as exc:
+            return exc.__cause__ or exc
+        return None
+
+    cause = first.__cause__ or first
+    lo, hi = 1, ncols  # the smallest prefix of columns that raises
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if raises(np.arange(mid), rebalance):
+            hi = mid
+        else:
+            lo = mid + 1
+    j = lo - 1
+    decisions = np.flatnonzero(rebalance)
+    lo, hi = 1, len(decisions)  # the smallest prefix of decision bars that raises
+    while lo < hi:
+        mid = (lo + hi) // 2
+        mask = rebalance.copy()
+        mask[decisions[mid]:] = False
+        if raises(np.array([j]), mask):
+            hi = mid
+        else:
+            lo = mid + 1
+    bar = int(decisions[lo - 1]) if len(decisions) else -1
+    mask = rebalance.copy()
+    mask[bar + 1:] = False
+    cause = raises(np.array([j]), mask) or cause
+    message = _one_line(cause)
+    raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook raised {message}") from cause
+
+
+def _one_line(exc) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def equity_error(equity: pd.DataFrame, labels, offset, time) -> None:
+    """Raise a HookError when a recorded equity curve is not finite anywhere (belt and braces: the
+    kernel checks after each decision)."""
+    bad = ~np.isfinite(equity)
+    if bad.any():
+        j, bar = np.argwhere(bad)[0]
+        raise HookError(f"{where(labels[offset + j], offset + j, int(bar), time)}: equity is not finite")
