@@ -1,10 +1,19 @@
-"""Plotly figures for the comparison page. Every time chart shares the crash-window highlighting.
+"""Plotly figures for the comparison page, as plain dicts on one shared time axis.
 
-Chart contract used by the browser tests: the equity chart holds exactly one trace per charted run
-(liquidations are layout annotations, not traces); the page records that count in ``data-run-traces``.
+Every time chart shares the crash-window highlighting and the page's single time array (``HL_T``,
+milliseconds since 1970 UTC): a trace marked ``sx`` gets its x from it in the browser, so a 33-run sweep
+does not repeat 2,000 timestamps per trace. y values travel as base64 float32 (plotly's typed arrays).
+Curves longer than MAX_POINTS are cut into blocks on the shared axis; each point then shows its block's
+worst value (lowest equity, deepest drawdown, highest margin ratio), so crashes are never thinned away.
+
+Chart contract used by the browser tests: the equity charts hold exactly one trace per charted run (the
+survivors' chart and the liquidated runs' own panel); the page records that count in ``data-run-traces``.
+Every text plotly renders (names, labels, ticks, hover text) goes through ``esc`` first.
 """
 from __future__ import annotations
 
+import base64
+import colorsys
 import html
 import math
 import numbers
@@ -12,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
 from . import metrics as m
 from .run import RunRecord
@@ -64,113 +72,285 @@ def crash_windows(spec, runs: list[RunRecord], n_worst: int = 3) -> tuple[list[W
     return wins, "highlighted: the crash windows " + ", ".join(w.label for w in wins)
 
 
-def _thin(s: pd.Series) -> pd.Series:
-    if len(s) <= MAX_POINTS:
-        return s
-    step = math.ceil(len(s) / MAX_POINTS)
-    keep = np.zeros(len(s), dtype=bool)
-    keep[::step] = True
-    keep[-1] = True
-    # keep each block's minimum too, so crashes are not thinned away
-    pos = s.reset_index(drop=True).groupby(np.arange(len(s)) // step).idxmin().to_numpy()
-    keep[pos] = True
-    return s[keep]
+def esc(text) -> str:
+    """Text for plotly, which renders a few HTML tags and the entities &lt; &gt; &amp; in labels."""
+    return html.escape(str(text), quote=False)
 
 
-def _layout(fig: go.Figure, title: str, ytitle: str, windows: list[Window], yformat: str | None = None):
-    for w in windows:
-        fig.add_vrect(x0=w.start, x1=w.end, fillcolor="#d62728", opacity=0.12, line_width=0,
-                      annotation_text=html.escape(w.label, quote=False), annotation_position="top left",
-                      annotation_font_size=10, annotation_font_color="#a00")
-    fig.update_layout(title=dict(text=title, x=0.01), height=420, margin=dict(l=60, r=20, t=50, b=40),
-                      hovermode="x unified", legend=dict(orientation="h", y=-0.15), template="plotly_white")
-    fig.update_yaxes(title_text=ytitle, tickformat=yformat)
-    return fig
+def colors(n: int) -> list[str]:
+    """n distinct colours: the palette, then evenly spaced hues (never a repeat, rank 1 vs rank 33)."""
+    if n <= len(PALETTE):
+        return PALETTE[:n]
+    out = []
+    for i in range(n):
+        r, g, b = colorsys.hls_to_rgb((i * 0.618034) % 1.0, 0.42 + 0.12 * (i % 3) / 2, 0.75)
+        out.append(f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}")
+    return out
 
 
-def _line(series: pd.Series, name: str, color: str, pct: bool = False) -> go.Scatter:
-    s = _thin(series.astype("float64"))
-    # plotly renders a few HTML tags and the entities &lt; &gt; &amp; (not &quot;) in names: escape those
-    return go.Scatter(x=s.index, y=s.to_numpy(), name=html.escape(name, quote=False), mode="lines", meta="run",
-                      line=dict(color=color, width=1.5),
-                      hovertemplate="%{y:.2%}" if pct else "%{y:,.0f}")
+class Axis:
+    """The page's one time axis: the union of the charted curves' bars, cut into blocks past MAX_POINTS."""
+
+    def __init__(self, indexes: list[pd.DatetimeIndex]):
+        full = indexes[0]
+        for ix in indexes[1:]:
+            if not ix.equals(full):
+                full = full.union(ix)
+        self.full = full
+        self.step = max(1, math.ceil(len(full) / MAX_POINTS))
+        self.block = np.arange(len(full)) // self.step
+        self.times = full[:: self.step]
+
+    def ms(self) -> list[int]:
+        return self.times.as_unit("ms").asi8.tolist()  # the index's own unit may be s, ms or ns
+
+    def values(self, s: pd.Series, worst: str = "min") -> np.ndarray:
+        """The series on the axis; with blocks, each block's worst value ('min' or 'max', NaN-aware)."""
+        v = s.astype("float64").reindex(self.full).to_numpy()
+        if self.step == 1:
+            return v
+        frame = pd.Series(v).groupby(self.block)
+        return (frame.min() if worst == "min" else frame.max()).to_numpy()
 
 
-def equity_figure(runs: list[RunRecord], colors: list[str], windows: list[Window]) -> go.Figure:
-    fig = go.Figure()
-    for run, color in zip(runs, colors):
-        fig.add_trace(_line(run.equity, run.name, color))
-        ev = run.events
-        if ev is None or len(ev) == 0:
+def b64(values) -> dict:
+    """A float32 typed array in plotly's JSON form (4 bytes a point instead of ~18 characters)."""
+    return {"dtype": "f4", "bdata": base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode()}
+
+
+def line(axis: Axis, s: pd.Series, name: str, color: str, *, pct=False, worst="min", dash=None,
+         meta="run", group=None, width=1.5) -> dict:
+    v = axis.values(s, worst)
+    return {"type": "scatter", "mode": "lines", "sx": 1, "y": b64(v), "name": esc(name), "meta": meta,
+            "line": {"color": color, "width": width, **({"dash": dash} if dash else {})},
+            **({"legendgroup": group} if group else {}),
+            "hovertemplate": ("%{y:.2%}" if pct else "%{y:,.0f}") + f"<extra>{esc(name)}</extra>"}
+
+
+def mark_identical(traces: list[dict]) -> list[str]:
+    """Dash a trace whose y equals an earlier one's (else it hides under it); returns notes for the page."""
+    notes, seen = [], {}
+    for t in traces:
+        key = t["y"]["bdata"] if isinstance(t.get("y"), dict) else None
+        if key is None:
             continue
-        liq = ev[ev["kind"].astype(str) == "liquidation"]
-        for t in pd.to_datetime(liq["time"], utc=True):
-            pos = run.equity.index.get_indexer([t], method="pad")[0]
-            y = float(run.equity.iloc[max(pos, 0)])
-            fig.add_annotation(x=t, y=y, text="✖", showarrow=False, font=dict(color=color, size=16),
-                               hovertext=f"liquidation: {t:%Y-%m-%d %H:%M} UTC")
-    fig = _layout(fig, "Equity (USD); ✖ = liquidation", "USD", windows)
-    return fig
+        if key in seen:
+            t["line"]["dash"] = "dot"
+            t["line"]["width"] = 3
+            notes.append(f"{html.unescape(t['name'])} is identical to {html.unescape(seen[key])} (drawn dotted)")
+        else:
+            seen[key] = t["name"]
+    return notes
 
 
-def drawdown_figure(runs, colors, windows) -> go.Figure:
-    fig = go.Figure([_line(m.drawdown(r.equity), r.name, c, pct=True) for r, c in zip(runs, colors)])
-    return _layout(fig, "Drawdown from peak", "drawdown", windows, ".0%")
+def layout(title: str, ytitle: str, windows: list[Window], *, yformat=None, height=360, log=False,
+           legend=True) -> dict:
+    shapes, notes = [], []
+    for w in windows:
+        shapes.append({"type": "rect", "xref": "x", "yref": "paper", "x0": w.start.isoformat(),
+                       "x1": w.end.isoformat(), "y0": 0, "y1": 1, "fillcolor": "#d62728", "opacity": 0.12,
+                       "line": {"width": 0}, "layer": "below"})
+        notes.append({"x": w.start.isoformat(), "y": 1, "xref": "x", "yref": "paper", "text": esc(w.label),
+                      "showarrow": False, "xanchor": "left", "yanchor": "bottom", "font": {"size": 10, "color": "#a00"}})
+    return {"title": {"text": esc(title), "x": 0.01, "font": {"size": 14}}, "height": height,
+            "margin": {"l": 64, "r": 16, "t": 44, "b": 36}, "hovermode": "x", "template": None,
+            "plot_bgcolor": "#fff", "paper_bgcolor": "#fff", "showlegend": legend,
+            "legend": {"orientation": "h", "y": -0.12, "font": {"size": 11}},
+            "xaxis": {"type": "date", "gridcolor": "#eee"},
+            "yaxis": {"title": {"text": esc(ytitle)}, "gridcolor": "#eee", "zerolinecolor": "#bbb",
+                      **({"tickformat": yformat} if yformat else {}), **({"type": "log"} if log else {})},
+            "shapes": shapes, "annotations": notes}
 
 
-def margin_figure(runs, colors, windows) -> go.Figure | None:
-    pairs = [(r, c) for r, c in zip(runs, colors) if r.margin_ratio is not None and len(r.margin_ratio)]
-    if not pairs:
+def liquidations(run: RunRecord) -> pd.DataFrame:
+    """The run's liquidation events (time, instrument, side, qty, price, amount), time-sorted."""
+    ev = run.events_frame()
+    liq = ev[ev["kind"].astype(str) == "liquidation"].copy()
+    liq["time"] = pd.to_datetime(liq["time"], utc=True)
+    return liq.sort_values("time")
+
+
+def after_first_liquidation(run: RunRecord, s: pd.Series | None) -> pd.Series | None:
+    """A margin series that stops (NaN) where no position is left, instead of reading 0 % (safe)."""
+    if s is None:
         return None
-    fig = go.Figure([_line(r.margin_ratio, r.name, c, pct=True) for r, c in pairs])
-    fig.add_hline(y=1.0, line_dash="dash", line_color="#a00", annotation_text="liquidation (ratio 1.0)")
-    return _layout(fig, "Margin ratio (maintenance margin / margin balance; 1.0 = liquidation)",
-                   "margin ratio", windows, ".0%")
+    s = s.astype("float64").where(s.astype("float64") != 0)
+    liq = liquidations(run)
+    if len(liq) and run.perp_qty is not None:
+        flat = run.perp_qty.reindex(s.index).fillna(0.0) == 0
+        s = s.where(~((s.index >= liq["time"].iloc[0]) & flat))
+    return s
 
 
-def liq_distance_figure(runs, colors, windows) -> go.Figure | None:
-    pairs = [(r, c) for r, c in zip(runs, colors) if r.liq_distance is not None and len(r.liq_distance)]
-    if not pairs:
+def equity_figure(axis: Axis, runs, cols, windows, title, log=False) -> dict:
+    traces = [line(axis, r.equity, r.name, c) for r, c in zip(runs, cols)]
+    notes = mark_identical(traces)
+    return {"data": traces, "layout": layout(title, "USD" + (" (log scale)" if log else ""), windows, log=log),
+            "notes": notes}
+
+
+def drawdown_figure(axis: Axis, runs, cols, windows) -> dict:
+    traces = [line(axis, m.drawdown(r.equity), r.name, c, pct=True) for r, c in zip(runs, cols)]
+    return {"data": traces, "layout": layout("Drawdown from peak", "drawdown", windows, yformat=".0%"),
+            "notes": mark_identical(traces)}
+
+
+def margin_figure(axis: Axis, runs, cols, windows) -> dict | None:
+    traces = []
+    for r, c in zip(runs, cols):
+        s = after_first_liquidation(r, r.margin_ratio)
+        if s is not None and s.notna().any():
+            traces.append(line(axis, s, r.name, c, pct=True, worst="max"))
+    if not traces:
         return None
-    fig = go.Figure([_line(r.liq_distance, r.name, c, pct=True) for r, c in pairs])
-    return _layout(fig, "Distance to liquidation price (|mark − liq| / mark)", "distance", windows, ".0%")
+    lay = layout("Margin ratio (maintenance margin / margin balance; 100% = liquidation)", "margin ratio",
+                 windows, yformat=".0%")
+    lay["shapes"].append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 1, "y1": 1,
+                          "line": {"color": "#a00", "dash": "dash", "width": 1}})
+    return {"data": traces, "layout": lay, "notes": mark_identical(traces)}
 
 
-def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> go.Figure:
-    """``spec['metric']`` over params ``spec['x']`` × ``spec['y']``; liquidated cells are marked ✖.
+def distance_figure(axis: Axis, runs, cols, windows) -> dict | None:
+    traces = []
+    for r, c in zip(runs, cols):
+        s = after_first_liquidation(r, r.liq_distance)
+        if s is not None and s.notna().any():
+            traces.append(line(axis, s, r.name, c, pct=True))
+    if not traces:
+        return None
+    return {"data": traces, "layout": layout("Distance to the liquidation price (|mark - liquidation| / mark)",
+                                             "distance", windows, yformat=".0%"),
+            "notes": mark_identical(traces)}
+
+
+def liquidation_figure(axis: Axis, runs, cols, windows) -> dict | None:
+    """BTC mark and index, each run's liquidation price over time, every liquidation marked."""
+    prices = next((r.prices for r in runs if r.prices is not None), None)
+    if prices is None:
+        return None
+    traces = [line(axis, prices["mark"], "BTC mark", "#222", meta="price", width=1.2),
+              line(axis, prices["index"], "BTC index", "#999", meta="price", width=1, dash="dot")]
+    for r, c in zip(runs, cols):
+        if r.liq_price is not None and r.liq_price.notna().any():
+            lp = r.liq_price.astype("float64").where(r.liq_price > 0)
+            traces.append(line(axis, lp, f"{r.name}: liquidation price", c, worst="max", dash="dash",
+                               group=esc(r.name)))
+        liq = liquidations(r)
+        if len(liq):
+            text = [esc(f"{r.name} · leg {inst} · {side or ('long' if q < 0 else 'short')} closed · "
+                        f"price {p:,.2f} · qty {abs(q):,.4f} BTC · cash {a:+,.2f} USD")
+                    for inst, side, q, p, a in zip(liq["instrument"], liq["side"], liq["qty"].astype(float),
+                                                   liq["price"].astype(float), liq["amount"].astype(float))]
+            traces.append({"type": "scatter", "mode": "markers", "x": [t.isoformat() for t in liq["time"]],
+                           "y": liq["price"].astype(float).tolist(), "name": esc(f"{r.name}: liquidated"),
+                           "meta": "liquidation", "legendgroup": esc(r.name), "text": text,
+                           "marker": {"symbol": "x-thin-open", "size": 14, "color": c, "line": {"width": 3, "color": c}},
+                           "hovertemplate": "%{text}<extra></extra>"})
+    lay = layout("BTC mark and index with each run's liquidation price; x = a liquidation", "USD", windows,
+                 height=420)
+    return {"data": traces, "layout": lay, "notes": []}
+
+
+COST_PARTS = (("funding", "#1f77b4"), ("fees", "#ff7f0e"), ("option premium", "#9467bd"))
+
+
+def costs_figure(axis: Axis, runs, costs: dict, windows) -> dict | None:
+    """Cumulative USD paid, stacked by funding, fees and option premium; a menu picks the run."""
+    shown = [r for r in runs if costs.get(r.name) is not None]
+    if not shown:
+        return None
+    traces, buttons = [], []
+    for i, r in enumerate(shown):
+        for part, color in COST_PARTS:
+            t = line(axis, costs[r.name][part], f"{part}", color, worst="max", meta="cost")
+            t.update(stackgroup="cost", visible=i == 0, hovertemplate=f"{esc(part)}: %{{y:,.0f}} USD<extra></extra>",
+                     line={"color": color, "width": 0.5})
+            traces.append(t)
+        vis = [j // len(COST_PARTS) == i for j in range(len(shown) * len(COST_PARTS))]
+        buttons.append({"label": esc(r.name), "method": "update", "args": [{"visible": vis}]})
+    lay = layout("Cumulative cost paid (USD, + = paid), stacked: funding, fees, option premium net of payoffs",
+                 "USD paid", windows, height=380)
+    lay["updatemenus"] = [{"buttons": buttons, "x": 1, "xanchor": "right", "y": 1.18, "yanchor": "top",
+                           "direction": "down", "showactive": True}]
+    return {"data": traces, "layout": lay, "notes": []}
+
+
+def exposure_figure(axis: Axis, runs, cols, windows, series: dict, title: str, ytitle: str, fmt=None) -> dict | None:
+    traces = [line(axis, series[r.name], r.name, c, worst="max") for r, c in zip(runs, cols)
+              if series.get(r.name) is not None]
+    for t in traces:
+        if fmt:
+            t["hovertemplate"] = f"%{{y:{fmt}}}<extra>{t['name']}</extra>"
+    if not traces:
+        return None
+    return {"data": traces, "layout": layout(title, ytitle, windows, height=320), "notes": mark_identical(traces)}
+
+
+PCT_METRICS = ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
+HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost", "sharpe", "worst_day", "final_equity")
+
+
+def tick(v) -> str:
+    """A clean axis label: 0.30000000000000004 -> '0.3', 10.0 -> '10'."""
+    if isinstance(v, numbers.Real) and not isinstance(v, bool):
+        return f"{float(v):.10g}"
+    return str(v)
+
+
+def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> dict:
+    """``spec['metric']`` over params ``spec['x']`` x ``spec['y']`` with a menu for other metrics.
 
     Runs sharing a cell (other parameters vary) are averaged; a cell is liquidated if any of them was.
+    Colours are diverging and centred on zero; every cell shows its value.
     """
     x, y, metric = spec["x"], spec["y"], spec.get("metric", "total_return")
     by_name = {r.name: r for r in runs}
+    metrics = [metric] + [k for k in HEATMAP_METRICS if k != metric and k in summary.columns]
     rows = []
     for _, row in summary.iterrows():
         p = by_name[row["run"]].params or {}
         if x not in p or y not in p:
             continue  # a failed strategy without parameters
-        rows.append({"x": p[x], "y": p[y], "v": row[metric], "liq": int(row["liquidations"] > 0)})
-    df = pd.DataFrame(rows, columns=["x", "y", "v", "liq"])
-    # numbers in numeric order (numpy scalars included), then anything else as text
+        rows.append({"x": p[x], "y": p[y], "liq": int(row["liquidations"] > 0), "n": 1,
+                     **{k: row[k] for k in metrics}})
+    df = pd.DataFrame(rows, columns=["x", "y", "liq", "n"] + metrics)
     order = lambda v: (0, float(v), "") if isinstance(v, numbers.Real) else (1, 0.0, str(v))  # noqa: E731
     xs, ys = sorted(df["x"].unique(), key=order), sorted(df["y"].unique(), key=order)
-    z = df.pivot_table(index="y", columns="x", values="v", aggfunc="mean").reindex(index=ys, columns=xs)
+    xl, yl = [esc(tick(v)) for v in xs], [esc(tick(v)) for v in ys]
     liq = df.pivot_table(index="y", columns="x", values="liq", aggfunc="max").reindex(index=ys, columns=xs)
     liq = liq.fillna(0).to_numpy() > 0
-    xl, yl = [str(v) for v in xs], [str(v) for v in ys]
-    pct = metric in ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
-    fig = go.Figure(go.Heatmap(z=z.to_numpy(dtype="float64"), x=xl, y=yl, colorscale="RdYlGn",
-                               colorbar=dict(title=metric, tickformat=".0%" if pct else None),
-                               hovertemplate=f"{x}=%{{x}}<br>{y}=%{{y}}<br>{metric}=%{{z:{'.2%' if pct else ',.3f'}}}"
-                                             "<extra></extra>"))
+    traces, buttons = [], []
+    for i, k in enumerate(metrics):
+        z = df.pivot_table(index="y", columns="x", values=k, aggfunc="mean").reindex(index=ys, columns=xs)
+        z = z.to_numpy(dtype="float64")
+        pct = k in PCT_METRICS
+        fmt = ".1%" if pct else ",.0f" if k in ("hedge_cost", "final_equity") else ".2f"
+        # a cost is bad when positive: flip the colours so green is always good
+        scale = "RdYlGn_r" if k == "hedge_cost" else "RdYlGn"
+        finite = np.abs(z[np.isfinite(z)])
+        centre = 0.0 if k != "final_equity" else float(spec.get("capital", 100_000.0))
+        span = float(np.max(np.abs(z[np.isfinite(z)] - centre))) if finite.size else 1.0
+        status = np.where(liq, "LIQUIDATED", "survived")
+        traces.append({"type": "heatmap", "z": z.tolist(), "x": xl, "y": yl, "colorscale": scale,
+                       "zmid": centre, "zmin": centre - span, "zmax": centre + span, "visible": i == 0,
+                       "customdata": status.tolist(), "texttemplate": f"%{{z:{fmt}}}",
+                       "textfont": {"size": 11}, "name": esc(k),
+                       "colorbar": {"title": {"text": esc(k)}, **({"tickformat": ".0%"} if pct else {})},
+                       "hovertemplate": f"{esc(x)}=%{{x}}<br>{esc(y)}=%{{y}}<br>{esc(k)}=%{{z:{fmt}}}"
+                                        "<br>%{customdata}<extra></extra>"})
+        vis = [j == i for j in range(len(metrics))] + [True]
+        buttons.append({"label": esc(k), "method": "update", "args": [{"visible": vis},
+                                                                      {"title.text": esc(f"{k} over {x} x {y}")}]})
     cells = [(xl[j], yl[i]) for i in range(len(ys)) for j in range(len(xs)) if liq[i, j]]
-    if cells:
-        fig.add_trace(go.Scatter(x=[c[0] for c in cells], y=[c[1] for c in cells], mode="markers",
-                                 name="liquidated", marker=dict(symbol="x", size=12, color="black"),
-                                 hovertemplate="liquidated<extra></extra>"))
-    ex, ey = html.escape(str(x), quote=False), html.escape(str(y), quote=False)
-    fig.update_layout(title=dict(text=f"{metric} over {ex} × {ey} (✖ = liquidated)", x=0.01), height=480,
-                      template="plotly_white", xaxis_title=ex, yaxis_title=ey, xaxis_type="category",
-                      yaxis_type="category", margin=dict(l=60, r=20, t=50, b=50))
-    fig.update_xaxes(categoryorder="array", categoryarray=xl)
-    fig.update_yaxes(categoryorder="array", categoryarray=yl)
-    return fig
+    traces.append({"type": "scatter", "x": [c[0] for c in cells], "y": [c[1] for c in cells], "mode": "markers",
+                   "name": "liquidated", "showlegend": bool(cells),
+                   "marker": {"symbol": "x-thin-open", "size": 22, "color": "#000", "line": {"width": 2}},
+                   "hoverinfo": "skip"})
+    lay = {"title": {"text": esc(f"{metric} over {x} x {y} (X = liquidated)"), "x": 0.01},
+           "height": max(360, 60 + 34 * len(ys)), "margin": {"l": 80, "r": 20, "t": 70, "b": 50},
+           "xaxis": {"title": {"text": esc(x)}, "type": "category", "categoryorder": "array", "categoryarray": xl},
+           "yaxis": {"title": {"text": esc(y)}, "type": "category", "categoryorder": "array", "categoryarray": yl},
+           "updatemenus": [{"buttons": buttons, "x": 1, "xanchor": "right", "y": 1.2, "yanchor": "top",
+                            "direction": "down", "showactive": True}],
+           "plot_bgcolor": "#fff"}
+    return {"data": traces, "layout": lay, "notes": []}

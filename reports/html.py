@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from . import charts
+from . import charts, exposure, sections
 from .run import EVENT_COLUMNS, RunRecord
-from .summary import status, summary_frame
+from .summary import summary_frame
 
 esc = html.escape
 _SLOT = re.compile(r"\{\{(\w+)\}\}")
@@ -67,126 +68,45 @@ def safe_names(names: list[str]) -> list[str]:
     return out
 
 
-# ---- formatting -------------------------------------------------------------------------------------------
+# ---- charts -----------------------------------------------------------------------------------------------
 
-def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and math.isfinite(x)
-
-
-def _pct(x, digits=1) -> str:
-    if not _finite(x):
-        return "–"
-    cls = "neg" if x < 0 else "pos" if x > 0 else ""
-    return f'<span class="{cls}">{x * 100:+.{digits}f}%</span>'
-
-
-def _usd(x, signed=False) -> str:
-    if not _finite(x):
-        return "–"
-    if round(x) == 0:
-        return "0"  # not "+0" or "-0"
-    return f"{x:+,.0f}" if signed else f"{x:,.0f}"
+def _chart(fig: dict | None, key: str, caption: str = "", empty: str = "") -> str:
+    """A chart placeholder plus its spec as inert JSON; the page script draws it on the shared time axis."""
+    if fig is None:
+        return f"<p class='note' id='{key}-none'>{esc(empty)}</p>" if empty else ""
+    runs = sum(1 for t in fig["data"] if t.get("meta") == "run")
+    spec = json.dumps({"data": fig["data"], "layout": fig["layout"]}, separators=(",", ":"), allow_nan=False,
+                      default=_json_default).replace("</", "<\\/")
+    notes = [caption] if caption else []
+    notes += [esc(n) for n in fig.get("notes", [])]
+    cap = f"<p class='note'>{'; '.join(notes)}.</p>" if notes else ""
+    return (f"<div class='chart' id='chart-{key}' data-chart='{key}' data-run-traces='{runs}'></div>"
+            f"<script type='application/json' class='chart-spec' data-for='chart-{key}'>{spec}</script>{cap}")
 
 
-def _num(x, fmt=".2f") -> str:
-    return f"{x:{fmt}}" if _finite(x) else "–"
+def _json_default(o):
+    if isinstance(o, (np.floating,)):
+        return float(o) if np.isfinite(o) else None
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(type(o).__name__)
 
 
-# ---- page sections ------------------------------------------------------------------------------------------
-
-def _data_section(manifest: dict) -> str:
-    mf = manifest or {}
-    kind = str(mf.get("kind", "unknown"))
-    rng = f"{mf.get('start', '?')} → {mf.get('end', '?')}"
-    what = (f"<b>{esc(str(mf.get('name', 'unnamed dataset')))}</b>: {esc(str(mf.get('venue', '?')))} "
-            f"{esc(str(mf.get('symbol', '?')))}, {esc(rng)} UTC, bars {esc(str(mf.get('bar_size', '?')))}")
-    if kind == "reconstruction":
-        anchors = mf.get("anchors") or []
-        items = "".join(
-            f"<li>{esc(str(a.get('fact', '')))}: <b>{esc(str(a.get('value', '')))}</b>"
-            f" ({esc(str(a.get('date', '')))}; {esc(str(a.get('source', '')))})</li>" if isinstance(a, dict)
-            else f"<li>{esc(str(a))}</li>" for a in anchors)
-        banner = (f'<div class="banner recon"><b>Reconstruction, not recorded market data.</b> {what}. '
-                  "The price path is rebuilt to match the anchors below; results show how each hedge "
-                  "behaves on a crash of this shape, not what happened to a real account."
-                  f"<ul>{items or '<li>no anchors listed</li>'}</ul></div>")
-    else:
-        label = {"real": "Recorded market data", "imported": "Imported market data"}.get(kind, f"Data kind: {kind}")
-        banner = f'<div class="banner real"><b>{esc(label)}.</b> {what}.</div>'
-    rows = []
-    proxies = mf.get("proxies") or {}
-    for k, v in proxies.items():
-        rows.append(f"<dt>proxy: {esc(str(k))}</dt><dd>{esc(str(v))}</dd>")
-    rows.append(f"<dt>IV fill rule</dt><dd>{esc(str(mf.get('iv_fill') or 'none (IV covers the range)'))}</dd>")
-    if mf.get("funding_interval_hours"):
-        rows.append(f"<dt>funding interval</dt><dd>{esc(str(mf['funding_interval_hours']))} h</dd>")
-    for k, v in (mf.get("provenance") or {}).items():
-        rows.append(f"<dt>source: {esc(str(k))}</dt><dd>{esc(str(v))}</dd>")
-    notes = "".join(f"<li>{esc(str(n))}</li>" for n in mf.get("notes") or [])
-    return (f"<h2>Data</h2>{banner}<dl>{''.join(rows)}</dl>"
-            + (f"<ul class='note'>{notes}</ul>" if notes else ""))
-
-
-def _ranking_section(summary: pd.DataFrame, tearsheet_links: dict, bar_size: str = "") -> str:
-    bars = f"{bar_size} " if bar_size else "bar-by-bar "
-    head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>tearsheet</th><th class='l'>status</th>"
-            "<th>final equity (USD)</th>"
-            "<th>return</th>"
-            f"<th title='on the {esc(bars)}equity curve; the tearsheets use daily closes'>max drawdown ({esc(bars.strip())})</th>"
-            "<th>worst day</th><th>Sharpe</th>"
-            "<th>funding cost</th><th>fees</th><th>options net cost</th><th>hedge cost (USD)</th>"
-            "<th class='l'>params</th></tr>")
-    body = []
-    for _, r in summary.iterrows():
-        failed = isinstance(r["error"], str)
-        if failed:
-            cls, tag = "failed", f"<span class='tag fail'>FAILED</span> {esc(r['error'])}"
-        elif r["liquidations"] > 0:
-            cls, tag = "liq", f"<span class='tag liq'>{esc(status(r))}</span>"
-        else:
-            cls, tag = "ok", "<span class='tag ok'>survived</span>"
-        link = tearsheet_links.get(r["run"])
-        link = f"<a href='{esc(link)}'>open</a>" if link else "–"
-        body.append(
-            f"<tr class='{cls}'><td>{r['rank']}</td><td class='l run'>{esc(str(r['run']))}</td>"
-            f"<td class='l'>{link}</td><td class='l'>{tag}</td>"
-            f"<td>{_usd(r['final_equity'])}</td><td>{_pct(r['total_return'])}</td><td>{_pct(r['max_drawdown'])}</td>"
-            f"<td>{_pct(r['worst_day'])}</td><td>{_num(r['sharpe'])}</td>"
-            f"<td>{_usd(-r['funding_pnl'], True)}</td><td>{_usd(r['fees'], True)}</td>"
-            f"<td>{_usd(-r['option_pnl'], True)}</td><td><b>{_usd(r['hedge_cost'], True)}</b></td>"
-            f"<td class='l params'>{esc(_params_text(r['params']))}</td></tr>")
-    note = ("<p class='note'>Ranked: survivors first, then liquidated runs, then failed runs; within each, by final "
-            "equity. Costs are USD, + = paid: funding cost = −funding received, options net cost = premiums paid "
-            "− premiums received − settlement payoffs (realized cash; an option still open at the end is valued "
-            "in equity only); hedge cost = funding + fees + options net. Daily returns are per UTC day; Sharpe "
-            "uses daily returns annualized with 365 days.</p>"
-            f"<p class='note' id='drawdown-resolution'>Max drawdown here and in summary.csv is measured on the "
-            f"{esc(bars)}equity curve, every bar; the quantstats tearsheets measure it on daily returns (each UTC "
-            "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
-    return (f"<h2>Ranking</h2><div class='scroll'><table id='ranking'><thead>{head}</thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>{note}")
-
-
-def _params_text(params_json: str) -> str:
-    """'a=1, b=x' from the JSON column (summary.csv keeps the JSON)."""
-    try:
-        params = json.loads(params_json)
-    except (TypeError, ValueError):
-        return str(params_json)
-    return ", ".join(f"{k}={v}" for k, v in params.items()) if params else "(none)"
-
-
-def _chart(fig, key: str, run_traces: int, caption: str = "") -> str:
-    div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{key}",
-                      config={"displaylogo": False, "responsive": True})
-    cap = f"<p class='note'>{caption}</p>" if caption else ""
-    return (f"<section class='chart' id='{key}' data-chart='{key}' data-run-traces='{run_traces}'>"
-            f"{div}{cap}</section>")
-
-
-def _assumptions_section(assumptions) -> str:
-    items = "".join(f"<li>{esc(str(a))}</li>" for a in assumptions or ())
-    return f"<h2>Engine assumptions</h2><ul id='assumptions'>{items or '<li>none stated</li>'}</ul>"
+def _clean(fig):
+    """NaN is not JSON: plotly reads null as a gap (heatmap cells, liquidation prices)."""
+    if fig is None:
+        return None
+    def fix(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        if isinstance(v, dict):
+            return {k: fix(x) for k, x in v.items()}
+        return v
+    return fix(fig)
 
 
 def _plotlyjs() -> str:
@@ -194,51 +114,111 @@ def _plotlyjs() -> str:
     return get_plotlyjs()
 
 
-def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict, title: str,
+def default_title(runs, heatmap) -> str:
+    if len(runs) == 1:
+        return f"hedgelab: run {runs[0].name}"
+    if heatmap:
+        strategies = sorted({r.strategy for r in runs})
+        return f"hedgelab: sweep of {', '.join(strategies)} ({len(runs)} runs)"
+    return f"hedgelab: comparison of {len(runs)} runs"
+
+
+def _window(runs, mf) -> str:
+    idx = [r.equity.index for r in runs if r.has_equity]
+    if not idx:
+        return f"{mf.get('start', '?')} to {mf.get('end', '?')} UTC"
+    first, last = min(i[0] for i in idx), max(i[-1] for i in idx)
+    from .tearsheet import bar_label
+    return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC ({bar_label(idx[0])} bars, by bar open)"
+
+
+def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict, title: str | None = None,
                 crash_windows=None, heatmap: dict | None = None, assumptions=(), tearsheet_links=None,
-                max_curves: int = 60, files_note: str = "") -> str:
+                max_curves: int = 60, files_note: str = "", events: pd.DataFrame | None = None) -> str:
     tearsheet_links = tearsheet_links or {}
+    title = title or default_title(runs, heatmap)
     by_name = {r.name: r for r in runs}
     ranked_ok = [by_name[n] for n in summary["run"] if not by_name[n].failed and by_name[n].has_equity]
-    charted = ranked_ok if len(ranked_ok) <= max_curves else ranked_ok[: max_curves]
-    colors = [charts.PALETTE[i % len(charts.PALETTE)] for i in range(len(charted))]
+    limit = min(max_curves, 10) if heatmap else max_curves
+    charted = ranked_ok[:limit]
+    cols = charts.colors(len(charted))
+    color_of = {r.name: c for r, c in zip(charted, cols)}
     windows, windows_note = charts.crash_windows(crash_windows, runs)
     mf = manifest or {}
+    events = events_frame(runs) if events is None else events
+    window = _window(runs, mf)
+    bar = str(mf.get("bar_size") or "bar")
+    kind = str(mf.get("kind", "unknown"))
     parts = [f"<h1>{esc(title)}</h1>",
-             f"<p class='sub'>{len(runs)} runs on {esc(str(mf.get('name', 'unnamed data')))} "
-             f"({esc(str(mf.get('kind', 'unknown')))}), "
-             f"generated {esc(pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M'))} UTC"
-             f"{esc(files_note)}</p>"]
+             f"<p class='sub'>{len(runs)} run{'s' if len(runs) != 1 else ''} on "
+             f"{esc(str(mf.get('name', 'unnamed data')))} ({esc(kind)}); window {esc(window)}; "
+             f"generated {esc(pd.Timestamp.now('UTC').strftime('%Y-%m-%d %H:%M'))} UTC{esc(files_note)}</p>"]
+    if kind == "reconstruction":
+        parts.append("<div class='banner recon'><b>Reconstruction, not recorded market data</b>: see "
+                     "<a href='#data'>Data</a> for the anchored facts.</div>")
     failed = summary[summary["error"].apply(lambda e: isinstance(e, str))]
     if len(failed):
         items = "".join(f"<li><b>{esc(str(r['run']))}</b>: {esc(str(r['error']))}</li>" for _, r in failed.iterrows())
         parts.append(f"<div class='banner fail' id='failed'><b>{len(failed)} run(s) failed</b> and are not charted:"
                      f"<ul>{items}</ul></div>")
-    parts.append(_ranking_section(summary, tearsheet_links, str(mf.get("bar_size") or "")))
-    parts.append("<h2>Charts</h2>")
-    more = f"; showing the {len(charted)} best-ranked of {len(ranked_ok)} runs" if len(charted) < len(ranked_ok) else ""
-    if charted:
-        wnote = esc(windows_note) + more
-        parts.append(_chart(charts.equity_figure(charted, colors, windows), "equity", len(charted), wnote))
-        parts.append(_chart(charts.drawdown_figure(charted, colors, windows), "drawdown", len(charted)))
-        for key, make, label in (("margin", charts.margin_figure, "margin ratio"),
-                                 ("liq-distance", charts.liq_distance_figure, "distance to liquidation")):
-            fig = make(charted, colors, windows)
-            if fig is None:
-                parts.append(f"<p class='note' id='{key}-none'>No run has a {label} series "
-                             "(no leveraged positions).</p>")
-            else:
-                parts.append(_chart(fig, key, sum(1 for t in fig.data if t.meta == "run")))
-    else:
-        parts.append("<p class='note'>No run produced an equity curve.</p>")
     if heatmap:
-        parts.append(_chart(charts.heatmap_figure(runs, summary, heatmap), "heatmap", 0,
-                            "Cells where the runs were liquidated are marked ✖; a cell that holds several runs "
-                            "(other parameters varied) shows their mean."))
-    parts.append(_assumptions_section(assumptions))
-    parts.append(_data_section(mf))
+        parts.append("<section id='heatmap'><h2>Sweep heatmap</h2>"
+                     + _chart(_clean(charts.heatmap_figure(runs, summary, heatmap)), "heatmap",
+                              "Each cell shows its value; X marks a cell whose run was liquidated; a cell that holds "
+                              "several runs (other parameters varied) shows their mean. The menu switches the metric")
+                     + "</section>")
+    parts.append(sections.ranking(summary, by_name, tearsheet_links, str(mf.get("bar_size") or "")))
+    axis = charts.Axis([r.equity.index for r in charted]) if charted else None
+    more = (f"; the {len(charted)} best-ranked of {len(ranked_ok)} runs are charted (all are in the ranking)"
+            if len(charted) < len(ranked_ok) else "")
+    survivors = [r for r in charted if not (r.events is not None and len(charts.liquidations(r)))]
+    liquidated = [r for r in charted if r not in survivors]
+    eq = ["<section id='equity'><h2>Equity</h2>"]
+    if charted:
+        eq.append(_chart(charts.equity_figure(axis, survivors, [color_of[r.name] for r in survivors], windows,
+                                              "Equity of the runs that survived (USD)"), "equity",
+                         esc(windows_note + more)) if survivors else "")
+        if liquidated:
+            eq.append(_chart(charts.equity_figure(axis, liquidated, [color_of[r.name] for r in liquidated], windows,
+                                                  "Liquidated runs, in their own panel (USD, log scale)", log=True),
+                             "equity-liquidated", "Liquidated runs are drawn apart so that a -100% run does not "
+                                                  "squash the others"))
+        eq.append(_chart(charts.drawdown_figure(axis, charted, cols, windows), "drawdown"))
+    else:
+        eq.append("<p class='note'>No run produced an equity curve.</p>")
+    parts.append("".join(eq) + "</section>")
+    parts.append(sections.crisis_windows(charted, windows, windows_note, bar))
+    parts.append("<section id='liquidations'><h2>Liquidations</h2>"
+                 + (_chart(_clean(charts.liquidation_figure(axis, charted, cols, windows)), "liquidations",
+                           "Dashed: each run's liquidation price while it holds a perp; X: each liquidation (hover: "
+                           "run, leg, side, price, quantity, cash flow)") if charted else "")
+                 + sections.liquidation_table(runs)
+                 + (_chart(charts.margin_figure(axis, charted, cols, windows), "margin",
+                           "The series stop where no position is left (after a liquidation) instead of reading 0%",
+                           "No run has a margin ratio series (no leveraged positions).") if charted else "")
+                 + (_chart(_clean(charts.distance_figure(axis, charted, cols, windows)), "liq-distance", "",
+                           "No run has a distance-to-liquidation series (no leveraged positions).") if charted else "")
+                 + "</section>")
+    costs = {r.name: exposure.cumulative_costs(r) for r in charted}
+    parts.append("<section id='costs'><h2>Costs over time</h2>"
+                 + (_chart(charts.costs_figure(axis, charted, costs, windows), "costs",
+                           "USD paid so far by each run (menu), stacked by source; funding received or option "
+                           "payoffs bring a layer below zero") if charted else "") + "</section>")
+    delta = {r.name: exposure.btc_delta(r) for r in charted}
+    lev = {r.name: exposure.leverage(r) for r in charted}
+    parts.append("<section id='exposure'><h2>Exposure</h2>"
+                 + (_chart(charts.exposure_figure(axis, charted, cols, windows, delta, "BTC delta (spot + perp, BTC; "
+                                                  "options not included)", "BTC", ",.3f"), "delta") if charted else "")
+                 + (_chart(charts.exposure_figure(axis, charted, cols, windows, lev, "Leverage (|BTC delta| x mark "
+                                                  "/ equity)", "x", ".2f"), "leverage") if charted else "")
+                 + "</section>")
+    parts.append(sections.events_table(events))
+    parts.append(sections.assumptions(assumptions, events))
+    parts.append(sections.data(mf, window))
     from hedgelab import __version__
-    slots = {"title": esc(title), "version": esc(__version__), "plotlyjs": _plotlyjs(), "body": "\n".join(parts)}
+    times = json.dumps(axis.ms() if axis is not None else [], separators=(",", ":"))
+    slots = {"title": esc(title), "version": esc(__version__), "plotlyjs": _plotlyjs(), "body": "\n".join(parts),
+             "times": times}
     template = resources.files("hedgelab.reports").joinpath("templates/report.html").read_text(encoding="utf-8")
     return _SLOT.sub(lambda mt: slots[mt.group(1)], template)
 
@@ -281,7 +261,7 @@ def _user_error(msg):
     return UserError(msg)
 
 
-def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str = "hedgelab: hedge comparison",
+def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str | None = None,
                  crash_windows=None, heatmap: dict | None = None, assumptions=(), progress: bool = True,
                  max_tearsheets: int | None = 30, max_curves: int = 60) -> ReportFiles:
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
@@ -316,13 +296,14 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str =
             summary.to_csv(tmp / "summary.csv", index=False)
             bar.update()
             bar.set_postfix_str("events.csv")
-            events_frame(runs).to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+            events = events_frame(runs)
+            events.to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
             bar.update()
             bar.set_postfix_str("report.html")
             note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
             page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                                heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
-                               max_curves=max_curves, files_note=note)
+                               max_curves=max_curves, files_note=note, events=events)
             (tmp / "report.html").write_text(page, encoding="utf-8")
             bar.update()
         (out / "tearsheets").mkdir(exist_ok=True)

@@ -33,13 +33,21 @@ def synthetic_runs(days: int = 30, seed: int = 7) -> list[RunRecord]:
                      pd.DataFrame([ev(0, "fee", -10.0, "BTC")]))
     lev_eq = 100_000 * (1 + 10 * move)
     lev_eq[k:] = 0.0
+    prices = pd.DataFrame({"mark": price, "index": price * 0.999}, idx)
+    lev_qty = pd.Series(np.where(np.arange(len(idx)) < k, 10 * 100_000 / price[0], 0.0), idx)
+    liq_at = dict(ev(k, "liquidation", -9_000.0), side="sell", qty=-float(lev_qty.iloc[0]), price=float(price[k]))
     lev = RunRecord("leveraged-long", "leveraged-long", {"leverage": 10, "margin_mode": "isolated"},
-                    pd.Series(lev_eq, idx), pd.DataFrame([ev(0, "fee", -50.0), ev(k, "liquidation", 0.0)]),
+                    pd.Series(lev_eq, idx), pd.DataFrame([ev(0, "fee", -50.0), liq_at]),
                     margin_ratio=pd.Series(np.linspace(0.1, 1.0, len(idx)), idx),
-                    liq_distance=pd.Series(np.linspace(0.1, 0.0, len(idx)), idx))
+                    liq_distance=pd.Series(np.linspace(0.1, 0.0, len(idx)), idx),
+                    spot_qty=pd.Series(0.0, idx), perp_qty=lev_qty,
+                    liq_price=pd.Series(np.where(lev_qty > 0, price[0] * 0.905, np.nan), idx), prices=prices)
+    # long 1 BTC spot, short 0.5 BTC perp: a hedge (short perp against a long)
     hedge = RunRecord("perp-hedge", "perp-hedge", {"hedge_ratio": 0.5}, pd.Series(100_000 * (1 + 0.5 * move), idx),
                       pd.DataFrame([ev(0, "fee", -25.0), ev(8, "funding", 12.0), ev(16, "funding", -2.0)]),
-                      margin_ratio=pd.Series(0.2, idx), liq_distance=pd.Series(0.6, idx))
+                      margin_ratio=pd.Series(0.2, idx), liq_distance=pd.Series(0.6, idx),
+                      spot_qty=pd.Series(1.0, idx), perp_qty=pd.Series(-0.5, idx),
+                      liq_price=pd.Series(price[0] * 1.6, idx), prices=prices)
     put = RunRecord("protective-put", "protective-put", {"moneyness": 0.9},
                     pd.Series(100_000 * (1 + np.maximum(move, -0.1)), idx),
                     pd.DataFrame([ev(0, "option_fill", -2_000.0, "BTC-P"), ev(0, "fee", -3.0, "BTC-P"),

@@ -96,50 +96,62 @@ def test_charts_render_with_one_equity_trace_per_run(browser, report):
     charts = browser.execute_script("""
         return Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
             id: el.id, traces: el.data.length, names: el.data.map(t => t.name),
-            drawn: el.querySelectorAll('.main-svg').length,
-            runTraces: el.closest('section') ? el.closest('section').dataset.runTraces : null}));""")
+            drawn: el.querySelectorAll('.main-svg').length, runTraces: el.dataset.runTraces}));""")
     by_id = {c["id"]: c for c in charts}
-    assert set(by_id) == {"chart-equity", "chart-drawdown", "chart-margin", "chart-liq-distance"}
+    assert {"chart-equity", "chart-equity-liquidated", "chart-drawdown", "chart-margin", "chart-liq-distance",
+            "chart-liquidations", "chart-costs", "chart-delta", "chart-leverage"} <= set(by_id)
     assert all(c["drawn"] > 0 for c in charts)
-    # five runs have equity (the sixth failed); names reach plotly escaped, so it shows them literally
-    ok_runs = {"hold", "leveraged-long", "perp-hedge", "protective-put", EVIL}
+    # five runs have equity (the sixth failed): four survivors, and the liquidated one in its own panel
+    survivors = {"hold", "perp-hedge", "protective-put", EVIL}
     equity = by_id["chart-equity"]
-    assert equity["traces"] == 5 == int(equity["runTraces"])
+    assert equity["traces"] == 4 == int(equity["runTraces"])
     assert set(browser.execute_script(
         "return document.getElementById('chart-equity').data.map(t => { const d = document.createElement('textarea');"
-        " d.innerHTML = t.name; return d.value; });")) == ok_runs
+        " d.innerHTML = t.name; return d.value; });")) == survivors
+    assert by_id["chart-equity-liquidated"]["traces"] == 1
     assert by_id["chart-drawdown"]["traces"] == 5
     assert by_id["chart-margin"]["traces"] == 2       # leveraged-long and perp-hedge have margin series
     assert by_id["chart-liq-distance"]["traces"] == 2
+    # every chart shares the page's one time axis: the equity x values are the 720 hourly bars
+    assert browser.execute_script("return document.getElementById('chart-equity').data[0].x.length") == 30 * 24
 
 
 def test_escaped_name_is_shown_as_text_and_never_runs(browser, report):
     open_offline(browser, report.report)
     cells = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#ranking tbody tr td:nth-child(2)')).map(td => td.textContent);")
+        "return Array.from(document.querySelectorAll('#ranking tbody tr td:nth-child(2) summary'))"
+        ".map(s => s.textContent);")
     assert EVIL in cells
     # an unescaped name would have run alert(1): the page-start hook below records any call
     assert browser.execute_script("return window.__alerts") == []
-    assert browser.execute_script("return document.querySelectorAll('main script').length") == len(
-        browser.execute_script("return document.querySelectorAll('.js-plotly-plot')"))  # only the charts' own
+    # the only scripts in the page body are the charts' inert JSON specs
+    assert browser.execute_script(
+        "return Array.from(document.querySelectorAll('main script')).every(s => s.type === 'application/json')")
 
 
-def test_liquidation_and_crash_windows_are_marked_on_the_equity_chart(browser, report):
+def test_liquidations_are_explained_and_crash_windows_marked(browser, report):
     open_offline(browser, report.report)
-    chart = browser.execute_script("const l = document.getElementById('chart-equity').layout;"
-                                   "return {texts: l.annotations.map(a => a.text), shapes: l.shapes.length};")
-    assert chart["texts"].count("✖") == 1   # one liquidation event in the synthetic runs
+    chart = browser.execute_script("""const el = document.getElementById('chart-liquidations');
+        return {shapes: el.layout.shapes.length, marks: el.data.filter(t => t.meta === 'liquidation').map(t => t.text),
+                lines: el.data.map(t => t.name)};""")
     assert chart["shapes"] == 2              # the two crash windows of the conftest report
+    assert chart["marks"] == [[chart["marks"][0][0]]] and "leveraged-long" in chart["marks"][0][0]
+    assert "price 102" in chart["marks"][0][0] or "price" in chart["marks"][0][0]
+    assert {"BTC mark", "BTC index", "leveraged-long: liquidation price"} <= set(chart["lines"])
     # a window label with markup is shown as text, not parsed by plotly
     labels = browser.execute_script(
         "return Array.from(document.querySelectorAll('#chart-equity .annotation-text')).map(e => e.textContent);")
     assert "late <dip>" in labels and "Oct 10" in labels
+    # after the liquidation the margin ratio stops instead of reading 0 (safe)
+    tail = browser.execute_script("""const t = document.getElementById('chart-margin')._fullData
+        .find(t => t.name === 'leveraged-long'); return Array.from(t.y).slice(-5).map(v => Number.isNaN(v));""")
+    assert tail == [True] * 5
 
 
 def test_tearsheet_opens_offline(browser, report):
     errors, remote = open_offline(browser, report.tearsheets["perp-hedge"])
     assert errors == [] and remote == []
-    assert browser.execute_script("return document.querySelectorAll('svg').length") > 5
+    assert browser.execute_script("return document.querySelectorAll('svg.chart polyline').length") >= 2
     assert "Periods/Year: 365" in browser.find_element("tag name", "h4").text
 
 
@@ -168,8 +180,12 @@ def test_sweep_heatmap_renders_offline(browser, tmp_path):
     assert errors == [] and remote == []
     heat = browser.execute_script(
         "const el = document.getElementById('chart-heatmap');"
-        "const z = el._fullData[0].z;"  # decoded from plotly's typed-array JSON
-        "return {types: el.data.map(t => t.type), cells: z.length * z[0].length,"
-        " drawn: el.querySelectorAll('.main-svg').length};")
-    # the 3 x 2 grid, plus one marker trace for the single liquidated cell
-    assert heat == {"types": ["heatmap", "scatter"], "cells": 6, "drawn": heat["drawn"]} and heat["drawn"] > 0
+        "const z = el._fullData[0].z;"
+        "return {types: el.data.map(t => t.type), visible: el.data.filter(t => t.visible !== false).length,"
+        " cells: z.length * z[0].length, drawn: el.querySelectorAll('.main-svg').length,"
+        " mid: el.data[0].zmid, span: [el.data[0].zmin, el.data[0].zmax], menu: el.layout.updatemenus[0].buttons.length};")
+    # one heatmap per metric (the menu switches them; one visible) plus the liquidated cells' markers
+    assert heat["types"][-1] == "scatter" and set(heat["types"][:-1]) == {"heatmap"} and heat["visible"] == 2
+    assert heat["cells"] == 6 and heat["drawn"] > 0 and heat["menu"] == len(heat["types"]) - 1
+    # diverging colours centred on zero: a loss is never green
+    assert heat["mid"] == 0 and heat["span"][0] == -heat["span"][1]

@@ -57,7 +57,7 @@ def test_page_states_its_data_and_is_self_contained(report):
     assert "crash low" in page and "binance" in page and "BTCUSDT" in page
     assert "last print carried forward" in page                 # iv_fill rule
     assert "mark = traded close &lt;proxy&gt;" in page           # proxies
-    assert page.count("Plotly.newPlot") >= 4                     # equity, drawdown, margin, distance
+    assert page.count("class='chart-spec'") >= 4                 # equity, drawdown, margin, distance, ...
     # nothing is fetched: no <script src>, <link href> or CSS url() pointing anywhere
     assert not re.search(r"<script[^>]+src=", page)
     assert not re.search(r"<link[^>]+href=", page)
@@ -146,7 +146,7 @@ def test_sweep_with_summary_only_runs_and_a_failed_strategy(tmp_path):
     files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False,
                          heatmap={"x": "lev", "y": "ratio", "metric": "total_return"})
     page = files.report.read_text(encoding="utf-8")
-    assert "id='heatmap'" in page and "id='equity'" not in page
+    assert "id='heatmap'" in page and "No run produced an equity curve" in page
     assert not (tmp_path / "tearsheets").exists() or not any((tmp_path / "tearsheets").iterdir())
     assert files.summary["survived"].sum() == 5 and files.summary["run"].iloc[-1] == "other"
 
@@ -155,7 +155,7 @@ def test_big_comparisons_chart_only_the_best_ranked_curves(tmp_path):
     runs = synthetic_runs(days=2)[:4]   # hold, leveraged-long (liquidated: ranked last), perp-hedge, put
     files = write_report(runs, tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0, max_curves=2)
     page = files.report.read_text(encoding="utf-8")
-    assert "data-run-traces='2'" in page and "showing the 2 best-ranked of 4 runs" in page
+    assert "data-run-traces='2'" in page and "the 2 best-ranked of 4 runs are charted" in page
 
 
 def test_heatmap_axes_are_in_numeric_order():
@@ -167,8 +167,8 @@ def test_heatmap_axes_are_in_numeric_order():
     for r in runs:   # parameters as numpy scalars, as a grid built with numpy gives them
         r.params = {"lev": np.int64(r.params["lev"]), "ratio": np.float64(r.params["ratio"])}
     fig = heatmap_figure(runs, summary_frame(runs), {"x": "lev", "y": "ratio", "metric": "total_return"})
-    assert list(fig.data[0].x) == ["2", "5", "10"] and list(fig.data[0].y) == ["0.25", "0.5"]
-    assert list(fig.layout.xaxis.categoryarray) == ["2", "5", "10"]
+    assert fig["data"][0]["x"] == ["2", "5", "10"] and fig["data"][0]["y"] == ["0.25", "0.5"]
+    assert fig["layout"]["xaxis"]["categoryarray"] == ["2", "5", "10"]
 
 
 @pytest.mark.parametrize("runs", [[], [RunRecord("a", "a", {}, error="boom"), RunRecord("b", "b", {}, error="bang")]],
@@ -181,16 +181,17 @@ def test_a_report_without_any_curve_is_still_written(tmp_path, runs):
     assert list(pd.read_csv(files.events_csv).columns) == EVENT_COLUMNS + ["run"]
 
 
-def test_long_curves_are_thinned_but_keep_their_crash():
-    from hedgelab.reports.charts import MAX_POINTS, _thin
+def test_long_curves_share_one_thinned_axis_and_keep_their_crash():
+    from hedgelab.reports.charts import MAX_POINTS, Axis
     idx = pd.date_range("2025-09-01", periods=131_040, freq="min", tz="UTC")   # 91 days of 1-minute bars
     eq = pd.Series(100_000.0, idx)
     eq.iloc[77_777] = 1_234.0                                                   # a one-minute wick
-    thin = _thin(eq)
-    # every step-th point plus each block's minimum: at most two points per block
-    assert len(thin) <= 2 * MAX_POINTS + 2
-    assert thin.min() == 1_234.0 and thin.index[-1] == idx[-1]
-    assert thin.index.is_monotonic_increasing
+    axis = Axis([idx, idx])
+    thin = axis.values(eq)
+    # one point per block of `step` bars on the shared axis, each the block's lowest value
+    assert len(thin) == len(axis.times) <= MAX_POINTS and axis.step == 27
+    assert thin.min() == 1_234.0 and axis.times[0] == idx[0]
+    assert axis.ms()[1] - axis.ms()[0] == 27 * 60_000
 
 
 def test_a_quantstats_failure_gives_a_plain_page_not_a_crash(tmp_path, monkeypatch):
@@ -246,7 +247,7 @@ def test_assumptions_say_when_the_datasets_funding_interval_is_not_the_venues(tm
     files = write_report(synthetic_runs(days=2)[:1], tmp_path, manifest=dict(MANIFEST, venue=venue,
                          funding_interval_hours=dataset_hours), assumptions=lines, progress=False, max_tearsheets=0)
     page = html.unescape(files.report.read_text(encoding="utf-8"))
-    shown = re.search(r"<ul id='assumptions'>(.*?)</ul>", page, re.S).group(1)
+    shown = re.search(r"<section id='assumptions'><h2>[^<]*</h2><ul>(.*?)</ul>", page, re.S).group(1)
     line = next(li for li in re.findall(r"<li>(.*?)</li>", shown) if li.startswith("Funding interval:"))
     assert venue_words in line and data_words in line
 

@@ -1,0 +1,279 @@
+"""The comparison page's tables and text sections, each answering one trader question.
+
+Every user-provided string goes through ``esc`` (html.escape); numbers are formatted here, never by
+``str()`` (no Python dicts, no scientific notation on the page).
+"""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+from . import exposure
+from .run import RunRecord
+from .summary import status
+
+esc = html.escape
+
+
+def finite(x) -> bool:
+    return isinstance(x, (int, float, np.floating, np.integer)) and math.isfinite(x)
+
+
+def pct(x, digits=1) -> str:
+    if not finite(x):
+        return "–"
+    cls = "neg" if x < 0 else "pos" if x > 0 else ""
+    return f'<span class="{cls}">{x * 100:+.{digits}f}%</span>'
+
+
+def usd(x, signed=False) -> str:
+    if not finite(x):
+        return "–"
+    if round(x) == 0:
+        return "0"  # not "+0" or "-0"
+    return f"{x:+,.0f}" if signed else f"{x:,.0f}"
+
+
+def number(x) -> str:
+    """A plain number for people: thousands separators, no scientific notation, no float noise."""
+    if isinstance(x, bool) or not isinstance(x, (int, float, np.floating, np.integer)):
+        return str(x)
+    if not math.isfinite(x):
+        return "–"
+    if float(x).is_integer():
+        return f"{x:,.0f}"
+    text = f"{x:,.8f}".rstrip("0").rstrip(".")
+    return text if text not in ("0", "-0") else f"{x:.2g}"
+
+
+_FILE_REF = re.compile(r"\s*(?:\(|via |, )?\b[\w./-]+\.(?:md|csv|parquet|json|py)\b(?: section [\d.]+)?\)?")
+
+
+def plain(value) -> str:
+    """A manifest value as a sentence: dicts as 'key value; ...', lists joined, numbers readable,
+    references to files the user does not have (SOURCES.md, paths) dropped."""
+    if isinstance(value, dict):
+        return "; ".join(f"{k} {plain(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(plain(v) for v in value)
+    if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
+        return number(value)
+    text = _FILE_REF.sub("", str(value))
+    return re.sub(r"\(\s*\)|\[\s*\]", "", text).strip(" ;,")
+
+
+def params_text(params_json: str) -> str:
+    """'a=1, b=x' from the JSON column (summary.csv keeps the JSON)."""
+    try:
+        params = json.loads(params_json)
+    except (TypeError, ValueError):
+        return str(params_json)
+    return ", ".join(f"{k}={plain(v)}" for k, v in params.items()) if params else "no parameters"
+
+
+# ---- ranking ----------------------------------------------------------------------------------------------
+
+def vs_hold(row, hold_dd, capital, hedged) -> tuple[str, str]:
+    """(cell, tooltip): max drawdown saved against hold, in USD of capital, per USD of hedge cost."""
+    if not hedged or not finite(hold_dd) or not finite(row["max_drawdown"]) or not finite(row["hedge_cost"]):
+        return "–", "no hedge or no hold run to compare with"
+    saved = (row["max_drawdown"] - hold_dd) * capital
+    tip = f"max drawdown {row['max_drawdown'] * 100:+.1f}% vs hold {hold_dd * 100:+.1f}%: {saved:+,.0f} USD"
+    if row["hedge_cost"] <= 0:
+        return "hedge earned", tip + f"; the hedge earned {-row['hedge_cost']:,.0f} USD"
+    return f"{saved / row['hedge_cost']:,.1f}", tip + f" for {row['hedge_cost']:,.0f} USD of hedge cost"
+
+
+def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") -> str:
+    """The ranking: key columns only (fit at 800 px); parameters and the rest in each run's details."""
+    bars = f"{bar_size} " if bar_size else "bar-by-bar "
+    hold = summary[summary["strategy"] == "hold"]
+    hold_dd = float(hold["max_drawdown"].iloc[0]) if len(hold) else float("nan")
+    head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>status</th><th>return</th>"
+            f"<th title='measured on the {esc(bars)}equity curve'>max drawdown ({esc(bars.strip())})</th>"
+            "<th title='USD paid for the hedge: funding + fees + options net; shown only for runs that hold a "
+            "hedge (short perp against a long, or options)'>hedge cost (USD)</th>"
+            "<th title='funding paid (+) or received (-), USD'>funding</th><th title='trading fees paid, USD'>fees</th>"
+            "<th title='option premiums paid - received - payoffs, USD'>options net</th>"
+            "<th title='max drawdown saved against hold, USD, per USD of hedge cost'>vs hold (USD saved per USD)</th></tr>")
+    groups = {"directional": [], "neutral": []}
+    for _, r in summary.iterrows():
+        run = runs[r["run"]]
+        neutral = exposure.market_neutral(run)
+        legs = exposure.hedge_legs(run)
+        failed = isinstance(r["error"], str)
+        if failed:
+            cls, tag = "failed", f"<span class='tag fail'>FAILED</span> {esc(r['error'])}"
+        elif r["liquidations"] > 0:
+            cls, tag = "liq", f"<span class='tag liq'>{esc(status(r))}</span>"
+        else:
+            cls, tag = "ok", "<span class='tag ok'>survived</span>"
+        link = links.get(r["run"])
+        detail = [f"<b>{esc(params_text(r['params']))}</b>",
+                  f"final equity {usd(r['final_equity'])} USD", f"worst day {pct(r['worst_day'])}",
+                  f"Sharpe {number(round(r['sharpe'], 2)) if finite(r['sharpe']) else '–'} (daily, 365 d)",
+                  f"hedge: {esc(legs)}" if legs else "no hedge held",
+                  "market-neutral: return is carry, not a hedged long" if neutral else "",
+                  f"<a href='{esc(link)}'>tearsheet</a>" if link else ""]
+        cell, tip = vs_hold(r, hold_dd, run.capital, bool(legs))
+        hedge = f"<b>{usd(r['hedge_cost'], True)}</b>" if legs else "<span title='no hedge held'>no hedge</span>"
+        groups["neutral" if neutral else "directional"].append(
+            f"<tr class='{cls}'><td>{r['rank']}</td><td class='l run'><details><summary title='"
+            f"{esc(params_text(r['params']))}'>{esc(str(r['run']))}</summary><div class='detail'>"
+            f"{' · '.join(d for d in detail if d)}</div></details></td><td class='l st'>{tag}</td>"
+            f"<td>{pct(r['total_return'])}</td><td>{pct(r['max_drawdown'])}</td><td>{hedge}</td>"
+            f"<td>{usd(-r['funding_pnl'], True)}</td><td>{usd(r['fees'], True)}</td>"
+            f"<td>{usd(-r['option_pnl'], True)}</td><td title='{esc(tip)}'>{esc(cell)}</td></tr>")
+    body = "".join(groups["directional"])
+    if groups["neutral"]:
+        body += ("<tr class='group'><td colspan='10' class='l'>Market-neutral runs (net BTC delta near zero: "
+                 "their return is a carry trade, not a hedged long; ranked apart)</td></tr>"
+                 + "".join(groups["neutral"]))
+    note = ("<p class='note'>Ranked: survivors first, then liquidated runs, then failed runs; within each, by final "
+            "equity. Click a run for its parameters, final equity, worst day, Sharpe and tearsheet. Costs are USD, "
+            "+ = paid: funding = -funding received; options net = premiums paid - premiums received - settlement "
+            "payoffs (realized cash); hedge cost = funding + fees + options net, shown only for runs that hold a "
+            "hedge (a short perp while long BTC, or options). vs hold = (max drawdown - hold's max drawdown) x "
+            "capital / hedge cost.</p>"
+            f"<p class='note' id='drawdown-resolution'>Max drawdown here and in summary.csv is measured on the "
+            f"{esc(bars)}equity curve, every bar; the tearsheets measure it on daily returns (each UTC "
+            "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
+    return (f"<section id='ranking'><h2>Ranking</h2><table class='ranking'><thead>{head}</thead>"
+            f"<tbody>{body}</tbody></table>{note}</section>")
+
+
+# ---- crisis windows ---------------------------------------------------------------------------------------
+
+def crisis_windows(runs: list[RunRecord], windows, windows_note: str, bar: str) -> str:
+    if not windows or not runs:
+        return ("<section id='crisis-windows'><h2>Crisis windows</h2><p class='note'>No crisis window "
+                "inside the data.</p></section>")
+    head = "<tr><th class='l' rowspan='2'>run</th>" + "".join(
+        f"<th colspan='3' class='win'>{esc(w.label)}<br><span class='note'>{w.start:%Y-%m-%d %H:%M} to "
+        f"{w.end:%Y-%m-%d %H:%M} UTC</span></th>" for w in windows) + "</tr><tr>" + "".join(
+        f"<th>return</th><th>max DD</th><th>worst {esc(bar)}</th>" for _ in windows) + "</tr>"
+    rows = []
+    for r in runs:
+        cells = []
+        for w in windows:
+            st = exposure.window_stats(r, w.start, w.end)
+            cells.append(f"<td>{pct(st['return'])}</td><td>{pct(st['max_drawdown'])}</td><td>{pct(st['worst_bar'])}</td>")
+        rows.append(f"<tr><td class='l run'>{esc(r.name)}</td>{''.join(cells)}</tr>")
+    return (f"<section id='crisis-windows'><h2>Crisis windows</h2><div class='scroll'><table>"
+            f"<thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div><p class='note'>"
+            f"{esc(windows_note)}. Return and max drawdown inside each window, measured from the last bar "
+            f"before it; worst {esc(bar)} = the worst single-bar return inside it.</p></section>")
+
+
+# ---- liquidations -----------------------------------------------------------------------------------------
+
+def liquidation_table(runs: list[RunRecord]) -> str:
+    rows = []
+    for r in runs:
+        ev = r.events_frame()
+        liq = ev[ev["kind"].astype(str) == "liquidation"]
+        for _, e in liq.iterrows():
+            t = pd.Timestamp(e["time"])
+            t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+            q = float(e["qty"]) if finite(float(e["qty"])) else float("nan")
+            before = r.equity[r.equity.index < t] if r.has_equity else pd.Series(dtype=float)
+            at = r.equity[r.equity.index >= t] if r.has_equity else pd.Series(dtype=float)
+            lost = (float(at.iloc[0]) - float(before.iloc[-1])) if len(before) and len(at) else float("nan")
+            side = str(e["side"]) if isinstance(e["side"], str) and e["side"] else (
+                "long closed" if q < 0 else "short closed")
+            rows.append(f"<tr class='liq-row' data-run='{esc(r.name)}' data-time='{t:%Y-%m-%dT%H:%M:%SZ}'>"
+                        f"<td class='l'>{esc(r.name)}</td><td>{t:%Y-%m-%d %H:%M}</td>"
+                        f"<td class='l'>{esc(str(e['instrument']))}</td><td class='l'>{esc(side)}</td>"
+                        f"<td>{number(round(float(e['price']), 2))}</td><td>{number(round(abs(q), 4))}</td>"
+                        f"<td>{usd(float(e['amount']), True)}</td><td>{usd(lost, True)}</td></tr>")
+    if not rows:
+        return "<p class='note' id='no-liquidations'>No run was liquidated.</p>"
+    return ("<table id='liquidation-table'><thead><tr><th class='l'>run</th><th>time (UTC)</th><th class='l'>leg</th>"
+            "<th class='l'>side</th><th>price</th><th>qty (BTC)</th><th>cash flow (USD)</th>"
+            "<th>equity change over the bar (USD)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+# ---- events -----------------------------------------------------------------------------------------------
+
+MAX_EVENT_ROWS = 4000
+
+
+def events_table(events: pd.DataFrame) -> str:
+    """Every event (up to MAX_EVENT_ROWS; all of them are in events.csv), filterable by run, kind and text."""
+    shown = events.head(MAX_EVENT_ROWS)
+    rows = []
+    for e in shown.itertuples(index=False):
+        t = pd.Timestamp(e.time)
+        price = float(e.price) if finite(float(e.price)) else float("nan")
+        price_cell = (f"{usd(price, True)} USD moved" if e.kind == "margin" else number(round(price, 2)))
+        rows.append(f"<tr data-run='{esc(str(e.run))}' data-kind='{esc(str(e.kind))}'><td>{t:%Y-%m-%d %H:%M}</td>"
+                    f"<td class='l'>{esc(str(e.run))}</td><td class='l'>{esc(str(e.instrument))}</td>"
+                    f"<td class='l'>{esc(str(e.kind))}</td><td class='l'>{esc(str(e.side))}</td>"
+                    f"<td>{number(round(float(e.qty), 6)) if finite(float(e.qty)) else '–'}</td>"
+                    f"<td>{price_cell}</td><td>{usd(float(e.amount), True) if finite(float(e.amount)) else '–'}</td></tr>")
+    opts = lambda col: "".join(f"<option>{esc(str(v))}</option>" for v in sorted(shown[col].astype(str).unique()))  # noqa: E731
+    more = (f" Showing the first {len(shown):,} of {len(events):,}; all are in events.csv."
+            if len(events) > len(shown) else "")
+    return ("<section id='events'><h2>Events</h2><div class='filters'><label>run <select id='ev-run'><option value=''>"
+            f"all</option>{opts('run')}</select></label> <label>kind <select id='ev-kind'><option value=''>all</option>"
+            f"{opts('kind')}</select></label> <label>text <input id='ev-text' size='16'></label> "
+            "<span id='ev-count' class='note'></span></div><div class='scroll tall'><table id='events-table'><thead><tr>"
+            "<th>time (UTC)</th><th class='l'>run</th><th class='l'>leg</th><th class='l'>kind</th><th class='l'>side</th>"
+            "<th>qty (BTC)</th><th>price (USD)</th><th>amount (USD)</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div><p class='note'>amount = cash flow to the account "
+            "(+ received, - paid). A fill's time is its bar's open; it fills at that bar's close. <b>margin</b> rows "
+            "move USD between cash and the isolated margin: their price column holds the USD moved (+ into the "
+            "margin, - out) and qty and amount are 0. <b>order_trimmed</b> rows: qty = the part of an order not "
+            f"filled, amount 0.{esc(more)}</p></section>")
+
+
+# ---- assumptions and data ---------------------------------------------------------------------------------
+
+def assumptions(items, events: pd.DataFrame) -> str:
+    items = [plain(a) for a in items or ()]
+    kinds = set(events["kind"].astype(str)) if len(events) else set()
+    if "leverage_capped" in kinds:
+        capped = sorted(set(events.loc[events["kind"].astype(str) == "leverage_capped", "run"].astype(str)))
+        items.append("Leverage capped: " + ", ".join(capped) + " asked for more leverage than the venue's "
+                     "bracket allows for the position's notional; the engine used the bracket maximum and "
+                     "charged slippage and fees on what traded (see leverage_capped in the events).")
+    lis = "".join(f"<li>{esc(a)}</li>" for a in items)
+    return f"<section id='assumptions'><h2>Engine assumptions</h2><ul>{lis or '<li>none stated</li>'}</ul></section>"
+
+
+def data(manifest: dict, window: str) -> str:
+    mf = manifest or {}
+    kind = str(mf.get("kind", "unknown"))
+    what = (f"<b>{esc(str(mf.get('name', 'unnamed dataset')))}</b>: {esc(str(mf.get('venue', '?')))} "
+            f"{esc(str(mf.get('symbol', '?')))}, bars {esc(str(mf.get('bar_size', '?')))}; this report's window "
+            f"{esc(window)}")
+    if kind == "reconstruction":
+        anchors = mf.get("anchors") or []
+        items = "".join(
+            f"<li>{esc(plain(a.get('fact', '')))}: <b>{esc(plain(a.get('value', '')))}</b>"
+            f" ({esc(plain(a.get('date', '')))}; {esc(plain(a.get('source', '')))})</li>" if isinstance(a, dict)
+            else f"<li>{esc(plain(a))}</li>" for a in anchors)
+        banner = (f'<div class="banner recon"><b>Reconstruction, not recorded market data.</b> {what}. '
+                  "The price path is rebuilt to match the anchors below; results show how each hedge "
+                  "behaves on a crash of this shape, not what happened to a real account."
+                  f"<ul>{items or '<li>no anchors listed</li>'}</ul></div>")
+    else:
+        label = {"real": "Recorded market data", "imported": "Imported market data"}.get(kind, f"Data kind: {kind}")
+        banner = f'<div class="banner real"><b>{esc(label)}.</b> {what}.</div>'
+    rows = [f"<dt>proxy: {esc(str(k))}</dt><dd>{esc(plain(v))}</dd>" for k, v in (mf.get("proxies") or {}).items()]
+    rows.append(f"<dt>IV fill rule</dt><dd>{esc(plain(mf.get('iv_fill') or 'none (IV covers the range)'))}</dd>")
+    if mf.get("funding_interval_hours"):
+        rows.append(f"<dt>funding interval</dt><dd>{esc(number(mf['funding_interval_hours']))} h</dd>")
+    sources = {}
+    for k, v in (mf.get("provenance") or {}).items():
+        sources.setdefault(plain(v), []).append(str(k))
+    rows += [f"<dt>source of {esc(', '.join(cols))}</dt><dd>{esc(text)}</dd>" for text, cols in sources.items()]
+    notes = "".join(f"<li>{esc(plain(n))}</li>" for n in mf.get("notes") or [])
+    return (f"<section id='data'><h2>Data</h2>{banner}<dl>{''.join(rows)}</dl>"
+            + (f"<ul class='note'>{notes}</ul>" if notes else "") + "</section>")
