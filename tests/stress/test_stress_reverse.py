@@ -1,0 +1,85 @@
+"""Reverse stress: the closed form for an isolated linear long, `calc reverse` against `calc liq`,
+and the strategy search (bisection through the engine) against the liquidation price of the
+position it holds.
+
+Closed form (scale-and-stress-notes B.8): an isolated linear long at leverage L with maintenance
+rate m is liquidated after a fall of d* = (1/L - m) / (1 - m) from its entry: 9.6 % at 10x, m = 0.4 %
+(Binance's first BTCUSDT bracket, exchange-mechanics.md §1.1).
+"""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hedgelab.data.arrays import MarketArrays
+from hedgelab.strategies import get_strategy
+from hedgelab.stress.reverse import reverse_stress
+from hedgelab.stress.run import Entry
+
+from testkit import cli as h
+
+M = 0.004
+TAKER, HALF_SPREAD, IMPACT = 0.0005, 0.00005, 0.01   # Binance VIP 0 taker; engine default costs (mechanics.md)
+
+
+def calc(args, capsys):
+    rc, out, err = h.invoke(args + ["--json"], capsys)
+    assert rc in (0, None), err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("lev", [5, 10, 20])
+def test_calc_reverse_closed_form(lev, capsys):
+    res = calc(["calc", "reverse", "--venue", "binance", "--side", "long", "--entry", "100000", "--qty", "0.1",
+                "--leverage", str(lev), "--at", "2025-10-10"], capsys)
+    assert res["drop"] == pytest.approx((1 / lev - M) / (1 - M), rel=1e-12)
+
+
+@pytest.mark.parametrize("side,extra", [("long", ["--wallet", "2500"]), ("short", ["--leverage", "25"])])
+def test_calc_reverse_matches_calc_liq(side, extra, capsys):
+    base = ["--venue", "binance", "--side", side, "--entry", "95000", "--qty", "0.4", *extra, "--at", "2025-10-10"]
+    lp = calc(["calc", "liq", *base], capsys)["liquidation_price"]
+    drop = calc(["calc", "reverse", *base], capsys)["drop"]
+    assert drop == pytest.approx(1 - lp / 95000 if side == "long" else lp / 95000 - 1, rel=1e-12)
+    if side == "short":  # isolated linear short: rise of (1/L - m) / (1 + m)
+        assert drop == pytest.approx((1 / 25 - M) / (1 + M), rel=1e-12)
+
+
+def flat_market(n=6, price=100_000.0, volume=1e12):
+    t0 = pd.Timestamp("2025-10-06", tz="UTC").value
+    p = np.full(n, price)
+    return MarketArrays(time_ns=t0 + np.arange(n, dtype=np.int64) * 3_600_000_000_000, bar_seconds=3600,
+                        open=p, high=p, low=p, close=p, volume=np.full(n, volume), mark_open=p, mark_high=p,
+                        mark_low=p, mark_close=p, index_open=p, index_high=p, index_low=p, index_close=p,
+                        funding_rate=np.full(n, np.nan), funding_price=p, iv=np.full(n, 0.5))
+
+
+@pytest.mark.parametrize("lev", [5, 10])
+def test_strategy_reverse_finds_the_position_liquidation_price(lev, capsys):
+    market = flat_market()
+    cls = get_strategy("leveraged-long")
+    entry = Entry("leveraged-long", cls, (cls.validate({"leverage": lev}),), ("leveraged-long",), "isolated")
+    capital = 20_000.0   # notional <= 200k: Binance's first bracket, m = 0.4 %, where the closed form holds
+    res = reverse_stress(entry, market, 3, venue="binance", capital=capital)
+    # the position: q * fill * (1/L + fee) = capital at fill = 100k (1 + half spread + impact sqrt(q / volume))
+    q = capital * lev / 1e5
+    for _ in range(50):
+        fill = 1e5 * (1 + HALF_SPREAD + IMPACT * np.sqrt(q / 1e12))
+        q = capital / (fill * (1 / lev + TAKER))
+    lps = []
+    for wallet in (q * fill / lev, q * 1e5 / lev):   # margin at the entry or re-sized at the mark close
+        lps.append(calc(["calc", "liq", "--venue", "binance", "--side", "long", "--entry", repr(float(fill)), "--qty", repr(float(q)),
+                         "--wallet", repr(float(wallet)), "--at", "2025-10-06"], capsys)["liquidation_price"])
+    assert min(lps) - 1e-3 <= res.trough_price <= max(lps) + 1e-3
+    assert res.drop == pytest.approx((1 / lev - M) / (1 - M), abs=2e-4)   # entry ~ reference: 0.5 bp apart
+
+
+def test_reverse_max_loss_on_spot_hold():
+    # hold is 1x spot: losing 20 % of equity takes a 20 % fall of the close (from the previous close)
+    market = flat_market()
+    cls = get_strategy("hold")
+    entry = Entry("hold", cls, (cls.validate({}),), ("hold",), "isolated")
+    res = reverse_stress(entry, market, 3, capital=1e5, max_loss=0.2)
+    assert res.drop == pytest.approx(0.2, abs=1e-6)
+    assert reverse_stress(entry, market, 3, capital=1e5).drop is None   # spot cannot be liquidated
