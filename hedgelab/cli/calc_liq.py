@@ -40,6 +40,9 @@ def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint,
     for option, value in numbers.items():  # a NaN compares false everywhere: "cannot be liquidated"
         if value is not None and not math.isfinite(value):
             raise UserError(f"--{option} {value}: must be a finite number")
+    if not 0 < entry <= 1e9 or abs(qty) * entry > 1e12:  # hedgelab.data.validate.MAX_PRICE, _schema.MAX_CAPITAL
+        raise UserError(f"--entry {entry:g} x --qty {qty:g}: entry must be in (0, 1e9] USD and the notional "
+                        "at most 1e12 USD")
     if wallet is not None and not wallet > 0:
         # A position with no margin (or a negative one) is past its liquidation before it starts;
         # engine.liquidation_price would still print a price above a long's entry.
@@ -49,6 +52,10 @@ def liq(venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint,
     res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
                             symbol=symbol, mmr=mmr, maint_amount=maint_amount, other_maint=other_maint,
                             other_upnl=other_upnl, max_leverage=max_leverage, at=at)
+    for key in ("liquidation_price", "mmr", "maint_amount", "wallet"):  # a non-finite answer is a failure
+        value = getattr(res, key)
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"{key} comes out {value} from these inputs; check --entry, --qty, --wallet, --leverage")
     if as_json:
         click.echo(json.dumps({"liquidation_price": res.liquidation_price, "mmr": res.mmr,
                                "maint_amount": res.maint_amount, "venue": res.venue, "kind": res.kind,
