@@ -21,9 +21,9 @@ from hedgelab.stress.paths import scaled
 SUPPORT_LOW, SUPPORT_HIGH = 80_000.0, 83_000.0
 
 
-def _after(pre: float, points):
-    """Points measured from a later open, re-based on the start: (1 + pre)(1 + x) - 1."""
-    return [(h, (1 + pre) * (1 + c) - 1, None if lo is None else (1 + pre) * (1 + lo) - 1) for h, c, lo in points]
+def _prices(open0: float, bars):
+    """Points from published prices: (bar, close, low or None) -> levels relative to ``open0``."""
+    return [(h, c / open0 - 1, None if lo is None else lo / open0 - 1) for h, c, lo in bars]
 
 
 # name -> (facts, points)
@@ -32,8 +32,8 @@ TEMPLATES = {
         "Oct 10 2025, tariff shock [D: Binance spot 1h]: day open 121,662, 20:00 open 116,661.5 (-4.1 %); "
         "the 21:00 hour fell to 102,000 (-10.7 % from its open 114,266.8) and closed 113,451.9; day close "
         "112,774.5 (-7.3 %). DVOL 43.3 -> 64.9 intrabar, 44.1 at the day's close [D: DVOL 1h/1d].",
-        [(0, 0.0, None)] + _after(-0.0411, [(1, -0.0205, -0.0310), (2, -0.0275, -0.1257), (3, -0.0254, -0.0496),
-                                            (4, -0.0333, None), (6, -0.0477, None)])),
+        _prices(121_662.0, [(0, 121_662.0, None), (19, 116_661.5, None), (20, 114_266.82, 113_039.0),
+                            (21, 113_451.86, 102_000.0), (22, 113_700.0, 110_879.69), (23, 112_774.5, 112_652.76)])),
     "covid-mar2020": (
         "Mar 12-13 2020, COVID crash [P]: open about 7,950, close of Mar 12 about 4,970 (-37 %), low about "
         "3,850 on Mar 13 (-52 %), Mar 13 close about 5,560; BitMEX cascade, funding negative.",

@@ -60,3 +60,21 @@ def cut():
 def _cut(market: MarketArrays, lo: int, hi: int) -> MarketArrays:
     return market._replace(**{f: getattr(market, f)[lo:hi] for f in market._fields
                               if isinstance(getattr(market, f), np.ndarray)})
+
+
+@pytest.fixture
+def flat():
+    """flat(n, price, volume, funding_every): a constant-price market from Oct 6 2025 (hourly), IV 0.5."""
+    return _flat
+
+
+def _flat(n=6, price=100_000.0, volume=1e12, funding_every=None, rate=0.0001):
+    t0 = pd.Timestamp("2025-10-06", tz="UTC").value
+    p = np.full(n, price)
+    funding = np.full(n, np.nan)
+    if funding_every:
+        funding[::funding_every] = rate
+    return MarketArrays(time_ns=t0 + np.arange(n, dtype=np.int64) * 3_600_000_000_000, bar_seconds=3600,
+                        open=p, high=p, low=p, close=p, volume=np.full(n, volume), mark_open=p, mark_high=p,
+                        mark_low=p, mark_close=p, index_open=p, index_high=p, index_low=p, index_close=p,
+                        funding_rate=funding, funding_price=p, iv=np.full(n, 0.5))

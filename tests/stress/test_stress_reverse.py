@@ -9,10 +9,8 @@ rate m is liquidated after a fall of d* = (1/L - m) / (1 - m) from its entry: 9.
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from hedgelab.data.arrays import MarketArrays
 from hedgelab.strategies import get_strategy
 from hedgelab.stress.reverse import reverse_stress
 from hedgelab.stress.run import Entry
@@ -46,18 +44,9 @@ def test_calc_reverse_matches_calc_liq(side, extra, capsys):
         assert drop == pytest.approx((1 / 25 - M) / (1 + M), rel=1e-12)
 
 
-def flat_market(n=6, price=100_000.0, volume=1e12):
-    t0 = pd.Timestamp("2025-10-06", tz="UTC").value
-    p = np.full(n, price)
-    return MarketArrays(time_ns=t0 + np.arange(n, dtype=np.int64) * 3_600_000_000_000, bar_seconds=3600,
-                        open=p, high=p, low=p, close=p, volume=np.full(n, volume), mark_open=p, mark_high=p,
-                        mark_low=p, mark_close=p, index_open=p, index_high=p, index_low=p, index_close=p,
-                        funding_rate=np.full(n, np.nan), funding_price=p, iv=np.full(n, 0.5))
-
-
 @pytest.mark.parametrize("lev", [5, 10])
-def test_strategy_reverse_finds_the_position_liquidation_price(lev, capsys):
-    market = flat_market()
+def test_strategy_reverse_finds_the_position_liquidation_price(lev, capsys, flat):
+    market = flat()
     cls = get_strategy("leveraged-long")
     entry = Entry("leveraged-long", cls, (cls.validate({"leverage": lev}),), ("leveraged-long",), "isolated")
     capital = 20_000.0   # notional <= 200k: Binance's first bracket, m = 0.4 %, where the closed form holds
@@ -75,9 +64,9 @@ def test_strategy_reverse_finds_the_position_liquidation_price(lev, capsys):
     assert res.drop == pytest.approx((1 / lev - M) / (1 - M), abs=2e-4)   # entry ~ reference: 0.5 bp apart
 
 
-def test_reverse_max_loss_on_spot_hold():
+def test_reverse_max_loss_on_spot_hold(flat):
     # hold is 1x spot: losing 20 % of equity takes a 20 % fall of the close (from the previous close)
-    market = flat_market()
+    market = flat()
     cls = get_strategy("hold")
     entry = Entry("hold", cls, (cls.validate({}),), ("hold",), "isolated")
     res = reverse_stress(entry, market, 3, capital=1e5, max_loss=0.2)
