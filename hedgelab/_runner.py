@@ -190,6 +190,8 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
     from hedgelab.scale.sweep import run_columns
     kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
               "summary_only": summary_only, "symbol": o.get("symbol", "BTC")}
+    if o.get("trace"):
+        kwargs["trace"] = True  # every column also through the plain-Python kernel (engine/debug.py)
     single = len(param_sets) == 1 and not label_single
     # the validated values (typed, defaults filled in), not the kernel's float encoding
     validated = [cls.validate(p) for p in param_sets]
@@ -240,6 +242,10 @@ def to_record(sim, j, label, strategy, params, spec, market, capital):
                        spot_qty=_column(getattr(sim, "spot_qty", None), j),
                        perp_qty=_column(getattr(sim, "perp_qty", None), j), liq_price=liq,
                        prices=_prices(market, equity.index) if equity is not None else None)
+    record.cash = _column(getattr(sim, "cash", None), j)  # for the API's per-bar frames
+    record.option_value = _column(getattr(sim, "option_value", None), j)
+    trace = getattr(sim, "trace", None)
+    record.trace = None if trace is None else trace[trace["column"] == j].assign(run=label).reset_index(drop=True)
     if equity is None:  # summary-only mode: the reports rank the engine's own numbers
         stats = {k: float(v) for k, v in sim.summary.iloc[j].to_dict().items()}
         stats["max_drawdown"] = 0.0 - abs(stats.get("max_drawdown", float("nan")))  # negative; +0.0 as the curve's

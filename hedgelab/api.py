@@ -20,6 +20,8 @@ from pathlib import Path
 import itertools
 import json
 
+import numpy as np
+
 import pandas as pd
 
 from hedgelab import _options as opt
@@ -47,10 +49,81 @@ class Result:
     warnings: list = field(default_factory=list)  # plugins that did not load and were not asked for
 
     @cached_property
-    def summary(self) -> pd.DataFrame:
-        """One row per run, ranked: strategy, params (JSON), final_equity, total_return, max_drawdown, ..."""
+    def _ranking(self) -> pd.DataFrame:
         from hedgelab.reports.summary import summary_frame
         return summary_frame(self.runs)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per run, ranked, indexed by the run's name: rank, run, strategy, params (JSON, as in
+        summary.csv), final_equity, total_return, max_drawdown, ..., then one column per parameter
+        (NaN where a run's strategy has no such parameter; ``param.<name>`` if a name is taken)."""
+        df = self._ranking.copy()
+        if "run" in df.columns:
+            df.index = pd.Index(df["run"].astype(str), name="name")
+        by_run = {r.name: r.params for r in self.runs}
+        names = list(dict.fromkeys(k for r in self.runs for k in (r.params or {})))
+        for k in names:
+            col = k if k not in df.columns else f"param.{k}"
+            df[col] = [by_run.get(run, {}).get(k, np.nan) for run in df.get("run", df.index)]
+        return df
+
+    def _frame(self, attr) -> pd.DataFrame:
+        curves = {r.name: getattr(r, attr) for r in self.runs if getattr(r, attr, None) is not None}
+        return pd.DataFrame(curves)
+
+    @property
+    def position(self) -> pd.DataFrame:
+        """Perp position (BTC, signed, + long) at each bar's close, one column per run."""
+        return self._frame("perp_qty")
+
+    @property
+    def spot(self) -> pd.DataFrame:
+        """Spot BTC held at each bar's close, one column per run."""
+        return self._frame("spot_qty")
+
+    @property
+    def cash(self) -> pd.DataFrame:
+        """Free cash (USD, isolated margin excluded) at each bar's close, one column per run."""
+        return self._frame("cash")
+
+    @property
+    def margin(self) -> pd.DataFrame:
+        """Margin ratio (maintenance margin / margin balance; 1.0 = liquidation) at each bar's close,
+        one column per run with a leveraged position."""
+        return self._frame("margin_ratio")
+
+    @property
+    def liq_price(self) -> pd.DataFrame:
+        """The perp's liquidation price (USD; NaN without a position) at each bar's close, per run."""
+        return self._frame("liq_price")
+
+    @property
+    def option_value(self) -> pd.DataFrame:
+        """Mark-to-model value of the option book (USD, + long) at each bar's close, per run."""
+        return self._frame("option_value")
+
+    @property
+    def trace(self) -> pd.DataFrame | None:
+        """``trace=True`` runs: every decision bar's state and intent (fields ``state.*``, ``intent.*``),
+        the BTC filled and that bar's events as text, one row per (run, decision bar)."""
+        frames = [r.trace for r in self.runs if getattr(r, "trace", None) is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def plot(self) -> dict:
+        """Plotly figures for a notebook: ``equity`` (USD), ``drawdown`` (% from the running peak) and
+        ``position`` (perp BTC), one line per run, bar close times in UTC."""
+        import plotly.graph_objects as go
+        out = {}
+        equity = self.equity
+        panels = {"equity": (equity, "Equity (USD)"),
+                  "drawdown": (equity / equity.cummax() - 1.0, "Drawdown from the running peak (fraction)"),
+                  "position": (self.position, "Perp position (BTC, + long)")}
+        for key, (frame, title) in panels.items():
+            fig = go.Figure([go.Scatter(x=frame.index, y=frame[c], name=str(c), mode="lines") for c in frame.columns])
+            fig.update_layout(title=title, xaxis_title="time (UTC)", yaxis_title=title)
+            out[key] = fig
+        return out
 
     @property
     def equity(self) -> pd.DataFrame:
@@ -77,7 +150,9 @@ class Result:
         ``tearsheets``: the most tearsheets to write (best-ranked runs, plus hold); default every run
         of a run/compare, 5 for a sweep.
         """
-        return _runner.write_outputs(self, Path(out_dir), progress=progress, tearsheets=tearsheets)
+        from hedgelab._outdir import check_out_dir
+        out = check_out_dir(out_dir, option="write(): out_dir")  # worded for the API, not the CLI's --out
+        return _runner.write_outputs(self, out, progress=progress, tearsheets=tearsheets)
 
     def __repr__(self) -> str:
         return (f"Result(runs={len(self.runs)}, failures={sorted(self.failures)}, "
@@ -117,8 +192,13 @@ _DEFAULTS = {"data": "crisis-2025", "venue": "binance", "margin_mode": None, "st
 
 def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET,
         end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
-        quiet=_UNSET) -> Result:
-    """Backtest one strategy with one parameter set (defaults for the ones not given)."""
+        quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
+    """Backtest one strategy with one parameter set (defaults for the ones not given).
+
+    ``trace=True``: ``result.trace`` holds every decision bar's state, intent and events (the run
+    is replayed through the kernel's code in plain Python, checked equal to the kernel).
+    ``raise_on_failure=True``: a strategy that fails raises a UserError instead of being listed in
+    ``result.failures``."""
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
     strategy = strategy or conf.get("strategy")
@@ -126,13 +206,16 @@ def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_U
         raise UserError("run: no strategy named (give one, or 'strategy' in the config)")
     merged = dict(conf.get("params") or {})
     merged.update(params or {})
-    return _runner.execute(o, [(strategy, [merged])], heatmap=None)
+    o["trace"] = bool(trace)
+    return _checked(_runner.execute(o, [(strategy, [merged])], heatmap=None), raise_on_failure)
 
 
 def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_mode=_UNSET,
             start=_UNSET, end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
-            quiet=_UNSET) -> Result:
+            quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
     """Several strategies side by side, each with its defaults (None: every built-in strategy).
+
+    ``trace`` and ``raise_on_failure`` as in ``run``.
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}.
     A strategy named twice is a UserError: parameters are keyed by strategy name, so both entries would be
@@ -163,13 +246,14 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     unknown = sorted(set(per) - set(names))
     if unknown:
         raise UserError(f"params given for {', '.join(unknown)}, which is not being compared")
-    return _runner.execute(o, [(n, [per.get(n, {})]) for n in names], heatmap=None)
+    o["trace"] = bool(trace)
+    return _checked(_runner.execute(o, [(n, [per.get(n, {})]) for n in names], heatmap=None), raise_on_failure)
 
 
 def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UNSET, heatmap_y=_UNSET,
           data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET, end=_UNSET, capital=_UNSET,
           store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None, cluster=_UNSET,
-          client=None, rows=None, resume=False, chunk_size=None) -> Result:
+          client=None, rows=None, resume=False, chunk_size=None, raise_on_failure=False) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
@@ -217,6 +301,14 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
         result = _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
     result.options.pop("client", None)   # the record of options, not a live connection or folder
     result.options.pop("rows", None)
+    return _checked(result, raise_on_failure)
+
+
+def _checked(result: Result, raise_on_failure: bool) -> Result:
+    if raise_on_failure and result.failures:
+        name, reason = next(iter(result.failures.items()))
+        more = f" ({len(result.failures) - 1} more failed)" if len(result.failures) > 1 else ""
+        raise UserError(f"{name} failed: {reason}{more}")
     return result
 
 
@@ -238,9 +330,10 @@ def _grid_values(spec):
 
 def _heatmap_axes(names: list, o: dict) -> dict | None:
     x, y = o.get("heatmap_x"), o.get("heatmap_y")
-    for axis, value in (("heatmap-x", x), ("heatmap-y", y)):
+    for axis, value in (("heatmap_x", x), ("heatmap_y", y)):
         if value is not None and value not in names:
-            raise UserError(f"--{axis} {value!r} is not a grid parameter ({', '.join(names)})")
+            raise UserError(f"{axis} (--{axis.replace('_', '-')}) {value!r} is not a grid parameter "
+                            f"({', '.join(names)})")
     if x is None and y is None and len(names) < 2:
         return None
     x = x or next(n for n in names if n != y)

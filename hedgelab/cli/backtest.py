@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 import functools
+import os
 
 import click
 
@@ -121,6 +122,16 @@ def finish(result, o: dict) -> int:
     return 0
 
 
+def write_trace(result, trace_file):
+    """--trace FILE: the decision trace as parquet (written whole, then renamed into place)."""
+    if trace_file is not None and result.trace is not None:
+        path = Path(trace_file)
+        tmp = path.with_name(f".{path.name}.tmp")
+        result.trace.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    return result
+
+
 def params_for(conf: dict, strategy: str) -> dict:
     """A config's parameters for one strategy: flat ``[params]`` keys, plus its own table
     ``[params.<strategy>]`` (the form ``compare`` reads), so one config file serves run, sweep and
@@ -173,9 +184,12 @@ def _command(func):
 @click.argument("strategy", required=False)
 @click.option("-p", "--param", "params", multiple=True, metavar="NAME=VALUE",
               help="A strategy parameter (repeatable), e.g. -p leverage=5.")
+@click.option("--trace", "trace_file", default=None, metavar="FILE",
+              help="Also write every decision bar's state, intent and events as parquet to FILE "
+                   "(replays the run in plain Python: for a run or a small compare).")
 @shared_options
 @_command
-def run_cmd(o, conf, strategy, params, **_):
+def run_cmd(o, conf, strategy, params, trace_file, **_):
     """Backtest one STRATEGY with its defaults or -p overrides.
 
     \b
@@ -188,14 +202,17 @@ def run_cmd(o, conf, strategy, params, **_):
         raise UserError("run: name a STRATEGY (or set 'strategy' in --config)")
     values = params_for(conf, strategy)
     values.update(opt.parse_params(params))
-    return api.run(strategy, values, **api_kwargs(o))
+    return write_trace(api.run(strategy, values, trace=trace_file is not None, **api_kwargs(o)), trace_file)
 
 
 @cli.command("compare")
 @click.argument("strategies", nargs=-1)
+@click.option("--trace", "trace_file", default=None, metavar="FILE",
+              help="Also write every decision bar's state, intent and events as parquet to FILE "
+                   "(replays the run in plain Python: for a run or a small compare).")
 @shared_options
 @_command
-def compare_cmd(o, conf, strategies, **_):
+def compare_cmd(o, conf, strategies, trace_file, **_):
     """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
 
     With no STRATEGIES: the built-ins, installed plugins and those in --strategies-dir. Per-strategy
@@ -210,7 +227,8 @@ def compare_cmd(o, conf, strategies, **_):
     """
     from hedgelab import api
     names = list(strategies) or conf.get("strategies") or None
-    return api.compare(names, params=conf.get("params") or None, **api_kwargs(o))
+    return write_trace(api.compare(names, params=conf.get("params") or None, trace=trace_file is not None,
+                                   **api_kwargs(o)), trace_file)
 
 
 @cli.command("sweep")
