@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,11 @@ MAX_PATHS = 1_000_000
 def horizon_bars(horizon, bar_seconds: int) -> int | None:
     if horizon is None:
         return None
-    try:
-        td = pd.Timedelta(str(horizon))
-    except ValueError:
-        raise UserError(f"--horizon {horizon!r}: expected a duration such as 30d or 72h") from None
-    bars = int(td.total_seconds() // bar_seconds)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", str(horizon).lower())
+    if not match:
+        raise UserError(f"--horizon {horizon!r}: expected a duration such as 30d, 72h or 2w")
+    hours = float(match.group(1)) * {"h": 1, "d": 24, "w": 168}[match.group(2)]
+    bars = int(hours * 3600 // bar_seconds)
     if bars < 2:
         raise UserError(f"--horizon {horizon!r} is shorter than two bars")
     return bars

@@ -1,0 +1,60 @@
+"""`hedgelab stress` and `hedgelab.stress(...)` end to end on the embedded data: files, columns,
+captions, the sweep heatmap and bad input (one line, exit 2, nothing written)."""
+import json
+
+import numpy as np
+import pandas as pd
+
+import hedgelab
+from hedgelab.stress.survival import COLUMNS
+
+from testkit import cli as h
+
+
+def test_cli_writes_table_and_page(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc, stdout, err = h.invoke(["stress", "hold", "leveraged-long", "--paths", "4", "--seed", "3",
+                                "--horizon", "4d", "--start", "2025-10-08", "--out", str(out)], capsys)
+    assert rc in (0, None), err
+    table = pd.read_csv(out / "stress.csv")
+    assert list(table.columns[1:len(COLUMNS) + 1]) == list(COLUMNS)
+    assert set(table["run"]) == {"hold", "leveraged-long"}
+    hold = table.set_index("run").loc["hold"]
+    assert hold["survival"] == 1.0 and hold["liquidated_paths"] == 0   # 1x spot cannot be liquidated
+    paths = pd.read_csv(out / "stress_paths.csv")
+    assert len(paths) == 8
+    lev = paths[paths["run"] == "leveraged-long"]
+    # survival = share of paths without a liquidation hour; VaR/ES from the per-path losses
+    row = table.set_index("run").loc["leveraged-long"]
+    assert row["survival"] == lev["liquidation_hour"].isna().mean()
+    loss = 100_000 - lev["final_equity"].to_numpy()
+    assert row["var95_loss"] == np.quantile(loss, 0.95)
+    page = (out / "stress.html").read_text()
+    for text in ("4 paths", "seed 3", "bootstrap", "RECONSTRUCTION", "horizon 96 h", "(USD)"):
+        assert text in page, text
+    assert "survival" in stdout and "report:" in stdout
+
+
+def test_api_sweep_heatmap_and_same_seed(tmp_path):
+    kw = dict(method="shock", paths=3, seed=2, horizon="3d", start="2025-10-08", grid={"leverage": "5,20",
+              "margin_fraction": "0.5,1"})
+    a = hedgelab.stress("leveraged-long", **kw)
+    b = hedgelab.stress("leveraged-long", **kw)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    assert len(a.table) == 4 and a.heatmap == {"x": "leverage", "y": "margin_fraction"}
+    out = a.write(tmp_path / "sweep")
+    assert "Survival probability over leverage and margin_fraction" in (out / "stress.html").read_text()
+    sets = a.table["params"].map(json.loads)
+    # a -10.7 % wick kills 20x (d* = 4.6 %) on every path and never 5x (d* = 19.7 %) on this window
+    surv = {(p["leverage"], p["margin_fraction"]): s for p, s in zip(sets, a.table["survival"])}
+    assert surv[(20.0, 1.0)] == 0.0 and surv[(5.0, 1.0)] == 1.0
+
+
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
+    for args in (["--paths", "0"], ["--method", "scenario", "nowhere"], ["--horizon", "banana"],
+                 ["--method", "scenario", "support-80k", "--margin", "2"], ["--seed", "-1"]):
+        out = tmp_path / "x"
+        rc, _, err = h.invoke(["stress", "hold", *args, "--out", str(out)], capsys)
+        assert rc == 2, args
+        assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+        assert not out.exists()
