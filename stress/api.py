@@ -147,6 +147,9 @@ def summarise(plan: Plan, merged: dict, meta: dict, heat, failures) -> StressRes
     rows, per_path, fan, surv, finals = [], [], {}, {}, {}
     for e in plan.entries:
         o = merged[e.name]
+        if "error" in o:
+            failures[e.name] = o["error"]
+            continue
         replay = {}
         for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True):
             for j, k in enumerate(group):

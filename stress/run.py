@@ -83,11 +83,20 @@ def run_chunk(item):
         out[e.name] = {k: np.empty((hi - lo, ncols)) for k in ("final", "funding", "fees", "option", "max_dd")}
         out[e.name]["first_liq"] = np.empty((hi - lo, ncols), dtype=np.int64)
         out[e.name]["curve"] = np.empty((hi - lo, ncols, len(take)), dtype=np.float32)
+    errors = {}
     for p in range(lo, hi):
         market = make_path(plan, p)
         for e in plan.entries:
+            if e.name in errors:
+                continue
             o = out[e.name]
-            for group, sim in simulate_entry(e, market, plan.venue, plan.capital):
+            try:
+                sims = simulate_entry(e, market, plan.venue, plan.capital)
+            except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the others
+                from hedgelab._runner import one_line
+                errors[e.name] = f"path {p}: {one_line(exc)}"
+                continue
+            for group, sim in sims:
                 s = sim.summary
                 g = np.asarray(group)
                 o["final"][p - lo, g] = s["final_equity"].to_numpy()
@@ -97,15 +106,22 @@ def run_chunk(item):
                 o["max_dd"][p - lo, g] = -np.abs(s["max_drawdown"].to_numpy())
                 o["first_liq"][p - lo, g] = first_liquidation_bars(sim.records, len(group))
                 o["curve"][p - lo, g] = sim.equity.to_numpy()[take].T.astype(np.float32)
+    for name, reason in errors.items():
+        out[name] = {"error": reason}
     return out
 
 
 def merge_chunks(parts: list) -> dict:
-    """Chunk outputs (in path order) -> one dict per strategy with all paths."""
+    """Chunk outputs (in path order) -> one dict per strategy with all paths; a strategy that failed
+    on any path is {"error": first reason} (first in path order)."""
     if not parts:
         return {}
-    return {name: {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]}
-            for name in parts[0]}
+    merged = {}
+    for name in parts[0]:
+        failed = [p[name]["error"] for p in parts if "error" in p[name]]
+        merged[name] = ({"error": failed[0]} if failed else
+                        {k: np.concatenate([p[name][k] for p in parts]) for k in parts[0][name]})
+    return merged
 
 
 def run_paths(plan: Plan, n_paths: int, *, chunk: int | None = None, client=None, progress=False):

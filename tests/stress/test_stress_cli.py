@@ -58,3 +58,18 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
         assert rc == 2, args
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
         assert not out.exists()
+
+
+def test_a_failing_strategy_is_named_and_the_others_written(tmp_path, capsys):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "broken.py").write_text(
+        "from hedgelab.strategies import Strategy\n\n"
+        "class Broken(Strategy):\n    \"\"\"Raises in prepare.\"\"\"\n    name = 'broken-stress'\n\n"
+        "    def prepare(self, market):\n        raise RuntimeError('boom')\n")
+    out = tmp_path / "out"
+    rc, _, err = h.invoke(["stress", "hold", "broken-stress", "--strategies-dir", str(plugins), "--paths", "2",
+                           "--horizon", "2d", "--out", str(out), "--quiet"], capsys)
+    assert rc == 1
+    assert "failed: broken-stress: path 0: RuntimeError: boom" in err
+    assert list(pd.read_csv(out / "stress.csv")["run"]) == ["hold"]
