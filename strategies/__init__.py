@@ -1,9 +1,11 @@
 """Strategy plugins: the ``Strategy`` base, ``Param`` descriptors, discovery and the built-ins.
 
     from hedgelab.strategies import Strategy, Param, discover, get_strategy, BUILTINS
+    from hedgelab.strategies import param_index, memory_slots   # named params[k] / State.MEMk in hooks
 """
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.hooks import noop_nb, targets_nb
+from hedgelab.strategies.names import memory_slots, param_index
 from hedgelab.strategies.registry import (
     BUILTINS,
     ENTRY_POINT_GROUP,
@@ -14,4 +16,4 @@ from hedgelab.strategies.registry import (
 )
 
 __all__ = ["Strategy", "Param", "discover", "get_strategy", "BUILTINS", "ENTRY_POINT_GROUP",
-           "Discovery", "LoadFailure", "targets_nb", "noop_nb"]
+           "Discovery", "LoadFailure", "targets_nb", "noop_nb", "param_index", "memory_slots"]

@@ -140,6 +140,7 @@ class Strategy:
     uses_options: bool = False
     label_params: tuple = ()
     constraints: tuple = ()    # (name, "<" | "<=", other name), checked by validate()
+    P = None                   # strategies.names.param_index(...) the hook uses, checked against the params
     decide_nb = staticmethod(noop_nb)
 
     def __init__(self, **overrides):
@@ -155,6 +156,9 @@ class Strategy:
                     param.default = param.coerce(param.default, owner=cls.name or cls.__name__)
                 except UserError as exc:
                     raise TypeError(f"bad default: {exc}") from None
+        if cls.P is not None and tuple(cls.P._fields) != tuple(cls.params()):
+            raise TypeError(f"{cls.name or cls.__name__}: P = param_index{tuple(cls.P._fields)} does not follow the "
+                            f"declared parameters {tuple(cls.params())}; the hook would read the wrong params[k]")
 
     def __repr__(self):
         return self.label(self.values)

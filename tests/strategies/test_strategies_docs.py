@@ -4,6 +4,9 @@ import re
 import shlex
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 from hedgelab.engine.types import State
 from hedgelab.strategies import get_strategy
 from hedgelab.strategies.testing import call_hook, make_state
@@ -38,18 +41,48 @@ def test_doc_test_passes(tmp_path, monkeypatch, helpers):
     module.test_hedged_only_below_the_moving_average()
 
 
-def test_doc_hook_example_compiles_and_follows_its_rule(tmp_path, helpers):
+def test_doc_hook_example_follows_its_rule(tmp_path, helpers):
     code, = blocks("hook example")
-    (tmp_path / "cut_half.py").write_text(code)
-    cls = get_strategy("cut-half", strategies_dir=tmp_path)
-    params = cls().spec(helpers.make_market([1.0, 1.0])).params[0]
-    # margin ratio 0.6 > 0.5: halve a 4 BTC perp to 2; at 0.4 nothing changes
-    state = make_state(perp_qty=4.0, margin_ratio=0.6)
-    assert call_hook(cls.decide_nb, state, params) == {"TARGET_PERP": 2.0}
-    assert call_hook(cls.decide_nb, make_state(perp_qty=4.0, margin_ratio=0.4), params) == {}
-    # its memory (the same state vector at the next bar) says it has cut already: once only
-    state[State.PERP_QTY] = 2.0
+    (tmp_path / "liq_guard.py").write_text(code)
+    cls = get_strategy("liq-guard", strategies_dir=tmp_path)
+    params = cls().spec(helpers.make_market([1.0, 1.0])).params[0]   # leverage 10, notional 2, 5 %
+    # first call: opens notional 2 x equity at the mark, 10x, and remembers it
+    state = make_state(equity=1000.0, mark=100.0)
+    assert call_hook(cls.decide_nb, state, params) == {"LEVERAGE": 10.0, "TARGET_PERP": 20.0}
+    assert state[State.MEM0] == 1.0
+    # then: 4 % from liquidation (< 5 %): top up 20 BTC * (96 - 100 * 0.95) = 20 USD; at 6 % nothing
+    state[State.PERP_QTY], state[State.LIQ_PRICE] = 20.0, 96.0
+    assert call_hook(cls.decide_nb, state, params) == {"MARGIN_TOPUP": pytest.approx(20.0)}
+    state[State.LIQ_PRICE] = 94.0
     assert call_hook(cls.decide_nb, state, params) == {}
+
+
+def test_doc_hook_test_passes(tmp_path, monkeypatch):
+    code, = blocks("hook example")
+    test_code, = blocks("hook test")
+    (tmp_path / "my_strategies").mkdir()
+    (tmp_path / "my_strategies" / "liq_guard.py").write_text(code)
+    (tmp_path / "test_liq_guard.py").write_text(test_code)
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("doc_test_liq_guard", tmp_path / "test_liq_guard.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_the_guard_keeps_the_long_alive()
+
+
+def test_doc_install_line_has_pytest_and_the_extra_exists():
+    line, = blocks("install")
+    assert '"hedgelab[test]"' in line
+    pyproject = (DOC.parents[1] / "pyproject.toml").read_text()
+    test_extra = pyproject.split("test = [", 1)[1].split("]", 1)[0]
+    assert '"pytest' in test_extra
+
+
+def test_doc_default_grid_sentence_holds(helpers):
+    import hedgelab
+    cls = get_strategy("perp-hedge")
+    res = hedgelab.sweep("perp-hedge", start="2025-10-08", end="2025-10-09", summary_only=True)
+    assert len(res.summary) == np.prod([len(v) for v in cls.default_grid().values()])
 
 
 def test_doc_commands_run(tmp_path, monkeypatch, helpers):
