@@ -49,6 +49,7 @@ def test_sell_impact_grows_with_the_share_of_the_bar_volume():
     ("binance", 50.0),       # 0.05 %
     ("bybit", 55.0),         # 0.055 %
     ("hyperliquid", 45.0),   # 0.045 %
+    ("deribit", 50.0),       # 0.05 %, charged in USD (docs/mechanics.md: Deribit charges BTC)
 ])
 def test_the_venues_taker_fee_is_charged_when_costs_leave_it_open(venue, fee):
     from hedgelab.engine import Costs
