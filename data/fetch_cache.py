@@ -2,7 +2,9 @@
 
 Each fetched page is one parquet file named by the half-open time range it *covers*
 (``<from_ms>-<to_ms>.parquet``, rows with from <= ts < to), written to a temp file and renamed into
-place. A crash therefore loses at most the page in flight, and the names alone say which time ranges
+place (the temp file carries the writer's pid and start time: a page in flight when its process was
+killed is deleted when the series is next opened). A crash therefore loses at most the page in
+flight, and the names alone say which time ranges
 are done -- including ranges that had no rows (an empty page still records that it was asked).
 A later fetch asks only for the ranges not covered yet.
 
@@ -13,10 +15,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import pandas as pd
+
+from hedgelab import _tempdirs
 
 _CHUNK = re.compile(r"^(\d{13,})-(\d{13,})\.parquet$")
 
@@ -28,8 +31,7 @@ def cache_root(store: Path, name: str) -> Path:
 def atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` through a temp file in the same folder and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = path.parent / _tempdirs.temp_name(path.name, "tmp")
     try:
         frame.to_parquet(tmp, engine="pyarrow", index=isinstance(frame.index, pd.DatetimeIndex))
         with open(tmp, "rb") as fh:
@@ -57,6 +59,8 @@ class SeriesCache:
         self.dir = Path(root) / key
         self.columns = ["ts", *columns]
         self.unique = unique  # column that identifies a row (ts for candles, trade_id for trades)
+        for page, _, _ in _tempdirs.orphans(self.dir):  # pages in flight when their fetch was killed
+            page.unlink(missing_ok=True)
 
     def _chunks(self) -> list[tuple[int, int, Path]]:
         if not self.dir.is_dir():

@@ -1,4 +1,4 @@
-"""Temp folders that say who owns them, so a later command can clean up after a killed one.
+"""Temp folders (and files) that say who owns them, so a later command can clean up after a killed one.
 
 A temp folder is named ``.<stem>.<kind>-<pid>-<start>`` where ``start`` is the owning process's
 start time (clock ticks since boot on Linux, from /proc; 0 where that is unknown). A pid alone is

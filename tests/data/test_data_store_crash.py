@@ -104,3 +104,20 @@ def test_legacy_and_foreign_hidden_folders_are_not_touched(tmp_path, dataset_fac
     recover(store)
     assert (store / ".tiny.old-abc123").is_dir()
     assert json.loads((store / "tiny" / "manifest.json").read_text())["name"] == "tiny"
+
+
+def test_a_fetch_page_in_flight_when_its_process_died_is_deleted_on_the_next_open(tmp_path):
+    import pandas as pd
+
+    from hedgelab.data.fetch_cache import SeriesCache, atomic_parquet
+    series = tmp_path / "mark"
+    series.mkdir()
+    dead = series / ".1756684800000-1756771200000.parquet.tmp-999999999-1"
+    dead.write_bytes(b"half a page")
+    live = series / _tempdirs.temp_name("1756771200000-1756857600000.parquet", "tmp")  # this process's
+    live.write_bytes(b"being written")
+    SeriesCache(tmp_path, "mark", ["open"])
+    assert not dead.exists() and live.exists()
+    live.unlink()
+    atomic_parquet(pd.DataFrame({"ts": [1], "open": [2.0]}), series / "1-2.parquet")
+    assert sorted(p.name for p in series.iterdir()) == ["1-2.parquet"]     # no temp file left
