@@ -230,6 +230,10 @@ def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv"
         if i is not None:
             raise where.error(i, column, f"implied volatility {_n(v[i])} is below {MIN_IV_PERCENT} as percent; "
                                          "the file looks like decimals: use --iv-unit decimal")
+        i = _first(v > MAX_IV * 100)
+        if i is not None:
+            raise where.error(i, column, f"implied volatility {_n(v[i])} % is above {MAX_IV * 100:g} %; "
+                                         "no market quotes that")
 
 
 def check_utc_index(index: pd.Index, where: Where) -> None:

@@ -167,3 +167,18 @@ def test_an_oversized_file_is_refused_before_reading(tmp_path, capsys):
     assert "2,000 MB is above the import limit of 500 MB" in err
     os.remove(big)
 
+
+
+@pytest.mark.parametrize("unit, value, words", [
+    ("percent", "1000", "above 300 %"),          # 1000 % IV told percent: no market quotes that
+    ("decimal", "45", "looks like percent"),     # DVOL-style percent told decimal
+    ("percent", "0.45", "looks like decimals"),  # a decimal told percent
+    ("decimal", "inf", "not a finite number"),
+])
+def test_iv_values_outside_the_plausible_range_are_refused(tmp_path, write_csv, capsys, unit, value, words):
+    prices = write_csv("p.csv", hourly_lines())
+    iv = write_csv("iv.csv", ["time,iv", "2025-01-01T00:00:00Z,0.5" if unit == "decimal" else
+                              "2025-01-01T00:00:00Z,50", f"2025-01-01T01:00:00Z,{value}"])
+    err = refused(["data", "import", "v", "--prices", str(prices), "--iv", str(iv), "--iv-unit", unit,
+                   "--store", str(tmp_path / "s")], capsys)
+    assert "iv.csv, row 2" in err and "column 'iv'" in err and words in err
