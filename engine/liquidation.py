@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, tier_index_nb
+from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, max_leverage_nb, tier_index_nb
 from hedgelab.engine.nb.records import LiqRule, Tier
 from hedgelab.engine.venues import as_date, load_venue, tier_array, tier_schedule, venue_rules
 from hedgelab.errors import UserError
@@ -39,13 +39,24 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
         raise UserError(f"side must be 'long' or 'short', got {side!r}")
     _positive("entry", entry)
     _positive("qty", qty)
-    v = load_venue(venue, at=at, symbol=symbol)
+    try:
+        v = load_venue(venue, at=at, symbol=symbol)
+    except UserError:
+        # a venue whose MMR is 1/(2 x max leverage) needs no table when the max leverage is given
+        if max_leverage is None or not venue_rules(venue).get("mmr_from_max_leverage"):
+            raise
+        v = load_venue(venue, at=at, symbol="BTC")  # the venue's rules; the tiers come from max_leverage
     if (wallet is None) == (leverage is None):
         raise UserError("give exactly one of wallet and leverage")
     if leverage is not None:
         _positive("leverage", leverage)
-        if leverage > v.max_leverage and max_leverage is None:
-            raise UserError(f"leverage {leverage:g} is above the {v.id} maximum of {v.max_leverage:g} for {v.symbol}")
+        notional = qty * entry if not v.inverse else qty
+        allowed = float(max_leverage) if max_leverage is not None else float(max_leverage_nb(v.tiers, notional))
+        if leverage > allowed:
+            # the venue refuses the order (the kernel would cut it to the bracket's maximum)
+            size = f"{notional:,.0f} USD" if not v.inverse else f"{notional:,.4f} BTC"
+            raise UserError(f"leverage {leverage:g} is above the {v.id} maximum of {allowed:g}x for a {size} "
+                            f"{v.symbol} position (its bracket's maximum); lower --leverage or --qty")
         wallet = qty * entry / leverage
         if v.inverse:
             wallet = qty / leverage

@@ -17,7 +17,8 @@ from hedgelab.errors import UserError
 @click.option("--qty", type=float, required=True, help="Position size in the base coin (BTC).")
 @click.option("--wallet", type=float, default=None,
               help="Isolated margin or cross wallet balance (USDT; BTC for inverse venues).")
-@click.option("--symbol", default="BTC", show_default=True, help="Picks the venue's tier table.")
+@click.option("--symbol", default="BTC", show_default=True,
+              help="Picks the venue's tier table: BTC, BTCUSDT, BTC/USDT:USDT, BTC-PERPETUAL (ETH, SOL alike).")
 @click.option("--mmr", type=float, default=None, help="Maintenance margin rate (decimal); replaces the tier lookup.")
 @click.option("--maint-amount", type=float, default=None, help="Maintenance amount (cum / deduction) override.")
 @click.option("--other-maint", type=float, default=0.0, show_default=True,
@@ -74,12 +75,12 @@ def _default_at(venue, symbol):
     calculator run without ``--at`` should still answer, with the table it used said on stderr.
     An explicit ``--at`` outside every table stays an error.
     """
-    from hedgelab.engine.venues import venue_rules
+    from hedgelab.engine.venues import base_coin, venue_rules
 
     today = dt.date.today()
     ends = []
     for t in venue_rules(venue).get("tiers", []):
-        if str(t.get("symbol", "BTC")).upper() != str(symbol).upper():
+        if str(t.get("symbol", "BTC")).upper() != base_coin(symbol):
             continue
         lo = dt.date.fromisoformat(str(t.get("valid_from", "1970-01-01"))[:10])
         hi = dt.date.fromisoformat(str(t.get("valid_to", "9999-12-31"))[:10])
