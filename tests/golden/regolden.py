@@ -42,12 +42,12 @@ def main(argv=None) -> int:
                 path.write_text(text)
                 changed.append(path)
             print(f"{'changed' if text != old else 'same   '}  {case.name}", flush=True)
-    rel = [str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p) for p in changed]
     print(f"\n{len(changed)} of {len(cases)} expected files rewritten.")
     if changed:
         why = args.why.replace('"', "'")
-        print("Review the diff, then commit them with the reason:\n"
-              f'  git add {" ".join(rel)} && git commit -m "golden: regolden: {why}" -- {" ".join(rel)}')
+        folder = "tests/golden/expected"
+        print(f"Review `git diff {folder}`, then commit them with the reason:\n"
+              f'  git add {folder} && git commit -m "golden: regolden: {why}" -- {folder}')
     return 0
 
 

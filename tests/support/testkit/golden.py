@@ -4,6 +4,8 @@ Shared by ``tests/golden/test_golden.py`` (compares) and ``tests/golden/regolden
 docs/golden-runs.md. A case is one call of ``hedgelab.run`` / ``compare`` / ``sweep``; what is pinned is
 every summary row (every column, floats as ``repr`` so equal text means equal bits) and the count of
 events per run and kind, plus the failures and the dataset's name and kind.
+The summary rows are summary.csv's (``reports.summary.summary_frame``), not ``Result.summary``, whose extra
+presentation columns (one per parameter) may change without any number changing.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import json
 import math
 
 import hedgelab
+from hedgelab.reports.summary import summary_frame
 
 from testkit.cli import invoke
 
@@ -127,7 +130,7 @@ def produce(case: Case, store: Path | None) -> dict:
         result = fn(case.args[0], case.args[1] if len(case.args) > 1 else None, **kwargs)
     else:
         result = fn(*case.args, **kwargs)
-    summary = result.summary
+    summary = summary_frame(result.runs)   # the rows of summary.csv (Result.summary adds presentation columns)
     events = result.events
     counts = {}
     if len(events):
