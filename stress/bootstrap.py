@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.stress.history import History, carried
-from hedgelab.stress.paths import IV_CAP, IV_FLOOR, from_returns
+from hedgelab.stress.history import History
+from hedgelab.stress.paths import IV_CAP, IV_FLOOR, carried_iv, from_returns
 
 
 def block_length(history: History) -> float:
@@ -43,9 +43,7 @@ class Bootstrap:
         h = self.history
         n = len(window.close)
         idx = self.indices(n, rng)
-        iv0 = carried(window.iv)
-        start = float(iv0[np.isfinite(iv0)][0]) if np.isfinite(iv0).any() else float(h.iv[0])
-        iv = np.clip(start + np.cumsum(h.iv_change[idx]), IV_FLOOR, IV_CAP)
+        iv = np.clip(carried_iv(window)[0] + np.cumsum(h.iv_change[idx]), IV_FLOOR, IV_CAP)
         settle = np.isfinite(np.asarray(window.funding_rate))
         funding = np.where(settle, h.funding_level[idx], np.nan)
         return from_returns(window, h.log_ret[idx], h.wick_down[idx], h.wick_up[idx], src=idx, history=h,

@@ -16,7 +16,7 @@ MARK_FIELDS = ("mark_open", "mark_high", "mark_low", "mark_close")
 INDEX_FIELDS = ("index_open", "index_high", "index_low", "index_close")
 
 
-def _ratio(m, fields):
+def basis_ratio(m, fields):
     """mark or index OHLC over the traded OHLC (1 where a series is missing): the basis to carry over."""
     out = np.ones((4, len(m.close)))
     for k, (f, base) in enumerate(zip(fields, PRICE_FIELDS)):
@@ -63,7 +63,7 @@ class History:
         iv = np.where(np.isfinite(iv), iv, iv[first[0]] if len(first) else np.nan)
         fund = carried(m.funding_rate, 0.0)
         return cls(log_ret=r, wick_down=np.log(np.minimum(o, c) / l).clip(0), wick_up=np.log(h / np.maximum(o, c)).clip(0),
-                   mark_ratio=_ratio(m, MARK_FIELDS), index_ratio=_ratio(m, INDEX_FIELDS), funding_level=fund,
+                   mark_ratio=basis_ratio(m, MARK_FIELDS), index_ratio=basis_ratio(m, INDEX_FIELDS), funding_level=fund,
                    iv=iv, iv_known=known, bar_seconds=int(m.bar_seconds))
 
     @property

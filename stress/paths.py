@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from hedgelab.data.arrays import MarketArrays
-from hedgelab.stress.history import INDEX_FIELDS, MARK_FIELDS, PRICE_FIELDS
+from hedgelab.stress.history import INDEX_FIELDS, MARK_FIELDS, PRICE_FIELDS, basis_ratio, carried
 
 IV_DOWN = 0.78    # vol points per 1 % fall, i.e. +0.78 (decimal IV) per -1.0 log return
 IV_UP = 0.19      # vol points lost per 1 % rise
@@ -73,15 +73,12 @@ def from_returns(window: MarketArrays, log_ret, wick_down, wick_up, *, src=None,
     high = np.maximum(open_, close) * np.exp(np.asarray(wick_up))
     traded = (open_, high, low, close)
     if src is None:
-        from hedgelab.stress.history import _ratio
-        mark_r, index_r = _ratio(window, MARK_FIELDS), _ratio(window, INDEX_FIELDS)
+        mark_r, index_r = basis_ratio(window, MARK_FIELDS), basis_ratio(window, INDEX_FIELDS)
     else:
         mark_r, index_r = history.mark_ratio[:, src], history.index_ratio[:, src]
     bs = int(window.bar_seconds)
     if iv is None:
-        iv0 = np.asarray(window.iv, dtype=np.float64)
-        ref = float(iv0[np.isfinite(iv0)][0]) if np.isfinite(iv0).any() else 0.5
-        iv = iv_response(np.full(len(close), ref), log_ret, wick_down, bs)
+        iv = iv_response(np.full(len(close), carried_iv(window)[0]), log_ret, wick_down, bs)
     if funding_rate is None:
         funding_rate = funding_response(window.funding_rate, log_ret, bs)
     return _market(window, traded, mark_r, index_r, iv, funding_rate)
@@ -114,7 +111,7 @@ def scaled(window: MarketArrays, m_open, m_high, m_low, m_close, *, iv=None, fun
 
 
 def carried_iv(window: MarketArrays) -> np.ndarray:
-    from hedgelab.stress.history import carried
+    """The window's IV with gaps carried forward (the first print before it; 0.5 without any)."""
     iv = carried(window.iv)
     ok = np.isfinite(iv)
     return np.where(ok, iv, iv[ok][0] if ok.any() else 0.5)

@@ -114,7 +114,7 @@ class Scenario:
         ref = float(window.open[t0])
         # levels are relative to the start price; the window's own move is kept on top of them
         m_close[t0:t0 + k] = 1 + close_l[:k]
-        m_close[t0 + k:] = 1 + close_l[k - 1] if k == span else m_close[t0 + k:]
+        m_close[t0 + k:] = 1 + close_l[k - 1]          # the last level is held
         m_low[t0:t0 + k] = ref * (1 + low_l[:k]) / np.asarray(window.low[t0:t0 + k], dtype=float)
         m_open = np.concatenate([[1.0], m_close[:-1]]) * np.concatenate([[1.0], base[:-1]]) / \
             np.concatenate([[float(window.open[0])], np.asarray(window.open[1:], dtype=float)])
