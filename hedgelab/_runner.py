@@ -111,6 +111,10 @@ def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = Fals
     if m.get("iv_fill"):
         items.append(f"IV fill rule: {m['iv_fill']}")
     items.append(f"Initial capital {o['capital']:,.0f} USD per strategy.")
+    if market is not None:  # funding or IV that does not cover the run's window is said, not bridged silently
+        from hedgelab.reports.coverage import warnings as coverage_warnings
+        items.extend(coverage_warnings(dataset, pd.Timestamp(int(market.time_ns[0]), tz="UTC"),
+                                       pd.Timestamp(int(market.time_ns[-1]), tz="UTC")))
     return items
 
 

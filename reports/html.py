@@ -156,6 +156,10 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     if kind == "reconstruction":
         parts.append("<div class='banner recon'><b>Reconstruction, not recorded market data</b>: see "
                      "<a href='#data'>Data</a> for the anchored facts.</div>")
+    warned = [str(a) for a in assumptions or () if str(a).startswith("WARNING")]
+    if warned:  # data that does not cover the window (reports/coverage.py) is said at the top
+        parts.append("<div class='banner fail' id='coverage'><b>The data does not cover the whole window</b>"
+                     f"<ul>{''.join(f'<li>{esc(w)}</li>' for w in warned)}</ul></div>")
     failed = summary[summary["error"].apply(lambda e: isinstance(e, str))]
     if len(failed):
         items = "".join(f"<li><b>{esc(str(r['run']))}</b>: {esc(str(r['error']))}</li>" for _, r in failed.iterrows())
@@ -200,8 +204,9 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                            "No run has a distance-to-liquidation series (no leveraged positions).") if charted else "")
                  + "</section>")
     costs = {r.name: exposure.cumulative_costs(r) for r in charted}
+    hedged_first = sorted(charted, key=lambda r: not exposure.hedge_legs(r))  # the menu opens on a hedge
     parts.append("<section id='costs'><h2>Costs over time</h2>"
-                 + (_chart(charts.costs_figure(axis, charted, costs, windows), "costs",
+                 + (_chart(charts.costs_figure(axis, hedged_first, costs, windows), "costs",
                            "USD paid so far by each run (menu), stacked by source; funding received or option "
                            "payoffs bring a layer below zero") if charted else "") + "</section>")
     delta = {r.name: exposure.btc_delta(r) for r in charted}

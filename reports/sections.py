@@ -85,7 +85,7 @@ def vs_hold(row, hold_dd, capital, hedged) -> tuple[str, str]:
     saved = (row["max_drawdown"] - hold_dd) * capital
     tip = f"max drawdown {row['max_drawdown'] * 100:+.1f}% vs hold {hold_dd * 100:+.1f}%: {saved:+,.0f} USD"
     if row["hedge_cost"] <= 0:
-        return "hedge earned", tip + f"; the hedge earned {-row['hedge_cost']:,.0f} USD"
+        return f"{saved:+,.0f} USD, hedge earned", tip + f"; the hedge earned {-row['hedge_cost']:,.0f} USD"
     return f"{saved / row['hedge_cost']:,.1f}", tip + f" for {row['hedge_cost']:,.0f} USD of hedge cost"
 
 
@@ -128,7 +128,7 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
             f"{' · '.join(d for d in detail if d)}</div></details></td><td class='l st'>{tag}</td>"
             f"<td>{pct(r['total_return'])}</td><td>{pct(r['max_drawdown'])}</td><td>{hedge}</td>"
             f"<td>{usd(-r['funding_pnl'], True)}</td><td>{usd(r['fees'], True)}</td>"
-            f"<td>{usd(-r['option_pnl'], True)}</td><td title='{esc(tip)}'>{esc(cell)}</td></tr>")
+            f"<td>{usd(-r['option_pnl'], True)}</td><td class='vs' title='{esc(tip)}'>{esc(cell)}</td></tr>")
     body = "".join(groups["directional"])
     if groups["neutral"]:
         body += ("<tr class='group'><td colspan='10' class='l'>Market-neutral runs (net BTC delta near zero: "

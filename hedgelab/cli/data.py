@@ -64,14 +64,18 @@ def _describe(ds) -> list[str]:
     lines.append(f"funding:   {len(f)} settlements, every {hours} h"
                  + (f", {f.index[0]} .. {f.index[-1]}, mean rate {f['rate'].mean():.6f}, "
                     f"settlement marks {int(f['mark_price'].notna().sum())}" if len(f) else ""))
-    if len(f) > 1 and hours:
-        # settlements the interval says should exist between the first and the last one
-        expected = int((f.index[-1] - f.index[0]).total_seconds() // (hours * 3600)) + 1
-        lines.append(f"           missing settlements: {max(expected - len(f), 0)}")
+    from hedgelab.reports.coverage import funding_coverage, iv_coverage
+    if hours:
+        # settlements due over the prices' range, not only between the first and the last one present
+        cov = funding_coverage(f.index, hours, bars.index[0], bars.index[-1])
+        lines += [f"           {line}" for line in cov.lines()]
+        lines.append(f"           missing settlements: {cov.expected - cov.present}")
     iv = align(ds).iv
     known = int(np.isfinite(iv).sum())
     lines.append(f"iv:        {len(ds.iv)} prints" + (f", {ds.iv.index[0]} .. {ds.iv.index[-1]}"
                  if len(ds.iv) else "") + f"; known at the close of {known}/{len(iv)} bars")
+    if len(ds.iv):
+        lines += [f"           {line}" for line in iv_coverage(ds.iv.index, bars.index[0], bars.index[-1]).lines()]
     lines.append(f"iv_fill:   {m.get('iv_fill')}")
     lines.append("proxies:" + ("".join(f"\n  {k}: {v}" for k, v in (m.get("proxies") or {}).items())
                                or " none"))
