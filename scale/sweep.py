@@ -18,6 +18,10 @@ from hedgelab.scale.chunks import chunk_columns, map_chunks, split
 from hedgelab.scale.cluster import worker_count
 from hedgelab.scale.market import Source, market_of, share_market
 
+# The kernel allocates an event buffer per column for the worst case (every bar rebalancing):
+# bounding it per chunk bounds a worker's memory whatever the sweep's size.
+EVENT_BUFFER_BYTES = 256 * 2**20
+
 _CLASSES: dict = {}      # (strategy name, strategies dir) -> Strategy class, per process
 _CLASSES_LOCK = threading.Lock()
 
@@ -73,16 +77,23 @@ def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine
     return records
 
 
+def event_bytes_per_column(n_bars: int) -> int:
+    """Upper bound of the kernel's event buffer for one column (engine/simulate.py's capacity rule
+    with every bar a rebalance and a funding settlement)."""
+    from hedgelab.engine.nb.records import event_dt
+    return (16 + 7 * n_bars) * event_dt.itemsize
+
+
 def plan(groups, o, engine, n_bars, workers) -> list[tuple]:
     """(group, lo, hi) per chunk: contiguous columns within each feature group, in sweep order."""
     from hedgelab._runner import CHUNK   # columns per chunk when curves are kept (memory bound)
     size = o.get("chunk_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise UserError(f"chunk_size {size!r}: expected a whole number of columns >= 1")
+    most = CHUNK if not engine.get("summary_only") else max(1, EVENT_BUFFER_BYTES // event_bytes_per_column(n_bars))
     bounds = []
     for g, group in enumerate(groups):
-        step = size or chunk_columns(len(group), n_bars, workers,
-                                     most=None if engine.get("summary_only") else CHUNK)
+        step = size or chunk_columns(len(group), n_bars, workers, most=most)
         bounds.extend((g, lo, hi) for lo, hi in split(len(group), step))
     return bounds
 
@@ -95,9 +106,31 @@ def run_chunk(job: ChunkJob) -> list:
     cls = strategy_class(job.strategy, job.strategies_dir)
     spec = cls().spec(market, list(job.param_sets))
     sim = simulate(market, spec, **job.engine)
-    return [to_record(sim, j, job.labels[j] or _label(spec, j, job.strategy, params), job.strategy, params,
-                      spec, market, job.engine["capital"])
+    labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
+    if job.engine.get("summary_only"):
+        return summary_records(sim, job, labels)
+    return [to_record(sim, j, labels[j], job.strategy, params, spec, market, job.engine["capital"])
             for j, params in enumerate(job.param_sets)]
+
+
+def summary_records(sim, job: ChunkJob, labels) -> list:
+    """Summary-mode RunRecords: the engine's summary row as ``stats`` and no per-run events.
+
+    Big sweeps keep summaries only: a million columns of events (hundreds each) do not fit in
+    memory, and filtering them per column costs milliseconds a run. Stats as ``to_record`` makes
+    them (max_drawdown a negative decimal), built from the whole summary array at once.
+    """
+    from hedgelab.reports.run import RunRecord
+    names = list(sim.summary.columns)
+    values = sim.summary.to_numpy(dtype="float64").tolist()
+    capital = float(job.engine["capital"])
+    records = []
+    for label, params, row in zip(labels, job.param_sets, values):
+        stats = dict(zip(names, row))
+        stats["max_drawdown"] = 0.0 - abs(stats.get("max_drawdown", float("nan")))
+        records.append(RunRecord(name=label, strategy=job.strategy, params=dict(params), capital=capital,
+                                 stats=stats))
+    return records
 
 
 def warm_up(client, job: ChunkJob) -> None:
