@@ -282,8 +282,8 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
         declared = _declared_grid(strategy, o.get("strategies_dir"))
         raw = {k: v for k, v in (declared or {}).items() if k not in fixed}
         if declared is not None and not raw:
-            raise UserError(f"sweep: {strategy} declares no grid (Param(..., grid=[...])) to sweep by default; "
-                            f"give one: grid={{'name': [v1, v2]}} or -g name=v1,v2,...")
+            raise UserError(f"sweep: empty grid: {strategy} declares none (Param(..., grid=[...])) to sweep by "
+                            f"default; give one: grid={{'name': [v1, v2]}} or -g name=v1,v2,...")
     axes = {name: opt.parse_grid_values(name, _grid_values(spec)) for name, spec in raw.items()}
     both = sorted(set(fixed) & set(axes))
     if both:
