@@ -19,6 +19,7 @@ from hedgelab.engine.synthetic import random_walk_market
 from hedgelab.reports.metrics import max_drawdown
 from hedgelab.reports.summary import run_row
 from hedgelab.strategies.builtin.perp_hedge import PerpHedge
+from testkit.replay import replay_with_options_nb
 
 N = 60
 
@@ -88,9 +89,9 @@ def test_a_fee_on_the_first_bar_is_a_fall_from_the_capital():
     assert full["max_drawdown"] == summary["max_drawdown"] == 199_900.0 / 200_000.0 - 1.0
 
 
-def test_equity_below_zero_is_a_full_loss_in_both_modes():
-    # 50x long 10 BTC on 20,000 capital in cross mode, then a 30 % gap down on a bar's open with the
-    # mark's low beyond the bankruptcy price: whatever the venue leaves, the fall is at most -100 %.
+def test_a_wiped_out_cross_wallet_is_a_full_loss_in_both_modes():
+    # 50x long 10 BTC on 20,000 capital in cross mode, then a 30 % gap down through the bankruptcy price
+    # (98,000): the wallet is taken whole, equity 0, so both modes say exactly -100 %.
     p = np.array([100_000.0, 100_000.0, 70_000.0, 70_000.0])
     market = random_walk_market(4, seed=0, vol=0.0, start="2025-10-01", bar_seconds=3600)
     market = market._replace(open=p, high=p, low=p, close=p, mark_open=p, mark_high=p, mark_low=p,
@@ -100,8 +101,27 @@ def test_equity_below_zero_is_a_full_loss_in_both_modes():
     spec = StrategySpec(replay_nb, np.zeros((1, 1)), feats, np.ones(4, bool), ("x",), ("r",))
     full, summary, curve = both_modes(market, spec, 20_000.0, costs=Costs.zero(), margin_mode="cross")
     want = by_hand(curve, 20_000.0)
-    assert -1.0 <= want < -0.9
+    assert curve[-1] == 0.0 and want == -1.0
     assert repr(full["max_drawdown"]) == repr(summary["max_drawdown"]) == repr(want)
+
+
+def test_equity_below_zero_counts_as_a_full_loss_in_both_modes():
+    # A naked ATM call sold on 20,000 (its initial margin ~0.16 BTC x 100,000 fits), then the index doubles
+    # in one bar: the short is bought back at ~100,000 with 20,000 of cash, so equity goes far below 0.
+    # Floored at 0 (a margin account loses at most its balance) the fall is exactly -100 % in both modes.
+    n = 8
+    p = np.where(np.arange(n) < 4, 100_000.0, 200_000.0)
+    market = random_walk_market(n, seed=0, vol=0.0, start="2025-10-06", bar_seconds=3600)
+    market = market._replace(open=p, high=p, low=p, close=p, mark_open=p, mark_high=p, mark_low=p,
+                             mark_close=p, index_open=p, index_high=p, index_low=p, index_close=p, funding_price=p)
+    feats = np.full((n, 7), np.nan)
+    feats[0, 2:] = [-1.0, 1.0, 1.0, 7.0, 1.0]      # sell 1 call, strike 1.0 x forward, 7-day tenor
+    reb = np.zeros(n, bool)
+    reb[0] = True
+    spec = StrategySpec(replay_with_options_nb, np.zeros((1, 1)), feats, reb, ("x",), ("r",))
+    full, summary, curve = both_modes(market, spec, 20_000.0, costs=Costs.zero())
+    assert min(curve) < -50_000.0
+    assert repr(full["max_drawdown"]) == repr(summary["max_drawdown"]) == repr(by_hand(curve, 20_000.0)) == "-1.0"
 
 
 def test_a_5002_set_sweep_ranks_the_same_in_both_modes():
