@@ -82,7 +82,8 @@ class RowsFolder:
         frame = pd.concat([pd.DataFrame({
             "position": list(job.positions), "run": [r.name for r in records],
             "strategy": [r.strategy for r in records],
-            "params": [json.dumps(r.params, sort_keys=True, default=float) for r in records]}), stats], axis=1)
+            # declaration order kept (not sorted): the summary adds one column per parameter in it
+            "params": [json.dumps(r.params, default=float) for r in records]}), stats], axis=1)
         path = self._part(job)
         tmp = path.with_name(f".{path.name}.tmp")
         frame.to_parquet(tmp, index=False)
