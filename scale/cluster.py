@@ -89,8 +89,11 @@ def _connect(parsed: ClusterSpec, spec):
             cluster = LocalCluster(n_workers=1, processes=False, threads_per_worker=os.cpu_count() or 1,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         elif parsed.kind == "local-processes":
+            # the cores are shared by the processes: each kernel's prange gets its share, not all
+            share = str(max(1, (os.cpu_count() or 1) // parsed.workers))
             cluster = LocalCluster(n_workers=parsed.workers, processes=True, threads_per_worker=1,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
+                                   dashboard_address=None, silence_logs=logging.ERROR,
+                                   env={"NUMBA_NUM_THREADS": share})
         elif parsed.kind == "address":
             return Client(parsed.target, timeout=CONNECT_TIMEOUT)
         else:

@@ -46,11 +46,14 @@ def scheduler_and_workers(n_workers: int = 2, *, threads: int = 1, nanny: bool =
         started.append(scheduler)
         _wait_for(lambda: sched_file.is_file() and sched_file.stat().st_size > 0, scheduler, "scheduler")
         address = json.loads(sched_file.read_text())["address"]
+        # workers on one machine share its cores: each kernel's prange gets its share, not all of them
+        worker_env = dict({"NUMBA_NUM_THREADS": str(max(1, (os.cpu_count() or 1) // (n_workers * threads)))},
+                          **environ) if "NUMBA_NUM_THREADS" not in (env or {}) else environ
         workers = []
         for k in range(n_workers):
             args = dask + ["worker", address, "--nthreads", str(threads), "--no-dashboard",
                            "--name", f"w{k}", "--nanny" if nanny else "--no-nanny"]
-            workers.append(_start(args, folder, environ, f"worker-{k}"))
+            workers.append(_start(args, folder, worker_env, f"worker-{k}"))
             started.append(workers[-1])
         _wait_for_workers(address, n_workers, started)
         yield Processes(sched_file, address, scheduler, workers)

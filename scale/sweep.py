@@ -104,6 +104,7 @@ def run_chunk(job: ChunkJob) -> list:
     from hedgelab.engine import simulate
     market = market_of(job.market)
     cls = strategy_class(job.strategy, job.strategies_dir)
+    _share_cores()
     spec = cls().spec(market, list(job.param_sets))
     sim = simulate(market, spec, **job.engine)
     labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
@@ -173,6 +174,19 @@ def strategy_class(name: str, strategies_dir=None):
 def _remember_class(name, strategies_dir, cls) -> None:
     with _CLASSES_LOCK:
         _CLASSES[(name, _text(strategies_dir))] = cls
+
+
+def _share_cores() -> None:
+    """On a Dask worker with several task threads, each kernel call's prange takes its share of the
+    worker's numba threads (numba's thread count is per calling thread), so two chunks running side
+    by side do not each start one thread per core. In this process (no Dask) the kernel keeps them all."""
+    try:
+        from dask.distributed import get_worker
+        threads = get_worker().state.nthreads
+    except (ImportError, ValueError):
+        return
+    import numba
+    numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // max(1, threads)))
 
 
 def _place(records, job, chunk_records, bar) -> None:
