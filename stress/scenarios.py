@@ -2,9 +2,10 @@
 
 A template is a list of points (hours after the start, close level, low level or None), levels being
 decimals relative to the price at the start; closes are interpolated linearly between points and
-held after the last one, a low level makes that hour's wick. Applied as factors on the window's
-own bars from the start bar on (``paths.scaled``), so IV and funding respond through the path
-model. ``at``: start bar in the window; None draws it per path in the window's first half.
+held after the last one, a low level makes that hour's wick. From the start bar on, the path's close
+is start price x (1 + level) x the window's own hourly texture (log close minus its 12 h moving
+average; the template, not the window's history, sets where the price goes); applied as factors on the window's
+bars (``paths.scaled``), so IV and funding respond through the path model. ``at``: start bar in the window; None draws it per path in the window's first half.
 Sources: [D] the crisis-2025 data files (../shared/data/crisis-2025, TIMELINE.md); [P] press daily
 OHLC of the day (CoinMarketCap / Bitstamp closes as widely reported), rounded; they are shapes,
 not tick data, and their hours are approximate.
@@ -19,6 +20,7 @@ from hedgelab.errors import UserError
 from hedgelab.stress.paths import scaled
 
 SUPPORT_LOW, SUPPORT_HIGH = 80_000.0, 83_000.0
+TEXTURE_HALF_LIFE_H = 12.0
 
 
 def _prices(open0: float, bars):
@@ -107,19 +109,28 @@ class Scenario:
         per_bar = bs / 3600.0
         span = int(np.ceil(points[-1][0] / per_bar)) + 2
         close_l, low_l = template_levels([(h / per_bar, c, lo) for h, c, lo in points], span)
-        m_close = np.ones(n)
-        m_low = np.full(n, np.nan)
         k = min(span, n - t0)
-        base = np.asarray(window.close, dtype=float)
+        level = np.full(n - t0, close_l[k - 1])          # the last level is held
+        level[:k] = close_l[:k]
         ref = float(window.open[t0])
-        # levels are relative to the start price; the window's own move is kept on top of them
-        m_close[t0:t0 + k] = 1 + close_l[:k]
-        m_close[t0 + k:] = 1 + close_l[k - 1]          # the last level is held
-        m_low[t0:t0 + k] = ref * (1 + low_l[:k]) / np.asarray(window.low[t0:t0 + k], dtype=float)
-        m_open = np.concatenate([[1.0], m_close[:-1]]) * np.concatenate([[1.0], base[:-1]]) / \
-            np.concatenate([[float(window.open[0])], np.asarray(window.open[1:], dtype=float)])
-        m_open[0] = 1.0
-        m_low = np.where(np.isfinite(m_low), m_low, np.minimum(m_open, m_close))
+        close = np.asarray(window.close, dtype=float)
+        # the window's hourly texture after t0: log close minus its own moving average (half-life
+        # TEXTURE_HALF_LIFE_H, started at t0's open), so the template sets the level and the data
+        # only the noise around it
+        b = np.log(close[t0:] / ref)
+        keep = 0.5 ** (bs / 3600.0 / TEXTURE_HALF_LIFE_H)
+        x = np.empty(n - t0)
+        avg = 0.0
+        for i, v in enumerate(b):
+            avg = keep * avg + (1 - keep) * v
+            x[i] = v - avg
+        m_close = np.ones(n)
+        m_close[t0:] = ref * (1 + level) * np.exp(x) / close[t0:]
+        m_open = np.ones(n)
+        m_open[t0 + 1:] = m_close[t0:-1] * close[t0:-1] / np.asarray(window.open[t0 + 1:], dtype=float)
+        m_low = np.minimum(m_open, m_close)
+        lows = np.flatnonzero(np.isfinite(low_l[:k]))
+        m_low[t0 + lows] = ref * (1 + low_l[lows]) / np.asarray(window.low, dtype=float)[t0 + lows]
         m_high = np.maximum(m_open, m_close)
         return m_open, m_high, m_low, m_close
 
