@@ -37,3 +37,48 @@ class Costs:
             if v is not None and v >= 0.1:
                 raise UserError(f"costs.{name} is a decimal rate (0.0005 = 5 bp), got {v!r}")
         return self
+
+
+COST_KEYS = ("perp_fee", "spot_fee", "half_spread", "impact", "impact_exponent")
+
+
+def read_costs(value, where: str = "costs") -> Costs:
+    """Costs from a ``[costs]`` table (dict) or a TOML file holding one (or the keys at its top level).
+
+    Keys: COST_KEYS; a missing key keeps its default (fees: the venue's). Unknown keys and non-numbers
+    are one-line UserErrors naming the key.
+    """
+    if not isinstance(value, dict):
+        import tomllib
+        from pathlib import Path
+        path = Path(str(value)).expanduser()
+        try:
+            with open(path, "rb") as fh:
+                data = tomllib.load(fh)
+        except FileNotFoundError:
+            raise UserError(f"costs file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise UserError(f"costs file {path}: invalid TOML: {exc}") from None
+        value, where = data.get("costs", data), f"costs file {path}"
+        if not isinstance(value, dict):
+            raise UserError(f"{where}: [costs] must be a table")
+    for key, v in value.items():
+        if key not in COST_KEYS:
+            raise UserError(f"{where}: unknown key {key!r} (known: {', '.join(COST_KEYS)})")
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise UserError(f"{where}: {key} = {v!r} must be a number")
+    return Costs(**{k: float(v) for k, v in value.items()}).validate()
+
+
+def describe_costs(costs: Costs | None, venue_taker: float, venue_spot: float, volume_source: str) -> str:
+    """One sentence for the report's assumptions: what a market order cost and which volume drove it."""
+    c = costs or Costs()
+    perp = venue_taker if c.perp_fee is None else c.perp_fee
+    spot = venue_spot if c.spot_fee is None else c.spot_fee
+    if c.impact:
+        impact = (f"plus impact {c.impact * 100:g}% x (|qty| / bar volume)^{c.impact_exponent:g}, where the bar "
+                  f"volume is the dataset's volume column ({volume_source}), used for perp and spot orders alike")
+    else:
+        impact = "no size-dependent impact"
+    return (f"Costs: perp fee {perp * 100:g}%, spot fee {spot * 100:g}% of the fill notional; fills at the bar's "
+            f"close +/- half spread {c.half_spread * 1e4:g} bp {impact}.")

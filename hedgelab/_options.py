@@ -16,6 +16,7 @@ CONFIG_KEYS = frozenset({
     "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
     "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
     "cluster",  # where sweeps run (hedgelab.scale.parse_spec checks it)
+    "costs", "no_costs",  # [costs] table or a file path (engine.costs.read_costs checks it)
 })
 MARGIN_MODES = ("isolated", "cross")
 

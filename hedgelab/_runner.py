@@ -111,6 +111,17 @@ def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = Fals
     if m.get("iv_fill"):
         items.append(f"IV fill rule: {m['iv_fill']}")
     items.append(f"Initial capital {o['capital']:,.0f} USD per strategy.")
+    try:
+        from hedgelab.engine import load_venue
+        from hedgelab.engine.costs import describe_costs
+        v = load_venue(o["venue"], at=span.get("at") and pd.Timestamp(span["at"], tz="UTC").date(),
+                       symbol=o.get("symbol", "BTC"))
+        source = str((dataset.manifest.get("provenance") or {}).get("volume", "source not stated"))
+        items.append(describe_costs(run_costs(o), v.taker_fee, v.spot_fee, source))
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the report must still be written without the line
+        items.append(f"Costs description unavailable ({one_line(exc)}).")
     if market is not None:  # funding or IV that does not cover the run's window is said, not bridged silently
         from hedgelab.reports.coverage import warnings as coverage_warnings
         items.extend(coverage_warnings(dataset, pd.Timestamp(int(market.time_ns[0]), tz="UTC"),
@@ -139,6 +150,7 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     dataset, market = load_market(o)
     # the dataset's own symbol picks the venue's tier table (an ETH dataset runs on ETH tiers)
     o = dict(o, symbol=str(dataset.manifest.get("symbol") or "BTC"))
+    run_costs(o)  # a bad costs file or table stops everything before any run
     modes = {name: margin_mode(o, cls) for name, cls, _ in jobs if cls is not None}
     check_venue(o["venue"], market, set(modes.values()), o["symbol"])
     runs, failures = [], {}
@@ -177,6 +189,14 @@ def resolve_class(name, registry, load_failures, strategies_dir=None):
     return get_strategy(name, strategies_dir)  # raises UserError with "did you mean ...?"
 
 
+def run_costs(o: dict):
+    """--no-costs, else --costs FILE or the config's [costs] table, else None (the engine's defaults)."""
+    from hedgelab.engine.costs import Costs, read_costs
+    if o.get("no_costs"):
+        return Costs.zero()
+    return read_costs(o["costs"]) if o.get("costs") is not None else None
+
+
 def margin_mode(o: dict, cls) -> str:
     """The --margin-mode flag, else the mode the strategy declares, else isolated."""
     return o.get("margin_mode") or getattr(cls, "margin_mode", None) or "isolated"
@@ -193,7 +213,7 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
     """
     from hedgelab.scale.sweep import run_columns
     kwargs = {"venue": o["venue"], "margin_mode": margin_mode(o, cls), "capital": o["capital"],
-              "summary_only": summary_only, "symbol": o.get("symbol", "BTC")}
+              "summary_only": summary_only, "symbol": o.get("symbol", "BTC"), "costs": run_costs(o)}
     if o.get("trace"):
         kwargs["trace"] = True  # every column also through the plain-Python kernel (engine/debug.py)
     single = len(param_sets) == 1 and not label_single

@@ -187,11 +187,12 @@ class _Unset:
 _UNSET = _Unset()
 _DEFAULTS = {"data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
              "capital": 100_000.0, "store": None, "strategies_dir": None, "quiet": True,
-             "metric": "total_return", "heatmap_x": None, "heatmap_y": None, "cluster": None}
+             "metric": "total_return", "heatmap_x": None, "heatmap_y": None, "cluster": None,
+             "costs": None, "no_costs": False}
 
 
 def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET,
-        end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
+        end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None,
         quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
 
@@ -200,7 +201,8 @@ def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_U
     ``raise_on_failure=True``: a strategy that fails raises a UserError instead of being listed in
     ``result.failures``."""
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
-                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
+                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
+                       costs=costs, no_costs=no_costs)
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("run: no strategy named (give one, or 'strategy' in the config)")
@@ -211,7 +213,7 @@ def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_U
 
 
 def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_mode=_UNSET,
-            start=_UNSET, end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, config=None,
+            start=_UNSET, end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None,
             quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
     """Several strategies side by side, each with its defaults (None: every built-in strategy).
 
@@ -222,7 +224,8 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     the same run (one strategy over several parameter sets is a sweep).
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
-                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet)
+                       capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
+                       costs=costs, no_costs=no_costs)
     if strategies is None:
         strategies = conf.get("strategies")
     if isinstance(strategies, str):
@@ -252,7 +255,7 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
 
 def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UNSET, heatmap_y=_UNSET,
           data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET, end=_UNSET, capital=_UNSET,
-          store=_UNSET, strategies_dir=_UNSET, config=None, quiet=_UNSET, summary_only=None, cluster=_UNSET,
+          store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None, quiet=_UNSET, summary_only=None, cluster=_UNSET,
           client=None, rows=None, resume=False, chunk_size=None, raise_on_failure=False) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
@@ -270,7 +273,8 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
-                       metric=metric, heatmap_x=heatmap_x, heatmap_y=heatmap_y, cluster=cluster)
+                       metric=metric, heatmap_x=heatmap_x, heatmap_y=heatmap_y, cluster=cluster,
+                       costs=costs, no_costs=no_costs)
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("sweep: no strategy named (give one, or 'strategy' in the config)")

@@ -26,7 +26,7 @@ TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has t
 _SHARED = {
     "data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
     "capital": 100_000.0, "out": None, "store": None, "strategies_dir": None, "quiet": False,
-    "tearsheets": None,
+    "tearsheets": None, "costs": None, "no_costs": False,
 }
 
 
@@ -57,6 +57,11 @@ def shared_options(func):
                           "(default: every run; 5 for a sweep). Each takes seconds."),
         click.option("--quiet", "-q", is_flag=True, default=False,
                      help="No progress bars and no table (for scripts)."),
+        click.option("--costs", "costs", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="TOML file with a [costs] table: perp_fee, spot_fee (decimals; default the venue's), "
+                          "half_spread, impact, impact_exponent (slippage model)."),
+        click.option("--no-costs", "no_costs", is_flag=True, default=False,
+                     help="No fees and no slippage (frictionless; funding and liquidation still apply)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -99,7 +104,7 @@ def output_dir(out) -> Path:
 
 
 def api_kwargs(o: dict) -> dict:
-    keys = ("data", "venue", "margin_mode", "start", "end", "capital", "store", "strategies_dir")
+    keys = ("data", "venue", "margin_mode", "start", "end", "capital", "store", "strategies_dir", "costs", "no_costs")
     return {k: o[k] for k in keys} | {"quiet": bool(o["quiet"])}
 
 
