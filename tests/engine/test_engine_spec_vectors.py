@@ -167,9 +167,6 @@ def test_binance_clearance_fee_is_capped_not_the_whole_remaining_margin():
     assert res.equity.iloc[-1, 0] == pytest.approx(3e6 - 2.5e6 + (mm - fee), rel=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason="spec §1.1: max leverage is per bracket (10M notional: bracket 4, 50x); "
-                                       "liquidation_price/calc liq check only the first bracket's 150x and price a "
-                                       "100x 10M position the kernel would clamp to 50x (lead to decide)")
 def test_leverage_above_the_brackets_maximum_is_refused():
     # 100 BTC @ 100k = 10M: bracket 4 allows 50x. The kernel clamps 100x to 50x (margin 200k,
     # LP = (200,000 + 12,000 - 10M) / (100 x (1 % - 1))), while the calculator answers for a 100k margin.
