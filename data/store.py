@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -63,24 +64,40 @@ def check_name(name: str) -> str:
     return name
 
 
+_LEGACY_OLD = re.compile(r"^\.(?P<stem>.+)\.old-[a-z0-9_]{8}$")  # tempfile.mkdtemp names of hedgelab <= 0.x
+
+
+def _legacy_old_copies(root: Path) -> list:
+    """Previous copies that older hedgelab versions left (no owner in the name) when killed between
+    the two renames; only offered for restoring: one whose NAME/ exists is left alone."""
+    out = []
+    for p in root.iterdir():
+        m = _LEGACY_OLD.match(p.name)
+        if m and p.is_dir() and not (root / m["stem"]).exists():
+            out.append((p, m["stem"], "legacy"))
+    return out
+
+
 def recover(root: Path) -> None:
     """Finish what killed processes left in the store ``root``.
 
     A dataset's previous copy (``.NAME.old-*``) goes back under NAME/ when NAME/ is missing and the
     copy is complete (the kill fell between the two renames of a replacing import); otherwise it
     is deleted, as are dead temp (``.tmp-``) and deletion (``.del-``) folders. Folders of live
-    processes are left alone.
+    processes are left alone. A complete ``.NAME.old-xxxxxxxx`` of an older hedgelab (no owner in
+    its name) is restored when NAME/ is missing, and never deleted.
     """
-    found = _tempdirs.orphans(root)
-    for path, stem, kind in sorted(found, key=lambda f: f[2] != "old"):  # restore before deleting
+    found = _tempdirs.orphans(root) + _legacy_old_copies(root)
+    for path, stem, kind in sorted(found, key=lambda f: f[2] not in ("old", "legacy")):  # restore first
         target = root / stem
-        if kind == "old" and not target.exists() and all((path / f).is_file() for f in FILES):
+        if kind in ("old", "legacy") and not target.exists() and all((path / f).is_file() for f in FILES):
             try:
                 os.replace(path, target)
                 continue
             except OSError:  # another process recovered it first
                 pass
-        shutil.rmtree(path, ignore_errors=True)
+        if kind != "legacy":  # an owner-less folder is never deleted: nobody can say it is debris
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def list_datasets(store=None) -> list[str]:

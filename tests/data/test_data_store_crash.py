@@ -100,10 +100,23 @@ def test_an_old_copy_of_a_dead_process_is_restored_only_when_complete(tmp_path, 
 def test_legacy_and_foreign_hidden_folders_are_not_touched(tmp_path, dataset_factory):
     store = tmp_path / "store"
     write_dataset(dataset_factory(), store)
-    (store / ".tiny.old-abc123").mkdir()               # no owner in the name: nobody's to judge
+    (store / ".tiny.old-abc123xy").mkdir()             # no owner in the name: nobody's to judge
+    (store / ".tiny.tmp-abc123xy").mkdir()
     recover(store)
-    assert (store / ".tiny.old-abc123").is_dir()
+    assert (store / ".tiny.old-abc123xy").is_dir() and (store / ".tiny.tmp-abc123xy").is_dir()
     assert json.loads((store / "tiny" / "manifest.json").read_text())["name"] == "tiny"
+
+
+def test_the_old_versions_leftover_of_a_kill_between_the_renames_is_restored(tmp_path, dataset_factory):
+    """The issue's state, made by the previous code: NAME/ gone, its complete copy renamed to a
+    mkdtemp name ``.NAME.old-xxxxxxxx`` and the new one in ``.NAME.tmp-xxxxxxxx``."""
+    store = tmp_path / "store"
+    write_dataset(dataset_factory(), store)
+    os.replace(store / "tiny", store / ".tiny.old-k3j_9a2b")
+    (store / ".tiny.tmp-q8w7e6r5").mkdir()
+    assert list_datasets(store) == ["tiny"]
+    assert read_dataset("tiny", store).bars.shape[0] == 48
+    assert sorted(os.listdir(store)) == [".tiny.tmp-q8w7e6r5", "tiny"]   # owner-less temp: left alone
 
 
 def test_a_fetch_page_in_flight_when_its_process_died_is_deleted_on_the_next_open(tmp_path):
