@@ -35,10 +35,17 @@ LIQUIDATIONS = [
     # Binance cross 10x long 1 BTC on a 20,000 wallet: WB = the whole cash, LP (20,000 - 100,000) / -0.996
     # = 80,321.29, taken at 80,000: the wallet is gone
     ("binance", "cross", 20_000.0, 1.0, 10.0, 100_000.0, binance_lp(1, 20_000, 1, 100_000), 80_000.0, 0.0),
+    # Binance 10x long 4 BTC: WB 40,000; in bracket 1 the LP would be 90,361.45, whose notional (361k) is in
+    # bracket 2 (MMR 0.5 %, cum 300): LP = (40,000 + 300 - 400,000) / (4 x 0.005 - 4) = 90,377.39 (§1.2 note)
+    ("binance", "isolated", CAP, 4.0, 10.0, 100_000.0, binance_lp(1, 40_000, 4, 100_000, 0.005, 300), 90_000.0,
+     CAP - 40_000),
     # Bybit 25x long 1 BTC at 40,000: IM 1,600, MM 200, LP 40,000 - 1,400 = 38,600; taken at 38,400
     ("bybit", "isolated", CAP, 1.0, 25.0, 40_000.0, 38_600.0, 38_400.0, CAP - 1_600),
     # Bybit 10x short 2 BTC at 50,000: IM 10,000, MM 500, LP 50,000 + 9,500 / 2 = 54,750; taken at 55,000
     ("bybit", "isolated", CAP, -2.0, 10.0, 50_000.0, 54_750.0, 55_000.0, CAP - 10_000),
+    # Bybit 50x long 300 BTC at 10,000 = 3M, tier 2 (MMR 1 %, deduction 10,000): IM 60,000, MM 20,000,
+    # LP 10,000 - 40,000 / 300 = 9,866.67; taken at 10,000 - 60,000 / 300 = 9,800
+    ("bybit", "isolated", CAP, 300.0, 50.0, 10_000.0, 10_000 - 40_000 / 300, 9_800.0, CAP - 60_000),
     # Bybit cross 10x long 1 BTC at 100,000 on 20,000: LP 100,000 - (20,000 - 500) = 80,500; taken at 80,000
     ("bybit", "cross", 20_000.0, 1.0, 10.0, 100_000.0, 80_500.0, 80_000.0, 0.0),
     # Hyperliquid 20x long 1 BTC at 60,000: margin 3,000, MM 750, LP 60,000 - 2,250 / 0.9875 = 57,721.52;
