@@ -30,6 +30,7 @@ from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, 
                                     infer_step, MAX_PRICE)
 from hedgelab.errors import UserError
 
+MAX_PRICE_FLAG = 1e12  # --max-price above this would let float rounding into cash and P&L
 SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule
 
 
@@ -205,8 +206,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     """
     check_name(name)
     limit = MAX_PRICE if max_price is None else float(max_price)
-    if not (np.isfinite(limit) and limit > 0):
-        raise UserError(f"--max-price {max_price!r}: must be a positive finite number of USD")
+    if not (np.isfinite(limit) and 0 < limit <= MAX_PRICE_FLAG):
+        raise UserError(f"--max-price {max_price!r}: must be a positive number of USD, at most {MAX_PRICE_FLAG:g}")
     if name in BUILTIN:
         raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
     paths = {k: Path(p).expanduser() for k, p in (("prices", prices), ("funding", funding), ("iv", iv)) if p}

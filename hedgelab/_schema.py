@@ -173,9 +173,24 @@ VENUE = {
 }
 
 
+TIER_COLUMNS = ("floor", "cap", "mmr", "cum", "max_leverage")
+
+
+def tier_table(extra_keys=()):
+    """One ``[[tiers]]`` table: its keys by their rules, and its columns all of one length."""
+    keys = table(TIER, extra_keys=extra_keys, required=("floor", "mmr", "max_leverage"))
+
+    def rule(value, path):
+        keys(value, path)
+        lengths = {k: len(value[k]) for k in TIER_COLUMNS if k in value}
+        if len(set(lengths.values())) > 1:
+            raise Bad(path, "[[tiers]]", "floor, cap, mmr, cum and max_leverage must have one length each, got "
+                      + ", ".join(f"{k} {n}" for k, n in lengths.items()))
+    return rule
+
+
 def check_venue_file(rules, where: str, builtin_keys=(), builtin_tier_keys=()) -> None:
     """A user venue file as a whole. Keys the built-in venue files use are known too (their readers
     check them), so a typo such as ``taker_fe`` is refused instead of silently ignored."""
-    spec = dict(VENUE, tiers=list_of(table(TIER, extra_keys=builtin_tier_keys, required=("floor", "mmr",
-                                                                                          "max_leverage"))))
+    spec = dict(VENUE, tiers=list_of(tier_table(builtin_tier_keys)))
     check_table(rules, table(spec, extra_keys=builtin_keys), where)

@@ -173,3 +173,39 @@ def test_fuzz_backtest_options_and_config(capsys, items, capital, tearsheets):
         rc, _, err = h.invoke(argv, capsys)
         assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
         assert sorted(p.name for p in tmp.iterdir()) == ["c.toml"]
+
+
+VENUE_KEYS = ["kind", "liquidation_rule", "funding_interval_hours", "funding_price", "liquidation_fee", "maker_fee",
+              "taker_fee", "spot_fee", "partial_liquidation_above", "partial_liquidation_fraction",
+              "backstop_mm_fraction", "taker_fe"]
+VENUE_VALUES = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.floats(-2, 2), st.integers(-3, 200),
+                         st.sampled_from(["linear", "inverse", "mm_at_liq", "close_at_mark", "mark", "abc", ""]),
+                         st.booleans())
+
+
+@FAST
+@given(items=st.dictionaries(st.sampled_from(VENUE_KEYS), VENUE_VALUES, max_size=4),
+       tiers=st.one_of(st.none(), st.tuples(st.lists(st.floats(-1, 1e7), min_size=1, max_size=3),
+                                            st.lists(st.floats(-0.5, 1.5), min_size=1, max_size=3),
+                                            st.lists(st.floats(-5, 200), min_size=1, max_size=3))),
+       side=st.sampled_from(["long", "short"]))
+def test_fuzz_venue_files(capsys, items, tiers, side):
+    """User venue files with arbitrary rule values and tier tables: a liquidation price that is
+    finite (or none), or one line naming the key."""
+    text = 'base = "binance"\n' + "".join(f"{k} = {_toml_value(v)}\n" for k, v in items.items())
+    if tiers is not None:
+        floor, mmr, lev = tiers
+        text += ('[[tiers]]\nsymbol = "BTC"\nvalid_from = 2025-01-01\nvalid_to = 2025-12-31\n'
+                 f"floor = {[float(x) for x in floor]}\nmmr = {[float(x) for x in mmr]}\n"
+                 f"max_leverage = {[float(x) for x in lev]}\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        venue = Path(tmp) / "v.toml"
+        venue.write_text(text)
+        rc, out, err = h.invoke(["calc", "liq", "--venue", str(venue), "--side", side, "--entry", "100000",
+                                 "--qty", "1", "--leverage", "10", "--at", "2025-10-01", "--json"], capsys)
+    assert "Traceback" not in err
+    if rc in (0, None):
+        answer = json.loads(out)
+        assert all(answer[k] is None or math.isfinite(answer[k]) for k in ("liquidation_price", "mmr", "wallet"))
+    else:
+        assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, (rc, err)

@@ -83,6 +83,8 @@ LIQ = ["calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--le
     ('[[tiers]]\nsymbol = "BTC"\nfloor = [0]\nmmr = [1.5]\nmax_leverage = [50]', "tiers[0].mmr[0] = 1.5"),
     ('[[tiers]]\nsymbol = "BTC"\nfloor = [0]\nmax_leverage = [50]', "tiers[0].mmr = '(missing)': required key"),
     ('[[tiers]]\nsymbol = "BTC"\nfloor = ["a"]\nmmr = [0.01]\nmax_leverage = [50]', "tiers[0].floor[0] = 'a'"),
+    # found by the fuzz test: columns of different lengths were an IndexError
+    ('[[tiers]]\nsymbol = "BTC"\nfloor = [0, 0]\nmmr = [0.5]\nmax_leverage = [1]', "floor 2, mmr 1, max_leverage 1"),
 ])
 def test_venue_file_values_are_typed_and_ranged_with_the_key_path(tmp_path, capsys, text, needle):
     venue = _toml(tmp_path, 'base = "binance"\n' + text + "\n", "v.toml")

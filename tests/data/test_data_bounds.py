@@ -66,6 +66,7 @@ def test_max_price_flag_admits_large_prices_and_every_load_checks_against_it(tmp
     ds = load("big", tmp_path / "store")
     assert ds.manifest["max_price"] == 1e10 and ds.bars["high"].max() == 2e9
     refused(imports(tmp_path, "big2", lines, write_csv, "--max-price", "nan"), capsys)
+    assert "at most 1e+12" in refused(imports(tmp_path, "big3", lines, write_csv, "--max-price", "1e300"), capsys)
 
 
 def _stored(tmp_path, dataset_factory):
