@@ -147,6 +147,9 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
             raise
         except Exception as exc:  # noqa: BLE001 -- a plugin's own check() crashing is the plugin's failure
             broken[name] = one_line(exc)
+    if not summary_only and o.get("tearsheets") != 0:  # tearsheets need quantstats: import it meanwhile
+        from hedgelab.reports.tearsheet import preload
+        preload()
     dataset, market = load_market(o)
     # the dataset's own symbol picks the venue's tier table (an ETH dataset runs on ETH tiers)
     o = dict(o, symbol=str(dataset.manifest.get("symbol") or "BTC"))

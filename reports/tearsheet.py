@@ -103,6 +103,20 @@ _HORIZON_DAYS = {"3M": 90, "6M": 182, "1Y": 365, "3Y (ann.)": 3 * 365, "5Y (ann.
                  "Gain/Pain (1M)": 28}
 
 
+def preload() -> None:
+    """Import quantstats in a background thread (it takes seconds: matplotlib, seaborn, scipy) while the
+    engine's kernels, which release the GIL, run; the tearsheets then find it imported."""
+    import sys
+    import threading
+    if "quantstats" in sys.modules:
+        return
+
+    def load():
+        with contextlib.suppress(Exception):  # a failure shows (and is handled) at the real import
+            import quantstats  # noqa: F401
+    threading.Thread(target=load, name="hedgelab-preload-quantstats", daemon=True).start()
+
+
 def quantstats_metrics(returns: pd.DataFrame, bench: pd.Series | None) -> pd.DataFrame:
     """quantstats' full metrics table (formatted strings) for every column of ``returns`` in one call.
 
