@@ -12,9 +12,9 @@ import uuid
 
 # A chunk of work should take 1-10 s: long enough that scheduling (~1 ms a task) is noise, short
 # enough that progress moves and a lost worker costs little. The kernel's cost per bar x column
-# on one core, measured with benchmarks/bench_scale.py on the 2-core machine (perp strategies
-# ~1e-8 s; option strategies several times more, so they get smaller chunks for the same target).
-SECONDS_PER_BAR_COLUMN = 2e-8
+# for a strategy deciding every bar (perp-hedge on hourly bars), measured with
+# benchmarks/bench_scale.py on the 2-core machine: 0.3-0.5 M bar x columns/s per worker under load.
+SECONDS_PER_BAR_COLUMN = 5e-7
 TARGET_CHUNK_SECONDS = 2.0
 
 

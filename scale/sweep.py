@@ -18,9 +18,10 @@ from hedgelab.scale.chunks import chunk_columns, map_chunks, split
 from hedgelab.scale.cluster import worker_count
 from hedgelab.scale.market import Source, market_of, share_market
 
-# The kernel allocates an event buffer per column for the worst case (every bar rebalancing):
-# bounding it per chunk bounds a worker's memory whatever the sweep's size.
-EVENT_BUFFER_BYTES = 256 * 2**20
+# The kernel allocates an event buffer per column for the worst case (every bar rebalancing);
+# bounding it per chunk bounds a worker's memory whatever the sweep's size. Only the pages events
+# are written to become resident, a small part of it.
+EVENT_BUFFER_BYTES = 2**30
 
 _CLASSES: dict = {}      # (strategy name, strategies dir) -> Strategy class, per process
 _CLASSES_LOCK = threading.Lock()
