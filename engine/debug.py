@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.engine.nb.records import Sum, event_dt
-from hedgelab.engine.types import Intent, State
+from hedgelab.engine.types import STATE_LEGS, Intent, State, StateLeg
 
 
 class _Checked(np.ndarray):
@@ -114,7 +114,8 @@ def _out_names():
     return OUT_NAMES
 
 
-_STATE_NAMES = [f"state.{k.lower()}" for k in State._fields[:-1]]
+_STATE_NAMES = ([f"state.{k.lower()}" for k in State._fields if k not in ("LEGS", "N")]
+                + [f"state.leg{k + 1}.{f.lower()}" for k in range(STATE_LEGS) for f in StateLeg._fields[:-1]])
 _INTENT_NAMES = [f"intent.{k.lower()}" for k in Intent._fields[:-1]]
 
 

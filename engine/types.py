@@ -57,10 +57,30 @@ class StateT(NamedTuple):
     MEM7: int = 28
     LEVERAGE: int = 29         # the perp's leverage setting in force (after the tier clamp)
     MAX_LEVERAGE: int = 30     # the tier's maximum leverage for the position held (notional at the mark)
-    N: int = 31                # length of the state vector
+    # Open option legs: STATE_LEGS blocks of StateLeg.N fields from LEGS, leg k's field f at
+    # state[State.LEGS + k * StateLeg.N + StateLeg.f] (QTY 0 = free slot, its other fields NaN).
+    LEGS: int = 31
+    N: int = 95                # length of the state vector: LEGS + STATE_LEGS * StateLeg.N
 
 
 State = StateT()
+
+
+class StateLegT(NamedTuple):
+    """Fields of one open option leg in the state (per 1 BTC of the leg; the position is QTY times)."""
+    KIND: int = 0              # +1 call, -1 put
+    STRIKE: int = 1            # USD
+    EXPIRY_S: int = 2          # epoch seconds (08:00 UTC)
+    QTY: int = 3               # signed BTC (+ long); 0 = free slot
+    DELTA: int = 4             # dV/dF per BTC (Black-76 on the model surface at this close)
+    GAMMA: int = 5             # per USD
+    VEGA: int = 6              # USD per 0.01 vol
+    THETA: int = 7             # USD per day
+    N: int = 8
+
+
+StateLeg = StateLegT()
+STATE_LEGS = 8  # = engine.nb.legs.MAX_LEGS (checked by the kernel module)
 
 
 class IntentT(NamedTuple):

@@ -6,7 +6,7 @@ import numpy as np
 
 from hedgelab.data.arrays import MarketArrays
 from hedgelab.engine.debug import checked, plain_hook
-from hedgelab.engine.types import MEMORY_SLOTS, Intent, State
+from hedgelab.engine.types import MEMORY_SLOTS, Intent, State, StateLeg
 
 T0_S = 1_760_000_400  # 2025-10-09 09:00 UTC (a whole hour)
 
@@ -38,6 +38,8 @@ def make_state(**fields) -> np.ndarray:
     state[State.LIQ_PRICE] = np.nan
     state[State.NEXT_EXPIRY_S] = np.nan
     state[State.MEM0:State.MEM0 + MEMORY_SLOTS] = np.nan
+    state[State.LEGS:] = np.nan          # option legs: free slots (QTY 0, the rest NaN)
+    state[State.LEGS + StateLeg.QTY::StateLeg.N] = 0.0
     for key, value in fields.items():
         state[getattr(State, key.upper())] = value
     return state

@@ -13,12 +13,12 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from hedgelab.engine.nb.account import Acc, add_event_nb
+from hedgelab.engine.nb.account import Acc, add_cut_nb, add_event_nb
 from hedgelab.engine.nb.option_config import OptCfg
 from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb, option_mark_nb,
                                            option_settle_nb)
 from hedgelab.engine.nb.option_rules import delivery_price_nb, short_margin_usd_nb
-from hedgelab.engine.nb.records import EventKind, Instrument
+from hedgelab.engine.nb.records import CutReason, EventKind, Instrument
 
 MAX_LEGS = 8
 
@@ -109,6 +109,8 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
         per = price + fee / qty
         if per > 0.0 and qty * per > acc[Acc.CASH]:
             scale = max(acc[Acc.CASH], 0.0) / (qty * per)
+            add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, qty * (1.0 - scale),
+                       price, CutReason.CASH)
             qty *= scale
             fee *= scale
             if qty <= 1e-12:
@@ -118,8 +120,8 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
         fill = _sale_im_cap_nb(acc, legs, ocfg, kind, strike, expiry_s, -qty, held, price, fee, other_cover,
                                spot, t_s, iv, stress)
         if fill < -qty * (1.0 - 1e-12):
-            add_event_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, qty + fill, price,
-                         0.0)
+            add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, qty + fill, price,
+                       CutReason.INITIAL_MARGIN)
             fee *= fill / -qty
             qty = -fill
             if fill <= 1e-12:
@@ -129,8 +131,10 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
             if legs[s, Leg.QTY] == 0.0:
                 k = s
                 break
-    if k < 0:
-        return 0.0  # the leg table is full: the order is skipped
+    if k < 0:  # the leg table is full (MAX_LEGS): the order is skipped
+        add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, qty, price,
+                   CutReason.LISTED_CONTRACT)
+        return 0.0
     old = legs[k, Leg.QTY]
     new = old + qty
     if old == 0.0 or (old > 0.0) == (qty > 0.0):
@@ -168,7 +172,9 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
     if (action != 1.0 and action != -1.0) or not (qty > 0.0):
         return 0.0
     expiry_s, strike = option_contract_nb(ocfg, spot, t_s, strike_frac, tenor_days)
-    if expiry_s != expiry_s:
+    if expiry_s != expiry_s:  # no listed contract for the request
+        add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, action * qty, np.nan,
+                   CutReason.LISTED_CONTRACT)
         return 0.0
     return _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot, t_s,
                         iv, stress, other_cover)

@@ -92,7 +92,11 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquida
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.margin import max_leverage_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, Mkt, Out, Sum, event_dt
-from hedgelab.engine.types import HOOK_RAISED, HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent, State
+from hedgelab.engine.nb.option_leg import option_mark_nb
+from hedgelab.engine.types import (HOOK_RAISED, HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, STATE_LEGS, Intent, State,
+                                   StateLeg)
+
+assert STATE_LEGS == MAX_LEGS and State.N == State.LEGS + STATE_LEGS * StateLeg.N
 
 SIMULATE_SIG = types.void(
     HOOK_TYPE,                  # hook
@@ -151,7 +155,7 @@ def _option_im_base_nb(acc, cfg, mk, i):
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt_value, opt_delta, n_open,
-                   next_exp):
+                   next_exp, legs, ocfg):
     q = acc[Acc.QTY]
     mark = mk[Mkt.MARK_CLOSE, i]
     state[State.EQUITY] = equity
@@ -178,6 +182,26 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
     state[State.LEVERAGE] = acc[Acc.LEV]
     notional = abs(q) * (acc[Acc.ENTRY] if cfg[Cfg.INVERSE] != 0.0 else mark)  # inverse tiers: BTC notional
     state[State.MAX_LEVERAGE] = max_leverage_nb(tiers, notional)
+    for k in range(MAX_LEGS):  # each open option leg: contract, size and greeks at this close
+        b = State.LEGS + k * StateLeg.N
+        lq = legs[k, Leg.QTY]
+        state[b + StateLeg.QTY] = lq
+        if lq == 0.0:
+            if state[b + StateLeg.KIND] == state[b + StateLeg.KIND]:  # a leg closed since: forget it
+                state[b:b + StateLeg.N] = np.nan
+                state[b + StateLeg.QTY] = 0.0
+            continue
+        kind = legs[k, Leg.KIND]
+        _, delta, gamma, vega, theta, _, _ = option_mark_nb(ocfg, kind > 0.0, mk[Mkt.INDEX_CLOSE, i],
+                                                            legs[k, Leg.STRIKE], close_time_s[i],
+                                                            legs[k, Leg.EXPIRY_S], mk[Mkt.IV, i], mk[Mkt.STRESS, i])
+        state[b + StateLeg.KIND] = kind
+        state[b + StateLeg.STRIKE] = legs[k, Leg.STRIKE]
+        state[b + StateLeg.EXPIRY_S] = legs[k, Leg.EXPIRY_S]
+        state[b + StateLeg.DELTA] = delta
+        state[b + StateLeg.GAMMA] = gamma
+        state[b + StateLeg.VEGA] = vega
+        state[b + StateLeg.THETA] = theta
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -280,7 +304,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     acc[Acc.LIQ] = np.nan
     acc[Acc.LAST_FUNDING] = np.nan
     state = np.empty(State.N)  # per column (simulate_nb's prange): hook memory is never shared
-    state[State.MEM0:] = np.nan  # hook memory starts unknown; _fill_state_nb never writes it
+    state[State.MEM0:] = np.nan  # hook memory starts unknown; _fill_state_nb never writes it (nor free legs)
     intent = np.empty(Intent.N + 1)  # + the HOOK_RAISED flag of a guarded hook
     peak = cfg[Cfg.CAPITAL]
     max_dd = 0.0
@@ -364,7 +388,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
         if rebalance[i]:
             equity = _equity_nb(acc, cfg, mk, i, opt_value)
             _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
-                           opt_delta, n_open, next_exp)
+                           opt_delta, n_open, next_exp, legs, ocfg)
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
             error, error_field = _intent_problem_nb(intent)

@@ -5,11 +5,13 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from numba import njit
 
 from hedgelab.engine import load_venue, simulate
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.hooks import replay_nb
 from hedgelab.engine.spec import StrategySpec
+from hedgelab.engine.types import HOOK_SIG, Intent
 from hedgelab.strategies.testing import synthetic_market
 
 N = 4
@@ -77,3 +79,27 @@ def test_slippage_is_charged_on_what_trades_not_on_the_order_asked():
     assert y == pytest.approx(CAPITAL / asked_price, rel=1e-12)
     assert res.cash.iloc[-1, 0] == pytest.approx(CAPITAL - y * fill["price"], rel=1e-9)
     assert res.cash.iloc[-1, 0] > 0
+
+
+@njit(HOOK_SIG, cache=True)
+def buy_many_puts_nb(i, state, params, features, intent):
+    if i == 0:
+        intent[Intent.OPT1_ACTION] = 1.0
+        intent[Intent.OPT1_TYPE] = -1.0
+        intent[Intent.OPT1_STRIKE] = 0.9
+        intent[Intent.OPT1_TENOR_DAYS] = 30.0
+        intent[Intent.OPT1_QTY] = params[0]
+
+
+def test_a_long_option_larger_than_the_cash_is_cut_with_an_event():
+    spec = StrategySpec(buy_many_puts_nb, np.array([[1e4]]), np.zeros((N, 1)), np.ones(N, dtype=bool), ("qty",),
+                        ("puts",))
+    market = synthetic_market(np.full(N, 100_000.0), funding_every=0)
+    ev = simulate(market, spec, capital=CAPITAL, costs=Costs.zero()).events
+    cut = ev[ev["kind"] == "order_trimmed"]
+    fill = ev[ev["kind"] == "option_fill"]
+    fee = ev[(ev["kind"] == "fee") & (ev["instrument"] == "option")]
+    assert cut["reason"].tolist() == ["cash"] and cut["instrument"].tolist() == ["option"]
+    # what was filled and what was cut add up to the order; premium and fee spend the cash exactly
+    assert fill["qty"].iloc[0] + cut["qty"].iloc[0] == pytest.approx(1e4, rel=1e-12)
+    assert -(fill["amount"].sum() + fee["amount"].sum()) == pytest.approx(CAPITAL, rel=1e-9)
