@@ -53,7 +53,7 @@ TEMPLATES = {
         "49,000 in the Asian morning (-19 %), close about 54,000 (-11 %).",
         [(0, 0.0, None), (24, -0.043, None), (30, -0.16, -0.19), (48, -0.11, None)]),
 }
-SUPPORT_FACTS = ("support-80k: the price walks from the start to the 80-83k support band that institutions "
+SUPPORT_FACTS = ("The price walks from the start to the 80-83k support band that institutions "
                  "watched in Nov 2025 (Nov 21 low 80,600 [D]) over walk_days, then breaks below 80k by "
                  "margin as a wick and closes half that far below it.")
 NAMES = (*TEMPLATES, "support-80k")
