@@ -100,7 +100,7 @@ def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="3
          "end": end, "capital": opt.check_capital(capital), "store": store, "strategies_dir": strategies_dir}
     names = list([strategies] if isinstance(strategies, str) else (strategies or []))
     if not names:
-        names = [n for n in _runner.builtin_names(strategies_dir)]
+        names = _runner.builtin_names(strategies_dir)
     jobs, heat = _jobs(names, params, grid)
     registry, failures_load = _runner.discover_all(strategies_dir)
     entries, failures = [], {}
@@ -114,7 +114,8 @@ def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="3
         entries.append(Entry(name, cls, validated, labels, _runner.margin_mode(o, cls)))
     dataset, market = _runner.load_market(o)
     _runner.check_venue(venue, market, {e.margin_mode for e in entries})
-    full = _runner.load_market({"data": data, "store": store})[1]
+    from hedgelab.data import align
+    full = align(dataset)          # the calibration data: the whole dataset
     history = History.of(full)
     window = window_of(market, horizon_bars(horizon, int(market.bar_seconds)))
     gen = make_generator(method, history, window, scenario=scenario, drop=drop, kind=kind,
