@@ -209,3 +209,40 @@ def test_fuzz_venue_files(capsys, items, tiers, side):
         assert all(answer[k] is None or math.isfinite(answer[k]) for k in ("liquidation_price", "mmr", "wallet"))
     else:
         assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, (rc, err)
+
+
+@FAST
+@given(kind=st.sampled_from(["put", "call"]), strike=ANY_NUMBER, iv=ANY_NUMBER, days=st.one_of(st.none(), ANY_NUMBER),
+       spot=st.one_of(st.none(), ANY_NUMBER), forward=st.one_of(st.none(), ANY_NUMBER), basis=ANY_NUMBER,
+       rate=ANY_NUMBER)
+def test_fuzz_calc_option(capsys, kind, strike, iv, days, spot, forward, basis, rate):
+    argv = ["calc", "option", "--type", kind, "--strike", repr(strike), "--iv", repr(iv), "--basis", repr(basis),
+            "--r", repr(rate), "--json"]
+    for option, value in (("--days", days), ("--spot", spot), ("--forward", forward)):
+        argv += [option, repr(value)] if value is not None else []
+    rc, out, err = h.invoke(argv, capsys)
+    assert "Traceback" not in err
+    if rc in (0, None):
+        answer = json.loads(out)
+        assert all(math.isfinite(v) for v in answer.values() if isinstance(v, float)), answer
+    else:
+        assert rc == 2 and err.startswith("error: ") and err.count("\n") == 1, (rc, err)
+
+
+@FAST
+@given(bar_size=st.one_of(st.none(), st.sampled_from(["1h", "2h", "1d", "1min", "0h", "-1h", "1M", "abc", "", "3h"])),
+       cols=st.lists(st.sampled_from(["close=price", "time=ts", "close=close", "x=y", "=", "funding.rate=r",
+                                      "iv.iv=close", "volume=open"]), max_size=2),
+       venue=st.sampled_from(["binance", "", "x" * 100]), name=st.sampled_from(["ok", "crisis-2025", "../x", "", "a b"]))
+def test_fuzz_import_options(capsys, bar_size, cols, venue, name):
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        (tmp / "p.csv").write_text(_csv(["time", "open", "high", "low", "close"],
+                                        [[t, "100", "101", "99", "100.5"] for t in _hourly(30)]))
+        store = tmp / "store"
+        argv = ["data", "import", name, "--prices", str(tmp / "p.csv"), "--store", str(store), "--venue", venue]
+        argv += ["--bar-size", bar_size] if bar_size is not None else []
+        for c in cols:
+            argv += ["--col", c]
+        rc, out, err = h.invoke(argv, capsys)
+        _check(rc, out, err, store, name)
