@@ -266,12 +266,18 @@ def costs_figure(axis: Axis, runs, costs: dict, windows) -> dict | None:
             t.update(stackgroup="cost", visible=i == 0, hovertemplate=f"{esc(part)}: %{{y:,.0f}} USD<extra></extra>",
                      line={"color": color, "width": 0.5})
             traces.append(t)
-        vis = [j // len(COST_PARTS) == i for j in range(len(shown) * len(COST_PARTS))]
+        # mixed signs (funding received) make a stack hard to read: the net line says where it ends
+        net = costs[r.name].sum(axis=1)
+        t = line(axis, net, "net cost", "#000", worst="max", meta="cost", width=1.5)
+        t.update(visible=i == 0, hovertemplate="net: %{y:,.0f} USD<extra></extra>")
+        traces.append(t)
+        per = len(COST_PARTS) + 1
+        vis = [j // per == i for j in range(len(shown) * per)]
         buttons.append({"label": esc(r.name), "method": "update", "args": [{"visible": vis}]})
-    lay = layout("Cumulative cost paid (USD, + = paid), stacked: funding, fees, option premium net of payoffs",
-                 "USD paid", windows, height=380)
-    lay["updatemenus"] = [{"buttons": buttons, "x": 1, "xanchor": "right", "y": 1.18, "yanchor": "top",
+    lay = layout("Cumulative cost paid (USD, + = paid), stacked by source; run:", "USD paid", windows, height=400)
+    lay["updatemenus"] = [{"buttons": buttons, "x": 0.62, "xanchor": "left", "y": 1.2, "yanchor": "top",
                            "direction": "down", "showactive": True}]
+    lay["margin"]["t"] = 70
     return {"data": traces, "layout": lay, "notes": []}
 
 
@@ -286,6 +292,8 @@ def exposure_figure(axis: Axis, runs, cols, windows, series: dict, title: str, y
     return {"data": traces, "layout": layout(title, ytitle, windows, height=320), "notes": mark_identical(traces)}
 
 
+# red (bad) .. near-white (zero) .. green (good), spelled out: plotly.js knows no "RdYlGn" by name
+DIVERGING = ["#a50026", "#e0603f", "#fbd3a0", "#f5f5f0", "#c2e4a0", "#5bb160", "#00683a"]
 PCT_METRICS = ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
 HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost", "sharpe", "worst_day", "final_equity")
 
@@ -326,7 +334,8 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
         pct = k in PCT_METRICS
         fmt = ".1%" if pct else ",.0f" if k in ("hedge_cost", "final_equity") else ".2f"
         # a cost is bad when positive: flip the colours so green is always good
-        scale = "RdYlGn_r" if k == "hedge_cost" else "RdYlGn"
+        scale = DIVERGING[::-1] if k == "hedge_cost" else DIVERGING
+        scale = [[i / (len(scale) - 1), c] for i, c in enumerate(scale)]
         finite = np.abs(z[np.isfinite(z)])
         centre = 0.0 if k != "final_equity" else float(spec.get("capital", 100_000.0))
         span = float(np.max(np.abs(z[np.isfinite(z)] - centre))) if finite.size else 1.0
@@ -343,7 +352,7 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
                                                                       {"title.text": esc(f"{k} over {x} x {y}")}]})
     cells = [(xl[j], yl[i]) for i in range(len(ys)) for j in range(len(xs)) if liq[i, j]]
     traces.append({"type": "scatter", "x": [c[0] for c in cells], "y": [c[1] for c in cells], "mode": "markers",
-                   "name": "liquidated", "showlegend": bool(cells),
+                   "name": "liquidated", "showlegend": False,   # the title says X = liquidated
                    "marker": {"symbol": "x-thin-open", "size": 22, "color": "#000", "line": {"width": 2}},
                    "hoverinfo": "skip"})
     lay = {"title": {"text": esc(f"{metric} over {x} x {y} (X = liquidated)"), "x": 0.01},
