@@ -47,14 +47,17 @@ def _shocked(market, t0: int, s: float):
     return scaled(cut, m_open, m, m, m)
 
 
-def _breached(entry, market, t0, s, venue, capital, max_loss):
+def _run(entry, market, t0, s, venue, capital):
     path = _shocked(market, t0, s)
     [(_, sim)] = simulate_entry(entry, path, venue, capital)[:1]
+    return sim, path
+
+
+def _breached(sim, t0, max_loss) -> bool:
     if max_loss is None:
-        return bool(first_liquidation_bars(sim.records, 1)[0] >= 0), path
+        return bool(first_liquidation_bars(sim.records, 1)[0] >= 0)
     eq = sim.equity.iloc[:, 0].to_numpy()
-    before = eq[t0 - 1]
-    return bool(eq[t0] <= before * (1 - max_loss)), path
+    return bool(eq[t0] <= eq[t0 - 1] * (1 - max_loss))
 
 
 def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0, max_loss=None) -> Reverse:
@@ -66,22 +69,21 @@ def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0
     ref = float(market.mark_close[t0 - 1])
     when = str(np.datetime64(int(market.time_ns[t0]), "ns"))[:16].replace("T", " ") + " UTC"
     crit = "liquidation" if max_loss is None else f"max_loss {max_loss:g}"
-    hit0, _ = _breached(entry, market, t0, 0.0, venue, capital, max_loss)
-    [(_, base)] = simulate_entry(entry, _shocked(market, t0, 0.0), venue, capital)[:1]
+    base, _ = _run(entry, market, t0, 0.0, venue, capital)
     first = first_liquidation_bars(base.records, 1)[0]
     if 0 <= first < t0:
         return Reverse(0.0, None, ref, crit, when, already=True)
-    if hit0:   # the bar itself breaches: no shock needed
+    if _breached(base, t0, max_loss):   # the bar itself breaches: no shock needed
         trough = float(market.mark_low[t0] if max_loss is None else market.mark_close[t0])
         return Reverse(0.0, trough, ref, crit, when)
-    hit, path = _breached(entry, market, t0, -0.99, venue, capital, max_loss)
-    if not hit:
+    sim, path = _run(entry, market, t0, -0.99, venue, capital)
+    if not _breached(sim, t0, max_loss):
         return Reverse(None, None, ref, crit, when)
     lo, hi = 0.0, -0.99     # lo: not breached, hi: breached
     for _ in range(STEPS):
         mid = (lo + hi) / 2
-        ok, p = _breached(entry, market, t0, mid, venue, capital, max_loss)
-        if ok:
+        sim, p = _run(entry, market, t0, mid, venue, capital)
+        if _breached(sim, t0, max_loss):
             hi, path = mid, p
         else:
             lo = mid
