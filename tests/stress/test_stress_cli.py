@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import hedgelab
 from hedgelab.stress.survival import COLUMNS
@@ -48,6 +49,15 @@ def test_api_sweep_heatmap_and_same_seed(tmp_path):
     # a -10.7 % wick kills 20x (d* = 4.6 %) on every path and never 5x (d* = 19.7 %) on this window
     surv = {(p["leverage"], p["margin_fraction"]): s for p, s in zip(sets, a.table["survival"])}
     assert surv[(20.0, 1.0)] == 0.0 and surv[(5.0, 1.0)] == 1.0
+    # the curves agree with the per-path table: survival at the last close, the fan's median and
+    # the liquidation hours
+    for _, row in a.table.iterrows():
+        mine = a.per_path[a.per_path["run"] == row["run"]]
+        assert a.survival[row["run"]].iloc[-1] == row["survival"]
+        assert a.fan[row["run"]]["q50"].iloc[-1] == pytest.approx(np.median(mine["final_equity"]), rel=1e-6)
+        hours = mine["liquidation_hour"].dropna()
+        if len(hours):
+            assert row["ttl_median_h"] == np.median(hours)
 
 
 def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys):
