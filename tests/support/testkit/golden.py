@@ -143,6 +143,9 @@ def produce(case: Case, store: Path | None) -> dict:
         "failures": {k: _text(v) for k, v in sorted(result.failures.items())},
         "summary": [{col: _text(row[col]) for col in summary.columns} for _, row in summary.iterrows()],
         "event_counts": {run: dict(sorted(kinds.items())) for run, kinds in sorted(counts.items())},
+        # summary-only runs keep no events: the engine's own summary row (n_events, stops, ...) stands in
+        "engine_summary": {r.name: {k: _text(v) for k, v in sorted(r.stats.items())}
+                           for r in result.runs if getattr(r, "stats", None)},
     }
 
 
