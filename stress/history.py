@@ -45,7 +45,7 @@ class History:
     index_ratio: np.ndarray  # (4, n) index OHLC / traded OHLC
     funding_level: np.ndarray  # last settled funding rate at each bar (carried forward)
     iv: np.ndarray           # ATM IV at each bar close (carried forward)
-    iv_known: np.ndarray     # bool: this bar and the one before have their own IV print
+    iv_known: np.ndarray     # bool: this bar and the one before have their own (different) IV prints
     bar_seconds: int
 
     @classmethod
@@ -57,7 +57,8 @@ class History:
         r[1:] = np.log(c[1:] / c[:-1])
         raw = np.asarray(m.iv, dtype=np.float64)
         known = np.zeros(len(raw), bool)
-        known[1:] = np.isfinite(raw[1:]) & np.isfinite(raw[:-1])
+        # an exactly unchanged value is a carried print (a dataset's IV fill rule), not a new one
+        known[1:] = np.isfinite(raw[1:]) & np.isfinite(raw[:-1]) & (raw[1:] != raw[:-1])
         iv = carried(raw)
         first = np.flatnonzero(np.isfinite(iv))
         iv = np.where(np.isfinite(iv), iv, iv[first[0]] if len(first) else np.nan)
