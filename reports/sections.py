@@ -54,6 +54,10 @@ def number(x) -> str:
 _FILE_REF = re.compile(r"\s*(?:\(|via |, )?\b[\w./-]+\.(?:md|csv|parquet|json|py)\b(?: section [\d.]+)?\)?")
 
 
+# characters common fonts lack (drawn as boxes): USDⓈ-M, quantstats' small percent sign
+_GLYPHS = str.maketrans({"\u24c8": "S", "\ufe6a": "%"})
+
+
 def plain(value) -> str:
     """A manifest value as a sentence: dicts as 'key value; ...', lists joined, numbers readable,
     references to files the user does not have (SOURCES.md, paths) dropped."""
@@ -63,7 +67,7 @@ def plain(value) -> str:
         return ", ".join(plain(v) for v in value)
     if isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool):
         return number(value)
-    text = _FILE_REF.sub("", str(value))
+    text = _FILE_REF.sub("", str(value)).translate(_GLYPHS)
     return re.sub(r"\(\s*\)|\[\s*\]", "", text).strip(" ;,")
 
 

@@ -1,0 +1,60 @@
+"""Human-readable text on the page: no Python dicts, no scientific notation, no unknown files or glyphs."""
+import re
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.reports import RunRecord, write_report
+from hedgelab.reports.sections import number, plain, vs_hold
+
+from .conftest import MANIFEST, synthetic_runs
+
+
+def test_plain_text_for_manifest_values():
+    assert plain({"open": 115268.0, "high": 116758.5}) == "open 115,268; high 116,758.5"
+    assert plain(4.3e-05) == "0.000043" and number(0.30000000000000004) == "0.3"
+    assert plain("Binance USD\u24c8-M perp (SOURCES.md section 2)") == "Binance USDS-M perp"
+    assert plain(["a", 1_000_000]) == "a, 1,000,000"
+
+
+def test_the_data_section_has_no_dicts_sci_notation_or_file_names(tmp_path):
+    manifest = dict(MANIFEST, anchors=[{"fact": "day", "value": {"open": 1.0e5, "low": 4.3e-05}, "date": "2025-10-10",
+                                        "source": "Binance spot (SOURCES.md section 1)"}],
+                    provenance={"open": "file /home/me/raw/BTCUSDT-1h.csv", "close": "file /home/me/raw/BTCUSDT-1h.csv"})
+    write_report(synthetic_runs(days=2)[:1], tmp_path, manifest=manifest, progress=False, max_tearsheets=0)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    data = re.search(r"<section id='data'>(.*?)</section>", page, re.S).group(1)
+    assert "{" not in data and not re.search(r"\d[eE][-+]?\d", data)
+    assert ".md" not in data and ".csv" not in data and "\u24c8" not in data
+    assert "open 100,000; low 0.000043" in data
+    assert "source of open, close" in data          # one line for columns sharing a source
+
+
+def test_vs_hold_is_drawdown_saved_per_usd_of_hedge_cost():
+    # hold fell 36 %, the hedged run 16 %: 20 % of 100k = 20,000 USD saved for 400 USD of hedge cost
+    row = pd.Series({"max_drawdown": -0.16, "hedge_cost": 400.0})
+    cell, tip = vs_hold(row, -0.36, 100_000.0, hedged=True)
+    assert cell == "50.0" and "+20,000 USD" in tip
+    earned, _ = vs_hold(pd.Series({"max_drawdown": -0.16, "hedge_cost": -50.0}), -0.36, 100_000.0, hedged=True)
+    assert earned == "+20,000 USD, hedge earned"
+    assert vs_hold(row, -0.36, 100_000.0, hedged=False)[0] == "–"
+
+
+def test_hedge_cost_only_for_runs_that_hold_a_hedge(tmp_path):
+    # conftest: perp-hedge is long 1 BTC spot and short 0.5 BTC perp; leveraged-long holds only a long perp
+    files = write_report(synthetic_runs(days=3)[:3], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    page = files.report.read_text(encoding="utf-8")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"<summary[^>]*>([^<]+)</summary>(.*?)</tr>", page, re.S)}
+    assert "no hedge" not in rows["perp-hedge"] and "hedge: short perp" in rows["perp-hedge"]
+    assert "no hedge" in rows["leveraged-long"] and "no hedge" in rows["hold"]
+
+
+def test_a_market_neutral_run_is_ranked_apart(tmp_path):
+    idx = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
+    carry = RunRecord("carry", "funding-carry", {}, pd.Series(np.linspace(100_000, 100_500, 48), idx), None,
+                      spot_qty=pd.Series(1.0, idx), perp_qty=pd.Series(-1.0, idx))
+    hold = synthetic_runs(days=2)[0]
+    files = write_report([hold, carry], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    page = files.report.read_text(encoding="utf-8")
+    group = page.index("Market-neutral runs")
+    assert page.index(">hold</summary>") < group < page.index(">carry</summary>")
