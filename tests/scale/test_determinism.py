@@ -14,7 +14,7 @@ GRID = {"hedge_ratio": [0.0, 0.25, 0.5, 0.75, 1.0], "leverage": [2, 10]}   # 10 
 
 @pytest.fixture(scope="module")
 def baseline():
-    result = hedgelab.sweep("perp-hedge", GRID, **WINDOW)
+    result = hedgelab.sweep("perp-hedge", GRID, chunk_size=256, **WINDOW)   # one kernel call for all 10
     assert not result.failures and len(result.runs) == 10 and len(result.events) > 20
     return result
 
@@ -26,7 +26,7 @@ def assert_identical(result, expected):
     pd.testing.assert_frame_equal(result.equity, expected.equity, check_exact=True)
 
 
-@pytest.mark.parametrize("chunk_size", [1, 3, 7])
+@pytest.mark.parametrize("chunk_size", [1, 3, 7, None])   # None: the automatic plan
 def test_in_process_any_chunk_size(baseline, chunk_size):
     assert_identical(hedgelab.sweep("perp-hedge", GRID, chunk_size=chunk_size, **WINDOW), baseline)
 
