@@ -27,21 +27,24 @@ def sweep_dead(parent: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def check_out_dir(out, option: str = "--out") -> Path:
-    """``out`` as a Path if a run can write it; else a one-line UserError saying why."""
+def check_out_dir(out, option: str = "--out", taken_ok: bool = False) -> Path:
+    """``out`` as a Path if a run can write it; else a one-line UserError saying why.
+
+    ``taken_ok``: a folder that was checked before the work and filled by another run since is not
+    an error (``publish`` then picks a sibling)."""
     try:
-        return _check(Path(out), option)
+        return _check(Path(out), option, taken_ok)
     except ValueError as exc:  # a NUL byte or the like: no file system takes that name
         raise UserError(f"{option} {str(out)!r}: not a usable path ({exc})") from None
 
 
-def _check(out: Path, option: str) -> Path:
+def _check(out: Path, option: str, taken_ok: bool) -> Path:
     if out.parent.is_dir():
         sweep_dead(out.parent)  # every later command cleans up after a killed run, even one that fails
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise UserError(f"{option} {out}: a file of that name exists; give a folder")
-        if any(out.iterdir()):
+        if any(out.iterdir()) and not taken_ok:
             raise UserError(f"{option} {out} already exists and is not empty; results are never written over")
     above = out.absolute().parent
     while not above.exists():
@@ -54,7 +57,7 @@ def _check(out: Path, option: str) -> Path:
         os.rmdir(probe)
     except OSError as exc:
         raise UserError(f"{option} {out}: cannot write in {above} ({exc.strerror})") from None
-    if out.parent.is_dir():
+    if out.parent.is_dir() and not taken_ok:
         others = _tempdirs.live_writers(out.parent, out.name, KIND)
         if others:
             raise UserError(f"{option} {out}: another hedgelab run (pid {others[0]}) is writing there now; "

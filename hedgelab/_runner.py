@@ -299,16 +299,19 @@ def _progress(total: int, quiet: bool):
     return tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False, dynamic_ncols=True)
 
 
-def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: int | None = None) -> Path:
+def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: int | None = None,
+                  checked: bool = False) -> Path:
     """Write the report files into a temp folder beside ``out_dir``, then rename it into place.
 
     ``out_dir`` must not exist yet or be an empty folder: results are never written over old ones.
+    ``checked``: the caller checked ``out_dir`` before the work (the CLI), so if another run filled it
+    meanwhile the results go to the sibling OUT-2 (with a warning) instead of being lost.
     ``tearsheets``: most tearsheets (best-ranked runs, plus hold); None = every run of a comparison,
     SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.reports.html import write_report
     from hedgelab import _outdir
-    out_dir = _outdir.check_out_dir(out_dir, "output folder")
+    out_dir = _outdir.check_out_dir(out_dir, "output folder", taken_ok=checked)
     if tearsheets is None and result.heatmap is not None:
         tearsheets = SWEEP_TEARSHEETS
     tmp = _outdir.make_temp(out_dir)  # named with this process's id: a killed run's is swept later

@@ -110,7 +110,9 @@ def api_kwargs(o: dict) -> dict:
 
 def finish(result, o: dict) -> int:
     """Write the files, print the ranking, name the failures; the exit code."""
-    out = result.write(o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"])
+    from hedgelab import _runner  # not result.write: --out was checked before the run (output_dir)
+    out = _runner.write_outputs(result, o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"],
+                                checked=True)
     if not o["quiet"]:
         click.echo(short_table(result.summary))
         click.echo("")

@@ -185,6 +185,21 @@ def test_a_second_writer_that_finishes_first_sends_this_one_to_a_sibling(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out-2"]
 
 
+def test_two_real_runs_into_the_same_out_both_keep_their_results(tmp_path):
+    """The issue's reproduction: two `hedgelab run` processes started together with one --out. Both
+    pass the up-front check (neither writes yet); the second to finish gets OUT-2 and says so,
+    instead of dying with 'Directory not empty' after its run."""
+    argv = [sys.executable, "-m", "hedgelab", "run", "hold", "--start", "2025-10-01", "--end", "2025-10-03",
+            "--tearsheets", "0", "--quiet", "--out", str(tmp_path / "out")]
+    runs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(p.wait(timeout=600), *p.communicate()) for p in runs]
+    assert [rc for rc, _, _ in results] == [0, 0], results
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out-2"]      # nothing hidden left
+    warnings = [err for _, _, err in results if "was filled by another run meanwhile" in err]
+    assert len(warnings) == 1 and f"results written to {tmp_path / 'out-2'}" in warnings[0]
+    assert (tmp_path / "out" / "summary.csv").read_text() == (tmp_path / "out-2" / "summary.csv").read_text()
+
+
 KILLED_WRITER = textwrap.dedent("""
     import os, signal, sys
     from types import SimpleNamespace
