@@ -58,3 +58,16 @@ def test_a_market_neutral_run_is_ranked_apart(tmp_path):
     page = files.report.read_text(encoding="utf-8")
     group = page.index("Market-neutral runs")
     assert page.index(">hold</summary>") < group < page.index(">carry</summary>")
+
+
+def test_a_capped_leverage_is_noted_in_the_ranking_and_the_assumptions(tmp_path):
+    run = synthetic_runs(days=2)[1]
+    ev = run.events_frame()
+    capped = dict(ev.iloc[0].to_dict(), kind="leverage_capped", amount=0.0, qty=0.0)
+    run.events = pd.concat([ev, pd.DataFrame([capped])], ignore_index=True)
+    files = write_report([synthetic_runs(days=2)[0], run], tmp_path, manifest=MANIFEST, progress=False,
+                         max_tearsheets=0)
+    page = files.report.read_text(encoding="utf-8")
+    assert ">leverage capped</span>" in page
+    shown = re.search(r"<section id='assumptions'>(.*?)</section>", page, re.S).group(1)
+    assert "Leverage capped: leveraged-long asked for more leverage" in shown
