@@ -93,6 +93,12 @@ CASES = [
        **CRASH),
     _c("sweep-delever", "sweep", "delever", {"max_drawdown": "0.05,0.2", "high_leverage": "3,8"}),
     _c("sweep-protective-put", "sweep", "protective-put", {"moneyness": "0.8,0.95"}, **CRASH),
+    # costs and configuration the way a user gives them
+    _c("compare-no-costs", "compare", ["hold", "perp-hedge", "leveraged-long"], no_costs=True),
+    _c("perp-hedge-costs-table", "run", "perp-hedge", costs={"perp_fee": 0.001, "half_spread": 0.0002, "impact": 0.0}),
+    _c("config-dict-bybit", "compare", config={"strategies": ["hold", "delever"], "venue": "bybit", "capital": 50_000,
+                                                "params": {"delever": {"high_leverage": 4}}}),
+    _c("risk-sized-tight-stops-bybit", "run", "risk-sized", {"stop_distance": 0.02}, venue="bybit"),
     # plugins: one good, one failing in targets(), one failing at import
     _c("plugins-good-and-failing", "compare", ["hold", "half-hold", "boom", "broken_import"],
        strategies_dir=str(PLUGINS), **CRASH),
