@@ -20,6 +20,7 @@ class Coverage:
     expected: int
     present: int
     missing: list = field(default_factory=list)   # [(first missing, last missing, count)]
+    unit: str = "due in the window"
 
     @property
     def complete(self) -> bool:
@@ -27,7 +28,7 @@ class Coverage:
 
     def lines(self) -> list[str]:
         span = f"{self.first:%Y-%m-%d %H:%M} .. {self.last:%Y-%m-%d %H:%M} UTC" if self.first is not None else "none"
-        out = [f"{self.what}: {span}; {self.present} of {self.expected} expected in the window, "
+        out = [f"{self.what}: {span}; {self.present} of {self.expected} {self.unit} covered, "
                f"{sum(n for *_, n in self.missing)} missing"]
         out += [f"  missing {a:%Y-%m-%d %H:%M} .. {b:%Y-%m-%d %H:%M} UTC ({n})" for a, b, n in self.missing]
         return out
@@ -62,8 +63,9 @@ def iv_coverage(prints: pd.DatetimeIndex, start, end, max_gap=pd.Timedelta(hours
         if b - a > max_gap:
             gaps.append((a, b, int((b - a) // pd.Timedelta(hours=1))))
     hours = int((end - start) // pd.Timedelta(hours=1))
-    return Coverage("IV prints (gaps in hours)", have[0] if len(have) else None, have[-1] if len(have) else None,
-                    hours, hours - sum(n for *_, n in gaps), gaps)
+    return Coverage("IV prints", have[0] if len(have) else None, have[-1] if len(have) else None,
+                    hours, hours - sum(n for *_, n in gaps), gaps, unit="hours of the window (a gap: over 2 h "
+                    "without a print)")
 
 
 def warnings(dataset, start, end) -> list[str]:
