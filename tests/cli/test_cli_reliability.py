@@ -229,6 +229,31 @@ def test_kill_9_while_writing_leaves_a_tagged_folder_that_the_next_command_remov
     assert [p.name for p in tmp_path.iterdir()] == ["full"]
 
 
+def test_kill_9_of_a_real_run_while_it_writes_its_report(tmp_path, capsys):
+    """No injection: a real `hedgelab run` is SIGKILLed as soon as its temp folder appears (it is
+    writing the report and tearsheets then). The temp folder names the dead process; the next
+    command that writes beside it removes it; --out itself never appears half written."""
+    import time
+    run = subprocess.Popen([sys.executable, "-m", "hedgelab", "run", "hold", "--start", "2025-10-01", "--end",
+                            "2025-10-03", "--quiet", "--out", str(tmp_path / "out")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while not any(p.name.startswith(".out.out-") for p in tmp_path.iterdir()):
+            assert run.poll() is None and time.monotonic() < deadline, "the run ended before writing"
+            time.sleep(0.005)
+        os.kill(run.pid, signal.SIGKILL)
+    finally:
+        run.kill()
+        run.wait()
+    (left,) = [p.name for p in tmp_path.iterdir()]
+    assert left.startswith(f".out.out-{run.pid}-") and not (tmp_path / "out").exists()
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    refused(["run", "hold", "--out", str(tmp_path / "full"), "--quiet"], capsys)
+    assert [p.name for p in tmp_path.iterdir()] == ["full"]
+
+
 def test_a_live_processs_folder_is_not_debris(tmp_path):
     other = _sleeper()
     try:
