@@ -10,7 +10,6 @@ fewer columns, then fewer decision bars (deterministic, so the first prefix that
 the culprit), and raises a ``HookError`` with the exception's type and message.
 """
 import numpy as np
-import pandas as pd
 
 from hedgelab.engine.nb.records import HookError as Code
 from hedgelab.engine.nb.records import Sum
@@ -107,12 +106,3 @@ def locate_exception(run, ncols, rebalance, labels, offset, time, first: BaseExc
 def _one_line(exc) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-
-
-def equity_error(equity: pd.DataFrame, labels, offset, time) -> None:
-    """Raise a HookError when a recorded equity curve is not finite anywhere (belt and braces: the
-    kernel checks after each decision)."""
-    bad = ~np.isfinite(equity)
-    if bad.any():
-        j, bar = np.argwhere(bad)[0]
-        raise HookError(f"{where(labels[offset + j], offset + j, int(bar), time)}: equity is not finite")

@@ -46,6 +46,9 @@ def market_block(paths: list, option_config) -> np.ndarray:
             b[mark, bad] = b[traded, bad]
         bad = ~np.isfinite(b[Mkt.FUNDING_PRICE])
         b[Mkt.FUNDING_PRICE, bad] = b[Mkt.MARK_OPEN, bad]
+        for k in (Mkt.FUNDING_RATE, Mkt.IV):  # NaN means "none here"; inf would make the equity non-finite
+            if np.isinf(b[k]).any():
+                raise UserError(f"market path {p}: {_FIELDS[k]} is infinite at bar {int(np.argmax(np.isinf(b[k])))}")
         b[Mkt.VOLUME, ~np.isfinite(b[Mkt.VOLUME])] = 0.0
         for k in (Mkt.OPEN, Mkt.HIGH, Mkt.LOW, Mkt.CLOSE, Mkt.MARK_OPEN, Mkt.MARK_HIGH, Mkt.MARK_LOW,
                   Mkt.MARK_CLOSE):
@@ -259,6 +262,11 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
         summaries.append(summary)
         outs.append(out)
     out = None if summary_only else (outs[0] if len(outs) == 1 else np.concatenate(outs))
+    final = np.concatenate(summaries)[:, Sum.FINAL_EQUITY]
+    if not np.isfinite(final).all():  # the kernel checks after each decision; this catches the rest
+        j = int(np.argmin(np.isfinite(final)))
+        bar = int(np.argmin(np.isfinite(out[j, Out.EQUITY]))) if out is not None else n - 1
+        raise hook_errors.HookError(f"{hook_errors.where(labels[j], j, bar, time)}: equity is not finite")
     result = SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
                                    v.id, margin_mode)
     if trace is not None and trace is not False:

@@ -89,3 +89,24 @@ def test_the_other_columns_are_not_hidden_by_a_good_first_column(market):
 def test_debug_mode_raises_the_hooks_own_exception_with_its_traceback(market):
     with pytest.raises(ValueError, match="hedge ratio out of range"):
         simulate(market, spec(raises_in_column_c_nb), debug=True)
+
+
+def test_a_column_stopped_for_a_non_finite_equity_is_an_error_not_a_survivor():
+    # what the kernel leaves in the summary when the equity after a decision is not finite
+    import pandas as pd
+    from hedgelab.engine.hook_errors import raise_column_errors
+    from hedgelab.engine.nb.records import HookError as Code
+    from hedgelab.engine.nb.records import Sum
+    summary = np.zeros((2, Sum.N))
+    summary[1, [Sum.ERROR, Sum.ERROR_BAR, Sum.ERROR_FIELD]] = Code.EQUITY, 2, -1
+    time = pd.date_range("2025-10-10", periods=4, freq="h", tz="UTC")
+    with pytest.raises(HookError, match=r"^b \(column 1\) at bar 2 \(opened 2025-10-10 02:00 UTC, decided at its "
+                                        r"close\): the hook left the account with a non-finite equity"):
+        raise_column_errors(summary, ["a", "b"], 0, time)
+
+
+def test_an_infinite_funding_rate_is_refused_before_it_makes_the_equity_infinite():
+    m = synthetic_market(np.full(N, 100.0))
+    m.funding_rate[3] = np.inf
+    with pytest.raises(UserError, match="funding_rate is infinite at bar 3"):
+        simulate(m, spec(inf_at_seven_nb, x=(0.0,)))
