@@ -11,6 +11,7 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
 import plotly.graph_objects as go
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
@@ -64,11 +65,17 @@ def survival_figure(res) -> go.Figure:
 
 
 def final_histogram(res) -> go.Figure:
-    fig = _fig("Final equity over paths (USD)", res.meta, "final equity (USD)", "paths")
-    for k, (run, finals) in enumerate(list(res.finals.items())[:MAX_FANS]):
-        fig.add_trace(go.Histogram(x=finals, name=run, opacity=0.55, nbinsx=40,
+    shown = list(res.finals.items())[:MAX_FANS]
+    every = np.concatenate([f for _, f in shown]) if shown else np.zeros(1)
+    lo, hi = np.quantile(every, [0.005, 0.995])   # one lucky path must not squeeze the rest into a bar
+    fig = _fig("Final equity over paths (USD; axis spans 99 % of all paths)", res.meta, "final equity (USD)",
+               "paths")
+    width = max((hi - lo) / 60, 1.0)
+    for k, (run, finals) in enumerate(shown):
+        fig.add_trace(go.Histogram(x=finals, name=run, opacity=0.55, xbins={"start": lo, "end": hi, "size": width},
                                    marker={"color": PALETTE[k % len(PALETTE)]}))
     fig.update_layout(barmode="overlay")
+    fig.update_xaxes(range=[lo - width, hi + width])
     return fig
 
 
