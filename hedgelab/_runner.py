@@ -55,7 +55,7 @@ def load_market(o: dict):
     dataset = load(o["data"], o.get("store"))
     market = align(dataset, o.get("start"), o.get("end"))
     if len(market.time_ns) < 2:
-        raise UserError(f"data {o['data']!r}: fewer than 2 bars between --start and --end")
+        raise UserError(f"data {o['data']!r}: fewer than 2 bars between start and end (--start/--end)")
     return dataset, market
 
 
@@ -65,7 +65,7 @@ def check_venue(venue, market, modes=(), symbol="BTC") -> None:
     v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
     if getattr(v, "inverse", False) and "cross" in modes:
         raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
-                        f"(use --margin-mode isolated)")
+                        f"(margin_mode="isolated", --margin-mode isolated)")
 
 
 def crash_windows(market) -> list | None:
