@@ -27,8 +27,9 @@ from hedgelab.data.fetch_build import assemble, build_option_iv
 from hedgelab.data.fetch_cache import SeriesCache, atomic_parquet, cache_root
 from hedgelab.data.fetch_sources import (HOUR_MS, candle_source, dvol_resolution, dvol_source,
                                          funding_interval_ms, funding_source, option_trades_source)
-from hedgelab.data.store import check_name, store_dir, write_dataset
-from hedgelab.errors import UserError
+from hedgelab.data.store import check_name, check_store_writable, write_dataset
+from hedgelab.data.validate import Where, validate_manifest
+from hedgelab.errors import DataError, UserError
 
 VENUES = {"binance": "binanceusdm", "bybit": "bybit", "hyperliquid": "hyperliquid"}
 DEFAULT_SYMBOL = {"binance": "BTC/USDT:USDT", "bybit": "BTC/USDT:USDT", "hyperliquid": "BTC/USDC:USDC"}
@@ -155,11 +156,17 @@ def last_instant_ms(value, option: str) -> int:
 
 
 def _existing_manifest(store: Path, name: str) -> dict | None:
+    """The stored dataset's manifest (None for a new name); a damaged one is refused, not merged."""
     path = store / name / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not path.is_file():
         return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise DataError(f"{path}: damaged ({type(exc).__name__}); fetch under another name, or delete "
+                        f"{store / name} first") from None
+    validate_manifest(manifest, Where(str(path)))
+    return manifest
 
 
 # ---------------------------------------------------------------- the fetch
@@ -199,7 +206,7 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
         raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUES)}")
     symbol = symbol or DEFAULT_SYMBOL[venue]
     urls = api_urls if isinstance(api_urls, dict) else parse_api_urls(api_urls)
-    root = store_dir(store)
+    root = check_store_writable(store)  # before any download
     try:
         step = int(ccxt.Exchange.parse_timeframe(timeframe) * 1000)
     except Exception:

@@ -24,7 +24,7 @@ from hedgelab.data.align import align, resample
 from hedgelab.data.dataset import (INDEX, MARK, TRADED, Dataset, empty_funding, empty_iv, iso,
                                    new_manifest, ns, offset_string, bar_timedelta)
 from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to_numbers
-from hedgelab.data.store import BUILTIN, check_name, write_dataset
+from hedgelab.data.store import BUILTIN, check_name, check_store_writable, write_dataset
 from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, check_ohlc,
                                     check_number_column, check_rate_unit, check_time_order, fill_gaps,
                                     infer_step, MAX_PRICE)
@@ -210,6 +210,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
         raise UserError(f"--max-price {max_price!r}: must be a positive number of USD, at most {MAX_PRICE_FLAG:g}")
     if name in BUILTIN:
         raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
+    if write:
+        check_store_writable(store)  # before reading: a store that cannot take the dataset fails first
     paths = {k: Path(p).expanduser() for k, p in (("prices", prices), ("funding", funding), ("iv", iv)) if p}
     frames = {k: read_table(p) for k, p in paths.items()}
     over = split_overrides(cols, frames)

@@ -78,6 +78,14 @@ def _legacy_old_copies(root: Path) -> list:
     return out
 
 
+def check_store_writable(store=None) -> Path:
+    """The store folder, if datasets can be written there (checked before an import's work)."""
+    from hedgelab._outdir import check_writable
+    root = store_dir(store)
+    check_writable(root, "store")
+    return root
+
+
 def recover(root: Path) -> None:
     """Finish what killed processes left in the store ``root``.
 
@@ -197,8 +205,11 @@ def write_dataset(ds: Dataset, store=None) -> Path:
     if ds.name in BUILTIN:
         raise UserError(f"{ds.name!r} is the built-in dataset's name; choose another name")
     validate_dataset(ds, ds.name)
-    root = store_dir(store)
-    root.mkdir(parents=True, exist_ok=True)
+    root = check_store_writable(store)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"store {root}: cannot create it ({exc.strerror})") from None
     recover(root)
     target = root / ds.name
     tmp = _tempdirs.make_temp(root, ds.name, "tmp")

@@ -46,23 +46,30 @@ def _check(out: Path, option: str, taken_ok: bool) -> Path:
             raise UserError(f"{option} {out}: a file of that name exists; give a folder")
         if any(out.iterdir()) and not taken_ok:
             raise UserError(f"{option} {out} already exists and is not empty; results are never written over")
-    above = out.absolute().parent
-    while not above.exists():
-        above = above.parent
-    if not above.is_dir():
-        raise UserError(f"{option} {out}: {above} is a file, so no folder can be made under it")
-    probe = above / _tempdirs.temp_name(out.name, "probe")
-    try:  # os.access says yes to root everywhere, even on a read-only or virtual file system
-        os.mkdir(probe)
-        os.rmdir(probe)
-    except OSError as exc:
-        raise UserError(f"{option} {out}: cannot write in {above} ({exc.strerror})") from None
+    check_writable(out, option)
     if out.parent.is_dir() and not taken_ok:
         others = _tempdirs.live_writers(out.parent, out.name, KIND)
         if others:
             raise UserError(f"{option} {out}: another hedgelab run (pid {others[0]}) is writing there now; "
                             "choose another --out")
     return out
+
+
+def check_writable(folder, option: str) -> None:
+    """A folder can be made or written at ``folder``: its nearest existing ancestor is a folder
+    that takes a new entry (tried: os.access says yes to root even on read-only file systems)."""
+    folder = Path(folder)
+    above = folder.absolute() if folder.is_dir() else folder.absolute().parent
+    while not above.exists():
+        above = above.parent
+    if not above.is_dir():
+        raise UserError(f"{option} {folder}: {above} is a file, so no folder can be made under it")
+    probe = above / _tempdirs.temp_name(folder.name or "out", "probe")
+    try:
+        os.mkdir(probe)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise UserError(f"{option} {folder}: cannot write in {above} ({exc.strerror})") from None
 
 
 def make_temp(out: Path) -> Path:

@@ -86,3 +86,28 @@ def test_a_dataset_folder_without_its_manifest_is_listed_as_damaged(two, capsys)
     assert list_datasets(two) == ["bad", "good"]
     lines = _listing(two, capsys)
     assert any(ln.startswith("bad ") and "manifest.json: file missing" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("text", ["[]", "[" * 200_000, '{"schema_version": 1, "name": "bad", "kind": "imported", '
+                                  '"bar_size": "1h", "proxies": ["x"]}'])
+def test_fetch_into_a_damaged_dataset_is_one_line_before_any_download(two, capsys, text):
+    _manifest(two, "bad").write_text(text)
+    with pytest.raises(SystemExit) as exit_:   # no --api-url: a download attempt would fail differently
+        main(["data", "fetch", "bad", "--venue", "binance", "--start", "2025-09-01", "--end", "2025-09-02",
+              "--store", str(two), "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "bad/manifest.json" in err, err
+
+
+def test_import_or_fetch_into_an_unwritable_store_is_one_line_before_the_work(tmp_path, write_csv, capsys):
+    prices = write_csv("p.csv", ["time,open,high,low,close", "2025-01-01T00:00:00Z,1,2,0.5,1.5",
+                                 "2025-01-01T01:00:00Z,1,2,0.5,1.5"])
+    (tmp_path / "f").write_text("x")
+    for store, words in ((tmp_path / "f" / "s", "is a file, so no folder can be made under it"),
+                         ("/proc/hedgelab-store", "cannot write in /proc")):
+        for argv in (["data", "import", "x", "--prices", str(prices)],
+                     ["data", "fetch", "x", "--venue", "binance", "--start", "2025-09-01", "--quiet"]):
+            with pytest.raises(SystemExit) as exit_:
+                main([*argv, "--store", str(store)])
+            err = capsys.readouterr().err
+            assert exit_.value.code == 2 and err.count("\n") == 1 and words in err, err
