@@ -65,7 +65,7 @@ def check_venue(venue, market, modes=(), symbol="BTC") -> None:
     v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
     if getattr(v, "inverse", False) and "cross" in modes:
         raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
-                        f"(margin_mode="isolated", --margin-mode isolated)")
+                        f"(margin_mode='isolated', --margin-mode isolated)")
 
 
 def crash_windows(market) -> list | None:
