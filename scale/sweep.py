@@ -167,7 +167,7 @@ def strategy_class(name: str, strategies_dir=None):
     try:
         cls = get_strategy(name, strategies_dir)
     except UserError as exc:
-        raise UserError(f"strategy {name!r} is not available here ({exc})") from None
+        raise UserError(f"worker {_address()}: strategy {name!r} is not available there ({exc})") from None
     _remember_class(name, strategies_dir, cls)
     return cls
 
