@@ -15,6 +15,7 @@ import pandas as pd
 from hedgelab.errors import UserError
 
 EVENT_COLUMNS = ("time", "strategy", "instrument", "side", "kind", "qty", "price", "amount")
+EVENT_DETAILS = ("reason", "option_type", "strike", "expiry")  # kept when the engine gives them
 SWEEP_TEARSHEETS = 5
 CHUNK = 256   # parameter sets per engine call: bounds memory of the per-column curves
 
@@ -252,7 +253,7 @@ def to_record(sim, j, label, strategy, params, spec, market, capital):
     if ev is not None and len(ev):
         ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
         ev["strategy"] = strategy
-        ev = ev[[c for c in EVENT_COLUMNS if c in ev.columns]].reset_index(drop=True)
+        ev = ev[[c for c in EVENT_COLUMNS + EVENT_DETAILS if c in ev.columns]].reset_index(drop=True)
         ev["run"] = label
     margin_ratio = _column(getattr(sim, "margin_ratio", None), j)
     liq = _column(getattr(sim, "liq_price", None), j)

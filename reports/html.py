@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts, exposure, sections
-from .run import EVENT_COLUMNS, RunRecord
+from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord
 from .summary import summary_frame
 
 esc = html.escape
@@ -234,13 +234,15 @@ def events_frame(runs: list[RunRecord]) -> pd.DataFrame:
     for r in runs:
         if r.events is None or len(r.events) == 0:
             continue
-        ev = r.events_frame()[EVENT_COLUMNS].copy()
+        full = r.events_frame()
+        ev = full[EVENT_COLUMNS + [c for c in EVENT_DETAILS if c in full.columns]].copy()
         ev["strategy"] = ev["strategy"].where(ev["strategy"].notna() & (ev["strategy"] != ""), r.strategy)
         ev["run"] = r.name
         frames.append(ev)
     if not frames:
         return pd.DataFrame(columns=EVENT_COLUMNS + ["run"])
     out = pd.concat(frames, ignore_index=True)
+    out = out[EVENT_COLUMNS + ["run"] + [c for c in EVENT_DETAILS if c in out.columns]]
     out["time"] = pd.to_datetime(out["time"], utc=True)
     return out.sort_values("time", kind="stable").reset_index(drop=True)
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
+# kept when the engine gives them (after ``run`` in events.csv): why an order was cut or its leverage
+# capped, and the contract of an option event (call / put, strike USD, expiry 08:00 UTC)
+EVENT_DETAILS = ["reason", "option_type", "strike", "expiry"]
 
 
 @dataclass

@@ -212,11 +212,30 @@ def liquidation_table(runs: list[RunRecord]) -> str:
 MAX_EVENT_ROWS = 4000
 
 
+def event_details(events: pd.DataFrame) -> list[str]:
+    """Per event: the option contract ('put 90,000 exp 2025-10-31') or why it was cut ('initial_margin')."""
+    out = []
+    cols = set(events.columns)
+    for _, e in events.iterrows():
+        parts = []
+        kind = str(e.get("option_type", "")) if "option_type" in cols and isinstance(e.get("option_type"), str) else ""
+        if kind:
+            strike = e.get("strike")
+            expiry = pd.Timestamp(e["expiry"]) if "expiry" in cols and pd.notna(e.get("expiry")) else None
+            parts.append(kind + (f" {number(round(float(strike), 2))}" if finite(strike) else "")
+                         + (f" exp {expiry:%Y-%m-%d %H:%M}" if expiry is not None else ""))
+        reason = e.get("reason") if "reason" in cols else None
+        if isinstance(reason, str) and reason:
+            parts.append(f"reason: {reason}")
+        out.append("; ".join(parts))
+    return out
+
+
 def events_table(events: pd.DataFrame) -> str:
     """Every event (up to MAX_EVENT_ROWS; all of them are in events.csv), filterable by run, kind and text."""
     shown = events.head(MAX_EVENT_ROWS)
     rows = []
-    for e in shown.itertuples(index=False):
+    for e, detail in zip(shown.itertuples(index=False), event_details(shown)):
         t = pd.Timestamp(e.time)
         price = float(e.price) if finite(float(e.price)) else float("nan")
         price_cell = (f"{usd(price, True)} USD moved" if e.kind == "margin" else number(round(price, 2)))
@@ -224,7 +243,8 @@ def events_table(events: pd.DataFrame) -> str:
                     f"<td class='l'>{esc(str(e.run))}</td><td class='l'>{esc(str(e.instrument))}</td>"
                     f"<td class='l'>{esc(str(e.kind))}</td><td class='l'>{esc(str(e.side))}</td>"
                     f"<td>{number(round(float(e.qty), 6)) if finite(float(e.qty)) else '–'}</td>"
-                    f"<td>{price_cell}</td><td>{usd(float(e.amount), True) if finite(float(e.amount)) else '–'}</td></tr>")
+                    f"<td>{price_cell}</td><td>{usd(float(e.amount), True) if finite(float(e.amount)) else '–'}</td>"
+                    f"<td class='l'>{esc(detail)}</td></tr>")
     opts = lambda col: "".join(f"<option>{esc(str(v))}</option>" for v in sorted(shown[col].astype(str).unique()))  # noqa: E731
     more = (f" Showing the first {len(shown):,} of {len(events):,}; all are in events.csv."
             if len(events) > len(shown) else "")
@@ -233,7 +253,7 @@ def events_table(events: pd.DataFrame) -> str:
             f"{opts('kind')}</select></label> <label>text <input id='ev-text' size='16'></label> "
             "<span id='ev-count' class='note'></span></div><div class='scroll tall'><table id='events-table'><thead><tr>"
             "<th>time (UTC)</th><th class='l'>run</th><th class='l'>leg</th><th class='l'>kind</th><th class='l'>side</th>"
-            "<th>qty (BTC)</th><th>price (USD)</th><th>amount (USD)</th></tr></thead>"
+            "<th>qty (BTC)</th><th>price (USD)</th><th>amount (USD)</th><th class='l'>contract / reason</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div><p class='note'>amount = cash flow to the account "
             "(+ received, - paid). A fill's time is its bar's open; it fills at that bar's close. <b>margin</b> rows "
             "move USD between cash and the isolated margin: their price column holds the USD moved (+ into the "

@@ -71,3 +71,20 @@ def test_a_capped_leverage_is_noted_in_the_ranking_and_the_assumptions(tmp_path)
     assert ">leverage capped</span>" in page
     shown = re.search(r"<section id='assumptions'>(.*?)</section>", page, re.S).group(1)
     assert "Leverage capped: leveraged-long asked for more leverage" in shown
+
+
+def test_events_name_the_option_contract_and_the_cut_reason(tmp_path):
+    run = synthetic_runs(days=2)[0]
+    idx = run.equity.index
+    run.events = pd.DataFrame([
+        dict(time=idx[1], strategy="", instrument="BTC-OPT", side="buy", kind="option_fill", qty=1.0, price=2_000.0,
+             amount=-2_000.0, reason="", option_type="put", strike=90_000.0,
+             expiry=pd.Timestamp("2025-10-31 08:00", tz="UTC")),
+        dict(time=idx[2], strategy="", instrument="BTCUSDT-PERP", side="buy", kind="order_trimmed", qty=0.5,
+             price=100_000.0, amount=0.0, reason="initial_margin", option_type="", strike=float("nan"), expiry=pd.NaT)])
+    files = write_report([run], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0)
+    written = pd.read_csv(files.events_csv)
+    assert list(written.columns) == ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount", "run",
+                                     "reason", "option_type", "strike", "expiry"]
+    page = files.report.read_text(encoding="utf-8")
+    assert "put 90,000 exp 2025-10-31 08:00" in page and "reason: initial_margin" in page
