@@ -115,6 +115,10 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
         "price": records["price"],
         "amount": records["amount"],
         "reason": np.asarray(CUT_REASON_NAMES, dtype=object)[records["reason"]],
+        # option events name their contract: call / put, strike (USD), expiry (08:00 UTC)
+        "option_type": np.asarray(("", "call", "put"), dtype=object)[records["option_type"]],
+        "strike": records["strike"],
+        "expiry": pd.to_datetime(np.where(records["expiry_s"] > 0, records["expiry_s"], np.nan), unit="s", utc=True),
     })
 
 

@@ -56,10 +56,22 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
         events[j, k]["kind"] = kind
         events[j, k]["instrument"] = instrument
         events[j, k]["reason"] = CutReason.NONE
+        events[j, k]["option_type"] = 0
+        events[j, k]["expiry_s"] = 0
+        events[j, k]["strike"] = np.nan
         events[j, k]["qty"] = qty
         events[j, k]["price"] = price
         events[j, k]["amount"] = amount
     acc[Acc.NEV] = k + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def name_contract_nb(acc, events, j, first, kind, strike, expiry_s):
+    """Name the option contract on the events written since event number ``first``."""
+    for k in range(first, min(int(acc[Acc.NEV]), events.shape[1])):
+        events[j, k]["option_type"] = 1 if kind > 0.0 else -1
+        events[j, k]["strike"] = strike
+        events[j, k]["expiry_s"] = int(expiry_s) if expiry_s == expiry_s else 0
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")

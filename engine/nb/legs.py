@@ -13,10 +13,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from hedgelab.engine.nb.account import Acc, add_cut_nb, add_event_nb
+from hedgelab.engine.nb.account import Acc, add_cut_nb, add_event_nb, name_contract_nb
 from hedgelab.engine.nb.option_config import OptCfg
-from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb, option_mark_nb,
-                                           option_settle_nb)
+from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb, option_margin_nb,
+                                           option_mark_nb, option_settle_nb, option_value_nb)
 from hedgelab.engine.nb.option_rules import delivery_price_nb, short_margin_usd_nb
 from hedgelab.engine.nb.records import CutReason, EventKind, Instrument
 
@@ -57,12 +57,14 @@ def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, b
         if s != s:
             s = index_open[bar]  # no bar ends at the expiry: the index at this bar's open
         cash, fee = option_settle_nb(ocfg, legs[k, Leg.KIND] > 0.0, q, legs[k, Leg.STRIKE], s)
+        first = int(acc[Acc.NEV])
         acc[Acc.CASH] += cash - fee
         acc[Acc.FEES] += fee
         flow += cash - fee
         add_event_nb(acc, events, j, col, bar, EventKind.OPTION_SETTLEMENT, Instrument.OPTION, -q, s, cash)
         if fee != 0.0:
             add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.OPTION, 0.0, s, -fee)
+        name_contract_nb(acc, events, j, first, legs[k, Leg.KIND], legs[k, Leg.STRIKE], legs[k, Leg.EXPIRY_S])
         legs[k, Leg.QTY] = 0.0
     return flow
 
@@ -98,6 +100,16 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
     price, fee, _ = option_fill_nb(ocfg, kind > 0.0, qty, spot, strike, t_s, expiry_s, iv, stress)
     if price != price:
         return 0.0
+    first = int(acc[Acc.NEV])
+    flow = _book_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, price, fee,
+                        spot, t_s, iv, stress, other_cover)
+    name_contract_nb(acc, events, j, first, kind, strike, expiry_s)  # the fill, its fee or the cut
+    return flow
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _book_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, price, fee, spot,
+                 t_s, iv, stress, other_cover):
     k = k_existing
     if k < 0:
         for s in range(legs.shape[0]):
@@ -173,28 +185,46 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
         return 0.0
     expiry_s, strike = option_contract_nb(ocfg, spot, t_s, strike_frac, tenor_days)
     if expiry_s != expiry_s:  # no listed contract for the request
+        first = int(acc[Acc.NEV])
         add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, action * qty, np.nan,
                    CutReason.LISTED_CONTRACT)
+        name_contract_nb(acc, events, j, first, kind, np.nan, np.nan)
         return 0.0
     return _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot, t_s,
                         iv, stress, other_cover)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def book_nb(legs, ocfg, spot, t_s, iv, stress):
     """(value_usd, delta_btc, open legs, maintenance_margin_usd) of the leg table at ``t_s``.
 
-    The maintenance margin is the sum over short legs of Deribit's standard MM converted to USD at
-    the index (``option_rules.short_margin_usd_nb``); NaN like the value when IV is missing."""
+    The sums of ``option_book_nb`` (value, spot-equivalent delta, short-leg maintenance margin, in
+    leg order, so the same numbers to the bit) from ``option_value_nb``: the kernel marks the book
+    on every bar, and the greeks it does not use would triple the cost. The maintenance margin is
+    Deribit's standard MM of the short legs in USD at the index (``option_rules.short_margin_usd_nb``);
+    NaN like the value when IV is missing."""
     n_open = 0
+    value = 0.0
+    delta = 0.0
+    mm = 0.0
     for k in range(legs.shape[0]):
-        if legs[k, Leg.QTY] != 0.0:
-            n_open += 1
+        q = legs[k, Leg.QTY]
+        if q == 0.0:
+            continue
+        n_open += 1
+        expiry_s = legs[k, Leg.EXPIRY_S]
+        if expiry_s <= t_s:
+            continue
+        is_call = legs[k, Leg.KIND] > 0.0
+        strike = legs[k, Leg.STRIKE]
+        p, d, fwd = option_value_nb(ocfg, is_call, spot, strike, t_s, expiry_s, iv, stress)
+        ratio = fwd / spot
+        value += q * p
+        delta += q * d * ratio
+        if q < 0.0:
+            mm += option_margin_nb(ocfg, is_call, q, spot, strike, p, fwd)[1]
     if n_open == 0:
         return 0.0, 0.0, 0, 0.0
-    value, delta, _, _, _, _, mm = option_book_nb(ocfg, legs[:, Leg.KIND], legs[:, Leg.STRIKE],
-                                                  legs[:, Leg.EXPIRY_S], legs[:, Leg.QTY], legs.shape[0],
-                                                  spot, t_s, iv, stress)
     return value, delta, n_open, mm
 
 
@@ -228,11 +258,14 @@ def liquidate_shorts_nb(acc, legs, ocfg, events, j, col, bar, spot, t_s, iv, str
                                        legs[k, Leg.EXPIRY_S], iv, stress)
         if price != price:
             continue  # no IV: no quote to buy at
+        strike_k, expiry_k = legs[k, Leg.STRIKE], legs[k, Leg.EXPIRY_S]
         legs[k, Leg.QTY] = 0.0
         acc[Acc.CASH] += q * price - fee
         acc[Acc.FEES] += fee
         flow += q * price - fee
+        first = int(acc[Acc.NEV])
         add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.OPTION, -q, price, q * price)
         add_event_nb(acc, events, j, col, bar, EventKind.FEE, Instrument.OPTION, 0.0, price, -fee)
+        name_contract_nb(acc, events, j, first, legs[k, Leg.KIND], strike_k, expiry_k)
         acc[Acc.LIQS] += 1.0
     return flow

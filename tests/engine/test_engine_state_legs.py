@@ -52,3 +52,18 @@ def test_open_legs_and_leverage_in_the_state():
     np.testing.assert_allclose(later["state.option_delta"], later["state.leg1.qty"] * later["state.leg1.delta"],
                                rtol=1e-12)
     assert (later["state.leg2.qty"] == 0.0).all()
+
+
+def test_option_events_name_their_contract():
+    spec = StrategySpec(put_and_perp_nb, np.zeros((1, 1)), np.zeros((N, 1)), np.ones(N, dtype=bool), ("x",),
+                        ("put",))
+    market = synthetic_market(np.linspace(100_000.0, 95_000.0, N), funding_every=0)
+    res = simulate(market, spec, capital=100_000.0, costs=Costs.zero(), trace=True)
+    ev = res.events
+    opt = ev[ev["instrument"] == "option"]
+    leg = res.trace.set_index("bar").loc[1]
+    assert len(opt) >= 1 and (opt["option_type"] == "put").all()
+    assert (opt["strike"] == leg["state.leg1.strike"]).all()
+    assert (opt["expiry"] == pd.Timestamp(int(leg["state.leg1.expiry_s"]), unit="s", tz="UTC")).all()
+    perp = ev[ev["instrument"] == "perp"]
+    assert (perp["option_type"] == "").all() and perp["strike"].isna().all() and perp["expiry"].isna().all()
