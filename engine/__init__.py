@@ -1,7 +1,7 @@
 """hedgelab.engine: accounts, venues and the numba simulation kernel.
 
 Public surface: ``simulate``, ``SimResult``, ``Costs``, ``load_venue``, ``liquidation_price``,
-``assumptions``. Imports are lazy so that the kernel compiles (or loads from cache) only when used.
+``assumptions``, ``HookError`` (a strategy hook's mistake, raised by ``simulate``). Imports are lazy so that the kernel compiles (or loads from cache) only when used.
 """
 from importlib import import_module
 
@@ -16,6 +16,7 @@ _LAZY = {
     "VENUE_IDS": "hedgelab.engine.venues",
     "liquidation_price": "hedgelab.engine.liquidation",
     "assumptions": "hedgelab.engine.liquidation",
+    "HookError": "hedgelab.engine.hook_errors",
 }
 
 
