@@ -59,7 +59,7 @@ def check_writable(folder, option: str) -> None:
     """A folder can be made or written at ``folder``: its nearest existing ancestor is a folder
     that takes a new entry (tried: os.access says yes to root even on read-only file systems)."""
     folder = Path(folder)
-    above = folder.absolute() if folder.is_dir() else folder.absolute().parent
+    above = folder.absolute()
     while not above.exists():
         above = above.parent
     if not above.is_dir():

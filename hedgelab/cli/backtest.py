@@ -129,10 +129,21 @@ def finish(result, o: dict) -> int:
     return 0
 
 
+def check_trace(trace_file) -> None:
+    """--trace FILE checked before the run: not a folder, and its folder can be written."""
+    if trace_file is not None:
+        from hedgelab._outdir import check_writable
+        path = Path(trace_file)
+        if path.is_dir():
+            raise UserError(f"--trace {path}: is a folder; give a file name")
+        check_writable(path.parent, "--trace")
+
+
 def write_trace(result, trace_file):
     """--trace FILE: the decision trace as parquet (written whole, then renamed into place)."""
     if trace_file is not None and result.trace is not None:
         path = Path(trace_file)
+        path.parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run (check_trace)
         tmp = path.with_name(f".{path.name}.tmp")
         result.trace.to_parquet(tmp, index=False)
         os.replace(tmp, path)
@@ -183,6 +194,7 @@ def _command(func):
     def wrapper(**kwargs):
         ctx = click.get_current_context()
         o, conf = merged(ctx, kwargs)
+        check_trace(kwargs.get("trace_file"))
         return finish(func(o, conf, **kwargs), o)
     return wrapper
 

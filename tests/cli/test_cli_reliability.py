@@ -145,6 +145,17 @@ def test_out_under_a_file_or_in_an_unwritable_place_is_refused_before_the_work(t
     assert "already exists and is not empty" in refused(["run", "hold", "--out", str(tmp_path / "full")], capsys)
 
 
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_trace_file_is_checked_before_the_work(tmp_path, capsys, command):
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "d").mkdir()
+    for trace, words in ((tmp_path / "f" / "t.parquet", "is a file, so no folder can be made under it"),
+                         ("/proc/t.parquet", "cannot write in /proc"), (tmp_path / "d", "is a folder")):
+        err = refused([command, "hold", "--trace", str(trace), "--out", str(tmp_path / "o"), "--quiet"], capsys)
+        assert words in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "f"]
+
+
 def _sleeper():
     return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 
