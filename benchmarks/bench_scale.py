@@ -58,10 +58,10 @@ columns = int(sys.argv[1])
 window = {k: v for k, v in zip(("start", "end"), sys.argv[2:4]) if v != "-"}
 half = columns // 2
 grid = {"hedge_ratio": [k / (half - 1) for k in range(half)], "leverage": [2, 5]}
-rows = tempfile.mkdtemp(prefix="bench-scale-rows-") + "/rows"
-t0 = time.perf_counter()
-result = hedgelab.sweep("perp-hedge", grid, summary_only=True, rows=rows, **window)
-seconds = time.perf_counter() - t0
+with tempfile.TemporaryDirectory(prefix="bench-scale-rows-") as folder:
+    t0 = time.perf_counter()
+    result = hedgelab.sweep("perp-hedge", grid, summary_only=True, rows=folder + "/rows", **window)
+    seconds = time.perf_counter() - t0
 assert not result.failures and len(result.runs) == 2 * half
 t1 = time.perf_counter()
 summary = result.summary
