@@ -21,8 +21,10 @@ Recipe for a kernel (legs stored as arrays kind, strike, expiry_s, qty per colum
 import math
 
 from numba import njit
+from numba.extending import overload
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
-from hedgelab.engine.nb.black76 import black76_greeks_nb, black76_price_nb
+from hedgelab.engine.nb.black76 import black76_greeks_nb, black76_price_delta_nb, black76_price_nb
 from hedgelab.engine.nb.option_calendar import choose_expiry_nb, round_strike_nb
 from hedgelab.engine.nb.option_config import OptCfg
 from hedgelab.engine.nb.option_rules import (delivery_fee_nb, linear_payoff_usd_nb, option_fee_nb,
@@ -30,12 +32,53 @@ from hedgelab.engine.nb.option_rules import (delivery_fee_nb, linear_payoff_usd_
 from hedgelab.engine.nb.surface import model_vol_nb
 
 DAY_S = 86400.0
+_N_CFG = OptCfg.N  # a global int: numba takes it as the tuple's compile-time length
+
+
+def _as_tuple(cfg):
+    """Plain Python (``NUMBA_DISABLE_JIT=1``, debugging); compiled, the overload below."""
+    return tuple(cfg)
+
+
+@overload(_as_tuple, jit_options={"cache": True, "nogil": True})
+def _as_tuple_ol(cfg):
+    return lambda cfg: to_fixed_tuple(cfg, _N_CFG)
+
+
+@njit(cache=True, nogil=True)
+def option_config_tuple_nb(cfg):
+    """The settings array ``OptionConfig().to_array()`` as a tuple (read the same way, ``cfg[OptCfg.*]``).
+
+    A kernel that prices legs on every bar hands ``cfg`` down its call chain: an array is
+    reference-counted at every call (atomic operations, measured at about half the option path's
+    time), a tuple is passed by value."""
+    return _as_tuple(cfg)
 
 
 @njit(cache=True, nogil=True)
 def forward_nb(spot, basis, tenor_years):
     """Forward (USD) from the spot/index with an annualized, continuously compounded basis (decimal)."""
-    return spot * math.exp(basis * max(tenor_years, 0.0))
+    return spot * _exp_nb(basis * max(tenor_years, 0.0))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _exp_nb(x):
+    """exp(x), without the call at x == 0 (zero basis or rate, the usual case; exp(0) is exactly 1)."""
+    return 1.0 if x == 0.0 else math.exp(x)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _model_inputs_nb(cfg, spot, strike, t_s, expiry_s, atm_iv, stress):
+    """(tenor_years, forward, discount, sigma) of one option at ``t_s``: sigma 0 at or after expiry,
+    NaN when ``atm_iv`` is NaN before expiry."""
+    tenor_days = (expiry_s - t_s) / DAY_S
+    t_years = max(tenor_days, 0.0) / 365.0
+    fwd = forward_nb(spot, cfg[OptCfg.BASIS], t_years)
+    disc = _exp_nb(-cfg[OptCfg.R] * t_years)
+    sigma = 0.0
+    if tenor_days > 0.0:
+        sigma = model_vol_nb(cfg, atm_iv, tenor_days, math.log(strike / fwd), stress)
+    return t_years, fwd, disc, sigma
 
 
 @njit(cache=True, nogil=True)
@@ -49,18 +92,23 @@ def option_mark_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
     At or after expiry: intrinsic on the spot, delta 0/+-1, other greeks 0. A NaN ``atm_iv``
     before expiry gives NaN price and greeks (the caller decides how to fill).
     """
-    tenor_days = (expiry_s - t_s) / DAY_S
-    t_years = max(tenor_days, 0.0) / 365.0
-    fwd = forward_nb(spot, cfg[OptCfg.BASIS], t_years)
-    disc = math.exp(-cfg[OptCfg.R] * t_years)
-    sigma = 0.0
-    if tenor_days > 0.0:
-        sigma = model_vol_nb(cfg, atm_iv, tenor_days, math.log(strike / fwd), stress)
-        if not (sigma == sigma):
-            return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, fwd
+    t_years, fwd, disc, sigma = _model_inputs_nb(cfg, spot, strike, t_s, expiry_s, atm_iv, stress)
+    if not (sigma == sigma):
+        return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan, fwd
     price = black76_price_nb(fwd, strike, t_years, sigma, is_call, disc)
     delta, gamma, vega, theta = black76_greeks_nb(fwd, strike, t_years, sigma, is_call, disc)
     return price, delta, gamma, vega, theta, sigma, fwd
+
+
+@njit(cache=True, nogil=True)
+def option_value_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
+    """What the account needs of ``option_mark_nb`` on every bar: (price_usd, delta, forward), the
+    same numbers to the bit, without the other greeks (which cost three more erfc per leg)."""
+    t_years, fwd, disc, sigma = _model_inputs_nb(cfg, spot, strike, t_s, expiry_s, atm_iv, stress)
+    if not (sigma == sigma):
+        return math.nan, math.nan, fwd
+    price, delta = black76_price_delta_nb(fwd, strike, t_years, sigma, is_call, disc)
+    return price, delta, fwd
 
 
 @njit(cache=True, nogil=True)

@@ -92,7 +92,7 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquida
 from hedgelab.engine.nb.liquidation import check_triggers_nb
 from hedgelab.engine.nb.margin import max_leverage_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, Mkt, Out, Sum, event_dt
-from hedgelab.engine.nb.option_leg import option_mark_nb
+from hedgelab.engine.nb.option_leg import option_config_tuple_nb, option_mark_nb
 from hedgelab.engine.types import (HOOK_RAISED, HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, STATE_LEGS, Intent, State,
                                    StateLeg)
 
@@ -480,8 +480,10 @@ def simulate_nb(hook, market, close_time_s, path_of_column, cfg, tier_sets, tier
         ev_j = np.empty((1, events.shape[1]), dtype=event_dt)
         out_j = np.empty((1, out.shape[1], out.shape[2]))
         sum_j = np.zeros((1, summary.shape[1]))
-        simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg_j, ocfg.copy(), tiers_j,
-                           tier_sets, tier_from_bar, p, features, rebalance, 0, col_offset + j, out_j, sum_j, ev_j)
+        # The option settings go down as a tuple, passed by value: the book is priced on every bar.
+        simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg_j, option_config_tuple_nb(ocfg),
+                           tiers_j, tier_sets, tier_from_bar, p, features, rebalance, 0, col_offset + j, out_j, sum_j,
+                           ev_j)
         summary[j] = sum_j[0]
         out[j] = out_j[0]
         k = min(int(sum_j[0, Sum.N_EVENTS]), events.shape[1])
