@@ -95,8 +95,15 @@ print(time.perf_counter() - t)
 
 
 def start_time(cache_dir):
-    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", COLD_SNIPPET], env=env, capture_output=True, text=True, check=True)
+    """Seconds a new process takes to import, compile (or load from ``cache_dir``) and run a tiny job.
+
+    The process runs in the benchmark's folder with ``-P`` (no current directory on sys.path) and
+    only that folder on PYTHONPATH, so it imports the installed hedgelab, never a source tree it
+    happens to start in (from the repository root, ``hedgelab/`` would shadow a regular install)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, PYTHONPATH=here)
+    out = subprocess.run([sys.executable, "-P", "-c", COLD_SNIPPET], env=env, cwd=here, capture_output=True,
+                         text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -162,8 +169,8 @@ def main():
           f"-> {work / puts / 1e6:.1f} M bar x columns/s (option PnL {pres.summary.option_pnl.mean():,.0f} USD/column)")
     if args.sweep_memory:
         here = os.path.dirname(os.path.abspath(__file__))
-        out = subprocess.run([sys.executable, "-c", SWEEP_SNIPPET.format(here=here)], capture_output=True,
-                             text=True, check=True).stdout.split()
+        out = subprocess.run([sys.executable, "-P", "-c", SWEEP_SNIPPET.format(here=here)], cwd=here,
+                             capture_output=True, text=True, check=True).stdout.split()
         print(f"1,000-column sweep (summary mode, chunks of 128): {int(out[0]):,} events, peak RSS {float(out[1]):,.0f} MB")
     print(f"ratio vs vectorbt: {theirs / ours:.1f}")
 
