@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.engine.nb.records import (CUT_REASON_NAMES, EVENT_KIND_NAMES, INSTRUMENT_NAMES, OUT_NAMES,
-                                        SUMMARY_NAMES, EventKind)
+                                        SUMMARY_NAMES, EventKind, Instrument)
 
 _SERIES = OUT_NAMES  # equity, cash, spot_qty, perp_qty, margin_ratio, liq_price, option_value
 
@@ -16,7 +16,7 @@ class SimResult:
 
     Per-bar DataFrames (index ``time`` = bar open stamps, value at the bar close; one column per
     parameter set, positional like ``columns``) are None in summary-only mode. ``events`` has one row
-    per event: ``time`` (stamp of the bar it happened in), ``bar``, ``column`` (int j), ``instrument``,
+    per event: ``time`` (when it happened: see ``event_times``), ``bar``, ``column`` (int j), ``instrument``,
     ``side``, ``kind``, ``qty``, ``price``, ``amount`` (cash flow to the account). Quantities are
     BTC: a ``margin`` row (cash moved to / from the isolated margin) has qty 0, amount 0, the USD
     moved in ``price`` (+ into the margin) and side ``in`` / ``out``. ``reason`` says why an
@@ -37,6 +37,7 @@ class SimResult:
     option_value: pd.DataFrame | None = None
     venue: str = ""
     margin_mode: str = ""
+    bar_seconds: int = 0               # bar size: a fill at bar i's close is stamped time[i] + bar_seconds
     trace: pd.DataFrame | None = None  # simulate(trace=...) / debug=True: state, intent, events per decision
     _events: pd.DataFrame | None = field(default=None, repr=False)
 
@@ -44,13 +45,14 @@ class SimResult:
     def events(self) -> pd.DataFrame:
         """Event records as a DataFrame, built on first use (a big sweep may never need it)."""
         if self._events is None:
-            self._events = events_frame(self.records, self.time)
+            self._events = events_frame(self.records, self.time, self.bar_seconds)
         return self._events
 
     @classmethod
-    def from_arrays(cls, time, columns, labels, summary, records, out, venue, margin_mode):
+    def from_arrays(cls, time, columns, labels, summary, records, out, venue, margin_mode, bar_seconds=0):
         res = cls(time=time, columns=list(columns), labels=list(labels),
-                  summary=summary_frame(summary, labels), records=records, venue=venue, margin_mode=margin_mode)
+                  summary=summary_frame(summary, labels), records=records, venue=venue, margin_mode=margin_mode,
+                  bar_seconds=int(bar_seconds))
         if out is not None:
             for k, name in enumerate(_SERIES):
                 setattr(res, name, pd.DataFrame(out[:, k, :].T.copy(), index=time, columns=list(labels)))
@@ -75,7 +77,7 @@ class SimResult:
                   labels=[c for p in parts for c in p.labels],
                   summary=pd.concat([p.summary for p in parts], ignore_index=True),
                   records=records,
-                  venue=first.venue, margin_mode=first.margin_mode)
+                  venue=first.venue, margin_mode=first.margin_mode, bar_seconds=first.bar_seconds)
         res.summary.index = pd.Index(res.labels, name="label")
         if first.equity is not None:
             for name in _SERIES:
@@ -92,7 +94,40 @@ def summary_frame(summary: np.ndarray, labels) -> pd.DataFrame:
     return df
 
 
-def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
+# When each kind of event happens within its bar (docs/ARCHITECTURE.md, "Event times"): funding and
+# option expiry settle at the bar's open stamp; stops and perp liquidations trigger during the bar and
+# keep the stamp of the bar's open (the bar they happened in: the data cannot say the minute); what the
+# close decides (fills, option fills, trims, leverage caps, margin moves) and the option margin check
+# (a short option bought back) happen at the bar's close. A fee happens with the event it follows.
+_AT_OPEN, _AT_CLOSE, _WITH_PREVIOUS = 0, 1, 2
+_TIMING = np.full(len(EVENT_KIND_NAMES), _AT_CLOSE, dtype=np.int8)
+_TIMING[[EventKind.FUNDING, EventKind.OPTION_SETTLEMENT, EventKind.STOP, EventKind.LIQUIDATION]] = _AT_OPEN
+_TIMING[EventKind.FEE] = _WITH_PREVIOUS
+
+
+def bar_seconds_of(time: pd.DatetimeIndex) -> int:
+    """The bar size of a regular index (0 when it has fewer than two stamps)."""
+    return int((time[1] - time[0]).total_seconds()) if len(time) > 1 else 0
+
+
+def event_times(records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int = 0) -> pd.DatetimeIndex:
+    """The time each event happened: its bar's open stamp, plus the bar size for what happens at the
+    close (``_TIMING``)."""
+    bar = records["bar"]
+    if not len(bar):
+        return pd.DatetimeIndex([], tz="UTC")
+    kind = records["kind"]
+    timing = _TIMING[kind]
+    timing[(kind == EventKind.LIQUIDATION) & (records["instrument"] == Instrument.OPTION)] = _AT_CLOSE
+    # a fee takes the timing of the nearest record before it that is not a fee (its fill, stop, ...)
+    src = np.where(timing == _WITH_PREVIOUS, 0, np.arange(len(timing)))
+    timing = timing[np.maximum.accumulate(src)]
+    at_close = timing != _AT_OPEN
+    step = pd.Timedelta(seconds=bar_seconds or bar_seconds_of(time))
+    return pd.DatetimeIndex(time[bar] + pd.to_timedelta(np.where(at_close, step.value, 0)))
+
+
+def events_frame(records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int = 0) -> pd.DataFrame:
     """Event records (``event_dt``) -> DataFrame with readable kind / instrument / side."""
     kinds = np.asarray(EVENT_KIND_NAMES, dtype=object)
     instruments = np.asarray(INSTRUMENT_NAMES, dtype=object)
@@ -105,7 +140,7 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
     # a margin transfer trades no BTC (qty 0): its side says which way the USD in ``price`` went
     side = np.where(kind == EventKind.MARGIN, np.where(records["price"] > 0, "in", "out"), side).astype(object)
     return pd.DataFrame({
-        "time": time[bar] if len(bar) else pd.DatetimeIndex([], tz="UTC"),
+        "time": event_times(records, time, bar_seconds),
         "bar": bar.astype(np.int64),
         "column": records["column"].astype(np.int64),
         "instrument": instruments[records["instrument"]],

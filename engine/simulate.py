@@ -268,7 +268,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
         bar = int(np.argmin(np.isfinite(out[j, Out.EQUITY]))) if out is not None else n - 1
         raise hook_errors.HookError(f"{hook_errors.where(labels[j], j, bar, time)}: equity is not finite")
     result = SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
-                                   v.id, margin_mode)
+                                   v.id, margin_mode, int(market.bar_seconds))
     if trace is not None and trace is not False:
         chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
         bad = [c for c in chosen if not 0 <= c < ncols]
@@ -307,7 +307,7 @@ def _debug_run(hook, block, close_s, poc, cfg, ocfg, tier_sets, tier_from_bar, p
     hook_errors.raise_column_errors(summary, labels, 0, time)
     out = None if summary_only else np.stack(outs)
     result = SimResult.from_arrays(time, columns, labels, summary, np.concatenate(records), out, venue_id,
-                                   margin_mode)
+                                   margin_mode, bar_seconds)
     result.trace = pd.concat(frames, ignore_index=True)
     return result
 

@@ -69,7 +69,8 @@ def test_config_unquoted_toml_date_with_a_command_line_end(tmp_path, capsys):
                            "--out", str(out), "--quiet"], capsys)
     assert rc in (0, None), err
     summary, events = h.read_outputs(out)
-    assert events["time"].min() == pd.Timestamp("2025-10-01", tz="UTC")
+    # the window starts 2025-10-01 00:00: the first fill happens at the first hourly bar's close
+    assert events["time"].min() == pd.Timestamp("2025-10-01 01:00", tz="UTC")
 
 
 @pytest.mark.parametrize("wallet", ["-5", "0", "nan"])
