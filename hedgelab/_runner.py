@@ -94,7 +94,9 @@ def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = Fals
     span = {} if market is None else {"at": int(market.time_ns[0]), "end": int(market.time_ns[-1])}
     try:
         from hedgelab.engine import assumptions as engine_assumptions
-        items = list(engine_assumptions(venue=o["venue"], margin_mode=used[0], **span))
+        # the dataset's own funding interval, so a real dataset's differing interval is stated too
+        items = list(engine_assumptions(venue=o["venue"], margin_mode=used[0], **span,
+                                        dataset_funding_hours=dataset.manifest.get("funding_interval_hours")))
     except Exception as exc:  # noqa: BLE001 -- the report must still be written without the list
         items = [f"Engine assumptions unavailable ({one_line(exc)})."]
     if options:
@@ -316,10 +318,14 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     if tearsheets is None and result.heatmap is not None:
         tearsheets = SWEEP_TEARSHEETS
     tmp = _outdir.make_temp(out_dir)  # named with this process's id: a killed run's is swept later
+    stress = getattr(result, "stress", None)  # a stress test run with the backtest (--stress)
     try:
+        if stress is not None:  # same temp folder: report.html never links a stress.html not yet there
+            stress.write_files(tmp)
         files = write_report(list(result.runs), tmp, manifest=result.manifest,
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
-                             assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets)
+                             assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets,
+                             stress=stress)
         wanted, out_dir = out_dir, _outdir.publish(tmp, out_dir)
         if out_dir != wanted:  # another run filled it meanwhile: a sibling instead of lost results
             result.warnings.append(f"{wanted} was filled by another run meanwhile; results written to {out_dir}")

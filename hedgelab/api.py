@@ -47,6 +47,7 @@ class Result:
     heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
     options: dict = field(default_factory=dict)  # the resolved options (for the record)
     warnings: list = field(default_factory=list)  # plugins that did not load and were not asked for
+    stress: object = None           # StressResult when the call also ran a stress test (stress=...)
 
     @cached_property
     def _ranking(self) -> pd.DataFrame:
@@ -145,7 +146,8 @@ class Result:
         return not self.failures
 
     def write(self, out_dir, *, progress: bool = False, tearsheets: int | None = None) -> Path:
-        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (new or empty).
+        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (new or empty),
+        and with a stress test also stress.csv, stress_paths.csv and stress.html (linked from the page).
 
         ``tearsheets``: the most tearsheets to write (best-ranked runs, plus hold); default every run
         of a run/compare, 5 for a sweep.
@@ -193,8 +195,11 @@ _DEFAULTS = {"data": "crisis-2025", "venue": "binance", "margin_mode": None, "st
 
 def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET,
         end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None,
-        quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
+        quiet=_UNSET, trace=False, raise_on_failure=False, stress=None) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
+
+    ``stress``: also run it over generated paths, e.g. ``dict(method="bootstrap", paths=200, seed=0)``
+    (see ``stress_spec``); the StressResult is ``result.stress``.
 
     ``trace=True``: ``result.trace`` holds every decision bar's state, intent and events (the run
     is replayed through the kernel's code in plain Python, checked equal to the kernel).
@@ -206,18 +211,20 @@ def run(strategy=None, params=None, *, data=_UNSET, venue=_UNSET, margin_mode=_U
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("run: no strategy named (give one, or 'strategy' in the config)")
+    spec = stress_spec(stress, conf)
     merged = dict(conf.get("params") or {})
     merged.update(params or {})
     o["trace"] = bool(trace)
-    return _checked(_runner.execute(o, [(strategy, [merged])], heatmap=None), raise_on_failure)
+    result = _runner.execute(o, [(strategy, [merged])], heatmap=None)
+    return _checked(_with_stress(result, spec, o, [strategy], params=merged), raise_on_failure)
 
 
 def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_mode=_UNSET,
             start=_UNSET, end=_UNSET, capital=_UNSET, store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None,
-            quiet=_UNSET, trace=False, raise_on_failure=False) -> Result:
+            quiet=_UNSET, trace=False, raise_on_failure=False, stress=None) -> Result:
     """Several strategies side by side, each with its defaults (None: every built-in strategy).
 
-    ``trace`` and ``raise_on_failure`` as in ``run``.
+    ``trace``, ``raise_on_failure`` and ``stress`` as in ``run``.
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}.
     A strategy named twice is a UserError: parameters are keyed by strategy name, so both entries would be
@@ -226,6 +233,7 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
                        costs=costs, no_costs=no_costs)
+    spec = stress_spec(stress, conf)
     if strategies is None:
         strategies = conf.get("strategies")
     if isinstance(strategies, str):
@@ -250,13 +258,15 @@ def compare(strategies=None, *, params=None, data=_UNSET, venue=_UNSET, margin_m
     if unknown:
         raise UserError(f"params given for {', '.join(unknown)}, which is not being compared")
     o["trace"] = bool(trace)
-    return _checked(_runner.execute(o, [(n, [per.get(n, {})]) for n in names], heatmap=None), raise_on_failure)
+    result = _runner.execute(o, [(n, [per.get(n, {})]) for n in names], heatmap=None)
+    return _checked(_with_stress(result, spec, o, names, params={n: per.get(n, {}) for n in names}),
+                    raise_on_failure)
 
 
 def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UNSET, heatmap_y=_UNSET,
           data=_UNSET, venue=_UNSET, margin_mode=_UNSET, start=_UNSET, end=_UNSET, capital=_UNSET,
           store=_UNSET, strategies_dir=_UNSET, costs=_UNSET, no_costs=_UNSET, config=None, quiet=_UNSET, summary_only=None, cluster=_UNSET,
-          client=None, rows=None, resume=False, chunk_size=None, raise_on_failure=False) -> Result:
+          client=None, rows=None, resume=False, chunk_size=None, raise_on_failure=False, stress=None) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
@@ -270,6 +280,7 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     (docs/determinism.md). ``rows``: a folder where a summary-mode sweep writes its rows as parquet
     chunk by chunk; ``resume=True`` reads the chunks already there instead of recomputing them.
     ``chunk_size``: columns per chunk (default: ~2 s of kernel work, at most 256 with curves).
+    ``stress``: as in ``run``; every parameter set runs over the paths (on the same ``cluster``).
     """
     o, conf = _resolve(config, data=data, venue=venue, margin_mode=margin_mode, start=start, end=end,
                        capital=capital, store=store, strategies_dir=strategies_dir, quiet=quiet,
@@ -278,6 +289,7 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
     strategy = strategy or conf.get("strategy")
     if not strategy:
         raise UserError("sweep: no strategy named (give one, or 'strategy' in the config)")
+    spec = stress_spec(stress, conf)
     raw = dict(conf.get("grid") or {})
     raw.update(grid or {})
     fixed = dict(conf.get("params") or {})
@@ -305,7 +317,66 @@ def sweep(strategy=None, grid=None, *, params=None, metric=_UNSET, heatmap_x=_UN
         result = _runner.execute(o, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only)
     result.options.pop("client", None)   # the record of options, not a live connection or folder
     result.options.pop("rows", None)
+    result = _with_stress(result, spec, o, [strategy], params=fixed, grid=axes,
+                          client=client)
     return _checked(result, raise_on_failure)
+
+
+STRESS_PATHS, STRESS_SEED = 200, 0
+
+
+def stress_spec(stress, conf: dict | None = None) -> dict | None:
+    """``stress=`` (or the config's ``stress``, ``stress_paths``, ``stress_seed``) checked before any
+    work: None, a method name, or a dict with ``method`` (bootstrap, garch, jump, shock or
+    scenario:NAME), ``paths`` (default 200) and ``seed`` (default 0)."""
+    from hedgelab.stress.api import MAX_PATHS
+    from hedgelab.stress.generators import METHODS
+    from hedgelab.stress.scenarios import NAMES
+    from hedgelab.stress.seeds import check_seed
+    conf = conf or {}
+    if stress is None and conf.get("stress") is not None:
+        stress = {"method": conf["stress"], "paths": conf.get("stress_paths", STRESS_PATHS),
+                  "seed": conf.get("stress_seed", STRESS_SEED)}
+    if stress is None:
+        return None
+    if isinstance(stress, str):
+        stress = {"method": stress}
+    if not isinstance(stress, dict) or set(stress) - {"method", "paths", "seed"}:
+        raise UserError(f"stress={stress!r}: expected a method name or dict(method=..., paths=..., seed=...)")
+    method = str(stress.get("method"))
+    name, _, scenario = method.partition(":")
+    choices = ", ".join(m for m in METHODS if m != "scenario") + ", scenario:NAME"
+    if name not in METHODS or (name == "scenario") != bool(scenario) or (scenario and scenario not in NAMES):
+        raise UserError(f"--stress {method!r}: expected one of {choices} (NAME one of {', '.join(NAMES)})")
+    paths = stress.get("paths", STRESS_PATHS)
+    if isinstance(paths, bool) or not isinstance(paths, (int, np.integer)) or not 1 <= paths <= MAX_PATHS:
+        raise UserError(f"--stress-paths must be an integer in [1, {MAX_PATHS:,}], got {paths!r}")
+    try:
+        seed = check_seed(stress.get("seed", STRESS_SEED))
+    except UserError:
+        raise UserError(f"--stress-seed must be a non-negative integer, got {stress.get('seed')!r}") from None
+    return {"method": name, "scenario": scenario or None, "paths": int(paths), "seed": seed}
+
+
+def _with_stress(result: Result, spec: dict | None, o: dict, names: list, *, params=None, grid=None,
+                 client=None) -> Result:
+    """The stress test of the strategies that ran, on the same data, window (the whole [start, end])
+    and venue; strategies the backtest could not run are left out (they are already in failures)."""
+    if spec is None:
+        return result
+    from hedgelab.stress.api import stress
+    ok = [n for n in names if n not in result.failures]
+    if not ok:
+        return result
+    if len(names) > 1:
+        params = {n: params.get(n, {}) for n in ok}
+    result.stress = stress(ok, method=spec["method"], scenario=spec["scenario"], paths=spec["paths"],
+                           seed=spec["seed"], horizon=None, params=params or None, grid=grid or None,
+                           data=o["data"], venue=o["venue"], margin_mode=o["margin_mode"], start=o["start"],
+                           end=o["end"], capital=o["capital"], store=o["store"],
+                           strategies_dir=o["strategies_dir"], cluster=o.get("cluster") if client is None else None,
+                           client=client, quiet=o.get("quiet", True))
+    return result
 
 
 def _checked(result: Result, raise_on_failure: bool) -> Result:

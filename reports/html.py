@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import charts, exposure, sections
 from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord
+from .stress_section import stress_section
 from .summary import summary_frame
 
 esc = html.escape
@@ -134,7 +135,8 @@ def _window(runs, mf) -> str:
 
 def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict, title: str | None = None,
                 crash_windows=None, heatmap: dict | None = None, assumptions=(), tearsheet_links=None,
-                max_curves: int = 60, files_note: str = "", events: pd.DataFrame | None = None) -> str:
+                max_curves: int = 60, files_note: str = "", events: pd.DataFrame | None = None,
+                stress=None) -> str:
     tearsheet_links = tearsheet_links or {}
     title = title or default_title(runs, heatmap)
     by_name = {r.name: r for r in runs}
@@ -172,6 +174,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                               "several runs (other parameters varied) shows their mean. The menu switches the metric")
                      + "</section>")
     parts.append(sections.ranking(summary, by_name, tearsheet_links, str(mf.get("bar_size") or "")))
+    parts.append(stress_section(stress))  # "" unless a stress test ran with the backtest (--stress)
     axis = charts.Axis([r.equity.index for r in charted]) if charted else None
     more = (f"; the {len(charted)} best-ranked of {len(ranked_ok)} runs are charted (all are in the ranking)"
             if len(charted) < len(ranked_ok) else "")
@@ -270,12 +273,13 @@ def _user_error(msg):
 
 def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str | None = None,
                  crash_windows=None, heatmap: dict | None = None, assumptions=(), progress: bool = True,
-                 max_tearsheets: int | None = 30, max_curves: int = 60) -> ReportFiles:
+                 max_tearsheets: int | None = 30, max_curves: int = 60, stress=None) -> ReportFiles:
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
 
     max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``, their
     benchmark) get one; None = every run, 0 = none.
     max_curves: the most runs drawn on the time charts (sweeps rely on the heatmap).
+    stress: a StressResult run with the backtest: the page gets its section (its files are the caller's).
     """
     t0 = time.perf_counter()
     runs = unique_names(runs)
@@ -310,7 +314,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
             note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
             page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                                heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
-                               max_curves=max_curves, files_note=note, events=events)
+                               max_curves=max_curves, files_note=note, events=events, stress=stress)
             (tmp / "report.html").write_text(page, encoding="utf-8")
             bar.update()
         (out / "tearsheets").mkdir(exist_ok=True)

@@ -29,7 +29,6 @@ class StressResult:
 
     def write(self, out_dir, *, progress: bool = False) -> Path:
         """stress.csv, stress_paths.csv and stress.html into ``out_dir`` (new or empty), atomically."""
-        from hedgelab.reports.stress_page import write_stress_page
         out_dir = Path(out_dir)
         if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
             raise UserError(f"output folder {out_dir} already exists and is not empty; choose another --out")
@@ -37,9 +36,7 @@ class StressResult:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
         try:
-            self.table.to_csv(tmp / "stress.csv", index=False)
-            self.per_path.to_csv(tmp / "stress_paths.csv", index=False)
-            write_stress_page(self, tmp / "stress.html")
+            self.write_files(tmp)
             if out_dir.exists():
                 out_dir.rmdir()
             os.replace(tmp, out_dir)
@@ -47,6 +44,15 @@ class StressResult:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out_dir
+
+    def write_files(self, folder) -> None:
+        """The three files into an existing folder that the caller publishes (here, or a backtest's
+        report folder when the stress test ran with it)."""
+        from hedgelab.reports.stress_page import write_stress_page
+        folder = Path(folder)
+        self.table.to_csv(folder / "stress.csv", index=False)
+        self.per_path.to_csv(folder / "stress_paths.csv", index=False)
+        write_stress_page(self, folder / "stress.html")
 
     def __repr__(self) -> str:
         m = self.meta
