@@ -177,13 +177,18 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
         f"Margin mode {margin_mode}; in cross mode the cross wallet is the account's cash (spot is not collateral).",
         "Per bar: funding at the open, then stop/liquidation triggers on the mark's adverse extreme, then the "
         "strategy's orders at the close with taker fees, half spread and volume-dependent impact.",
+        "Event times: fills, fees and margin moves are stamped at the bar's close, funding and option expiry at "
+        "their settlement stamp, a stop or liquidation at the open of the bar it triggered in. A position opened "
+        "by the first decision (the first bar's close) does not receive the settlement at the first bar's open "
+        "(1 BTC short Sep 1-Nov 30 2025 on Binance data: 1,293.96 USDT received of 1,299.00 settled, -0.39 %).",
         "Funding on isolated positions is settled against the isolated margin.",
         "Auto-deleveraging (ADL) and insurance-fund effects are not modelled; a gap through the bankruptcy "
         "price costs the user the margin only.",
         "Dated tier tables switch during a run on the day the next one starts (simulate(at=...) pins one).",
-        "Cross margin: orders are not checked against initial margin; the maintenance check and the "
-        "liquidation use the whole cross wallet.",
-        "Inverse (coin-margined) perps: isolated margin only, held in BTC (cash converted at the fill price); "
+        "Cross margin: an order that raises the perp is cut to what the equity covers as initial margin, and "
+        "that equity counts spot (and the option book); the maintenance check and the liquidation use the cash "
+        "(cross wallet) only, so spot held beside a cross perp does not delay its liquidation.",
+        "Inverse (coin-margined) perps: isolated margin only (cross is refused), held in BTC (cash converted at the fill price); "
         "PnL, funding (-N/P*rate) and maintenance margin in BTC; liquidated at the bankruptcy price, so the "
         "loss is the posted BTC margin; equity values margin + PnL at the mark close.",
         "Options: bought at the model ask / sold at the bid with Deribit-style fees, marked to the volatility "

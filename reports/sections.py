@@ -255,7 +255,7 @@ def events_table(events: pd.DataFrame) -> str:
             "<th>time (UTC)</th><th class='l'>run</th><th class='l'>leg</th><th class='l'>kind</th><th class='l'>side</th>"
             "<th>qty (BTC)</th><th>price (USD)</th><th>amount (USD)</th><th class='l'>contract / reason</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div><p class='note'>amount = cash flow to the account "
-            "(+ received, - paid). A fill's time is its bar's open; it fills at that bar's close. <b>margin</b> rows "
+            "(+ received, - paid). time = when it happened: fills, fees, trims and margin moves at the bar's close; funding and option expiry at the settlement stamp; a stop or liquidation triggers during the bar opening at its time. <b>margin</b> rows "
             "move USD between cash and the isolated margin: their price column holds the USD moved (+ into the "
             "margin, - out) and qty and amount are 0. <b>order_trimmed</b> rows: qty = the part of an order not "
             f"filled, amount 0.{esc(more)}</p></section>")
