@@ -17,6 +17,7 @@ CONFIG_KEYS = frozenset({
     "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
     "cluster",  # where sweeps run (hedgelab.scale.parse_spec checks it)
     "costs", "no_costs",  # [costs] table or a file path (engine.costs.read_costs checks it)
+    "stress", "stress_paths", "stress_seed",  # a stress test with the backtest (api.stress_spec checks them)
 })
 MARGIN_MODES = ("isolated", "cross")
 

@@ -142,6 +142,7 @@ CONFIG = {
     "capital": number(0, MAX_CAPITAL, lo_open=True), "store": text, "strategies_dir": text, "out": text,
     "quiet": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
+    "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
 }
 
 
@@ -170,6 +171,7 @@ VENUE = {
     "liquidation_fee": number(0, 1, hi_open=True), "maker_fee": FEE, "taker_fee": number(0, 0.1),
     "spot_fee": number(0, 0.1), "partial_liquidation_above": number(0, lo_open=True, inf_ok=True),
     "partial_liquidation_fraction": number(0, 1, lo_open=True), "backstop_mm_fraction": number(0, 1),
+    "funding_cap_per_hour": number(0, 1, lo_open=True),
 }
 
 

@@ -68,6 +68,38 @@ def shared_options(func):
     return func
 
 
+def stress_options(func):
+    """--stress METHOD [--stress-paths N] [--stress-seed S]: run/compare/sweep also stress-test."""
+    options = [
+        click.option("--stress", "stress", default=None, metavar="METHOD",
+                     help="Also run the strategies over generated paths of the same window: bootstrap, garch, "
+                          "jump, shock or scenario:NAME (writes stress.csv/stress.html; report section 'stress')."),
+        click.option("--stress-paths", "stress_paths", type=int, default=None, metavar="N",
+                     help="Paths for --stress (default 200)."),
+        click.option("--stress-seed", "stress_seed", type=int, default=None, metavar="S",
+                     help="Root seed for --stress (default 0)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def stress_given(kwargs: dict, conf: dict) -> dict | None:
+    """The --stress flags, else the config's stress keys; checked before any work (hedgelab.api.stress_spec)."""
+    from hedgelab.api import STRESS_PATHS, STRESS_SEED, stress_spec
+    method = kwargs.get("stress") if kwargs.get("stress") is not None else conf.get("stress")
+    paths = kwargs.get("stress_paths") if kwargs.get("stress_paths") is not None else conf.get("stress_paths")
+    seed = kwargs.get("stress_seed") if kwargs.get("stress_seed") is not None else conf.get("stress_seed")
+    if method is None:
+        if paths is not None or seed is not None:
+            raise UserError("--stress-paths/--stress-seed go with --stress METHOD")
+        return None
+    given = {"method": method, "paths": STRESS_PATHS if paths is None else paths,
+             "seed": STRESS_SEED if seed is None else seed}
+    stress_spec(given)   # a bad value is one line before the backtest runs
+    return given
+
+
 def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
     """Flags given on the command line, else the config file's value, else the default."""
     conf = opt.load_config(kwargs["config"]) if kwargs.get("config") else {}
@@ -105,7 +137,7 @@ def output_dir(out) -> Path:
 
 def api_kwargs(o: dict) -> dict:
     keys = ("data", "venue", "margin_mode", "start", "end", "capital", "store", "strategies_dir", "costs", "no_costs")
-    return {k: o[k] for k in keys} | {"quiet": bool(o["quiet"])}
+    return {k: o[k] for k in keys} | {"quiet": bool(o["quiet"]), "stress": o.get("stress")}
 
 
 def finish(result, o: dict) -> int:
@@ -114,7 +146,7 @@ def finish(result, o: dict) -> int:
     out = _runner.write_outputs(result, o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"],
                                 checked=True)
     if not o["quiet"]:
-        click.echo(short_table(result.summary))
+        click.echo(short_table(result.summary, stress=getattr(result, "stress", None)))
         click.echo("")
         for line in data_lines(result):
             click.echo(line)
@@ -182,11 +214,22 @@ def data_lines(result) -> list[str]:
     return lines
 
 
-def short_table(summary, top: int = TABLE_ROWS) -> str:
-    """The ranking for the terminal; a big sweep shows its best rows and counts the rest."""
+def short_table(summary, top: int = TABLE_ROWS, stress=None) -> str:
+    """The ranking for the terminal; a big sweep shows its best rows and counts the rest. With a
+    stress test, a last column: each run's survival (share of stress paths with no liquidation)."""
     from hedgelab.reports.summary import text_table
     width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
-    return text_table(summary, width=width, limit=None if len(summary) <= top + 5 else top)
+    limit = None if len(summary) <= top + 5 else top
+    text = text_table(summary, width=width, limit=limit)
+    if stress is None:
+        return text
+    odds = dict(zip(stress.table["run"].astype(str), stress.table["survival"]))
+    lines = text.split("\n")
+    shown = list(summary["run"].astype(str))[: len(summary) if limit is None else limit]
+    cells = ["survival", "--------"] + [f"{odds[r]:.1%}" if r in odds else "n/a" for r in shown]
+    pad = max(len(line) for line in lines[: len(cells)])
+    lines[: len(cells)] = [line.ljust(pad) + "  " + c.rjust(8) for line, c in zip(lines, cells)]
+    return "\n".join(lines)
 
 
 def _command(func):
@@ -194,6 +237,7 @@ def _command(func):
     def wrapper(**kwargs):
         ctx = click.get_current_context()
         o, conf = merged(ctx, kwargs)
+        o["stress"] = stress_given(kwargs, conf)
         check_trace(kwargs.get("trace_file"))
         return finish(func(o, conf, **kwargs), o)
     return wrapper
@@ -207,6 +251,7 @@ def _command(func):
               help="Also write every decision bar's state, intent and events as parquet to FILE "
                    "(replays the run in plain Python: for a run or a small compare).")
 @shared_options
+@stress_options
 @_command
 def run_cmd(o, conf, strategy, params, trace_file, **_):
     """Backtest one STRATEGY with its defaults or -p overrides.
@@ -230,6 +275,7 @@ def run_cmd(o, conf, strategy, params, trace_file, **_):
               help="Also write every decision bar's state, intent and events as parquet to FILE "
                    "(replays the run in plain Python: for a run or a small compare).")
 @shared_options
+@stress_options
 @_command
 def compare_cmd(o, conf, strategies, trace_file, **_):
     """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
@@ -266,6 +312,7 @@ def compare_cmd(o, conf, strategies, trace_file, **_):
               help="Continue an interrupted big sweep with the same --out: chunks already in OUT-rows/ "
                    "are read back, not recomputed.")
 @shared_options
+@stress_options
 @_command
 def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, cluster, resume, **given):
     """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g).
