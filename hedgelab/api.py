@@ -360,8 +360,8 @@ def stress_spec(stress, conf: dict | None = None) -> dict | None:
 
 def _with_stress(result: Result, spec: dict | None, o: dict, names: list, *, params=None, grid=None,
                  client=None) -> Result:
-    """The stress test of the strategies that ran, on the same data, window (the whole [start, end])
-    and venue; strategies the backtest could not run are left out (they are already in failures)."""
+    """The stress test of the strategies that ran, on the same data, window (the whole [start, end]),
+    venue and costs; strategies the backtest could not run are left out (they are already in failures)."""
     if spec is None:
         return result
     from hedgelab.stress.api import stress
@@ -375,7 +375,7 @@ def _with_stress(result: Result, spec: dict | None, o: dict, names: list, *, par
                            data=o["data"], venue=o["venue"], margin_mode=o["margin_mode"], start=o["start"],
                            end=o["end"], capital=o["capital"], store=o["store"],
                            strategies_dir=o["strategies_dir"], cluster=o.get("cluster") if client is None else None,
-                           client=client, quiet=o.get("quiet", True))
+                           client=client, quiet=o.get("quiet", True), costs=_runner.run_costs(o))
     return result
 
 

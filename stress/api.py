@@ -85,8 +85,11 @@ def _jobs(strategies, params, grid):
 def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="30d", scenario=None,
            cascade=False, params=None, grid=None, at=None, drop=-0.107, kind="wick", margin=0.05,
            data="crisis-2025", venue="binance", margin_mode=None, start=None, end=None, capital=100_000.0,
-           store=None, strategies_dir=None, cluster=None, client=None, chunk=None, quiet=True) -> StressResult:
-    """Run STRATEGIES over ``paths`` generated paths (see the module docstring and docs/stress.md)."""
+           store=None, strategies_dir=None, cluster=None, client=None, chunk=None, quiet=True,
+           costs=None) -> StressResult:
+    """Run STRATEGIES over ``paths`` generated paths (see the module docstring and docs/stress.md).
+
+    ``costs``: an engine ``Costs`` (a backtest's --costs/--no-costs); None: the venue's default fees."""
     from hedgelab import _runner
     from hedgelab.stress.cascade import Cascade
     from hedgelab.stress.history import History
@@ -122,7 +125,7 @@ def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="3
                          at=bar_at(window, at), margin=margin,
                          garch_start=int(np.searchsorted(full.time_ns, window.time_ns[0])))
     casc = Cascade.fit(history, full) if cascade else None
-    plan = Plan(gen, window, casc, seed, tuple(entries), venue, float(o["capital"]))
+    plan = Plan(gen, window, casc, seed, tuple(entries), venue, float(o["capital"]), costs)
     from hedgelab.scale import open_cluster
     with open_cluster(cluster, client) as cl:
         merged = run_paths(plan, int(paths), chunk=chunk, client=cl, progress=not quiet)
@@ -152,7 +155,7 @@ def summarise(plan: Plan, merged: dict, meta: dict, heat, failures) -> StressRes
             failures[e.name] = o["error"]
             continue
         replay = {}
-        for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True):
+        for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True, costs=plan.costs):
             for j, k in enumerate(group):
                 replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]))
         for k, (params, label) in enumerate(zip(e.param_sets, e.labels)):
