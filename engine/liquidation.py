@@ -161,7 +161,9 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
             except UserError:
                 tables += f" (no table after {v.valid_to}: the run's later bars are not covered)"
         venue_line = (f"Venue {v.id}: {v.symbol} {tables}{note} ({v.source}); "
-                      f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h.")
+                      f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h"
+                      + (f", the data's rates clamped to +-{v.funding_cap_per_hour:.0%} per hour of the settlement "
+                         "interval." if math.isfinite(v.funding_cap_per_hour) else "."))
         ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
         if ds_h is not None and not math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
             # the kernel pays whatever rate the data holds at each of its own settlement times

@@ -59,6 +59,20 @@ def market_block(paths: list, option_config) -> np.ndarray:
     return block
 
 
+def cap_funding(block: np.ndarray, time_ns: np.ndarray, venue: Venue) -> None:
+    """Clamp each settlement's rate to the venue's cap per hour times the hours since the data's previous
+    settlement (the venue's interval for the first): Hyperliquid pays at most 4 %/hour (spec §3)."""
+    per_hour = venue.funding_cap_per_hour
+    if not np.isfinite(per_hour):
+        return
+    for rate in block[:, Mkt.FUNDING_RATE]:  # one row (a view) per path
+        at = np.flatnonzero(np.isfinite(rate))
+        if len(at):
+            first = time_ns[at[0]] - int(venue.funding_interval_hours * 3600e9)
+            hours = np.diff(time_ns[at], prepend=first) / 3600e9
+            rate[at] = np.clip(rate[at], -per_hour * hours, per_hour * hours)
+
+
 def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -> np.ndarray:
     cfg = np.zeros(Cfg.N)
     cfg[Cfg.LIQ_RULE] = venue.liq_rule
@@ -227,6 +241,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     ocfg_t = validate_option_config(option_config if option_config is not None else OptionConfig())
     ocfg = np.ascontiguousarray(ocfg_t.to_array())
     block = market_block(all_paths, ocfg_t)
+    cap_funding(block, time_ns, v)
     close_s = time_ns / 1e9 + float(market.bar_seconds)
     cfg = venue_config(v, margin_mode, float(capital), costs)
     tier_sets = pack_tier_sets([venue_at.tiers for _, venue_at in schedule])

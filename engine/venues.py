@@ -46,6 +46,7 @@ class Venue:
     valid_from: dt.date
     valid_to: dt.date
     source: str
+    funding_cap_per_hour: float = np.inf   # |rate| per hour of the settlement interval (spec §3 Hyperliquid: 4 %)
 
     @property
     def max_leverage(self) -> float:
@@ -203,6 +204,7 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
         liq_rule=_RULES[rule],
         funding_interval_hours=float(rules.get("funding_interval_hours", 8)),
         funding_price=str(rules.get("funding_price", "mark")),
+        funding_cap_per_hour=float(rules.get("funding_cap_per_hour", np.inf)),
         liquidation_fee=float(rules.get("liquidation_fee", 0.0)),
         partial_above=float(rules.get("partial_liquidation_above", np.inf)),
         partial_fraction=float(rules.get("partial_liquidation_fraction", 1.0)),

@@ -120,9 +120,8 @@ def test_hyperliquid_funding_hourly_on_the_oracle_price():
     np.testing.assert_allclose(got["amount"].to_numpy(), (oracle * rate)[1:], rtol=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="spec §3: Hyperliquid funding is capped at 4 %/hour; hedgelab pays the "
-                                       "data's rate uncapped (lead to decide: clamp in the engine or refuse the data)")
 def test_hyperliquid_funding_capped_at_4_percent_per_hour():
+    # §3: at most 4 % per hour; the hourly settlements of 5 % and -6 % are paid at +-4 % of 100k.
     n = 3
     p = np.full(n, 100_000.0)
     rate = np.array([np.nan, 0.05, -0.06])
@@ -130,6 +129,22 @@ def test_hyperliquid_funding_capped_at_4_percent_per_hour():
     res = simulate(m, one_order(n, -1.0, 1.0), venue="hyperliquid", costs=Costs.zero(), capital=300_000.0, at=AT)
     got = res.events[res.events["kind"] == "funding"]["amount"].to_numpy()
     np.testing.assert_allclose(got, [0.04 * 100_000, -0.04 * 100_000], rtol=1e-12)
+
+
+def test_hyperliquid_funding_cap_scales_with_the_datas_settlement_interval():
+    # 8-hourly data on Hyperliquid: a settlement 8 h after the previous one may carry up to 8 x 4 % = 32 %;
+    # the first one is capped over the venue's hourly interval (4 %). Binance has no cap in its table.
+    n = 10
+    p = np.full(n, 100_000.0)
+    rate = np.full(n, np.nan)
+    rate[[1, 9]] = [0.05, 0.30]
+    m = make_market(p, p, p, p, start="2025-10-01", funding_rate=rate)
+    res = simulate(m, one_order(n, -1.0, 1.0), venue="hyperliquid", costs=Costs.zero(), capital=300_000.0, at=AT)
+    got = res.events[res.events["kind"] == "funding"]["amount"].to_numpy()
+    np.testing.assert_allclose(got, [0.04 * 100_000, 0.30 * 100_000], rtol=1e-12)
+    m = make_market(p, p, p, p, start="2025-10-01", funding_rate=np.where(np.arange(n) == 1, 0.05, np.nan))
+    res = simulate(m, one_order(n, -1.0, 1.0), venue="binance", costs=Costs.zero(), capital=300_000.0, at=AT)
+    assert res.events[res.events["kind"] == "funding"]["amount"].tolist() == pytest.approx([0.05 * 100_000])
 
 
 @pytest.mark.xfail(strict=True, reason="spec §2: Bybit IM = EP x Q / leverage; after a fill worse than the mark "
