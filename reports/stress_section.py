@@ -33,20 +33,20 @@ def stress_section(stress) -> str:
     for _, r in stress.table.iterrows():
         moved = int(r["rank_replay"]) - int(r["rank_stress"])
         change = "same" if moved == 0 else f"{'up' if moved > 0 else 'down'} {abs(moved)}"
-        rows.append(f"<tr><td>{int(r['rank_stress'])}</td><td>{esc(str(r['run']))}</td>"
-                    f"<td class='num'>{survival_pct(r['survival'])}</td><td class='num'>{usd(r['es95_loss'])}</td>"
-                    f"<td class='num'>{hours(r['ttl_median_h'])}</td><td class='num'>{int(r['rank_replay'])}</td>"
-                    f"<td>{change}</td></tr>")
+        rows.append(f"<tr><td>{int(r['rank_stress'])}</td><td class='l'>{esc(str(r['run']))}</td>"
+                    f"<td>{survival_pct(r['survival'])}</td><td>{usd(r['es95_loss'])}</td>"
+                    f"<td>{hours(r['ttl_median_h'])}</td><td>{int(r['rank_replay'])}</td>"
+                    f"<td class='l'>{change}</td></tr>")
     failed = "".join(f"<li><b>{esc(str(k))}</b>: {esc(str(v))}</li>" for k, v in stress.failures.items())
-    head = ("<tr><th>stress rank</th><th>run</th><th>survival (share of paths with no liquidation)</th>"
+    head = ("<tr><th>stress rank</th><th class='l'>run</th><th>survival (share of paths with no liquidation)</th>"
             "<th>ES 95 % loss (USD, mean of the worst 5 % of paths)</th>"
             "<th>median time to first liquidation (liquidated paths)</th><th>replay rank (final equity)</th>"
-            "<th>vs replay</th></tr>")
+            "<th class='l'>vs replay</th></tr>")
     return ("<section id='stress'><h2>Stress test</h2>"
             f"<p class='note' id='stress-caption'>{esc(caption(stress.meta))}. Model: "
             f"{esc(str(stress.meta.get('description', '')))}. Stress rank: survival first, then ES 95 % loss; "
             "replay rank: final equity of the single replay of the same window.</p>"
-            f"<table class='stress'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+            f"<div class='scroll'><table class='stress'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
             + (f"<p class='note'>Not stress-tested:</p><ul>{failed}</ul>" if failed else "")
             + f"<p><a id='stress-link' href='{STRESS_PAGE}'>Full stress report (fan charts, survival curves, "
               f"final equity histogram)</a>; the numbers are in stress.csv and stress_paths.csv.</p></section>")
