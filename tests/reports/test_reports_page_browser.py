@@ -27,7 +27,7 @@ class Bold(Strategy):
         out[0] = (0.5, 0.0)
         return out
 '''
-SECTIONS = ("ranking", "crisis-windows", "liquidations", "costs", "exposure", "events", "assumptions", "data")
+SECTIONS = ("ranking", "stress", "crisis-windows", "liquidations", "costs", "exposure", "events", "assumptions", "data")
 KEY_COLUMNS = ("run", "status", "return", "max drawdown", "hedge cost", "funding", "fees", "options net", "vs hold")
 
 
@@ -38,7 +38,8 @@ def made(tmp_path_factory):
     out = tmp_path_factory.mktemp("page") / "out"
     rc, _, _ = h.invoke(["compare", "hold", "leveraged-long", "perp-hedge", "bold<b>bold</b>",
                          "--start", "2025-10-01", "--end", "2025-10-20",
-                         "--strategies-dir", str(plugins), "--out", str(out), "--quiet"])
+                         "--strategies-dir", str(plugins), "--out", str(out), "--quiet",
+                         "--stress", "bootstrap", "--stress-paths", "20"])  # the page with its stress section
     assert rc in (0, None)
     return out
 
