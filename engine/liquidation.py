@@ -50,6 +50,7 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
         raise UserError("give exactly one of wallet and leverage")
     if leverage is not None:
         _positive("leverage", leverage)
+        v.check_whole_leverage(leverage, "leverage")
         notional = qty * entry if not v.inverse else qty
         allowed = float(max_leverage) if max_leverage is not None else float(max_leverage_nb(v.tiers, notional))
         if leverage > allowed:

@@ -118,6 +118,8 @@ def _check_leverage(params, names, venue: Venue):
             if len(bad):
                 raise UserError(f"parameter {name}={float(col[bad[0]])!r} (column {int(bad[0])}) is outside "
                                 f"(0, {venue.max_leverage:g}], the {venue.id} maximum for {venue.symbol}")
+            for c, lev in enumerate(col):
+                venue.check_whole_leverage(lev, f"parameter {name} (column {c}):")
 
 
 def _events_capacity(block, rebalance) -> int:

@@ -10,6 +10,7 @@ Users add or override a venue with a TOML file passed by path: ``base = "binance
 built-in rules, and any key (or a new ``[[tiers]]`` list) given in the file replaces the inherited one.
 """
 import datetime as dt
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -46,7 +47,14 @@ class Venue:
     valid_from: dt.date
     valid_to: dt.date
     source: str
+    integer_leverage: bool = False         # leverage set in whole numbers only (spec §3 Hyperliquid)
     funding_cap_per_hour: float = np.inf   # |rate| per hour of the settlement interval (spec §3 Hyperliquid: 4 %)
+
+    def check_whole_leverage(self, leverage: float, where: str) -> None:
+        """A venue that sets leverage in whole numbers refuses 7.5 (the user picks 7 or 8, not the engine)."""
+        if self.integer_leverage and float(leverage) != math.floor(float(leverage)):
+            raise UserError(f"{where} {float(leverage):g}: {self.id} sets leverage in whole numbers (1 to the "
+                            f"maximum); use {math.floor(leverage):g} or {math.ceil(leverage):g}")
 
     @property
     def max_leverage(self) -> float:
@@ -205,6 +213,7 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
         funding_interval_hours=float(rules.get("funding_interval_hours", 8)),
         funding_price=str(rules.get("funding_price", "mark")),
         funding_cap_per_hour=float(rules.get("funding_cap_per_hour", np.inf)),
+        integer_leverage=bool(rules.get("integer_leverage", False)),
         liquidation_fee=float(rules.get("liquidation_fee", 0.0)),
         partial_above=float(rules.get("partial_liquidation_above", np.inf)),
         partial_fraction=float(rules.get("partial_liquidation_fraction", 1.0)),

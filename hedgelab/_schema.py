@@ -171,7 +171,7 @@ VENUE = {
     "liquidation_fee": number(0, 1, hi_open=True), "maker_fee": FEE, "taker_fee": number(0, 0.1),
     "spot_fee": number(0, 0.1), "partial_liquidation_above": number(0, lo_open=True, inf_ok=True),
     "partial_liquidation_fraction": number(0, 1, lo_open=True), "backstop_mm_fraction": number(0, 1),
-    "funding_cap_per_hour": number(0, 1, lo_open=True),
+    "funding_cap_per_hour": number(0, 1, lo_open=True), "integer_leverage": flag,
 }
 
 

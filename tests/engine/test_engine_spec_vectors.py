@@ -87,11 +87,21 @@ def test_hyperliquid_current_tiers(side, qty, mmr, deduction):
     assert (res.mmr, res.maint_amount) == (mmr, deduction)
 
 
-@pytest.mark.xfail(strict=True, reason="spec §3: Hyperliquid leverage is an integer from 1 to the asset's "
-                                       "max; hedgelab accepts 7.5 (lead to decide whether to refuse it)")
 def test_hyperliquid_leverage_is_an_integer():
-    with pytest.raises(UserError):
+    # §3: a whole number from 1 to the asset's max. 7.5 is refused (not rounded: the user chooses 7 or 8),
+    # in the calculator and as a backtest parameter; 7 is fine, and Binance takes 7.5.
+    with pytest.raises(UserError, match="whole numbers.*use 7 or 8"):
         liquidation_price("hyperliquid", side="long", entry=100_000, qty=1, leverage=7.5, at=AT)
+    # 7x long 1 BTC @ 100k: margin 14,285.71, MM 1.25 % at entry, LP = EP - (margin - MM) / Q / (1 - l)
+    lp = liquidation_price("hyperliquid", side="long", entry=100_000, qty=1, leverage=7, at=AT).liquidation_price
+    assert lp == pytest.approx(100_000 - (100_000 / 7 - 1_250) / (1 - 0.0125), rel=1e-12)
+    liquidation_price("binance", side="long", entry=100_000, qty=1, leverage=7.5, at=AT)
+    p = np.full(3, 100_000.0)
+    base = one_order(3, 1.0, 7.0)
+    swept = base._replace(params=np.array([[7.0], [7.5]]), param_names=("leverage",), labels=("7x", "7.5x"))
+    with pytest.raises(UserError, match="column 1.*whole numbers"):
+        simulate(make_market(p, p, p, p, start="2025-10-01"), swept, venue="hyperliquid", costs=Costs.zero(),
+                 capital=100_000.0, at=AT)
 
 
 
