@@ -44,7 +44,7 @@ def stress_section(stress) -> str:
             "<th class='l'>vs replay</th></tr>")
     return ("<section id='stress'><h2>Stress test</h2>"
             f"<p class='note' id='stress-caption'>{esc(caption(stress.meta))}. Model: "
-            f"{esc(str(stress.meta.get('description', '')))}. Stress rank: survival first, then ES 95 % loss; "
+            f"{esc(str(stress.meta.get('description', '')).rstrip('.'))}. Stress rank: survival first, then ES 95 % loss; "
             "replay rank: final equity of the single replay of the same window.</p>"
             f"<div class='scroll'><table class='stress'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
             + (f"<p class='note'>Not stress-tested:</p><ul>{failed}</ul>" if failed else "")
