@@ -289,6 +289,7 @@ def compare_cmd(o, conf, strategies, trace_file, **_):
       hedgelab compare                                  # the main job on crisis-2025
       hedgelab compare hold perp-hedge --start 2025-10-01 --end 2025-10-31
       hedgelab compare --data mine --store ./store --out ./report
+      hedgelab compare --stress bootstrap --stress-paths 200   # plus survival odds over 200 paths
     """
     from hedgelab import api
     names = list(strategies) or conf.get("strategies") or None
