@@ -150,3 +150,18 @@ def test_api_compare_stress_kwarg_and_write(tmp_path):
     assert pd.read_csv(out / "stress.csv")["survival"].iloc[0] == res.stress.table["survival"].iloc[0]
     assert "<section id='stress'>" in (out / "report.html").read_text(encoding="utf-8")
     assert hedgelab.compare(["hold"], start="2025-10-05", end="2025-10-06").stress is None
+
+
+def test_run_takes_the_stress_keys_from_its_config(tmp_path):
+    conf = tmp_path / "job.toml"
+    conf.write_text('strategy = "leveraged-long"\nstress = "jump"\nstress_paths = 3\nstress_seed = 5\n'
+                    '[params]\nleverage = 3\n')
+    out = tmp_path / "out"
+    rc, stdout, stderr = run_cli(["run", "--config", str(conf), "--start", "2025-10-05", "--end", "2025-10-07",
+                                  "--tearsheets", "0", "--out", str(out)])
+    assert rc in (0, None), stderr
+    table = pd.read_csv(out / "stress.csv")
+    assert list(table["run"]) == ["leveraged-long"]
+    assert (table["method"].iloc[0], table["paths"].iloc[0], table["seed"].iloc[0]) == ("jump", 3, 5)
+    assert '"leverage": 3' in table["params"].iloc[0]   # the run's own parameters, not the defaults
+    assert "survival" in stdout.splitlines()[0]
