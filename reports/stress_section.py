@@ -32,7 +32,7 @@ def stress_section(stress) -> str:
     rows = []
     for _, r in stress.table.iterrows():
         moved = int(r["rank_replay"]) - int(r["rank_stress"])
-        change = "same" if moved == 0 else f"{'up' if moved > 0 else 'down'} {abs(moved)}"
+        change = "same place" if moved == 0 else f"{'up' if moved > 0 else 'down'} {abs(moved)} place{'s' * (abs(moved) > 1)}"
         rows.append(f"<tr><td>{int(r['rank_stress'])}</td><td class='l'>{esc(str(r['run']))}</td>"
                     f"<td>{survival_pct(r['survival'])}</td><td>{usd(r['es95_loss'])}</td>"
                     f"<td>{hours(r['ttl_median_h'])}</td><td>{int(r['rank_replay'])}</td>"
@@ -40,7 +40,7 @@ def stress_section(stress) -> str:
     failed = "".join(f"<li><b>{esc(str(k))}</b>: {esc(str(v))}</li>" for k, v in stress.failures.items())
     head = ("<tr><th>stress rank</th><th class='l'>run</th><th>survival (share of paths with no liquidation)</th>"
             "<th>ES 95 % loss (USD, mean of the worst 5 % of paths)</th>"
-            "<th>median time to first liquidation (liquidated paths)</th><th>replay rank (final equity)</th>"
+            "<th>median hours from the start to the first liquidation (liquidated paths)</th><th>replay rank (final equity)</th>"
             "<th class='l'>vs replay</th></tr>")
     return ("<section id='stress'><h2>Stress test</h2>"
             f"<p class='note' id='stress-caption'>{esc(caption(stress.meta))}. Model: "

@@ -85,6 +85,9 @@ def test_section_numbers_are_stress_csv(stressed):
         assert row["es95"].replace(",", "") == f"{r['es95_loss']:.0f}"
         assert int(row["rank"]) == r["rank_stress"] and int(row["replay_rank"]) == r["rank_replay"]
         assert row["ttl"] == ("none liquidated" if np.isnan(r["ttl_median_h"]) else f"{r['ttl_median_h']:,.0f} h")
+        moved = r["rank_replay"] - r["rank_stress"]   # > 0: better placed under stress than in the replay
+        assert row["change"] == ("same place" if moved == 0 else
+                                 f"{'up' if moved > 0 else 'down'} {abs(moved)} place{'s' if abs(moved) > 1 else ''}")
 
 
 def test_stress_csv_agrees_with_its_paths_and_the_replay(stressed):
