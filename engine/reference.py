@@ -266,9 +266,10 @@ def run_reference(market, orders, account: ReferenceAccount):
                 account.trade_perp(i, o["perp"] - account.qty, market.close[i], market.volume[i],
                                    mark=market.mark_close[i], spot_px=market.index_close[i])
             if new_lev and account.qty != 0 and not account.cross:
-                # after the orders: margin = position now held * mark / new leverage, from cash as far as it goes
-                delta = min(abs(account.qty) * market.mark_close[i] / account.lev - account.margin,
-                            max(account.cash, 0.0))
+                # after the orders: margin = position now held * mark / new leverage, from cash as far as it goes;
+                # Bybit's margins are on the entry value (spec §2), so its IM is position * entry / leverage
+                price = account.entry if account.rule == "mm_at_entry" else market.mark_close[i]
+                delta = min(abs(account.qty) * price / account.lev - account.margin, max(account.cash, 0.0))
                 if delta != 0:
                     account.margin += delta
                     account.cash -= delta

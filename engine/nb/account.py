@@ -339,7 +339,7 @@ def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty)
 @njit(cache=True, nogil=True, error_model="numpy")
 def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
     """Isolated mode, after a leverage change and the bar's orders: set the margin to
-    |position after the orders| * mark / leverage, moving the difference from / to cash (an
+    |position after the orders| * mark / leverage (Bybit: * entry price, its margins are on the entry value), moving the difference from / to cash (an
     increase is bounded by the cash left, never below zero)."""
     q = acc[Acc.QTY]
     if q == 0.0 or cfg[Cfg.CROSS] != 0.0:
@@ -347,6 +347,8 @@ def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
     inverse = cfg[Cfg.INVERSE] != 0.0
     if inverse:  # USD moved = (|N| / mark / leverage - margin_btc) * mark, converted at the mark
         delta = (abs(q) * acc[Acc.ENTRY] / mark / acc[Acc.LEV] - acc[Acc.MARGIN]) * mark
+    elif cfg[Cfg.LIQ_RULE] == LiqRule.MM_AT_ENTRY:  # Bybit (spec §2): IM = entry value / leverage, as its MM
+        delta = abs(q) * acc[Acc.ENTRY] / acc[Acc.LEV] - acc[Acc.MARGIN]
     else:
         delta = abs(q) * mark / acc[Acc.LEV] - acc[Acc.MARGIN]
     if delta > acc[Acc.CASH]:

@@ -157,8 +157,6 @@ def test_hyperliquid_funding_cap_scales_with_the_datas_settlement_interval():
     assert res.events[res.events["kind"] == "funding"]["amount"].tolist() == pytest.approx([0.05 * 100_000])
 
 
-@pytest.mark.xfail(strict=True, reason="spec §2: Bybit IM = EP x Q / leverage; after a fill worse than the mark "
-                                       "the kernel re-sizes the isolated margin to Q x mark / leverage (lead to decide)")
 def test_bybit_kernel_margin_is_entry_value_over_leverage():
     # Long 1 BTC at 50x with a 0.1 % half spread: fill EP = 20,020 while the mark is 20,000.
     # IM = 20,020 / 50 = 400.4, MM = 20,020 x 0.5 % = 100.1 -> LP = 20,020 - 300.3 = 19,719.7.
