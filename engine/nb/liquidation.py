@@ -11,7 +11,9 @@ mark_low, a short at mark_high).
 What the account keeps (``LiqRule``):
 - Binance / Bybit (taken at the bankruptcy price): the position is taken over at the price where
   its wallet (isolated margin, or the whole cross wallet = cash) is exactly zero. The user loses the
-  whole wallet and no more; what the venue gets above bankruptcy is its clearance fee (and a gap
+  whole wallet and no more; what the venue gets above bankruptcy is its clearance fee, except where
+  the venue's fee (Binance 1.25 % of the notional at the trigger, §1.3) is below the equity left
+  there (MM above 1.25 %: notionals over ~17.6M): the account keeps the difference (and a gap
   through bankruptcy is the insurance fund's loss). Cross: the same with the cross wallet, the
   venue's published rule (Binance/Bybit take the cross position at bankruptcy of the cross balance).
 - Hyperliquid (closed at the mark): at the liquidation price (or the mark open when gapped), no
@@ -33,7 +35,10 @@ from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
+def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar, price):
+    """Taken over at the bankruptcy price; with a clearance fee (Binance §1.3, linear), the venue keeps
+    ``LIQ_FEE`` x the notional at ``price`` (the trigger) capped at the equity left there, and the
+    account keeps the rest: taken at the price that leaves it exactly that. ``price`` NaN: no rest."""
     q = acc[Acc.QTY]
     side = 1.0 if q > 0.0 else -1.0
     wallet = perp_wallet_nb(acc, cfg)
@@ -41,6 +46,9 @@ def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar):
         bp = bankruptcy_price_inverse_nb(side, abs(q), acc[Acc.ENTRY], acc[Acc.MARGIN])
     else:
         bp = bankruptcy_price_linear_nb(side, abs(q), acc[Acc.ENTRY], wallet)
+        rest = wallet + q * (price - acc[Acc.ENTRY]) - cfg[Cfg.LIQ_FEE] * abs(q) * price
+        if cfg[Cfg.LIQ_FEE] > 0.0 and rest > 0.0:  # NaN price: False (the backstop takes it all)
+            bp += rest / q
     if bp != bp:  # bp <= 0: only when the wallet exceeds the notional; take at a zero price
         bp = 0.0
     realized = close_perp_part_nb(acc, cfg, abs(q), bp)
@@ -66,7 +74,7 @@ def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
         equity = wallet + q * (price - acc[Acc.ENTRY])
         mm = perp_mm_nb(acc, cfg, tiers, price)
         if equity < cfg[Cfg.BACKSTOP] * mm or equity <= 0.0:
-            _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar)  # backstop vault takes the wallet
+            _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar, np.nan)  # backstop vault takes the wallet
             return
         part = abs(q)
         if abs(q) * price > cfg[Cfg.PARTIAL_ABOVE]:
@@ -92,7 +100,9 @@ def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     if int(cfg[Cfg.LIQ_RULE]) == LiqRule.CLOSE_AT_MARK:
         _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)
     else:
-        _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar)
+        lp = acc[Acc.LIQ]
+        side = 1.0 if acc[Acc.QTY] > 0.0 else -1.0
+        _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar, mark_open if side * (mark_open - lp) <= 0.0 else lp)
     refresh_liq_nb(acc, cfg, tiers)
 
 

@@ -109,7 +109,7 @@ class CfgT(NamedTuple):
     HALF_SPREAD: int = 5       # relative half spread paid on every market order
     IMPACT: int = 6            # impact coefficient: slip += IMPACT * (|qty| / bar volume) ** IMPACT_EXP
     IMPACT_EXP: int = 7
-    LIQ_FEE: int = 8           # clearance fee rate (informational: isolated loses the whole margin)
+    LIQ_FEE: int = 8           # clearance fee rate on the notional at the trigger, capped at the equity left
     PARTIAL_ABOVE: int = 9     # notional above which liquidation is partial (inf: never)
     PARTIAL_FRACTION: int = 10  # fraction of the position closed per partial liquidation step
     BACKSTOP: int = 11         # equity / MM below which the backstop takes the whole margin (0: none)

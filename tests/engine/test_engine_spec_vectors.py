@@ -169,9 +169,6 @@ def test_bybit_kernel_margin_is_entry_value_over_leverage():
     assert res.liq_price.iloc[0, 0] == pytest.approx(20_020 - (400.4 - 100.1), rel=1e-12)
 
 
-@pytest.mark.xfail(strict=True, reason="spec §1.3 [U] modelling: clearance fee = 1.25 % of the liquidated notional "
-                                       "capped at the remaining margin; hedgelab always takes the whole remaining "
-                                       "margin, which differs above ~17.6M notional where MM > 1.25 % (lead to decide)")
 def test_binance_clearance_fee_is_capped_not_the_whole_remaining_margin():
     # 250 BTC @ 100k at 10x (margin 2.5M): LP in bracket 5 (2 %, cum 132,000). At LP equity = MM, and the
     # clearance fee 1.25 % x notional(LP) is smaller than MM there, so the account keeps MM - fee.
