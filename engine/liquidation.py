@@ -149,7 +149,10 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
     try:
         v, note = _venue_for_run(venue, day)
         rule = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price, position taken at the "
-                                   "bankruptcy price (the whole isolated margin / cross wallet is lost)",
+                                   "bankruptcy price (the whole isolated margin / cross wallet is lost"
+                                   + (f", except the equity left at the trigger above a clearance fee of "
+                                      f"{v.liquidation_fee:.2%} of the notional, kept by the account"
+                                      if v.liquidation_fee > 0 and not v.inverse else "") + ")",
                 LiqRule.MM_AT_ENTRY: "maintenance margin on the entry value, position taken at the bankruptcy "
                                      "price (the whole isolated margin / cross wallet is lost)",
                 LiqRule.CLOSE_AT_MARK: "closed at the mark with no fee, partial 20% steps above 100k notional, "
@@ -164,7 +167,8 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
         venue_line = (f"Venue {v.id}: {v.symbol} {tables}{note} ({v.source}); "
                       f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h"
                       + (f", the data's rates clamped to +-{v.funding_cap_per_hour:.0%} per hour of the settlement "
-                         "interval." if math.isfinite(v.funding_cap_per_hour) else "."))
+                         "interval" if math.isfinite(v.funding_cap_per_hour) else "")
+                      + ("; leverage in whole numbers only (7.5 is refused)." if v.integer_leverage else "."))
         ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
         if ds_h is not None and not math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
             # the kernel pays whatever rate the data holds at each of its own settlement times
