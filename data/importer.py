@@ -25,7 +25,7 @@ from hedgelab.data.dataset import (INDEX, MARK, TRADED, Dataset, empty_funding, 
                                    new_manifest, ns, offset_string, bar_timedelta)
 from hedgelab.data.readers import ROLES, map_columns, parse_time, read_table, to_numbers
 from hedgelab.data.store import BUILTIN, check_name, check_store_writable, write_dataset
-from hedgelab.data.validate import (Where, check_funding, check_grid, check_iv, check_ohlc,
+from hedgelab.data.validate import (MAX_FILL_BARS, Where, check_funding, check_grid, check_iv, check_ohlc,
                                     check_number_column, check_rate_unit, check_time_order, fill_gaps,
                                     infer_step, MAX_PRICE)
 from hedgelab.errors import UserError
@@ -63,8 +63,9 @@ def _src(path: Path, column: str, extra: str = "") -> str:
 
 
 def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list,
-                max_price: float = MAX_PRICE) -> tuple:
-    """Bars (traded + optional mark/index OHLC + volume), step, provenance, proxies."""
+                max_price: float = MAX_PRICE, fill_all: bool = False) -> tuple:
+    """Bars (traded + optional mark/index OHLC + volume), step, provenance, proxies. ``fill_all``
+    (--fill-gaps): also fill holes longer than MAX_FILL_BARS, which are refused otherwise."""
     roles = map_columns(frame, "prices", path, overrides)
     where = Where(str(path), columns=roles)
     index = parse_time(frame[roles["time"]], where, "time")
@@ -101,7 +102,7 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list,
         for c in MARK:
             bars[c] = bars["index_" + c.removeprefix("mark_")]
         proxies["mark"] = "mark = index, zero basis (no mark series)"
-    bars, gaps = fill_gaps(bars, step, where)
+    bars, gaps = fill_gaps(bars, step, where, max_fill=float("inf") if fill_all else MAX_FILL_BARS)
     for g in gaps:
         notes.append(f"gap of {g['missing_bars']} bar(s) after {g['after']} filled: {g['rule']}")
     bars = bars[[*TRADED, "volume", *MARK, *INDEX]].astype("float64")
@@ -195,14 +196,16 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
                  iv_unit: str | None = None, funding_unit: str | None = None, store=None,
                  venue: str = "binance",
                  symbol: str = "BTC/USDT:USDT", bar_size: str | None = None, write: bool = True,
-                 max_price: float | None = None) -> Dataset:
+                 max_price: float | None = None, fill_gaps: bool = False) -> Dataset:
     """Read, validate and (if ``write``) store a dataset made from user files; returns it.
 
     ``cols`` maps roles to column names (``{"close": "price", "funding.time": "ts"}``); ``bar_size``
     defaults to the prices' own step, a coarser one resamples (see ``align.resample``).
     ``iv_unit`` / ``funding_unit``: "percent" or "decimal" (defaults: percent for DVOL columns,
     else decimal; funding decimal). ``max_price``: the highest plausible price (default MAX_PRICE,
-    1e9 USD); a larger one is kept in the manifest so every load checks against it.
+    1e9 USD); a larger one is kept in the manifest so every load checks against it. ``fill_gaps``: also
+    fill price gaps longer than MAX_FILL_BARS bars (flat at the previous close, volume 0), stated in the
+    provenance, as ``data fetch --fill-gaps`` does.
     """
     check_name(name)
     limit = MAX_PRICE if max_price is None else float(max_price)
@@ -216,7 +219,14 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     frames = {k: read_table(p) for k, p in paths.items()}
     over = split_overrides(cols, frames)
     notes = ["times without a zone were read as UTC"]
-    bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes, limit)
+    bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes, limit,
+                                                  fill_all=fill_gaps)
+    long_gaps = [g for g in gaps if g["missing_bars"] > MAX_FILL_BARS]
+    if long_gaps:  # only --fill-gaps lets these through: the provenance says what was invented
+        prov["filled gaps"] = (f"--fill-gaps: {sum(g['missing_bars'] for g in long_gaps)} bars in {len(long_gaps)} "
+                               f"gap(s) longer than {MAX_FILL_BARS} bars filled ({long_gaps[0]['rule']}), after "
+                               + ", ".join(str(g["after"]) for g in long_gaps[:10])
+                               + (" ..." if len(long_gaps) > 10 else ""))
     fund, hours, fill = empty_funding(), None, None
     if "funding" in paths:
         fund, hours, fprov = read_funding(paths["funding"], frames["funding"], over["funding"], funding_unit,

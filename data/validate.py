@@ -112,7 +112,8 @@ def fill_gaps(bars: pd.DataFrame, step: pd.Timedelta, where: Where,
     for i, missing in gaps:
         if missing > max_fill:
             raise where.error(i, "time", f"gap of {missing} missing bars before {bars.index[i]} "
-                                         f"(after {bars.index[i - 1]}); at most {max_fill} are filled")
+                                         f"(after {bars.index[i - 1]}); at most {max_fill} are filled "
+                                         "(--fill-gaps fills longer ones)")
     full = pd.date_range(bars.index[0], bars.index[-1], freq=step, name=bars.index.name)
     out = bars.reindex(full)
     hole = out["close"].isna()

@@ -126,15 +126,19 @@ def _parse_cols(values) -> dict:
 @click.option("--bar-size", default=None, help="Resample to this bar size (default: the file's own).")
 @click.option("--max-price", type=float, default=None,
               help="Highest plausible price in USD (default 1e9); a larger price is refused as a mistake.")
+@click.option("--fill-gaps", is_flag=True,
+              help="Also fill price gaps longer than 6 bars flat at the previous close (volume 0); without it "
+                   "they are refused. The manifest's provenance states the fill.")
 @STORE
-def import_cmd(name, prices, funding, iv, cols, iv_unit, funding_unit, venue, symbol, bar_size, max_price, store):
+def import_cmd(name, prices, funding, iv, cols, iv_unit, funding_unit, venue, symbol, bar_size, max_price, fill_gaps,
+               store):
     """Validate user files and store them as dataset NAME (replaces an existing NAME atomically)."""
     from hedgelab.data.importer import import_files
     from hedgelab.data.store import store_dir
 
     ds = import_files(name, prices, funding=funding, iv=iv, cols=_parse_cols(cols), iv_unit=iv_unit,
                       funding_unit=funding_unit, store=store, venue=venue, symbol=symbol, bar_size=bar_size,
-                      max_price=max_price)
+                      max_price=max_price, fill_gaps=fill_gaps)
     m = ds.manifest
     click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {m['start']} .. {m['end']}, "
                f"{len(ds.funding)} funding settlements, {len(ds.iv)} IV prints -> {store_dir(store) / name}")
