@@ -17,10 +17,12 @@ SPOT, PERP = 0, 1
 
 class ReferenceAccount:
     def __init__(self, *, tiers, rule, capital, perp_fee, spot_fee, half_spread, impact, impact_exp,
-                 cross=False, partial_above=math.inf, partial_fraction=1.0, backstop=0.0, leverage=1.0):
+                 cross=False, partial_above=math.inf, partial_fraction=1.0, backstop=0.0, leverage=1.0,
+                 liq_fee=0.0):
         # tiers: list of (floor, cap, mmr, cum, max_lev); rule: "mm_at_liq" | "mm_at_entry" | "close_at_mark"
         self.tiers = [tuple(map(float, t)) for t in tiers]
         self.rule = rule
+        self.liq_fee = liq_fee  # clearance fee rate on the notional at the trigger (Binance §1.3)
         self.cross = cross
         self.cash = float(capital)
         self.spot = 0.0
@@ -181,6 +183,11 @@ class ReferenceAccount:
             lp = self.liq_price()
             if self.rule != "close_at_mark":
                 bp = max(self.entry - side * self.wallet() / abs(self.qty), 0.0)
+                # the account keeps the equity at the trigger above the clearance fee, when there is any
+                price = mark_open if side * (mark_open - lp) <= 0 else lp
+                rest = self.wallet() + self.qty * (price - self.entry) - self.liq_fee * abs(self.qty) * price
+                if self.liq_fee > 0 and rest > 0:
+                    bp += rest / self.qty
                 q = self.qty
                 pnl = self.close_part(abs(q), bp)
                 self.cash = max(self.cash, 0.0) if self.cross else self.cash
