@@ -116,7 +116,8 @@ def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="3
         labels = (name,) if len(sets) == 1 else tuple(l or f"{name}#{k}" for k, l in enumerate(cls.labels(list(validated))))
         entries.append(Entry(name, cls, validated, labels, _runner.margin_mode(o, cls)))
     dataset, market = _runner.load_market(o)
-    _runner.check_venue(venue, market, {e.margin_mode for e in entries})
+    symbol = str(dataset.manifest.get("symbol") or "BTC")
+    _runner.check_venue(venue, market, {e.margin_mode for e in entries}, symbol)
     from hedgelab.data import align
     full = align(dataset)          # the calibration data: the whole dataset
     history = History.of(full)
@@ -125,7 +126,7 @@ def stress(strategies=None, *, method="bootstrap", paths=100, seed=0, horizon="3
                          at=bar_at(window, at), margin=margin,
                          garch_start=int(np.searchsorted(full.time_ns, window.time_ns[0])))
     casc = Cascade.fit(history, full) if cascade else None
-    plan = Plan(gen, window, casc, seed, tuple(entries), venue, float(o["capital"]), costs)
+    plan = Plan(gen, window, casc, seed, tuple(entries), venue, float(o["capital"]), costs, symbol)
     from hedgelab.scale import open_cluster
     with open_cluster(cluster, client) as cl:
         merged = run_paths(plan, int(paths), chunk=chunk, client=cl, progress=not quiet)
@@ -155,7 +156,8 @@ def summarise(plan: Plan, merged: dict, meta: dict, heat, failures) -> StressRes
             failures[e.name] = o["error"]
             continue
         replay = {}
-        for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True, costs=plan.costs):
+        for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True, costs=plan.costs,
+                                         symbol=plan.symbol):
             for j, k in enumerate(group):
                 replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]))
         for k, (params, label) in enumerate(zip(e.param_sets, e.labels)):

@@ -47,9 +47,9 @@ def _shocked(market, t0: int, s: float):
     return scaled(cut, m_open, m, m, m)
 
 
-def _run(entry, market, t0, s, venue, capital):
+def _run(entry, market, t0, s, venue, capital, symbol="BTC"):
     path = _shocked(market, t0, s)
-    [(_, sim)] = simulate_entry(entry, path, venue, capital)[:1]
+    [(_, sim)] = simulate_entry(entry, path, venue, capital, symbol=symbol)[:1]
     return sim, path
 
 
@@ -60,7 +60,8 @@ def _breached(sim, t0, max_loss) -> bool:
     return bool(eq[t0] <= eq[t0 - 1] * (1 - max_loss))
 
 
-def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0, max_loss=None) -> Reverse:
+def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0, max_loss=None,
+                   symbol="BTC") -> Reverse:
     """Bisection with the real engine; ``entry`` is a ``run.Entry`` with one parameter set."""
     if t0 < 1 or t0 >= len(market.close):
         raise UserError("--at must fall after the first bar and inside the data")
@@ -69,20 +70,20 @@ def reverse_stress(entry, market, t0: int, *, venue="binance", capital=100_000.0
     ref = float(market.mark_close[t0 - 1])
     when = str(np.datetime64(int(market.time_ns[t0]), "ns"))[:16].replace("T", " ") + " UTC"
     crit = "liquidation" if max_loss is None else f"max_loss {max_loss:g}"
-    base, _ = _run(entry, market, t0, 0.0, venue, capital)
+    base, _ = _run(entry, market, t0, 0.0, venue, capital, symbol)
     first = first_liquidation_bars(base.records, 1)[0]
     if 0 <= first < t0:
         return Reverse(0.0, None, ref, crit, when, already=True)
     if _breached(base, t0, max_loss):   # the bar itself breaches: no shock needed
         trough = float(market.mark_low[t0] if max_loss is None else market.mark_close[t0])
         return Reverse(0.0, trough, ref, crit, when)
-    sim, path = _run(entry, market, t0, -0.99, venue, capital)
+    sim, path = _run(entry, market, t0, -0.99, venue, capital, symbol)
     if not _breached(sim, t0, max_loss):
         return Reverse(None, None, ref, crit, when)
     lo, hi = 0.0, -0.99     # lo: not breached, hi: breached
     for _ in range(STEPS):
         mid = (lo + hi) / 2
-        sim, p = _run(entry, market, t0, mid, venue, capital)
+        sim, p = _run(entry, market, t0, mid, venue, capital, symbol)
         if _breached(sim, t0, max_loss):
             hi, path = mid, p
         else:

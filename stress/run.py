@@ -39,6 +39,7 @@ class Plan:
     venue: str
     capital: float
     costs: object = None    # engine Costs (None: the venue's defaults), as the backtest's --costs
+    symbol: str = "BTC"     # the dataset's symbol: picks the venue's tier table, as in the backtest
 
     @property
     def stride(self) -> int:
@@ -50,7 +51,8 @@ def make_path(plan: Plan, path_id: int):
     return plan.cascade.apply(path) if plan.cascade is not None else path
 
 
-def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_only: bool = False, costs=None):
+def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_only: bool = False, costs=None,
+                   symbol: str = "BTC"):
     """[(column indices, SimResult)] for one strategy on one market path (one call per feature group)."""
     from hedgelab.engine import simulate
     strategy = entry.cls()
@@ -58,7 +60,7 @@ def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_onl
     for group in entry.cls.feature_groups(list(entry.param_sets)):
         spec = strategy.spec(market, [entry.param_sets[k] for k in group])
         out.append((group, simulate(market, spec, venue=venue, margin_mode=entry.margin_mode, capital=capital,
-                                    summary_only=summary_only, costs=costs)))
+                                    summary_only=summary_only, costs=costs, symbol=symbol)))
     return out
 
 
@@ -92,7 +94,7 @@ def run_chunk(item):
                 continue
             o = out[e.name]
             try:
-                sims = simulate_entry(e, market, plan.venue, plan.capital, costs=plan.costs)
+                sims = simulate_entry(e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol)
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the others
                 from hedgelab._runner import one_line
                 errors[e.name] = f"path {p}: {one_line(exc)}"

@@ -140,8 +140,10 @@ def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
     values.update(opt.parse_params(params))
     entry = Entry(strategy, cls, (cls.validate(values),), (strategy,), _runner.margin_mode(o, cls))
     dataset, market = _runner.load_market(o)
-    _runner.check_venue(o["venue"], market, {entry.margin_mode})
-    res = reverse_stress(entry, market, bar_at(market, at), venue=o["venue"], capital=o["capital"], max_loss=max_loss)
+    symbol = str(dataset.manifest.get("symbol") or "BTC")
+    _runner.check_venue(o["venue"], market, {entry.margin_mode}, symbol)
+    res = reverse_stress(entry, market, bar_at(market, at), venue=o["venue"], capital=o["capital"], max_loss=max_loss,
+                         symbol=symbol)
     data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
