@@ -110,19 +110,30 @@ def bar_seconds_of(time: pd.DatetimeIndex) -> int:
     return int((time[1] - time[0]).total_seconds()) if len(time) > 1 else 0
 
 
+def happens_at_close(kind: np.ndarray, instrument: np.ndarray) -> np.ndarray:
+    """Per event (codes, in record order): True where it happens at its bar's close (``_TIMING``)."""
+    timing = _TIMING[kind]
+    timing[(kind == EventKind.LIQUIDATION) & (instrument == Instrument.OPTION)] = _AT_CLOSE
+    # a fee takes the timing of the nearest record before it that is not a fee (its fill, stop, ...)
+    src = np.where(timing == _WITH_PREVIOUS, 0, np.arange(len(timing)))
+    return timing[np.maximum.accumulate(src)] != _AT_OPEN if len(timing) else np.zeros(0, dtype=bool)
+
+
+def happens_at_close_named(kind, instrument) -> np.ndarray:
+    """``happens_at_close`` for an events table's kind and instrument names (one run, in order)."""
+    codes = {name: k for k, name in enumerate(EVENT_KIND_NAMES)}
+    instruments = {name: k for k, name in enumerate(INSTRUMENT_NAMES)}
+    return happens_at_close(np.array([codes[str(k)] for k in kind], dtype=np.int64),
+                            np.array([instruments.get(str(i), -1) for i in instrument], dtype=np.int64))
+
+
 def event_times(records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int = 0) -> pd.DatetimeIndex:
     """The time each event happened: its bar's open stamp, plus the bar size for what happens at the
     close (``_TIMING``)."""
     bar = records["bar"]
     if not len(bar):
         return pd.DatetimeIndex([], tz="UTC")
-    kind = records["kind"]
-    timing = _TIMING[kind]
-    timing[(kind == EventKind.LIQUIDATION) & (records["instrument"] == Instrument.OPTION)] = _AT_CLOSE
-    # a fee takes the timing of the nearest record before it that is not a fee (its fill, stop, ...)
-    src = np.where(timing == _WITH_PREVIOUS, 0, np.arange(len(timing)))
-    timing = timing[np.maximum.accumulate(src)]
-    at_close = timing != _AT_OPEN
+    at_close = happens_at_close(records["kind"], records["instrument"])
     step = pd.Timedelta(seconds=bar_seconds or bar_seconds_of(time))
     return pd.DatetimeIndex(time[bar] + pd.to_timedelta(np.where(at_close, step.value, 0)))
 

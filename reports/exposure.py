@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hedgelab.engine.result import happens_at_close_named
+
 from . import metrics as m
 from .run import RunRecord
 
@@ -82,6 +84,10 @@ def cumulative_costs(run: RunRecord) -> pd.DataFrame | None:
     ev = run.events_frame()
     kind = ev["kind"].astype(str)
     t = pd.to_datetime(ev["time"], utc=True)
+    # what happened at a bar's close is stamped with the next bar's open: count it in its own bar
+    if len(ev) and len(index) > 1:
+        step = index[1] - index[0]
+        t = t.where(~happens_at_close_named(kind, ev["instrument"].astype(str)), t - step)
     fee = m.is_fee_kind(kind)
     # the same split as the summary's funding_pnl, fees and option_pnl (reports/metrics.py)
     parts = {"funding": kind == "funding", "fees": fee, "option premium": kind.str.startswith("option_") & ~fee}
