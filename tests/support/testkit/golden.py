@@ -144,7 +144,7 @@ def produce(case: Case, store: Path | None) -> dict:
             counts.setdefault(str(run), {})[str(kind)] = int(n)
     return {
         "case": case.name,
-        "call": case.describe(),
+        "call": _text(case.describe()),
         "data": {"name": result.manifest.get("name"), "kind": result.manifest.get("kind")},
         "failures": {k: _text(v) for k, v in sorted(result.failures.items())},
         "summary": [{col: _text(row[col]) for col in summary.columns} for _, row in summary.iterrows()],
