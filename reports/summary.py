@@ -110,20 +110,26 @@ def _usd(x: float) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
 
 
-def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None) -> str:
+def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None, runs=None) -> str:
     """The ranking for the terminal: one line per run, liquidations and failures flagged.
 
     limit: show only the best-ranked ``limit`` runs (a sweep's thousand lines help nobody), plus a count
-    of the rest and of the liquidated/failed among them.
+    of the rest and of the liquidated/failed among them. runs: the RunRecords by name; with them, as on
+    the page, the hedge cost shows only for runs that held a hedge and market-neutral runs are flagged.
     """
+    from . import exposure
+    held = {} if runs is None else {name: exposure.hedge_legs(r) for name, r in runs.items()}
+    neutral = set() if runs is None else {name for name, r in runs.items() if exposure.market_neutral(r)}
     head = ["#", "run", "final USD", "return", "max DD", "worst day", "hedge cost", "status"]
     lines = []
     shown = summary if limit is None else summary.head(limit)
     for _, r in shown.iterrows():
         name = str(r["run"])
         name = name if len(name) <= width else name[: width - 1] + "…"
+        cost = "no hedge" if held.get(str(r["run"]), "x") == "" else _usd(r["hedge_cost"])
+        flag = " (market-neutral)" if str(r["run"]) in neutral else ""
         lines.append([str(r["rank"]), name, _usd(r["final_equity"]), _pct(r["total_return"]),
-                      _pct(r["max_drawdown"]), _pct(r["worst_day"]), _usd(r["hedge_cost"]), status(r)])
+                      _pct(r["max_drawdown"]), _pct(r["worst_day"]), cost, status(r) + flag])
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
     left = {1, 7}
 
@@ -138,4 +144,7 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None)
         failed = int(rest["error"].apply(lambda e: isinstance(e, str)).sum())
         liquidated = int((rest["liquidations"] > 0).sum())
         out.append(f"... {len(rest)} more runs ({liquidated} liquidated, {failed} failed): see summary.csv")
+    if neutral & set(shown["run"].astype(str)):
+        out.append("market-neutral: net BTC delta near zero, so the return is carry, not a hedged long "
+                   "(ranked apart on the page)")
     return "\n".join(out)

@@ -146,7 +146,8 @@ def finish(result, o: dict) -> int:
     out = _runner.write_outputs(result, o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"],
                                 checked=True)
     if not o["quiet"]:
-        click.echo(short_table(result.summary, stress=getattr(result, "stress", None)))
+        click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
+                               runs={r.name: r for r in result.runs}))
         click.echo("")
         for line in data_lines(result):
             click.echo(line)
@@ -214,13 +215,13 @@ def data_lines(result) -> list[str]:
     return lines
 
 
-def short_table(summary, top: int = TABLE_ROWS, stress=None) -> str:
+def short_table(summary, top: int = TABLE_ROWS, stress=None, runs=None) -> str:
     """The ranking for the terminal; a big sweep shows its best rows and counts the rest. With a
     stress test, a last column: each run's survival (share of stress paths with no liquidation)."""
     from hedgelab.reports.summary import text_table
     width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
     limit = None if len(summary) <= top + 5 else top
-    text = text_table(summary, width=width, limit=limit)
+    text = text_table(summary, width=width, limit=limit, runs=runs)
     if stress is None:
         return text
     odds = dict(zip(stress.table["run"].astype(str), stress.table["survival"]))

@@ -83,3 +83,20 @@ def test_text_table_limit_counts_the_rest(runs):
     # six runs, three shown; the ranking puts leveraged-long (liquidated) and broken (failed) among the rest
     assert len(text.splitlines()) == 2 + 3 + 1
     assert text.splitlines()[-1] == "... 3 more runs (1 liquidated, 1 failed): see summary.csv"
+
+
+def test_text_table_shows_hedge_cost_only_for_hedged_runs_and_flags_market_neutral_ones(runs):
+    # As on the page: hold and leveraged-long hold no hedge (no short perp against a long, no options);
+    # perp-hedge (1 BTC spot, -0.5 perp) and protective-put (option fills) do. A carry run long 1 BTC spot
+    # and short 1 BTC perp has net delta 0 against 2 BTC gross: market-neutral (exposure.NEUTRAL_NET_TO_GROSS).
+    from hedgelab.reports import RunRecord
+    hedge = next(r for r in runs if r.name == "perp-hedge")
+    carry = RunRecord("carry", "carry", {}, hedge.equity.rename("carry"), hedge.events,
+                      spot_qty=hedge.spot_qty, perp_qty=-hedge.spot_qty, prices=hedge.prices)
+    runs = runs + [carry]
+    text = text_table(summary_frame(runs), runs={r.name: r for r in runs})
+    lines = {line.split()[1]: line for line in text.splitlines()[2:] if line[:1].isdigit()}
+    assert "no hedge" in lines["hold"] and "no hedge" in lines["leveraged-long"]
+    assert "no hedge" not in lines["perp-hedge"] and "no hedge" not in lines["protective-put"]
+    assert "(market-neutral)" in lines["carry"] and "(market-neutral)" not in lines["perp-hedge"]
+    assert text.splitlines()[-1].startswith("market-neutral: ")
