@@ -2,6 +2,8 @@
 on a thread LocalCluster, on two local worker processes, on a real scheduler with two worker processes,
 and at any chunk size. Expected values: the in-process run with one chunk per 256 columns (the
 engine's own single-call path), compared with exact equality (NaN equals NaN)."""
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -59,20 +61,7 @@ def test_summary_mode_on_a_scheduler_file_matches_in_process(real_cluster, tmp_p
     assert rows["final_equity"].tolist() == by_run.loc[rows["run"], "final_equity"].tolist()
 
 
-HALF_HOLD = '''
-import numpy as np
-from hedgelab.strategies import Param, Strategy
-
-class HalfHold(Strategy):
-    """A share of the capital in spot, bought at the first bar."""
-    name = "half-hold"
-    share = Param(0.5, low=0.0, high=1.0, doc="spot share")
-
-    def targets(self, market, params):
-        out = np.full((len(market.close), 2), np.nan)
-        out[0] = (params["share"], 0.0)
-        return out
-'''
+HALF_HOLD = (Path(__file__).parents[1] / "golden" / "plugins" / "half_hold.py").read_text()  # one copy of the plugin
 
 
 def test_plugin_from_strategies_dir_runs_on_the_workers(real_cluster, tmp_path):
