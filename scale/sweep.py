@@ -10,8 +10,9 @@ Summary-mode chunks are written to a rows folder as they arrive (``hedgelab.scal
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+import sys
 import threading
+from typing import NamedTuple
 
 from hedgelab.errors import UserError
 from hedgelab.scale.chunks import chunk_columns, map_chunks, split
@@ -181,10 +182,12 @@ def _share_cores() -> None:
     """On a Dask worker with several task threads, each kernel call's prange takes its share of the
     worker's numba threads (numba's thread count is per calling thread), so two chunks running side
     by side do not each start one thread per core. In this process (no Dask) the kernel keeps them all."""
+    worker = sys.modules.get("distributed.worker")
+    if worker is None:  # Dask was never imported here, so this is no worker (importing it costs ~1 s)
+        return
     try:
-        from dask.distributed import get_worker
-        threads = get_worker().state.nthreads
-    except (ImportError, ValueError):
+        threads = worker.get_worker().state.nthreads
+    except ValueError:
         return
     import numba
     numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // max(1, threads)))
