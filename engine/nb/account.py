@@ -46,7 +46,7 @@ Acc = AccT()
 _TINY = 1e-12
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount):
     """Append one event to column ``j``'s buffer (counted even when the buffer is full)."""
     k = int(acc[Acc.NEV])
@@ -65,7 +65,7 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
     acc[Acc.NEV] = k + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def name_contract_nb(acc, events, j, first, kind, strike, expiry_s):
     """Name the option contract on the events written since event number ``first``."""
     for k in range(first, min(int(acc[Acc.NEV]), events.shape[1])):
@@ -74,7 +74,7 @@ def name_contract_nb(acc, events, j, first, kind, strike, expiry_s):
         events[j, k]["expiry_s"] = int(expiry_s) if expiry_s == expiry_s else 0
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def add_cut_nb(acc, events, j, col, bar, kind, instrument, qty, price, reason):
     """An ``order_trimmed`` / ``leverage_capped`` event with its ``CutReason`` (amount 0)."""
     k = int(acc[Acc.NEV])
@@ -91,7 +91,7 @@ def perp_wallet_nb(acc, cfg):
     return acc[Acc.MARGIN]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def refresh_liq_nb(acc, cfg, tiers):
     """Recompute the cached liquidation price after the position or its wallet changed."""
     q = acc[Acc.QTY]

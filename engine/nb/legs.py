@@ -194,7 +194,9 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
                         iv, stress, other_cover)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+# Not inlined: the kernel calls it at three places, and three inlined copies cost ~12 s of the
+# cold compile; the call costs ~3 % on the options benchmark (2 threads).
+@njit(cache=True, nogil=True, error_model="numpy")
 def book_nb(legs, ocfg, spot, t_s, iv, stress):
     """(value_usd, delta_btc, open legs, maintenance_margin_usd) of the leg table at ``t_s``.
 

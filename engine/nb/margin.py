@@ -66,7 +66,7 @@ def _in_tier(tiers, t, notional):
     return notional >= lo * (1.0 - _EPS) - _EPS and notional < hi * (1.0 + _EPS)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def liq_price_linear_nb(rule, side, qty, entry, wallet, other_mm, other_upnl, tiers):
     """Liquidation price of a linear (USD-margined) position; returns (price, mmr, cum).
 

@@ -153,7 +153,7 @@ def _option_im_base_nb(acc, cfg, mk, i):
     return other
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt_value, opt_delta, n_open,
                    next_exp, legs, ocfg):
     q = acc[Acc.QTY]
@@ -204,7 +204,7 @@ def _fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, op
         state[b + StateLeg.THETA] = theta
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _intent_problem_nb(intent):
     """(HookError code, Intent field) of the first unusable intent field, or (0, -1).
 
@@ -250,7 +250,7 @@ def _intent_problem_nb(intent):
     return HookError.NONE, -1
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net):
     """Leverage, spot and perp intents; ``opt_net`` = option book value - short-option initial
     margin, what the options add to the cross-margin check of a perp increase."""
@@ -280,7 +280,7 @@ def _apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net):
         resize_margin_nb(acc, cfg, tiers, events, j, col, i, mark)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
     mark = mk[Mkt.MARK_CLOSE, i]
     topup = intent[Intent.MARGIN_TOPUP]
