@@ -172,8 +172,13 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
                     raise UserError(f"could not be loaded: {load_failures[name]}")
                 if name in broken:
                     raise UserError(f"parameter check crashed: {broken[name]}")
-                runs.extend(run_strategy(cls, name, param_sets, market, o, summary_only, bar,
-                                         label_single=heatmap is not None))
+                done = run_strategy(cls, name, param_sets, market, o, summary_only, bar,
+                                    label_single=heatmap is not None)
+                # a sweep's summary-mode runs stay by column (reports.run.SummaryRuns), not a list
+                if len(jobs) == 1 and not isinstance(done, list):
+                    runs = done
+                else:
+                    runs.extend(done)
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
                 failures[name] = one_line(exc)
                 runs.append(_failed_record(name, param_sets, o, failures[name]))
@@ -227,7 +232,7 @@ def run_strategy(cls, name: str, param_sets: list, market, o: dict, summary_only
     single = len(param_sets) == 1 and not label_single
     # the validated values (typed, defaults filled in), not the kernel's float encoding
     validated = [cls.validate(p) for p in param_sets]
-    labels = (name,) if single else cls.labels(validated)
+    labels = (name,) if single else cls._labels(validated)
     return run_columns(cls, name, validated, labels, market, o, kwargs, bar)
 
 

@@ -50,23 +50,29 @@ class Result:
     stress: object = None           # StressResult when the call also ran a stress test (stress=...)
 
     @cached_property
-    def _ranking(self) -> pd.DataFrame:
-        from hedgelab.reports.summary import summary_frame
-        return summary_frame(self.runs)
+    def _ranking(self) -> tuple:
+        """(the ranked summary, each row's place in ``runs``)."""
+        from hedgelab.reports.summary import ranked_summary
+        return ranked_summary(self.runs)
 
     @property
     def summary(self) -> pd.DataFrame:
         """One row per run, ranked, indexed by the run's name: rank, run, strategy, params (JSON, as in
         summary.csv), final_equity, total_return, max_drawdown, ..., then one column per parameter
         (NaN where a run's strategy has no such parameter; ``param.<name>`` if a name is taken)."""
-        df = self._ranking.copy()
+        from hedgelab.reports.run import SummaryRuns
+        ranking, order = self._ranking
+        df = ranking.copy()
         if "run" in df.columns:
             df.index = pd.Index(df["run"].astype(str), name="name")
-        by_run = {r.name: r.params for r in self.runs}
-        names = list(dict.fromkeys(k for r in self.runs for k in (r.params or {})))
+        params = self.runs.params if isinstance(self.runs, SummaryRuns) else [r.params or {} for r in self.runs]
+        params = [params[k] for k in order]
+        # a sweep's sets all hold every declared parameter: the first set names them
+        names = list(params[0]) if isinstance(self.runs, SummaryRuns) and params else \
+            list(dict.fromkeys(k for p in params for k in p))
         for k in names:
             col = k if k not in df.columns else f"param.{k}"
-            df[col] = [by_run.get(run, {}).get(k, np.nan) for run in df.get("run", df.index)]
+            df[col] = [p.get(k, np.nan) for p in params]
         return df
 
     def _frame(self, attr) -> pd.DataFrame:

@@ -1,8 +1,10 @@
 """One backtested run (strategy x parameter set) as the reports see it."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
@@ -66,3 +68,45 @@ class RunRecord:
             if c not in ev.columns:
                 ev[c] = self.strategy if c == "strategy" else float("nan") if c in ("qty", "price", "amount") else ""
         return ev
+
+
+class SummaryRuns(Sequence):
+    """The runs of a summary-mode sweep of one strategy, held by column: a label, a parameter dict and
+    one row of engine statistics (``names``) per run, in sweep order.
+
+    A ten-million-column sweep does not fit in memory as ten million ``RunRecord``s (each with its own
+    stats dict, ~2 KB); as one float matrix it is ~80 bytes a run. Indexing or iterating still gives
+    ``RunRecord``s (built on demand), so anything that takes a list of runs takes this too;
+    ``summary_frame`` reads the columns directly.
+    """
+
+    def __init__(self, strategy: str, capital: float, labels, params):
+        self.strategy, self.capital = strategy, float(capital)
+        self.labels, self.params = labels, params   # the sweep's own sequences, not copies
+        self.names: tuple = ()
+        self.values = None   # float64 (runs, len(names)), filled chunk by chunk
+
+    def fill(self, positions, names, values) -> None:
+        """Put one chunk's statistics rows at its runs' ``positions``."""
+        if self.values is None:
+            self.names = tuple(names)
+            self.values = np.full((len(self.labels), len(self.names)), np.nan)
+        elif tuple(names) != self.names:
+            raise ValueError(f"summary columns differ between chunks: {tuple(names)} vs {self.names}")
+        self.values[np.asarray(positions, dtype=np.int64)] = values
+
+    def stats(self, name: str, missing: float = np.nan) -> np.ndarray:
+        """One statistic for every run (``missing`` where the engine does not give it)."""
+        if name not in self.names:
+            return np.full(len(self), missing)
+        return self.values[:, self.names.index(name)]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        stats = dict(zip(self.names, self.values[k].tolist())) if self.values is not None else None
+        return RunRecord(name=self.labels[k], strategy=self.strategy, params=self.params[k],
+                         capital=self.capital, stats=stats)

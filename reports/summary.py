@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from . import metrics as m
-from .run import RunRecord
+from .run import RunRecord, SummaryRuns
 
 SUMMARY_COLUMNS = [
     "rank", "run", "strategy", "params", "survived", "final_equity", "total_return", "max_drawdown",
     "worst_day", "sharpe", "cagr", "volatility", "liquidations", "funding_pnl", "fees", "option_pnl",
     "hedge_cost", "error",
 ]
+ROW_COLUMNS = SUMMARY_COLUMNS[1:]   # what each run gives, before it is ranked
 
 
 def params_json(params: dict) -> str:
@@ -80,17 +81,39 @@ def _stats_row(row: dict, run: RunRecord) -> dict:
 
 def summary_frame(runs: list[RunRecord]) -> pd.DataFrame:
     """One row per run, ranked: survivors first, then liquidated, then failed; within each by final equity."""
-    rows = [run_row(r) for r in runs]
-    df = pd.DataFrame(rows, columns=[c for c in SUMMARY_COLUMNS if c != "rank"])
+    return ranked_summary(runs)[0]
+
+
+def ranked_summary(runs) -> tuple[pd.DataFrame, np.ndarray]:
+    """(``summary_frame(runs)``, each of its rows' place in ``runs``)."""
+    if isinstance(runs, SummaryRuns):
+        df = _summary_columns(runs)
+    else:
+        df = pd.DataFrame([run_row(r) for r in runs], columns=ROW_COLUMNS)
     if len(df) == 0:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        return pd.DataFrame(columns=SUMMARY_COLUMNS), np.zeros(0, dtype=np.int64)
     df["liquidations"] = df["liquidations"].astype("int64")
     df["survived"] = df["survived"].astype(bool)
     group = np.where(df["error"].notna(), 2, np.where(df["survived"], 0, 1))
     order = np.lexsort((-df["final_equity"].fillna(-np.inf).to_numpy(), group))
     df = df.iloc[order].reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
-    return df
+    return df, order
+
+
+def _summary_columns(runs: SummaryRuns) -> pd.DataFrame:
+    """``run_row`` of every run of a summary-mode sweep at once (the same numbers as ``_stats_row``)."""
+    nan = np.full(len(runs), np.nan)
+    liq = runs.stats("liquidations", 0.0).astype(np.int64)
+    funding, fee, opt = (runs.stats(k, 0.0) for k in ("funding_pnl", "fees", "option_pnl"))
+    final = runs.stats("final_equity")
+    return pd.DataFrame({
+        "run": list(runs.labels), "strategy": runs.strategy, "params": [params_json(p) for p in runs.params],
+        "survived": liq == 0, "final_equity": final,
+        "total_return": final / runs.capital - 1 if runs.capital else nan,
+        "max_drawdown": runs.stats("max_drawdown"), "worst_day": nan, "sharpe": nan, "cagr": nan,
+        "volatility": nan, "liquidations": liq, "funding_pnl": funding, "fees": fee, "option_pnl": opt,
+        "hedge_cost": m.hedge_cost(funding, fee, opt), "error": None}, columns=ROW_COLUMNS)
 
 
 def status(row) -> str:

@@ -21,6 +21,7 @@ from hedgelab.errors import UserError
 PLAN = "_plan.json"   # a leading underscore: parquet readers skip it
 
 
+ROW_KEYS = ("position", "run", "strategy", "params")   # then the statistics
 ROW_OPTIONS = ("data", "store", "start", "end", "venue", "margin_mode", "capital")
 
 
@@ -63,27 +64,22 @@ class RowsFolder:
         self._write_plan(complete=False)
 
     def read(self, job):
-        """The chunk's RunRecords if it finished in an earlier run, else None."""
+        """The chunk's ``(statistic names, rows)`` if it finished in an earlier run, else None."""
         path = self._part(job)
         if not path.is_file():
             return None
-        from hedgelab.reports.run import RunRecord
         frame = pd.read_parquet(path)
         if frame["position"].tolist() != list(job.positions):
             raise UserError(f"--resume: {path} does not hold the columns of chunk {job.chunk}")
-        stats_cols = [c for c in frame.columns if c not in ("position", "run", "strategy", "params")]
-        capital = float(job.engine["capital"])
-        return [RunRecord(name=row.run, strategy=row.strategy, params=json.loads(row.params), capital=capital,
-                          stats={c: float(getattr(row, c)) for c in stats_cols})
-                for row in frame.itertuples(index=False)]
+        names = tuple(c for c in frame.columns if c not in ROW_KEYS)
+        return names, frame[list(names)].to_numpy(dtype="float64")
 
-    def write(self, job, records) -> None:
-        stats = pd.DataFrame([r.stats for r in records])
+    def write(self, job, names, values) -> None:
         frame = pd.concat([pd.DataFrame({
-            "position": list(job.positions), "run": [r.name for r in records],
-            "strategy": [r.strategy for r in records],
+            "position": list(job.positions), "run": list(job.labels), "strategy": job.strategy,
             # declaration order kept (not sorted): the summary adds one column per parameter in it
-            "params": [json.dumps(r.params, default=float) for r in records]}), stats], axis=1)
+            "params": [json.dumps(p, default=float) for p in job.param_sets]}),
+            pd.DataFrame(values, columns=list(names))], axis=1)
         path = self._part(job)
         tmp = path.with_name(f".{path.name}.tmp")
         frame.to_parquet(tmp, index=False)

@@ -14,6 +14,8 @@ import sys
 import threading
 from typing import NamedTuple
 
+import numpy as np
+
 from hedgelab.errors import UserError
 from hedgelab.scale.chunks import chunk_columns, map_chunks, split
 from hedgelab.scale.cluster import worker_count
@@ -51,29 +53,35 @@ def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine
     source = Source(o["data"], _text(o.get("store")), _text(o.get("start")), _text(o.get("end")))
     key = share_market(market, client, source)
     sink = o.get("rows") if engine.get("summary_only") else None
-    groups = cls().feature_groups(validated)
+    groups = cls._groups(validated)
     bounds = sink.bounds if sink is not None and sink.bounds else plan(groups, o, engine, len(market.time_ns),
                                                                          worker_count(client))
     jobs = [ChunkJob(c, key, name, _text(o.get("strategies_dir")), cols, tuple(validated[k] for k in cols),
                      tuple(labels[k] or "" for k in cols), dict(engine))
             for c, cols in enumerate(tuple(groups[g][lo:hi]) for g, lo, hi in bounds)]
-    records = [None] * len(validated)
+    if engine.get("summary_only"):   # by column, not a RunRecord per run (reports.run.SummaryRuns)
+        from hedgelab.reports.run import SummaryRuns
+        records = SummaryRuns(name, engine["capital"], labels, validated)
+    else:
+        records = [None] * len(validated)
+    done = set()
     if sink is not None:
         sink.start(bounds, key)
         for job in jobs:
-            done = sink.read(job)
-            if done is not None:
-                _place(records, job, done, bar)
-    todo = [job for job in jobs if records[job.positions[0]] is None]
+            block = sink.read(job)
+            if block is not None:
+                _place(records, job, block, bar)
+                done.add(job.chunk)
+    todo = [job for job in jobs if job.chunk not in done]
     if client is not None and todo:
         warm_up(client, todo[0])
     results = map_chunks(run_chunk, todo, client=client, desc=f"{name} chunks",
                          progress=client is not None and not o.get("quiet", True),
                          sizes=[len(job.positions) for job in todo])
-    for job, chunk_records in zip(todo, results):
+    for job, out in zip(todo, results):
         if sink is not None:
-            sink.write(job, chunk_records)
-        _place(records, job, chunk_records, bar)
+            sink.write(job, *out)
+        _place(records, job, out, bar)
     if sink is not None:
         sink.complete()
     return records
@@ -100,8 +108,8 @@ def plan(groups, o, engine, n_bars, workers) -> list[tuple]:
     return bounds
 
 
-def run_chunk(job: ChunkJob) -> list:
-    """One chunk -> its RunRecords (on whichever worker runs it)."""
+def run_chunk(job: ChunkJob):
+    """One chunk -> its RunRecords, or in summary mode its ``summary_block`` (on whichever worker runs it)."""
     from hedgelab._runner import _label, to_record
     from hedgelab.engine import simulate
     market = market_of(job.market)
@@ -109,31 +117,26 @@ def run_chunk(job: ChunkJob) -> list:
     _share_cores()
     spec = cls().spec(market, list(job.param_sets))
     sim = simulate(market, spec, **job.engine)
-    labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
     if job.engine.get("summary_only"):
-        return summary_records(sim, job, labels)
+        return summary_block(sim)
+    labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
     return [to_record(sim, j, labels[j], job.strategy, params, spec, market, job.engine["capital"])
             for j, params in enumerate(job.param_sets)]
 
 
-def summary_records(sim, job: ChunkJob, labels) -> list:
-    """Summary-mode RunRecords: the engine's summary row as ``stats`` and no per-run events.
+def summary_block(sim) -> tuple:
+    """(statistic names, float64 rows) of a summary-mode chunk: the engine's summary array as is, but
+    max_drawdown as ``to_record`` gives it (a negative decimal).
 
     Big sweeps keep summaries only: a million columns of events (hundreds each) do not fit in
-    memory, and filtering them per column costs milliseconds a run. Stats as ``to_record`` makes
-    them (max_drawdown a negative decimal), built from the whole summary array at once.
+    memory, and filtering them per column costs milliseconds a run.
     """
-    from hedgelab.reports.run import RunRecord
-    names = list(sim.summary.columns)
-    values = sim.summary.to_numpy(dtype="float64").tolist()
-    capital = float(job.engine["capital"])
-    records = []
-    for label, params, row in zip(labels, job.param_sets, values):
-        stats = dict(zip(names, row))
-        stats["max_drawdown"] = 0.0 - abs(stats.get("max_drawdown", float("nan")))
-        # the validated dict itself, not a copy: a million copies are a few hundred MB
-        records.append(RunRecord(name=label, strategy=job.strategy, params=params, capital=capital, stats=stats))
-    return records
+    names = tuple(sim.summary.columns)
+    values = sim.summary.to_numpy(dtype="float64", copy=True)
+    if "max_drawdown" in names:
+        k = names.index("max_drawdown")
+        values[:, k] = 0.0 - np.abs(values[:, k])
+    return names, values
 
 
 def warm_up(client, job: ChunkJob) -> None:
@@ -193,9 +196,12 @@ def _share_cores() -> None:
     numba.set_num_threads(max(1, numba.config.NUMBA_NUM_THREADS // max(1, threads)))
 
 
-def _place(records, job, chunk_records, bar) -> None:
-    for k, record in zip(job.positions, chunk_records):
-        records[k] = record
+def _place(records, job, out, bar) -> None:
+    if isinstance(records, list):
+        for k, record in zip(job.positions, out):
+            records[k] = record
+    else:
+        records.fill(job.positions, *out)
     bar.update(len(job.positions))
 
 

@@ -167,12 +167,16 @@ class Strategy:
     @classmethod
     def params(cls) -> OrderedDict:
         """Name -> Param in declaration order, base-class parameters first."""
-        out = OrderedDict()
-        for klass in reversed(cls.__mro__):
-            for key, value in vars(klass).items():
-                if isinstance(value, Param):
-                    out[key] = value  # an override keeps the position of the parameter it replaces
-        return out
+        # Found once per class (a sweep validates millions of sets); a copy, so callers may edit it.
+        found = cls.__dict__.get("_declared")
+        if found is None:
+            found = OrderedDict()
+            for klass in reversed(cls.__mro__):
+                for key, value in vars(klass).items():
+                    if isinstance(value, Param):
+                        found[key] = value  # an override keeps the position of the parameter it replaces
+            cls._declared = found
+        return OrderedDict(found)
 
     @classmethod
     def defaults(cls) -> dict:
@@ -221,9 +225,14 @@ class Strategy:
     def feature_groups(cls, param_sets: list[dict]) -> list[list[int]]:
         """Indices of ``param_sets`` grouped by their feature values (groups in order of first
         appearance, indices ascending): each group can share one ``spec`` and one kernel call."""
+        return cls._groups([cls.validate(p) for p in param_sets])
+
+    @classmethod
+    def _groups(cls, sets: list[dict]) -> list[list[int]]:
+        """``feature_groups`` of sets already validated."""
         names = cls.feature_params()
         groups = {}
-        for j, values in enumerate(cls.validate(p) for p in param_sets):
+        for j, values in enumerate(sets):
             groups.setdefault(tuple(repr(values[k]) for k in names), []).append(j)
         return list(groups.values())
 
@@ -231,7 +240,11 @@ class Strategy:
     def labels(cls, param_sets: list[dict]) -> tuple:
         """One label per set, showing the parameters that vary across the sets or differ from
         their defaults (computed over all the sets, so every group and chunk of a sweep agrees)."""
-        sets = [cls.validate(p) for p in param_sets]
+        return cls._labels([cls.validate(p) for p in param_sets])
+
+    @classmethod
+    def _labels(cls, sets: list[dict]) -> tuple:
+        """``labels`` of sets already validated."""
         declared = cls.params()
         varying = {k for k in declared if len({repr(v[k]) for v in sets}) > 1}
         changed = {k for k in declared for v in sets if v[k] != declared[k].default}
@@ -271,7 +284,7 @@ class Strategy:
         sets = [self.validate(p) for p in (param_sets if param_sets is not None else [self.values])]
         if not sets:
             raise UserError(f"{self.name}: no parameter sets given")
-        if len(self.feature_groups(sets)) > 1:
+        if len(self._groups(sets)) > 1:
             raise ValueError(f"{self.name}: spec() got parameter sets that differ in feature "
                              f"parameters {', '.join(self.feature_params())}; split them with "
                              f"feature_groups() (one spec per group)")
@@ -279,7 +292,7 @@ class Strategy:
         names = tuple(self.params())
         declared = self.params()
         matrix = [[declared[k].encode(v[k]) for k in names] for v in sets]
-        labels = self.labels(sets)
+        labels = self._labels(sets)
         target_blocks = [self.targets(market, v) for v in sets]
         if target_blocks[0] is not None:
             for block, label in zip(target_blocks, labels):
