@@ -327,7 +327,7 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     try:
         if stress is not None:  # same temp folder: report.html never links a stress.html not yet there
             stress.write_files(tmp)
-        files = write_report(list(result.runs), tmp, manifest=result.manifest,
+        files = write_report(result.runs, tmp, manifest=result.manifest,
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
                              assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets,
                              stress=stress)

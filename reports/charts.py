@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import metrics as m
-from .run import RunRecord
+from .run import RunRecord, runs_by_name
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173"]
@@ -296,6 +296,7 @@ def exposure_figure(axis: Axis, runs, cols, windows, series: dict, title: str, y
 DIVERGING = ["#a50026", "#e0603f", "#fbd3a0", "#f5f5f0", "#c2e4a0", "#5bb160", "#00683a"]
 PCT_METRICS = ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
 HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost", "sharpe", "worst_day", "final_equity")
+HEATMAP_MAX_CELLS = 40   # per axis; more values are binned (a cell shows the mean of its runs)
 
 
 def tick(v) -> str:
@@ -305,6 +306,22 @@ def tick(v) -> str:
     return str(v)
 
 
+def _cells(values: pd.Series) -> tuple:
+    """(each value's cell index, the cells' labels, the number of values when binned else 0).
+
+    An axis with more than HEATMAP_MAX_CELLS numeric values (a fine sweep) is cut into that many bins
+    of consecutive values, each labelled by its range, so a 100,000-run sweep stays a readable grid."""
+    order = lambda v: (0, float(v), "") if isinstance(v, numbers.Real) else (1, 0.0, str(v))  # noqa: E731
+    distinct = sorted(values.unique(), key=order)
+    numeric = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in distinct)
+    if len(distinct) <= HEATMAP_MAX_CELLS or not numeric:
+        index = {v: k for k, v in enumerate(distinct)}
+        return values.map(index).to_numpy(), [esc(tick(v)) for v in distinct], 0
+    bins = np.array_split(np.asarray(distinct, dtype=np.float64), HEATMAP_MAX_CELLS)
+    cell = np.searchsorted([b[-1] for b in bins], values.to_numpy(dtype=np.float64))
+    return cell, [esc(f"{tick(b[0])}–{tick(b[-1])}") for b in bins], len(distinct)
+
+
 def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> dict:
     """``spec['metric']`` over params ``spec['x']`` x ``spec['y']`` with a menu for other metrics.
 
@@ -312,19 +329,16 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
     Colours are diverging and centred on zero; every cell shows its value.
     """
     x, y, metric = spec["x"], spec["y"], spec.get("metric", "total_return")
-    by_name = {r.name: r for r in runs}
+    by_name = runs_by_name(runs)
+    params = [by_name[n].params or {} for n in summary["run"]]
     metrics = [metric] + [k for k in HEATMAP_METRICS if k != metric and k in summary.columns]
-    rows = []
-    for _, row in summary.iterrows():
-        p = by_name[row["run"]].params or {}
-        if x not in p or y not in p:
-            continue  # a failed strategy without parameters
-        rows.append({"x": p[x], "y": p[y], "liq": int(row["liquidations"] > 0), "n": 1,
-                     **{k: row[k] for k in metrics}})
-    df = pd.DataFrame(rows, columns=["x", "y", "liq", "n"] + metrics)
-    order = lambda v: (0, float(v), "") if isinstance(v, numbers.Real) else (1, 0.0, str(v))  # noqa: E731
-    xs, ys = sorted(df["x"].unique(), key=order), sorted(df["y"].unique(), key=order)
-    xl, yl = [esc(tick(v)) for v in xs], [esc(tick(v)) for v in ys]
+    keep = np.array([x in p and y in p for p in params], dtype=bool)  # a failed strategy has no parameters
+    kept = [p for p, ok in zip(params, keep) if ok]
+    df = pd.DataFrame({"x": [p[x] for p in kept], "y": [p[y] for p in kept],
+                       "liq": (summary["liquidations"].to_numpy()[keep] > 0).astype(int),
+                       **{k: summary[k].to_numpy()[keep] for k in metrics}})
+    (df["x"], xl, x_binned), (df["y"], yl, y_binned) = _cells(df["x"]), _cells(df["y"])
+    xs, ys = range(len(xl)), range(len(yl))
     liq = df.pivot_table(index="y", columns="x", values="liq", aggfunc="max").reindex(index=ys, columns=xs)
     liq = liq.fillna(0).to_numpy() > 0
     traces, buttons = [], []
@@ -355,7 +369,9 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
                    "name": "liquidated", "showlegend": False,   # the title says X = liquidated
                    "marker": {"symbol": "x-thin-open", "size": 22, "color": "#000", "line": {"width": 2}},
                    "hoverinfo": "skip"})
-    lay = {"title": {"text": esc(f"{metric} over {x} x {y} (X = liquidated)"), "x": 0.01},
+    binned = [f"{name}: {n:,} values in {HEATMAP_MAX_CELLS} bins" for name, n in ((x, x_binned), (y, y_binned)) if n]
+    title = f"{metric} over {x} x {y} (X = liquidated" + "".join(f"; {b}" for b in binned) + ")"
+    lay = {"title": {"text": esc(title), "x": 0.01},
            "height": max(360, 60 + 34 * len(ys)), "margin": {"l": 80, "r": 20, "t": 70, "b": 50},
            "xaxis": {"title": {"text": esc(x)}, "type": "category", "categoryorder": "array", "categoryarray": xl},
            "yaxis": {"title": {"text": esc(y)}, "type": "category", "categoryorder": "array", "categoryarray": yl},

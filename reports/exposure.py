@@ -45,8 +45,11 @@ def _option_events(run: RunRecord) -> bool:
     return ev is not None and len(ev) > 0 and ev["kind"].astype(str).str.startswith("option_").any()
 
 
-def hedge_legs(run: RunRecord) -> str:
-    """'options', 'short perp', 'short perp + options' or '' (no hedge), from positions and events."""
+def hedge_legs(run: RunRecord) -> str | None:
+    """'options', 'short perp', 'short perp + options' or '' (no hedge), from positions and events;
+    None for a summary-only run of a big sweep, which keeps neither (so nobody can tell)."""
+    if run.spot_qty is None and run.perp_qty is None and run.events is None and not run.has_equity:
+        return None
     legs = []
     if run.spot_qty is not None and run.perp_qty is not None:
         spot, perp = _qty(run.spot_qty, run.spot_qty.index), _qty(run.perp_qty, run.perp_qty.index)

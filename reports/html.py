@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts, exposure, sections
-from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord
+from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord, SummaryRuns, runs_by_name
 from .stress_section import stress_section
 from .summary import summary_frame
 
@@ -46,13 +46,23 @@ class ReportFiles:
 
 def unique_names(runs) -> list[RunRecord]:
     """Runs keyed by name below; a repeated name gets ' #2', ' #3' (the records are copied, not changed)."""
+    if isinstance(runs, SummaryRuns):
+        labels = unique_labels(runs.labels)
+        return runs if labels == list(runs.labels) else runs.renamed(labels)
+    runs = list(runs)
+    names = unique_labels([r.name for r in runs])
+    return [r if name == r.name else dataclasses.replace(r, name=name) for r, name in zip(runs, names)]
+
+
+def unique_labels(names) -> list[str]:
+    """``names`` with a repeated one made ' #2', ' #3', ..."""
     out, seen = [], set()
-    for r in runs:
-        name, i = r.name, 2
+    for given in names:
+        name, i = given, 2
         while name in seen:
-            name, i = f"{r.name} #{i}", i + 1
+            name, i = f"{given} #{i}", i + 1
         seen.add(name)
-        out.append(r if name == r.name else dataclasses.replace(r, name=name))
+        out.append(name)
     return out
 
 
@@ -139,7 +149,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                 stress=None) -> str:
     tearsheet_links = tearsheet_links or {}
     title = title or default_title(runs, heatmap)
-    by_name = {r.name: r for r in runs}
+    by_name = runs_by_name(runs)
     ranked_ok = [by_name[n] for n in summary["run"] if not by_name[n].failed and by_name[n].has_equity]
     limit = min(max_curves, 10) if heatmap else max_curves
     charted = ranked_ok[:limit]
@@ -288,7 +298,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
     out.mkdir(parents=True, exist_ok=True)
     summary = summary_frame(runs)
     stems = dict(zip([r.name for r in runs], safe_names([r.name for r in runs])))
-    by_name = {r.name: r for r in runs}
+    by_name = runs_by_name(runs)
     ranked = [by_name[n] for n in summary["run"] if not by_name[n].failed and by_name[n].has_equity]
     chosen = ranked if max_tearsheets is None else ranked[:max_tearsheets]
     from .tearsheet import benchmark_run, write_tearsheets

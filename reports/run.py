@@ -1,7 +1,7 @@
 """One backtested run (strategy x parameter set) as the reports see it."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,6 +101,12 @@ class SummaryRuns(Sequence):
             return np.full(len(self), missing)
         return self.values[:, self.names.index(name)]
 
+    def renamed(self, labels) -> "SummaryRuns":
+        """The same runs under other labels (``labels[k]`` for run k)."""
+        other = SummaryRuns(self.strategy, self.capital, labels, self.params)
+        other.names, other.values = self.names, self.values
+        return other
+
     def __len__(self) -> int:
         return len(self.labels)
 
@@ -110,3 +116,27 @@ class SummaryRuns(Sequence):
         stats = dict(zip(self.names, self.values[k].tolist())) if self.values is not None else None
         return RunRecord(name=self.labels[k], strategy=self.strategy, params=self.params[k],
                          capital=self.capital, stats=stats)
+
+
+class _ByLabel(Mapping):
+    """label -> RunRecord of a SummaryRuns, built when asked (the last run of a repeated label wins)."""
+
+    def __init__(self, runs: SummaryRuns):
+        self.runs, self.index = runs, {label: k for k, label in enumerate(runs.labels)}
+
+    def __getitem__(self, name):
+        return self.runs[self.index[name]]
+
+    def __iter__(self):
+        return iter(self.index)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+
+def runs_by_name(runs) -> Mapping:
+    """name -> RunRecord (the last of a repeated name). Summary-mode runs are not all built at once:
+    ten million RunRecords would need ~11 GB."""
+    if isinstance(runs, SummaryRuns):
+        return _ByLabel(runs)
+    return {r.name: r for r in runs}

@@ -93,6 +93,9 @@ def vs_hold(row, hold_dd, capital, hedged) -> tuple[str, str]:
     return f"{saved / row['hedge_cost']:,.1f}", tip + f" for {row['hedge_cost']:,.0f} USD of hedge cost"
 
 
+RANKING_ROWS = 500   # rows of the page's ranking; a sweep's others are in summary.csv (a page stays light)
+
+
 def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") -> str:
     """The ranking: key columns only (fit at 800 px); parameters and the rest in each run's details."""
     bars = f"{bar_size} " if bar_size else "bar-by-bar "
@@ -106,10 +109,11 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
             "<th title='option premiums paid - received - payoffs, USD'>options net</th>"
             "<th title='max drawdown saved against hold, USD, per USD of hedge cost'>vs hold (USD saved per USD)</th></tr>")
     groups = {"directional": [], "neutral": []}
-    for _, r in summary.iterrows():
+    shown = summary.head(RANKING_ROWS)
+    for _, r in shown.iterrows():
         run = runs[r["run"]]
         neutral = exposure.market_neutral(run)
-        legs = exposure.hedge_legs(run)
+        legs = exposure.hedge_legs(run)   # None: a summary-only run, whose positions were not kept
         failed = isinstance(r["error"], str)
         if failed:
             cls, tag = "failed", f"<span class='tag fail'>FAILED</span> {esc(r['error'])}"
@@ -125,11 +129,13 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
         detail = [f"<b>{esc(params_text(r['params']))}</b>",
                   f"final equity {usd(r['final_equity'])} USD", f"worst day {pct(r['worst_day'])}",
                   f"Sharpe {number(round(r['sharpe'], 2)) if finite(r['sharpe']) else '–'} (daily, 365 d)",
-                  f"hedge: {esc(legs)}" if legs else "no hedge held",
+                  f"hedge: {esc(legs)}" if legs else "no hedge held" if legs == "" else "positions not kept "
+                  "(summary-only run): hedge cost = funding + fees + options net, whatever was held",
                   "market-neutral: return is carry, not a hedged long" if neutral else "",
                   f"<a href='{esc(link)}'>tearsheet</a>" if link else ""]
         cell, tip = vs_hold(r, hold_dd, run.capital, bool(legs))
-        hedge = f"<b>{usd(r['hedge_cost'], True)}</b>" if legs else "<span title='no hedge held'>no hedge</span>"
+        hedge = f"<b>{usd(r['hedge_cost'], True)}</b>" if legs or legs is None else \
+            "<span title='no hedge held'>no hedge</span>"
         groups["neutral" if neutral else "directional"].append(
             f"<tr class='{cls}'><td>{r['rank']}</td><td class='l run'><details><summary title='"
             f"{esc(params_text(r['params']))}'>{esc(str(r['run']))}</summary><div class='detail'>"
@@ -151,6 +157,12 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
             f"<p class='note' id='drawdown-resolution'>Max drawdown here and in summary.csv is measured on the "
             f"{esc(bars)}equity curve, every bar; the tearsheets measure it on daily returns (each UTC "
             "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
+    if len(summary) > len(shown):
+        rest = summary.iloc[len(shown):]
+        note = (f"<p class='note' id='ranking-more'><b>The {len(shown):,} best-ranked of {len(summary):,} runs are "
+                f"listed</b> ({(rest['liquidations'] > 0).sum():,} liquidated and "
+                f"{rest['error'].apply(lambda e: isinstance(e, str)).sum():,} failed among the rest); summary.csv "
+                "has every run.</p>") + note
     return (f"<section id='ranking'><h2>Ranking</h2><table class='ranking'><thead>{head}</thead>"
             f"<tbody>{body}</tbody></table>{note}</section>")
 
@@ -181,8 +193,11 @@ def crisis_windows(runs: list[RunRecord], windows, windows_note: str, bar: str) 
 # ---- liquidations -----------------------------------------------------------------------------------------
 
 def liquidation_table(runs: list[RunRecord]) -> str:
-    rows = []
+    rows, unseen = [], 0
     for r in runs:
+        if r.events is None:   # a summary-only run: its count is known, not its events
+            unseen += int((r.stats or {}).get("liquidations", 0) > 0)
+            continue
         ev = r.events_frame()
         liq = ev[ev["kind"].astype(str) == "liquidation"]
         for _, e in liq.iterrows():
@@ -199,9 +214,12 @@ def liquidation_table(runs: list[RunRecord]) -> str:
                         f"<td class='l'>{esc(str(e['instrument']))}</td><td class='l'>{esc(side)}</td>"
                         f"<td>{number(round(float(e['price']), 2))}</td><td>{number(round(abs(q), 4))}</td>"
                         f"<td>{usd(float(e['amount']), True)}</td><td>{usd(lost, True)}</td></tr>")
+    more = (f"<p class='note' id='liquidated-summary-only'>{unseen:,} more run{'s were' if unseen != 1 else ' was'} "
+            "liquidated: summary-only runs (big sweeps) keep their liquidation count, not the events, so they are "
+            "in the ranking and summary.csv, not here.</p>") if unseen else ""
     if not rows:
-        return "<p class='note' id='no-liquidations'>No run was liquidated.</p>"
-    return ("<table id='liquidation-table'><thead><tr><th class='l'>run</th><th>time (UTC)</th><th class='l'>leg</th>"
+        return more or "<p class='note' id='no-liquidations'>No run was liquidated.</p>"
+    return more + ("<table id='liquidation-table'><thead><tr><th class='l'>run</th><th>time (UTC)</th><th class='l'>leg</th>"
             "<th class='l'>side</th><th>price</th><th>qty (BTC)</th><th>cash flow (USD)</th>"
             "<th>equity change over the bar (USD)</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")

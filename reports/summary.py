@@ -141,11 +141,13 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
     the page, the hedge cost shows only for runs that held a hedge and market-neutral runs are flagged.
     """
     from . import exposure
-    held = {} if runs is None else {name: exposure.hedge_legs(r) for name, r in runs.items()}
-    neutral = set() if runs is None else {name for name, r in runs.items() if exposure.market_neutral(r)}
+    shown = summary if limit is None else summary.head(limit)
+    names = set(shown["run"].astype(str))   # hedge legs and neutrality only for the rows shown
+    runs = {name: runs[name] for name in names if name in runs} if runs is not None else {}
+    held = {name: exposure.hedge_legs(r) for name, r in runs.items()}
+    neutral = {name for name, r in runs.items() if exposure.market_neutral(r)}
     head = ["#", "run", "final USD", "return", "max DD", "worst day", "hedge cost", "status"]
     lines = []
-    shown = summary if limit is None else summary.head(limit)
     for _, r in shown.iterrows():
         name = str(r["run"])
         name = name if len(name) <= width else name[: width - 1] + "…"

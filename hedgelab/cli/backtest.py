@@ -143,11 +143,12 @@ def api_kwargs(o: dict) -> dict:
 def finish(result, o: dict) -> int:
     """Write the files, print the ranking, name the failures; the exit code."""
     from hedgelab import _runner  # not result.write: --out was checked before the run (output_dir)
+    from hedgelab.reports.run import runs_by_name
     out = _runner.write_outputs(result, o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"],
                                 checked=True)
     if not o["quiet"]:
         click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
-                               runs={r.name: r for r in result.runs}))
+                               runs=runs_by_name(result.runs)))
         click.echo("")
         for line in data_lines(result):
             click.echo(line)

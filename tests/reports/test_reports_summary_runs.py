@@ -48,3 +48,15 @@ def test_summary_params_follow_the_ranking():
         assert row["margin_fraction"] == record.params["margin_fraction"]
         assert row["final_equity"] == record.stats["final_equity"]
     assert np.all(np.diff(s.loc[s["survived"], "final_equity"].to_numpy()) <= 0)
+
+
+def test_repeated_labels_are_numbered_without_building_every_record():
+    from hedgelab.reports.html import unique_names
+    from hedgelab.reports.run import runs_by_name
+    runs = SummaryRuns("s", 100_000.0, ["a", "b", "a", "a"], [{"k": 1}, {"k": 2}, {"k": 3}, {"k": 4}])
+    runs.fill([0, 1, 2, 3], ("final_equity",), np.array([[1.0], [2.0], [3.0], [4.0]]))
+    named = unique_names(runs)
+    assert isinstance(named, SummaryRuns) and list(named.labels) == ["a", "b", "a #2", "a #3"]
+    by_name = runs_by_name(named)
+    assert by_name["a #3"].params == {"k": 4} and by_name["a #3"].stats == {"final_equity": 4.0}
+    assert list(runs.labels) == ["a", "b", "a", "a"]   # the sweep's own labels are left as they were
