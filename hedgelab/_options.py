@@ -127,7 +127,7 @@ def load_config(path) -> dict:
         raise UserError(f"config file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
     except OSError as exc:
         raise UserError(f"config file {path}: {exc.strerror}") from None
-    check_config_keys(config, str(path))
+    check_config_keys(config, f"config file {path}")
     return config
 
 

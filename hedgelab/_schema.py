@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import numbers
 
+from hedgelab.engine.costs import COST_KEYS
 from hedgelab.errors import UserError
 
 MAX_CAPITAL = 1e12   # USD; more than any account, and well inside float precision for P&L
@@ -136,6 +137,21 @@ def check_table(value, rule, where: str) -> None:
 
 # ---------------------------------------------------------------- --config files
 
+def path_or(rule):
+    """A file path (text), or the table itself checked by ``rule`` (``costs``: a file or a [costs] table)."""
+    def either(value, path):
+        if isinstance(value, str):
+            text(value, path)
+        elif isinstance(value, dict):
+            rule(value, path)
+        else:
+            raise Bad(path, value, "must be a file path (a string) or a table")
+    return either
+
+
+# the [costs] keys; Costs.validate adds the upper bounds of the fee rates
+COSTS = {k: number(0) for k in COST_KEYS}
+
 CONFIG = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
     "data": text, "venue": text, "margin_mode": choice("isolated", "cross"), "start": when, "end": when,
@@ -143,12 +159,13 @@ CONFIG = {
     "quiet": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
+    "cluster": text, "costs": path_or(table(COSTS)),
 }
 
 
 def check_config(config, where: str, known_keys) -> None:
-    """A whole --config table: keys in ``known_keys``; those with a rule here typed and ranged
-    (keys other modules add, such as ``cluster`` or ``costs``, are checked by their readers)."""
+    """A whole --config table: keys in ``known_keys``; those with a rule here typed and ranged (the
+    ``cluster`` spec itself is parsed where a sweep opens it)."""
     check_table(config, table(CONFIG, extra_keys=known_keys), where)
     for key in ("params", "grid"):
         if key in config and not isinstance(config[key], dict):

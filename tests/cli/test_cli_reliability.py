@@ -48,11 +48,17 @@ def _toml(tmp_path, text, name="c.toml") -> str:
     ("[params]\nleverage = inf", "params.leverage = inf: must be a finite number"),
     ("[grid]\nhedge_ratio = [0.1, nan]", "grid.hedge_ratio[1] = nan: must be a finite number"),
     ("params = 5", "params"),
+    ("cluster = 5", "cluster = 5: must be a non-empty string"),
+    ("costs = 3", "costs = 3: must be a file path (a string) or a table"),
+    ("[costs]\ntaker_fee = 0.001", "costs.taker_fee = 0.001: unknown key (known: half_spread, impact, "
+                                   "impact_exponent, perp_fee, spot_fee)"),
+    ("[costs]\nperp_fee = -0.5", "costs.perp_fee = -0.5: must be a number >= 0"),
+    ('[costs]\nhalf_spread = "1bp"', "costs.half_spread = '1bp': must be a number >= 0"),
 ])
 def test_config_values_are_typed_and_ranged_with_the_key_path(tmp_path, capsys, text, needle):
     out = tmp_path / "out"
     err = refused(["run", "hold", "--config", _toml(tmp_path, text), "--out", str(out), "--quiet"], capsys)
-    assert needle in err and "c.toml" in err
+    assert needle in err and "config file " in err and "c.toml" in err
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["c.toml"]
 
 
