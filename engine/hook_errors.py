@@ -36,32 +36,47 @@ def where(label, col, bar, time) -> str:
 
 
 def raise_column_errors(summary, labels, offset, time, rerun=None) -> None:
-    """Raise a HookError for the first column the kernel stopped (``summary`` rows of one call).
+    """Raise a HookError for the first column the kernel stopped (``summary`` rows of one call)."""
+    errors = column_errors(summary, labels, offset, time, rerun, most_reruns=1)
+    if errors:
+        j, (message, cause) = next(iter(errors.items()))
+        more = f" ({len(errors) - 1} more column(s) stopped too)" if len(errors) > 1 else ""
+        raise HookError(message + more) from cause
+
+
+RERUNS = 5   # columns whose raised exception is recovered by a plain-Python re-run (each takes a while)
+
+
+def column_errors(summary, labels, offset, time, rerun=None, most_reruns=RERUNS) -> dict:
+    """{column in this call: (one-line message, the hook's exception or None)} for every column the
+    kernel stopped, in column order.
 
     ``rerun(j)``: runs column j in plain Python (``engine/debug.py``), so a hook that raised raises
-    again there with its own type and message."""
-    bad = np.flatnonzero(summary[:, Sum.ERROR] != Code.NONE)
-    if not len(bad):
-        return
-    j = int(bad[0])
-    code = int(summary[j, Sum.ERROR])
-    bar = int(summary[j, Sum.ERROR_BAR])
-    if code == Code.RAISED:
-        cause = None
-        if rerun is not None:
-            try:
-                rerun(j)
-            except Exception as exc:  # noqa: BLE001 -- whatever the hook raised is the report
-                cause = exc
-        message = _one_line(cause) if cause is not None else \
-            "an exception (run with debug=True to see it: numba does not pass it on)"
-        raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook raised {message}") \
-            from cause
-    k = int(summary[j, Sum.ERROR_FIELD])
-    field = Intent._fields[k] if 0 <= k < Intent.N else "?"
-    text = _WHAT[code].format(field=field, value=f"{summary[j, Sum.ERROR_VALUE]:g}")
-    more = f" ({len(bad) - 1} more column(s) stopped too)" if len(bad) > 1 else ""
-    raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook {text}{more}")
+    again there with its own type and message (for the first ``most_reruns`` such columns)."""
+    out = {}
+    reruns = 0
+    for j in np.flatnonzero(summary[:, Sum.ERROR] != Code.NONE):
+        j = int(j)
+        code = int(summary[j, Sum.ERROR])
+        bar = int(summary[j, Sum.ERROR_BAR])
+        head = where(labels[offset + j], offset + j, bar, time)
+        if code == Code.RAISED:
+            cause = None
+            if rerun is not None and reruns < most_reruns:
+                reruns += 1
+                try:
+                    rerun(j)
+                except Exception as exc:  # noqa: BLE001 -- whatever the hook raised is the report
+                    cause = exc
+            message = _one_line(cause) if cause is not None else \
+                "an exception (run with debug=True to see it: numba does not pass it on)"
+            out[j] = (f"{head}: the hook raised {message}", cause)
+            continue
+        k = int(summary[j, Sum.ERROR_FIELD])
+        field = Intent._fields[k] if 0 <= k < Intent.N else "?"
+        text = _WHAT[code].format(field=field, value=f"{summary[j, Sum.ERROR_VALUE]:g}")
+        out[j] = (f"{head}: the hook {text}", None)
+    return out
 
 
 def locate_exception(run, ncols, rebalance, labels, offset, time, first: BaseException):

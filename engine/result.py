@@ -39,6 +39,7 @@ class SimResult:
     margin_mode: str = ""
     bar_seconds: int = 0               # bar size: a fill at bar i's close is stamped time[i] + bar_seconds
     trace: pd.DataFrame | None = None  # simulate(trace=...) / debug=True: state, intent, events per decision
+    errors: dict = field(default_factory=dict)   # simulate(column_errors="keep"): column -> why it stopped
     _events: pd.DataFrame | None = field(default=None, repr=False)
 
     @property

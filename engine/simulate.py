@@ -128,10 +128,11 @@ def _events_capacity(block, rebalance) -> int:
 
 
 def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance, time_ns,
-         bar_seconds, ocfg, offset, record, cap, labels, time):
+         bar_seconds, ocfg, offset, record, cap, labels, time, errors=None):
     """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None).
 
-    A hook that raised or wrote an unusable intent is a ``HookError`` naming the run, bar and field."""
+    A hook that raised or wrote an unusable intent is a ``HookError`` naming the run, bar and field;
+    with ``errors`` (a dict) each such column's message goes there instead (global column -> text)."""
     from hedgelab.engine.nb.simulate import simulate_nb  # compiled on first use, cached on disk
 
     def call(cols, mask, cap, record):
@@ -153,10 +154,15 @@ def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, featu
                 raise
             hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, rebalance,
                                          labels, offset, time, exc)
-        hook_errors.raise_column_errors(summary, labels, offset, time, rerun=lambda j: run_column(
-            hook, block[poc[j]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar,
-            np.ascontiguousarray(params[j]), features, rebalance, offset + j, False, cap, labels[offset + j],
-            time, echo=False))
+        def rerun(j):
+            run_column(hook, block[poc[j]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar,
+                       np.ascontiguousarray(params[j]), features, rebalance, offset + j, False, cap,
+                       labels[offset + j], time, echo=False)
+        if errors is None:
+            hook_errors.raise_column_errors(summary, labels, offset, time, rerun=rerun)
+        else:
+            for j, (message, _) in hook_errors.column_errors(summary, labels, offset, time, rerun).items():
+                errors[offset + j] = message
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) <= cap:
             return summary, events, counts, (out if record else None)
@@ -190,7 +196,8 @@ class _RecordSink:
 
 def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
              summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
-             progress=False, symbol="BTC", option_config=None, debug=False, trace=None) -> SimResult:
+             progress=False, symbol="BTC", option_config=None, debug=False, trace=None,
+             column_errors="raise") -> SimResult:
     """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
@@ -203,7 +210,11 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     (breakpoints and print work, prints tagged with run and bar, indices bounds-checked; slow), see
     ``engine/debug.py``. ``trace``: True or a list of column numbers: those columns are also run that
     way and ``result.trace`` holds every decision bar's state, intent and resulting events.
+    ``column_errors``: "raise" (a ``HookError`` for the first column a hook's mistake stopped) or
+    "keep" (the other columns are results; ``result.errors`` maps each stopped column to its message).
     """
+    if column_errors not in ("raise", "keep"):
+        raise UserError(f"column_errors must be 'raise' or 'keep', got {column_errors!r}")
     if margin_mode not in MARGIN_MODES:
         raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
     if not isinstance(capital, (int, float)) or not math.isfinite(capital) or capital <= 0:
@@ -267,25 +278,30 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
                           v.id, margin_mode)
     sink = _RecordSink(ncols * cap)
     summaries, outs = [], []
+    errors = {} if column_errors == "keep" else None
     for lo in starts:
         hi = min(lo + step, ncols)
         summary, events, counts, out = _run(hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg,
                                             tier_sets, tier_from_bar,
                                             np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
                                             int(market.bar_seconds), ocfg, lo, not summary_only, cap, labels,
-                                            time)
+                                            time, errors)
         sink.add(events, counts)
         del events
         summaries.append(summary)
         outs.append(out)
     out = None if summary_only else (outs[0] if len(outs) == 1 else np.concatenate(outs))
     final = np.concatenate(summaries)[:, Sum.FINAL_EQUITY]
-    if not np.isfinite(final).all():  # the kernel checks after each decision; this catches the rest
-        j = int(np.argmin(np.isfinite(final)))
+    # the kernel checks after each decision; this catches the rest
+    for j in (int(j) for j in np.flatnonzero(~np.isfinite(final)) if errors is None or int(j) not in errors):
         bar = int(np.argmin(np.isfinite(out[j, Out.EQUITY]))) if out is not None else n - 1
-        raise hook_errors.HookError(f"{hook_errors.where(labels[j], j, bar, time)}: equity is not finite")
+        message = f"{hook_errors.where(labels[j], j, bar, time)}: equity is not finite"
+        if errors is None:
+            raise hook_errors.HookError(message)
+        errors[j] = message
     result = SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
                                    v.id, margin_mode, int(market.bar_seconds))
+    result.errors = dict(sorted((errors or {}).items()))
     if trace is not None and trace is not False:
         chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
         bad = [c for c in chosen if not 0 <= c < ncols]

@@ -179,6 +179,9 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
                     runs = done
                 else:
                     runs.extend(done)
+                stopped = column_failures(done)
+                if stopped:
+                    failures[name] = stopped
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
                 failures[name] = one_line(exc)
                 runs.append(_failed_record(name, param_sets, o, failures[name]))
@@ -190,6 +193,15 @@ def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
                                                         options=any(getattr(cls, "uses_options", False)
                                                                     for _, cls, _ in jobs if cls is not None)),
                   heatmap=heatmap, options=dict(o), warnings=warnings)
+
+
+def column_failures(runs) -> str | None:
+    """One line for a strategy some of whose runs a hook's mistake stopped (the others are results)."""
+    from hedgelab.reports.run import SummaryRuns
+    errors = list(runs.errors.values()) if isinstance(runs, SummaryRuns) else [r.error for r in runs if r.error]
+    if not errors:
+        return None
+    return errors[0] if len(runs) == 1 else f"{len(errors)} of {len(runs)} runs stopped; the first: {errors[0]}"
 
 
 def resolve_class(name, registry, load_failures, strategies_dir=None):

@@ -85,9 +85,12 @@ class SummaryRuns(Sequence):
         self.labels, self.params = labels, params   # the sweep's own sequences, not copies
         self.names: tuple = ()
         self.values = None   # float64 (runs, len(names)), filled chunk by chunk
+        self.errors: dict = {}   # run -> why a hook's mistake stopped it (its statistics row is not a result)
 
-    def fill(self, positions, names, values) -> None:
-        """Put one chunk's statistics rows at its runs' ``positions``."""
+    def fill(self, positions, names, values, errors=None) -> None:
+        """Put one chunk's statistics rows at its runs' ``positions``; ``errors``: {row in the chunk: text}."""
+        for j, text in (errors or {}).items():
+            self.errors[int(positions[j])] = text
         if self.values is None:
             self.names = tuple(names)
             self.values = np.full((len(self.labels), len(self.names)), np.nan)
@@ -104,7 +107,7 @@ class SummaryRuns(Sequence):
     def renamed(self, labels) -> "SummaryRuns":
         """The same runs under other labels (``labels[k]`` for run k)."""
         other = SummaryRuns(self.strategy, self.capital, labels, self.params)
-        other.names, other.values = self.names, self.values
+        other.names, other.values, other.errors = self.names, self.values, self.errors
         return other
 
     def __len__(self) -> int:
@@ -113,9 +116,10 @@ class SummaryRuns(Sequence):
     def __getitem__(self, k):
         if isinstance(k, slice):
             return [self[j] for j in range(*k.indices(len(self)))]
-        stats = dict(zip(self.names, self.values[k].tolist())) if self.values is not None else None
+        error = self.errors.get(k)
+        stats = dict(zip(self.names, self.values[k].tolist())) if self.values is not None and error is None else None
         return RunRecord(name=self.labels[k], strategy=self.strategy, params=self.params[k],
-                         capital=self.capital, stats=stats)
+                         capital=self.capital, stats=stats, error=error)
 
 
 class _ByLabel(Mapping):

@@ -104,16 +104,21 @@ def ranked_summary(runs) -> tuple[pd.DataFrame, np.ndarray]:
 def _summary_columns(runs: SummaryRuns) -> pd.DataFrame:
     """``run_row`` of every run of a summary-mode sweep at once (the same numbers as ``_stats_row``)."""
     nan = np.full(len(runs), np.nan)
-    liq = runs.stats("liquidations", 0.0).astype(np.int64)
-    funding, fee, opt = (runs.stats(k, 0.0) for k in ("funding_pnl", "fees", "option_pnl"))
-    final = runs.stats("final_equity")
+    failed = np.zeros(len(runs), dtype=bool)
+    failed[list(runs.errors)] = True
+    error = np.full(len(runs), None, dtype=object)
+    error[list(runs.errors)] = list(runs.errors.values())
+    # a stopped run's numbers are not results: NaN, and no liquidation counted (as run_row's failed rows)
+    liq = np.where(failed, 0, runs.stats("liquidations", 0.0)).astype(np.int64)
+    funding, fee, opt = (np.where(failed, np.nan, runs.stats(k, 0.0)) for k in ("funding_pnl", "fees", "option_pnl"))
+    final = np.where(failed, np.nan, runs.stats("final_equity"))
     return pd.DataFrame({
         "run": list(runs.labels), "strategy": runs.strategy, "params": [params_json(p) for p in runs.params],
-        "survived": liq == 0, "final_equity": final,
+        "survived": (liq == 0) & ~failed, "final_equity": final,
         "total_return": final / runs.capital - 1 if runs.capital else nan,
-        "max_drawdown": runs.stats("max_drawdown"), "worst_day": nan, "sharpe": nan, "cagr": nan,
+        "max_drawdown": np.where(failed, np.nan, runs.stats("max_drawdown")), "worst_day": nan, "sharpe": nan, "cagr": nan,
         "volatility": nan, "liquidations": liq, "funding_pnl": funding, "fees": fee, "option_pnl": opt,
-        "hedge_cost": m.hedge_cost(funding, fee, opt), "error": None}, columns=ROW_COLUMNS)
+        "hedge_cost": m.hedge_cost(funding, fee, opt), "error": error}, columns=ROW_COLUMNS)
 
 
 def status(row) -> str:

@@ -2,8 +2,8 @@
 
 Layout: ``_plan.json`` (what sweep the rows belong to) and one ``chunk-NNNNNNN.parquet`` per finished
 chunk (written to a temp name and renamed, so a crash never leaves half a chunk). Read together they
-are one parquet dataset (``pd.read_parquet(folder)``): position, run, strategy, params (JSON) and
-the engine's summary columns. ``resume`` reads finished chunks back instead of recomputing them;
+are one parquet dataset (``pd.read_parquet(folder)``): position, run, strategy, params (JSON), error
+(why a hook's mistake stopped the run, else null) and the engine's summary columns. ``resume`` reads finished chunks back instead of recomputing them;
 a folder made by a different sweep (other strategy, sets, data or engine options) is refused, and
 the earlier run's chunk plan is reused so the finished chunks line up.
 """
@@ -21,7 +21,7 @@ from hedgelab.errors import UserError
 PLAN = "_plan.json"   # a leading underscore: parquet readers skip it
 
 
-ROW_KEYS = ("position", "run", "strategy", "params")   # then the statistics
+ROW_KEYS = ("position", "run", "strategy", "params", "error")   # then the statistics
 ROW_OPTIONS = ("data", "store", "start", "end", "venue", "margin_mode", "capital")
 
 
@@ -64,7 +64,7 @@ class RowsFolder:
         self._write_plan(complete=False)
 
     def read(self, job):
-        """The chunk's ``(statistic names, rows)`` if it finished in an earlier run, else None."""
+        """The chunk's ``(statistic names, rows, errors)`` if it finished in an earlier run, else None."""
         path = self._part(job)
         if not path.is_file():
             return None
@@ -72,13 +72,15 @@ class RowsFolder:
         if frame["position"].tolist() != list(job.positions):
             raise UserError(f"--resume: {path} does not hold the columns of chunk {job.chunk}")
         names = tuple(c for c in frame.columns if c not in ROW_KEYS)
-        return names, frame[list(names)].to_numpy(dtype="float64")
+        errors = {j: text for j, text in enumerate(frame["error"]) if isinstance(text, str)}
+        return names, frame[list(names)].to_numpy(dtype="float64"), errors
 
-    def write(self, job, names, values) -> None:
+    def write(self, job, names, values, errors) -> None:
         frame = pd.concat([pd.DataFrame({
             "position": list(job.positions), "run": list(job.labels), "strategy": job.strategy,
             # declaration order kept (not sorted): the summary adds one column per parameter in it
-            "params": [json.dumps(p, default=float) for p in job.param_sets]}),
+            "params": [json.dumps(p, default=float) for p in job.param_sets],
+            "error": pd.Series([errors.get(j) for j in range(len(job.positions))], dtype=object)}),
             pd.DataFrame(values, columns=list(names))], axis=1)
         path = self._part(job)
         tmp = path.with_name(f".{path.name}.tmp")

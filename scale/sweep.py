@@ -112,21 +112,35 @@ def run_chunk(job: ChunkJob):
     """One chunk -> its RunRecords, or in summary mode its ``summary_block`` (on whichever worker runs it)."""
     from hedgelab._runner import _label, to_record
     from hedgelab.engine import simulate
+    from hedgelab.reports.run import RunRecord
     market = market_of(job.market)
     cls = strategy_class(job.strategy, job.strategies_dir)
     _share_cores()
     spec = cls().spec(market, list(job.param_sets))
-    sim = simulate(market, spec, **job.engine)
+    # a hook's mistake stops its own column only: the chunk's other runs are results
+    sim = simulate(market, spec, column_errors="keep", **job.engine)
+    sim.errors = {j: _in_sweep(text, spec.labels[j], j, job.labels[j] or spec.labels[j], job.positions[j])
+                  for j, text in sim.errors.items()}
     if job.engine.get("summary_only"):
         return summary_block(sim)
     labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
     return [to_record(sim, j, labels[j], job.strategy, params, spec, market, job.engine["capital"])
+            if j not in sim.errors else
+            RunRecord(name=labels[j], strategy=job.strategy, params=params, capital=float(job.engine["capital"]),
+                      error=sim.errors[j])
             for j, params in enumerate(job.param_sets)]
 
 
+def _in_sweep(message: str, label: str, j: int, run: str, position: int) -> str:
+    """An engine message names column j of its own call by the chunk's label; the user knows the run by
+    its label and place in the whole sweep."""
+    head = f"{label} (column {j}) "
+    return f"{run} (column {position}) {message[len(head):]}" if message.startswith(head) else message
+
+
 def summary_block(sim) -> tuple:
-    """(statistic names, float64 rows) of a summary-mode chunk: the engine's summary array as is, but
-    max_drawdown as ``to_record`` gives it (a negative decimal).
+    """(statistic names, float64 rows, {row: why a hook's mistake stopped it}) of a summary-mode chunk:
+    the engine's summary array as is, but max_drawdown as ``to_record`` gives it (a negative decimal).
 
     Big sweeps keep summaries only: a million columns of events (hundreds each) do not fit in
     memory, and filtering them per column costs milliseconds a run.
@@ -136,7 +150,7 @@ def summary_block(sim) -> tuple:
     if "max_drawdown" in names:
         k = names.index("max_drawdown")
         values[:, k] = 0.0 - np.abs(values[:, k])
-    return names, values
+    return names, values, dict(sim.errors)
 
 
 def warm_up(client, job: ChunkJob) -> None:

@@ -1,6 +1,7 @@
 """A hook's mistakes fail loudly: one HookError naming the run, column, bar time and intent field
 (issue 10's table: inf / NaN in the intent, an exception inside the hook, a non-finite equity)."""
 import numpy as np
+import pandas as pd
 import pytest
 from numba import njit
 
@@ -110,3 +111,26 @@ def test_an_infinite_funding_rate_is_refused_before_it_makes_the_equity_infinite
     m.funding_rate[3] = np.inf
     with pytest.raises(UserError, match="funding_rate is infinite at bar 3"):
         simulate(m, spec(inf_at_seven_nb, x=(0.0,)))
+
+
+def test_keep_stops_only_the_broken_column_and_the_others_are_unchanged(market):
+    # columns are independent accounts: a, b, d with c stopped give what a, b, d give alone
+    kept = simulate(market, spec(raises_in_column_c_nb), column_errors="keep")
+    assert list(kept.errors) == [2]
+    assert kept.errors[2].startswith("c(x=1) (column 2) at bar 5 (opened 2025-10-09 14:00 UTC")
+    assert kept.errors[2].endswith("the hook raised ValueError: hedge ratio out of range")
+    alone = simulate(market, StrategySpec(raises_in_column_c_nb, np.zeros((3, 1)), np.zeros((N, 1)),
+                                          np.ones(N, dtype=bool), ("x",), ("a(x=0)", "b(x=0)", "d(x=0)")))
+    pd.testing.assert_frame_equal(kept.summary.iloc[[0, 1, 3]].reset_index(drop=True),
+                                  alone.summary.reset_index(drop=True), check_exact=True)
+    pd.testing.assert_frame_equal(kept.equity.iloc[:, [0, 1, 3]], alone.equity, check_exact=True,
+                                  check_names=False, check_column_type=False)
+
+
+def test_keep_names_every_stopped_column(market):
+    kept = simulate(market, spec(inf_at_seven_nb, x=(0.0, 1.0)), column_errors="keep", summary_only=True)
+    assert sorted(kept.errors) == [0, 1]
+    assert all("at bar 7 (opened 2025-10-09 16:00 UTC" in m and "non-finite value (inf) into intent TARGET_PERP" in m
+               for m in kept.errors.values())
+    with pytest.raises(UserError, match="column_errors must be 'raise' or 'keep'"):
+        simulate(market, spec(inf_at_seven_nb), column_errors="skip")

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from hedgelab.engine import simulate
@@ -187,3 +188,31 @@ def test_numba_disable_jit_runs_hook_strategies_for_debugging(tmp_path):
                           cwd=REPO)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "perp -0.1"
+
+
+@pytest.mark.parametrize("summary_only", [False, True], ids=["curves", "summary-only"])
+def test_a_hook_mistake_in_one_parameter_set_stops_that_run_alone(tmp_path, summary_only):
+    import hedgelab
+
+    write(tmp_path, "inf_hook.py", HOOK_PLUGIN.format(target="np.inf if params[0] > 0.7 and i >= 2 else -params[0]",
+                                                      name="some-inf"))
+    window = dict(start="2025-10-08", end="2025-10-09", strategies_dir=tmp_path, summary_only=summary_only)
+    # one column per chunk: each kernel call's own column 0 and label must become the sweep's
+    swept = hedgelab.sweep("some-inf", {"share": [0.2, 0.8, 0.5]}, rows=tmp_path / "rows", chunk_size=1, **window)
+    # the first two decisions (bars 0 and 1) are fine; bar 2 opens 2025-10-08 02:00 UTC
+    assert swept.failures["some-inf"] == (
+        "1 of 3 runs stopped; the first: some-inf(share=0.8) (column 1) at bar 2 (opened 2025-10-08 02:00 UTC, "
+        "decided at its close): the hook wrote a non-finite value (inf) into intent TARGET_PERP")
+    s = swept.summary
+    assert sorted(s.loc[s["error"].isna(), "share"]) == [0.2, 0.5]
+    assert s.loc["some-inf(share=0.8)", "error"].endswith("into intent TARGET_PERP")
+    assert not s.loc["some-inf(share=0.8)", "survived"] and np.isnan(s.loc["some-inf(share=0.8)", "final_equity"])
+    # the good runs are what they are without the broken one beside them
+    alone = hedgelab.sweep("some-inf", {"share": [0.2, 0.5]}, **window)
+    for name in ("some-inf(share=0.2)", "some-inf(share=0.5)"):
+        assert s.loc[name, "final_equity"] == alone.summary.loc[name, "final_equity"]
+    if summary_only:   # the stopped run's reason is kept in the rows folder and comes back on --resume
+        again = hedgelab.sweep("some-inf", {"share": [0.2, 0.8, 0.5]}, rows=tmp_path / "rows", resume=True,
+                               chunk_size=1, **window)
+        pd.testing.assert_frame_equal(again.summary, s, check_exact=True)
+        assert again.failures == swept.failures
