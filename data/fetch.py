@@ -106,11 +106,11 @@ class Retry:
                 if attempt == self.retries:
                     raise FetchError(f"{_what(fn)} failed after {self.retries} retries ({type(exc).__name__}: "
                                      f"{_one_line(exc)}); pages fetched so far are kept, run the same "
-                                     "command again to resume") from exc
+                                     "command again to resume") from None   # the cause holds the raw URL
                 self.retried += 1
                 self.sleep(min(self.max_delay, self.backoff * 2 ** attempt))
             except ccxt.BaseError as exc:  # the exchange refused the request: retrying will not help
-                raise FetchError(f"{_what(fn)}: {type(exc).__name__}: {_one_line(exc)}") from exc
+                raise FetchError(f"{_what(fn)}: {type(exc).__name__}: {_one_line(exc)}") from None
 
 
 def _what(fn) -> str:

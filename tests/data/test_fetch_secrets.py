@@ -62,3 +62,19 @@ def test_a_stored_manifest_has_no_secret(tmp_path, dataset_factory):
 def test_redaction_rules(raw, masked):
     assert redact(raw) == masked
     assert str(UserError(f"x {raw}")) == f"x {masked}"
+
+
+def test_a_fetch_error_carries_no_raw_cause(fx, tmp_path, no_backoff):
+    """An API caller who catches the error and prints its traceback sees no password either: the
+    ccxt exception (whose text holds the raw URL) is not chained."""
+    import traceback
+
+    from hedgelab.data.fetch import FetchError, fetch
+    fx.add_fault("/fapi/v1/klines", kind="drop", times=-1)
+    url = fx.url.replace("http://", f"http://alice:{SECRET}@")
+    with pytest.raises(FetchError) as info:
+        fetch("c", venue="binance", start="2025-09-01", end="2025-09-02", store=tmp_path, dvol=False, api_urls=url,
+              quiet=True)
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    shown = "".join(traceback.format_exception(info.value))
+    assert SECRET not in shown and "alice:***@" in shown
