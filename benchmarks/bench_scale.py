@@ -7,7 +7,10 @@ Every figure is the median of --repeats warm runs (each backend runs once untime
 start, market loading and kernel compile are reported separately as start-up, not in columns/s).
 
 Scaling efficiency = columns/s on 2 worker processes / (2 x columns/s on 1 worker process), each
-worker one task thread with numba's threads split between the workers of the machine.
+worker one task thread and one core (NUMBA_NUM_THREADS=1), so two workers have twice the cores of one:
+it measures what Dask's distribution costs, not how many cores the kernel's prange already uses (with
+numba's threads split between the workers, one worker alone would take every core and two could not
+do better on this machine).
 
 Runs from any directory with hedgelab installed (regular or editable): it imports only the
 installed package, and its subprocesses run with their working directory in a temp folder.
@@ -110,11 +113,12 @@ def main(argv=None) -> None:
               f"{started:.1f} s, first run (workers load data, compile) {first:.1f} s")
     for n in (1, 2):
         t0 = time.perf_counter()
-        with scheduler_and_workers(n) as procs, open_cluster(procs.address) as client:
+        with scheduler_and_workers(n, env={"NUMBA_NUM_THREADS": "1"}) as procs, \
+                open_cluster(procs.address) as client:
             started = time.perf_counter() - t0
             rate, first = timed(args.columns, args.repeats, client=client)
         rates[f"scheduler+{n}"] = rate
-        print(f"dask scheduler + {n} worker process{'es' if n > 1 else ''}: {rate:,.0f} columns/s "
+        print(f"dask scheduler + {n} worker process{'es' if n > 1 else ''} (1 core each): {rate:,.0f} columns/s "
               f"({rate * 2184 / 1e6:.1f} M bar x col/s); start {started:.1f} s, first run {first:.1f} s")
     efficiency = rates["scheduler+2"] / (2 * rates["scheduler+1"])
     if args.rss_columns:
