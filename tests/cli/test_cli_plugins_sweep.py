@@ -1,5 +1,6 @@
 """Broken plugins (exit 1, the rest written), `hedgelab strategies`, a 2-parameter sweep, --config merging."""
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -12,20 +13,7 @@ from testkit import cli as h
 # A short slice around the Oct 10 crash keeps these runs quick (the end date is inclusive).
 RANGE = ["--start", "2025-10-01", "--end", "2025-10-20"]
 
-GOOD = '''
-import numpy as np
-from hedgelab.strategies import Param, Strategy
-
-class HalfHold(Strategy):
-    """Half the capital in spot, bought at the first bar."""
-    name = "half-hold"
-    share = Param(0.5, low=0.0, high=1.0, doc="spot share")
-
-    def targets(self, market, params):
-        out = np.full((len(market.close), 2), np.nan)
-        out[0] = (params["share"], 0.0)
-        return out
-'''
+GOOD = (Path(__file__).parents[1] / "golden" / "plugins" / "half_hold.py").read_text()   # one copy of the plugin
 BROKEN_IMPORT = "import numpy as np\nraise ImportError('needs the moon module')\n"
 BOOM = '''
 import numpy as np
