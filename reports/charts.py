@@ -306,6 +306,20 @@ def tick(v) -> str:
     return str(v)
 
 
+LIQUIDATED_MARK = "✕"
+
+
+def _cell_text(z, liq, fmt: str) -> list:
+    """Each cell's value as ``fmt`` (".1%", ",.0f" or ".2f") shows it, led by the mark where a run in the cell
+    was liquidated (written into the text, so that the mark never covers the number)."""
+    def one(v, dead):
+        if not math.isfinite(v):
+            return ""
+        text = f"{v * 100:.1f}%" if fmt == ".1%" else f"{v:,.0f}" if fmt == ",.0f" else f"{v:.2f}"
+        return f"{LIQUIDATED_MARK} {text}" if dead else text
+    return [[one(float(v), bool(d)) for v, d in zip(row, dead)] for row, dead in zip(z, liq)]
+
+
 def _cells(values: pd.Series) -> tuple:
     """(each value's cell index, the cells' labels, the number of values when binned else 0).
 
@@ -342,6 +356,10 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
     liq = df.pivot_table(index="y", columns="x", values="liq", aggfunc="max").reindex(index=ys, columns=xs)
     liq = liq.fillna(0).to_numpy() > 0
     traces, buttons = [], []
+    binned = [f"{name}: {n:,} values in {HEATMAP_MAX_CELLS} bins" for name, n in ((x, x_binned), (y, y_binned)) if n]
+
+    def title(k):
+        return f"{k} over {x} x {y} ({LIQUIDATED_MARK} = liquidated" + "".join(f"; {b}" for b in binned) + ")"
     for i, k in enumerate(metrics):
         z = df.pivot_table(index="y", columns="x", values=k, aggfunc="mean").reindex(index=ys, columns=xs)
         z = z.to_numpy(dtype="float64")
@@ -356,22 +374,15 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
         status = np.where(liq, "LIQUIDATED", "survived")
         traces.append({"type": "heatmap", "z": z.tolist(), "x": xl, "y": yl, "colorscale": scale,
                        "zmid": centre, "zmin": centre - span, "zmax": centre + span, "visible": i == 0,
-                       "customdata": status.tolist(), "texttemplate": f"%{{z:{fmt}}}",
+                       "customdata": status.tolist(), "text": _cell_text(z, liq, fmt), "texttemplate": "%{text}",
                        "textfont": {"size": 11}, "name": esc(k),
                        "colorbar": {"title": {"text": esc(k)}, **({"tickformat": ".0%"} if pct else {})},
                        "hovertemplate": f"{esc(x)}=%{{x}}<br>{esc(y)}=%{{y}}<br>{esc(k)}=%{{z:{fmt}}}"
                                         "<br>%{customdata}<extra></extra>"})
-        vis = [j == i for j in range(len(metrics))] + [True]
+        vis = [j == i for j in range(len(metrics))]
         buttons.append({"label": esc(k), "method": "update", "args": [{"visible": vis},
-                                                                      {"title.text": esc(f"{k} over {x} x {y}")}]})
-    cells = [(xl[j], yl[i]) for i in range(len(ys)) for j in range(len(xs)) if liq[i, j]]
-    traces.append({"type": "scatter", "x": [c[0] for c in cells], "y": [c[1] for c in cells], "mode": "markers",
-                   "name": "liquidated", "showlegend": False,   # the title says X = liquidated
-                   "marker": {"symbol": "x-thin-open", "size": 22, "color": "#000", "line": {"width": 2}},
-                   "hoverinfo": "skip"})
-    binned = [f"{name}: {n:,} values in {HEATMAP_MAX_CELLS} bins" for name, n in ((x, x_binned), (y, y_binned)) if n]
-    title = f"{metric} over {x} x {y} (X = liquidated" + "".join(f"; {b}" for b in binned) + ")"
-    lay = {"title": {"text": esc(title), "x": 0.01},
+                                                                      {"title.text": esc(title(k))}]})
+    lay = {"title": {"text": esc(title(metric)), "x": 0.01},
            "height": max(360, 60 + 34 * len(ys)), "margin": {"l": 80, "r": 20, "t": 70, "b": 50},
            "xaxis": {"title": {"text": esc(x)}, "type": "category", "categoryorder": "array", "categoryarray": xl},
            "yaxis": {"title": {"text": esc(y)}, "type": "category", "categoryorder": "array", "categoryarray": yl},

@@ -180,7 +180,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     if heatmap:
         parts.append("<section id='heatmap'><h2>Sweep heatmap</h2>"
                      + _chart(_clean(charts.heatmap_figure(runs, summary, heatmap)), "heatmap",
-                              "Each cell shows its value; X marks a cell whose run was liquidated; a cell that holds "
+                              "Each cell shows its value; ✕ before it marks a cell with a liquidated run; a cell that holds "
                               "several runs (other parameters varied) shows their mean. The menu switches the metric")
                      + "</section>")
     parts.append(sections.ranking(summary, by_name, tearsheet_links, str(mf.get("bar_size") or "")))

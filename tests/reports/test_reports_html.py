@@ -114,7 +114,16 @@ def test_sweep_heatmap_marks_the_liquidated_cell(tmp_path):
                  heatmap={"x": "lev", "y": "ratio", "metric": "total_return"})
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "id='heatmap'" in page
-    assert '"name":"liquidated"' in page and '"x":["10"],"y":["0.25"]' in page
+    from hedgelab.reports.charts import heatmap_figure
+    from hedgelab.reports.summary import summary_frame
+    runs = sweep_runs()
+    fig = heatmap_figure(runs, summary_frame(runs), {"x": "lev", "y": "ratio", "metric": "total_return"})
+    text = fig["data"][0]["text"]
+    cells = {(y, x): text[i][j] for i, y in enumerate(fig["data"][0]["y"]) for j, x in enumerate(fig["data"][0]["x"])}
+    # the only liquidated run is lev=10, ratio=0.25: its cell alone carries the mark, before its value
+    assert [k for k, t in cells.items() if t.startswith("✕ ")] == [("0.25", "10")]
+    assert "✕ = liquidated" in fig["layout"]["title"]["text"]
+    assert "\\u2715 = liquidated" in page or "✕ = liquidated" in page   # the chart's JSON on the page
 
 
 @pytest.mark.parametrize("spec, word", [({"x": "lev", "y": "nope"}, "nope"),
