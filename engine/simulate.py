@@ -62,15 +62,28 @@ def market_block(paths: list, option_config) -> np.ndarray:
 def cap_funding(block: np.ndarray, time_ns: np.ndarray, venue: Venue) -> None:
     """Clamp each settlement's rate to the venue's cap per hour times the hours since the data's previous
     settlement (the venue's interval for the first): Hyperliquid pays at most 4 %/hour (spec §3)."""
-    per_hour = venue.funding_cap_per_hour
-    if not np.isfinite(per_hour):
-        return
     for rate in block[:, Mkt.FUNDING_RATE]:  # one row (a view) per path
-        at = np.flatnonzero(np.isfinite(rate))
-        if len(at):
-            first = time_ns[at[0]] - int(venue.funding_interval_hours * 3600e9)
-            hours = np.diff(time_ns[at], prepend=first) / 3600e9
-            rate[at] = np.clip(rate[at], -per_hour * hours, per_hour * hours)
+        at, cap = funding_caps(rate, time_ns, venue)
+        rate[at] = np.clip(rate[at], -cap, cap)
+
+
+def funding_caps(rate: np.ndarray, time_ns: np.ndarray, venue: Venue) -> tuple[np.ndarray, np.ndarray]:
+    """(bars with a settlement, the venue's cap on each of their rates); no bars when the venue has no cap."""
+    per_hour = venue.funding_cap_per_hour
+    at = np.flatnonzero(np.isfinite(rate)) if np.isfinite(per_hour) else np.zeros(0, dtype=np.int64)
+    if not len(at):
+        return at, np.zeros(0)
+    first = time_ns[at[0]] - int(venue.funding_interval_hours * 3600e9)
+    hours = np.diff(time_ns[at], prepend=first) / 3600e9
+    return at, per_hour * hours
+
+
+def capped_settlements(rate, time_ns, venue: Venue) -> tuple[int, int, float]:
+    """(settlements whose rate the venue's cap clamps, settlements, the largest |rate| among them)."""
+    rate = np.asarray(rate, dtype=np.float64)
+    at, cap = funding_caps(rate, np.asarray(time_ns, dtype=np.int64), venue)
+    over = np.abs(rate[at]) > cap
+    return int(over.sum()), len(at), float(np.abs(rate[at][over]).max()) if over.any() else 0.0
 
 
 def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -> np.ndarray:

@@ -121,6 +121,13 @@ def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = Fals
                        symbol=o.get("symbol", "BTC"))
         source = str((dataset.manifest.get("provenance") or {}).get("volume", "source not stated"))
         items.append(describe_costs(run_costs(o), v.taker_fee, v.spot_fee, source))
+        if market is not None:  # a rate the venue's cap clamps is said, not paid silently at the cap
+            from hedgelab.engine.simulate import capped_settlements
+            n, total, largest = capped_settlements(market.funding_rate, market.time_ns, v)
+            if n:
+                items.append(f"Funding capped: {n:,} of the data's {total:,} settlements exceed {v.id}'s cap of "
+                             f"{v.funding_cap_per_hour:.0%} per hour of the interval (largest |rate| "
+                             f"{largest:.2%}) and were paid at the cap.")
     except UserError:
         raise
     except Exception as exc:  # noqa: BLE001 -- the report must still be written without the line

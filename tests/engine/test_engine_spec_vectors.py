@@ -242,3 +242,18 @@ def test_hyperliquid_cross_backstop(gap, kept):
     assert res.liq_price.iloc[1, 0] == pytest.approx(lp, rel=1e-12)
     assert res.summary["liquidations"].iloc[0] == 1
     assert res.equity.iloc[-1, 0] == pytest.approx(kept, abs=1e-6)
+
+
+def test_the_capped_settlements_are_counted_for_the_report():
+    # the two vectors above: hourly 5 % and -6 % both exceed 4 %/h; 8-hourly, only the first settlement
+    # (capped over the venue's 1 h interval: 4 %) does, the 30 % one is under its 8 x 4 % = 32 %.
+    from hedgelab.engine import load_venue
+    from hedgelab.engine.simulate import capped_settlements
+    hl, binance = load_venue("hyperliquid", at=AT), load_venue("binance", at=AT)
+    hours = np.arange(10) * 3_600_000_000_000
+    hourly = np.array([np.nan, 0.05, -0.06])
+    assert capped_settlements(hourly, hours[:3], hl) == (2, 2, 0.06)
+    eight = np.full(10, np.nan)
+    eight[[1, 9]] = [0.05, 0.30]
+    assert capped_settlements(eight, hours, hl) == (1, 2, 0.05)
+    assert capped_settlements(eight, hours, binance) == (0, 0, 0.0)   # no cap in Binance's table

@@ -21,3 +21,23 @@ def test_runs_without_options_do_not_list_the_option_model(tmp_path):
     assert not any(line.startswith("Option model") for line in res.assumptions)
     out = res.write(tmp_path / "o", tearsheets=0)
     assert "Option model" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_capped_funding_is_stated_in_the_assumptions():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from hedgelab import _runner
+    from hedgelab.strategies.testing import synthetic_market
+    market = synthetic_market(np.full(3, 100_000.0))
+    market.funding_rate[:] = [np.nan, 0.05, 0.01]   # hourly: 5 % is over Hyperliquid's 4 %/h, 1 % is not
+    import pandas as pd
+    # no funding interval in the manifest and no IV: the coverage warnings have nothing to say here
+    dataset = SimpleNamespace(manifest={}, funding=pd.DataFrame(), iv=pd.DataFrame())
+    lines = _runner.assumptions({"venue": "hyperliquid", "capital": 100_000.0}, dataset, {"x": "isolated"}, market)
+    assert ("Funding capped: 1 of the data's 2 settlements exceed hyperliquid's cap of 4% per hour of the interval "
+            "(largest |rate| 5.00%) and were paid at the cap.") in lines
+    market.funding_rate[:] = [np.nan, 0.03, 0.01]
+    lines = _runner.assumptions({"venue": "hyperliquid", "capital": 100_000.0}, dataset, {"x": "isolated"}, market)
+    assert not any(line.startswith("Funding capped") for line in lines)
