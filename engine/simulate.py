@@ -167,19 +167,21 @@ def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, featu
                 raise
             hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, rebalance,
                                          labels, offset, time, exc)
+        counts = summary[:, Sum.N_EVENTS].astype(np.int64)
+        if counts.max(initial=0) > cap:
+            cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
+            continue
+
         def rerun(j):
             run_column(hook, block[poc[j]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar,
                        np.ascontiguousarray(params[j]), features, rebalance, offset + j, False, cap,
                        labels[offset + j], time, echo=False)
         if errors is None:
             hook_errors.raise_column_errors(summary, labels, offset, time, rerun=rerun)
-        else:
+        else:   # the plain-Python re-runs happen once, on the final call
             for j, (message, _) in hook_errors.column_errors(summary, labels, offset, time, rerun).items():
                 errors[offset + j] = message
-        counts = summary[:, Sum.N_EVENTS].astype(np.int64)
-        if counts.max(initial=0) <= cap:
-            return summary, events, counts, (out if record else None)
-        cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
+        return summary, events, counts, (out if record else None)
 
 
 class _RecordSink:

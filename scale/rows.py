@@ -3,9 +3,10 @@
 Layout: ``_plan.json`` (what sweep the rows belong to) and one ``chunk-NNNNNNN.parquet`` per finished
 chunk (written to a temp name and renamed, so a crash never leaves half a chunk). Read together they
 are one parquet dataset (``pd.read_parquet(folder)``): position, run, strategy, params (JSON), error
-(why a hook's mistake stopped the run, else null) and the engine's summary columns. ``resume`` reads finished chunks back instead of recomputing them;
-a folder made by a different sweep (other strategy, sets, data or engine options) is refused, and
-the earlier run's chunk plan is reused so the finished chunks line up.
+(why a hook's mistake stopped the run, else null) and the engine's summary columns. ``resume`` reads
+finished chunks back instead of recomputing them; a folder made by a different sweep (other strategy,
+sets, data or engine options) is refused, and the earlier run's chunk plan is reused so the finished
+chunks line up.
 """
 from __future__ import annotations
 
