@@ -48,7 +48,7 @@ def _option_events(run: RunRecord) -> bool:
 def hedge_legs(run: RunRecord) -> str | None:
     """'options', 'short perp', 'short perp + options' or '' (no hedge), from positions and events;
     None for a summary-only run of a big sweep, which keeps neither (so nobody can tell)."""
-    if run.spot_qty is None and run.perp_qty is None and run.events is None and not run.has_equity:
+    if run.stats and run.spot_qty is None and run.perp_qty is None and run.events is None and not run.has_equity:
         return None
     legs = []
     if run.spot_qty is not None and run.perp_qty is not None:
