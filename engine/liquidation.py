@@ -168,7 +168,8 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
                       f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h"
                       + (f", the data's rates clamped to +-{v.funding_cap_per_hour:.0%} per hour of the settlement "
                          "interval" if math.isfinite(v.funding_cap_per_hour) else "")
-                      + ("; leverage in whole numbers only (7.5 is refused)." if v.integer_leverage else "."))
+                      + ("; leverage in whole numbers only (a leverage parameter of 7.5 is refused; a hook asking "
+                         "7.5x gets 7x, with a leverage_capped event)." if v.integer_leverage else "."))
         ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
         if ds_h is not None and not math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
             # the kernel pays whatever rate the data holds at each of its own settlement times

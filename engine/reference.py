@@ -18,7 +18,7 @@ SPOT, PERP = 0, 1
 class ReferenceAccount:
     def __init__(self, *, tiers, rule, capital, perp_fee, spot_fee, half_spread, impact, impact_exp,
                  cross=False, partial_above=math.inf, partial_fraction=1.0, backstop=0.0, leverage=1.0,
-                 liq_fee=0.0):
+                 liq_fee=0.0, whole_leverage=False):
         # tiers: list of (floor, cap, mmr, cum, max_lev); rule: "mm_at_liq" | "mm_at_entry" | "close_at_mark"
         self.tiers = [tuple(map(float, t)) for t in tiers]
         self.rule = rule
@@ -30,6 +30,7 @@ class ReferenceAccount:
         self.entry = 0.0
         self.margin = 0.0
         self.lev = leverage
+        self.whole_leverage = whole_leverage  # the venue sets leverage in whole numbers (Hyperliquid)
         self.stop = 0.0
         self.perp_fee, self.spot_fee = perp_fee, spot_fee
         self.half_spread, self.impact, self.impact_exp = half_spread, impact, impact_exp
@@ -263,6 +264,11 @@ def run_reference(market, orders, account: ReferenceAccount):
                 lev = min(o["leverage"], cap)
                 if o["leverage"] > cap and cap != account.lev:
                     account.events.append((i, CAPPED, PERP, 0.0, cap, 0.0))
+                if account.whole_leverage and lev != math.floor(lev):  # 7.5x asked: the venue sets 7x
+                    whole = max(1.0, math.floor(lev))
+                    if whole != account.lev:
+                        account.events.append((i, CAPPED, PERP, 0.0, whole, 0.0))
+                    lev = whole
                 new_lev = lev != account.lev
                 account.lev = lev
             else:

@@ -101,6 +101,7 @@ def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -
     cfg[Cfg.PARTIAL_FRACTION] = venue.partial_fraction
     cfg[Cfg.BACKSTOP] = venue.backstop
     cfg[Cfg.DEFAULT_LEVERAGE] = 1.0
+    cfg[Cfg.WHOLE_LEVERAGE] = 1.0 if venue.integer_leverage else 0.0
     cfg[Cfg.INVERSE] = 1.0 if venue.inverse else 0.0
     return cfg
 

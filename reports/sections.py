@@ -123,8 +123,9 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
             cls, tag = "ok", "<span class='tag ok'>survived</span>"
         capped = run.events is not None and len(run.events) and (run.events["kind"].astype(str) == "leverage_capped").any()
         if capped:  # asked for more leverage than the bracket allows: the engine used the maximum
-            tag += (" <span class='tag fail' title='asked for more leverage than the venue's bracket allows; "
-                    "the bracket maximum was used (see assumptions and the leverage_capped events)'>leverage capped</span>")
+            tag += (" <span class='tag fail' title='the venue changed the leverage asked for: above the bracket's "
+                    "maximum (the maximum was used) or not a whole number where the venue sets whole numbers (the "
+                    "one below was used); see the leverage_capped events and their reason'>leverage capped</span>")
         link = links.get(r["run"])
         detail = [f"<b>{esc(params_text(r['params']))}</b>",
                   f"final equity {usd(r['final_equity'])} USD", f"worst day {pct(r['worst_day'])}",

@@ -13,6 +13,7 @@ converts USD cash to BTC at the fill price, releasing converts BTC back to USD a
 liquidation) price; PnL in BTC = qty * (P - entry) / P; maintenance margin in BTC = |N| / P * MMR
 (tiers on the BTC notional |N| / P). Equity = cash + spot * spot price + (margin + pnl) * mark.
 """
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -315,7 +316,8 @@ def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty)
     bar's orders are done).
 
     The leverage is clamped to the venue's maximum for the notional's tier (the larger of the
-    position held and the target position), a ``leverage_capped`` event when that changes it. The isolated margin is not touched here: sizing it from
+    position held and the target position), and on a venue that sets whole numbers to the whole number
+    below, a ``leverage_capped`` event when either changes it. The isolated margin is not touched here: sizing it from
     the position held before the orders would, on a cut with a reduce, spend the cash on margin the
     reduce then releases pro rata, leaving the rest of the position at about the old leverage.
     """
@@ -330,6 +332,13 @@ def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty)
         if lev != acc[Acc.LEV]:  # once per change of the applied leverage, not every bar it is repeated
             add_cut_nb(acc, events, j, col, bar, EventKind.LEVERAGE_CAPPED, Instrument.PERP, 0.0, cap,
                        CutReason.TIER_MAX_LEVERAGE)
+    if cfg[Cfg.WHOLE_LEVERAGE] != 0.0 and lev != math.floor(lev):
+        # the venue offers 1x, 2x, ...: the whole number below (1x at least), as a trader would pick it
+        whole = max(1.0, math.floor(lev))
+        if whole != acc[Acc.LEV]:
+            add_cut_nb(acc, events, j, col, bar, EventKind.LEVERAGE_CAPPED, Instrument.PERP, 0.0, whole,
+                       CutReason.WHOLE_NUMBER)
+        lev = whole
     if lev == acc[Acc.LEV]:
         return False
     acc[Acc.LEV] = lev

@@ -58,10 +58,11 @@ class CutReasonT(NamedTuple):
     INITIAL_MARGIN: int = 2    # cross perp increase or option sale: cut to what the equity covers as IM
     TIER_MAX_LEVERAGE: int = 3  # leverage above the bracket's maximum for the notional held / targeted
     LISTED_CONTRACT: int = 4   # no listed contract for the request, or the leg table (MAX_LEGS) is full
+    WHOLE_NUMBER: int = 5      # leverage asked with a fraction where the venue sets whole numbers: the one below
 
 
 CutReason = CutReasonT()
-CUT_REASON_NAMES = ("", "cash", "initial_margin", "tier_max_leverage", "listed_contract")
+CUT_REASON_NAMES = ("", "cash", "initial_margin", "tier_max_leverage", "listed_contract", "whole_number")
 
 
 class InstrumentT(NamedTuple):
@@ -115,7 +116,8 @@ class CfgT(NamedTuple):
     BACKSTOP: int = 11         # equity / MM below which the backstop takes the whole margin (0: none)
     DEFAULT_LEVERAGE: int = 12  # leverage before the hook sets one
     INVERSE: int = 13          # 1.0 inverse (coin-margined) perp: isolated margin held in BTC; 0.0 linear
-    N: int = 14
+    WHOLE_LEVERAGE: int = 14   # 1.0: the venue sets leverage in whole numbers (Hyperliquid, spec §3)
+    N: int = 15
 
 
 Cfg = CfgT()

@@ -291,7 +291,8 @@ def test_cross_trims_match_the_reference(seed, venue):
                            rule={0: "mm_at_liq", 1: "mm_at_entry", 2: "close_at_mark"}[v.liq_rule],
                            capital=capital, perp_fee=0.0005, spot_fee=0.001, half_spread=0.0001, impact=0.01,
                            impact_exp=0.5, cross=True, partial_above=v.partial_above,
-                           partial_fraction=v.partial_fraction, backstop=v.backstop)
+                           partial_fraction=v.partial_fraction, backstop=v.backstop,
+                           whole_leverage=v.integer_leverage)
     equity, events = run_reference(market, orders, acc)
     ours = res.records
     assert (ours["kind"] == EventKind.ORDER_TRIMMED).sum() >= 3

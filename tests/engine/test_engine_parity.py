@@ -82,7 +82,7 @@ def test_kernel_matches_reference(seed, venue, cross):
     acc = ReferenceAccount(tiers=v.tiers[:, :5].tolist(), rule={0: "mm_at_liq", 1: "mm_at_entry", 2: "close_at_mark"}[v.liq_rule],
                            capital=capital, perp_fee=0.0005, spot_fee=0.001, half_spread=0.0001, impact=0.01,
                            impact_exp=0.5, cross=cross, partial_above=v.partial_above,
-                           partial_fraction=v.partial_fraction, backstop=v.backstop, liq_fee=v.liquidation_fee)
+                           partial_fraction=v.partial_fraction, backstop=v.backstop, liq_fee=v.liquidation_fee, whole_leverage=v.integer_leverage)
     equity, events = run_reference(market, orders, acc)
     np.testing.assert_allclose(res.equity.iloc[:, 0].to_numpy(), equity, rtol=1e-9)
     ours = res.records

@@ -257,3 +257,21 @@ def test_the_capped_settlements_are_counted_for_the_report():
     eight[[1, 9]] = [0.05, 0.30]
     assert capped_settlements(eight, hours, hl) == (1, 2, 0.05)
     assert capped_settlements(eight, hours, binance) == (0, 0, 0.0)   # no cap in Binance's table
+
+
+@pytest.mark.parametrize("venue, applied", [("hyperliquid", 7.0), ("binance", 7.5)])
+def test_a_hooks_fractional_leverage_is_set_whole_on_a_venue_that_sets_whole_numbers(venue, applied):
+    # §3: Hyperliquid sets leverage in whole numbers. A hook asking 7.5x gets 7x (the whole number below, as
+    # a trader would pick it) and a leverage_capped event says so; isolated margin = 1 BTC x 100,000 / 7.
+    # Binance takes 7.5x as asked: margin 100,000 / 7.5, no event.
+    n = 3
+    p = np.full(n, 100_000.0)
+    m = make_market(p, p, p, p, start="2025-10-01")
+    res = simulate(m, one_order(n, 1.0, 7.5), venue=venue, costs=Costs.zero(), capital=50_000.0, at=AT)
+    capped = res.events[res.events["kind"] == "leverage_capped"]
+    if applied == 7.0:
+        assert list(capped["reason"]) == ["whole_number"] and list(capped["price"]) == [7.0]
+    else:
+        assert capped.empty
+    # no fees: the cash after the fill is the deposit less the isolated margin posted
+    assert 50_000.0 - res.cash.iloc[0, 0] == pytest.approx(100_000.0 / applied, rel=1e-12)
