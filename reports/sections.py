@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import exposure
 from .run import RunRecord
-from .summary import status
+from .summary import liquidated_and_failed, status
 
 esc = html.escape
 
@@ -159,10 +159,9 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
             f"{esc(bars)}equity curve, every bar; the tearsheets measure it on daily returns (each UTC "
             "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
     if len(summary) > len(shown):
-        rest = summary.iloc[len(shown):]
+        liquidated, failed = liquidated_and_failed(summary.iloc[len(shown):])
         note = (f"<p class='note' id='ranking-more'><b>The {len(shown):,} best-ranked of {len(summary):,} runs are "
-                f"listed</b> ({(rest['liquidations'] > 0).sum():,} liquidated and "
-                f"{rest['error'].apply(lambda e: isinstance(e, str)).sum():,} failed among the rest); summary.csv "
+                f"listed</b> ({liquidated:,} liquidated and {failed:,} failed among the rest); summary.csv "
                 "has every run.</p>") + note
     return (f"<section id='ranking'><h2>Ranking</h2><table class='ranking'><thead>{head}</thead>"
             f"<tbody>{body}</tbody></table>{note}</section>")

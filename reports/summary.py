@@ -121,6 +121,11 @@ def _summary_columns(runs: SummaryRuns) -> pd.DataFrame:
         "hedge_cost": m.hedge_cost(funding, fee, opt), "error": error}, columns=ROW_COLUMNS)
 
 
+def liquidated_and_failed(summary: pd.DataFrame) -> tuple[int, int]:
+    """How many rows of a summary were liquidated, and how many failed (the counts of rows not shown)."""
+    return int((summary["liquidations"] > 0).sum()), int(summary["error"].apply(lambda e: isinstance(e, str)).sum())
+
+
 def status(row) -> str:
     """'ok', 'LIQUIDATED ×n' or 'FAILED: reason' for one summary row."""
     if isinstance(row["error"], str):
@@ -171,8 +176,7 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
     out += [fmt(line) for line in lines]
     rest = summary.iloc[len(shown):]
     if len(rest):
-        failed = int(rest["error"].apply(lambda e: isinstance(e, str)).sum())
-        liquidated = int((rest["liquidations"] > 0).sum())
+        liquidated, failed = liquidated_and_failed(rest)
         out.append(f"... {len(rest)} more runs ({liquidated} liquidated, {failed} failed): see summary.csv")
     if neutral & set(shown["run"].astype(str)):
         out.append("market-neutral: net BTC delta near zero, so the return is carry, not a hedged long "
