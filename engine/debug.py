@@ -20,6 +20,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from hedgelab.engine.nb.quiet import calm_until_nb
 from hedgelab.engine.nb.records import Sum, event_dt
 from hedgelab.engine.types import STATE_LEGS, Intent, State, StateLeg
 
@@ -78,7 +79,9 @@ def plain_hook(hook):
 def run_column(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar, params_j,
                features, rebalance, col, record, cap, label, time, *, echo=True):
     """One column through ``simulate_column_nb.py_func``: (summary row, events, out or None, trace)."""
-    from hedgelab.engine.nb.simulate import simulate_column_nb
+    from hedgelab.engine.warmup import load_kernel
+    kernel = load_kernel()
+    column_scratch_nb, simulate_column_nb = kernel.column_scratch_nb, kernel.simulate_column_nb
 
     py_hook = plain_hook(hook)
     n = mk.shape[1]
@@ -96,12 +99,13 @@ def run_column(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tier_set
 
     out = np.empty((1, len(_out_names()), n if record else 0))
     summary = np.zeros((1, Sum.N))
+    calm = calm_until_nb(mk[None], rebalance, tier_from_bar)[0]
     while True:
         events = np.zeros((1, cap), dtype=event_dt)
         rows.clear()
         simulate_column_nb.py_func(traced_hook, mk, close_time_s, time_ns, bar_seconds, cfg.copy(), ocfg.copy(),
                                    tier_sets[0].copy(), tier_sets, tier_from_bar, params_j.copy(), features,
-                                   rebalance, 0, col, out, summary, events)
+                                   rebalance, calm, 0, col, out, summary, events, *column_scratch_nb())
         if summary[0, Sum.N_EVENTS] <= cap:
             break
         cap = int(summary[0, Sum.N_EVENTS])

@@ -142,7 +142,7 @@ def assumptions(o: dict, dataset, modes: dict, market=None, options: bool = Fals
 def execute(o: dict, jobs: list, *, heatmap=None, summary_only: bool = False):
     """Run ``jobs`` = [(strategy name, [param dict, ...]), ...] and return an ``api.Result``."""
     from hedgelab.api import Result
-    from hedgelab.scale.warmup import start_kernel_compile
+    from hedgelab.engine.warmup import start_kernel_compile
     start_kernel_compile(quiet=o.get("quiet", True))  # a cold cache compiles while plugins and data load
 
     registry, load_failures = discover_all(o.get("strategies_dir"))

@@ -47,7 +47,7 @@ Acc = AccT()
 _TINY = 1e-12
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount):
     """Append one event to column ``j``'s buffer (counted even when the buffer is full)."""
     k = int(acc[Acc.NEV])
@@ -66,7 +66,7 @@ def add_event_nb(acc, events, j, col, bar, kind, instrument, qty, price, amount)
     acc[Acc.NEV] = k + 1
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def name_contract_nb(acc, events, j, first, kind, strike, expiry_s):
     """Name the option contract on the events written since event number ``first``."""
     for k in range(first, min(int(acc[Acc.NEV]), events.shape[1])):
@@ -75,7 +75,7 @@ def name_contract_nb(acc, events, j, first, kind, strike, expiry_s):
         events[j, k]["expiry_s"] = int(expiry_s) if expiry_s == expiry_s else 0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def add_cut_nb(acc, events, j, col, bar, kind, instrument, qty, price, reason):
     """An ``order_trimmed`` / ``leverage_capped`` event with its ``CutReason`` (amount 0)."""
     k = int(acc[Acc.NEV])
@@ -92,7 +92,7 @@ def perp_wallet_nb(acc, cfg):
     return acc[Acc.MARGIN]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def refresh_liq_nb(acc, cfg, tiers):
     """Recompute the cached liquidation price after the position or its wallet changed."""
     q = acc[Acc.QTY]
@@ -129,9 +129,22 @@ def inverse_pnl_btc_nb(q, entry, price):
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def perp_value_nb(acc, cfg, mark):
     """USD value of the isolated margin plus the perp's unrealized PnL at ``mark`` (equity term)."""
-    if cfg[Cfg.INVERSE] != 0.0:
-        return (acc[Acc.MARGIN] + inverse_pnl_btc_nb(acc[Acc.QTY], acc[Acc.ENTRY], mark)) * mark
-    return acc[Acc.MARGIN] + acc[Acc.QTY] * (mark - acc[Acc.ENTRY])
+    return perp_value_of_nb(cfg[Cfg.INVERSE] != 0.0, acc[Acc.MARGIN], acc[Acc.QTY], acc[Acc.ENTRY], mark)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def perp_value_of_nb(inverse, margin, q, entry, mark):
+    """``perp_value_nb`` from the account's values (a loop that holds them in registers)."""
+    if inverse:
+        return (margin + inverse_pnl_btc_nb(q, entry, mark)) * mark
+    return margin + q * (mark - entry)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def equity_of_nb(cash, spot, index, perp_value, opt_value):
+    """Equity at a close: cash + spot at the index + the perp's value + the option book (in this order:
+    every caller adds the same way, so equal inputs give bitwise-equal equity)."""
+    return cash + spot * index + perp_value + opt_value
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -150,7 +163,7 @@ def margin_ratio_nb(acc, cfg, tiers, mark):
     return mm / balance
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def close_perp_part_nb(acc, cfg, red, price):
     """Close ``red`` (>0) BTC of the perp at ``price``: PnL realized, margin share released to cash.
 
@@ -213,7 +226,7 @@ def _perp_room_nb(acc, cfg, fp, fee_rate, traded, rest, sgn, lev, mark, im_other
     return rest
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, kind, mark, im_other):
     """Market order of signed ``dq`` BTC on the perp at ``ref_price`` with slippage and taker fee.
 
@@ -278,7 +291,7 @@ def trade_perp_nb(acc, cfg, tiers, events, j, col, bar, dq, ref_price, volume, k
     refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volume):
     """Move the spot holding toward ``target`` (>= 0, fully paid) at ``ref_price`` with costs."""
     if target < 0.0:
@@ -310,7 +323,7 @@ def trade_spot_nb(acc, cfg, tiers, events, j, col, bar, target, ref_price, volum
         refresh_liq_nb(acc, cfg, tiers)  # the cross wallet is the cash
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty):
     """Change the leverage setting; True when it changed (then call ``resize_margin_nb`` once the
     bar's orders are done).
@@ -345,7 +358,7 @@ def set_leverage_nb(acc, cfg, tiers, events, j, col, bar, lev, mark, target_qty)
     return True
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
     """Isolated mode, after a leverage change and the bar's orders: set the margin to
     |position after the orders| * mark / leverage (Bybit: * entry price, its margins are on the entry value), moving the difference from / to cash (an
@@ -369,7 +382,7 @@ def resize_margin_nb(acc, cfg, tiers, events, j, col, bar, mark):
         refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def topup_margin_nb(acc, cfg, tiers, events, j, col, bar, amount, mark):
     """Move ``amount`` USD of cash into the isolated margin (isolated, open position only)."""
     if amount <= 0.0 or acc[Acc.QTY] == 0.0 or cfg[Cfg.CROSS] != 0.0:

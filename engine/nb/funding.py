@@ -2,7 +2,7 @@
 from numba import njit
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def funding_payment_nb(qty, price, rate):
     """Cash flow to the account (+ received) of a signed position ``qty`` at one settlement.
 

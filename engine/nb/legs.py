@@ -35,7 +35,7 @@ class LegT(NamedTuple):
 Leg = LegT()
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def next_expiry_nb(legs):
     t = np.inf
     for k in range(legs.shape[0]):
@@ -44,7 +44,7 @@ def next_expiry_nb(legs):
     return t
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, bar_seconds, index_open,
                       index_close):
     """Cash-settle every leg expired by this bar's open; returns the option cash flow (USD)."""
@@ -69,7 +69,7 @@ def settle_expired_nb(acc, legs, ocfg, events, j, col, bar, t_open_s, time_ns, b
     return flow
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _sale_im_cap_nb(acc, legs, ocfg, kind, strike, expiry_s, sell, held, price, fee, other_cover, spot, t_s, iv,
                     stress):
     """Largest part (BTC, <= ``sell``) of a sale of ``sell`` BTC at ``price`` (total fee ``fee``) after
@@ -94,7 +94,7 @@ def _sale_im_cap_nb(acc, legs, ocfg, kind, strike, expiry_s, sell, held, price, 
     return reduce + room / (im_per - slope)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, spot, t_s,
                  iv, stress, other_cover):
     price, fee, _ = option_fill_nb(ocfg, kind > 0.0, qty, spot, strike, t_s, expiry_s, iv, stress)
@@ -107,7 +107,7 @@ def _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
     return flow
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _book_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike, expiry_s, qty, price, fee, spot,
                  t_s, iv, stress, other_cover):
     k = k_existing
@@ -162,7 +162,7 @@ def _book_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
     return -qty * price - fee
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_frac, tenor_days, qty, spot, t_s,
                     iv, stress, other_cover):
     """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request,
@@ -196,7 +196,7 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
 
 # Not inlined: the kernel calls it at three places, and three inlined copies cost ~12 s of the
 # cold compile; the call costs ~3 % on the options benchmark (2 threads).
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def book_nb(legs, ocfg, spot, t_s, iv, stress):
     """(value_usd, delta_btc, open legs, maintenance_margin_usd) of the leg table at ``t_s``.
 
@@ -230,7 +230,7 @@ def book_nb(legs, ocfg, spot, t_s, iv, stress):
     return value, delta, n_open, mm
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def book_im_nb(legs, ocfg, spot, t_s, iv, stress):
     """Deribit standard initial margin of the short legs (USD at the index); 0 without IV (no mark
     to compute it from: the margin checks then count the book at its last mark only)."""
@@ -245,7 +245,7 @@ def book_im_nb(legs, ocfg, spot, t_s, iv, stress):
     return im if im == im else 0.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def liquidate_shorts_nb(acc, legs, ocfg, events, j, col, bar, spot, t_s, iv, stress):
     """Buy back every short leg at the ask with the trading fee (the venue's liquidation of the
     option book); long legs stay. Never cut to the cash: the cash may go negative. Counts one

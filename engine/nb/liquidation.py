@@ -31,10 +31,10 @@ from numba import njit
 from hedgelab.engine.nb.account import (Acc, add_event_nb, close_perp_part_nb, perp_mm_nb,
                                          perp_wallet_nb, refresh_liq_nb, trade_perp_nb)
 from hedgelab.engine.nb.margin import bankruptcy_price_inverse_nb, bankruptcy_price_linear_nb
-from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule
+from hedgelab.engine.nb.records import Cfg, EventKind, Instrument, LiqRule, Mkt
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar, price):
     """Taken over at the bankruptcy price; with a clearance fee (Binance §1.3, linear), the venue keeps
     ``LIQ_FEE`` x the notional at ``price`` (the trigger) capped at the equity left there, and the
@@ -58,7 +58,7 @@ def _take_at_bankruptcy_nb(acc, cfg, events, j, col, bar, price):
     add_event_nb(acc, events, j, col, bar, EventKind.LIQUIDATION, Instrument.PERP, -q, bp, realized)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     """Hyperliquid: partial 20 % steps above the threshold, then the rest; keeps the remainder."""
     while acc[Acc.QTY] != 0.0:
@@ -95,7 +95,7 @@ def _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
         refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     if int(cfg[Cfg.LIQ_RULE]) == LiqRule.CLOSE_AT_MARK:
         _close_at_mark_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)
@@ -106,7 +106,7 @@ def liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme):
     refresh_liq_nb(acc, cfg, tiers)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def check_triggers_nb(acc, cfg, tiers, events, j, col, bar, open_, mark_open, mark_low, mark_high, volume):
     """Stops and liquidation of the open perp on this bar's mark range (see module docstring)."""
     q = acc[Acc.QTY]
@@ -132,3 +132,15 @@ def check_triggers_nb(acc, cfg, tiers, events, j, col, bar, open_, mark_open, ma
                       np.nan)  # reduce-only: no margin check
     elif liq_hit:
         liquidate_nb(acc, cfg, tiers, events, j, col, bar, mark_open, extreme)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def trigger_reached_nb(q, liq_price, stop, mk, i):
+    """Whether bar i's adverse mark extreme reaches the liquidation price or the stop of a position of
+    signed ``q`` (not 0): the cheap test run every bar before ``check_triggers_nb``. A NaN liquidation
+    price never compares true."""
+    if q > 0.0:
+        low = mk[Mkt.MARK_LOW, i]
+        return low <= liq_price or (stop > 0.0 and low <= stop)
+    high = mk[Mkt.MARK_HIGH, i]
+    return high >= liq_price or (stop > 0.0 and high >= stop)

@@ -51,7 +51,7 @@ def maint_margin_nb(tiers, notional):
     return notional * tiers[k, Tier.MMR] - tiers[k, Tier.CUM]
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def max_leverage_nb(tiers, notional):
     """Highest leverage the venue allows for a position of ``notional``."""
     return tiers[tier_index_nb(tiers, notional), Tier.MAX_LEV]
@@ -66,7 +66,7 @@ def _in_tier(tiers, t, notional):
     return notional >= lo * (1.0 - _EPS) - _EPS and notional < hi * (1.0 + _EPS)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def liq_price_linear_nb(rule, side, qty, entry, wallet, other_mm, other_upnl, tiers):
     """Liquidation price of a linear (USD-margined) position; returns (price, mmr, cum).
 
@@ -98,7 +98,7 @@ def liq_price_linear_nb(rule, side, qty, entry, wallet, other_mm, other_upnl, ti
     return np.nan, np.nan, np.nan
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def liq_price_inverse_nb(side, qty, entry, wallet, other_mm, other_upnl, tiers):
     """Liquidation price of an inverse (coin-margined) position; wallet and tiers in BTC.
 
@@ -120,7 +120,7 @@ def liq_price_inverse_nb(side, qty, entry, wallet, other_mm, other_upnl, tiers):
     return np.nan, np.nan, np.nan
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def bankruptcy_price_linear_nb(side, qty, entry, balance):
     """Price at which ``balance`` + the position's PnL is zero (NaN if never for a long at P>0)."""
     if qty <= 0.0:
@@ -131,7 +131,7 @@ def bankruptcy_price_linear_nb(side, qty, entry, balance):
     return bp
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def bankruptcy_price_inverse_nb(side, qty, entry, balance_btc):
     """Price at which ``balance_btc`` + side*C*(1/EP - 1/P) is zero, C = qty*entry (NaN if none)."""
     if qty <= 0.0:
@@ -143,13 +143,13 @@ def bankruptcy_price_inverse_nb(side, qty, entry, balance_btc):
     return c / den
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def equity_linear_nb(side, qty, entry, balance, price):
     """Margin balance of a linear position at ``price``."""
     return balance + side * qty * (price - entry)
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def equity_inverse_nb(side, qty, entry, balance, price):
     """Margin balance (BTC) of an inverse position of C = qty*entry USD at ``price``."""
     return balance + side * qty * entry * (1.0 / entry - 1.0 / price)

@@ -91,7 +91,7 @@ def listed_expiries_nb(t_s, n_daily=3, n_weekly=4, n_monthly=3, n_quarterly=3):
     return out[:k]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=True)
 def choose_expiry_nb(t_s, tenor_days, n_daily=3, n_weekly=4, n_monthly=3, n_quarterly=3):
     """The listed expiry (epoch seconds) nearest to t_s + tenor_days; a tie goes to the later one."""
     exps = listed_expiries_nb(t_s, n_daily, n_weekly, n_monthly, n_quarterly)

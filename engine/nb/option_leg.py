@@ -45,7 +45,7 @@ def _as_tuple_ol(cfg):
     return lambda cfg: to_fixed_tuple(cfg, _N_CFG)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_config_tuple_nb(cfg):
     """The settings array ``OptionConfig().to_array()`` as a tuple (read the same way, ``cfg[OptCfg.*]``).
 
@@ -55,7 +55,7 @@ def option_config_tuple_nb(cfg):
     return _as_tuple(cfg)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def forward_nb(spot, basis, tenor_years):
     """Forward (USD) from the spot/index with an annualized, continuously compounded basis (decimal)."""
     return spot * _exp_nb(basis * max(tenor_years, 0.0))
@@ -81,7 +81,7 @@ def _model_inputs_nb(cfg, spot, strike, t_s, expiry_s, atm_iv, stress):
     return t_years, fwd, disc, sigma
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_mark_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
     """Model mark of one option at ``t_s`` for expiry ``expiry_s``.
 
@@ -100,7 +100,7 @@ def option_mark_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
     return price, delta, gamma, vega, theta, sigma, fwd
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_value_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
     """What the account needs of ``option_mark_nb`` on every bar: (price_usd, delta, forward), the
     same numbers to the bit, without the other greeks (which cost three more erfc per leg)."""
@@ -111,7 +111,7 @@ def option_value_nb(cfg, is_call, spot, strike, t_s, expiry_s, atm_iv, stress):
     return price, delta, fwd
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_contract_nb(cfg, spot, t_s, strike_frac, tenor_days):
     """The listed contract an intent asks for: (expiry_s, strike).
 
@@ -131,7 +131,7 @@ def option_contract_nb(cfg, spot, t_s, strike_frac, tenor_days):
     return expiry_s, strike
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_fill_nb(cfg, is_call, qty, spot, strike, t_s, expiry_s, atm_iv, stress):
     """Trade ``qty`` BTC (+ buy at the ask, - sell at the bid) of one option: (fill_price_usd, fee_usd, mid_usd).
 
@@ -149,7 +149,7 @@ def option_fill_nb(cfg, is_call, qty, spot, strike, t_s, expiry_s, atm_iv, stres
     return price, fee, mid
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_settle_nb(cfg, is_call, qty, strike, delivery_price):
     """Cash settlement of ``qty`` BTC at expiry: (payoff_cash_usd, delivery_fee_usd).
 
@@ -162,7 +162,7 @@ def option_settle_nb(cfg, is_call, qty, strike, delivery_price):
     return qty * payoff, fee
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_margin_nb(cfg, is_call, qty, spot, strike, mark_usd, forward):
     """(initial, maintenance) margin in USD of one leg: Deribit standard margin for a short
     (``short_margin_usd_nb``), 0 for a long (a long option needs only its premium)."""
@@ -172,7 +172,7 @@ def option_margin_nb(cfg, is_call, qty, spot, strike, mark_usd, forward):
                                cfg[OptCfg.IM_MIN], cfg[OptCfg.MM_BASE])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_book_nb(cfg, kind, strike, expiry_s, qty, n_legs, spot, t_s, atm_iv, stress):
     """Totals over the first ``n_legs`` legs (arrays: ``kind`` +1 call / -1 put, ``strike`` USD,
     ``expiry_s``, signed ``qty`` BTC; legs with qty 0 or expiry <= t_s are skipped):

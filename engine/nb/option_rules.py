@@ -9,7 +9,7 @@ import math
 from numba import njit
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_fee_nb(price_usd, underlying_usd, qty, fee_rate=0.0003, fee_cap=0.125):
     """Trading fee in USD (positive): |qty| * min(fee_rate * underlying, fee_cap * option price).
 
@@ -19,7 +19,7 @@ def option_fee_nb(price_usd, underlying_usd, qty, fee_rate=0.0003, fee_cap=0.125
     return abs(qty) * min(fee_rate * underlying_usd, fee_cap * max(price_usd, 0.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def delivery_fee_nb(payoff_usd, underlying_usd, qty, fee_rate=0.00015, fee_cap=0.125):
     """Delivery fee in USD (positive): |qty| * min(0.015% of the underlying, 12.5% of the option value).
 
@@ -28,7 +28,7 @@ def delivery_fee_nb(payoff_usd, underlying_usd, qty, fee_rate=0.00015, fee_cap=0
     return abs(qty) * min(fee_rate * underlying_usd, fee_cap * max(payoff_usd, 0.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def option_quote_nb(mid_usd, forward, sigma, tenor_days, spread_base=0.01, spread_vol=0.02,
                     spread_short=0.5, spread_min_btc=0.0001):
     """(bid, ask) in USD around the model price ``mid_usd``.
@@ -44,7 +44,7 @@ def option_quote_nb(mid_usd, forward, sigma, tenor_days, spread_base=0.01, sprea
     return max(mid_usd - half, 0.0), mid_usd + half
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def short_margin_btc_nb(is_call, index_price, strike, mark_btc, im_otm=0.15, im_min=0.10, mm_base=0.075):
     """Deribit standard margin of one short option, in BTC per contract: (initial, maintenance).
 
@@ -64,7 +64,7 @@ def short_margin_btc_nb(is_call, index_price, strike, mark_btc, im_otm=0.15, im_
     return im, mm
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def short_margin_usd_nb(is_call, index_price, strike, mark_usd, forward, qty, im_otm=0.15, im_min=0.10,
                         mm_base=0.075):
     """(initial, maintenance) margin in USD of a short position of |qty| BTC.
@@ -77,7 +77,7 @@ def short_margin_usd_nb(is_call, index_price, strike, mark_usd, forward, qty, im
     return abs(qty) * im * index_price, abs(qty) * mm * index_price
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def inverse_payoff_btc_nb(is_call, delivery_price, strike):
     """Inverse (Deribit) payoff in BTC per contract: max(S-K,0)/S for a call, max(K-S,0)/S for a put."""
     if is_call:
@@ -85,7 +85,7 @@ def inverse_payoff_btc_nb(is_call, delivery_price, strike):
     return max(strike - delivery_price, 0.0) / delivery_price
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def linear_payoff_usd_nb(is_call, delivery_price, strike):
     """Linear payoff in USD per 1 BTC: max(S-K,0) for a call, max(K-S,0) for a put.
 
@@ -97,7 +97,7 @@ def linear_payoff_usd_nb(is_call, delivery_price, strike):
     return max(strike - delivery_price, 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def delivery_price_nb(time_ns, bar_seconds, index_open, index_close, expiry_s, twap_seconds=1800.0):
     """Approximate Deribit delivery price (30-min TWAP of the index before expiry) from bars.
 

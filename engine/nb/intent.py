@@ -1,0 +1,97 @@
+"""A hook's intent at a bar's close: checked field by field, then applied to the account (leverage,
+spot and perp orders; after the option orders, a margin top-up and a stop). The rules are in
+``engine/nb/simulate.py``'s docstring, steps 4-5."""
+import numpy as np
+from numba import njit
+
+from hedgelab.engine.nb.account import (Acc, resize_margin_nb, set_leverage_nb, topup_margin_nb, trade_perp_nb,
+                                         trade_spot_nb)
+from hedgelab.engine.nb.records import Cfg, EventKind, HookError, Mkt
+from hedgelab.engine.types import HOOK_RAISED, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def intent_problem_nb(intent):
+    """(HookError code, Intent field) of the first unusable intent field, or (0, -1).
+
+    +/-inf is never a value. NaN means "no change" in the account fields; an option slot is either
+    all NaN (unused) or names its action and type, and a buy / sell also its strike, tenor and
+    quantity. ``x - x == 0`` is the finite test (NaN and inf both fail it)."""
+    if intent[HOOK_RAISED] == intent[HOOK_RAISED]:
+        return HookError.RAISED, -1
+    for k in range(Intent.OPT1_ACTION):
+        x = intent[k]
+        if x == x and not (x - x == 0.0):
+            return HookError.NOT_FINITE, k
+    lev = intent[Intent.LEVERAGE]
+    if lev <= 0.0:
+        return HookError.INVALID, Intent.LEVERAGE
+    for slot in range(OPTION_SLOTS):
+        b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+        used = False
+        for k in range(b, b + OPTION_SLOT_FIELDS):
+            x = intent[k]
+            if x == x:
+                used = True
+                if not (x - x == 0.0):
+                    return HookError.NOT_FINITE, k
+        if not used:
+            continue
+        a = intent[b]
+        if a != a:
+            return HookError.MISSING, b
+        if a != 1.0 and a != -1.0 and a != 2.0:
+            return HookError.INVALID, b
+        kind = intent[b + 1]
+        if kind != kind:
+            return HookError.MISSING, b + 1
+        if kind != 1.0 and kind != -1.0:
+            return HookError.INVALID, b + 1
+        if a != 2.0:
+            for k in range(b + 2, b + OPTION_SLOT_FIELDS):
+                if intent[k] != intent[k]:
+                    return HookError.MISSING, k
+            if not intent[b + 4] > 0.0:
+                return HookError.INVALID, b + 4
+    return HookError.NONE, -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def apply_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent, opt_net):
+    """Leverage, spot and perp intents; ``opt_net`` = option book value - short-option initial
+    margin, what the options add to the cross-margin check of a perp increase."""
+    close = mk[Mkt.CLOSE, i]
+    mark = mk[Mkt.MARK_CLOSE, i]
+    volume = mk[Mkt.VOLUME, i]
+    target_perp = intent[Intent.TARGET_PERP]
+    lev = intent[Intent.LEVERAGE]
+    lev_changed = False
+    if lev == lev and lev > 0.0 and (lev != acc[Acc.LEV_ASKED] or target_perp == target_perp):
+        # Hooks often repeat the same leverage every bar: re-check it (against the tier maximum of
+        # the notional about to be held) only when it changes or a perp order may change the tier.
+        acc[Acc.LEV_ASKED] = lev
+        tq = target_perp if target_perp == target_perp else acc[Acc.QTY]
+        lev_changed = set_leverage_nb(acc, cfg, tiers, events, j, col, i, lev, mark, tq)
+    target_spot = intent[Intent.TARGET_SPOT]
+    if target_spot == target_spot:
+        trade_spot_nb(acc, cfg, tiers, events, j, col, i, target_spot, mk[Mkt.INDEX_CLOSE, i], volume)
+    if target_perp == target_perp:
+        # Cross: the order is checked against initial margin on the account's equity (spot after
+        # this bar's spot order, options net of their IM); isolated: its margin comes from cash.
+        im_other = acc[Acc.SPOT] * mk[Mkt.INDEX_CLOSE, i] + opt_net if cfg[Cfg.CROSS] != 0.0 else np.nan
+        trade_perp_nb(acc, cfg, tiers, events, j, col, i, target_perp - acc[Acc.QTY], close, volume,
+                      EventKind.FILL, mark, im_other)
+    if lev_changed:
+        # After the orders: the margin follows the position actually held at the new leverage.
+        resize_margin_nb(acc, cfg, tiers, events, j, col, i, mark)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def apply_late_intent_nb(acc, cfg, tiers, events, j, col, i, mk, intent):
+    mark = mk[Mkt.MARK_CLOSE, i]
+    topup = intent[Intent.MARGIN_TOPUP]
+    if topup == topup:
+        topup_margin_nb(acc, cfg, tiers, events, j, col, i, topup, mark)
+    stop = intent[Intent.STOP_PRICE]
+    if stop == stop and stop >= 0.0:
+        acc[Acc.STOP] = stop if acc[Acc.QTY] != 0.0 else 0.0
