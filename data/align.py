@@ -16,7 +16,7 @@ import pandas as pd
 
 from hedgelab.data.arrays import MarketArrays
 from hedgelab.data.dataset import INDEX, MARK, TRADED, Dataset, bar_timedelta, iso, ns, offset_string
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 def _as_utc(value, what: str):

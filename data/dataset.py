@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 SCHEMA_VERSION = 1
 

@@ -29,7 +29,7 @@ from hedgelab.data.fetch_sources import (HOUR_MS, candle_source, dvol_resolution
                                          funding_interval_ms, funding_source, option_trades_source)
 from hedgelab.data.store import check_name, check_store_writable, write_dataset
 from hedgelab.data.validate import Where, validate_manifest
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 VENUES = {"binance": "binanceusdm", "bybit": "bybit", "hyperliquid": "hyperliquid"}
 DEFAULT_SYMBOL = {"binance": "BTC/USDT:USDT", "bybit": "BTC/USDT:USDT", "hyperliquid": "BTC/USDC:USDC"}

@@ -23,7 +23,7 @@ import pandas as pd
 
 from hedgelab.data.dataset import BAR_COLUMNS, Dataset, empty_funding, empty_iv, new_manifest, offset_string
 from hedgelab.data.validate import MAX_FILL_BARS
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 
 FILL_RULE = "flat bars at the previous close, volume 0"
 

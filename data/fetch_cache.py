@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hedgelab import _tempdirs
+from hedgelab.core import tempdirs as _tempdirs
 
 _CHUNK = re.compile(r"^(\d{13,})-(\d{13,})\.parquet$")
 

@@ -28,7 +28,7 @@ from hedgelab.data.store import BUILTIN, check_name, check_store_writable, write
 from hedgelab.data.validate import (MAX_FILL_BARS, Where, check_funding, check_grid, check_iv, check_ohlc,
                                     check_number_column, check_rate_unit, check_time_order, fill_gaps,
                                     infer_step, MAX_PRICE)
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 MAX_PRICE_FLAG = 1e12  # --max-price above this would let float rounding into cash and P&L
 SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.data.validate import FIRST_TIME, LAST_TIME, Where, check_time_range
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 # Files above this size are refused before reading (a CSV takes ~10x its size in memory while
 # parsed as text): one year of 1-minute bars with mark and index columns is ~100 MB.

@@ -9,7 +9,7 @@ On-disk format (fixed; the built-in ``crisis-2025`` uses it too)::
 
 A write goes to a hidden temp directory beside the target and is renamed into place only when
 complete, so an interrupted write never leaves a half dataset under NAME/. Hidden directories carry
-the owning process's id and start time (``hedgelab._tempdirs``); every store operation first
+the owning process's id and start time (``hedgelab.core.tempdirs``); every store operation first
 recovers what a killed process left behind (``recover``): a replacing import killed between its
 two renames gets the previous complete copy back under NAME/, and the rest is deleted.
 """
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from hedgelab import _tempdirs
-from hedgelab._redact import redact
+from hedgelab.core import tempdirs as _tempdirs
+from hedgelab.core.redact import redact
 from hedgelab.data.dataset import NAME_RE, Dataset
 from hedgelab.data.validate import Where, validate_dataset, validate_manifest
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 FILES = ("manifest.json", "bars.parquet", "funding.parquet", "iv.parquet")
 BUILTIN_DIR = Path(__file__).parent / "builtin"
@@ -80,7 +80,7 @@ def _legacy_old_copies(root: Path) -> list:
 
 def check_store_writable(store=None) -> Path:
     """The store folder, if datasets can be written there (checked before an import's work)."""
-    from hedgelab._outdir import check_writable
+    from hedgelab.core.outdir import check_writable
     root = store_dir(store)
     check_writable(root, "store")
     return root

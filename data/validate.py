@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.data.dataset import BAR_COLUMNS, KINDS, SCHEMA_VERSION, bar_timedelta, ns
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 MAX_FUNDING_RATE = 0.03   # |rate| per interval above 3 % is a unit mistake, not a market (Binance caps at 2-3 %)
 TYPICAL_RATE_LIMIT = 0.002  # a median |rate| above 0.2 % per interval (220 %/yr at 8h) is percent data

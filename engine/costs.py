@@ -2,7 +2,7 @@
 import math
 from dataclasses import dataclass
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 from hedgelab.engine.nb.records import HookError as Code
 from hedgelab.engine.nb.records import Sum
 from hedgelab.engine.types import Intent
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 _WHAT = {
     Code.NOT_FINITE: "wrote a non-finite value ({value}) into intent {field}",

@@ -9,7 +9,7 @@ import numpy as np
 from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, max_leverage_nb, tier_index_nb
 from hedgelab.engine.nb.records import LiqRule, Tier
 from hedgelab.engine.venues import as_date, load_venue, tier_array, tier_schedule, venue_rules
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 class Liquidation(NamedTuple):

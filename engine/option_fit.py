@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.engine.nb.option_config import OptionConfig
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 
 CHAIN_COLUMNS = ("time", "expiry", "strike", "forward", "iv")
 

@@ -13,7 +13,7 @@ import pandas as pd
 from hedgelab.engine.nb.option_calendar import listed_expiries_nb, round_strike_nb, strike_step_nb
 from hedgelab.engine.nb.option_config import OptCfg, OptionConfig  # noqa: F401  (re-exported)
 from hedgelab.engine.nb.surface import stress_1d_nb
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 MAX_DECIMAL_IV = 5.0  # an IV above 500% is taken as a percentage typed by mistake (60 for 0.6)
 

@@ -13,7 +13,7 @@ from hedgelab.engine.options import OptionConfig, stress_series, validate_option
 from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
 from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 MARGIN_MODES = ("isolated", "cross")
 _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low", "mark_close",

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hedgelab.engine.nb.records import LiqRule, Tier
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 VENUE_DIR = Path(__file__).resolve().parent / "venues"
 VENUE_IDS = ("binance", "bybit", "hyperliquid", "deribit")
@@ -102,8 +102,8 @@ def venue_rules(venue: str | Path) -> dict:
 
 
 def _check_user_file(user: dict, where: str) -> None:
-    """The whole user file typed and ranged (hedgelab._schema); keys the built-in files use are known."""
-    from hedgelab._schema import check_venue_file
+    """The whole user file typed and ranged (engine/venue_schema.py); keys the built-in files use are known."""
+    from hedgelab.engine.venue_schema import check_venue_file
     builtin = [_read(VENUE_DIR / f"{v}.toml") for v in VENUE_IDS]
     check_venue_file(user, where, builtin_keys={k for b in builtin for k in b},
                      builtin_tier_keys={k for b in builtin for t in b.get("tiers", []) for k in t})

@@ -11,8 +11,8 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 _LAZY = {
-    "UserError": "hedgelab.errors",
-    "DataError": "hedgelab.errors",
+    "UserError": "hedgelab.core.errors",
+    "DataError": "hedgelab.core.errors",
     "load": "hedgelab.data",
     "align": "hedgelab.data",
     "Strategy": "hedgelab.strategies",

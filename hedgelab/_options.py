@@ -9,7 +9,7 @@ from pathlib import Path
 import math
 import tomllib
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 # Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
 CONFIG_KEYS = frozenset({

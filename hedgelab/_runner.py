@@ -12,7 +12,7 @@ import shutil
 import numpy as np
 import pandas as pd
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 EVENT_COLUMNS = ("time", "strategy", "instrument", "side", "kind", "qty", "price", "amount")
 EVENT_DETAILS = ("reason", "option_type", "strike", "expiry")  # kept when the engine gives them
@@ -337,7 +337,7 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.reports.html import write_report
-    from hedgelab import _outdir
+    from hedgelab.core import outdir as _outdir
     out_dir = _outdir.check_out_dir(out_dir, "output folder", taken_ok=checked)
     if tearsheets is None and result.heatmap is not None:
         tearsheets = SWEEP_TEARSHEETS

@@ -26,7 +26,7 @@ import pandas as pd
 
 from hedgelab import _options as opt
 from hedgelab import _runner
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 __all__ = ["Result", "run", "compare", "sweep"]
 
@@ -158,7 +158,7 @@ class Result:
         ``tearsheets``: the most tearsheets to write (best-ranked runs, plus hold); default every run
         of a run/compare, 5 for a sweep.
         """
-        from hedgelab._outdir import check_out_dir
+        from hedgelab.core.outdir import check_out_dir
         out = check_out_dir(out_dir, option="write(): out_dir")  # worded for the API, not the CLI's --out
         return _runner.write_outputs(self, out, progress=progress, tearsheets=tearsheets)
 

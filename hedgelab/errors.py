@@ -1,17 +1,7 @@
-"""Errors a user can cause and fix: the CLI prints them in one line and exits with code 2."""
-from hedgelab._redact import redact
+"""The public name of hedgelab's user errors (``hedgelab.errors.UserError``), for plugins and scripts.
 
+The classes live in ``hedgelab.core.errors``; the layers below the front door import them from there.
+"""
+from hedgelab.core.errors import DataError, UserError
 
-class UserError(Exception):
-    """A mistake in the user's input: one line saying what is wrong and where.
-
-    The message is redacted when made (``hedgelab._redact``): a URL password or an API key that
-    the user passed, or that an exchange echoed back, is never printed in clear.
-    """
-
-    def __init__(self, message="", *args):
-        super().__init__(redact(message), *args)
-
-
-class DataError(UserError):
-    """Market data that cannot be used as given (names file, row and column)."""
+__all__ = ["UserError", "DataError"]

@@ -277,7 +277,7 @@ def _check_heatmap(heatmap, runs):
 
 
 def _user_error(msg):
-    from hedgelab.errors import UserError
+    from hedgelab.core.errors import UserError
     return UserError(msg)
 
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import logging
 import os
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 CONNECT_TIMEOUT = "10s"   # an unreachable scheduler is an error within seconds, not a hang
 SPEC_FORMS = "none, local, local-processes[:N], tcp://HOST:PORT or a scheduler-file path"

@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 KEEP = 8   # markets kept per process (a sweep uses one; stress runs a few)
 

@@ -17,7 +17,7 @@ import os
 
 import pandas as pd
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 PLAN = "_plan.json"   # a leading underscore: parquet readers skip it
 

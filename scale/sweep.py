@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.scale.chunks import chunk_columns, map_chunks, split
 from hedgelab.scale.cluster import worker_count
 from hedgelab.scale.market import Source, market_of, share_market

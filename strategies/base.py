@@ -33,7 +33,7 @@ import numpy as np
 
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.types import HOOK_SIG
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies.hooks import TARGET_BLOCK, noop_nb, targets_nb
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}

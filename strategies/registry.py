@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import NamedTuple
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies.base import Strategy, ensure_compiled, hook_of
 
 ENTRY_POINT_GROUP = "hedgelab.strategies"

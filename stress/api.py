@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab import _options as opt
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.stress import survival
 from hedgelab.stress.generators import METHODS, describe, make_generator
 from hedgelab.stress.result import StressResult, fan_frame

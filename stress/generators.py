@@ -1,7 +1,7 @@
 """Method name -> a fitted generator with ``path(window, rng) -> MarketArrays``."""
 from __future__ import annotations
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 METHODS = ("shock", "bootstrap", "garch", "jump", "scenario")
 

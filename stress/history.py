@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 PRICE_FIELDS = ("open", "high", "low", "close")
 MARK_FIELDS = ("mark_open", "mark_high", "mark_low", "mark_close")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.stress.history import History
 from hedgelab.stress.paths import from_returns
 

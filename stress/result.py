@@ -11,7 +11,7 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 

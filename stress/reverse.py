@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.stress.paths import scaled
 from hedgelab.stress.run import first_liquidation_bars, simulate_entry
 

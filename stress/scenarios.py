@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.stress.paths import scaled
 
 SUPPORT_LOW, SUPPORT_HIGH = 80_000.0, 83_000.0

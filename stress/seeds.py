@@ -6,7 +6,7 @@ or order it was generated in, so any chunking gives bitwise the same paths.
 """
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 def check_seed(seed) -> int:

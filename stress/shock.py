@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.stress.paths import scaled
 
 OCT10_CLOSE_SHARE = 0.007 / 0.107

@@ -4,7 +4,7 @@ import sys
 import click
 
 from hedgelab import __version__
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

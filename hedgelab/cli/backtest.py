@@ -17,7 +17,7 @@ import click
 
 from hedgelab import _options as opt
 from hedgelab.cli import cli
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 _PATH_KEYS = ("store", "strategies_dir", "out")
 TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has them all)
@@ -124,7 +124,7 @@ def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
 def output_dir(out) -> Path:
     """The folder to write: the given one (must be new or empty) or a new timestamped one here."""
     if out is not None:  # checked now, before the work: exists, a file, unwritable, being written
-        from hedgelab._outdir import check_out_dir
+        from hedgelab.core.outdir import check_out_dir
         return check_out_dir(out)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     base = Path.cwd() / f"hedgelab-out-{stamp}"
@@ -166,7 +166,7 @@ def finish(result, o: dict) -> int:
 def check_trace(trace_file) -> None:
     """--trace FILE checked before the run: not a folder, and its folder can be written."""
     if trace_file is not None:
-        from hedgelab._outdir import check_writable
+        from hedgelab.core.outdir import check_writable
         path = Path(trace_file)
         if path.is_dir():
             raise UserError(f"--trace {path}: is a folder; give a file name")

@@ -6,7 +6,7 @@ import math
 import click
 
 from hedgelab.cli import calc
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 @calc.command("liq")

@@ -6,7 +6,7 @@ import click
 import pandas as pd
 
 from hedgelab.cli import calc
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 def _time(value: str, name: str) -> pd.Timestamp:

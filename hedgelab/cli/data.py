@@ -5,7 +5,7 @@ Errors are ``UserError``s: ``hedgelab.cli.main`` prints them on one line and exi
 import click
 
 from hedgelab.cli import cli
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 STORE = click.option("--store", "store", type=click.Path(file_okay=False), default=None,
                      help="Dataset store directory (default: $HEDGELAB_HOME, else the user data dir).")

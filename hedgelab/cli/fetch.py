@@ -6,7 +6,7 @@ Arguments are validated by hand rather than with ``click.Choice`` so that every 
 import click
 
 from hedgelab.cli.data import STORE, data
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 VENUE_NAMES = ("binance", "bybit", "hyperliquid")
 

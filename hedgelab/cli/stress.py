@@ -12,7 +12,7 @@ import click
 from hedgelab import _options as opt
 from hedgelab.cli import cli
 from hedgelab.cli.backtest import merged, shared_options
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
          ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import hedgelab
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 from testkit import cli as h
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from hedgelab import _options as opt
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from testkit.cli import invoke
 
 

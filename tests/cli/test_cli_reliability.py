@@ -14,7 +14,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from hedgelab import _outdir, _runner, _tempdirs
+from hedgelab import _runner
+from hedgelab.core import outdir as _outdir, tempdirs as _tempdirs
 from testkit import cli as h
 
 
@@ -69,7 +70,7 @@ def test_config_with_invalid_utf8_is_one_line(tmp_path, capsys):
 
 def test_python_api_config_dict_goes_through_the_same_schema():
     from hedgelab import _options
-    from hedgelab.errors import UserError
+    from hedgelab.core.errors import UserError
     with pytest.raises(UserError, match=r"config: tearsheets = -3"):
         _options.check_config_keys({"tearsheets": -3})
 

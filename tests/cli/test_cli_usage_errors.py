@@ -112,6 +112,6 @@ def test_compare_refuses_a_strategy_named_twice(tmp_path, capsys, argv, config):
 
 def test_api_compare_refuses_a_strategy_named_twice():
     from hedgelab import api
-    from hedgelab.errors import UserError
+    from hedgelab.core.errors import UserError
     with pytest.raises(UserError, match="'perp-hedge' is named twice"):
         api.compare(["perp-hedge", "hold", "perp-hedge"])

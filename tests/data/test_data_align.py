@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from hedgelab.data import MarketArrays, align, resample
 from hedgelab.data.arrays import MarketArrays as Arrays
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 def ts(s):

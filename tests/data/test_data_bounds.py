@@ -17,7 +17,7 @@ from hedgelab.data.importer import import_files
 from hedgelab.data.readers import MAX_INPUT_BYTES
 from hedgelab.data.store import list_datasets
 from hedgelab.data.validate import MIN_TYPICAL_PERCENT
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 
 
 def hourly_lines(n=24, row=None, start="2025-01-01"):

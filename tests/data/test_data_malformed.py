@@ -12,7 +12,7 @@ import pytest
 
 from hedgelab.cli import main
 from hedgelab.data import import_files
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 
 def prices():

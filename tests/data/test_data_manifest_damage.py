@@ -7,7 +7,7 @@ import pytest
 from hedgelab.cli import main
 from hedgelab.data import read_dataset, write_dataset
 from hedgelab.data.store import list_datasets
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 
 DAMAGE = {
     "empty list": "[]",

@@ -6,7 +6,7 @@ import pytest
 from hedgelab.data import import_files, load
 from hedgelab.data.readers import map_columns, parse_time
 from hedgelab.data.validate import MAX_FILL_BARS, Where
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 # 2025-10-10 21:00 UTC written every accepted way; epoch values computed by hand:
 # 2025-10-10 00:00 UTC = 1760054400 s (20371 days since 1970-01-01 x 86400), + 21 h = 1760130000.

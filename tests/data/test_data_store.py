@@ -8,7 +8,7 @@ import pytest
 
 import hedgelab.data.store as store_mod
 from hedgelab.data import Dataset, list_datasets, load, read_dataset, store_dir, write_dataset
-from hedgelab.errors import DataError, UserError
+from hedgelab.core.errors import DataError, UserError
 
 
 def test_store_dir_precedence(tmp_path, monkeypatch):

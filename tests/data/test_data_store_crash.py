@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-from hedgelab import _tempdirs
+from hedgelab.core import tempdirs as _tempdirs
 from hedgelab.data import list_datasets, read_dataset, write_dataset
 from hedgelab.data.store import recover
 

@@ -6,7 +6,7 @@ import pytest
 from hedgelab.data.fetch import FetchError, fetch
 from hedgelab.data.fetch_cache import SeriesCache
 from hedgelab.data.store import list_datasets, read_dataset
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from testkit.fake_exchange import candle
 from testkit.fetch_fixtures import HOUR, Sleeps, fx, ms, no_network  # noqa: F401  (fixtures)
 

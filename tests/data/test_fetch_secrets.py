@@ -2,10 +2,10 @@
 an error line or a stored manifest in clear (before: the password printed in the error line)."""
 import pytest
 
-from hedgelab._redact import redact
+from hedgelab.core.redact import redact
 from hedgelab.data import write_dataset
 from hedgelab.data.fetch import Retry
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from testkit.cli import invoke as run
 from testkit.fetch_fixtures import fx, no_network  # noqa: F401  (fixtures; also registers the command)
 

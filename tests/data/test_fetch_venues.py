@@ -13,7 +13,7 @@ from hedgelab.data import import_files
 from hedgelab.data.fetch import fetch
 from hedgelab.data.store import list_datasets, read_dataset
 from hedgelab.data.validate import MAX_FILL_BARS
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 from testkit.cli import invoke
 from testkit.fake_exchange import candle, funding_mark, funding_rate, funding_times
 from testkit.fetch_fixtures import HOUR, fx, ms, no_network  # noqa: F401

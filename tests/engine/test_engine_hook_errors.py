@@ -9,7 +9,7 @@ from hedgelab.engine import simulate
 from hedgelab.engine.hook_errors import HookError
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.types import HOOK_SIG, Intent
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies.testing import synthetic_market
 
 N = 12

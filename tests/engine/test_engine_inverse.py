@@ -12,7 +12,7 @@ from hedgelab.engine import Costs, simulate
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import make_market, random_walk_market
 from hedgelab.engine.types import HOOK_SIG, Intent
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 MMR = 0.01  # engine/venues/deribit.toml
 

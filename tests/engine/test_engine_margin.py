@@ -12,7 +12,7 @@ from hedgelab.engine.nb.margin import (equity_inverse_nb, equity_linear_nb, liq_
                                        maint_margin_nb)
 from hedgelab.engine.nb.records import LiqRule
 from hedgelab.engine.venues import load_venue, tier_array
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 AT = "2025-10-15"
 # freqtrade's generic setup (spec §7.1): MMR 0.01, maintenance amount 0.01, WB = amount*open/leverage.

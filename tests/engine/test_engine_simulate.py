@@ -13,7 +13,7 @@ from hedgelab.engine.liquidation import liquidation_price
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.synthetic import make_market, random_walk_market
 from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 
 @njit(HOOK_SIG, cache=True)

@@ -7,7 +7,7 @@ import pytest
 from hedgelab.engine import Costs, simulate
 from hedgelab.engine.liquidation import liquidation_price
 from hedgelab.engine.synthetic import make_market
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from testkit.replay import one_order
 
 AT = "2025-10-15"

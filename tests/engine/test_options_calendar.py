@@ -10,7 +10,7 @@ import pytest
 from hedgelab.engine.nb.option_calendar import choose_expiry_nb, civil_from_days_nb, round_strike_nb
 from hedgelab.engine.options import (OptionConfig, check_iv, check_positive, check_strike, listed_expiries,
                                      strike_step)
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 UTC = dt.timezone.utc
 

@@ -9,7 +9,7 @@ import pytest
 from hedgelab.engine.nb.black76 import implied_vol_nb
 from hedgelab.engine.nb.surface import fitted_vol_nb, surface_vol_nb
 from hedgelab.engine.option_fit import fit_chain, fit_smile
-from hedgelab.errors import DataError
+from hedgelab.core.errors import DataError
 
 K = np.linspace(-0.3, 0.2, 15)
 

@@ -115,7 +115,7 @@ def test_book_totals_and_margin_of_a_collar():
 
 def test_validate_option_config():
     from hedgelab.engine.options import validate_option_config
-    from hedgelab.errors import UserError
+    from hedgelab.core.errors import UserError
     assert validate_option_config(CFG) is CFG
     for kw, msg in [({"fee_rate": 0.03}, "options.fee_rate"), ({"n_weekly": 2.5}, "options.n_weekly"),
                     ({"vol_floor": 12.0}, "options.vol_floor"), ({"inverse": 2.0}, "options.inverse"),

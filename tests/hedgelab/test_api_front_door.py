@@ -6,7 +6,7 @@ import pytest
 
 import hedgelab
 from hedgelab.data import load
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 
 RANGE = {"start": "2025-10-01", "end": "2025-10-20"}
 

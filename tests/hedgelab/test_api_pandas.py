@@ -7,7 +7,7 @@ import pytest
 
 import hedgelab
 from hedgelab.cli import main
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies import get_strategy
 
 RANGE = {"start": "2025-10-08", "end": "2025-10-11"}

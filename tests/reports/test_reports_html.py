@@ -5,7 +5,7 @@ import re
 import pandas as pd
 import pytest
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.reports import RunRecord, write_report
 from hedgelab.reports.html import safe_names
 from hedgelab.reports.run import EVENT_COLUMNS

@@ -4,7 +4,7 @@ import os
 import pytest
 from dask.distributed import Client, LocalCluster
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.scale import map_chunks, open_cluster, parse_spec
 from testkit import scale_tasks as tasks
 

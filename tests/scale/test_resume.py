@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 import hedgelab
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.scale import sweep as sweep_module
 
 from testkit import cli as h

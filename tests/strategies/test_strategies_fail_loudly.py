@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from hedgelab.engine import simulate
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies import Param, Strategy, get_strategy
 from hedgelab.strategies.testing import call_hook, make_state, synthetic_market
 

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies import Param, Strategy, get_strategy
 
 

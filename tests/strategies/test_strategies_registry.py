@@ -5,7 +5,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies import BUILTINS, ENTRY_POINT_GROUP, discover, get_strategy
 
 GOOD_HOOK_PLUGIN = '''

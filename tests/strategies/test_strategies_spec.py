@@ -4,7 +4,7 @@ import pytest
 
 from hedgelab.engine.spec import StrategySpec
 from hedgelab.engine.types import HOOK_SIG
-from hedgelab.errors import UserError
+from hedgelab.core.errors import UserError
 from hedgelab.strategies import BUILTINS, Param, Strategy, get_strategy, targets_nb
 
 

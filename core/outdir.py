@@ -14,8 +14,8 @@ import os
 import shutil
 from pathlib import Path
 
-from hedgelab import _tempdirs
-from hedgelab.errors import UserError
+from hedgelab.core import tempdirs as _tempdirs
+from hedgelab.core.errors import UserError
 
 KIND = "out"
 MAX_SIBLINGS = 100

@@ -1,0 +1,17 @@
+"""Errors a user can cause and fix: the CLI prints them in one line and exits with code 2."""
+from hedgelab.core.redact import redact
+
+
+class UserError(Exception):
+    """A mistake in the user's input: one line saying what is wrong and where.
+
+    The message is redacted when made (``hedgelab.core.redact``): a URL password or an API key that
+    the user passed, or that an exchange echoed back, is never printed in clear.
+    """
+
+    def __init__(self, message="", *args):
+        super().__init__(redact(message), *args)
+
+
+class DataError(UserError):
+    """Market data that cannot be used as given (names file, row and column)."""
