@@ -235,14 +235,3 @@ def write_dataset(ds: Dataset, store=None) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
-
-
-def delete_dataset(name: str, store=None) -> None:
-    """Remove a dataset from the store (renamed aside first, so a crash never leaves half of it)."""
-    target = store_dir(store) / check_name(name)
-    if not target.is_dir():
-        raise UserError(f"no dataset named {name!r} in {store_dir(store)}")
-    recover(target.parent)
-    aside = target.parent / _tempdirs.temp_name(name, "del")
-    os.replace(target, aside)
-    shutil.rmtree(aside, ignore_errors=True)

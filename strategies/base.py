@@ -317,14 +317,6 @@ class Strategy:
         other.values = _FeatureValues(self.name, values, self.feature_params())
         return other
 
-    def _holding(self, values: dict) -> "Strategy":
-        """This strategy with ``values`` as its parameters (a copy: __init__ is not run again)."""
-        if values == self.values:
-            return self
-        other = copy.copy(self)
-        other.values = dict(values)
-        return other
-
 
 class _FeatureValues(dict):
     """Parameter values for ``prepare``: the feature parameters only."""
