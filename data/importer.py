@@ -216,7 +216,7 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     if write:
         check_store_writable(store)  # before reading: a store that cannot take the dataset fails first
     paths = {k: Path(p).expanduser() for k, p in (("prices", prices), ("funding", funding), ("iv", iv)) if p}
-    frames = {k: read_table(p) for k, p in paths.items()}
+    frames = {k: read_table(p, f"{k} file") for k, p in paths.items()}
     over = split_overrides(cols, frames)
     notes = ["times without a zone were read as UTC"]
     bars, step, prov, proxies, gaps = read_prices(paths["prices"], frames["prices"], over["prices"], notes, limit,

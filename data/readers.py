@@ -10,6 +10,7 @@ Time columns accept
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -48,36 +49,67 @@ IV_ROLES = {
 ROLES = {"prices": PRICE_ROLES, "funding": FUNDING_ROLES, "iv": IV_ROLES}
 
 
+def show(value, limit: int = 60) -> str:
+    """A cell as the message quotes it: its repr, cut to ``limit`` characters (a 300,000-character
+    cell is named, not printed)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(str(value)):,} characters)"
+
+
+def _columns(frame: pd.DataFrame, limit: int = 200) -> str:
+    text = ", ".join(map(str, frame.columns))
+    return text if len(text) <= limit else f"{text[:limit - 3]}... ({len(frame.columns)} columns)"
+
+
 def _norm(name) -> str:
     return str(name).strip().lstrip("\ufeff").lower().replace(" ", "_")
 
 
-def read_table(path) -> pd.DataFrame:
-    """A CSV (everything as text, so bad cells can be reported) or a parquet file."""
+def read_table(path, what: str = "") -> pd.DataFrame:
+    """A CSV (everything as text, so bad cells can be reported) or a parquet file.
+
+    Only a regular file is read (a FIFO, a device or a folder is refused before it could block or run
+    on forever, ``hedgelab.core.reading``), and only up to MAX_INPUT_BYTES, checked before reading.
+    ``what`` ("prices file") starts the messages about the file itself.
+    """
+    from hedgelab.core.reading import open_regular
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise DataError(f"{path}: {size / 1e6:,.0f} MB is above the import limit of "
-                        f"{MAX_INPUT_BYTES / 1e6:,.0f} MB; split the file by date or resample it first")
+    head = f"{what} {path}" if what else str(path)
+    fh = open_regular(path, what)
     try:
-        if suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-            if not isinstance(frame.index, pd.RangeIndex):
-                frame = frame.reset_index()
-        else:
-            # keep_default_na=False + skip_blank_lines=False: row numbers stay those of the file and
-            # an empty or odd cell leaves its column as text, which ``to_numbers`` reports by row.
-            frame = pd.read_csv(path, keep_default_na=False, skip_blank_lines=False, low_memory=False,
-                                skipinitialspace=True, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise DataError(f"{path}: cannot read as {'parquet' if suffix in ('.parquet', '.pq') else 'CSV'} "
-                        f"({str(exc).splitlines()[0]})") from exc
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_INPUT_BYTES:
+            raise DataError(f"{head}: {size / 1e6:,.0f} MB is above the import limit of "
+                            f"{MAX_INPUT_BYTES / 1e6:,.0f} MB; split the file by date or resample it first")
+        suffix = path.suffix.lower()
+        try:
+            if suffix in (".parquet", ".pq"):
+                frame = pd.read_parquet(fh)
+                if not isinstance(frame.index, pd.RangeIndex):
+                    frame = frame.reset_index()
+            else:
+                # keep_default_na=False + skip_blank_lines=False: row numbers stay those of the file and
+                # an empty or odd cell leaves its column as text, which ``to_numbers`` reports by row.
+                frame = pd.read_csv(fh, keep_default_na=False, skip_blank_lines=False, low_memory=False,
+                                    skipinitialspace=True, encoding="utf-8-sig")
+        except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, pa_errors()) as exc:
+            first = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DataError(f"{head}: cannot read as {'parquet' if suffix in ('.parquet', '.pq') else 'CSV'} "
+                            f"({first[:200]})") from None
+    finally:
+        fh.close()
     if frame.empty:
-        raise DataError(f"{path}: no data rows")
+        raise DataError(f"{head}: no data rows")
     return frame
+
+
+def pa_errors() -> type:
+    """pyarrow's base error (an unreadable parquet file raises it, not a ValueError)."""
+    try:
+        import pyarrow
+        return pyarrow.ArrowException
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return ValueError
 
 
 def map_columns(frame: pd.DataFrame, kind: str, path, overrides: dict | None = None) -> dict:
@@ -98,13 +130,13 @@ def map_columns(frame: pd.DataFrame, kind: str, path, overrides: dict | None = N
                             f"{', '.join(roles)}")
         if column not in frame.columns:
             raise UserError(f"--col {role}={column}: {path} has no column {column!r} "
-                            f"(columns: {', '.join(map(str, frame.columns))})")
+                            f"(columns: {_columns(frame)})")
         found[role] = column
     required = {"prices": PRICE_REQUIRED, "funding": ("time", "rate"), "iv": ("time", "iv")}[kind]
     for role in required:
         if role not in found:
             raise DataError(f"{path}, column for {role!r}: not found among "
-                            f"{', '.join(map(str, frame.columns))}; name it with --col {role}=COLUMN")
+                            f"{_columns(frame)}; name it with --col {role}=COLUMN")
     return found
 
 
@@ -118,7 +150,7 @@ def to_numbers(series: pd.Series, where: Where, column: str) -> np.ndarray:
     hits = np.flatnonzero(bad)
     if len(hits):
         i = int(hits[0])
-        raise where.error(i, column, f"{series.iloc[i]!r} is not a number")
+        raise where.error(i, column, f"{show(series.iloc[i])} is not a number")
     return out
 
 
@@ -176,21 +208,21 @@ def parse_time(series: pd.Series, where: Where, column: str) -> pd.DatetimeIndex
     mixed = np.flatnonzero(has_zone != has_zone[0])
     if len(mixed):
         i = int(mixed[0])
-        raise where.error(i, column, f"time {text.iloc[i]!r} {'has' if has_zone[i] else 'has no'} time zone "
+        raise where.error(i, column, f"time {show(text.iloc[i])} {'has' if has_zone[i] else 'has no'} time zone "
                                      f"but row {where.row(0)} {'has' if has_zone[0] else 'has no'}; "
                                      "mixed time zones")
     offset = zone.fillna("").str.strip().str.replace(":", "")
     non_utc = np.flatnonzero(~offset.isin(["", "Z", "UTC", "+0000", "-0000"]).to_numpy())
     if len(non_utc):
         i = int(non_utc[0])
-        raise where.error(i, column, f"time {text.iloc[i]!r} has offset {zone.iloc[i].strip()}, not UTC; "
+        raise where.error(i, column, f"time {show(text.iloc[i])} has offset {zone.iloc[i].strip()}, not UTC; "
                                      "convert the times to UTC")
     bare = text.str.replace(r"(Z|\s*UTC|[+-]\d\d:?\d\d)$", "", regex=True)
     parsed = pd.to_datetime(bare, format="ISO8601", errors="coerce")
     bad = np.flatnonzero(parsed.isna().to_numpy())
     if len(bad):
         i = int(bad[0])
-        raise where.error(i, column, f"{text.iloc[i]!r} is not an ISO-8601 time or an epoch number")
+        raise where.error(i, column, f"{show(text.iloc[i])} is not an ISO-8601 time or an epoch number")
     idx = pd.DatetimeIndex(parsed, name="time").tz_localize("UTC")
     check_time_range(idx, where, column)
     return idx

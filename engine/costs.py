@@ -49,16 +49,11 @@ def read_costs(value, where: str = "costs") -> Costs:
     are one-line UserErrors naming the key.
     """
     if not isinstance(value, dict):
-        import tomllib
         from pathlib import Path
+
+        from hedgelab.core.reading import read_toml
         path = Path(str(value)).expanduser()
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise UserError(f"costs file not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise UserError(f"costs file {path}: invalid TOML: {exc}") from None
+        data = read_toml(path, "costs file")   # regular, UTF-8, <= 1 MB, nesting limited: one line otherwise
         value, where = data.get("costs", data), f"costs file {path}"
         if not isinstance(value, dict):
             raise UserError(f"{where}: [costs] must be a table")

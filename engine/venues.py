@@ -11,8 +11,8 @@ built-in rules, and any key (or a new ``[[tiers]]`` list) given in the file repl
 """
 import datetime as dt
 import math
+import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import numpy as np
 
 from hedgelab.engine.nb.records import LiqRule, Tier
 from hedgelab.core.errors import UserError
+from hedgelab.core.reading import read_toml
 
 VENUE_DIR = Path(__file__).resolve().parent / "venues"
 VENUE_IDS = ("binance", "bybit", "hyperliquid", "deribit")
@@ -67,17 +68,8 @@ class Venue:
 
 
 def _read(path: Path) -> dict:
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"venue file not found: {path}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"venue file {path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"venue file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
-    except OSError as exc:  # a folder, no permission, ...
-        raise UserError(f"venue file {path}: {exc.strerror or exc}") from None
+    """A venue TOML file: regular, UTF-8, at most 1 MB and 32 levels deep (``hedgelab.core.reading``)."""
+    return read_toml(path, "venue file")
 
 
 def venue_rules(venue: str | Path) -> dict:
@@ -85,7 +77,7 @@ def venue_rules(venue: str | Path) -> dict:
     name = str(venue)
     if name in VENUE_IDS:
         return _read(VENUE_DIR / f"{name}.toml")
-    if name.strip() and (name.endswith(".toml") or Path(name).is_file()):
+    if name.strip() and (name.endswith(".toml") or os.path.lexists(name)):  # a FIFO or folder: said so
         user = _read(Path(name))
         _check_user_file(user, f"venue file {name}")
         base = user.get("base")
