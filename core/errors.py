@@ -15,3 +15,12 @@ class UserError(Exception):
 
 class DataError(UserError):
     """Market data that cannot be used as given (names file, row and column)."""
+
+
+def one_line(exc: BaseException, *, kind: bool = True) -> str:
+    """An exception as one line: a ``UserError``'s own message; any other ``Type: first line of the
+    message`` (only the first line without ``kind``; the type's name when there is no message)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, UserError) or (not kind and text):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -31,6 +31,7 @@ class RunRecord:
     stats: for runs kept as summaries only (big sweeps: no equity curve), the engine's summary values
       (final_equity, liquidations, funding_pnl, fees, option_pnl, max_drawdown); such a run is ranked and
       put on the heatmap but not charted, and its worst_day/sharpe are NaN.
+    cash, option_value, trace: for the Python API (``Result.cash``, ``.option_value``, ``.trace``).
     """
 
     name: str
@@ -47,6 +48,9 @@ class RunRecord:
     perp_qty: pd.Series | None = None
     liq_price: pd.Series | None = None
     prices: pd.DataFrame | None = None
+    cash: pd.Series | None = None            # free cash (USD) at each bar's close, for the API's frames
+    option_value: pd.Series | None = None    # the option book marked to model (USD) at each bar's close
+    trace: pd.DataFrame | None = None        # trace=True: the run's decision bars (engine/debug.py)
 
     @property
     def has_equity(self) -> bool:

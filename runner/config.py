@@ -1,5 +1,9 @@
-"""The schema of --config TOML files (and the ``config=`` dict of the Python API)."""
+"""--config TOML files (and the ``config=`` dict of the Python API): read, and checked as a whole by
+one schema, every key typed and ranged, a mistake one ``UserError`` naming the file and the key's path."""
 from __future__ import annotations
+
+from pathlib import Path
+import tomllib
 
 from hedgelab.core.errors import UserError
 from hedgelab.core.schema import (Bad, _show, check_table, choice, finite_values, flag, list_of, number,
@@ -8,6 +12,15 @@ from hedgelab.engine.costs import COST_KEYS
 
 MAX_CAPITAL = 1e12   # USD; more than any account, and well inside float precision for P&L
 MAX_TEARSHEETS = 10_000
+
+# Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
+CONFIG_KEYS = frozenset({
+    "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
+    "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
+    "cluster",  # where sweeps run (hedgelab.scale.parse_spec checks it)
+    "costs", "no_costs",  # [costs] table or a file path (engine.costs.read_costs checks it)
+    "stress", "stress_paths", "stress_seed",  # a stress test with the backtest (runner.options.StressSpec)
+})
 
 
 def grid_axes(value, path):
@@ -41,3 +54,30 @@ def check_config(config, where: str, known_keys) -> None:
             raise UserError(f"{where}: {key} = {_show(config[key])}: must be a table")
 
 
+def load_config(path) -> dict:
+    """Read a TOML config; unknown keys are a UserError naming the key and the file."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            config = tomllib.load(fh)
+    except FileNotFoundError:
+        raise UserError(f"config file {path} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"config file {path}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"config file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
+    except OSError as exc:
+        raise UserError(f"config file {path}: {exc.strerror}") from None
+    check_config_keys(config, f"config file {path}")
+    return config
+
+
+def check_config_keys(config: dict, where: str = "config") -> None:
+    for key in config:
+        if key not in CONFIG_KEYS:
+            known = ", ".join(sorted(CONFIG_KEYS))
+            raise UserError(f"{where}: unknown key {key!r} (known keys: {known})")
+    for key in ("params", "grid"):
+        if key in config and not isinstance(config[key], dict):
+            raise UserError(f"{where}: {key!r} must be a table")
+    check_config(config, where, CONFIG_KEYS)  # every value typed and ranged, with its key's path

@@ -1,25 +1,14 @@
-"""Options shared by the CLI and the Python API: ``name=value`` parameters, sweep grids, TOML config.
+"""User text to values, shared by the CLI and the Python API: ``name=value`` parameters and sweep grids.
 
 Everything here turns user text into plain Python values or raises ``UserError`` with one line that
 names the offending option, key or value, before anything runs or touches the disk.
 """
 from __future__ import annotations
 
-from pathlib import Path
 import math
-import tomllib
 
 from hedgelab.core.errors import UserError
 
-# Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
-CONFIG_KEYS = frozenset({
-    "strategy", "strategies", "params", "grid", "data", "venue", "margin_mode", "start", "end",
-    "capital", "store", "strategies_dir", "out", "quiet", "metric", "heatmap_x", "heatmap_y", "tearsheets",
-    "cluster",  # where sweeps run (hedgelab.scale.parse_spec checks it)
-    "costs", "no_costs",  # [costs] table or a file path (engine.costs.read_costs checks it)
-    "stress", "stress_paths", "stress_seed",  # a stress test with the backtest (api.stress_spec checks them)
-})
-MARGIN_MODES = ("isolated", "cross")
 
 
 def parse_value(text: str):
@@ -111,50 +100,3 @@ def parse_grid(items, option: str = "-g") -> dict:
             raise UserError(f"{option} {name!r} given twice")
         grid[name] = parse_grid_values(name, spec)
     return grid
-
-
-def load_config(path) -> dict:
-    """Read a TOML config; unknown keys are a UserError naming the key and the file."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            config = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"config file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"config file {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"config file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
-    except OSError as exc:
-        raise UserError(f"config file {path}: {exc.strerror}") from None
-    check_config_keys(config, f"config file {path}")
-    return config
-
-
-def check_config_keys(config: dict, where: str = "config") -> None:
-    for key in config:
-        if key not in CONFIG_KEYS:
-            known = ", ".join(sorted(CONFIG_KEYS))
-            raise UserError(f"{where}: unknown key {key!r} (known keys: {known})")
-    for key in ("params", "grid"):
-        if key in config and not isinstance(config[key], dict):
-            raise UserError(f"{where}: {key!r} must be a table")
-    from hedgelab._schema import check_config
-    check_config(config, where, CONFIG_KEYS)  # every value typed and ranged, with its key's path
-
-
-def check_margin_mode(mode):
-    if mode is not None and mode not in MARGIN_MODES:
-        raise UserError(f"margin mode {mode!r}: expected one of {', '.join(MARGIN_MODES)}")
-    return mode
-
-
-def check_capital(capital) -> float:
-    try:
-        value = float(capital)
-    except (TypeError, ValueError):
-        raise UserError(f"capital {capital!r} is not a number") from None
-    from hedgelab._schema import MAX_CAPITAL
-    if not math.isfinite(value) or value <= 0 or value > MAX_CAPITAL:
-        raise UserError(f"capital {capital!r} must be a positive number of USD, at most {MAX_CAPITAL:g}")
-    return value

@@ -26,14 +26,16 @@ ROW_KEYS = ("position", "run", "strategy", "params", "error")   # then the stati
 ROW_OPTIONS = ("data", "store", "start", "end", "venue", "margin_mode", "capital")
 
 
-def open_rows(folder, *, resume: bool, strategy: str, param_sets: list, o: dict, summary_only: bool):
-    """The rows folder of a summary-mode sweep (None otherwise), checked before anything runs."""
+def open_rows(folder, *, resume: bool, strategy: str, param_sets: list, identity: dict, summary_only: bool):
+    """The rows folder of a summary-mode sweep (None otherwise), checked before anything runs.
+
+    ``identity``: the run's options; those of ROW_OPTIONS name the sweep with the strategy and sets."""
     if folder is None or not summary_only:
         if resume and folder is None:
             raise UserError("--resume: no rows folder to resume from")
         return None
     h = hashlib.blake2b(digest_size=12)
-    h.update(json.dumps([strategy, param_sets, {k: o.get(k) for k in ROW_OPTIONS}], sort_keys=True,
+    h.update(json.dumps([strategy, param_sets, {k: identity.get(k) for k in ROW_OPTIONS}], sort_keys=True,
                         default=str).encode())
     return RowsFolder(folder, h.hexdigest(), resume=resume)
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from hedgelab.core.errors import UserError
+from hedgelab.core.errors import UserError, one_line
 from hedgelab.scale.chunks import chunk_columns, map_chunks, split
 from hedgelab.scale.cluster import worker_count
 from hedgelab.scale.market import Source, market_of, share_market
@@ -25,6 +25,7 @@ from hedgelab.scale.market import Source, market_of, share_market
 # bounding it per chunk bounds a worker's memory whatever the sweep's size. Only the pages events
 # are written to become resident, a small part of it.
 EVENT_BUFFER_BYTES = 2**30
+CHUNK = 256   # most parameter sets per engine call when per-bar curves are kept: bounds their memory
 
 _CLASSES: dict = {}      # (strategy name, strategies dir) -> Strategy class, per process
 _CLASSES_LOCK = threading.Lock()
@@ -42,21 +43,22 @@ class ChunkJob(NamedTuple):
     engine: dict            # simulate() keyword arguments (venue, margin mode, capital, ...)
 
 
-def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine: dict, bar) -> list:
-    """RunRecords for ``validated`` (in that order), chunked over ``o['client']`` or in this process.
+def run_columns(cls, name: str, validated: list, labels, market, engine: dict, bar, *, source: Source,
+                strategies_dir: str | None = None, client=None, rows=None, chunk_size: int | None = None,
+                progress: bool = False):
+    """RunRecords for ``validated`` (in that order), chunked over ``client`` or in this process (a
+    ``SummaryRuns`` in summary mode).
 
-    ``o`` keys read here: client, data, store, start, end, strategies_dir, chunk_size, quiet, and
-    rows (a ``hedgelab.scale.rows.RowsFolder`` for a summary-mode sweep that streams its rows).
+    ``source``: where a worker loads the market from; ``rows``: a ``hedgelab.scale.rows.RowsFolder``
+    for a summary-mode sweep that streams its rows; ``chunk_size``: columns per chunk (None: a plan).
     """
-    client = o.get("client")
-    _remember_class(name, o.get("strategies_dir"), cls)
-    source = Source(o["data"], _text(o.get("store")), _text(o.get("start")), _text(o.get("end")))
+    _remember_class(name, strategies_dir, cls)
     key = share_market(market, client, source)
-    sink = o.get("rows") if engine.get("summary_only") else None
-    groups = cls._groups(validated)
-    bounds = sink.bounds if sink is not None and sink.bounds else plan(groups, o, engine, len(market.time_ns),
-                                                                         worker_count(client))
-    jobs = [ChunkJob(c, key, name, _text(o.get("strategies_dir")), cols, tuple(validated[k] for k in cols),
+    sink = rows if engine.get("summary_only") else None
+    groups = cls.feature_groups(validated, validated=True)
+    bounds = sink.bounds if sink is not None and sink.bounds else plan(groups, chunk_size, engine,
+                                                                         len(market.time_ns), worker_count(client))
+    jobs = [ChunkJob(c, key, name, strategies_dir, cols, tuple(validated[k] for k in cols),
                      tuple(labels[k] or "" for k in cols), dict(engine))
             for c, cols in enumerate(tuple(groups[g][lo:hi]) for g, lo, hi in bounds)]
     if engine.get("summary_only"):   # by column, not a RunRecord per run (reports.run.SummaryRuns)
@@ -76,7 +78,7 @@ def run_columns(cls, name: str, validated: list, labels, market, o: dict, engine
     if client is not None and todo:
         warm_up(client, todo[0])
     results = map_chunks(run_chunk, todo, client=client, desc=f"{name} chunks",
-                         progress=client is not None and not o.get("quiet", True),
+                         progress=client is not None and progress,
                          sizes=[len(job.positions) for job in todo])
     for job, out in zip(todo, results):
         if sink is not None:
@@ -94,10 +96,8 @@ def event_bytes_per_column(n_bars: int) -> int:
     return (16 + 7 * n_bars) * event_dt.itemsize
 
 
-def plan(groups, o, engine, n_bars, workers) -> list[tuple]:
+def plan(groups, size, engine, n_bars, workers) -> list[tuple]:
     """(group, lo, hi) per chunk: contiguous columns within each feature group, in sweep order."""
-    from hedgelab._runner import CHUNK   # columns per chunk when curves are kept (memory bound)
-    size = o.get("chunk_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise UserError(f"chunk_size {size!r}: expected a whole number of columns >= 1")
     most = CHUNK if not engine.get("summary_only") else max(1, EVENT_BUFFER_BYTES // event_bytes_per_column(n_bars))
@@ -110,8 +110,8 @@ def plan(groups, o, engine, n_bars, workers) -> list[tuple]:
 
 def run_chunk(job: ChunkJob):
     """One chunk -> its RunRecords, or in summary mode its ``summary_block`` (on whichever worker runs it)."""
-    from hedgelab._runner import _label, to_record
     from hedgelab.engine import simulate
+    from hedgelab.reports.record import run_label, to_record
     from hedgelab.reports.run import RunRecord
     market = market_of(job.market)
     cls = strategy_class(job.strategy, job.strategies_dir)
@@ -123,8 +123,8 @@ def run_chunk(job: ChunkJob):
                   for j, text in sim.errors.items()}
     if job.engine.get("summary_only"):
         return summary_block(sim)
-    labels = [job.labels[j] or _label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
-    return [to_record(sim, j, labels[j], job.strategy, params, spec, market, job.engine["capital"])
+    labels = [job.labels[j] or run_label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
+    return [to_record(sim, j, labels[j], job.strategy, params, market, job.engine["capital"])
             if j not in sim.errors else
             RunRecord(name=labels[j], strategy=job.strategy, params=params, capital=float(job.engine["capital"]),
                       error=sim.errors[j])
@@ -170,8 +170,7 @@ def _warm_one(job: ChunkJob):
     try:
         run_chunk(job)
     except Exception as exc:  # noqa: BLE001 -- returned to the driver as one line
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return text.removeprefix(f"worker {_address()}: ")
+        return one_line(exc, kind=False).removeprefix(f"worker {_address()}: ")
     return None
 
 

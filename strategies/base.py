@@ -222,14 +222,11 @@ class Strategy:
         return tuple(k for k, p in cls.params().items() if p.feature)
 
     @classmethod
-    def feature_groups(cls, param_sets: list[dict]) -> list[list[int]]:
+    def feature_groups(cls, param_sets: list[dict], *, validated: bool = False) -> list[list[int]]:
         """Indices of ``param_sets`` grouped by their feature values (groups in order of first
-        appearance, indices ascending): each group can share one ``spec`` and one kernel call."""
-        return cls._groups([cls.validate(p) for p in param_sets])
-
-    @classmethod
-    def _groups(cls, sets: list[dict]) -> list[list[int]]:
-        """``feature_groups`` of sets already validated."""
+        appearance, indices ascending): each group can share one ``spec`` and one kernel call.
+        ``validated``: the sets are already ``validate``d (a big sweep validates them once)."""
+        sets = param_sets if validated else [cls.validate(p) for p in param_sets]
         names = cls.feature_params()
         groups = {}
         for j, values in enumerate(sets):
@@ -237,14 +234,11 @@ class Strategy:
         return list(groups.values())
 
     @classmethod
-    def labels(cls, param_sets: list[dict]) -> tuple:
+    def labels(cls, param_sets: list[dict], *, validated: bool = False) -> tuple:
         """One label per set, showing the parameters that vary across the sets or differ from
-        their defaults (computed over all the sets, so every group and chunk of a sweep agrees)."""
-        return cls._labels([cls.validate(p) for p in param_sets])
-
-    @classmethod
-    def _labels(cls, sets: list[dict]) -> tuple:
-        """``labels`` of sets already validated."""
+        their defaults (computed over all the sets, so every group and chunk of a sweep agrees).
+        ``validated``: the sets are already ``validate``d."""
+        sets = param_sets if validated else [cls.validate(p) for p in param_sets]
         declared = cls.params()
         varying = {k for k in declared if len({repr(v[k]) for v in sets}) > 1}
         changed = {k for k in declared for v in sets if v[k] != declared[k].default}
@@ -284,7 +278,7 @@ class Strategy:
         sets = [self.validate(p) for p in (param_sets if param_sets is not None else [self.values])]
         if not sets:
             raise UserError(f"{self.name}: no parameter sets given")
-        if len(self._groups(sets)) > 1:
+        if len(self.feature_groups(sets, validated=True)) > 1:
             raise ValueError(f"{self.name}: spec() got parameter sets that differ in feature "
                              f"parameters {', '.join(self.feature_params())}; split them with "
                              f"feature_groups() (one spec per group)")
@@ -292,7 +286,7 @@ class Strategy:
         names = tuple(self.params())
         declared = self.params()
         matrix = [[declared[k].encode(v[k]) for k in names] for v in sets]
-        labels = self._labels(sets)
+        labels = self.labels(sets, validated=True)
         target_blocks = [self.targets(market, v) for v in sets]
         if target_blocks[0] is not None:
             for block, label in zip(target_blocks, labels):

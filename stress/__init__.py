@@ -1,10 +1,11 @@
 """Stress testing: scenario paths (shock, bootstrap, GARCH, jumps, named crises), liquidation
 cascades, survival odds and reverse stress.
 
-``hedgelab.stress(...)`` runs a stress test (``hedgelab.stress.api.stress``); the package itself is
-callable so that both ``hedgelab.stress(...)`` and ``hedgelab.stress.shock`` work. Modules: one per
-generator (shock, bootstrap, garch, jump, scenarios, cascade), paths (full market paths), seeds,
-survival (statistics), run (chunks of paths), reverse (reverse stress), result, api.
+``hedgelab.stress(...)`` runs a stress test (the front door's ``hedgelab.api.stress``, which runs
+``hedgelab.runner.stress``); the package itself is callable so that both ``hedgelab.stress(...)`` and
+``hedgelab.stress.shock`` work. Modules: one per generator (shock, bootstrap, garch, jump, scenarios,
+cascade), paths (full market paths), seeds, survival (statistics), run (chunks of paths), window (the
+stretch the paths replace), summarise (the result's tables), reverse (reverse stress), result.
 """
 import sys
 import types
@@ -12,7 +13,9 @@ import types
 
 class _CallableModule(types.ModuleType):
     def __call__(self, *args, **kwargs):
-        from hedgelab.stress.api import stress
+        # the one import of the front door from below it (allowed by name in .importlinter): the
+        # package doubles as the callable hedgelab.stress
+        from hedgelab.api import stress
         return stress(*args, **kwargs)
 
     @property

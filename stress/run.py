@@ -96,7 +96,7 @@ def run_chunk(item):
             try:
                 sims = simulate_entry(e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol)
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the others
-                from hedgelab._runner import one_line
+                from hedgelab.core.errors import one_line
                 errors[e.name] = f"path {p}: {one_line(exc)}"
                 continue
             for group, sim in sims:

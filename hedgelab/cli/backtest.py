@@ -15,33 +15,29 @@ import os
 
 import click
 
-from hedgelab import _options as opt
 from hedgelab.cli import cli
 from hedgelab.core.errors import UserError
+from hedgelab.engine.simulate import MARGIN_MODES
+from hedgelab.runner.options import (DEFAULT_STRESS_PATHS, DEFAULT_STRESS_SEED, OPTION_NAMES, STRESS_KEYS,
+                                     RunOptions, flag_name, resolve)
+from hedgelab.runner.parse import parse_grid, parse_params
 
-_PATH_KEYS = ("store", "strategies_dir", "out")
 TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has them all)
-
-# CLI option name -> (config key, default). A config value is used when the flag was not given.
-_SHARED = {
-    "data": "crisis-2025", "venue": "binance", "margin_mode": None, "start": None, "end": None,
-    "capital": 100_000.0, "out": None, "store": None, "strategies_dir": None, "quiet": False,
-    "tearsheets": None, "costs": None, "no_costs": False,
-}
+_DEFAULT = (click.core.ParameterSource.DEFAULT, None)
 
 
 def shared_options(func):
     """The options every backtest command takes, in one place so they stay consistent."""
     options = [
-        click.option("--data", "data", default=_SHARED["data"], show_default=True, metavar="NAME",
+        click.option("--data", "data", default=RunOptions.data, show_default=True, metavar="NAME",
                      help="Dataset: the built-in crisis-2025 or a name in the store."),
-        click.option("--venue", default=_SHARED["venue"], show_default=True,
+        click.option("--venue", default=RunOptions.venue, show_default=True,
                      help="Venue rules (fees, margin tiers, funding)."),
-        click.option("--margin-mode", type=click.Choice(opt.MARGIN_MODES), default=None,
+        click.option("--margin-mode", type=click.Choice(MARGIN_MODES), default=None,
                      help="Margin mode for the perp (default: the strategy's own, else isolated)."),
         click.option("--start", default=None, metavar="DATE", help="First bar (UTC, e.g. 2025-10-01)."),
         click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day)."),
-        click.option("--capital", type=float, default=_SHARED["capital"], show_default=True,
+        click.option("--capital", type=float, default=RunOptions.capital, show_default=True,
                      help="Initial deposit in USD."),
         click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
                      help="Output folder (new or empty; default ./hedgelab-out-YYYYmmdd-HHMMSS)."),
@@ -75,50 +71,24 @@ def stress_options(func):
                      help="Also run the strategies over generated paths of the same window: bootstrap, garch, "
                           "jump, shock or scenario:NAME (writes stress.csv/stress.html; report section 'stress')."),
         click.option("--stress-paths", "stress_paths", type=int, default=None, metavar="N",
-                     help="Paths for --stress (default 200)."),
+                     help=f"Paths for --stress (default {DEFAULT_STRESS_PATHS})."),
         click.option("--stress-seed", "stress_seed", type=int, default=None, metavar="S",
-                     help="Root seed for --stress (default 0)."),
+                     help=f"Root seed for --stress (default {DEFAULT_STRESS_SEED})."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def stress_given(kwargs: dict, conf: dict) -> dict | None:
-    """The --stress flags, else the config's stress keys; checked before any work (hedgelab.api.stress_spec)."""
-    from hedgelab.api import STRESS_PATHS, STRESS_SEED, stress_spec
-    method = kwargs.get("stress") if kwargs.get("stress") is not None else conf.get("stress")
-    paths = kwargs.get("stress_paths") if kwargs.get("stress_paths") is not None else conf.get("stress_paths")
-    seed = kwargs.get("stress_seed") if kwargs.get("stress_seed") is not None else conf.get("stress_seed")
-    if method is None:
-        if paths is not None or seed is not None:
-            raise UserError("--stress-paths/--stress-seed go with --stress METHOD")
-        return None
-    given = {"method": method, "paths": STRESS_PATHS if paths is None else paths,
-             "seed": STRESS_SEED if seed is None else seed}
-    stress_spec(given)   # a bad value is one line before the backtest runs
-    return given
-
-
-def merged(ctx: click.Context, kwargs: dict) -> tuple[dict, dict]:
-    """Flags given on the command line, else the config file's value, else the default."""
-    conf = opt.load_config(kwargs["config"]) if kwargs.get("config") else {}
-    o = {}
-    for key in _SHARED:
-        given = ctx.get_parameter_source(key) not in (click.core.ParameterSource.DEFAULT, None)
-        o[key] = kwargs[key] if given or key not in conf else conf[key]
-        if not given and key in conf and key in _PATH_KEYS and conf[key] is not None:
-            # a folder named in the config file is relative to that file, not to where hedgelab runs
-            o[key] = Path(kwargs["config"]).parent / Path(str(conf[key])).expanduser()
-    opt.check_margin_mode(o["margin_mode"])
-    o["capital"] = opt.check_capital(o["capital"])
-    for key in ("store", "strategies_dir"):
-        if o[key] is not None:
-            o[key] = Path(o[key])
-            if not o[key].is_dir():
-                raise UserError(f"--{key.replace('_', '-')} {o[key]}: no such folder")
-    o["out"] = output_dir(o["out"])
-    return o, conf
+def cli_options(ctx: click.Context, kwargs: dict) -> tuple[RunOptions, dict]:
+    """RunOptions from the flags given on the command line, else --config, else the defaults (as the
+    API resolves its keyword arguments), with --out made or checked before the work."""
+    given = {key: kwargs[key] for key in OPTION_NAMES.union(STRESS_KEYS) & set(kwargs)
+             if ctx.get_parameter_source(key) not in _DEFAULT}
+    if kwargs.get("trace"):
+        given["trace"] = True   # --trace FILE
+    opts, conf = resolve(kwargs.get("config"), given, where="", name=flag_name, defaults={"quiet": False})
+    return opts.replace(out=output_dir(opts.out)), conf
 
 
 def output_dir(out) -> Path:
@@ -135,18 +105,12 @@ def output_dir(out) -> Path:
     return candidate
 
 
-def api_kwargs(o: dict) -> dict:
-    keys = ("data", "venue", "margin_mode", "start", "end", "capital", "store", "strategies_dir", "costs", "no_costs")
-    return {k: o[k] for k in keys} | {"quiet": bool(o["quiet"]), "stress": o.get("stress")}
-
-
-def finish(result, o: dict) -> int:
+def finish(result, opts: RunOptions) -> int:
     """Write the files, print the ranking, name the failures; the exit code."""
-    from hedgelab import _runner  # not result.write: --out was checked before the run (output_dir)
     from hedgelab.reports.run import runs_by_name
-    out = _runner.write_outputs(result, o["out"], progress=not o["quiet"], tearsheets=o["tearsheets"],
-                                checked=True)
-    if not o["quiet"]:
+    from hedgelab.runner.outputs import write_outputs  # not result.write: --out was checked before the run
+    out = write_outputs(result, opts.out, progress=not opts.quiet, tearsheets=opts.tearsheets, checked=True)
+    if not opts.quiet:
         click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
                                runs=runs_by_name(result.runs)))
         click.echo("")
@@ -182,20 +146,6 @@ def write_trace(result, trace_file):
         result.trace.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     return result
-
-
-def params_for(conf: dict, strategy: str) -> dict:
-    """A config's parameters for one strategy: flat ``[params]`` keys, plus its own table
-    ``[params.<strategy>]`` (the form ``compare`` reads), so one config file serves run, sweep and
-    compare; other strategies' tables are not for this run."""
-    values = {}
-    for key, value in (conf.get("params") or {}).items():
-        if not isinstance(value, dict):
-            values[key] = value
-    own = (conf.get("params") or {}).get(strategy)
-    if isinstance(own, dict):
-        values.update(own)
-    return values
 
 
 def data_lines(result) -> list[str]:
@@ -237,11 +187,10 @@ def short_table(summary, top: int = TABLE_ROWS, stress=None, runs=None) -> str:
 def _command(func):
     @functools.wraps(func)
     def wrapper(**kwargs):
-        ctx = click.get_current_context()
-        o, conf = merged(ctx, kwargs)
-        o["stress"] = stress_given(kwargs, conf)
-        check_trace(kwargs.get("trace_file"))
-        return finish(func(o, conf, **kwargs), o)
+        trace_file = kwargs.get("trace_file")
+        opts, conf = cli_options(click.get_current_context(), dict(kwargs, trace=trace_file is not None))
+        check_trace(trace_file)
+        return finish(write_trace(func(opts, conf, **kwargs), trace_file), opts)
     return wrapper
 
 
@@ -255,7 +204,7 @@ def _command(func):
 @shared_options
 @stress_options
 @_command
-def run_cmd(o, conf, strategy, params, trace_file, **_):
+def run_cmd(opts, conf, strategy, params, **_):
     """Backtest one STRATEGY with its defaults or -p overrides.
 
     \b
@@ -263,12 +212,7 @@ def run_cmd(o, conf, strategy, params, trace_file, **_):
       hedgelab run leveraged-long -p leverage=5 --margin-mode cross
     """
     from hedgelab import api
-    strategy = strategy or conf.get("strategy")
-    if not strategy:
-        raise UserError("run: name a STRATEGY (or set 'strategy' in --config)")
-    values = params_for(conf, strategy)
-    values.update(opt.parse_params(params))
-    return write_trace(api.run(strategy, values, trace=trace_file is not None, **api_kwargs(o)), trace_file)
+    return api.run_with(opts, conf, strategy, parse_params(params))
 
 
 @cli.command("compare")
@@ -279,7 +223,7 @@ def run_cmd(o, conf, strategy, params, trace_file, **_):
 @shared_options
 @stress_options
 @_command
-def compare_cmd(o, conf, strategies, trace_file, **_):
+def compare_cmd(opts, conf, strategies, **_):
     """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
 
     With no STRATEGIES: the built-ins, installed plugins and those in --strategies-dir. Per-strategy
@@ -294,9 +238,7 @@ def compare_cmd(o, conf, strategies, trace_file, **_):
       hedgelab compare --stress bootstrap --stress-paths 200   # plus survival odds over 200 paths
     """
     from hedgelab import api
-    names = list(strategies) or conf.get("strategies") or None
-    return write_trace(api.compare(names, params=conf.get("params") or None, trace=trace_file is not None,
-                                   **api_kwargs(o)), trace_file)
+    return api.compare_with(opts, conf, list(strategies) or None, {})
 
 
 @cli.command("sweep")
@@ -317,7 +259,7 @@ def compare_cmd(o, conf, strategies, trace_file, **_):
 @shared_options
 @stress_options
 @_command
-def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, cluster, resume, **given):
+def sweep_cmd(opts, conf, strategy, grid, params, resume, **given):
     """Backtest STRATEGY over a grid of parameter values (the cartesian product of every -g).
 
     \b
@@ -330,21 +272,7 @@ def sweep_cmd(o, conf, strategy, grid, params, metric, heatmap_x, heatmap_y, clu
     folder OUT-rows/ beside --out.
     """
     from hedgelab import api
-    from hedgelab.reports.summary import SUMMARY_COLUMNS
-    strategy = strategy or conf.get("strategy")
-    if not strategy:
-        raise UserError("sweep: name a STRATEGY (or set 'strategy' in --config)")
-    axes = dict(conf.get("grid") or {})
-    axes.update(opt.parse_grid(grid))
-    fixed = params_for(conf, strategy)
-    fixed.update(opt.parse_params(params))
-    metric = metric or conf.get("metric") or "total_return"
-    numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
-    if metric not in numeric:
-        raise UserError(f"--metric {metric!r}: expected one of {', '.join(numeric)}")
     if resume and given.get("out") is None and not conf.get("out"):
         raise UserError("--resume: give the --out of the interrupted sweep")
-    return api.sweep(strategy, axes, params=fixed, metric=metric,
-                     heatmap_x=heatmap_x or conf.get("heatmap_x"), heatmap_y=heatmap_y or conf.get("heatmap_y"),
-                     cluster=cluster or conf.get("cluster"), rows=o["out"].with_name(o["out"].name + "-rows"),
-                     resume=resume, **api_kwargs(o))
+    return api.sweep_with(opts, conf, strategy, parse_grid(grid), parse_params(params),
+                          rows=opts.out.with_name(opts.out.name + "-rows"), resume=resume)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import click
 
-from hedgelab import _options as opt
 from hedgelab.cli import cli
-from hedgelab.cli.backtest import merged, shared_options
+from hedgelab.cli.backtest import cli_options, shared_options
 from hedgelab.core.errors import UserError
+from hedgelab.runner.options import DEFAULT_STRESS_PATHS, params_for, params_per_strategy
+from hedgelab.runner.parse import parse_grid, parse_params
 
 TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
          ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),
@@ -65,7 +66,7 @@ def table_text(table) -> str:
               default="bootstrap", show_default=True, help="Path generator (scenario takes a NAME).")
 @click.option("--scenario", "scenario", default=None, metavar="NAME",
               help="Named scenario for --method scenario (also accepted right after it).")
-@click.option("--paths", type=int, default=100, show_default=True, help="Number of paths.")
+@click.option("--paths", type=int, default=DEFAULT_STRESS_PATHS, show_default=True, help="Number of paths.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed (path k uses the seed and k).")
 @click.option("--horizon", default="30d", show_default=True, help="Length of each path from --start (e.g. 30d, 72h).")
 @click.option("--cascade", is_flag=True, help="Deepen crash wicks by a liquidation cascade through an OI book.")
@@ -84,25 +85,26 @@ def table_text(table) -> str:
 def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, drop, kind, break_margin, params,
                grid, cluster, chunk, **kwargs):
     """Survival odds of STRATEGIES (default: every built-in) over generated paths."""
-    from hedgelab.stress.api import stress
+    from hedgelab.runner.stress import StressTest, run_stress
     from hedgelab.stress.scenarios import NAMES
-    o, conf = merged(click.get_current_context(), kwargs)
+    opts, conf = cli_options(click.get_current_context(), dict(kwargs, cluster=cluster))
     names = list(strategies)
     if method == "scenario" and scenario is None and names and names[0] in NAMES:
         scenario = names.pop(0)
     if method != "scenario" and scenario is not None:
         raise UserError("--scenario goes with --method scenario")
-    values = opt.parse_params(params)
+    values = parse_params(params)
     if len(names) > 1 and values:
         raise UserError("stress: -p applies to one STRATEGY; for several use a --config with [params.NAME] tables")
-    per = values if len(names) <= 1 else {k: v for k, v in (conf.get("params") or {}).items() if isinstance(v, dict)}
-    res = stress(names or None, method=method, paths=paths, seed=seed, horizon=horizon, scenario=scenario,
-                 cascade=cascade, params=per or None, grid=opt.parse_grid(grid) or None, at=at, drop=drop, kind=kind,
-                 margin=break_margin, data=o["data"], venue=o["venue"], margin_mode=o["margin_mode"],
-                 start=o["start"], end=o["end"], capital=o["capital"], store=o["store"],
-                 strategies_dir=o["strategies_dir"], cluster=cluster, chunk=chunk, quiet=o["quiet"])
-    out = res.write(o["out"])
-    if not o["quiet"]:
+    if len(names) == 1:
+        per = dict(params_for(conf, names[0]), **values)
+    else:
+        per = params_per_strategy({k: v for k, v in (conf.get("params") or {}).items() if isinstance(v, dict)})
+    test = StressTest(method=method, scenario=scenario, paths=paths, seed=seed, horizon=horizon, cascade=cascade,
+                      at=at, drop=drop, kind=kind, margin=break_margin, chunk=chunk)
+    res = run_stress(opts, test, names or None, params=per or None, grid=parse_grid(grid) or None)
+    out = res.write(opts.out)
+    if not opts.quiet:
         from hedgelab.reports.stress_page import caption
         click.echo(table_text(res.table))
         click.echo("")
@@ -127,23 +129,21 @@ def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, 
 def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
     """Smallest instantaneous drop at --at (with the IV response) that liquidates STRATEGY's account."""
     import json
-    from hedgelab import _runner
-    from hedgelab.stress.api import bar_at
+    from hedgelab.runner.prepare import prepare_run
     from hedgelab.stress.reverse import reverse_stress
     from hedgelab.stress.run import Entry
-    o, conf = merged(click.get_current_context(), kwargs)
-    registry, failures = _runner.discover_all(o["strategies_dir"])
-    cls = _runner.resolve_class(strategy, registry, failures, o["strategies_dir"])
-    if cls is None:
-        raise UserError(f"strategy {strategy!r} could not be loaded: {failures[strategy]}")
-    values = dict((conf.get("params") or {}).get(strategy, {}))
-    values.update(opt.parse_params(params))
-    entry = Entry(strategy, cls, (cls.validate(values),), (strategy,), _runner.margin_mode(o, cls))
-    dataset, market = _runner.load_market(o)
-    symbol = str(dataset.manifest.get("symbol") or "BTC")
-    _runner.check_venue(o["venue"], market, {entry.margin_mode}, symbol)
-    res = reverse_stress(entry, market, bar_at(market, at), venue=o["venue"], capital=o["capital"], max_loss=max_loss,
-                         symbol=symbol)
+    from hedgelab.stress.window import bar_at
+    opts, conf = cli_options(click.get_current_context(), kwargs)
+    values = params_for(conf, strategy)
+    values.update(parse_params(params))
+    run = prepare_run(opts, [(strategy, [values])])
+    job = run.jobs[0]
+    if job.problem is not None:
+        raise UserError(f"strategy {strategy!r}: {job.problem}")
+    entry = Entry(strategy, job.cls, job.param_sets, (strategy,), job.margin_mode)
+    dataset, market = run.dataset, run.market
+    res = reverse_stress(entry, market, bar_at(market, at), venue=opts.venue, capital=opts.capital,
+                         max_loss=max_loss, symbol=run.symbol)
     data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}

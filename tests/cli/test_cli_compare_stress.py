@@ -143,7 +143,7 @@ def test_config_keys_and_their_checks(tmp_path):
 
 
 def test_api_compare_stress_kwarg_and_write(tmp_path):
-    with pytest.raises(UserError, match="--stress 'gauss'"):
+    with pytest.raises(UserError, match=r"compare\(\): stress 'gauss'"):
         hedgelab.compare(["hold"], start="2025-10-05", end="2025-10-06", stress={"method": "gauss"})
     res = hedgelab.compare(["leveraged-long"], start="2025-10-05", end="2025-10-08",
                            stress=dict(method="scenario:oct10-2025", paths=4, seed=1))

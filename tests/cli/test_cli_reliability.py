@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from hedgelab import _runner
+from hedgelab.runner.outputs import write_outputs
 from hedgelab.core import outdir as _outdir, tempdirs as _tempdirs
 from testkit import cli as h
 
@@ -69,10 +69,10 @@ def test_config_with_invalid_utf8_is_one_line(tmp_path, capsys):
 
 
 def test_python_api_config_dict_goes_through_the_same_schema():
-    from hedgelab import _options
     from hedgelab.core.errors import UserError
+    from hedgelab.runner.config import check_config_keys
     with pytest.raises(UserError, match=r"config: tearsheets = -3"):
-        _options.check_config_keys({"tearsheets": -3})
+        check_config_keys({"tearsheets": -3})
 
 
 # ---------------------------------------------------------------- venue files
@@ -182,7 +182,7 @@ def test_a_second_writer_is_refused_up_front_while_the_first_writes(tmp_path, ca
 
 
 def _stub_result():
-    return SimpleNamespace(runs=[], manifest={}, crash_windows=None, heatmap=None, assumptions=[], warnings=[])
+    return SimpleNamespace(runs=[], manifest={}, crash_windows=None, heatmap=None, assumptions=[], warnings=[], stress=None)
 
 
 def test_a_second_writer_that_finishes_first_sends_this_one_to_a_sibling(tmp_path, monkeypatch):
@@ -195,7 +195,7 @@ def test_a_second_writer_that_finishes_first_sends_this_one_to_a_sibling(tmp_pat
         return SimpleNamespace(summary=None)
     monkeypatch.setattr("hedgelab.reports.html.write_report", write_report)
     result = _stub_result()
-    written = _runner.write_outputs(result, out)
+    written = write_outputs(result, out)
     assert written == tmp_path / "out-2"
     assert (out / "summary.csv").read_text() == "theirs\n"             # theirs untouched
     assert (written / "summary.csv").read_text() == "mine\n"           # ours not lost
@@ -222,13 +222,13 @@ KILLED_WRITER = textwrap.dedent("""
     import os, signal, sys
     from types import SimpleNamespace
     import hedgelab.reports.html
-    from hedgelab import _runner
+    from hedgelab.runner.outputs import write_outputs
     def write_report(runs, folder, **_):
         (folder / "report.html").write_text("half")
         os.kill(os.getpid(), signal.SIGKILL)      # kill -9 in the middle of the report
     hedgelab.reports.html.write_report = write_report
-    result = SimpleNamespace(runs=[], manifest={}, crash_windows=None, heatmap=None, assumptions=[], warnings=[])
-    _runner.write_outputs(result, sys.argv[1])
+    result = SimpleNamespace(runs=[], manifest={}, crash_windows=None, heatmap=None, assumptions=[], warnings=[], stress=None)
+    write_outputs(result, sys.argv[1])
 """)
 
 

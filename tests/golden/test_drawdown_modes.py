@@ -9,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedgelab._runner import to_record
+from hedgelab.reports.record import to_record
 from hedgelab.api import SUMMARY_ONLY_ABOVE
 from hedgelab.data import align, load
 from hedgelab.engine import Costs, simulate
@@ -38,7 +38,7 @@ def both_modes(market, spec, capital, **kw):
     rows = []
     for summary_only in (False, True):
         sim = simulate(market, spec, capital=capital, summary_only=summary_only, **kw)
-        rec = to_record(sim, 0, "r", "replay", {}, spec, market, capital)
+        rec = to_record(sim, 0, "r", "replay", {}, market, capital)
         rows.append(run_row(rec))
         if not summary_only:
             curve = sim.equity.iloc[:, 0].tolist()  # python floats: repr compares the bits

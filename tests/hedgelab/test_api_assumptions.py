@@ -28,16 +28,19 @@ def test_capped_funding_is_stated_in_the_assumptions():
 
     import numpy as np
 
-    from hedgelab import _runner
+    from hedgelab.runner.assumptions import assumptions
+    from hedgelab.runner.options import RunOptions
+    from hedgelab.runner.prepare import Job, Prepared
     from hedgelab.strategies.testing import synthetic_market
     market = synthetic_market(np.full(3, 100_000.0))
     market.funding_rate[:] = [np.nan, 0.05, 0.01]   # hourly: 5 % is over Hyperliquid's 4 %/h, 1 % is not
     import pandas as pd
     # no funding interval in the manifest and no IV: the coverage warnings have nothing to say here
     dataset = SimpleNamespace(manifest={}, funding=pd.DataFrame(), iv=pd.DataFrame())
-    lines = _runner.assumptions({"venue": "hyperliquid", "capital": 100_000.0}, dataset, {"x": "isolated"}, market)
+    run = Prepared(RunOptions(venue="hyperliquid"), [Job("x", object, ({},))], dataset, market, "BTC", None)
+    lines = assumptions(run)
     assert ("Funding capped: 1 of the data's 2 settlements exceed hyperliquid's cap of 4% per hour of the interval "
             "(largest |rate| 5.00%) and were paid at the cap.") in lines
     market.funding_rate[:] = [np.nan, 0.03, 0.01]
-    lines = _runner.assumptions({"venue": "hyperliquid", "capital": 100_000.0}, dataset, {"x": "isolated"}, market)
+    lines = assumptions(run)
     assert not any(line.startswith("Funding capped") for line in lines)

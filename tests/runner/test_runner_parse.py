@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from hedgelab import _options as opt
+from hedgelab.runner import config, parse
 from hedgelab.core.errors import UserError
 from testkit.cli import invoke
 
@@ -18,44 +18,44 @@ from testkit.cli import invoke
     ("isolated", "isolated"), (" 2 ", 2),
 ])
 def test_parse_value_types(text, expected):
-    value = opt.parse_value(text)
+    value = parse.parse_value(text)
     assert value == expected and type(value) is type(expected)
 
 
 def test_parse_value_refuses_nan():
     with pytest.raises(UserError, match="finite"):
-        opt.parse_value("nan")
+        parse.parse_value("nan")
 
 
 def test_parse_params_collects_names():
-    assert opt.parse_params(["leverage=10", "mode = cross"]) == {"leverage": 10, "mode": "cross"}
+    assert parse.parse_params(["leverage=10", "mode = cross"]) == {"leverage": 10, "mode": "cross"}
 
 
 @pytest.mark.parametrize("bad", ["leverage", "=3", "leverage=", "x"])
 def test_parse_params_needs_name_and_value(bad):
     with pytest.raises(UserError, match="expected name=value"):
-        opt.parse_params([bad])
+        parse.parse_params([bad])
 
 
 def test_parse_params_twice_is_an_error():
     with pytest.raises(UserError, match="given twice"):
-        opt.parse_params(["a=1", "a=2"])
+        parse.parse_params(["a=1", "a=2"])
 
 
 # ---- grids -------------------------------------------------------------------------------------
 
 def test_grid_list():
-    assert opt.parse_grid(["hedge_ratio=0.25,0.5,1"]) == {"hedge_ratio": [0.25, 0.5, 1]}
+    assert parse.parse_grid(["hedge_ratio=0.25,0.5,1"]) == {"hedge_ratio": [0.25, 0.5, 1]}
 
 
 def test_grid_linspace_integers_stay_integers():
     # 2..20 in 10 points: step (20-2)/9 = 2 -> 2, 4, ..., 20
-    assert opt.parse_grid(["leverage=2:20:10"]) == {"leverage": list(range(2, 21, 2))}
+    assert parse.parse_grid(["leverage=2:20:10"]) == {"leverage": list(range(2, 21, 2))}
 
 
 def test_grid_linspace_floats_include_both_ends():
     # 0..1 in 5 points: step 0.25
-    values = opt.parse_grid(["hedge_ratio=0:1:5"])["hedge_ratio"]
+    values = parse.parse_grid(["hedge_ratio=0:1:5"])["hedge_ratio"]
     assert values == pytest.approx([0.0, 0.25, 0.5, 0.75, 1.0])
     assert all(isinstance(v, float) for v in values)
 
@@ -66,7 +66,7 @@ def test_grid_linspace_floats_include_both_ends():
 ])
 def test_grid_bad_specs(bad, message):
     with pytest.raises(UserError, match=message):
-        opt.parse_grid([bad])
+        parse.parse_grid([bad])
 
 
 # ---- config ------------------------------------------------------------------------------------
@@ -75,20 +75,20 @@ def test_config_unknown_key_names_the_key(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('data = "crisis-2025"\nleverge = 3\n')
     with pytest.raises(UserError, match="unknown key 'leverge'"):
-        opt.load_config(path)
+        config.load_config(path)
 
 
 def test_config_bad_toml_is_a_user_error(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text("data = \n")
     with pytest.raises(UserError, match="c.toml"):
-        opt.load_config(path)
+        config.load_config(path)
 
 
 def test_config_reads_tables(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('strategy = "perp-hedge"\ncapital = 5000\n[grid]\nhedge_ratio = "0:1:3"\n')
-    conf = opt.load_config(path)
+    conf = config.load_config(path)
     assert conf == {"strategy": "perp-hedge", "capital": 5000, "grid": {"hedge_ratio": "0:1:3"}}
 
 

@@ -1,0 +1,81 @@
+"""What a run's numbers rest on, for the report: the engine's rules for the venue, the option model,
+the data's proxies and fill rules, the costs, and the crisis days the data covers."""
+from __future__ import annotations
+
+import pandas as pd
+
+from hedgelab.core.errors import UserError, one_line
+from hedgelab.runner.prepare import Prepared
+
+# The crisis days the report highlights whenever the data covers them (UTC calendar days).
+CRASH_DAYS = (("Oct 10 crash", "2025-10-10"), ("Nov 4 break below 100k", "2025-11-04"),
+              ("Nov 21 capitulation", "2025-11-21"))
+
+
+def crash_windows(market) -> list | None:
+    """The crisis days the data covers, or None (then the report picks the worst days itself)."""
+    t0 = pd.Timestamp(int(market.time_ns[0]), tz="UTC")
+    t1 = pd.Timestamp(int(market.time_ns[-1]), tz="UTC") + pd.Timedelta(seconds=int(market.bar_seconds))
+    windows = []
+    for label, day in CRASH_DAYS:
+        start = pd.Timestamp(day, tz="UTC")
+        end = start + pd.Timedelta(days=1)
+        if start >= t0 and end <= t1:
+            windows.append({"label": label, "start": start, "end": end})
+    return windows or None
+
+
+def assumptions(run: Prepared) -> list[str]:
+    """The report's assumption lines for a prepared run (its venue and modes over its bars, its data,
+    its costs; the option model when an option strategy ran)."""
+    opts, dataset, market = run.opts, run.dataset, run.market
+    used = sorted(set(run.modes.values())) or ["isolated"]
+    span = {"at": int(market.time_ns[0]), "end": int(market.time_ns[-1])}
+    try:
+        from hedgelab.engine import assumptions as engine_assumptions
+        # the dataset's own funding interval, so a real dataset's differing interval is stated too
+        items = list(engine_assumptions(venue=opts.venue, margin_mode=used[0], **span,
+                                        dataset_funding_hours=dataset.manifest.get("funding_interval_hours")))
+    except Exception as exc:  # noqa: BLE001 -- the report must still be written without the list
+        items = [f"Engine assumptions unavailable ({one_line(exc)})."]
+    if run.uses_options:
+        try:
+            from hedgelab.engine.options import describe_options
+            items.extend(f"Option model: {line}" for line in describe_options(bar_seconds=float(market.bar_seconds)))
+        except Exception as exc:  # noqa: BLE001
+            items.append(f"Option model description unavailable ({one_line(exc)}).")
+    if len(used) > 1:
+        items.append("Margin mode per strategy: " + ", ".join(f"{k} {v}" for k, v in run.modes.items()) + ".")
+    m = dataset.manifest
+    for key, text in (m.get("proxies") or {}).items():
+        items.append(f"Proxy ({key}): {text}")
+    if m.get("iv_fill"):
+        items.append(f"IV fill rule: {m['iv_fill']}")
+    items.append(f"Initial capital {opts.capital:,.0f} USD per strategy.")
+    items.extend(_costs_lines(run, span))
+    from hedgelab.reports.coverage import warnings as coverage_warnings
+    # funding or IV that does not cover the run's window is said, not bridged silently
+    items.extend(coverage_warnings(dataset, pd.Timestamp(int(market.time_ns[0]), tz="UTC"),
+                                   pd.Timestamp(int(market.time_ns[-1]), tz="UTC")))
+    return items
+
+
+def _costs_lines(run: Prepared, span: dict) -> list[str]:
+    try:
+        from hedgelab.engine import load_venue
+        from hedgelab.engine.costs import describe_costs
+        from hedgelab.engine.simulate import capped_settlements
+        v = load_venue(run.opts.venue, at=pd.Timestamp(span["at"], tz="UTC").date(), symbol=run.symbol)
+        source = str((run.dataset.manifest.get("provenance") or {}).get("volume", "source not stated"))
+        lines = [describe_costs(run.costs, v.taker_fee, v.spot_fee, source)]
+        # a rate the venue's cap clamps is said, not paid silently at the cap
+        n, total, largest = capped_settlements(run.market.funding_rate, run.market.time_ns, v)
+        if n:
+            lines.append(f"Funding capped: {n:,} of the data's {total:,} settlements exceed {v.id}'s cap of "
+                         f"{v.funding_cap_per_hour:.0%} per hour of the interval (largest |rate| "
+                         f"{largest:.2%}) and were paid at the cap.")
+        return lines
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- the report must still be written without the line
+        return [f"Costs description unavailable ({one_line(exc)})."]

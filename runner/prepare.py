@@ -1,0 +1,137 @@
+"""``prepare_run``: what run, compare, sweep and stress do before any simulation, in one place.
+
+Find the strategies (built-ins, entry points, the user's folder), check every parameter set, load
+and align the data once, read the costs and check the venue for the dataset's symbol. The user's
+mistakes stop everything here, before any run or file (a ``UserError``); a plugin that cannot load
+or whose own check crashes fails only its own runs (``Job.problem``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from hedgelab.core.errors import UserError, one_line
+from hedgelab.runner.options import RunOptions
+
+
+@dataclass(frozen=True)
+class Job:
+    """One strategy to run over its parameter sets (validated: typed, defaults filled in)."""
+    name: str
+    cls: type | None                # None: the plugin could not be loaded (``problem`` says why)
+    param_sets: tuple
+    problem: str | None = None      # why none of its runs can happen
+    margin_mode: str = "isolated"   # the --margin-mode flag, else the strategy's own, else isolated
+
+
+@dataclass
+class Prepared:
+    opts: RunOptions
+    jobs: list[Job]
+    dataset: Any                    # hedgelab.data.Dataset
+    market: Any                     # hedgelab.data.MarketArrays of [start, end]
+    symbol: str                     # the dataset's symbol: picks the venue's tier table
+    costs: Any                      # engine Costs, or None for the venue's own fees
+    warnings: list = field(default_factory=list)
+
+    @property
+    def modes(self) -> dict:
+        """strategy -> the margin mode it runs in."""
+        return {job.name: job.margin_mode for job in self.jobs if job.cls is not None}
+
+    @property
+    def uses_options(self) -> bool:
+        return any(getattr(job.cls, "uses_options", False) for job in self.jobs)
+
+
+def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict]]], *, validate: bool = True) -> Prepared:
+    """``jobs`` = [(strategy name, [param dict, ...]), ...] -> a ``Prepared`` run.
+
+    ``validate=False`` keeps the parameter sets as given (the caller validates them per chunk)."""
+    from hedgelab.engine.warmup import start_kernel_compile
+    start_kernel_compile(quiet=opts.quiet)   # a cold cache compiles while plugins and data load
+    registry, load_failures = discover_all(opts.strategies_dir)
+    asked = {name for name, _ in jobs}
+    warnings = [f"{name} not loaded: {reason}" for name, reason in load_failures.items() if name not in asked]
+    classes = [resolve_class(name, registry, load_failures, opts.strategies_dir) for name, _ in jobs]
+    ready = [_job(name, cls, sets, load_failures, opts, validate) for (name, sets), cls in zip(jobs, classes)]
+    dataset, market = load_market(opts)
+    symbol = str(dataset.manifest.get("symbol") or "BTC")
+    costs = run_costs(opts)   # a bad costs file or table stops everything before any run
+    check_venue(opts.venue, market, {job.margin_mode for job in ready if job.cls is not None}, symbol)
+    return Prepared(opts, ready, dataset, market, symbol, costs, warnings)
+
+
+def _job(name, cls, param_sets, load_failures, opts, validate) -> Job:
+    if cls is None:
+        return Job(name, None, tuple(param_sets), f"could not be loaded: {load_failures[name]}")
+    mode = margin_mode(opts, cls)
+    try:
+        sets = tuple(cls.validate(p) for p in param_sets) if validate else tuple(param_sets)
+    except UserError:
+        raise   # the user's parameter mistakes stop everything before any run
+    except Exception as exc:  # noqa: BLE001 -- a plugin's own check() crashing is the plugin's failure
+        return Job(name, cls, tuple(param_sets), f"parameter check crashed: {one_line(exc)}", mode)
+    return Job(name, cls, sets, None, mode)
+
+
+def builtin_names(strategies_dir=None) -> list:
+    """Every discovered strategy name (built-ins, entry points, the user folder; broken plugins too)."""
+    registry, failures = discover_all(strategies_dir)
+    return list(registry) + [name for name in failures if name not in registry]
+
+
+def discover_all(strategies_dir=None) -> tuple[dict, dict]:
+    """(name -> Strategy class, name -> why it failed to load)."""
+    from hedgelab.strategies import discover
+    found = discover(strategies_dir)
+    failures: dict = {}
+    for f in found.failures:
+        # a plugin whose name is taken is listed under its source, so it is not silently dropped
+        key = f.name if f.name not in found.strategies else f"{f.name} ({f.source})"
+        failures.setdefault(key, f"{f.reason} (from {f.source})")
+    return dict(found.strategies), failures
+
+
+def resolve_class(name, registry, load_failures, strategies_dir=None):
+    """The Strategy class, None for a plugin that failed to load, UserError for an unknown name."""
+    if name in registry:
+        return registry[name]
+    if name in load_failures:
+        return None
+    from hedgelab.strategies import get_strategy
+    return get_strategy(name, strategies_dir)  # raises UserError with "did you mean ...?"
+
+
+def load_market(opts: RunOptions):
+    """(dataset, its aligned market between start and end)."""
+    from hedgelab.data import align, load
+    dataset = load(opts.data, opts.store)
+    market = align(dataset, opts.start, opts.end)
+    if len(market.time_ns) < 2:
+        raise UserError(f"data {opts.data!r}: fewer than 2 bars between start and end (--start/--end)")
+    return dataset, market
+
+
+def check_venue(venue, market, modes=(), symbol="BTC") -> None:
+    """An unknown or unusable venue (or a symbol it has no tiers for) is the user's mistake (exit 2)."""
+    from hedgelab.engine import load_venue
+    v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
+    if getattr(v, "inverse", False) and "cross" in modes:
+        raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
+                        f"(margin_mode='isolated', --margin-mode isolated)")
+
+
+def run_costs(opts: RunOptions):
+    """--no-costs, else --costs FILE or the config's [costs] table, else None (the engine's defaults)."""
+    from hedgelab.engine.costs import Costs, read_costs
+    if opts.no_costs:
+        return Costs.zero()
+    return read_costs(opts.costs) if opts.costs is not None else None
+
+
+def margin_mode(opts: RunOptions, cls) -> str:
+    """The --margin-mode flag, else the mode the strategy declares, else isolated."""
+    return opts.margin_mode or getattr(cls, "margin_mode", None) or "isolated"

@@ -1,0 +1,144 @@
+"""``Result``: what a run, comparison or sweep produced, as pandas frames, and ``write(out_dir)``."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.reports.run import EVENT_COLUMNS
+
+
+@dataclass
+class Result:
+    """What a run, comparison or sweep produced."""
+
+    runs: list                      # RunRecord per (strategy, parameter set), in run order
+    failures: dict                  # strategy name -> one-line reason
+    manifest: dict                  # the dataset's manifest
+    crash_windows: list | None = None
+    assumptions: list = field(default_factory=list)
+    heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
+    options: dict = field(default_factory=dict)  # the resolved options (RunOptions.record())
+    warnings: list = field(default_factory=list)  # plugins that did not load and were not asked for
+    stress: object = None           # StressResult when the call also ran a stress test (stress=...)
+
+    @cached_property
+    def _ranking(self) -> tuple:
+        """(the ranked summary, each row's place in ``runs``)."""
+        from hedgelab.reports.summary import ranked_summary
+        return ranked_summary(self.runs)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per run, ranked, indexed by the run's name: rank, run, strategy, params (JSON, as in
+        summary.csv), final_equity, total_return, max_drawdown, ..., then one column per parameter
+        (NaN where a run's strategy has no such parameter; ``param.<name>`` if a name is taken)."""
+        from hedgelab.reports.run import SummaryRuns
+        ranking, order = self._ranking
+        df = ranking.copy()
+        if "run" in df.columns:
+            df.index = pd.Index(df["run"].astype(str), name="name")
+        params = self.runs.params if isinstance(self.runs, SummaryRuns) else [r.params or {} for r in self.runs]
+        params = [params[k] for k in order]
+        # a sweep's sets all hold every declared parameter: the first set names them
+        names = list(params[0]) if isinstance(self.runs, SummaryRuns) and params else \
+            list(dict.fromkeys(k for p in params for k in p))
+        for k in names:
+            col = k if k not in df.columns else f"param.{k}"
+            df[col] = [p.get(k, np.nan) for p in params]
+        return df
+
+    def _frame(self, attr) -> pd.DataFrame:
+        curves = {r.name: getattr(r, attr) for r in self.runs if getattr(r, attr, None) is not None}
+        return pd.DataFrame(curves)
+
+    @property
+    def position(self) -> pd.DataFrame:
+        """Perp position (BTC, signed, + long) at each bar's close, one column per run."""
+        return self._frame("perp_qty")
+
+    @property
+    def spot(self) -> pd.DataFrame:
+        """Spot BTC held at each bar's close, one column per run."""
+        return self._frame("spot_qty")
+
+    @property
+    def cash(self) -> pd.DataFrame:
+        """Free cash (USD, isolated margin excluded) at each bar's close, one column per run."""
+        return self._frame("cash")
+
+    @property
+    def margin(self) -> pd.DataFrame:
+        """Margin ratio (maintenance margin / margin balance; 1.0 = liquidation) at each bar's close,
+        one column per run with a leveraged position."""
+        return self._frame("margin_ratio")
+
+    @property
+    def liq_price(self) -> pd.DataFrame:
+        """The perp's liquidation price (USD; NaN without a position) at each bar's close, per run."""
+        return self._frame("liq_price")
+
+    @property
+    def option_value(self) -> pd.DataFrame:
+        """Mark-to-model value of the option book (USD, + long) at each bar's close, per run."""
+        return self._frame("option_value")
+
+    @property
+    def trace(self) -> pd.DataFrame | None:
+        """``trace=True`` runs: every decision bar's state and intent (fields ``state.*``, ``intent.*``),
+        the BTC filled and that bar's events as text, one row per (run, decision bar)."""
+        frames = [r.trace for r in self.runs if getattr(r, "trace", None) is not None]
+        return pd.concat(frames, ignore_index=True) if frames else None
+
+    def plot(self) -> dict:
+        """Plotly figures for a notebook: ``equity`` (USD), ``drawdown`` (% from the running peak) and
+        ``position`` (perp BTC), one line per run, bar close times in UTC."""
+        import plotly.graph_objects as go
+        out = {}
+        equity = self.equity
+        panels = {"equity": (equity, "Equity (USD)"),
+                  "drawdown": (equity / equity.cummax() - 1.0, "Drawdown from the running peak (fraction)"),
+                  "position": (self.position, "Perp position (BTC, + long)")}
+        for key, (frame, title) in panels.items():
+            fig = go.Figure([go.Scatter(x=frame.index, y=frame[c], name=str(c), mode="lines") for c in frame.columns])
+            fig.update_layout(title=title, xaxis_title="time (UTC)", yaxis_title=title)
+            out[key] = fig
+        return out
+
+    @property
+    def equity(self) -> pd.DataFrame:
+        """Equity curves, one column per run label (runs kept as summaries only are left out)."""
+        curves = {r.name: r.equity for r in self.runs if getattr(r, "equity", None) is not None}
+        return pd.DataFrame(curves)
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Every run's events: time, strategy, instrument, side, kind, qty, price, amount, run (label)."""
+        cols = [*EVENT_COLUMNS, "run"]
+        frames = [r.events for r in self.runs if getattr(r, "events", None) is not None and len(r.events)]
+        if not frames:
+            return pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)[cols]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def write(self, out_dir, *, progress: bool = False, tearsheets: int | None = None) -> Path:
+        """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (new or empty),
+        and with a stress test also stress.csv, stress_paths.csv and stress.html (linked from the page).
+
+        ``tearsheets``: the most tearsheets to write (best-ranked runs, plus hold); default every run
+        of a run/compare, 5 for a sweep.
+        """
+        from hedgelab.core.outdir import check_out_dir
+        from hedgelab.runner.outputs import write_outputs
+        out = check_out_dir(out_dir, option="write(): out_dir")  # worded for the API, not the CLI's --out
+        return write_outputs(self, out, progress=progress, tearsheets=tearsheets)
+
+    def __repr__(self) -> str:
+        return (f"Result(runs={len(self.runs)}, failures={sorted(self.failures)}, "
+                f"data={self.manifest.get('name')!r})")

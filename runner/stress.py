@@ -1,0 +1,117 @@
+"""A stress test of prepared strategies: survival odds over generated market paths (``hedgelab stress``,
+``hedgelab.stress(...)`` and ``--stress`` with a backtest).
+
+The calibration data is the whole dataset; the paths replace the window of ``horizon`` bars from
+``start`` (default: the dataset's first bar) within [start, end]. Every strategy also runs once on the
+window itself (the single replay), so the table shows how the ranking changes from one history to
+many paths. The options of the backtest (data, venue, costs, ...) are a ``RunOptions``; those of the
+stress test a ``StressTest``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.core.errors import UserError
+from hedgelab.runner.options import DEFAULT_STRESS_PATHS, MAX_STRESS_PATHS, Live, RunOptions
+from hedgelab.runner.parse import parse_grid_values
+from hedgelab.runner.prepare import builtin_names, prepare_run
+
+
+@dataclass(frozen=True)
+class StressTest:
+    """How the paths are made and how many (``hedgelab stress --help`` says each)."""
+    method: str = "bootstrap"
+    scenario: str | None = None
+    paths: int = DEFAULT_STRESS_PATHS
+    seed: int = 0
+    horizon: str | None = "30d"     # None: the whole window [start, end]
+    cascade: bool = False
+    at: object = None               # shock/scenario start (None: random per path)
+    drop: float = -0.107
+    kind: str = "wick"
+    margin: float = 0.05
+    chunk: int | None = None        # paths per chunk (None: automatic)
+
+    def checked(self) -> StressTest:
+        from hedgelab.stress.generators import METHODS
+        from hedgelab.stress.seeds import check_seed
+        if self.method not in METHODS:
+            raise UserError(f"--method {self.method!r}: expected one of {', '.join(METHODS)}")
+        paths = self.paths
+        if isinstance(paths, bool) or not isinstance(paths, (int, np.integer)) or not 1 <= paths <= MAX_STRESS_PATHS:
+            raise UserError(f"--paths must be an integer in [1, {MAX_STRESS_PATHS:,}], got {paths!r}")
+        check_seed(self.seed)
+        return self
+
+
+def stress_jobs(strategies, params, grid) -> tuple[list, dict | None]:
+    """[(name, [param dict, ...])] and the heatmap axes of a sweep (or None)."""
+    if isinstance(strategies, str):
+        strategies = [strategies]
+    if grid:
+        if not strategies or len(strategies) != 1:
+            raise UserError("stress: a parameter grid (-g) takes exactly one STRATEGY")
+        axes = {k: parse_grid_values(k, v) for k, v in grid.items()}
+        fixed = dict(params or {})
+        sets = [dict(fixed, **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
+        names = list(axes)
+        heat = {"x": names[0], "y": names[1]} if len(names) >= 2 else None
+        return [(strategies[0], sets)], heat
+    params = params or {}
+    nested = all(isinstance(v, dict) for v in params.values()) and params
+    if strategies and len(strategies) == 1 and not nested:
+        return [(strategies[0], [dict(params)])], None
+    if params and not nested:
+        raise UserError("stress: with several strategies give params per strategy: {'perp-hedge': {...}}")
+    return [(n, [dict(params.get(n, {}))]) for n in strategies], None
+
+
+def run_stress(opts: RunOptions, test: StressTest, strategies=None, *, params=None, grid=None,
+               live: Live = Live()):
+    """The ``StressResult`` of ``strategies`` (default: every built-in) under ``test``."""
+    from hedgelab.data import align
+    from hedgelab.scale import open_cluster
+    from hedgelab.stress.cascade import Cascade
+    from hedgelab.stress.generators import describe, make_generator
+    from hedgelab.stress.history import History
+    from hedgelab.stress.run import Entry, Plan, run_paths
+    from hedgelab.stress.summarise import summarise
+    from hedgelab.stress.window import bar_at, horizon_bars, window_of
+    test = test.checked()
+    names = list([strategies] if isinstance(strategies, str) else (strategies or [])) or \
+        builtin_names(opts.strategies_dir)
+    jobs, heat = stress_jobs(names, params, grid)
+    run = prepare_run(opts, jobs)
+    entries, failures = [], {}
+    for job in run.jobs:
+        if job.problem is not None:
+            failures[job.name] = job.problem
+            continue
+        sets = job.param_sets
+        labels = (job.name,) if len(sets) == 1 else tuple(
+            label or f"{job.name}#{k}" for k, label in enumerate(job.cls.labels(list(sets))))
+        entries.append(Entry(job.name, job.cls, sets, labels, job.margin_mode))
+    market, dataset = run.market, run.dataset
+    full = align(dataset)          # the calibration data: the whole dataset
+    history = History.of(full)
+    window = window_of(market, horizon_bars(test.horizon, int(market.bar_seconds)))
+    gen = make_generator(test.method, history, window, scenario=test.scenario, drop=test.drop, kind=test.kind,
+                         at=bar_at(window, test.at), margin=test.margin,
+                         garch_start=int(np.searchsorted(full.time_ns, window.time_ns[0])))
+    casc = Cascade.fit(history, full) if test.cascade else None
+    plan = Plan(gen, window, casc, int(test.seed), tuple(entries), opts.venue, float(opts.capital), run.costs,
+                run.symbol)
+    with open_cluster(opts.cluster if live.client is None else None, live.client) as client:
+        merged = run_paths(plan, int(test.paths), chunk=test.chunk, client=client, progress=not opts.quiet)
+    meta = {"method": test.method if test.method != "scenario" else f"scenario {test.scenario}",
+            "description": describe(gen), "paths": int(test.paths), "seed": int(test.seed),
+            "horizon_h": len(window.close) * window.bar_seconds / 3600.0,
+            "data": dataset.manifest.get("name", opts.data), "data_kind": dataset.manifest.get("kind", "?"),
+            "venue": opts.venue, "cascade": bool(test.cascade), "capital": float(opts.capital),
+            "start": f"{pd.Timestamp(int(window.time_ns[0]), tz='UTC'):%Y-%m-%d %H:%M} UTC",
+            "end": f"{pd.Timestamp(int(window.time_ns[-1]), tz='UTC'):%Y-%m-%d %H:%M} UTC"}
+    return summarise(plan, merged, meta, heat, failures)
