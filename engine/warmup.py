@@ -4,7 +4,8 @@ the background while plugins and data load, instead of a progress bar that sits 
 The kernel (``hedgelab.engine.nb.simulate.simulate_nb``) has an explicit signature, so importing its
 module compiles it, or loads it from numba's disk cache. Whether the cache holds it is read from the
 cache index without importing the module: the same check numba makes (index for this numba
-version, stamped with the source file's mtime and size).
+version, stamped with the digest hedgelab's cache locator computes from the contents of every file
+the kernel is compiled from, ``engine/nb/cache.py``).
 
 Why processes and not a thread: numba's compiler is Python holding the GIL (and one global
 compiler lock), so a compiling thread and the thread loading data took turns on one core -- a fresh
@@ -43,18 +44,26 @@ def kernel_cache_cold() -> bool | None:
     if KERNEL_MODULE in sys.modules:
         return False
     try:
-        path = importlib.util.find_spec(KERNEL_MODULE).origin
-        lines = Path(path).read_text().splitlines()
-        first = next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {KERNEL}("))
-        while first > 1 and lines[first - 2].lstrip().startswith("@"):   # numba names it by its first decorator's line
-            first -= 1
-        # a stand-in with the kernel's file, line, module and name: numba locates the cache from those
-        namespace = {"__name__": KERNEL_MODULE}
-        exec(compile("\n" * (first - 1) + f"def {KERNEL}():\n    pass\n", path, "exec"), namespace)
-        from numba.core.caching import FunctionCache
-        return len(FunctionCache(namespace[KERNEL])._cache_file._load_index()) == 0
+        return len(kernel_cache()._cache_file._load_index()) == 0
     except Exception:  # noqa: BLE001 -- a private numba detail changed: say nothing rather than fail a run
         return None
+
+
+def kernel_cache():
+    """numba's ``FunctionCache`` of the kernel, without importing (compiling) the kernel's module: built
+    for a stand-in with the kernel's file, line, module and name, from which numba locates the cache
+    and hedgelab's locator (``engine/nb/cache.py``) computes the stamp the cache index must carry."""
+    from numba.core.caching import FunctionCache
+
+    import hedgelab.engine.nb  # noqa: F401 -- registers the locator numba uses for the kernel
+    path = importlib.util.find_spec(KERNEL_MODULE).origin
+    lines = Path(path).read_text().splitlines()
+    first = next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {KERNEL}("))
+    while first > 1 and lines[first - 2].lstrip().startswith("@"):   # numba names it by its first decorator's line
+        first -= 1
+    namespace = {"__name__": KERNEL_MODULE}
+    exec(compile("\n" * (first - 1) + f"def {KERNEL}():\n    pass\n", path, "exec"), namespace)
+    return FunctionCache(namespace[KERNEL])
 
 
 def start_kernel_compile(quiet: bool = True) -> bool:

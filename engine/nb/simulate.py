@@ -90,9 +90,9 @@ The hook parameter is a first-class function type (``HOOK_TYPE``) and the kernel
 an explicit signature, so it is compiled once and loaded from the disk cache by every later
 process, whatever the strategy (style-anchors "Measured").
 
-Developers: numba's disk cache is keyed on this file only. After editing a helper module
-(any other file of ``engine/nb/``: account.py, intent.py, hook_state.py, legs.py, ...), delete
-``engine/nb/__pycache__/*.nbi`` and ``*.nbc`` or the cached kernel keeps the old helper code.
+Disk cache: numba alone would check the cached kernel against this file only, and keep serving
+it after a helper (account.py, intent.py, ...) changed; ``nb/cache.py`` stamps it with the contents
+of every file of ``engine/nb/`` and ``engine/types.py``, so an edit to any of them recompiles it.
 """
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
