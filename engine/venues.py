@@ -89,6 +89,8 @@ def venue_rules(venue: str | Path) -> dict:
             raise UserError(f"venue file {name}: unknown base {base!r} (known: {', '.join(VENUE_IDS)})")
         rules.update({k: v for k, v in user.items() if k != "base"})
         rules.setdefault("id", Path(name).stem)
+        from hedgelab.engine.venue_schema import check_merged_rules
+        check_merged_rules(rules, user, f"venue file {name}")
         return rules
     raise UserError(f"unknown venue {name!r}: use one of {', '.join(VENUE_IDS)} or a path to a .toml file")
 
@@ -137,6 +139,12 @@ def tier_array(table: dict, where: str) -> np.ndarray:
         raise UserError(f"{where}: floors must start at 0 and increase, each cap above its floor")
     if np.any(mmr <= 0) or np.any(mmr >= 1) or np.any(max_lev < 1):
         raise UserError(f"{where}: mmr must be a decimal in (0, 1) and max_leverage >= 1")
+    from hedgelab.engine.venue_schema import tier_order_problem
+    problem = tier_order_problem({"floor": list(floor), "mmr": list(mmr), "max_leverage": list(max_lev),
+                                  "cap": list(cap), "cum": list(cum)})
+    if problem:   # user files are refused by the schema first, naming the key path; this guards the rest
+        key, i, expected = problem
+        raise UserError(f"{where}: {key}[{i}] = {table.get(key, cum if key == 'cum' else cap)[i]!r}: {expected}")
     out = np.empty((k, Tier.N))
     out[:, Tier.FLOOR] = floor
     out[:, Tier.CAP] = cap

@@ -1,0 +1,169 @@
+"""Issue 24: the bad-input table. One row per bad input: the command, the exit code, a fragment of
+the one error line (and, for secrets, what must not be printed).
+
+Every row runs the real CLI in this process and checks the project's rule for user errors: exit 2,
+one line ``error: ...`` on stderr, no traceback, nothing written or replaced (the test folder holds
+only the files the row made, unchanged). The table grows by a line per case; ``CATEGORIES`` counts
+the rows per category (the issue's closing note reports them).
+
+Numbers in the fragments are the input's own values or the documented bounds they break (each bound's
+reason is in the module that sets it: engine/venue_schema.py, data/validate.py, core/reading.py, ...).
+"""
+from __future__ import annotations
+
+import collections
+import os
+import stat
+from dataclasses import dataclass, field
+
+import pytest
+
+from testkit import cli as h
+
+
+@dataclass(frozen=True)
+class Case:
+    category: str
+    argv: tuple                    # "{tmp}" is the row's own folder
+    fragment: str                  # in the error line ("{tmp}" likewise)
+    files: dict = field(default_factory=dict)   # name -> text | bytes | FIFO | DIR
+    rc: int = 2
+    absent: tuple = ()             # never printed (secrets)
+
+
+FIFO, DIR = object(), object()
+LIQ = ("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "10", "--at", "2025-10-01")
+RUN = ("run", "hold", "--quiet", "--out", "{tmp}/o")
+
+
+def venue_row(text, fragment, argv=LIQ):
+    return Case("venue", (*argv, "--venue", "{tmp}/v.toml"), fragment, {"v.toml": text})
+
+
+PRICES = "time,open,high,low,close\n2025-01-01T00:00:00Z,1,1,1,1\n2025-01-01T01:00:00Z,1,1,1,1\n"
+TIERS = '[[tiers]]\nsymbol = "BTC"\nvalid_from = 2025-01-01\nvalid_to = 2025-12-31\n'
+
+CASES = [
+    # ------------------------------------------------------------ readers (core/reading.py)
+    Case("readers", (*LIQ, "--venue", "{tmp}/p.toml"), "venue file {tmp}/p.toml: is a FIFO (named pipe)", {"p.toml": FIFO}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/p"), "venue file {tmp}/p: is a FIFO", {"p": FIFO}),
+    Case("readers", (*LIQ, "--venue", "/dev/zero"), "venue file /dev/zero: is a character device, not a regular file"),
+    Case("readers", (*LIQ, "--venue", "{tmp}/d.toml"), "venue file {tmp}/d.toml: is a folder", {"d.toml": DIR}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/d"), "venue file {tmp}/d: is a folder", {"d": DIR}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "nested more than 32 levels deep",
+         {"v.toml": "a = " + "[" * 5000 + "]" * 5000}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "nested more than 32 levels deep",
+         {"v.toml": "a = " + "{b = " * 3000 + "1" + "}" * 3000}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "nested more than 32 levels deep",
+         {"v.toml": ".".join(["a"] * 3000) + " = 1"}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "v.toml: not UTF-8 text (byte 8)", {"v.toml": b'kind = "\xff"\n'}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "above the limit of 1.0 MB", {"v.toml": "#" + "x" * 1_000_001}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "invalid TOML: Exceeds the limit (4300 digits)",
+         {"v.toml": "taker_fee = " + "9" * 5000}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/v.toml"), "invalid TOML", {"v.toml": "base = binance"}),
+    Case("readers", (*LIQ, "--venue", "{tmp}/none.toml"), "venue file {tmp}/none.toml: file not found"),
+    Case("readers", (*RUN, "--costs", "{tmp}/c.toml"), "costs file {tmp}/c.toml: is a FIFO", {"c.toml": FIFO}),
+    Case("readers", (*RUN, "--costs", "/dev/zero"), "costs file /dev/zero: is a character device"),
+    Case("readers", (*RUN, "--costs", "{tmp}/c.toml"), "costs file {tmp}/c.toml: not UTF-8 text (byte 11)",
+         {"c.toml": b"perp_fee = \xff\n"}),
+    Case("readers", (*RUN, "--costs", "{tmp}/c.toml"), "costs file {tmp}/c.toml: tables and arrays nested more than 32",
+         {"c.toml": "[costs]\nperp_fee = " + "[" * 2000 + "]" * 2000}),
+    Case("readers", (*RUN, "--costs", "{tmp}/c.toml"), "c.toml' is a directory", {"c.toml": DIR}),
+    Case("readers", (*RUN, "--costs", "{tmp}/none.toml"), "costs file {tmp}/none.toml: file not found"),
+    Case("readers", ("data", "import", "x", "--prices", "{tmp}/p.csv", "--store", "{tmp}/s"),
+         "prices file {tmp}/p.csv: is a FIFO", {"p.csv": FIFO}),
+    Case("readers", ("data", "import", "x", "--prices", "/dev/zero", "--store", "{tmp}/s"),
+         "prices file /dev/zero: is a character device"),
+    Case("readers", ("data", "import", "x", "--prices", "{tmp}/p.csv", "--funding", "{tmp}/f.csv", "--store", "{tmp}/s"),
+         "funding file {tmp}/f.csv: is a FIFO", {"p.csv": PRICES, "f.csv": FIFO}),
+    Case("readers", ("data", "import", "x", "--prices", "{tmp}/p.csv", "--iv", "/dev/zero", "--store", "{tmp}/s"),
+         "iv file /dev/zero: is a character device", {"p.csv": PRICES}),
+    Case("readers", ("data", "import", "x", "--prices", "{tmp}/p.csv", "--store", "{tmp}/s"),
+         "column 'close': 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (300,000 characters) is not a number",
+         {"p.csv": "time,open,high,low,close\n2025-01-01T00:00:00Z,1,1,1," + "x" * 300_000 + "\n2025-01-01T01:00:00Z,1,1,1,1\n"}),
+    Case("readers", ("data", "import", "x", "--prices", "{tmp}/p.parquet", "--store", "{tmp}/s"),
+         "prices file {tmp}/p.parquet: cannot read as parquet", {"p.parquet": b"PAR1 not really"}),
+
+    # ------------------------------------------------------------ venue numbers (engine/venue_schema.py)
+    venue_row('base = "hyperliquid"\npartial_liquidation_fraction = 1e-12', "partial_liquidation_fraction = 1e-12: must be a number in [0.01, 1]"),
+    venue_row('base = "hyperliquid"\npartial_liquidation_fraction = 1e-12', "partial_liquidation_fraction = 1e-12",
+              argv=("run", "leveraged-long", "-p", "leverage=40", "--start", "2025-10-09", "--end", "2025-10-12",
+                    "--quiet", "--out", "{tmp}/o")),
+    venue_row('base = "hyperliquid"\npartial_liquidation_fraction = 0.005', "partial_liquidation_fraction = 0.005: must be a number in [0.01, 1]"),
+    venue_row('base = "hyperliquid"\npartial_liquidation_fraction = 0', "partial_liquidation_fraction = 0:"),
+    venue_row('base = "hyperliquid"\npartial_liquidation_fraction = 1.5', "partial_liquidation_fraction = 1.5:"),
+    venue_row('base = "hyperliquid"\npartial_liquidation_above = 1e-9', "partial_liquidation_above = 1e-09: must be a number in [100, inf]"),
+    venue_row('base = "hyperliquid"\npartial_liquidation_above = -1', "partial_liquidation_above = -1:"),
+    venue_row('base = "binance"\npartial_liquidation_fraction = 0.5',
+              "partial_liquidation_fraction = 0.5: acts only with liquidation_rule = 'close_at_mark' (this venue's rule is 'mm_at_liq')"),
+    venue_row('base = "bybit"\nbackstop_mm_fraction = 0.5', "backstop_mm_fraction = 0.5: acts only with liquidation_rule = 'close_at_mark'"),
+    venue_row('base = "binance"\nfunding_interval_hours = 1', "funding_interval_hours = 1: not a setting hedgelab uses: funding is paid at the dataset's own settlement times"),
+    venue_row('base = "hyperliquid"\nfunding_interval_hours = 8', "funding_interval_hours = 8: not a setting hedgelab uses"),
+    venue_row('funding_interval_hours = 8', "funding_interval_hours = 8: not a setting"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\nmmr = [0.02, 0.01]\nmax_leverage = [20, 10]",
+              "tiers[0].mmr[1] = 0.01: maintenance rates must not decrease with the tier (mmr[0] = 0.02)"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6, 2e6]\nmmr = [0.01, 0.02, 0.015]\nmax_leverage = [20, 10, 5]",
+              "tiers[0].mmr[2] = 0.015: maintenance rates must not decrease"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\nmmr = [0.01, 0.02]\nmax_leverage = [20, 50]",
+              "tiers[0].max_leverage[1] = 50: maximum leverage must not increase with the tier (max_leverage[0] = 20)"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\ncap = [2e6, 1e9]\nmmr = [0.01, 0.02]\nmax_leverage = [20, 10]",
+              "tiers[0].cap[0] = 2000000.0: each cap must be the next tier's floor (floor[1] = 1e+06)"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\ncap = [5e5, 1e9]\nmmr = [0.01, 0.02]\nmax_leverage = [20, 10]",
+              "tiers[0].cap[0] = 500000.0: each cap must be the next tier's floor"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\ncap = [1e6, 1e6]\nmmr = [0.01, 0.02]\nmax_leverage = [20, 10]",
+              "tiers[0].cap[1] = 1000000.0: the last cap must be above its floor"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [5, 1e6]\nmmr = [0.01, 0.02]\nmax_leverage = [20, 10]",
+              "tiers[0].floor[0] = 5: the first tier's floor must be 0"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6, 1e6]\nmmr = [0.01, 0.02, 0.03]\nmax_leverage = [20, 10, 5]",
+              "tiers[0].floor[2] = 1000000.0: floors must increase"),
+    # cum = [0, 1e6 x (0.02 - 0.01)] = [0, 10000] by the recurrence; 5 is not it
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\nmmr = [0.01, 0.02]\ncum = [0, 5]\nmax_leverage = [20, 10]",
+              "tiers[0].cum[1] = 5: does not recompute from the floors"),
+    venue_row('base = "binance"\n' + TIERS + "floor = [0, 1e6]\nmmr = [0.01, 0.02]\ncum = [0, -10000]\nmax_leverage = [20, 10]",
+              "tiers[0].cum[1] = -10000: must be a number >= 0"),
+]
+
+CATEGORIES = collections.Counter(c.category for c in CASES)
+
+
+def _make(tmp, files):
+    for name, content in files.items():
+        path = tmp / name
+        if content is FIFO:
+            os.mkfifo(path)
+        elif content is DIR:
+            path.mkdir()
+        else:
+            path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+def _snapshot(tmp):
+    """Every entry under the row's folder with its kind, size and modification time."""
+    out = {}
+    for root, dirs, names in os.walk(tmp):
+        for n in dirs + names:
+            p = os.path.join(root, n)
+            st = os.lstat(p)
+            out[p] = (stat.S_IFMT(st.st_mode), st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_mtime_ns)
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.category}-{i}" for i, c in enumerate(CASES)])
+def test_bad_input(tmp_path, capsys, monkeypatch, case):
+    monkeypatch.setenv("HEDGELAB_HOME", str(tmp_path / "home"))
+    _make(tmp_path, case.files)
+    before = _snapshot(tmp_path)
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
+    rc, out, err = h.invoke(argv, capsys)
+    assert rc == case.rc, (rc, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert case.fragment.replace("{tmp}", str(tmp_path)) in err, err
+    for secret in case.absent:
+        assert secret not in err and secret not in out, err
+    assert _snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
+
+
+def test_the_table_counts_its_categories():
+    """The issue's closing note reports these counts; every row has a known category."""
+    assert set(CATEGORIES) <= {"secrets", "readers", "venue", "data", "cluster", "calc", "import", "fetch", "costs"}
+    assert sum(CATEGORIES.values()) == len(CASES)
