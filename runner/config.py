@@ -38,7 +38,7 @@ CONFIG = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
     "data": text, "venue": text, "margin_mode": choice("isolated", "cross"), "start": when, "end": when,
     "capital": number(0, MAX_CAPITAL, lo_open=True), "store": text, "strategies_dir": text, "out": text,
-    "quiet": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
+    "quiet": flag, "no_costs": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
     "cluster": text, "costs": path_or(table(COSTS)),

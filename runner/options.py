@@ -144,7 +144,10 @@ def _check(rule, value, key: str, where: str) -> None:
 
 def _normalized(values: dict, name, where: str) -> dict:
     out = dict(values)
-    out["capital"] = check_capital(out.get("capital", RunOptions.capital), name("capital"))
+    try:
+        out["capital"] = check_capital(out.get("capital", RunOptions.capital), name("capital"))
+    except UserError as exc:
+        raise UserError(f"{_prefix(where)}{exc}") from None
     for key in ("store", "strategies_dir"):
         if out.get(key) is not None:
             folder = Path(out[key]).expanduser()
