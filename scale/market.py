@@ -57,7 +57,7 @@ def share_market(market, client=None, source: Source | None = None) -> str:
     are shipped inside the plugin, once per worker.
     """
     key = content_key(market)
-    _remember(key, market)
+    remember(key, market)
     if client is not None:
         from hedgelab.scale.plugin import MarketPlugin
         client.register_plugin(MarketPlugin(key, source=source, arrays=None if source else market),
@@ -75,13 +75,25 @@ def market_of(key: str):
     raise UserError(f"worker {_worker_address()}: market {key} not available ({reason})")
 
 
+def cannot_hold(key: str, reason: str) -> None:
+    """Record why this process could not load the market under ``key``: ``market_of`` says it."""
+    _PROBLEMS[key] = reason
+
+
 def load_source(source: Source):
     """Load and align a dataset as the driver does (hedgelab.data)."""
     from hedgelab.data import align, load
     return align(load(source.data, source.store), source.start, source.end)
 
 
-def _remember(key, market) -> None:
+def has_market(key: str) -> bool:
+    """Whether this process already holds the market under ``key`` (a thread worker in the driver)."""
+    with _LOCK:
+        return key in _MARKETS
+
+
+def remember(key, market) -> None:
+    """Hold ``market`` under ``key`` in this process (the oldest beyond KEEP are dropped)."""
     with _LOCK:
         _MARKETS[key] = market
         _MARKETS.move_to_end(key)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dask.distributed import WorkerPlugin
 
+from hedgelab.core.errors import one_line
 from hedgelab.scale import market as registry
 
 
@@ -17,17 +18,16 @@ class MarketPlugin(WorkerPlugin):
         self.key, self.source, self.arrays = key, source, arrays
 
     def setup(self, worker):
-        with registry._LOCK:
-            if self.key in registry._MARKETS:   # a thread worker in the driver's process
-                return
+        if registry.has_market(self.key):   # a thread worker in the driver's process
+            return
         try:
             market = self.arrays if self.arrays is not None else registry.load_source(self.source)
             found = registry.content_key(market)
             if found != self.key:
-                registry._PROBLEMS[self.key] = (f"its copy of dataset {self.source.data!r} differs from the "
-                                                f"driver's (hash {found}, expected {self.key})")
+                registry.cannot_hold(self.key, f"its copy of dataset {self.source.data!r} differs from the "
+                                               f"driver's (hash {found}, expected {self.key})")
                 return
-            registry._remember(self.key, market)
+            registry.remember(self.key, market)
         except Exception as exc:  # noqa: BLE001 -- reported by the warm-up, naming this worker
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            registry._PROBLEMS[self.key] = f"cannot load dataset {getattr(self.source, 'data', '?')!r}: {text}"
+            registry.cannot_hold(self.key, f"cannot load dataset {getattr(self.source, 'data', '?')!r}: "
+                                           f"{one_line(exc, kind=False)}")
