@@ -91,3 +91,15 @@ def test_no_module_imports_another_modules_private_names():
                 if any(p.startswith("_") and not p.startswith("__") for p in parts):
                     found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.module}")
     assert found == []
+
+
+def test_the_architecture_doc_draws_the_contracts_layers():
+    import configparser
+    import re
+    contract = configparser.ConfigParser(inline_comment_prefixes=(";",))
+    contract.read(ROOT / ".importlinter")
+    layers = contract["importlinter:contract:layers"]["layers"].split()
+    doc = (ROOT / "docs" / "ARCHITECTURE.md").read_text()
+    drawn = doc[doc.index("## Layers"):]
+    drawn = drawn[drawn.index("```text"):drawn.index("```", drawn.index("```text") + 3)]
+    assert re.findall(r"^\s+(hedgelab\.\w+)\s", drawn, flags=re.M) == layers
