@@ -1,10 +1,14 @@
 """hedgelab.engine: accounts, venues and the numba simulation kernel.
 
 Public surface: ``simulate``, ``SimResult``, ``Costs``, ``load_venue``, ``liquidation_price``,
-``assumptions``, ``HookError`` (a strategy hook's mistake, raised by ``simulate``). Imports are lazy so that the kernel compiles (or loads from cache) only when used.
+``assumptions``, ``HookError`` (a strategy hook's mistake, raised by ``simulate``), ``MARGIN_MODES``.
+Imports are lazy so that the kernel compiles (or loads from cache) only when used.
 """
 from importlib import import_module
 
+# First: registers the disk-cache locator of hedgelab's numba code (engine/nb/cache.py) before any
+# cached function is defined.
+from hedgelab.engine import nb as _nb  # noqa: F401
 # Imported eagerly: the submodule ``simulate`` would otherwise shadow the function of the same name.
 from hedgelab.engine.simulate import simulate
 
@@ -17,6 +21,7 @@ _LAZY = {
     "liquidation_price": "hedgelab.engine.liquidation",
     "assumptions": "hedgelab.engine.liquidation",
     "HookError": "hedgelab.engine.hook_errors",
+    "MARGIN_MODES": "hedgelab.engine.spec",
 }
 
 

@@ -1,7 +1,10 @@
-"""What a strategy hands to the engine: one hook, a parameter matrix and precomputed features."""
+"""What a strategy hands to the engine: one hook, a parameter matrix and precomputed features; the
+margin modes the engine simulates."""
 from typing import Any, NamedTuple
 
 import numpy as np
+
+MARGIN_MODES = ("isolated", "cross")   # simulate(margin_mode=...); a Strategy's margin_mode
 
 
 class StrategySpec(NamedTuple):
