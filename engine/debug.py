@@ -20,6 +20,7 @@ import sys
 import numpy as np
 import pandas as pd
 
+from hedgelab.engine.kernel_inputs import KernelInputs
 from hedgelab.engine.nb.quiet import calm_until_nb
 from hedgelab.engine.nb.records import Sum, event_dt
 from hedgelab.engine.types import STATE_LEGS, Intent, State, StateLeg
@@ -76,18 +77,19 @@ def plain_hook(hook):
     return getattr(hook, "py_func", hook)
 
 
-def run_column(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar, params_j,
-               features, rebalance, col, record, cap, label, time, *, echo=True):
-    """One column through ``simulate_column_nb.py_func``: (summary row, events, out or None, trace)."""
+def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: str, time, echo: bool = True):
+    """Column ``j`` of ``inputs`` through ``simulate_column_nb.py_func``: (summary row, events, out or None,
+    trace). ``cap``: the event buffer's first size (grown and re-run when the column needs more)."""
     from hedgelab.engine.warmup import load_kernel
     kernel = load_kernel()
     column_scratch_nb, simulate_column_nb = kernel.column_scratch_nb, kernel.simulate_column_nb
 
-    py_hook = plain_hook(hook)
+    py_hook = plain_hook(inputs.hook)
+    mk, params_j, col = inputs.column(j)
     n = mk.shape[1]
     rows = []
     checked_params = checked(params_j, "params")
-    checked_features = checked(features, "features")
+    checked_features = checked(inputs.features, "features")
 
     def traced_hook(i, state, params, feats, intent):
         stamp = f"{time[i]:%Y-%m-%d %H:%M}"
@@ -99,13 +101,18 @@ def run_column(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, tier_set
 
     out = np.empty((1, len(_out_names()), n if record else 0))
     summary = np.zeros((1, Sum.N))
-    calm = calm_until_nb(mk[None], rebalance, tier_from_bar)[0]
+    calm = calm_until_nb(mk[None], inputs.rebalance, inputs.tier_from_bar)[0]
     while True:
         events = np.zeros((1, cap), dtype=event_dt)
         rows.clear()
-        simulate_column_nb.py_func(traced_hook, mk, close_time_s, time_ns, bar_seconds, cfg.copy(), ocfg.copy(),
-                                   tier_sets[0].copy(), tier_sets, tier_from_bar, params_j.copy(), features,
-                                   rebalance, calm, 0, col, out, summary, events, *column_scratch_nb())
+        acc, state, intent, legs = column_scratch_nb()
+        # by name: the plain function takes keywords, so no order can be mixed up here
+        simulate_column_nb.py_func(
+            hook=traced_hook, mk=mk, close_time_s=inputs.close_time_s, time_ns=inputs.time_ns,
+            bar_seconds=inputs.bar_seconds, cfg=inputs.cfg.copy(), ocfg=inputs.ocfg.copy(),
+            tiers=inputs.tier_sets[0].copy(), tier_sets=inputs.tier_sets, tier_from_bar=inputs.tier_from_bar,
+            params_j=params_j.copy(), features=inputs.features, rebalance=inputs.rebalance, calm=calm, j=0, col=col,
+            out=out, summary=summary, events=events, acc=acc, state=state, intent=intent, legs=legs)
         if summary[0, Sum.N_EVENTS] <= cap:
             break
         cap = int(summary[0, Sum.N_EVENTS])

@@ -1,6 +1,9 @@
-"""``simulate()``: validate inputs, pack arrays for ``simulate_nb``, run column chunks, wrap results."""
+"""``simulate()``: check the arguments, pick the venue's tier tables, build the kernel's inputs
+(``engine/kernel_inputs.KernelInputs``), run the column chunks, check the final equities, wrap the
+results (and trace chosen columns in plain Python)."""
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -9,13 +12,14 @@ from hedgelab.engine import hook_errors
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.debug import run_column, with_events
 from hedgelab.engine.guard import guarded
+from hedgelab.engine.kernel_inputs import KernelInputs, kernel_args
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
 from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
+from hedgelab.engine.spec import MARGIN_MODES
 from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
 from hedgelab.core.errors import UserError
 
-MARGIN_MODES = ("isolated", "cross")
 _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low", "mark_close",
            "index_close", "funding_rate", "funding_price", "iv", "index_open")
 
@@ -141,49 +145,259 @@ def _events_capacity(block, rebalance) -> int:
     return 16 + n_funding + 6 * int(rebalance.sum())
 
 
-def _run(hook, block, close_s, poc, cfg, tier_sets, tier_from_bar, params, features, rebalance, time_ns,
-         bar_seconds, ocfg, offset, record, cap, labels, time, errors=None):
+class _Run(NamedTuple):
+    """What names a run's columns and bars in its results and messages."""
+    time: pd.DatetimeIndex       # bar opens
+    columns: list                # one {param: value} per column
+    labels: list                 # one label per column
+    venue_id: str
+    margin_mode: str
+    cap: int                     # first size of each column's event buffer
+
+
+def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
+             summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
+             progress=False, symbol="BTC", option_config=None, debug=False, trace=None,
+             column_errors="raise") -> SimResult:
+    """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
+
+    ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
+    ``paths[k-1]``; ``path_of_column[j]`` names column j's path (default: all on ``market``).
+    ``at``: date of the one venue tier table to use (default: each dated table in force during the run,
+    switching at the bar where the next one starts). ``chunk_size``: columns
+    per kernel call (bounded memory); results merge into the same result as one call.
+    ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
+    ``debug``: run every column through the kernel's code in plain Python with the hook's ``py_func``
+    (breakpoints and print work, prints tagged with run and bar, indices bounds-checked; slow), see
+    ``engine/debug.py``. ``trace``: True or a list of column numbers: those columns are also run that
+    way and ``result.trace`` holds every decision bar's state, intent and resulting events.
+    ``column_errors``: "raise" (a ``HookError`` for the first column a hook's mistake stopped) or
+    "keep" (the other columns are results; ``result.errors`` maps each stopped column to its message).
+    """
+    _check_arguments(column_errors, margin_mode, capital, chunk_size)
+    costs = (costs or Costs()).validate()
+    time_ns, time = _bar_times(market)
+    schedule = _venue_schedule(venue, time, at, symbol, margin_mode)
+    inputs = build_inputs(market, spec, schedule, time_ns, margin_mode=margin_mode, capital=float(capital),
+                          costs=costs, paths=paths, path_of_column=path_of_column, option_config=option_config)
+    run = _describe_run(inputs, spec, time, schedule[0][1].id, margin_mode)
+    if debug:
+        return _debug_run(inputs, run, summary_only)
+    errors = {} if column_errors == "keep" else None
+    summary, records, out = _run_chunks(inputs, run, chunk_size, record=not summary_only, errors=errors,
+                                        progress=progress)
+    _check_final_equity(summary, out, run, errors)
+    result = SimResult.from_arrays(time, run.columns, run.labels, summary, records, out, run.venue_id, margin_mode,
+                                   inputs.bar_seconds)
+    result.errors = dict(sorted((errors or {}).items()))
+    if trace is not None and trace is not False:
+        result.trace = _trace(inputs, run, trace, result.summary)
+    return result
+
+
+def _check_arguments(column_errors, margin_mode, capital, chunk_size) -> None:
+    if column_errors not in ("raise", "keep"):
+        raise UserError(f"column_errors must be 'raise' or 'keep', got {column_errors!r}")
+    if margin_mode not in MARGIN_MODES:
+        raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
+    if not isinstance(capital, (int, float)) or not math.isfinite(capital) or capital <= 0:
+        raise UserError(f"capital must be a positive number of USD, got {capital!r}")
+    if chunk_size is not None and int(chunk_size) <= 0:
+        raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
+
+
+def _bar_times(market) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """(bar opens as int64 ns, the same as a UTC DatetimeIndex); the bars must exist and increase."""
+    time_ns = np.asarray(market.time_ns, dtype=np.int64)
+    if len(time_ns) == 0:
+        raise UserError("market has no bars")
+    if len(time_ns) > 1 and np.any(np.diff(time_ns) <= 0):
+        raise UserError(f"market time_ns must increase; bar {int(np.argmax(np.diff(time_ns) <= 0)) + 1} does not")
+    return time_ns, pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
+
+
+def _venue_schedule(venue, time, at, symbol, margin_mode) -> list:
+    """[(first day, Venue)] of the tier tables the run uses: the one valid ``at``, else each dated table
+    in force between the first and the last bar; refused when the kernel cannot simulate the venue."""
+    if at is not None:
+        schedule = [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
+    else:
+        schedule = tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+    v = schedule[0][1]
+    if v.inverse and margin_mode != "isolated":
+        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates inverse perps in isolated "
+                        f"margin only, not {margin_mode!r}")
+    if v.inverse and v.liq_rule != LiqRule.MM_AT_LIQ:
+        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel supports liquidation_rule "
+                        f"'mm_at_liq' only for inverse venues")
+    return schedule
+
+
+def build_inputs(market, spec, schedule, time_ns, *, margin_mode, capital, costs, paths=None, path_of_column=None,
+                 option_config=None) -> KernelInputs:
+    """The kernel's inputs from the checked strategy spec, market paths, venue tables and settings."""
+    v = schedule[0][1]
+    params, features, rebalance, names = _check_spec(spec, len(time_ns))
+    _check_leverage(params, names, v)
+    all_paths = _check_paths(market, paths, time_ns)
+    poc = _path_of_column(path_of_column, params.shape[0], len(all_paths))
+    ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
+    block = market_block(all_paths, ocfg)
+    cap_funding(block, time_ns, v)
+    return KernelInputs(
+        hook=guarded(spec.hook),  # a user's hook that raises stops its column (engine/guard.py)
+        market=block, close_time_s=time_ns / 1e9 + float(market.bar_seconds), path_of_column=poc,
+        cfg=venue_config(v, margin_mode, capital, costs),
+        tier_sets=pack_tier_sets([venue_at.tiers for _, venue_at in schedule]),
+        tier_from_bar=_tier_from_bar(schedule, time_ns), params=params, features=features, rebalance=rebalance,
+        time_ns=time_ns, bar_seconds=int(market.bar_seconds), ocfg=np.ascontiguousarray(ocfg.to_array()))
+
+
+def _check_paths(market, paths, time_ns) -> list:
+    all_paths = [market] + list(paths or [])
+    for p, m in enumerate(all_paths[1:], 1):
+        if not np.array_equal(np.asarray(m.time_ns, dtype=np.int64), time_ns):
+            raise UserError(f"paths[{p - 1}] has a different time index from market")
+    return all_paths
+
+
+def _path_of_column(path_of_column, ncols: int, npaths: int) -> np.ndarray:
+    if path_of_column is None:
+        return np.zeros(ncols, dtype=np.int64)
+    poc = np.ascontiguousarray(path_of_column, dtype=np.int64)
+    if poc.shape != (ncols,) or poc.min() < 0 or poc.max() >= npaths:
+        raise UserError(f"path_of_column must hold {ncols} path numbers in [0, {npaths - 1}]")
+    return poc
+
+
+def _tier_from_bar(schedule, time_ns) -> np.ndarray:
+    """The first bar of each dated table (0 for the first, in force from the run's start)."""
+    day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day, _ in schedule], dtype=np.int64)
+    tier_from_bar = np.searchsorted(time_ns, day_ns).astype(np.int64)
+    tier_from_bar[0] = 0
+    return tier_from_bar
+
+
+def _describe_run(inputs: KernelInputs, spec, time, venue_id, margin_mode) -> _Run:
+    ncols = inputs.n_columns
+    columns = [dict(zip(spec.param_names, map(float, row))) for row in inputs.params]
+    labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
+    return _Run(time, columns, labels, venue_id, margin_mode, _events_capacity(inputs.market, inputs.rebalance))
+
+
+def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size, *, record, errors, progress):
+    """Every column, ``chunk_size`` at a time: (summary, event records, per-bar out or None)."""
+    ncols = inputs.n_columns
+    step = ncols if chunk_size is None else int(chunk_size)
+    starts = range(0, ncols, step)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, total=len(starts), unit="chunk")
+    sink = _RecordSink(ncols * run.cap)
+    summaries, outs = [], []
+    for lo in starts:
+        summary, events, counts, out = _run(inputs.columns(lo, min(lo + step, ncols)), run, record, errors)
+        sink.add(events, counts)
+        del events
+        summaries.append(summary)
+        outs.append(out)
+    out = None if not record else (outs[0] if len(outs) == 1 else np.concatenate(outs))
+    return np.concatenate(summaries), sink.records(), out
+
+
+def _run(inputs: KernelInputs, run: _Run, record: bool, errors=None):
     """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None).
 
     A hook that raised or wrote an unusable intent is a ``HookError`` naming the run, bar and field;
     with ``errors`` (a dict) each such column's message goes there instead (global column -> text)."""
     from hedgelab.engine.warmup import load_kernel
     simulate_nb = load_kernel().simulate_nb  # compiled on first use (or by the warm-up), cached on disk
+    n, ncols, offset = inputs.market.shape[2], inputs.n_columns, inputs.col_offset
 
     def call(cols, mask, cap, record):
+        chunk = inputs.columns(int(cols[0]), int(cols[-1]) + 1)._replace(rebalance=mask)
         out = np.empty((len(cols), Out.N, n if record else 0))
         summary = np.zeros((len(cols), Sum.N))
         events = np.empty((len(cols), cap), dtype=event_dt)
-        simulate_nb(hook, block, close_s, np.ascontiguousarray(poc[cols]), cfg, tier_sets, tier_from_bar,
-                    np.ascontiguousarray(params[cols]), features, mask, time_ns, bar_seconds, ocfg,
-                    offset + int(cols[0]), out, summary, events)
+        simulate_nb(*kernel_args(chunk, out, summary, events))
         return summary, events, out
 
-    ncols, n = params.shape[0], block.shape[2]
-    everything = np.arange(ncols)
+    cap = run.cap
     while True:
         try:
-            summary, events, out = call(everything, rebalance, cap, record)
+            summary, events, out = call(np.arange(ncols), inputs.rebalance, cap, record)
         except SystemError as exc:  # an exception inside the hook (numba hands it over as the cause)
             if exc.__cause__ is None:
                 raise
-            hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, rebalance,
-                                         labels, offset, time, exc)
+            hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, inputs.rebalance,
+                                         run.labels, offset, run.time, exc)
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
         if counts.max(initial=0) > cap:
             cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
             continue
 
         def rerun(j):
-            run_column(hook, block[poc[j]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets, tier_from_bar,
-                       np.ascontiguousarray(params[j]), features, rebalance, offset + j, False, cap,
-                       labels[offset + j], time, echo=False)
+            run_column(inputs, j, record=False, cap=cap, label=run.labels[offset + j], time=run.time, echo=False)
         if errors is None:
-            hook_errors.raise_column_errors(summary, labels, offset, time, rerun=rerun)
+            hook_errors.raise_column_errors(summary, run.labels, offset, run.time, rerun=rerun)
         else:   # the plain-Python re-runs happen once, on the final call
-            for j, (message, _) in hook_errors.column_errors(summary, labels, offset, time, rerun).items():
+            for j, (message, _) in hook_errors.column_errors(summary, run.labels, offset, run.time, rerun).items():
                 errors[offset + j] = message
         return summary, events, counts, (out if record else None)
+
+
+def _check_final_equity(summary, out, run: _Run, errors) -> None:
+    """A column whose equity ended non-finite: a HookError, or its message in ``errors``. The kernel
+    checks after each decision; this catches the rest."""
+    final = summary[:, Sum.FINAL_EQUITY]
+    for j in (int(j) for j in np.flatnonzero(~np.isfinite(final)) if errors is None or int(j) not in errors):
+        bar = int(np.argmin(np.isfinite(out[j, Out.EQUITY]))) if out is not None else len(run.time) - 1
+        message = f"{hook_errors.where(run.labels[j], j, bar, run.time)}: equity is not finite"
+        if errors is None:
+            raise hook_errors.HookError(message)
+        errors[j] = message
+
+
+def _trace(inputs: KernelInputs, run: _Run, trace, kernel_summary: pd.DataFrame) -> pd.DataFrame | None:
+    """The chosen columns (True: all) run in plain Python, each decision bar's state, intent and events;
+    a warning when a column's plain-Python run does not end where the kernel's did."""
+    ncols = inputs.n_columns
+    chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
+    bad = [c for c in chosen if not 0 <= c < ncols]
+    if bad:
+        raise UserError(f"trace: column {bad[0]} does not exist (0..{ncols - 1})")
+    frames = []
+    for c in chosen:
+        row, ev, _, frame = run_column(inputs, c, record=False, cap=run.cap, label=run.labels[c], time=run.time,
+                                       echo=False)
+        kernel = kernel_summary.iloc[c]
+        if not (np.isclose(row[Sum.FINAL_EQUITY], kernel["final_equity"], rtol=1e-9)
+                and int(row[Sum.N_EVENTS]) == int(kernel["n_events"])):
+            warnings.warn(f"trace of {run.labels[c]}: the plain-Python run ended at equity "
+                          f"{row[Sum.FINAL_EQUITY]:.6f} with {int(row[Sum.N_EVENTS])} events, the kernel at "
+                          f"{kernel['final_equity']:.6f} with {int(kernel['n_events'])}", stacklevel=3)
+        frames.append(with_events(frame, ev, run.time))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _debug_run(inputs: KernelInputs, run: _Run, summary_only: bool) -> SimResult:
+    """Every column through ``engine/debug.run_column`` (plain Python), one after another."""
+    rows, records, outs, frames = [], [], [], []
+    for c in range(inputs.n_columns):
+        row, ev, out, frame = run_column(inputs, c, record=not summary_only, cap=run.cap, label=run.labels[c],
+                                         time=run.time)
+        ev["column"] = c
+        rows.append(row)
+        records.append(ev)
+        outs.append(out)
+        frames.append(with_events(frame, ev, run.time))
+    summary = np.vstack(rows)
+    hook_errors.raise_column_errors(summary, run.labels, 0, run.time)
+    out = None if summary_only else np.stack(outs)
+    result = SimResult.from_arrays(run.time, run.columns, run.labels, summary, np.concatenate(records), out,
+                                   run.venue_id, run.margin_mode, inputs.bar_seconds)
+    result.trace = pd.concat(frames, ignore_index=True)
+    return result
 
 
 def _as_bytes(records: np.ndarray) -> np.ndarray:
@@ -216,156 +430,3 @@ class _RecordSink:
     def records(self):
         head = self.buf[:self.used]
         return np.concatenate([head, *self.spill]) if self.spill else head
-
-
-def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
-             summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
-             progress=False, symbol="BTC", option_config=None, debug=False, trace=None,
-             column_errors="raise") -> SimResult:
-    """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
-
-    ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
-    ``paths[k-1]``; ``path_of_column[j]`` names column j's path (default: all on ``market``).
-    ``at``: date of the one venue tier table to use (default: each dated table in force during the run,
-    switching at the bar where the next one starts). ``chunk_size``: columns
-    per kernel call (bounded memory); results merge into the same result as one call.
-    ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
-    ``debug``: run every column through the kernel's code in plain Python with the hook's ``py_func``
-    (breakpoints and print work, prints tagged with run and bar, indices bounds-checked; slow), see
-    ``engine/debug.py``. ``trace``: True or a list of column numbers: those columns are also run that
-    way and ``result.trace`` holds every decision bar's state, intent and resulting events.
-    ``column_errors``: "raise" (a ``HookError`` for the first column a hook's mistake stopped) or
-    "keep" (the other columns are results; ``result.errors`` maps each stopped column to its message).
-    """
-    if column_errors not in ("raise", "keep"):
-        raise UserError(f"column_errors must be 'raise' or 'keep', got {column_errors!r}")
-    if margin_mode not in MARGIN_MODES:
-        raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
-    if not isinstance(capital, (int, float)) or not math.isfinite(capital) or capital <= 0:
-        raise UserError(f"capital must be a positive number of USD, got {capital!r}")
-    costs = (costs or Costs()).validate()
-    time_ns = np.asarray(market.time_ns, dtype=np.int64)
-    n = len(time_ns)
-    if n == 0:
-        raise UserError("market has no bars")
-    if n > 1 and np.any(np.diff(time_ns) <= 0):
-        raise UserError(f"market time_ns must increase; bar {int(np.argmax(np.diff(time_ns) <= 0)) + 1} does not")
-    time = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
-    if at is not None:  # one table for the whole run
-        schedule = [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
-    else:               # every dated table in force between the first and the last bar
-        schedule = tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
-    v = schedule[0][1]
-    if v.inverse and margin_mode != "isolated":
-        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates inverse perps in isolated "
-                        f"margin only, not {margin_mode!r}")
-    if v.inverse and v.liq_rule != LiqRule.MM_AT_LIQ:
-        raise UserError(f"venue {v.id!r} is an inverse perp: the kernel supports liquidation_rule "
-                        f"'mm_at_liq' only for inverse venues")
-    params, features, rebalance, names = _check_spec(spec, n)
-    _check_leverage(params, names, v)
-    all_paths = [market] + list(paths or [])
-    for p, m in enumerate(all_paths[1:], 1):
-        if not np.array_equal(np.asarray(m.time_ns, dtype=np.int64), time_ns):
-            raise UserError(f"paths[{p - 1}] has a different time index from market")
-    ncols = params.shape[0]
-    if path_of_column is None:
-        poc = np.zeros(ncols, dtype=np.int64)
-    else:
-        poc = np.ascontiguousarray(path_of_column, dtype=np.int64)
-        if poc.shape != (ncols,) or poc.min() < 0 or poc.max() >= len(all_paths):
-            raise UserError(f"path_of_column must hold {ncols} path numbers in [0, {len(all_paths) - 1}]")
-    ocfg_t = validate_option_config(option_config if option_config is not None else OptionConfig())
-    ocfg = np.ascontiguousarray(ocfg_t.to_array())
-    block = market_block(all_paths, ocfg_t)
-    cap_funding(block, time_ns, v)
-    close_s = time_ns / 1e9 + float(market.bar_seconds)
-    cfg = venue_config(v, margin_mode, float(capital), costs)
-    tier_sets = pack_tier_sets([venue_at.tiers for _, venue_at in schedule])
-    day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day, _ in schedule], dtype=np.int64)
-    tier_from_bar = np.searchsorted(time_ns, day_ns).astype(np.int64)
-    tier_from_bar[0] = 0
-    step = ncols if chunk_size is None else int(chunk_size)
-    if step <= 0:
-        raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
-    cap = _events_capacity(block, rebalance)
-    columns = [dict(zip(names, map(float, row))) for row in params]
-    labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
-    starts = range(0, ncols, step)
-    if progress:
-        from tqdm import tqdm
-        starts = tqdm(starts, total=len(starts), unit="chunk")
-    hook = guarded(spec.hook)  # a user's hook that raises stops its column (engine/guard.py)
-    if debug:
-        return _debug_run(spec.hook, block, close_s, poc, cfg, ocfg, tier_sets, tier_from_bar, params, features,
-                          rebalance, time_ns, int(market.bar_seconds), summary_only, cap, labels, time, columns,
-                          v.id, margin_mode)
-    sink = _RecordSink(ncols * cap)
-    summaries, outs = [], []
-    errors = {} if column_errors == "keep" else None
-    for lo in starts:
-        hi = min(lo + step, ncols)
-        summary, events, counts, out = _run(hook, block, close_s, np.ascontiguousarray(poc[lo:hi]), cfg,
-                                            tier_sets, tier_from_bar,
-                                            np.ascontiguousarray(params[lo:hi]), features, rebalance, time_ns,
-                                            int(market.bar_seconds), ocfg, lo, not summary_only, cap, labels,
-                                            time, errors)
-        sink.add(events, counts)
-        del events
-        summaries.append(summary)
-        outs.append(out)
-    out = None if summary_only else (outs[0] if len(outs) == 1 else np.concatenate(outs))
-    final = np.concatenate(summaries)[:, Sum.FINAL_EQUITY]
-    # the kernel checks after each decision; this catches the rest
-    for j in (int(j) for j in np.flatnonzero(~np.isfinite(final)) if errors is None or int(j) not in errors):
-        bar = int(np.argmin(np.isfinite(out[j, Out.EQUITY]))) if out is not None else n - 1
-        message = f"{hook_errors.where(labels[j], j, bar, time)}: equity is not finite"
-        if errors is None:
-            raise hook_errors.HookError(message)
-        errors[j] = message
-    result = SimResult.from_arrays(time, columns, labels, np.concatenate(summaries), sink.records(), out,
-                                   v.id, margin_mode, int(market.bar_seconds))
-    result.errors = dict(sorted((errors or {}).items()))
-    if trace is not None and trace is not False:
-        chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
-        bad = [c for c in chosen if not 0 <= c < ncols]
-        if bad:
-            raise UserError(f"trace: column {bad[0]} does not exist (0..{ncols - 1})")
-        frames = []
-        for c in chosen:
-            row, ev, _, frame = run_column(hook, block[poc[c]], close_s, time_ns, int(market.bar_seconds), cfg,
-                                           ocfg, tier_sets, tier_from_bar, np.ascontiguousarray(params[c]),
-                                           features, rebalance, c, False, cap, labels[c], time, echo=False)
-            kernel = result.summary.iloc[c]
-            if not (np.isclose(row[Sum.FINAL_EQUITY], kernel["final_equity"], rtol=1e-9)
-                    and int(row[Sum.N_EVENTS]) == int(kernel["n_events"])):
-                warnings.warn(f"trace of {labels[c]}: the plain-Python run ended at equity "
-                              f"{row[Sum.FINAL_EQUITY]:.6f} with {int(row[Sum.N_EVENTS])} events, the kernel at "
-                              f"{kernel['final_equity']:.6f} with {int(kernel['n_events'])}", stacklevel=2)
-            frames.append(with_events(frame, ev, time))
-        result.trace = pd.concat(frames, ignore_index=True) if frames else None
-    return result
-
-
-def _debug_run(hook, block, close_s, poc, cfg, ocfg, tier_sets, tier_from_bar, params, features, rebalance,
-               time_ns, bar_seconds, summary_only, cap, labels, time, columns, venue_id, margin_mode):
-    """Every column through ``engine/debug.run_column`` (plain Python), one after another."""
-    rows, records, outs, frames = [], [], [], []
-    for c in range(params.shape[0]):
-        row, ev, out, frame = run_column(hook, block[poc[c]], close_s, time_ns, bar_seconds, cfg, ocfg, tier_sets,
-                                         tier_from_bar, np.ascontiguousarray(params[c]), features, rebalance, c,
-                                         not summary_only, cap, labels[c], time)
-        ev["column"] = c
-        rows.append(row)
-        records.append(ev)
-        outs.append(out)
-        frames.append(with_events(frame, ev, time))
-    summary = np.vstack(rows)
-    hook_errors.raise_column_errors(summary, labels, 0, time)
-    out = None if summary_only else np.stack(outs)
-    result = SimResult.from_arrays(time, columns, labels, summary, np.concatenate(records), out, venue_id,
-                                   margin_mode, bar_seconds)
-    result.trace = pd.concat(frames, ignore_index=True)
-    return result
-
-
