@@ -1,0 +1,221 @@
+"""``simulate_basket()``: several coins in one account (nb/basket.py), from pandas-facing inputs to a
+``BasketResult``.
+
+Inputs: one ``MarketArrays`` per coin on one grid (``{"BTC": ..., "ETH": ...}``, the coins' order is
+the order of the hook's ``coins`` rows), a ``StrategySpec`` whose hook has ``BASKET_HOOK_SIG``, and
+the venue, margin mode, capital and costs as for ``simulate``. Every coin's tier tables come from the
+venue file (dated, switching at the bar where the next one starts); a venue without a coin's table
+is a ``UserError`` that says a venue file can supply it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+import math
+
+import numpy as np
+import pandas as pd
+
+from hedgelab.core.errors import UserError
+from hedgelab.engine.costs import Costs
+from hedgelab.engine.hook_errors import HookError
+from hedgelab.engine.nb.basket_records import BCOIN_OUT_NAMES, BOUT_NAMES, BCoinOut, BCoinSum, BOut, BSum
+from hedgelab.engine.nb.records import EVENT_KIND_NAMES, HookError as HookCode, INSTRUMENT_NAMES, Mkt, event_dt
+from hedgelab.engine.options import OptionConfig, validate_option_config
+from hedgelab.engine.simulate import cap_funding, market_block, venue_config
+from hedgelab.engine.spec import MARGIN_MODES, StrategySpec
+from hedgelab.engine.venues import base_coin, pack_tier_sets, tier_schedule
+
+
+@dataclass
+class BasketResult:
+    """What a basket simulation produced, per column (parameter set) and per coin."""
+    time: pd.DatetimeIndex                  # bar open times (UTC)
+    symbols: tuple                          # the coins, in the hook's row order
+    columns: list                           # parameter dicts
+    labels: list
+    summary: pd.DataFrame                   # one row per column: the account's figures, then per coin
+    events: pd.DataFrame                    # time, column, symbol, instrument, kind, qty, price, amount
+    equity: pd.DataFrame | None = None      # USD at each bar's close, one column per run (None: summary mode)
+    cash: pd.DataFrame | None = None
+    margin_ratio: pd.DataFrame | None = None
+    coins: dict = field(default_factory=dict)  # series name -> {symbol: DataFrame (bar x run)}
+    venue: str = ""
+    margin_mode: str = ""
+    errors: dict = field(default_factory=dict)
+
+
+def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance", margin_mode: str = "cross",
+                    capital: float = 100_000.0, costs: Costs | None = None, summary_only: bool = False,
+                    at: Any = None) -> BasketResult:
+    """Simulate every parameter set of ``spec`` as its own account holding the coins of ``markets``."""
+    if margin_mode not in MARGIN_MODES:
+        raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
+    if not isinstance(capital, (int, float)) or not math.isfinite(capital) or capital <= 0:
+        raise UserError(f"capital must be a positive number of USD, got {capital!r}")
+    symbols = tuple(markets)
+    if not symbols:
+        raise UserError("a basket needs at least one coin")
+    time_ns = _one_grid(markets)
+    time = pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
+    schedules = [_schedule(venue, time, at, s) for s in symbols]
+    first = schedules[0][0][1]
+    if first.inverse:
+        raise UserError(f"venue {first.id!r} is an inverse perp: baskets hold linear (USD-margined) perps only")
+    costs = (costs or Costs()).validate()
+    params, features, rebalance = _checked_spec(spec, len(time_ns))
+    ocfg = validate_option_config(OptionConfig())
+    block = np.stack([market_block([markets[s]], ocfg)[0] for s in symbols])[None]   # [1, coin, Mkt, bar]
+    for k, sched in enumerate(schedules):
+        cap_funding(block[:, k], time_ns, sched[0][1])
+    starts, tier_sets = _tier_sets(schedules, time_ns)
+    cfg = venue_config(first, margin_mode, float(capital), costs)
+    close_s = time_ns / 1e9 + float(markets[symbols[0]].bar_seconds)
+    n, ncols, n_coins = len(time_ns), params.shape[0], len(symbols)
+    n_funding = int(np.isfinite(block[0, :, Mkt.FUNDING_RATE]).sum(axis=1).max())
+    cap = 16 + n_funding + 6 * int(rebalance.sum())
+    from hedgelab.engine.nb.basket import simulate_basket_nb  # compiled on first use, cached on disk
+    out = np.empty((ncols, BOut.N + n_coins * BCoinOut.N, 0 if summary_only else n))
+    summary = np.zeros((ncols, BSum.N + n_coins * BCoinSum.N))
+    events = np.empty((ncols * n_coins, cap), dtype=event_dt)
+    simulate_basket_nb(spec.hook, np.ascontiguousarray(block), close_s, np.zeros(ncols, dtype=np.int64), cfg,
+                       tier_sets, starts, params, features, rebalance, 0, out, summary, events)
+    labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
+    counts = summary[:, BSum.N + BCoinSum.N_EVENTS::BCoinSum.N].astype(np.int64)
+    if counts.max(initial=0) > cap:
+        raise UserError(f"basket: a column wrote {counts.max()} events for a buffer of {cap}")  # kernel invariant
+    _raise_hook_errors(summary, labels, time, symbols)
+    return BasketResult(time=time, symbols=symbols, columns=[dict(zip(spec.param_names, map(float, row)))
+                                                             for row in params],
+                        labels=labels, summary=_summary_frame(summary, labels, symbols, time),
+                        events=_events_frame(events, counts, time, symbols, labels),
+                        venue=first.id, margin_mode=margin_mode,
+                        **({} if summary_only else _series(out, time, labels, symbols)))
+
+
+def _one_grid(markets: dict) -> np.ndarray:
+    items = list(markets.items())
+    time_ns = np.asarray(items[0][1].time_ns, dtype=np.int64)
+    if len(time_ns) < 2:
+        raise UserError("a basket needs at least 2 bars")
+    for sym, m in items[1:]:
+        other = np.asarray(m.time_ns, dtype=np.int64)
+        if not np.array_equal(other, time_ns):
+            raise UserError(f"basket: {sym}'s bars are not on {items[0][0]}'s grid ({len(other)} bars from "
+                            f"{pd.Timestamp(int(other[0]), tz='UTC') if len(other) else 'none'}, expected "
+                            f"{len(time_ns)} from {pd.Timestamp(int(time_ns[0]), tz='UTC')})")
+        if int(m.bar_seconds) != int(items[0][1].bar_seconds):
+            raise UserError(f"basket: {sym}'s bar size differs from {items[0][0]}'s")
+    return time_ns
+
+
+def _schedule(venue, time, at, symbol) -> list:
+    try:
+        if at is not None:
+            from hedgelab.engine.venues import load_venue
+            return [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
+        return tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+    except UserError as exc:
+        raise UserError(f"{exc} (a venue file with a [[tiers]] table for {base_coin(symbol)} can supply it: "
+                        f"--venue FILE)") from None
+
+
+def _tier_sets(schedules: list, time_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first bar of each table set, tier_sets[set, coin, tier, Tier.*]): a new set wherever any coin's
+    dated table changes, every coin's table in force in each."""
+    days = sorted({day for sched in schedules for day, _ in sched})
+    sets = []
+    for day in days:
+        tables = []
+        for sched in schedules:
+            in_force = [v for d, v in sched if d <= day]
+            tables.append((in_force[-1] if in_force else sched[0][1]).tiers)
+        sets.append(tables)
+    k_max = max(len(t) for tables in sets for t in tables)
+    packed = np.stack([_pad(tables, k_max) for tables in sets])
+    day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day in days], dtype=np.int64)
+    starts = np.searchsorted(time_ns, day_ns).astype(np.int64)
+    starts[0] = 0
+    return starts, np.ascontiguousarray(packed)
+
+
+def _pad(tables: list, k_max: int) -> np.ndarray:
+    """Each coin's table padded to ``k_max`` rows as ``pack_tier_sets`` pads (no notional reaches a padding row)."""
+    packed = [pack_tier_sets([t])[0] for t in tables]
+    out = []
+    for t in packed:
+        if len(t) < k_max:
+            extra = np.repeat(t[-1:], k_max - len(t), axis=0)
+            extra[:, 0] = np.inf
+            t = np.concatenate([t, extra])
+        out.append(t)
+    return np.stack(out)
+
+
+def _checked_spec(spec: StrategySpec, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if spec.hook is None:
+        raise UserError("spec.hook is missing: compile the hook with @njit(BASKET_HOOK_SIG, cache=True)")
+    params = np.ascontiguousarray(spec.params, dtype=np.float64)
+    if params.ndim != 2 or params.shape[0] == 0:
+        raise UserError(f"spec.params must be a 2-D array with one row per column, got shape {params.shape}")
+    features = np.ascontiguousarray(spec.features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
+        raise UserError(f"spec.features must have shape ({n}, k>=1), got {features.shape}")
+    rebalance = np.ascontiguousarray(spec.rebalance, dtype=np.bool_)
+    if rebalance.shape != (n,):
+        raise UserError(f"spec.rebalance must have shape ({n},), got {rebalance.shape}")
+    return params, features, rebalance
+
+
+_ERRORS = {HookCode.NOT_FINITE: "is not finite", HookCode.INVALID: "is invalid (a leverage must be > 0)",
+           HookCode.RAISED: "the hook raised", HookCode.EQUITY: "equity is not finite after the bar's orders"}
+
+
+def _raise_hook_errors(summary, labels, time, symbols) -> None:
+    from hedgelab.engine.basket_types import CoinIntent
+    for j in np.flatnonzero(summary[:, BSum.ERROR] != HookCode.NONE):
+        code, bar = int(summary[j, BSum.ERROR]), int(summary[j, BSum.ERROR_BAR])
+        where = f"{labels[j]} (column {j}) at bar {bar} ({time[bar]:%Y-%m-%d %H:%M} UTC)"
+        f, k = int(summary[j, BSum.ERROR_FIELD]), int(summary[j, BSum.ERROR_COIN])
+        what = (f"intent[{symbols[k]}].{CoinIntent._fields[f]} = {summary[j, BSum.ERROR_VALUE]!r} "
+                f"{_ERRORS.get(code, '')}" if f >= 0 else _ERRORS.get(code, f"error {code}"))
+        raise HookError(f"{where}: {what}")
+
+
+def _summary_frame(summary, labels, symbols, time) -> pd.DataFrame:
+    df = pd.DataFrame({
+        "final_equity": summary[:, BSum.FINAL_EQUITY], "liquidations": summary[:, BSum.LIQUIDATIONS].astype(int),
+        "funding_pnl": summary[:, BSum.FUNDING_PNL], "fees": summary[:, BSum.FEES],
+        "max_drawdown": summary[:, BSum.MAX_DRAWDOWN], "min_equity": summary[:, BSum.MIN_EQUITY]},
+        index=pd.Index(labels, name="run"))
+    first = summary[:, BSum.FIRST_LIQ_BAR].astype(int)
+    df["first_liquidation"] = [time[b] if b >= 0 else pd.NaT for b in first]
+    df["tipped_by"] = [symbols[int(k)] if k >= 0 else None for k in summary[:, BSum.TIPPED_COIN]]
+    for k, sym in enumerate(symbols):
+        b = BSum.N + k * BCoinSum.N
+        df[f"funding_pnl.{sym}"] = summary[:, b + BCoinSum.FUNDING]
+        df[f"fees.{sym}"] = summary[:, b + BCoinSum.FEES]
+        df[f"liquidations.{sym}"] = summary[:, b + BCoinSum.LIQUIDATIONS].astype(int)
+    return df
+
+
+def _events_frame(events, counts, time, symbols, labels) -> pd.DataFrame:
+    n_coins = len(symbols)
+    parts = [events[r, :counts.reshape(-1)[r]] for r in range(events.shape[0])]
+    rows = np.concatenate(parts) if parts else np.empty(0, dtype=event_dt)
+    coin = np.concatenate([np.full(len(p), r % n_coins) for r, p in enumerate(parts)]) if parts else np.zeros(0, int)
+    df = pd.DataFrame({
+        "time": time[rows["bar"]], "column": rows["column"].astype(int), "run": [labels[c] for c in rows["column"]],
+        "symbol": [symbols[k] for k in coin], "instrument": [INSTRUMENT_NAMES[x] for x in rows["instrument"]],
+        "kind": [EVENT_KIND_NAMES[x] for x in rows["kind"]], "qty": rows["qty"], "price": rows["price"],
+        "amount": rows["amount"]})
+    return df.sort_values(["column", "time"], kind="stable").reset_index(drop=True)
+
+
+def _series(out, time, labels, symbols) -> dict:
+    frames = {name: pd.DataFrame(out[:, k, :].T, index=time, columns=labels) for k, name in enumerate(BOUT_NAMES)}
+    coins = {}
+    for f, name in enumerate(BCOIN_OUT_NAMES):
+        coins[name] = {sym: pd.DataFrame(out[:, BOut.N + k * BCoinOut.N + f, :].T, index=time, columns=labels)
+                       for k, sym in enumerate(symbols)}
+    return {"equity": frames["equity"], "cash": frames["cash"], "margin_ratio": frames["margin_ratio"], "coins": coins}

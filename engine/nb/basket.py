@@ -1,0 +1,515 @@
+"""The basket kernel: several coins in one account (spot and a linear perp per coin), many columns
+(parameter sets) in parallel, one compiled kernel whatever the number of coins.
+
+Each coin's holdings live in a row of ``accs[coin, Acc.*]``, the single-coin account layout, so the
+single-coin operations run on a coin unchanged (fills with slippage and fees, leverage and its tier
+cap, isolated margin, stops, a position's own liquidation, the same events): the account's one
+cash balance is handed to the coin's row before such an operation and taken back after it. Events
+of coin k of column j go to row ``j * n_coins + k`` of the event buffer.
+
+Per bar ``i`` of column ``j``, in this order (as the single-coin kernel, nb/simulate.py):
+0. Dated tier tables that start at this bar replace every coin's table.
+1. Funding of each coin that settles at this bar's open: -qty * funding price * rate; isolated: into
+   that position's margin; cross: into the cross wallet (cash).
+2. Liquidation. Isolated: each position on its own mark range, as the single-coin kernel does.
+   Cross (every perp on one wallet, the cash; spot is not collateral, as on Binance USDⓈ-M):
+   with bars only, the order of the coins' extremes inside a bar is unknown, so the check is the
+   **joint worst case**: every coin's mark moves from its open to its adverse extreme (longs to the
+   low, shorts to the high) at once, ``P_k(t) = open_k + t * (extreme_k - open_k)``, t in [0, 1].
+   The margin surplus wallet + sum upnl_k(t) - sum MM_k(t) falls as t grows (a long loses 1 - MMR per
+   unit of price, a short 1 + MMR), so the account is liquidated iff the surplus at t = 1 is <= 0, at
+   the t* where it crosses 0 (bisection). Every cross position is then closed at once at its price at
+   t* (the venue's liquidation fee on the notional, capped at the equity left, stays with the venue;
+   the account keeps the rest, never below 0: a gap past bankruptcy is the insurance fund's).
+   A cheap bound skips the exact test on most bars: from a reference point the surplus can fall by
+   at most sum_k |q_k| * (1 + largest MMR_k) * |extreme_k - reference_k|.
+3. On rebalance bars, the hook at the close: it reads ``coins`` and ``account`` and writes a row of
+   intents per coin. The intents run coin by coin in two passes, orders that reduce a position first
+   (they free cash and margin for the rest), each through the single-coin rules (leverage, spot,
+   perp, margin top-up). Cross: a perp increase is checked against initial margin on the whole
+   account (the other coins' spot, upnl and initial margin counted).
+4. Record: equity = cash + sum_k (spot_k * index_k + isolated margin_k + q_k * (mark_k - entry_k)).
+"""
+import numpy as np
+from numba import boolean, float64, int64, njit, prange, types
+
+from hedgelab.engine.basket_types import (BASKET_HOOK_RAISED, BASKET_HOOK_TYPE, Account, Coin, CoinIntent)
+from hedgelab.engine.nb.account import Acc, add_event_nb, close_perp_part_nb, margin_ratio_nb, refresh_liq_nb
+from hedgelab.engine.nb.curve import drawdown_step_nb
+from hedgelab.engine.nb.funding import funding_payment_nb
+from hedgelab.engine.nb.intent import apply_intent_nb, apply_late_intent_nb
+from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
+from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
+from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
+from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Work
+from hedgelab.engine.types import Intent
+
+BASKET_SIG = types.void(
+    BASKET_HOOK_TYPE,           # hook
+    float64[:, :, :, ::1],      # market[path, coin, Mkt.*, bar]
+    float64[::1],               # close_time_s[bar]
+    int64[::1],                 # path_of_column[j]
+    float64[::1],               # cfg[Cfg.*]
+    float64[:, :, :, ::1],      # tier_sets[e, coin, tier, Tier.*]: dated tables in force during the run, padded
+    int64[::1],                 # tier_from_bar[e]: first bar of table set e (0 for e = 0)
+    float64[:, ::1],            # params[j, p]
+    float64[:, ::1],            # features[bar, f]
+    boolean[::1],               # rebalance[bar]
+    int64,                      # col_offset: column id of j = 0
+    float64[:, :, ::1],         # out[j, BOut.N + coin * BCoinOut.N + field, bar] (bar axis 0 in summary mode)
+    float64[:, ::1],            # summary[j, BSum.N + coin * BCoinSum.N + field]
+    EVENT_RECORD[:, ::1],       # events[j * n_coins + coin, e]
+)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _mm_nb(rule, tiers, q, entry, mark):
+    """Maintenance margin of a linear position at ``mark`` (on the entry value under Bybit's rule)."""
+    if rule == LiqRule.MM_AT_ENTRY:
+        return maint_margin_nb(tiers, abs(q) * entry)
+    return maint_margin_nb(tiers, abs(q) * mark)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def cross_surplus_nb(accs, cash, rule, tiers, mk, i, t):
+    """Cross wallet + sum upnl - sum MM with every coin's mark at ``t`` of the way from its open to its
+    adverse extreme in bar ``i`` (t = 0: the opens; t = 1: the joint worst case)."""
+    s = cash
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        if q == 0.0:
+            continue
+        o = mk[k, Mkt.MARK_OPEN, i]
+        x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+        p = o + t * (x - o)
+        s += q * (p - accs[k, Acc.ENTRY]) - _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], p)
+    return s
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def cross_reference_nb(accs, cash, rule, tiers, mk, i, work):
+    """Anchor the cheap bound at bar i's mark open: (surplus there, whether any position is open)."""
+    s = cash
+    any_open = False
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        o = mk[k, Mkt.MARK_OPEN, i]
+        work[k, Work.REF] = o
+        if q == 0.0:
+            work[k, Work.SLOPE] = 0.0
+            continue
+        any_open = True
+        top = 0.0 if rule == LiqRule.MM_AT_ENTRY else tiers[k, tiers.shape[1] - 1, Tier.MMR]
+        for t in range(tiers.shape[1]):  # the largest MMR of the coin's table (padded rows hold 0)
+            if rule != LiqRule.MM_AT_ENTRY and tiers[k, t, Tier.MMR] > top:
+                top = tiers[k, t, Tier.MMR]
+        work[k, Work.SLOPE] = abs(q) * (1.0 + top)
+        s += q * (o - accs[k, Acc.ENTRY]) - _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], o)
+    return s, any_open
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def cross_bound_nb(accs, mk, i, work, ref_surplus):
+    """A floor on the surplus at bar i's joint worst case from the reference point (cheap: no tiers)."""
+    fall = 0.0
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        if q != 0.0:
+            x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+            fall += work[k, Work.SLOPE] * abs(x - work[k, Work.REF])
+    return ref_surplus - fall
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def liquidation_point_nb(accs, cash, rule, tiers, mk, i):
+    """t in [0, 1] where the joint path's surplus reaches 0 (0 when the bar already opens below it)."""
+    if cross_surplus_nb(accs, cash, rule, tiers, mk, i, 0.0) <= 0.0:
+        return 0.0
+    lo, hi = 0.0, 1.0
+    for _ in range(60):  # the surplus falls monotonically in t: 60 halvings reach the float's precision
+        mid = 0.5 * (lo + hi)
+        if cross_surplus_nb(accs, cash, rule, tiers, mk, i, mid) > 0.0:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work):
+    """Close every cross position at its price at the liquidation point; returns (cash after, the coin
+    whose move from the open cost the account most in this bar: the one that tipped it)."""
+    rule = int(cfg[Cfg.LIQ_RULE])
+    t = liquidation_point_nb(accs, cash, rule, tiers, mk, i)
+    n_coins = accs.shape[0]
+    notional = 0.0
+    tipped = -1
+    worst = 0.0
+    for k in range(n_coins):
+        q = accs[k, Acc.QTY]
+        if q == 0.0:
+            continue
+        o = mk[k, Mkt.MARK_OPEN, i]
+        x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+        p = o + t * (x - o)
+        work[k, Work.PRICE] = p
+        loss = q * (o - p)
+        if tipped < 0 or loss > worst:
+            tipped, worst = k, loss
+        notional += abs(q) * p
+    for k in range(n_coins):  # realize every position at the liquidation point into the wallet
+        q = accs[k, Acc.QTY]
+        if q == 0.0:
+            continue
+        p = work[k, Work.PRICE]
+        accs[k, Acc.CASH] = cash
+        realized = close_perp_part_nb(accs[k], cfg, abs(q), p)
+        cash = accs[k, Acc.CASH]
+        accs[k, Acc.LIQS] += 1.0
+        add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.LIQUIDATION, Instrument.PERP, -q, p,
+                     realized)
+        work[k, Work.NOTIONAL] = abs(q) * p
+    fee = min(cfg[Cfg.LIQ_FEE] * notional, max(cash, 0.0)) if int(cfg[Cfg.LIQ_RULE]) != LiqRule.CLOSE_AT_MARK \
+        else 0.0
+    if cash - fee < 0.0:
+        fee = max(cash, 0.0)
+    for k in range(n_coins):  # the venue's fee, shared by notional; a wallet below 0 is the fund's loss
+        if work[k, Work.NOTIONAL] > 0.0 and notional > 0.0:
+            share = fee * work[k, Work.NOTIONAL] / notional
+            accs[k, Acc.FEES] += share
+            add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FEE, Instrument.PERP, 0.0,
+                         work[k, Work.PRICE], -share)
+            work[k, Work.NOTIONAL] = 0.0
+    cash -= fee
+    if cash < 0.0:
+        cash = 0.0
+    for k in range(n_coins):
+        accs[k, Acc.CASH] = cash
+    return cash, tipped
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def basket_equity_nb(accs, cash, mk, i):
+    """cash + sum_k (spot_k at the index + isolated margin_k + upnl_k at the mark), at bar i's close."""
+    e = cash
+    for k in range(accs.shape[0]):
+        e += (accs[k, Acc.SPOT] * mk[k, Mkt.INDEX_CLOSE, i] + accs[k, Acc.MARGIN]
+              + accs[k, Acc.QTY] * (mk[k, Mkt.MARK_CLOSE, i] - accs[k, Acc.ENTRY]))
+    return e
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i):
+    """The hook's ``coins`` rows at bar i's close; returns the account's margin ratio."""
+    cross = cfg[Cfg.CROSS] != 0.0
+    rule = int(cfg[Cfg.LIQ_RULE])
+    total_mm = 0.0
+    total_upnl = 0.0
+    worst = 0.0
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        mark = mk[k, Mkt.MARK_CLOSE, i]
+        mm = _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], mark) if q != 0.0 else 0.0
+        upnl = q * (mark - accs[k, Acc.ENTRY])
+        coins[k, Coin.SPOT_QTY] = accs[k, Acc.SPOT]
+        coins[k, Coin.PERP_QTY] = q
+        coins[k, Coin.PERP_ENTRY] = accs[k, Acc.ENTRY] if q != 0.0 else np.nan
+        coins[k, Coin.PERP_MARGIN] = accs[k, Acc.MARGIN]
+        coins[k, Coin.LEVERAGE] = accs[k, Acc.LEV]
+        coins[k, Coin.LIQ_PRICE] = accs[k, Acc.LIQ]
+        coins[k, Coin.MM] = mm
+        coins[k, Coin.UPNL] = upnl
+        coins[k, Coin.CLOSE] = mk[k, Mkt.CLOSE, i]
+        coins[k, Coin.MARK] = mark
+        coins[k, Coin.INDEX] = mk[k, Mkt.INDEX_CLOSE, i]
+        coins[k, Coin.LAST_FUNDING] = accs[k, Acc.LAST_FUNDING]
+        coins[k, Coin.FUNDING] = accs[k, Acc.FUNDING]
+        coins[k, Coin.FEES] = accs[k, Acc.FEES]
+        coins[k, Coin.LIQUIDATIONS] = accs[k, Acc.LIQS]
+        total_mm += mm
+        total_upnl += upnl
+        if not cross and q != 0.0:
+            r = margin_ratio_nb(accs[k], cfg, tiers[k], mark)
+            if r > worst:
+                worst = r
+    if not cross:
+        return worst
+    for k in range(accs.shape[0]):  # each position's liquidation price given the others at their marks
+        q = accs[k, Acc.QTY]
+        if q == 0.0:
+            coins[k, Coin.LIQ_PRICE] = np.nan
+            continue
+        lp, _, _ = liq_price_linear_nb(rule, 1.0 if q > 0.0 else -1.0, abs(q), accs[k, Acc.ENTRY], cash,
+                                       total_mm - coins[k, Coin.MM], total_upnl - coins[k, Coin.UPNL], tiers[k])
+        coins[k, Coin.LIQ_PRICE] = lp
+    if total_mm == 0.0:
+        return 0.0
+    balance = cash + total_upnl
+    return total_mm / balance if balance > 0.0 else np.inf
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def basket_intent_problem_nb(intent):
+    """(HookError code, coin, CoinIntent field) of the first unusable intent, or (0, -1, -1)."""
+    if intent[0, BASKET_HOOK_RAISED] == intent[0, BASKET_HOOK_RAISED]:
+        return HookError.RAISED, -1, -1
+    for k in range(intent.shape[0]):
+        for f in range(CoinIntent.N):
+            x = intent[k, f]
+            if x == x and not (x - x == 0.0):
+                return HookError.NOT_FINITE, k, f
+        if intent[k, CoinIntent.LEVERAGE] <= 0.0:
+            return HookError.INVALID, k, CoinIntent.LEVERAGE
+    return HookError.NONE, -1, -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _reduces_nb(acc, row):
+    """Whether coin's intent only shrinks what it holds (run in the first pass)."""
+    tp = row[CoinIntent.TARGET_PERP]
+    if tp == tp:
+        q = acc[Acc.QTY]
+        return abs(tp) < abs(q) and tp * q >= 0.0
+    ts = row[CoinIntent.TARGET_SPOT]
+    return ts == ts and ts < acc[Acc.SPOT]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _cross_other_nb(accs, mk, i, k):
+    """What the other coins add to coin k's initial-margin check in cross mode: their spot at the index
+    and their perps' upnl at the mark less their initial margin |q| * mark / leverage."""
+    other = 0.0
+    for m in range(accs.shape[0]):
+        if m == k:
+            continue
+        q = accs[m, Acc.QTY]
+        mark = mk[m, Mkt.MARK_CLOSE, i]
+        other += accs[m, Acc.SPOT] * mk[m, Mkt.INDEX_CLOSE, i]
+        if q != 0.0:
+            other += q * (mark - accs[m, Acc.ENTRY]) - abs(q) * mark / accs[m, Acc.LEV]
+    return other
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single):
+    """Each coin's row of intents through the single-coin rules, reducing orders first; returns cash."""
+    n_coins = accs.shape[0]
+    cross = cfg[Cfg.CROSS] != 0.0
+    for second in range(2):
+        for k in range(n_coins):
+            row = intent[k]
+            if _reduces_nb(accs[k], row) == (second == 1):
+                continue
+            used = False
+            for f in range(CoinIntent.N):
+                if row[f] == row[f]:
+                    used = True
+            if not used:
+                continue
+            for f in range(single.shape[0]):
+                single[f] = np.nan
+            single[Intent.TARGET_SPOT] = row[CoinIntent.TARGET_SPOT]
+            single[Intent.TARGET_PERP] = row[CoinIntent.TARGET_PERP]
+            single[Intent.LEVERAGE] = row[CoinIntent.LEVERAGE]
+            single[Intent.MARGIN_TOPUP] = row[CoinIntent.MARGIN_TOPUP]
+            other = _cross_other_nb(accs, mk, i, k) if cross else 0.0
+            accs[k, Acc.CASH] = cash
+            apply_intent_nb(accs[k], cfg, tiers[k], events, j * n_coins + k, col, i, mk[k], single, other)
+            apply_late_intent_nb(accs[k], cfg, tiers[k], events, j * n_coins + k, col, i, mk[k], single)
+            cash = accs[k, Acc.CASH]
+    return cash
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _record_nb(out, j, i, accs, cash, equity, ratio, mk):
+    out[j, BOut.EQUITY, i] = equity
+    out[j, BOut.CASH, i] = cash
+    out[j, BOut.MARGIN_RATIO, i] = ratio
+    for k in range(accs.shape[0]):
+        b = BOut.N + k * BCoinOut.N
+        q = accs[k, Acc.QTY]
+        out[j, b + BCoinOut.SPOT_QTY, i] = accs[k, Acc.SPOT]
+        out[j, b + BCoinOut.PERP_QTY, i] = q
+        out[j, b + BCoinOut.EXPOSURE, i] = accs[k, Acc.SPOT] * mk[k, Mkt.INDEX_CLOSE, i] + q * mk[k, Mkt.MARK_CLOSE, i]
+        out[j, b + BCoinOut.VALUE, i] = (accs[k, Acc.SPOT] * mk[k, Mkt.INDEX_CLOSE, i] + accs[k, Acc.MARGIN]
+                                         + q * (mk[k, Mkt.MARK_CLOSE, i] - accs[k, Acc.ENTRY]))
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_bar, params_j, features, rebalance,
+                     j, col, out, summary, events, accs, coins, account, intent, single, work):
+    """Run column ``j`` over one path ``mk[coin, Mkt.*, bar]`` (see the module docstring); ``tiers`` is
+    the column's private copy of the tables in force, the rest its own scratch arrays."""
+    n_coins = mk.shape[0]
+    n = mk.shape[2]
+    record = out.shape[2] == n
+    cross = cfg[Cfg.CROSS] != 0.0
+    rule = int(cfg[Cfg.LIQ_RULE])
+    cash = cfg[Cfg.CAPITAL]
+    for k in range(n_coins):
+        for f in range(accs.shape[1]):
+            accs[k, f] = 0.0
+        accs[k, Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
+        accs[k, Acc.LIQ] = np.nan
+        accs[k, Acc.LAST_FUNDING] = np.nan
+    for f in range(account.shape[0]):
+        account[f] = np.nan  # the hook's memory starts unknown; the other fields are written before each call
+    peak = cash
+    max_dd = 0.0
+    dd_floor = peak
+    min_eq = cash
+    equity = cash
+    ratio = 0.0
+    error = HookError.NONE
+    error_coin = -1
+    error_field = -1
+    error_bar = -1
+    first_liq = -1
+    tipped = -1
+    epoch = 0
+    next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
+    dirty = True      # the cross bound's reference must be set again (the account changed)
+    ref_surplus = 0.0
+    any_open = False
+    for i in range(n):
+        if i == next_switch:  # the venue's next dated tier tables take effect at this bar's open
+            epoch += 1
+            for k in range(n_coins):
+                for a in range(tiers.shape[1]):
+                    for b in range(tiers.shape[2]):
+                        tiers[k, a, b] = tier_sets[epoch, k, a, b]
+                if not cross and accs[k, Acc.QTY] != 0.0:
+                    refresh_liq_nb(accs[k], cfg, tiers[k])
+            next_switch = tier_from_bar[epoch + 1] if epoch + 1 < tier_from_bar.shape[0] else -1
+            dirty = True
+        for k in range(n_coins):  # funding at the open
+            rate = mk[k, Mkt.FUNDING_RATE, i]
+            if rate == rate:
+                accs[k, Acc.LAST_FUNDING] = rate
+                q = accs[k, Acc.QTY]
+                if q != 0.0:
+                    price = mk[k, Mkt.FUNDING_PRICE, i]
+                    pay = funding_payment_nb(q, price, rate)
+                    if cross:
+                        cash += pay
+                    else:
+                        accs[k, Acc.MARGIN] += pay
+                        refresh_liq_nb(accs[k], cfg, tiers[k])
+                    accs[k, Acc.FUNDING] += pay
+                    add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FUNDING, Instrument.PERP, q,
+                                 price, pay)
+                    dirty = True
+        if cross:
+            if dirty:
+                ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, mk, i, work)
+                dirty = False
+            if any_open and cross_bound_nb(accs, mk, i, work, ref_surplus) <= 0.0:
+                worst = cross_surplus_nb(accs, cash, rule, tiers, mk, i, 1.0)
+                if worst <= 0.0:
+                    cash, who = liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work)
+                    if first_liq < 0:
+                        first_liq, tipped = i, who
+                    any_open = False
+                    dirty = True
+                else:  # safe at the joint worst case: anchor the bound there
+                    for k in range(n_coins):
+                        q = accs[k, Acc.QTY]
+                        if q != 0.0:
+                            work[k, Work.REF] = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+                    ref_surplus = worst
+        else:
+            for k in range(n_coins):
+                q = accs[k, Acc.QTY]
+                if q != 0.0 and trigger_reached_nb(q, accs[k, Acc.LIQ], accs[k, Acc.STOP], mk[k], i):
+                    liqs = accs[k, Acc.LIQS]
+                    accs[k, Acc.CASH] = cash
+                    check_triggers_nb(accs[k], cfg, tiers[k], events, j * n_coins + k, col, i, mk[k, Mkt.OPEN, i],
+                                      mk[k, Mkt.MARK_OPEN, i], mk[k, Mkt.MARK_LOW, i], mk[k, Mkt.MARK_HIGH, i],
+                                      mk[k, Mkt.VOLUME, i])
+                    cash = accs[k, Acc.CASH]
+                    if accs[k, Acc.LIQS] > liqs and first_liq < 0:
+                        first_liq, tipped = i, k
+        if rebalance[i]:
+            equity = basket_equity_nb(accs, cash, mk, i)
+            ratio = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
+            account[Account.EQUITY] = equity
+            account[Account.CASH] = cash
+            account[Account.PEAK_EQUITY] = max(peak, equity)
+            account[Account.CAPITAL] = cfg[Cfg.CAPITAL]
+            account[Account.MARGIN_RATIO] = ratio
+            liqs = 0.0
+            for k in range(n_coins):
+                liqs += accs[k, Acc.LIQS]
+            account[Account.LIQUIDATIONS] = liqs
+            account[Account.TIME_S] = close_time_s[i]
+            account[Account.CROSS] = cfg[Cfg.CROSS]
+            account[Account.N_COINS] = n_coins
+            for k in range(intent.shape[0]):
+                for f in range(intent.shape[1]):
+                    intent[k, f] = np.nan
+            hook(i, coins, account, params_j, features, intent)
+            error, error_coin, error_field = basket_intent_problem_nb(intent)
+            if error != HookError.NONE:  # numba cannot raise from prange: stop the column, the wrapper raises
+                error_bar = i
+                break
+            cash = apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single)
+            dirty = True
+            equity = basket_equity_nb(accs, cash, mk, i)
+            if not (equity - equity == 0.0):
+                error, error_bar = HookError.EQUITY, i
+                break
+        else:
+            equity = basket_equity_nb(accs, cash, mk, i)
+        peak, max_dd, dd_floor = drawdown_step_nb(equity, peak, max_dd, dd_floor)
+        if equity < min_eq:
+            min_eq = equity
+        if record:
+            ratio = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
+            _record_nb(out, j, i, accs, cash, equity, ratio, mk)
+    if error != HookError.NONE and record:
+        out[j, :, error_bar:] = np.nan  # the bars the column never reached
+    summary[j, BSum.FINAL_EQUITY] = equity
+    summary[j, BSum.MAX_DRAWDOWN] = max_dd
+    summary[j, BSum.MIN_EQUITY] = min_eq
+    summary[j, BSum.ERROR] = error
+    summary[j, BSum.ERROR_BAR] = error_bar
+    summary[j, BSum.ERROR_COIN] = error_coin
+    summary[j, BSum.ERROR_FIELD] = error_field
+    summary[j, BSum.ERROR_VALUE] = intent[error_coin, error_field] if error_field >= 0 else np.nan
+    summary[j, BSum.FIRST_LIQ_BAR] = first_liq
+    summary[j, BSum.TIPPED_COIN] = tipped
+    liqs = 0.0
+    funding = 0.0
+    fees = 0.0
+    for k in range(n_coins):
+        b = BSum.N + k * BCoinSum.N
+        summary[j, b + BCoinSum.FUNDING] = accs[k, Acc.FUNDING]
+        summary[j, b + BCoinSum.FEES] = accs[k, Acc.FEES]
+        summary[j, b + BCoinSum.LIQUIDATIONS] = accs[k, Acc.LIQS]
+        summary[j, b + BCoinSum.N_EVENTS] = accs[k, Acc.NEV]
+        liqs += accs[k, Acc.LIQS]
+        funding += accs[k, Acc.FUNDING]
+        fees += accs[k, Acc.FEES]
+    summary[j, BSum.LIQUIDATIONS] = liqs
+    summary[j, BSum.FUNDING_PNL] = funding
+    summary[j, BSum.FEES] = fees
+
+
+@njit(cache=True, nogil=True)
+def basket_scratch_nb(n_coins, n_params):
+    """A column's own work arrays (contents set by ``basket_column_nb``)."""
+    return (np.empty((n_coins, Acc.N)), np.empty((n_coins, Coin.N)), np.empty(Account.N),
+            np.empty((n_coins, CoinIntent.N + 1)), np.empty(Intent.N + 1), np.empty((n_coins, Work.N)))
+
+
+@njit(BASKET_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
+def simulate_basket_nb(hook, market, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params, features,
+                       rebalance, col_offset, out, summary, events):
+    """Simulate every column of ``params`` in parallel (prange over columns); see the module docstring."""
+    n_coins = market.shape[1]
+    for j in prange(params.shape[0]):
+        jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
+        accs, coins, account, intent, single, work = basket_scratch_nb(n_coins, params.shape[1])
+        basket_column_nb(hook, market[path_of_column[jj]], close_time_s, cfg, tier_sets[0].copy(), tier_sets,
+                         tier_from_bar, params[jj], features, rebalance, jj, col_offset + jj, out, summary, events,
+                         accs, coins, account, intent, single, work)

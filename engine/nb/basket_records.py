@@ -1,0 +1,71 @@
+"""Array layouts of the basket kernel's outputs (``nb/basket.py``): per-bar series and summary
+fields of the account, then one block per coin, and the kernel's per-coin work slots."""
+from typing import NamedTuple
+
+
+class BOutT(NamedTuple):
+    """Account series ``out[column, BOut.*, bar]``; coin k's block starts at ``BOut.N + k * BCoinOut.N``."""
+    EQUITY: int = 0
+    CASH: int = 1
+    MARGIN_RATIO: int = 2      # cross: sum MM / (wallet + sum upnl); isolated: the largest position's
+    N: int = 3
+
+
+BOut = BOutT()
+BOUT_NAMES = ("equity", "cash", "margin_ratio")
+
+
+class BCoinOutT(NamedTuple):
+    SPOT_QTY: int = 0
+    PERP_QTY: int = 1
+    EXPOSURE: int = 2          # USD delta: spot * index + perp qty * mark
+    VALUE: int = 3             # USD the coin adds to equity: spot * index + isolated margin + upnl
+    N: int = 4
+
+
+BCoinOut = BCoinOutT()
+BCOIN_OUT_NAMES = ("spot_qty", "perp_qty", "exposure", "value")
+
+
+class BSumT(NamedTuple):
+    """Account summary ``summary[column, BSum.*]``; coin k's block starts at ``BSum.N + k * BCoinSum.N``."""
+    FINAL_EQUITY: int = 0
+    LIQUIDATIONS: int = 1
+    FUNDING_PNL: int = 2
+    FEES: int = 3              # positive number paid
+    MAX_DRAWDOWN: int = 4
+    MIN_EQUITY: int = 5
+    FIRST_LIQ_BAR: int = 6     # bar of the first liquidation (-1: none)
+    TIPPED_COIN: int = 7       # the coin whose move cost the most in that bar (cross), or the one liquidated
+    ERROR: int = 8             # HookError code that stopped the column (0: ran to the end)
+    ERROR_BAR: int = 9
+    ERROR_COIN: int = 10
+    ERROR_FIELD: int = 11      # CoinIntent field (-1: none)
+    ERROR_VALUE: int = 12
+    N: int = 13
+
+
+BSum = BSumT()
+
+
+class BCoinSumT(NamedTuple):
+    FUNDING: int = 0           # received (+) / paid (-), USD
+    FEES: int = 1              # paid, positive
+    LIQUIDATIONS: int = 2
+    N_EVENTS: int = 3          # events of the coin's row (the wrapper reruns a column whose buffer was too small)
+    N: int = 4
+
+
+BCoinSum = BCoinSumT()
+
+
+class WorkT(NamedTuple):
+    """Per-coin work slots of a column (``work[coin, Work.*]``)."""
+    REF: int = 0               # the cross bound's reference mark
+    SLOPE: int = 1             # |q| * (1 + largest MMR): the most the surplus falls per USD of mark move
+    PRICE: int = 2             # the coin's price at the liquidation point
+    NOTIONAL: int = 3          # its notional there
+    N: int = 4
+
+
+Work = WorkT()
