@@ -17,7 +17,7 @@ import click
 
 from hedgelab.cli import cli
 from hedgelab.core.errors import UserError
-from hedgelab.engine.simulate import MARGIN_MODES
+from hedgelab.engine import MARGIN_MODES
 from hedgelab.runner.options import (DEFAULT_STRESS_PATHS, DEFAULT_STRESS_SEED, OPTION_NAMES, STRESS_KEYS,
                                      RunOptions, flag_name, resolve)
 from hedgelab.runner.parse import parse_grid, parse_params
