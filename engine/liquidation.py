@@ -8,7 +8,7 @@ import numpy as np
 
 from hedgelab.engine.nb.margin import liq_price_inverse_nb, liq_price_linear_nb, max_leverage_nb, tier_index_nb
 from hedgelab.engine.nb.records import LiqRule, Tier
-from hedgelab.engine.venues import as_date, load_venue, tier_array, tier_schedule, venue_rules
+from hedgelab.engine.venues import Venue, as_date, load_venue, tier_array, tier_schedule, venue_rules
 from hedgelab.core.errors import UserError
 
 
@@ -139,49 +139,86 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
     dataset's rates, not on the venue's schedule, so an interval that differs from the venue's is
     stated as its own sentence.
     """
-    def every(hours):
-        h = float(hours)
-        return {1.0: "hourly", 24.0: "daily"}.get(h, f"{h:g}-hourly")
-
     day = _run_day(at, "at") or dt.date.today()
     last = _run_day(end, "end")
-    funding_line = None
     try:
         v, note = _venue_for_run(venue, day)
-        rule = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price, position taken at the "
-                                   "bankruptcy price (the whole isolated margin / cross wallet is lost"
-                                   + (f", except the equity left at the trigger above a clearance fee of "
-                                      f"{v.liquidation_fee:.2%} of the notional, kept by the account"
-                                      if v.liquidation_fee > 0 and not v.inverse else "") + ")",
-                LiqRule.MM_AT_ENTRY: "maintenance margin on the entry value, position taken at the bankruptcy "
-                                     "price (the whole isolated margin / cross wallet is lost)",
-                LiqRule.CLOSE_AT_MARK: "closed at the mark with no fee, partial 20% steps above 100k notional, "
-                                       "the account keeps the rest"}[v.liq_rule]
-        tables = f"tiers valid {v.valid_from}..{v.valid_to}"
-        if last is not None and not note and last > v.valid_to:
-            try:
-                sched = tier_schedule(venue, day, last)
-                tables = "tiers " + ", then ".join(f"valid {t.valid_from}..{t.valid_to}" for _, t in sched)
-            except UserError:
-                tables += f" (no table after {v.valid_to}: the run's later bars are not covered)"
-        venue_line = (f"Venue {v.id}: {v.symbol} {tables}{note} ({v.source}); "
-                      f"liquidation: {rule}; taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h"
-                      + (f", the data's rates clamped to +-{v.funding_cap_per_hour:.0%} per hour of the settlement "
-                         "interval" if math.isfinite(v.funding_cap_per_hour) else "")
-                      + ("; leverage in whole numbers only (a leverage parameter of 7.5 is refused; a hook asking "
-                         "7.5x gets 7x, with a leverage_capped event)." if v.integer_leverage else "."))
-        ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
-        if ds_h is not None and not math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
-            # the kernel pays whatever rate the data holds at each of its own settlement times
-            funding_line = (f"Funding interval: {v.id} pays {every(v.funding_interval_hours)}; this dataset's "
-                            f"funding is {every(ds_h)}: settled every {ds_h:g} h at the {ds_h:g} h rate, not "
-                            f"every {v.funding_interval_hours:g} h (funding is paid at the dataset's own "
-                            "timestamps, with its rates).")
     except UserError:
-        venue_line = f"Venue {venue}: rules from its venue file."
+        return [f"Venue {venue}: rules from its venue file.", *_engine_rules(margin_mode)]
+    funding = _funding_interval_line(v, dataset_funding_hours)
+    return [describe_venue(v, tables=_tables_in_force(v, venue, note, day, last) + note),
+            *([funding] if funding else []), *_engine_rules(margin_mode)]
+
+
+def describe_venue(v: Venue, tables: str | None = None) -> str:
+    """The venue line, every number from the venue's file: tables, liquidation rule, fees, funding, leverage."""
+    tables = tables or f"tiers valid {v.valid_from}..{v.valid_to}"
+    cap = (f", the data's rates clamped to +-{_pct(v.funding_cap_per_hour)} per hour of the settlement interval"
+           if math.isfinite(v.funding_cap_per_hour) else "")
+    leverage = ("; leverage in whole numbers only (a leverage parameter of 7.5 is refused; a hook asking 7.5x "
+                "gets 7x, with a leverage_capped event)." if v.integer_leverage else ".")
+    return (f"Venue {v.id}: {v.symbol} {tables} ({v.source}); liquidation: {describe_liquidation(v)}; "
+            f"taker fee {v.taker_fee:g}, funding every {v.funding_interval_hours:g} h{cap}{leverage}")
+
+
+def describe_liquidation(v: Venue) -> str:
+    """The venue's liquidation rule as the kernel applies it (``engine/nb/liquidation.py``), with its numbers."""
+    if v.liq_rule == LiqRule.CLOSE_AT_MARK:
+        fee = (f" (the file's liquidation fee of {_pct(v.liquidation_fee)} does not apply to this rule)"
+               if v.liquidation_fee > 0 else "")
+        partial = (f", partial {_pct(v.partial_fraction)} steps above {_usd(v.partial_above)} notional"
+                   if math.isfinite(v.partial_above) and v.partial_fraction < 1 else "")
+        backstop = (f" (below {_pct(v.backstop)} of the maintenance margin at the fill, a backstop takes the "
+                    "position and its whole margin)" if v.backstop > 0 else "")
+        return f"closed at the mark with no fee{fee}{partial}, the account keeps the rest{backstop}"
+    where = {LiqRule.MM_AT_LIQ: "maintenance margin at the liquidation price",
+             LiqRule.MM_AT_ENTRY: "maintenance margin on the entry value"}[v.liq_rule]
+    fee = (f", except the equity left at the trigger above a clearance fee of {_pct(v.liquidation_fee)} of the "
+           "notional, kept by the account" if v.liquidation_fee > 0 and not v.inverse else "")
+    return f"{where}, position taken at the bankruptcy price (the whole isolated margin / cross wallet is lost{fee})"
+
+
+def _pct(x: float) -> str:
+    """0.2 -> '20%', 0.0125 -> '1.25%', 2/3 -> '66.7%'."""
+    return f"{x * 100:.3g}%"
+
+
+def _usd(x: float) -> str:
+    """100000 -> '100k', 1.5e6 -> '1.5M'."""
+    for size, unit in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:g}{unit}"
+    return f"{x:g}"
+
+
+def _tables_in_force(v: Venue, venue, note: str, day: dt.date, last: dt.date | None) -> str:
+    """The tier tables the run uses: the one valid at its start, or every one in force until ``last``."""
+    tables = f"tiers valid {v.valid_from}..{v.valid_to}"
+    if last is None or note or last <= v.valid_to:
+        return tables
+    try:
+        return "tiers " + ", then ".join(f"valid {t.valid_from}..{t.valid_to}" for _, t in tier_schedule(venue, day, last))
+    except UserError:
+        return tables + f" (no table after {v.valid_to}: the run's later bars are not covered)"
+
+
+def _funding_interval_line(v: Venue, dataset_funding_hours) -> str | None:
+    """A sentence when the dataset's funding interval is not the venue's: the kernel pays whatever rate the
+    data holds at each of its own settlement times."""
+    ds_h = float(dataset_funding_hours) if dataset_funding_hours else None
+    if ds_h is None or math.isclose(ds_h, v.funding_interval_hours, rel_tol=1e-6):
+        return None
+
+    def every(hours: float) -> str:
+        return {1.0: "hourly", 24.0: "daily"}.get(float(hours), f"{float(hours):g}-hourly")
+    return (f"Funding interval: {v.id} pays {every(v.funding_interval_hours)}; this dataset's funding is "
+            f"{every(ds_h)}: settled every {ds_h:g} h at the {ds_h:g} h rate, not every "
+            f"{v.funding_interval_hours:g} h (funding is paid at the dataset's own timestamps, with its rates).")
+
+
+def _engine_rules(margin_mode: str) -> list:
+    """The engine's own rules, the same on every venue."""
     return [
-        venue_line,
-        *([funding_line] if funding_line else []),
         f"Margin mode {margin_mode}; in cross mode the cross wallet is the account's cash (spot is not collateral).",
         "Per bar: funding at the open, then stop/liquidation triggers on the mark's adverse extreme, then the "
         "strategy's orders at the close with taker fees, half spread and volume-dependent impact.",
@@ -196,9 +233,9 @@ def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
         "Cross margin: an order that raises the perp is cut to what the equity covers as initial margin, and "
         "that equity counts spot (and the option book); the maintenance check and the liquidation use the cash "
         "(cross wallet) only, so spot held beside a cross perp does not delay its liquidation.",
-        "Inverse (coin-margined) perps: isolated margin only (cross is refused), held in BTC (cash converted at the fill price); "
-        "PnL, funding (-N/P*rate) and maintenance margin in BTC; liquidated at the bankruptcy price, so the "
-        "loss is the posted BTC margin; equity values margin + PnL at the mark close.",
+        "Inverse (coin-margined) perps: isolated margin only (cross is refused), held in BTC (cash converted at the "
+        "fill price); PnL, funding (-N/P*rate) and maintenance margin in BTC; liquidated at the bankruptcy price, "
+        "so the loss is the posted BTC margin; equity values margin + PnL at the mark close.",
         "Options: bought at the model ask / sold at the bid with Deribit-style fees, marked to the volatility "
         "surface every bar, cash-settled at 08:00 UTC on a delivery price approximated from the index bars.",
         "Short options carry Deribit standard maintenance margin (USD at the index); at a bar's close, when "
