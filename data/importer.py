@@ -127,7 +127,10 @@ def read_funding(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | N
     if unit not in ("percent", "decimal"):
         raise UserError(f"--funding-unit {unit}: must be percent or decimal")
     rate = to_numbers(frame[roles["rate"]], where, "rate")
-    check_rate_unit(rate, where, unit)
+    # the interval scales the median rule (hourly percent data looks like 8-hourly decimals otherwise)
+    spacing = np.diff(ns(index))
+    every = float(np.median(spacing)) / 3.6e12 if len(spacing) and (spacing > 0).all() else None
+    check_rate_unit(rate, where, unit, every)
     fund = pd.DataFrame({"rate": rate / 100.0 if unit == "percent" else rate}, index=index)
     prov = {"funding.rate": _src(path, roles["rate"], "decimal per interval" if unit == "decimal"
                                  else "percent per interval / 100")}

@@ -18,12 +18,30 @@ from hedgelab.data.dataset import BAR_COLUMNS, KINDS, SCHEMA_VERSION, bar_timede
 from hedgelab.core.errors import DataError, UserError
 
 MAX_FUNDING_RATE = 0.03   # |rate| per interval above 3 % is a unit mistake, not a market (Binance caps at 2-3 %)
-TYPICAL_RATE_LIMIT = 0.002  # a median |rate| above 0.2 % per interval (220 %/yr at 8h) is percent data
+TYPICAL_RATE_LIMIT = 0.002  # a median |rate| above 0.2 % per 8 h (220 %/yr) is percent data; scaled to the
+#                             file's interval (0.00025 per hour): the venues' rate is F8h / (8 / N) for an
+#                             N-hour interval (Binance since 2025-09-18, Hyperliquid hourly at F8h / 8,
+#                             ../shared/specs/exchange-mechanics.md §1.4, §3), so hourly percent data
+#                             (0.00125 = the 0.00125 % hourly baseline) is 5x over it, hourly decimals 20x under
+TYPICAL_RATE_HOURS = 8.0  # the interval TYPICAL_RATE_LIMIT is stated for
 MAX_IV = 3.0              # decimal IV above 300 % is a percent value read as a decimal
+MIN_IV = 0.05             # decimal IV below 5 % is no crypto market: BTC's 30-day DVOL stayed within 32.9-64.9 %
+#                           through the Sep-Dec 2025 files (../shared/data/crisis-2025) and has not printed below
+#                           ~30 % since its 2021 launch; a 0.0001 priced options at nothing
 MIN_IV_PERCENT = 1.0      # an IV under 1 % written in percent is a decimal value read as percent
 MIN_TYPICAL_PERCENT = 0.0005  # a median |rate| under 0.0005 % per interval, told percent, is decimal data
 MAX_FILL_BARS = 6         # gaps of up to this many missing bars are filled flat; longer ones are refused
 MAX_PRICE = 1e9           # USD per coin; above this a price is a unit or parsing mistake (import --max-price raises it)
+MIN_PRICE = 1e-10         # USD per coin; the cheapest coins trade near 1e-8 (the lowest print of the 1,581 Binance
+#                           spot markets on 2025-10-10 was 1e-8, ../shared/data/crisis-2025-alts); at 1e-300 the
+#                           engine's quantities and fees underflow (a "liquidation" with equity intact, fees 7.6e-74)
+# A price series is checked against its own scale (``check_price_scale``):
+JUMP_FACTOR = 10.0        # a bar opens within 10x of the previous bar's close: a 24/7 market has no overnight gap.
+#                           The largest open / previous close in the 27 real price files under ../shared/data is
+#                           1.011 (Binance BNBUSDT 5m, Oct 10, 2025), so 10x is a unit slip or a one-bar spike
+WICK_UP_FACTOR = 100.0    # a high at most 100x the bar's open/close (largest in the real files: 1.11x)
+WICK_DOWN_FACTOR = 1e6    # a low at least 1e-6 of the bar's open/close: the Oct 10, 2025 spot wicks reached
+#                           1/24,750 (IOTX 0.02475 -> 0.000001), so only a far larger ratio is a mistake
 FIRST_TIME = pd.Timestamp("1970-01-01", tz="UTC")   # times before the epoch are not market data
 LAST_TIME = pd.Timestamp("2262-04-11", tz="UTC")    # pandas' nanosecond range ends on 2262-04-11
 
@@ -139,9 +157,11 @@ def check_time_range(index: pd.DatetimeIndex, where: Where, column: str = "time"
 
 
 def check_number_column(values: np.ndarray, where: Where, column: str, *, positive: bool,
-                        allow_nan: bool = False, what: str = "value", maximum: float | None = None) -> None:
+                        allow_nan: bool = False, what: str = "value", maximum: float | None = None,
+                        minimum: float | None = None) -> None:
     """No NaN (unless allowed), no infinity; strictly positive (prices) or non-negative (volumes);
-    at most ``maximum`` when given (prices: a 1e300 is a mistake, not a market)."""
+    at most ``maximum`` when given (prices: a 1e300 is a mistake, not a market); at least ``minimum``
+    when given (prices: MIN_PRICE)."""
     v = np.asarray(values, dtype="float64")
     if not allow_nan:
         i = _first(np.isnan(v))
@@ -159,13 +179,19 @@ def check_number_column(values: np.ndarray, where: Where, column: str, *, positi
     if i is not None:
         sign = "positive" if positive else "zero or more"
         raise where.error(i, column, f"{what} {_n(v[i])} must be {sign}")
+    if minimum is not None:
+        i = _first(v < minimum)
+        if i is not None:
+            raise where.error(i, column, f"{what} {_n(v[i])} is below the plausible minimum {minimum:g} USD "
+                                         "(a unit or parsing mistake)")
 
 
 def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "", max_price: float = MAX_PRICE) -> None:
     """OHLC of one price series: present, finite, positive, below ``max_price``, low <= open, close <= high."""
     o, h, lo, c = (frame[f"{prefix}{k}"].to_numpy("float64") for k in ("open", "high", "low", "close"))
     for name, v in zip(("open", "high", "low", "close"), (o, h, lo, c)):
-        check_number_column(v, where, f"{prefix}{name}", positive=True, what="price", maximum=max_price)
+        check_number_column(v, where, f"{prefix}{name}", positive=True, what="price", maximum=max_price,
+                            minimum=MIN_PRICE)
     i = _first(h < lo)
     if i is not None:
         raise where.error(i, f"{prefix}high", f"high {_n(h[i])} is below low {_n(lo[i])}")
@@ -174,6 +200,43 @@ def check_ohlc(frame: pd.DataFrame, where: Where, prefix: str = "", max_price: f
         if i is not None:
             raise where.error(i, f"{prefix}{name}", f"{name} {_n(v[i])} is outside the bar's range "
                                                     f"[low {_n(lo[i])}, high {_n(h[i])}]")
+    check_price_scale(o, h, lo, c, where, prefix)
+
+
+def check_price_scale(o, h, lo, c, where: Where, prefix: str = "") -> None:
+    """Each bar against the series' own scale (the bounds and their sources are at the top):
+    a wick beyond WICK_UP_FACTOR / WICK_DOWN_FACTOR of the bar's open/close, or a bar that opens more
+    than JUMP_FACTOR away from the previous close (a one-bar spike, or a unit change in the file).
+    The cell named is the one that left the scale: a close whose next bar opens 1000x away is the
+    close's mistake when it is also 1000x from its own open; otherwise the next bar's open."""
+    body_hi, body_lo = np.maximum(o, c), np.minimum(o, c)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        up, down = h / body_hi, body_lo / lo
+        i = _first(up > WICK_UP_FACTOR)
+        if i is not None:
+            raise where.error(i, f"{prefix}high", f"high {_n(h[i])} is {up[i]:.3g}x the bar's open/close "
+                                                  f"({_n(body_hi[i])}): a wick above {WICK_UP_FACTOR:g}x is a unit or "
+                                                  "parsing mistake, not a market")
+        i = _first(down > WICK_DOWN_FACTOR)
+        if i is not None:
+            raise where.error(i, f"{prefix}low", f"low {_n(lo[i])} is 1/{down[i]:.3g} of the bar's open/close "
+                                                 f"({_n(body_lo[i])}): a wick below 1/{WICK_DOWN_FACTOR:g} is a unit "
+                                                 "or parsing mistake, not a market")
+        if len(o) < 2:
+            return
+        jump = np.maximum(o[1:] / c[:-1], c[:-1] / o[1:])
+        own = np.maximum(c / o, o / c)
+    k = _first(jump > JUMP_FACTOR)
+    if k is None:
+        return
+    if own[k] > JUMP_FACTOR:   # the close left its own open: the close is the spike
+        raise where.error(k, f"{prefix}close", f"close {_n(c[k])} is {own[k]:.3g}x away from its bar's open "
+                                               f"({_n(o[k])}) and the next bar's open ({_n(o[k + 1])}): a one-bar "
+                                               f"spike of more than {JUMP_FACTOR:g}x is a unit or parsing mistake")
+    raise where.error(k + 1, f"{prefix}open", f"open {_n(o[k + 1])} is {jump[k]:.3g}x away from the previous bar's "
+                                              f"close ({_n(c[k])}, row {where.row(k)}): bars of a 24/7 market open "
+                                              f"near the last close; a jump of more than {JUMP_FACTOR:g}x is a unit "
+                                              "or parsing mistake (or a one-bar spike)")
 
 
 def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool, max_price: float = MAX_PRICE) -> None:
@@ -192,11 +255,12 @@ def check_funding(frame: pd.DataFrame, where: Where, *, mark_nan_ok: bool, max_p
                             positive=True, allow_nan=mark_nan_ok, what="mark price", maximum=max_price)
 
 
-def check_rate_unit(rate: np.ndarray, where: Where, unit: str) -> None:
+def check_rate_unit(rate: np.ndarray, where: Where, unit: str, hours: float | None = None) -> None:
     """The per-row bound cannot tell the units apart, so the typical size of the rates is checked.
 
-    Rule (median |rate| over the file, zeros included):
-    - told decimal, a median above 0.2 % per interval (220 %/yr at 8 h) is percent data;
+    Rule (median |rate| over the file, zeros included; ``hours``: the settlement interval, when known):
+    - told decimal, a median above 0.2 % per 8 h (220 %/yr), scaled to the interval (0.025 % per hour),
+      is percent data;
     - told percent, a median below 0.0005 % per interval is decimal data: the venues' baseline
       rates are 0.01 % per 8 h and 0.00125 % per hour (Hyperliquid), written 0.01 and 0.00125 in
       percent but 0.0001 and 0.0000125 as decimals, both far under 0.0005.
@@ -206,9 +270,14 @@ def check_rate_unit(rate: np.ndarray, where: Where, unit: str) -> None:
     if not len(r):
         return
     typical = float(np.median(r))
-    if unit == "decimal" and typical > TYPICAL_RATE_LIMIT:
-        raise where.error(None, "rate", f"median |funding rate| {_n(typical)} is above "
-                                        f"{TYPICAL_RATE_LIMIT} per interval as a decimal; the file looks "
+    limit = TYPICAL_RATE_LIMIT
+    if hours is not None and np.isfinite(hours) and 0 < hours < TYPICAL_RATE_HOURS:
+        limit = TYPICAL_RATE_LIMIT * hours / TYPICAL_RATE_HOURS
+    if unit == "decimal" and typical > limit:
+        every = f"per {hours:g} h interval" if limit != TYPICAL_RATE_LIMIT else "per interval"
+        scaled = f" ({TYPICAL_RATE_LIMIT} per 8 h, scaled to the interval)" if limit != TYPICAL_RATE_LIMIT else ""
+        raise where.error(None, "rate", f"median |funding rate| {_n(typical)} {every} is above "
+                                        f"{limit:g}{scaled} as a decimal; the file looks "
                                         "like percent: use --funding-unit percent")
     if unit == "percent" and 0 < typical < MIN_TYPICAL_PERCENT:
         raise where.error(None, "rate", f"median |funding rate| {_n(typical)} is below "
@@ -226,11 +295,19 @@ def check_iv(values: np.ndarray, where: Where, unit: str, column: str = "atm_iv"
         if i is not None:
             raise where.error(i, column, f"implied volatility {_n(v[i])} is above {MAX_IV} as a decimal; "
                                          "the file looks like percent: use --iv-unit percent")
+        i = _first(v < MIN_IV)
+        if i is not None:
+            raise where.error(i, column, f"implied volatility {_n(v[i])} is below {MIN_IV} as a decimal "
+                                         f"({MIN_IV * 100:g} %); no crypto market quotes that (BTC's DVOL stays above 30 %)")
     else:
         i = _first(v < MIN_IV_PERCENT)
         if i is not None:
             raise where.error(i, column, f"implied volatility {_n(v[i])} is below {MIN_IV_PERCENT} as percent; "
                                          "the file looks like decimals: use --iv-unit decimal")
+        i = _first(v < MIN_IV * 100)
+        if i is not None:
+            raise where.error(i, column, f"implied volatility {_n(v[i])} % is below {MIN_IV * 100:g} %; "
+                                         "no crypto market quotes that (BTC's DVOL stays above 30 %)")
         i = _first(v > MAX_IV * 100)
         if i is not None:
             raise where.error(i, column, f"implied volatility {_n(v[i])} % is above {MAX_IV * 100:g} %; "
@@ -326,6 +403,7 @@ def validate_dataset(ds, folder: str = "") -> None:
             raise fw.error(None, c, "column missing")
     check_time_range(ds.funding.index, fw)
     check_funding(ds.funding, fw, mark_nan_ok=True, max_price=max_price)
+    check_rate_unit(ds.funding["rate"].to_numpy("float64"), fw, "decimal", m.get("funding_interval_hours"))
 
     iw = Where(prefix + "iv.parquet")
     check_utc_index(ds.iv.index, iw)

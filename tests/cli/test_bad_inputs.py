@@ -123,6 +123,69 @@ CASES = [
               "tiers[0].cum[1] = -10000: must be a number >= 0"),
 ]
 
+
+
+def _hours(n=24, rows=None, cols="time,open,high,low,close", ohlc="100,101,99,100.5"):
+    """Hourly rows from 2025-01-01; ``rows``: {k: "o,h,l,c"} replaces data row k (from 1)."""
+    lines = [cols] + [f"2025-01-{1 + h // 24:02d}T{h % 24:02d}:00:00Z,{ohlc}" for h in range(n)]
+    for k, v in (rows or {}).items():
+        lines[k] = lines[k].split(",", 1)[0] + "," + v
+    return "\n".join(lines) + "\n"
+
+
+def _series(values, col):
+    return f"time,{col}\n" + "".join(f"2025-01-01T{h:02d}:00:00Z,{v}\n" for h, v in enumerate(values))
+
+
+def data_row(fragment, prices=None, *extra, **files):
+    files = {"p.csv": prices or _hours(), **{k.replace("_", "."): v for k, v in files.items()}}
+    return Case("data", ("data", "import", "x", "--prices", "{tmp}/p.csv", *extra, "--store", "{tmp}/s"), fragment,
+                files)
+
+
+CASES += [
+    # ------------------------------------------------------------ imported data against its own scale (data/validate.py)
+    data_row("row 1 (data rows from 1, header not counted), column 'open': price 1e-300 is below the plausible minimum 1e-10",
+             _hours(ohlc="1e-300,1e-300,1e-300,1e-300")),
+    data_row("row 5 (data rows from 1, header not counted), column 'low': price 1e-300 is below the plausible minimum",
+             _hours(rows={5: "100,101,1e-300,100.5"})),
+    data_row("column 'low': price 5e-11 is below the plausible minimum 1e-10", _hours(ohlc="1e-10,1e-10,5e-11,1e-10")),
+    data_row("row 5 (data rows from 1, header not counted), column 'low': low 1e-05 is 1/1e+07 of the bar's open/close",
+             _hours(rows={5: "100,101,1e-5,100.5"})),
+    data_row("row 5 (data rows from 1, header not counted), column 'high': high 100500.0 is 1e+03x the bar's open/close",
+             _hours(rows={5: "100,100500,99,100.5"})),
+    data_row("row 5 (data rows from 1, header not counted), column 'close': close 100500.0 is 1e+03x away from its bar's open",
+             _hours(rows={5: "100,100500,99,100500"})),
+    data_row("row 5 (data rows from 1, header not counted), column 'open': open 100500.0 is 1e+03x away from the previous",
+             _hours(rows={5: "100500,100600,100400,100500"})),
+    data_row("row 5 (data rows from 1, header not counted), column 'open': open 0.1005 is 1e+03x away",
+             _hours(rows={5: "0.1005,0.101,0.099,0.1005"})),
+    data_row("row 24 (data rows from 1, header not counted), column 'open'", _hours(rows={24: "1e6,1e6,1e6,1e6"})),
+    # a first row off the scale: the jump is named at row 2, with row 1's close quoted
+    data_row("row 2 (data rows from 1, header not counted), column 'open': open 100.0 is 1e+03x away from the previous "
+             "bar's close (0.1, row 1)", _hours(rows={1: "0.1,0.1,0.1,0.1"})),
+    data_row("column 'mark_open': open 100000.0 is 1e+03x away",
+             _hours(cols="time,open,high,low,close,mark_open,mark_high,mark_low,mark_close", ohlc="100,101,99,100,100,101,99,100",
+                    rows={3: "100,101,99,100,100000,100000,100000,100000"})),
+    # 0.00125 per hour read as a decimal: 0.002 per 8 h scaled to 1 h is 0.00025
+    data_row("f.csv, column 'rate': median |funding rate| 0.00125 per 1 h interval is above 0.00025",
+             None, "--funding", "{tmp}/f.csv", f_csv=_series([0.00125] * 24, "rate")),
+    # 2-hourly: 0.002 x 2 / 8 = 0.0005
+    data_row("median |funding rate| 0.0006 per 2 h interval is above 0.0005",
+             None, "--funding", "{tmp}/f.csv", f_csv="time,rate\n" + "".join(
+                 f"2025-01-01T{h:02d}:00:00Z,0.0006\n" for h in range(0, 24, 2))),
+    data_row("f.csv, row 3 (data rows from 1, header not counted), column 'rate': funding rate 0.05 is outside +-0.03",
+             None, "--funding", "{tmp}/f.csv", f_csv=_series([0.0001, 0.0001, 0.05], "rate")),
+    data_row("iv.csv, row 1 (data rows from 1, header not counted), column 'iv': implied volatility 0.0001 is below 0.05",
+             None, "--iv", "{tmp}/iv.csv", iv_csv=_series([0.0001] * 24, "iv")),
+    data_row("column 'iv': implied volatility 0.04 is below 0.05 as a decimal", None, "--iv", "{tmp}/iv.csv",
+             iv_csv=_series([0.5, 0.04], "iv")),
+    data_row("column 'dvol': implied volatility 3.0 % is below 5 %", None, "--iv", "{tmp}/iv.csv",
+             iv_csv=_series([45.0, 3.0], "dvol")),
+    data_row("column 'iv': implied volatility 0.0001 is below 0.05", None, "--iv", "{tmp}/iv.csv", "--iv-unit", "decimal",
+             iv_csv=_series([0.0001, 0.45], "iv")),
+]
+
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
