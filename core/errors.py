@@ -9,7 +9,7 @@ class UserError(Exception):
     the user passed, or that an exchange echoed back, is never printed in clear.
     """
 
-    def __init__(self, message="", *args):
+    def __init__(self, message: object = "", *args: object) -> None:
         super().__init__(redact(message), *args)
 
 

@@ -27,7 +27,7 @@ def sweep_dead(parent: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def check_out_dir(out, option: str = "--out", taken_ok: bool = False) -> Path:
+def check_out_dir(out: str | os.PathLike[str], option: str = "--out", taken_ok: bool = False) -> Path:
     """``out`` as a Path if a run can write it; else a one-line UserError saying why.
 
     ``taken_ok``: a folder that was checked before the work and filled by another run since is not
@@ -55,7 +55,7 @@ def _check(out: Path, option: str, taken_ok: bool) -> Path:
     return out
 
 
-def check_writable(folder, option: str) -> None:
+def check_writable(folder: str | os.PathLike[str], option: str) -> None:
     """A folder can be made or written at ``folder``: its nearest existing ancestor is a folder
     that takes a new entry (tried: os.access says yes to root even on read-only file systems)."""
     folder = Path(folder)

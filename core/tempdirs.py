@@ -8,6 +8,7 @@ to do with each (an output temp folder is deleted, a store's old copy may be res
 """
 from __future__ import annotations
 
+from collections.abc import Collection
 import os
 import re
 from pathlib import Path
@@ -60,7 +61,7 @@ def make_temp(parent: Path, stem: str, kind: str = "tmp") -> Path:
     return path
 
 
-def parse(name: str):
+def parse(name: str) -> tuple[str, str, int, int] | None:
     """(stem, kind, pid, start) of a temp folder name, or None for any other name."""
     m = _NAME.match(name)
     if m is None:
@@ -68,9 +69,9 @@ def parse(name: str):
     return m["stem"], m["kind"], int(m["pid"]), int(m["start"])
 
 
-def orphans(parent: Path, kinds=None) -> list[tuple[Path, str, str]]:
+def orphans(parent: Path, kinds: Collection[str] | None = None) -> list[tuple[Path, str, str]]:
     """(path, stem, kind) of the temp folders in ``parent`` whose owning process is gone."""
-    out = []
+    out: list[tuple[Path, str, str]] = []
     try:
         entries = list(Path(parent).iterdir())
     except OSError:
@@ -87,7 +88,7 @@ def orphans(parent: Path, kinds=None) -> list[tuple[Path, str, str]]:
 
 def live_writers(parent: Path, stem: str, kind: str = "tmp") -> list[int]:
     """Pids of other live processes with a ``kind`` folder for ``stem`` in ``parent``."""
-    pids = []
+    pids: list[int] = []
     try:
         entries = list(Path(parent).iterdir())
     except OSError:

@@ -4,6 +4,7 @@ The public API is imported lazily so that ``hedgelab --version`` and the CLI sta
 """
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("hedgelab")
@@ -24,7 +25,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'hedgelab' has no attribute {name!r}")

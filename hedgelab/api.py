@@ -12,8 +12,10 @@ inclusive), capital=100_000, quiet=True.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+import datetime as dt
 import itertools
 
 from hedgelab.core.errors import UserError
@@ -24,6 +26,9 @@ from hedgelab.runner.prepare import builtin_names, discover_all
 from hedgelab.runner.result import Result
 from hedgelab.runner.stress import StressTest, run_stress
 
+if TYPE_CHECKING:
+    from hedgelab.stress.result import StressResult
+
 __all__ = ["Result", "run", "compare", "sweep", "stress"]
 
 # A sweep above this many parameter sets keeps only the engine's summaries (no per-bar curves):
@@ -32,19 +37,25 @@ SUMMARY_ONLY_ABOVE = 5_000
 
 
 class _Unset:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<default>"
 
 
 _UNSET: Any = _Unset()
 
+# the types of the arguments the calls share
+ConfigArg = str | Path | Mapping[str, Any] | None  # a TOML file or a dict with the CLI's keys
+CostsArg = str | Path | Mapping[str, Any] | None   # a costs TOML file or a [costs] table
+StressArg = str | Mapping[str, Any] | None         # a method name or dict(method=..., paths=..., seed=...)
+When = str | dt.date | None                        # a date or time (a datetime, a pd.Timestamp are dates)
 
-def _options(where: str, config, **kwargs) -> tuple[RunOptions, dict]:
+
+def _options(where: str, config: ConfigArg, **kwargs: Any) -> tuple[RunOptions, dict[str, Any]]:
     """The options of one call: the keyword arguments the caller gave win over ``config``."""
     return resolve(config, {k: v for k, v in kwargs.items() if v is not _UNSET}, where=where)
 
 
-def _names(strategies, where: str) -> list | None:
+def _names(strategies: object, where: str) -> list[str] | None:
     if strategies is None:
         return None
     if isinstance(strategies, str):
@@ -54,7 +65,7 @@ def _names(strategies, where: str) -> list | None:
     return list(strategies)
 
 
-def _params(params, where: str, what: str = "params") -> dict:
+def _params(params: object, where: str, what: str = "params") -> dict[str, Any]:
     if params is None:
         return {}
     if not isinstance(params, dict):
@@ -63,10 +74,10 @@ def _params(params, where: str, what: str = "params") -> dict:
 
 
 def run(strategy: str | None = None, params: dict | None = None, *, data: str = _UNSET, venue: str = _UNSET,
-        margin_mode: str | None = _UNSET, start=_UNSET, end=_UNSET, capital: float = _UNSET,
-        store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs=_UNSET,
-        no_costs: bool = _UNSET, config=None, quiet: bool = _UNSET, trace: bool = _UNSET,
-        raise_on_failure: bool = False, stress=None) -> Result:
+        margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
+        store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
+        no_costs: bool = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET, trace: bool = _UNSET,
+        raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
 
     ``stress``: also run it over generated paths, e.g. ``dict(method="bootstrap", paths=200, seed=0)``
@@ -81,7 +92,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     return _checked(run_with(opts, conf, strategy, _params(params, "run()")), raise_on_failure)
 
 
-def run_with(opts: RunOptions, conf: dict, strategy: str | None, params: dict) -> Result:
+def run_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, params: dict[str, Any]) -> Result:
     """``run`` with its options resolved (the CLI's ``hedgelab run`` resolves them from its flags)."""
     strategy = strategy if strategy is not None else conf.get("strategy")
     if not strategy or not isinstance(strategy, str):
@@ -92,11 +103,11 @@ def run_with(opts: RunOptions, conf: dict, strategy: str | None, params: dict) -
     return _with_stress(result, opts, [strategy], params=values)
 
 
-def compare(strategies=None, *, params: dict | None = None, data: str = _UNSET, venue: str = _UNSET,
-            margin_mode: str | None = _UNSET, start=_UNSET, end=_UNSET, capital: float = _UNSET,
-            store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs=_UNSET,
-            no_costs: bool = _UNSET, config=None, quiet: bool = _UNSET, trace: bool = _UNSET,
-            raise_on_failure: bool = False, stress=None) -> Result:
+def compare(strategies: str | Sequence[str] | None = None, *, params: dict | None = None, data: str = _UNSET,
+            venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET,
+            capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
+            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
+            trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}
@@ -111,7 +122,7 @@ def compare(strategies=None, *, params: dict | None = None, data: str = _UNSET, 
                     raise_on_failure)
 
 
-def compare_with(opts: RunOptions, conf: dict, names: list | None, params: dict) -> Result:
+def compare_with(opts: RunOptions, conf: dict[str, Any], names: list[str] | None, params: dict[str, Any]) -> Result:
     """``compare`` with its options resolved (``hedgelab compare``)."""
     if not names:
         names = _names(conf.get("strategies"), "compare")
@@ -131,12 +142,12 @@ def compare_with(opts: RunOptions, conf: dict, names: list | None, params: dict)
 
 def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict | None = None,
           metric: str = _UNSET, heatmap_x: str | None = _UNSET, heatmap_y: str | None = _UNSET,
-          data: str = _UNSET, venue: str = _UNSET, margin_mode: str | None = _UNSET, start=_UNSET,
-          end=_UNSET, capital: float = _UNSET, store: str | Path | None = _UNSET,
-          strategies_dir: str | Path | None = _UNSET, costs=_UNSET, no_costs: bool = _UNSET, config=None,
-          quiet: bool = _UNSET, summary_only: bool | None = None, cluster: str | None = _UNSET, client=None,
-          rows=None, resume: bool = False, chunk_size: int | None = _UNSET, raise_on_failure: bool = False,
-          stress=None) -> Result:
+          data: str = _UNSET, venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET,
+          end: When = _UNSET, capital: float = _UNSET, store: str | Path | None = _UNSET,
+          strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET, no_costs: bool = _UNSET,
+          config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
+          cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
+          chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
@@ -162,8 +173,9 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
                     raise_on_failure)
 
 
-def sweep_with(opts: RunOptions, conf: dict, strategy: str | None, grid: dict, params: dict, *,
-               summary_only: bool | None = None, client=None, rows=None, resume: bool = False) -> Result:
+def sweep_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, grid: dict[str, Any],
+               params: dict[str, Any], *, summary_only: bool | None = None, client: Any = None,
+               rows: str | Path | None = None, resume: bool = False) -> Result:
     """``sweep`` with its options resolved (``hedgelab sweep``)."""
     strategy = strategy if strategy is not None else conf.get("strategy")
     if not strategy or not isinstance(strategy, str):
@@ -196,14 +208,14 @@ def sweep_with(opts: RunOptions, conf: dict, strategy: str | None, grid: dict, p
     return _with_stress(result, opts, [strategy], params=fixed, grid=axes, live=Live(client))
 
 
-def stress(strategies=None, *, method: str = "bootstrap", paths: int = _UNSET, seed: int = 0,
-           horizon: str | None = "30d", scenario: str | None = None, cascade: bool = False,
-           params: dict | None = None, grid: dict | None = None, at=None, drop: float = -0.107,
+def stress(strategies: str | Sequence[str] | None = None, *, method: str = "bootstrap", paths: int = _UNSET,
+           seed: int = 0, horizon: str | None = "30d", scenario: str | None = None, cascade: bool = False,
+           params: dict | None = None, grid: dict | None = None, at: When = None, drop: float = -0.107,
            kind: str = "wick", margin: float = 0.05, data: str = _UNSET, venue: str = _UNSET,
-           margin_mode: str | None = _UNSET, start=_UNSET, end=_UNSET, capital: float = _UNSET,
-           store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs=_UNSET,
-           no_costs: bool = _UNSET, config=None, cluster: str | None = _UNSET, client=None,
-           chunk: int | None = None, quiet: bool = _UNSET):
+           margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
+           store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
+           no_costs: bool = _UNSET, config: ConfigArg = None, cluster: str | None = _UNSET, client: Any = None,
+           chunk: int | None = None, quiet: bool = _UNSET) -> StressResult:
     """Survival odds of STRATEGIES (default: every built-in) over ``paths`` generated market paths.
 
     ``method``: bootstrap, garch, jump, shock or scenario (with ``scenario=NAME``); ``paths`` (default
@@ -223,8 +235,8 @@ def stress(strategies=None, *, method: str = "bootstrap", paths: int = _UNSET, s
     return run_stress(opts, test, _names(strategies, "stress()"), params=params, grid=grid, live=Live(client))
 
 
-def _with_stress(result: Result, opts: RunOptions, names: list, *, params=None, grid=None,
-                 live: Live = Live()) -> Result:
+def _with_stress(result: Result, opts: RunOptions, names: list[str], *, params: Mapping[str, Any] | None = None,
+                 grid: Mapping[str, Any] | None = None, live: Live = Live()) -> Result:
     """The stress test of the strategies that ran, on the same data, window (the whole [start, end]),
     venue and costs; strategies the backtest could not run are left out (they are already in failures)."""
     spec = opts.stress
@@ -234,6 +246,7 @@ def _with_stress(result: Result, opts: RunOptions, names: list, *, params=None, 
     if not ok:
         return result
     if len(names) > 1:
+        assert params is not None, "several strategies come with their parameters per strategy (compare_with)"
         params = {n: params.get(n, {}) for n in ok}
     test = StressTest(method=spec.method, scenario=spec.scenario, paths=spec.paths, seed=spec.seed, horizon=None)
     result.stress = run_stress(opts, test, ok, params=params or None, grid=grid or None, live=live)
@@ -248,7 +261,7 @@ def _checked(result: Result, raise_on_failure: bool) -> Result:
     return result
 
 
-def _declared_grid(strategy, strategies_dir) -> dict | None:
+def _declared_grid(strategy: str, strategies_dir: Path | None) -> dict[str, Any] | None:
     """The default grid of a strategy by name (its Params' ``grid=``); None if it cannot be loaded
     (the run then reports why, as for any other sweep)."""
     registry, _ = discover_all(strategies_dir)
@@ -256,7 +269,7 @@ def _declared_grid(strategy, strategies_dir) -> dict | None:
     return cls.default_grid() if cls is not None else None
 
 
-def _grid_values(spec):
+def _grid_values(spec: Any) -> object:
     """Grid values as the API takes them: a list, a string as in the CLI, or any iterable of
     numbers (a numpy array, a range) as plain Python numbers."""
     if isinstance(spec, (str, list, tuple)) or not hasattr(spec, "__iter__"):
@@ -264,7 +277,7 @@ def _grid_values(spec):
     return [v.item() if hasattr(v, "item") else v for v in spec]
 
 
-def _heatmap_axes(names: list, opts: RunOptions) -> dict | None:
+def _heatmap_axes(names: list[str], opts: RunOptions) -> dict[str, str] | None:
     from hedgelab.reports.summary import SUMMARY_COLUMNS
     numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
     if opts.metric not in numeric:

@@ -2,21 +2,26 @@
 the data's proxies and fill rules, the costs, and the crisis days the data covers."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 
 from hedgelab.core.errors import UserError, one_line
 from hedgelab.runner.prepare import Prepared
+
+if TYPE_CHECKING:
+    from hedgelab.data import MarketArrays
 
 # The crisis days the report highlights whenever the data covers them (UTC calendar days).
 CRASH_DAYS = (("Oct 10 crash", "2025-10-10"), ("Nov 4 break below 100k", "2025-11-04"),
               ("Nov 21 capitulation", "2025-11-21"))
 
 
-def crash_windows(market) -> list | None:
+def crash_windows(market: MarketArrays) -> list[dict[str, Any]] | None:
     """The crisis days the data covers, or None (then the report picks the worst days itself)."""
     t0 = pd.Timestamp(int(market.time_ns[0]), tz="UTC")
     t1 = pd.Timestamp(int(market.time_ns[-1]), tz="UTC") + pd.Timedelta(seconds=int(market.bar_seconds))
-    windows = []
+    windows: list[dict[str, Any]] = []
     for label, day in CRASH_DAYS:
         start = pd.Timestamp(day, tz="UTC")
         end = start + pd.Timedelta(days=1)
@@ -60,7 +65,7 @@ def assumptions(run: Prepared) -> list[str]:
     return items
 
 
-def _costs_lines(run: Prepared, span: dict) -> list[str]:
+def _costs_lines(run: Prepared, span: dict[str, int]) -> list[str]:
     try:
         from hedgelab.engine import load_venue
         from hedgelab.engine.costs import describe_costs

@@ -2,11 +2,13 @@
 one schema, every key typed and ranged, a mistake one ``UserError`` naming the file and the key's path."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
+from typing import Any
 import tomllib
 
 from hedgelab.core.errors import UserError
-from hedgelab.core.schema import (Bad, _show, check_table, choice, finite_values, flag, list_of, number,
+from hedgelab.core.schema import (Bad, Rule, show, check_table, choice, finite_values, flag, list_of, number,
                                   path_or, table, text, when)
 from hedgelab.engine.costs import COST_KEYS
 
@@ -23,7 +25,7 @@ CONFIG_KEYS = frozenset({
 })
 
 
-def grid_axes(value, path):
+def grid_axes(value: object, path: str) -> None:
     """``[grid]``: each axis a list of values, a ``"v1,v2"`` / ``"start:stop:count"`` string or one value."""
     if not isinstance(value, dict):
         raise Bad(path, value, "must be a table of parameter = values")
@@ -32,9 +34,9 @@ def grid_axes(value, path):
 
 
 # the [costs] keys; Costs.validate adds the upper bounds of the fee rates
-COSTS = {k: number(0) for k in COST_KEYS}
+COSTS: dict[str, Rule] = {k: number(0) for k in COST_KEYS}
 
-CONFIG = {
+CONFIG: dict[str, Rule] = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
     "data": text, "venue": text, "margin_mode": choice("isolated", "cross"), "start": when, "end": when,
     "capital": number(0, MAX_CAPITAL, lo_open=True), "store": text, "strategies_dir": text, "out": text,
@@ -45,16 +47,16 @@ CONFIG = {
 }
 
 
-def check_config(config, where: str, known_keys) -> None:
+def check_config(config: dict[str, Any], where: str, known_keys: Collection[str]) -> None:
     """A whole --config table: keys in ``known_keys``; those with a rule here typed and ranged (the
     ``cluster`` spec itself is parsed where a sweep opens it)."""
     check_table(config, table(CONFIG, extra_keys=known_keys), where)
     for key in ("params", "grid"):
         if key in config and not isinstance(config[key], dict):
-            raise UserError(f"{where}: {key} = {_show(config[key])}: must be a table")
+            raise UserError(f"{where}: {key} = {show(config[key])}: must be a table")
 
 
-def load_config(path) -> dict:
+def load_config(path: str | Path) -> dict[str, Any]:
     """Read a TOML config; unknown keys are a UserError naming the key and the file."""
     path = Path(path)
     try:
@@ -72,7 +74,7 @@ def load_config(path) -> dict:
     return config
 
 
-def check_config_keys(config: dict, where: str = "config") -> None:
+def check_config_keys(config: dict[str, Any], where: str = "config") -> None:
     for key in config:
         if key not in CONFIG_KEYS:
             known = ", ".join(sorted(CONFIG_KEYS))

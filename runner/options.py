@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import math
 
 from hedgelab.core.errors import UserError
-from hedgelab.core.schema import Bad
+from hedgelab.core.schema import Bad, Rule
 from hedgelab.runner.config import CONFIG, MAX_CAPITAL, check_config_keys, load_config
 
 DEFAULT_STRESS_PATHS = 200   # paths of a stress test run with a backtest (--stress), as of `hedgelab stress`
@@ -45,7 +45,7 @@ class RunOptions:
     capital: float = 100_000.0          # USD per run
     store: Path | None = None           # dataset store (None: $HEDGELAB_HOME or the user data folder)
     strategies_dir: Path | None = None  # folder of the user's strategy modules
-    costs: Path | dict | None = None    # a costs TOML file or a [costs] table (None: the venue's fees)
+    costs: str | Path | dict | None = None  # a costs TOML file or a [costs] table (None: the venue's fees)
     no_costs: bool = False              # frictionless: no fees, no slippage
     quiet: bool = True                  # no progress bars (the CLI sets it from -q)
     out: Path | None = None             # output folder (the CLI's --out)
@@ -58,10 +58,10 @@ class RunOptions:
     trace: bool = False                 # replay every run in plain Python and keep its decision trace
     stress: StressSpec | None = None    # also stress-test the strategies that ran
 
-    def replace(self, **changes) -> RunOptions:
+    def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)
 
-    def record(self) -> dict:
+    def record(self) -> dict[str, Any]:
         """The options as plain values, for the record (``Result.options``)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["stress"] = None if self.stress is None else vars(self.stress).copy()
@@ -86,9 +86,9 @@ def flag_name(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
-def resolve(config=None, given: Mapping[str, Any] | None = None, *, where: str,
-            name: Callable[[str], str] = api_name, defaults: Mapping[str, Any] | None = None
-            ) -> tuple[RunOptions, dict]:
+def resolve(config: str | Path | Mapping[str, Any] | None = None, given: Mapping[str, Any] | None = None, *,
+            where: str, name: Callable[[str], str] = api_name, defaults: Mapping[str, Any] | None = None
+            ) -> tuple[RunOptions, dict[str, Any]]:
     """(RunOptions, the config's table) from the defaults < ``config`` < ``given``.
 
     ``defaults``: an interface's own defaults over RunOptions' (the CLI prints progress: quiet=False).
@@ -123,7 +123,7 @@ def resolve(config=None, given: Mapping[str, Any] | None = None, *, where: str,
     return RunOptions(**_normalized(values, name, where)), conf
 
 
-def _read(config) -> tuple[dict, Path | None]:
+def _read(config: str | Path | Mapping[str, Any] | None) -> tuple[dict[str, Any], Path | None]:
     if config is None:
         return {}, None
     if isinstance(config, Mapping):
@@ -135,14 +135,14 @@ def _read(config) -> tuple[dict, Path | None]:
     raise UserError(f"config={config!r}: expected a TOML file path or a dict")
 
 
-def _check(rule, value, key: str, where: str) -> None:
+def _check(rule: Rule, value: object, key: str, where: str) -> None:
     try:
         rule(value, key)
     except Bad as exc:
         raise UserError(f"{where}: {exc}" if where else str(exc)) from None
 
 
-def _normalized(values: dict, name, where: str) -> dict:
+def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) -> dict[str, Any]:
     out = dict(values)
     try:
         out["capital"] = check_capital(out.get("capital", RunOptions.capital), name("capital"))
@@ -174,7 +174,7 @@ def _prefix(where: str) -> str:
     return f"{where}: " if where else ""
 
 
-def check_capital(capital, key: str = "capital") -> float:
+def check_capital(capital: Any, key: str = "capital") -> float:
     if isinstance(capital, bool):
         raise UserError(f"{key} {capital!r} is not a number")
     try:
@@ -186,7 +186,8 @@ def check_capital(capital, key: str = "capital") -> float:
     return value
 
 
-def stress_spec(given: Mapping, conf: Mapping, name=flag_name, where: str = "") -> StressSpec | None:
+def stress_spec(given: Mapping[str, Any], conf: Mapping[str, Any], name: Callable[[str], str] = flag_name,
+                where: str = "") -> StressSpec | None:
     """The stress test asked for: the given ``stress`` (a method name or a dict(method, paths, seed)),
     ``stress_paths``, ``stress_seed``, else the config's keys; checked before any work."""
     try:
@@ -195,7 +196,7 @@ def stress_spec(given: Mapping, conf: Mapping, name=flag_name, where: str = "") 
         raise UserError(f"{_prefix(where)}{exc}") from None
 
 
-def _stress_spec(given: Mapping, conf: Mapping, name) -> StressSpec | None:
+def _stress_spec(given: Mapping[str, Any], conf: Mapping[str, Any], name: Callable[[str], str]) -> StressSpec | None:
     stress = given.get("stress")
     if isinstance(stress, Mapping):
         extra = set(stress) - {"method", "paths", "seed"}
@@ -207,7 +208,7 @@ def _stress_spec(given: Mapping, conf: Mapping, name) -> StressSpec | None:
     elif stress is not None and not isinstance(stress, str):
         raise UserError(f"stress={stress!r}: expected a method name or dict(method=..., paths=..., seed=...)")
 
-    def pick(key):
+    def pick(key: str) -> Any:
         return given[key] if given.get(key) is not None else conf.get(key)
     method, paths, seed = pick("stress"), pick("stress_paths"), pick("stress_seed")
     if method is None:
@@ -229,11 +230,11 @@ def _stress_spec(given: Mapping, conf: Mapping, name) -> StressSpec | None:
     return StressSpec(kind, scenario or None, int(paths), int(seed))
 
 
-def params_for(conf: Mapping, strategy: str) -> dict:
+def params_for(conf: Mapping[str, Any], strategy: str) -> dict[str, Any]:
     """A config's parameters for one strategy: flat ``[params]`` keys, plus its own table
     ``[params.<strategy>]`` (the form ``compare`` reads), so one config file serves run, sweep and
     compare; other strategies' tables are not for this run."""
-    values = {}
+    values: dict[str, Any] = {}
     table = conf.get("params") or {}
     for key, value in table.items():
         if not isinstance(value, dict):
@@ -244,10 +245,10 @@ def params_for(conf: Mapping, strategy: str) -> dict:
     return values
 
 
-def params_per_strategy(*sources: Mapping | None) -> dict:
+def params_per_strategy(*sources: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Per-strategy parameter tables ({"perp-hedge": {"hedge_ratio": 0.3}}), later sources winning key
     by key; a flat value is refused (a comparison takes one table per strategy)."""
-    per: dict = {}
+    per: dict[str, dict[str, Any]] = {}
     for source in sources:
         for strategy, values in (source or {}).items():
             if not isinstance(values, Mapping):

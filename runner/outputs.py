@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 import shutil
+
+if TYPE_CHECKING:
+    from hedgelab.runner.result import Result
 
 SWEEP_TEARSHEETS = 5
 
 
-def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: int | None = None,
+def write_outputs(result: Result, out_dir: Path, *, progress: bool = False, tearsheets: int | None = None,
                   checked: bool = False) -> Path:
     """Write report.html, summary.csv, events.csv and tearsheets/ (and a stress test's files).
 
@@ -27,7 +31,9 @@ def write_outputs(result, out_dir: Path, *, progress: bool = False, tearsheets: 
     try:
         if stress is not None:  # same temp folder: report.html never links a stress.html not yet there
             stress.write_files(tmp)
-        write_report(result.runs, tmp, manifest=result.manifest,
+        # write_report takes a SummaryRuns too (reports/html.py: unique_names keeps it by column), but its
+        # annotation says list[RunRecord]; that file is the reports layer's to widen
+        write_report(result.runs, tmp, manifest=result.manifest,  # type: ignore[arg-type]
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
                              assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets,
                              stress=stress)

@@ -5,13 +5,15 @@ names the offending option, key or value, before anything runs or touches the di
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 import math
+from typing import Any, TypeGuard
 
 from hedgelab.core.errors import UserError
 
 
 
-def parse_value(text: str):
+def parse_value(text: str) -> bool | int | float | str:
     """``"10"`` -> 10, ``"0.5"`` -> 0.5, ``"true"`` -> True, anything else stays a string.
 
     The strategy's own parameter validation does the final type check; this only spares the user quotes.
@@ -44,9 +46,9 @@ def split_assignment(text: str, option: str) -> tuple[str, str]:
     return name, value
 
 
-def parse_params(items, option: str = "-p") -> dict:
+def parse_params(items: Iterable[str] | None, option: str = "-p") -> dict[str, Any]:
     """Repeated ``-p name=value`` -> {name: value}; a name given twice is an error."""
-    params = {}
+    params: dict[str, Any] = {}
     for item in items or ():
         name, value = split_assignment(item, option)
         if name in params:
@@ -55,8 +57,9 @@ def parse_params(items, option: str = "-p") -> dict:
     return params
 
 
-def parse_grid_values(name: str, spec) -> list:
+def parse_grid_values(name: str, spec: object) -> list[Any]:
     """One grid axis: a list, ``"v1,v2,..."`` or ``"start:stop:count"`` (count points, both ends included)."""
+    values: list[Any]
     if isinstance(spec, (list, tuple)):
         values = list(spec)
     elif isinstance(spec, str) and ":" in spec:
@@ -72,12 +75,16 @@ def parse_grid_values(name: str, spec) -> list:
     return values
 
 
-def _linspace(name: str, spec: str) -> list:
+def _is_number(v: object) -> TypeGuard[int | float]:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _linspace(name: str, spec: str) -> list[Any]:
     parts = spec.split(":")
     if len(parts) != 3:
         raise UserError(f"grid {name}={spec!r}: expected start:stop:count")
     start, stop, count = (parse_value(p) for p in parts)
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (start, stop)):
+    if not (_is_number(start) and _is_number(stop)):
         raise UserError(f"grid {name}={spec!r}: start and stop must be numbers")
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise UserError(f"grid {name}={spec!r}: count must be a whole number >= 1")
@@ -91,9 +98,9 @@ def _linspace(name: str, spec: str) -> list:
     return [float(v) for v in values]
 
 
-def parse_grid(items, option: str = "-g") -> dict:
+def parse_grid(items: Iterable[str] | None, option: str = "-g") -> dict[str, list[Any]]:
     """Repeated ``-g name=spec`` -> {name: [values]} in the order given."""
-    grid = {}
+    grid: dict[str, list[Any]] = {}
     for item in items or ():
         name, spec = split_assignment(item, option)
         if name in grid:

@@ -7,21 +7,28 @@ or whose own check crashes fails only its own runs (``Job.problem``).
 """
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from hedgelab.core.errors import UserError, one_line
 from hedgelab.runner.options import RunOptions
 
+if TYPE_CHECKING:  # for the annotations only: the runtime imports stay lazy (CLI start-up time)
+    from hedgelab.data import Dataset, MarketArrays
+    from hedgelab.engine.costs import Costs
+    from hedgelab.strategies import Strategy
+
 
 @dataclass(frozen=True)
 class Job:
     """One strategy to run over its parameter sets (validated: typed, defaults filled in)."""
     name: str
-    cls: type | None                # None: the plugin could not be loaded (``problem`` says why)
-    param_sets: tuple
+    cls: type[Strategy] | None      # None: the plugin could not be loaded (``problem`` says why)
+    param_sets: tuple[dict[str, Any], ...]
     problem: str | None = None      # why none of its runs can happen
     margin_mode: str = "isolated"   # the --margin-mode flag, else the strategy's own, else isolated
 
@@ -30,14 +37,14 @@ class Job:
 class Prepared:
     opts: RunOptions
     jobs: list[Job]
-    dataset: Any                    # hedgelab.data.Dataset
-    market: Any                     # hedgelab.data.MarketArrays of [start, end]
+    dataset: Dataset
+    market: MarketArrays            # the dataset aligned, bars of [start, end]
     symbol: str                     # the dataset's symbol: picks the venue's tier table
-    costs: Any                      # engine Costs, or None for the venue's own fees
-    warnings: list = field(default_factory=list)
+    costs: Costs | None             # None for the venue's own fees
+    warnings: list[str] = field(default_factory=list)
 
     @property
-    def modes(self) -> dict:
+    def modes(self) -> dict[str, str]:
         """strategy -> the margin mode it runs in."""
         return {job.name: job.margin_mode for job in self.jobs if job.cls is not None}
 
@@ -46,7 +53,7 @@ class Prepared:
         return any(getattr(job.cls, "uses_options", False) for job in self.jobs)
 
 
-def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict]]], *, validate: bool = True) -> Prepared:
+def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, validate: bool = True) -> Prepared:
     """``jobs`` = [(strategy name, [param dict, ...]), ...] -> a ``Prepared`` run.
 
     ``validate=False`` keeps the parameter sets as given (the caller validates them per chunk)."""
@@ -64,7 +71,8 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict]]], *, validat
     return Prepared(opts, ready, dataset, market, symbol, costs, warnings)
 
 
-def _job(name, cls, param_sets, load_failures, opts, validate) -> Job:
+def _job(name: str, cls: type[Strategy] | None, param_sets: Sequence[dict[str, Any]], load_failures: Mapping[str, str],
+         opts: RunOptions, validate: bool) -> Job:
     if cls is None:
         return Job(name, None, tuple(param_sets), f"could not be loaded: {load_failures[name]}")
     mode = margin_mode(opts, cls)
@@ -77,17 +85,17 @@ def _job(name, cls, param_sets, load_failures, opts, validate) -> Job:
     return Job(name, cls, sets, None, mode)
 
 
-def builtin_names(strategies_dir=None) -> list:
+def builtin_names(strategies_dir: str | Path | None = None) -> list[str]:
     """Every discovered strategy name (built-ins, entry points, the user folder; broken plugins too)."""
     registry, failures = discover_all(strategies_dir)
     return list(registry) + [name for name in failures if name not in registry]
 
 
-def discover_all(strategies_dir=None) -> tuple[dict, dict]:
+def discover_all(strategies_dir: str | Path | None = None) -> tuple[dict[str, type[Strategy]], dict[str, str]]:
     """(name -> Strategy class, name -> why it failed to load)."""
     from hedgelab.strategies import discover
     found = discover(strategies_dir)
-    failures: dict = {}
+    failures: dict[str, str] = {}
     for f in found.failures:
         # a plugin whose name is taken is listed under its source, so it is not silently dropped
         key = f.name if f.name not in found.strategies else f"{f.name} ({f.source})"
@@ -95,7 +103,8 @@ def discover_all(strategies_dir=None) -> tuple[dict, dict]:
     return dict(found.strategies), failures
 
 
-def resolve_class(name, registry, load_failures, strategies_dir=None):
+def resolve_class(name: str, registry: Mapping[str, type[Strategy]], load_failures: Mapping[str, str],
+                  strategies_dir: str | Path | None = None) -> type[Strategy] | None:
     """The Strategy class, None for a plugin that failed to load, UserError for an unknown name."""
     if name in registry:
         return registry[name]
@@ -105,7 +114,7 @@ def resolve_class(name, registry, load_failures, strategies_dir=None):
     return get_strategy(name, strategies_dir)  # raises UserError with "did you mean ...?"
 
 
-def load_market(opts: RunOptions):
+def load_market(opts: RunOptions) -> tuple[Dataset, MarketArrays]:
     """(dataset, its aligned market between start and end)."""
     from hedgelab.data import align, load
     dataset = load(opts.data, opts.store)
@@ -115,7 +124,7 @@ def load_market(opts: RunOptions):
     return dataset, market
 
 
-def check_venue(venue, market, modes=(), symbol="BTC") -> None:
+def check_venue(venue: str, market: MarketArrays, modes: Collection[str] = (), symbol: str = "BTC") -> None:
     """An unknown or unusable venue (or a symbol it has no tiers for) is the user's mistake (exit 2)."""
     from hedgelab.engine import load_venue
     v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
@@ -124,7 +133,7 @@ def check_venue(venue, market, modes=(), symbol="BTC") -> None:
                         f"(margin_mode='isolated', --margin-mode isolated)")
 
 
-def run_costs(opts: RunOptions):
+def run_costs(opts: RunOptions) -> Costs | None:
     """--no-costs, else --costs FILE or the config's [costs] table, else None (the engine's defaults)."""
     from hedgelab.engine.costs import Costs, read_costs
     if opts.no_costs:
@@ -132,6 +141,6 @@ def run_costs(opts: RunOptions):
     return read_costs(opts.costs) if opts.costs is not None else None
 
 
-def margin_mode(opts: RunOptions, cls) -> str:
+def margin_mode(opts: RunOptions, cls: type[Strategy]) -> str:
     """The --margin-mode flag, else the mode the strategy declares, else isolated."""
     return opts.margin_mode or getattr(cls, "margin_mode", None) or "isolated"

@@ -4,29 +4,36 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+import os
 
 import numpy as np
 import pandas as pd
 
 from hedgelab.reports.run import EVENT_COLUMNS
 
+if TYPE_CHECKING:
+    from hedgelab.reports.run import RunRecord, SummaryRuns
+    from hedgelab.stress.result import StressResult
+
 
 @dataclass
 class Result:
     """What a run, comparison or sweep produced."""
 
-    runs: list                      # RunRecord per (strategy, parameter set), in run order
-    failures: dict                  # strategy name -> one-line reason
-    manifest: dict                  # the dataset's manifest
-    crash_windows: list | None = None
-    assumptions: list = field(default_factory=list)
-    heatmap: dict | None = None     # sweeps: {"x", "y", "metric"} for the report's heatmap
-    options: dict = field(default_factory=dict)  # the resolved options (RunOptions.record())
-    warnings: list = field(default_factory=list)  # plugins that did not load and were not asked for
-    stress: object = None           # StressResult when the call also ran a stress test (stress=...)
+    # RunRecord per (strategy, parameter set), in run order; a summary-mode sweep's SummaryRuns (by column)
+    runs: list[RunRecord] | SummaryRuns
+    failures: dict[str, str]        # strategy name -> one-line reason
+    manifest: dict[str, Any]        # the dataset's manifest
+    crash_windows: list[dict[str, Any]] | None = None
+    assumptions: list[str] = field(default_factory=list)
+    heatmap: dict[str, str] | None = None  # sweeps: {"x", "y", "metric"} for the report's heatmap
+    options: dict[str, Any] = field(default_factory=dict)  # the resolved options (RunOptions.record())
+    warnings: list[str] = field(default_factory=list)  # plugins that did not load and were not asked for
+    stress: StressResult | None = None  # when the call also ran a stress test (stress=...)
 
     @cached_property
-    def _ranking(self) -> tuple:
+    def _ranking(self) -> tuple[pd.DataFrame, np.ndarray]:
         """(the ranked summary, each row's place in ``runs``)."""
         from hedgelab.reports.summary import ranked_summary
         return ranked_summary(self.runs)
@@ -51,7 +58,7 @@ class Result:
             df[col] = [p.get(k, np.nan) for p in params]
         return df
 
-    def _frame(self, attr) -> pd.DataFrame:
+    def _frame(self, attr: str) -> pd.DataFrame:
         curves = {r.name: getattr(r, attr) for r in self.runs if getattr(r, attr, None) is not None}
         return pd.DataFrame(curves)
 
@@ -93,11 +100,11 @@ class Result:
         frames = [r.trace for r in self.runs if getattr(r, "trace", None) is not None]
         return pd.concat(frames, ignore_index=True) if frames else None
 
-    def plot(self) -> dict:
+    def plot(self) -> dict[str, Any]:
         """Plotly figures for a notebook: ``equity`` (USD), ``drawdown`` (% from the running peak) and
         ``position`` (perp BTC), one line per run, bar close times in UTC."""
         import plotly.graph_objects as go
-        out = {}
+        out: dict[str, Any] = {}   # plotly Figures
         equity = self.equity
         panels = {"equity": (equity, "Equity (USD)"),
                   "drawdown": (equity / equity.cummax() - 1.0, "Drawdown from the running peak (fraction)"),
@@ -118,7 +125,7 @@ class Result:
     def events(self) -> pd.DataFrame:
         """Every run's events: time, strategy, instrument, side, kind, qty, price, amount, run (label)."""
         cols = [*EVENT_COLUMNS, "run"]
-        frames = [r.events for r in self.runs if getattr(r, "events", None) is not None and len(r.events)]
+        frames = [ev for r in self.runs if (ev := getattr(r, "events", None)) is not None and len(ev)]
         if not frames:
             return pd.DataFrame(columns=cols)
         return pd.concat(frames, ignore_index=True)[cols]
@@ -127,7 +134,7 @@ class Result:
     def ok(self) -> bool:
         return not self.failures
 
-    def write(self, out_dir, *, progress: bool = False, tearsheets: int | None = None) -> Path:
+    def write(self, out_dir: str | os.PathLike[str], *, progress: bool = False, tearsheets: int | None = None) -> Path:
         """Write report.html, summary.csv, events.csv and tearsheets/ into ``out_dir`` (new or empty),
         and with a stress test also stress.csv, stress_paths.csv and stress.html (linked from the page).
 

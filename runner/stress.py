@@ -9,7 +9,9 @@ stress test a ``StressTest``.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 import itertools
 
 import numpy as np
@@ -19,6 +21,9 @@ from hedgelab.core.errors import UserError
 from hedgelab.runner.options import DEFAULT_STRESS_PATHS, MAX_STRESS_PATHS, Live, RunOptions
 from hedgelab.runner.parse import parse_grid_values
 from hedgelab.runner.prepare import builtin_names, prepare_run
+
+if TYPE_CHECKING:
+    from hedgelab.stress.result import StressResult
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,8 @@ class StressTest:
         return self
 
 
-def stress_jobs(strategies, params, grid) -> tuple[list, dict | None]:
+def stress_jobs(strategies: str | Sequence[str], params: Mapping[str, Any] | None, grid: Mapping[str, Any] | None
+                ) -> tuple[list[tuple[str, list[dict[str, Any]]]], dict[str, str] | None]:
     """[(name, [param dict, ...])] and the heatmap axes of a sweep (or None)."""
     if isinstance(strategies, str):
         strategies = [strategies]
@@ -70,8 +76,9 @@ def stress_jobs(strategies, params, grid) -> tuple[list, dict | None]:
     return [(n, [dict(params.get(n, {}))]) for n in strategies], None
 
 
-def run_stress(opts: RunOptions, test: StressTest, strategies=None, *, params=None, grid=None,
-               live: Live = Live()):
+def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[str] | None = None, *,
+               params: Mapping[str, Any] | None = None, grid: Mapping[str, Any] | None = None,
+               live: Live = Live()) -> StressResult:
     """The ``StressResult`` of ``strategies`` (default: every built-in) under ``test``."""
     from hedgelab.data import align
     from hedgelab.scale import open_cluster
@@ -86,11 +93,13 @@ def run_stress(opts: RunOptions, test: StressTest, strategies=None, *, params=No
         builtin_names(opts.strategies_dir)
     jobs, heat = stress_jobs(names, params, grid)
     run = prepare_run(opts, jobs)
-    entries, failures = [], {}
+    entries: list[Entry] = []
+    failures: dict[str, str] = {}
     for job in run.jobs:
         if job.problem is not None:
             failures[job.name] = job.problem
             continue
+        assert job.cls is not None, "a job whose class did not load has a problem"
         sets = job.param_sets
         labels = (job.name,) if len(sets) == 1 else tuple(
             label or f"{job.name}#{k}" for k, label in enumerate(job.cls.labels(list(sets))))
