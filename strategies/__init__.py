@@ -7,6 +7,7 @@ from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.hooks import noop_nb, targets_nb
 from hedgelab.strategies.names import memory_slots, param_index
 from hedgelab.strategies.registry import (
+    BASKET_BUILTINS,
     BUILTINS,
     ENTRY_POINT_GROUP,
     Discovery,
@@ -15,5 +16,5 @@ from hedgelab.strategies.registry import (
     get_strategy,
 )
 
-__all__ = ["Strategy", "Param", "discover", "get_strategy", "BUILTINS", "ENTRY_POINT_GROUP",
+__all__ = ["Strategy", "Param", "discover", "get_strategy", "BUILTINS", "BASKET_BUILTINS", "ENTRY_POINT_GROUP",
            "Discovery", "LoadFailure", "targets_nb", "noop_nb", "param_index", "memory_slots"]

@@ -136,6 +136,7 @@ class Strategy:
     """
 
     name: str = ""
+    kind: str = "single"       # "single": one coin (HOOK_SIG); "basket": several coins in one account
     margin_mode: str = "isolated"
     uses_options: bool = False
     label_params: tuple = ()

@@ -25,9 +25,11 @@ ENTRY_POINT_GROUP = "hedgelab.strategies"
 
 # Built-in modules in strategies/builtin/, in the order reports list them (the baseline first).
 BUILTIN_MODULES = ("hold", "leveraged_long", "perp_hedge", "protective_put", "collar",
-                   "delever", "risk_sized", "funding_carry")
+                   "delever", "risk_sized", "funding_carry", "basket_hold", "basket_btc_short", "basket_own_perps")
 BUILTINS = ("hold", "leveraged-long", "perp-hedge", "protective-put", "collar",
             "delever", "risk-sized", "funding-carry")
+# Basket strategies (several coins in one account, strategies/basket.py): run with a --basket.
+BASKET_BUILTINS = ("basket-hold", "basket-btc-short", "basket-own-perps")
 
 
 class LoadFailure(NamedTuple):
@@ -119,7 +121,10 @@ def contract_problem(cls) -> str | None:
             return "class attribute 'name' (the CLI id) is missing"
         if cls.margin_mode not in ("isolated", "cross"):
             return f"margin_mode must be 'isolated' or 'cross', not {cls.margin_mode!r}"
-        if cls.targets is Strategy.targets:
+        if getattr(cls, "kind", "single") == "basket":
+            from hedgelab.strategies.basket import ensure_basket_compiled
+            ensure_basket_compiled(hook_of(cls))
+        elif cls.targets is Strategy.targets:
             ensure_compiled(hook_of(cls))
         cls()  # the defaults must validate and the constructor must not raise
     except Exception as exc:
