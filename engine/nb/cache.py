@@ -10,9 +10,10 @@ helper code (a known numba limitation: a callee's change does not invalidate its
 hedgelab function is decorated) stamps each cached function of hedgelab's with one digest of the
 contents of every file its compiled code can contain, by layer:
 
-- ``ENGINE``: the kernel, its helpers and the layouts they read (``engine/nb/*.py``,
-  ``engine/types.py``); a function defined there is stamped with all of them;
-- ``HELPERS``: the strategies' numba helpers (``strategies/hooks.py``): ENGINE and HELPERS;
+- ``ENGINE``: the kernels, their helpers and the layouts they read (``engine/nb/*.py``,
+  ``engine/types.py``, ``engine/basket_types.py``); a function defined there is stamped with all of them;
+- ``HELPERS``: the strategies' numba helpers (``strategies/hooks.py``, ``basket_hooks.py``): ENGINE and
+  HELPERS;
 - ``HOOKS``: decision hooks, which no other numba code calls (``engine/hooks.py``, the built-in
   strategies): ENGINE, HELPERS and the hook's own file.
 
@@ -21,6 +22,8 @@ in ``engine/nb`` recompiles the kernel, ~15 s; in a built-in strategy only that 
 Where the cache lives (``__pycache__``, ``NUMBA_CACHE_DIR``, the user-wide folder) and how its
 files are named stay numba's: the locator wraps the one numba would have used and replaces only its
 source stamp. Functions outside these files (a user's plugin) keep numba's own stamp.
+``tests/engine/test_kernel_cache.py`` fails when a file with cached numba code is in no layer, or when
+numba code uses a hedgelab name from a file outside its stamp (add the file to a layer then).
 """
 from __future__ import annotations
 
@@ -35,8 +38,8 @@ from numba.core.caching import _CacheLocator
 
 CacheImpl = getattr(caching, "CacheImpl", None) or caching._CacheImpl  # renamed in numba 0.59
 
-ENGINE = ("engine/nb/*.py", "engine/types.py")
-HELPERS = ("strategies/hooks.py",)
+ENGINE = ("engine/nb/*.py", "engine/types.py", "engine/basket_types.py")
+HELPERS = ("strategies/hooks.py", "strategies/basket_hooks.py")
 HOOKS = ("engine/hooks.py", "strategies/builtin/*.py")
 LAYERS = (ENGINE, HELPERS, HOOKS)   # each layer's code may call (inline) the layers before it
 

@@ -182,7 +182,7 @@ def _numba_functions(tree):
 
 
 def _all_numba_files():
-    for top, root in ROOTS.items():
+    for root in ROOTS.values():
         for path in root.rglob("*.py"):
             if "__pycache__" not in path.parts and any(_numba_functions(ast.parse(path.read_text()))):
                 yield path.resolve()
