@@ -16,6 +16,7 @@ and says so if they are not.
 import contextlib
 import io
 import sys
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ class _Checked(np.ndarray):
 
     name = "array"
 
-    def _check(self, key):
+    def _check(self, key: Any) -> None:
         keys = key if isinstance(key, tuple) else (key,)
         for axis, k in enumerate(keys):
             if isinstance(k, (int, np.integer)) and axis < self.ndim:
@@ -39,17 +40,17 @@ class _Checked(np.ndarray):
                     raise IndexError(f"hook indexed {self.name}[{', '.join(map(str, keys))}]: axis {axis} "
                                      f"has {self.shape[axis]} entries (0..{self.shape[axis] - 1})")
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         self._check(key)
         out = super().__getitem__(key)
         return np.asarray(out) if isinstance(out, np.ndarray) else out
 
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: Any, value: Any) -> None:
         self._check(key)
         super().__setitem__(key, value)
 
 
-def checked(array, name):
+def checked(array: Any, name: str) -> np.ndarray:
     view = np.asarray(array).view(_Checked)
     view.name = name
     return view
@@ -58,10 +59,10 @@ def checked(array, name):
 class _Tagged(io.TextIOBase):
     """Prefixes each line the hook prints with the run, column and bar."""
 
-    def __init__(self, target, tag):
+    def __init__(self, target: Any, tag: str) -> None:
         self.target, self.tag, self.fresh = target, tag, True
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         for part in text.splitlines(keepends=True):
             if self.fresh:
                 self.target.write(self.tag)
@@ -70,14 +71,15 @@ class _Tagged(io.TextIOBase):
         return len(text)
 
 
-def plain_hook(hook):
+def plain_hook(hook: Any) -> Callable:
     """The user's hook as a Python function (its ``py_func``; already plain under NUMBA_DISABLE_JIT)."""
     from hedgelab.engine.guard import unguarded
     hook = unguarded(hook)
     return getattr(hook, "py_func", hook)
 
 
-def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: str, time, echo: bool = True):
+def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: str, time: pd.DatetimeIndex,
+               echo: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pd.DataFrame]:
     """Column ``j`` of ``inputs`` through ``simulate_column_nb.py_func``: (summary row, events, out or None,
     trace). ``cap``: the event buffer's first size (grown and re-run when the column needs more)."""
     from hedgelab.engine.warmup import load_kernel
@@ -91,7 +93,7 @@ def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: s
     checked_params = checked(params_j, "params")
     checked_features = checked(inputs.features, "features")
 
-    def traced_hook(i, state, params, feats, intent):
+    def traced_hook(i: int, state: np.ndarray, params: np.ndarray, feats: np.ndarray, intent: np.ndarray) -> None:
         stamp = f"{time[i]:%Y-%m-%d %H:%M}"
         tag = f"[{label} col {col} bar {i} {stamp}] "
         out = _Tagged(sys.stdout, tag) if echo else io.StringIO()
@@ -120,7 +122,7 @@ def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: s
     return summary[0], events[0, :k].copy(), (out[0] if record else None), trace_frame(rows, label, col, time)
 
 
-def _out_names():
+def _out_names() -> tuple:
     from hedgelab.engine.nb.records import OUT_NAMES
     return OUT_NAMES
 
@@ -130,7 +132,7 @@ _STATE_NAMES = ([f"state.{k.lower()}" for k in State._fields if k not in ("LEGS"
 _INTENT_NAMES = [f"intent.{k.lower()}" for k in Intent._fields[:-1]]
 
 
-def trace_frame(rows, label, col, time) -> pd.DataFrame:
+def trace_frame(rows: list, label: str, col: int, time: pd.DatetimeIndex) -> pd.DataFrame:
     """One row per decision bar: run, column, bar, time (bar open), the state the hook read and the
     intent it wrote (NaN = no change), each field a column named ``state.<field>`` / ``intent.<field>``."""
     if not rows:
@@ -146,7 +148,7 @@ def trace_frame(rows, label, col, time) -> pd.DataFrame:
     return frame
 
 
-def with_events(frame: pd.DataFrame, records, time) -> pd.DataFrame:
+def with_events(frame: pd.DataFrame, records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
     """The trace with what each decision did: ``events`` (that bar's events as text, e.g.
     "fill perp +1.5 @ 100,020.00 (+0.00); fee perp -75.01") and the BTC filled per instrument."""
     from hedgelab.engine.result import events_frame

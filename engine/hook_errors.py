@@ -9,6 +9,8 @@ exception as its cause; ``locate_exception`` finds the column and bar by re-runn
 fewer columns, then fewer decision bars (deterministic, so the first prefix that raises ends at
 the culprit), and raises a ``HookError`` with the exception's type and message.
 """
+from typing import Any, Callable, NoReturn
+
 import numpy as np
 
 from hedgelab.engine.nb.records import HookError as Code
@@ -30,12 +32,13 @@ class HookError(UserError):
     """A strategy hook wrote an unusable intent or raised: one line naming run, column, bar and field."""
 
 
-def where(label, col, bar, time) -> str:
+def where(label: str, col: int, bar: int, time: Any) -> str:
     stamp = f"{time[bar]:%Y-%m-%d %H:%M} UTC" if 0 <= bar < len(time) else "?"
     return f"{label} (column {col}) at bar {bar} (opened {stamp}, decided at its close)"
 
 
-def raise_column_errors(summary, labels, offset, time, rerun=None) -> None:
+def raise_column_errors(summary: np.ndarray, labels: list, offset: int, time: Any,
+                        rerun: Callable[[int], None] | None = None) -> None:
     """Raise a HookError for the first column the kernel stopped (``summary`` rows of one call)."""
     errors = column_errors(summary, labels, offset, time, rerun, most_reruns=1)
     if errors:
@@ -47,7 +50,8 @@ def raise_column_errors(summary, labels, offset, time, rerun=None) -> None:
 RERUNS = 5   # columns whose raised exception is recovered by a plain-Python re-run (each takes a while)
 
 
-def column_errors(summary, labels, offset, time, rerun=None, most_reruns=RERUNS) -> dict:
+def column_errors(summary: np.ndarray, labels: list, offset: int, time: Any, rerun: Callable[[int], None] | None = None,
+                  most_reruns: int = RERUNS) -> dict:
     """{column in this call: (one-line message, the hook's exception or None)} for every column the
     kernel stopped, in column order.
 
@@ -55,8 +59,8 @@ def column_errors(summary, labels, offset, time, rerun=None, most_reruns=RERUNS)
     again there with its own type and message (for the first ``most_reruns`` such columns)."""
     out = {}
     reruns = 0
-    for j in np.flatnonzero(summary[:, Sum.ERROR] != Code.NONE):
-        j = int(j)
+    for jj in np.flatnonzero(summary[:, Sum.ERROR] != Code.NONE):
+        j = int(jj)
         code = int(summary[j, Sum.ERROR])
         bar = int(summary[j, Sum.ERROR_BAR])
         head = where(labels[offset + j], offset + j, bar, time)
@@ -79,12 +83,13 @@ def column_errors(summary, labels, offset, time, rerun=None, most_reruns=RERUNS)
     return out
 
 
-def locate_exception(run, ncols, rebalance, labels, offset, time, first: BaseException):
+def locate_exception(run: Callable, ncols: int, rebalance: np.ndarray, labels: list, offset: int, time: Any,
+                     first: BaseException) -> NoReturn:
     """Raise a HookError for the hook exception behind ``first`` (the kernel's SystemError).
 
     ``run(columns, rebalance)`` runs the kernel on those columns (indices into this call) with that
     rebalance mask and raises like the first call did."""
-    def raises(cols, mask):
+    def raises(cols: np.ndarray, mask: np.ndarray) -> BaseException | None:
         try:
             run(cols, mask)
         except SystemError as exc:
@@ -118,6 +123,6 @@ def locate_exception(run, ncols, rebalance, labels, offset, time, first: BaseExc
     raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook raised {message}") from cause
 
 
-def _one_line(exc) -> str:
+def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

@@ -2,7 +2,7 @@
 stated assumptions for reports."""
 import datetime as dt
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,14 +21,15 @@ class Liquidation(NamedTuple):
     wallet: float                     # margin used (USD, or BTC for inverse)
 
 
-def _positive(name, value):
+def _positive(name: str, value: Any) -> None:
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
         raise UserError(f"{name} must be a positive number, got {value!r}")
 
 
-def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverage=None, symbol="BTC",
-                      mmr=None, maint_amount=None, other_maint=0.0, other_upnl=0.0, max_leverage=None,
-                      at=None) -> Liquidation:
+def liquidation_price(venue: Any = "binance", *, side: str, entry: float, qty: float, wallet: float | None = None,
+                      leverage: float | None = None, symbol: str = "BTC", mmr: float | None = None,
+                      maint_amount: float | None = None, other_maint: float = 0.0, other_upnl: float = 0.0,
+                      max_leverage: float | None = None, at: Any = None) -> Liquidation:
     """Liquidation price of one position under the venue's rule (``engine/nb/margin.py``).
 
     ``qty`` in BTC (>0), ``wallet`` = isolated margin or cross wallet balance (USD; BTC for inverse; > 0);
@@ -89,13 +90,13 @@ def liquidation_price(venue="binance", *, side, entry, qty, wallet=None, leverag
         lp, r, cum = liq_price_linear_nb(v.liq_rule, s, float(qty), float(entry), float(wallet),
                                          float(other_maint), float(other_upnl), tiers)
 
-    def _num(x):
+    def _num(x: float) -> float | None:
         return None if x != x else float(x)
 
     return Liquidation(_num(lp), _num(r), _num(cum), v.id, v.kind, float(wallet))
 
 
-def _run_day(value, where):
+def _run_day(value: Any, where: str) -> dt.date | None:
     """A date from what a caller has at hand: date, datetime, pandas/numpy timestamp, ISO string or
     int nanoseconds since the epoch (``market.time_ns[0]``); None stays None."""
     if value is None:
@@ -107,7 +108,7 @@ def _run_day(value, where):
     return as_date(value, where)
 
 
-def _venue_for_run(venue, day):
+def _venue_for_run(venue: Any, day: dt.date) -> tuple[Venue, str]:
     """(Venue, note): the table valid at ``day``; when none is, the table nearest to it, with a note."""
     try:
         return load_venue(venue, at=day), ""
@@ -116,8 +117,8 @@ def _venue_for_run(venue, day):
         for t in venue_rules(venue).get("tiers", []):
             if str(t.get("symbol", "BTC")).upper() != "BTC":
                 continue
-            lo = _run_day(t.get("valid_from", "1970-01-01"), "valid_from")
-            hi = _run_day(t.get("valid_to", "9999-12-31"), "valid_to")
+            lo = as_date(t.get("valid_from", "1970-01-01"), "valid_from")
+            hi = as_date(t.get("valid_to", "9999-12-31"), "valid_to")
             gap = (lo - day).days if day < lo else (day - hi).days
             spans.append((gap, lo if day < lo else hi))
         if not spans:
@@ -126,8 +127,8 @@ def _venue_for_run(venue, day):
         return load_venue(venue, at=nearest), f" (no table is valid at {day}; the nearest, shown here, was used)"
 
 
-def assumptions(venue="binance", margin_mode="isolated", *, at=None, end=None,
-                dataset_funding_hours=None) -> list:
+def assumptions(venue: Any = "binance", margin_mode: str = "isolated", *, at: Any = None, end: Any = None,
+                dataset_funding_hours: float | None = None) -> list:
     """What the engine's numbers rest on, one sentence each (for reports).
 
     ``at``: the run's first bar (date, timestamp, ISO string or int ns, e.g. ``market.time_ns[0]``);
@@ -191,7 +192,7 @@ def _usd(x: float) -> str:
     return f"{x:g}"
 
 
-def _tables_in_force(v: Venue, venue, note: str, day: dt.date, last: dt.date | None) -> str:
+def _tables_in_force(v: Venue, venue: Any, note: str, day: dt.date, last: dt.date | None) -> str:
     """The tier tables the run uses: the one valid at its start, or every one in force until ``last``."""
     tables = f"tiers valid {v.valid_from}..{v.valid_to}"
     if last is None or note or last <= v.valid_to:
@@ -202,7 +203,7 @@ def _tables_in_force(v: Venue, venue, note: str, day: dt.date, last: dt.date | N
         return tables + f" (no table after {v.valid_to}: the run's later bars are not covered)"
 
 
-def _funding_interval_line(v: Venue, dataset_funding_hours) -> str | None:
+def _funding_interval_line(v: Venue, dataset_funding_hours: float | None) -> str | None:
     """A sentence when the dataset's funding interval is not the venue's: the kernel pays whatever rate the
     data holds at each of its own settlement times."""
     ds_h = float(dataset_funding_hours) if dataset_funding_hours else None

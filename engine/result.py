@@ -1,5 +1,6 @@
 """``SimResult``: the kernel's arrays as pandas objects (docs/ARCHITECTURE.md, engine contract)."""
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,9 @@ class SimResult:
         return self._events
 
     @classmethod
-    def from_arrays(cls, time, columns, labels, summary, records, out, venue, margin_mode, bar_seconds=0):
+    def from_arrays(cls, time: pd.DatetimeIndex, columns: list, labels: list, summary: np.ndarray,
+                    records: np.ndarray, out: np.ndarray | None, venue: str, margin_mode: str,
+                    bar_seconds: int = 0) -> "SimResult":
         res = cls(time=time, columns=list(columns), labels=list(labels),
                   summary=summary_frame(summary, labels), records=records, venue=venue, margin_mode=margin_mode,
                   bar_seconds=int(bar_seconds))
@@ -87,7 +90,7 @@ class SimResult:
         return res
 
 
-def summary_frame(summary: np.ndarray, labels) -> pd.DataFrame:
+def summary_frame(summary: np.ndarray, labels: list) -> pd.DataFrame:
     df = pd.DataFrame(summary[:, :len(SUMMARY_NAMES)], columns=list(SUMMARY_NAMES),
                       index=pd.Index(list(labels), name="label"))
     for name in ("liquidations", "stops", "n_events"):
@@ -120,7 +123,7 @@ def happens_at_close(kind: np.ndarray, instrument: np.ndarray) -> np.ndarray:
     return timing[np.maximum.accumulate(src)] != _AT_OPEN if len(timing) else np.zeros(0, dtype=bool)
 
 
-def happens_at_close_named(kind, instrument) -> np.ndarray:
+def happens_at_close_named(kind: Any, instrument: Any) -> np.ndarray:
     """``happens_at_close`` for an events table's kind and instrument names (one run, in order)."""
     codes = {name: k for k, name in enumerate(EVENT_KIND_NAMES)}
     instruments = {name: k for k, name in enumerate(INSTRUMENT_NAMES)}

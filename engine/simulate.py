@@ -1,9 +1,10 @@
 """``simulate()``: check the arguments, pick the venue's tier tables, build the kernel's inputs
 (``engine/kernel_inputs.KernelInputs``), run the column chunks, check the final equities, wrap the
 results (and trace chosen columns in plain Python)."""
+import functools
 import math
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "
            "index_close", "funding_rate", "funding_price", "iv", "index_open")
 
 
-def market_block(paths: list, option_config) -> np.ndarray:
+def market_block(paths: list, option_config: OptionConfig) -> np.ndarray:
     """Stack MarketArrays into ``block[path, Mkt.*, bar]`` with the documented fallbacks.
 
     Missing mark -> traded price, missing index close -> traded close (index open -> traded open),
@@ -82,7 +83,7 @@ def funding_caps(rate: np.ndarray, time_ns: np.ndarray, venue: Venue) -> tuple[n
     return at, per_hour * hours
 
 
-def capped_settlements(rate, time_ns, venue: Venue) -> tuple[int, int, float]:
+def capped_settlements(rate: Any, time_ns: Any, venue: Venue) -> tuple[int, int, float]:
     """(settlements whose rate the venue's cap clamps, settlements, the largest |rate| among them)."""
     rate = np.asarray(rate, dtype=np.float64)
     at, cap = funding_caps(rate, np.asarray(time_ns, dtype=np.int64), venue)
@@ -110,7 +111,7 @@ def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -
     return cfg
 
 
-def _check_spec(spec, n: int):
+def _check_spec(spec: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
     if spec.hook is None:
         raise UserError("spec.hook is missing: compile the hook with @njit(HOOK_SIG, cache=True)")
     params = np.ascontiguousarray(spec.params, dtype=np.float64)
@@ -128,7 +129,7 @@ def _check_spec(spec, n: int):
     return params, features, rebalance, names
 
 
-def _check_leverage(params, names, venue: Venue):
+def _check_leverage(params: np.ndarray, names: tuple, venue: Venue) -> None:
     for k, name in enumerate(names):
         if name.lower() in ("leverage", "lev"):
             col = params[:, k]
@@ -140,7 +141,7 @@ def _check_leverage(params, names, venue: Venue):
                 venue.check_whole_leverage(lev, f"parameter {name} (column {c}):")
 
 
-def _events_capacity(block, rebalance) -> int:
+def _events_capacity(block: np.ndarray, rebalance: np.ndarray) -> int:
     n_funding = int(np.isfinite(block[:, Mkt.FUNDING_RATE]).sum(axis=1).max())
     return 16 + n_funding + 6 * int(rebalance.sum())
 
@@ -155,10 +156,11 @@ class _Run(NamedTuple):
     cap: int                     # first size of each column's event buffer
 
 
-def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=100_000.0, costs=None,
-             summary_only=False, paths=None, path_of_column=None, at=None, chunk_size=None,
-             progress=False, symbol="BTC", option_config=None, debug=False, trace=None,
-             column_errors="raise") -> SimResult:
+def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str = "isolated",
+             capital: float = 100_000.0, costs: Costs | None = None, summary_only: bool = False, paths: Any = None,
+             path_of_column: Any = None, at: Any = None, chunk_size: int | None = None, progress: bool = False,
+             symbol: str = "BTC", option_config: OptionConfig | None = None, debug: bool = False, trace: Any = None,
+             column_errors: str = "raise") -> SimResult:
     """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
@@ -183,7 +185,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     run = _describe_run(inputs, spec, time, schedule[0][1].id, margin_mode)
     if debug:
         return _debug_run(inputs, run, summary_only)
-    errors = {} if column_errors == "keep" else None
+    errors: dict | None = {} if column_errors == "keep" else None
     summary, records, out = _run_chunks(inputs, run, chunk_size, record=not summary_only, errors=errors,
                                         progress=progress)
     _check_final_equity(summary, out, run, errors)
@@ -195,7 +197,7 @@ def simulate(market, spec, *, venue="binance", margin_mode="isolated", capital=1
     return result
 
 
-def _check_arguments(column_errors, margin_mode, capital, chunk_size) -> None:
+def _check_arguments(column_errors: str, margin_mode: str, capital: Any, chunk_size: Any) -> None:
     if column_errors not in ("raise", "keep"):
         raise UserError(f"column_errors must be 'raise' or 'keep', got {column_errors!r}")
     if margin_mode not in MARGIN_MODES:
@@ -206,7 +208,7 @@ def _check_arguments(column_errors, margin_mode, capital, chunk_size) -> None:
         raise UserError(f"chunk_size must be a positive number of columns, got {chunk_size!r}")
 
 
-def _bar_times(market) -> tuple[np.ndarray, pd.DatetimeIndex]:
+def _bar_times(market: Any) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """(bar opens as int64 ns, the same as a UTC DatetimeIndex); the bars must exist and increase."""
     time_ns = np.asarray(market.time_ns, dtype=np.int64)
     if len(time_ns) == 0:
@@ -216,7 +218,7 @@ def _bar_times(market) -> tuple[np.ndarray, pd.DatetimeIndex]:
     return time_ns, pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
 
 
-def _venue_schedule(venue, time, at, symbol, margin_mode) -> list:
+def _venue_schedule(venue: Any, time: pd.DatetimeIndex, at: Any, symbol: str, margin_mode: str) -> list:
     """[(first day, Venue)] of the tier tables the run uses: the one valid ``at``, else each dated table
     in force between the first and the last bar; refused when the kernel cannot simulate the venue."""
     if at is not None:
@@ -233,8 +235,9 @@ def _venue_schedule(venue, time, at, symbol, margin_mode) -> list:
     return schedule
 
 
-def build_inputs(market, spec, schedule, time_ns, *, margin_mode, capital, costs, paths=None, path_of_column=None,
-                 option_config=None) -> KernelInputs:
+def build_inputs(market: Any, spec: Any, schedule: list, time_ns: np.ndarray, *, margin_mode: str, capital: float,
+                 costs: Costs, paths: Any = None, path_of_column: Any = None,
+                 option_config: OptionConfig | None = None) -> KernelInputs:
     """The kernel's inputs from the checked strategy spec, market paths, venue tables and settings."""
     v = schedule[0][1]
     params, features, rebalance, names = _check_spec(spec, len(time_ns))
@@ -253,7 +256,7 @@ def build_inputs(market, spec, schedule, time_ns, *, margin_mode, capital, costs
         time_ns=time_ns, bar_seconds=int(market.bar_seconds), ocfg=np.ascontiguousarray(ocfg.to_array()))
 
 
-def _check_paths(market, paths, time_ns) -> list:
+def _check_paths(market: Any, paths: Any, time_ns: np.ndarray) -> list:
     all_paths = [market] + list(paths or [])
     for p, m in enumerate(all_paths[1:], 1):
         if not np.array_equal(np.asarray(m.time_ns, dtype=np.int64), time_ns):
@@ -261,7 +264,7 @@ def _check_paths(market, paths, time_ns) -> list:
     return all_paths
 
 
-def _path_of_column(path_of_column, ncols: int, npaths: int) -> np.ndarray:
+def _path_of_column(path_of_column: Any, ncols: int, npaths: int) -> np.ndarray:
     if path_of_column is None:
         return np.zeros(ncols, dtype=np.int64)
     poc = np.ascontiguousarray(path_of_column, dtype=np.int64)
@@ -270,7 +273,7 @@ def _path_of_column(path_of_column, ncols: int, npaths: int) -> np.ndarray:
     return poc
 
 
-def _tier_from_bar(schedule, time_ns) -> np.ndarray:
+def _tier_from_bar(schedule: list, time_ns: np.ndarray) -> np.ndarray:
     """The first bar of each dated table (0 for the first, in force from the run's start)."""
     day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day, _ in schedule], dtype=np.int64)
     tier_from_bar = np.searchsorted(time_ns, day_ns).astype(np.int64)
@@ -278,14 +281,15 @@ def _tier_from_bar(schedule, time_ns) -> np.ndarray:
     return tier_from_bar
 
 
-def _describe_run(inputs: KernelInputs, spec, time, venue_id, margin_mode) -> _Run:
+def _describe_run(inputs: KernelInputs, spec: Any, time: pd.DatetimeIndex, venue_id: str, margin_mode: str) -> _Run:
     ncols = inputs.n_columns
     columns = [dict(zip(spec.param_names, map(float, row))) for row in inputs.params]
     labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
     return _Run(time, columns, labels, venue_id, margin_mode, _events_capacity(inputs.market, inputs.rebalance))
 
 
-def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size, *, record, errors, progress):
+def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size: int | None, *, record: bool, errors: dict | None,
+                progress: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Every column, ``chunk_size`` at a time: (summary, event records, per-bar out or None)."""
     ncols = inputs.n_columns
     step = ncols if chunk_size is None else int(chunk_size)
@@ -294,7 +298,8 @@ def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size, *, record, errors, 
         from tqdm import tqdm
         starts = tqdm(starts, total=len(starts), unit="chunk")
     sink = _RecordSink(ncols * run.cap)
-    summaries, outs = [], []
+    summaries: list = []
+    outs: list = []
     for lo in starts:
         summary, events, counts, out = _run(inputs.columns(lo, min(lo + step, ncols)), run, record, errors)
         sink.add(events, counts)
@@ -305,7 +310,8 @@ def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size, *, record, errors, 
     return np.concatenate(summaries), sink.records(), out
 
 
-def _run(inputs: KernelInputs, run: _Run, record: bool, errors=None):
+def _run(inputs: KernelInputs, run: _Run, record: bool,
+         errors: dict | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """One kernel call over a column chunk: (summary, event buffer, event counts, per-bar out or None).
 
     A hook that raised or wrote an unusable intent is a ``HookError`` naming the run, bar and field;
@@ -314,7 +320,7 @@ def _run(inputs: KernelInputs, run: _Run, record: bool, errors=None):
     simulate_nb = load_kernel().simulate_nb  # compiled on first use (or by the warm-up), cached on disk
     n, ncols, offset = inputs.market.shape[2], inputs.n_columns, inputs.col_offset
 
-    def call(cols, mask, cap, record):
+    def call(cols: np.ndarray, mask: np.ndarray, cap: int, record: bool) -> tuple:
         chunk = inputs.columns(int(cols[0]), int(cols[-1]) + 1)._replace(rebalance=mask)
         out = np.empty((len(cols), Out.N, n if record else 0))
         summary = np.zeros((len(cols), Sum.N))
@@ -329,24 +335,24 @@ def _run(inputs: KernelInputs, run: _Run, record: bool, errors=None):
         except SystemError as exc:  # an exception inside the hook (numba hands it over as the cause)
             if exc.__cause__ is None:
                 raise
-            hook_errors.locate_exception(lambda cols, mask: call(cols, mask, cap, False), ncols, inputs.rebalance,
+            hook_errors.locate_exception(functools.partial(call, cap=cap, record=False), ncols, inputs.rebalance,
                                          run.labels, offset, run.time, exc)
         counts = summary[:, Sum.N_EVENTS].astype(np.int64)
-        if counts.max(initial=0) > cap:
-            cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
-            continue
+        if counts.max(initial=0) <= cap:
+            break
+        cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
 
-        def rerun(j):
-            run_column(inputs, j, record=False, cap=cap, label=run.labels[offset + j], time=run.time, echo=False)
-        if errors is None:
-            hook_errors.raise_column_errors(summary, run.labels, offset, run.time, rerun=rerun)
-        else:   # the plain-Python re-runs happen once, on the final call
-            for j, (message, _) in hook_errors.column_errors(summary, run.labels, offset, run.time, rerun).items():
-                errors[offset + j] = message
-        return summary, events, counts, (out if record else None)
+    def rerun(j: int) -> None:
+        run_column(inputs, j, record=False, cap=cap, label=run.labels[offset + j], time=run.time, echo=False)
+    if errors is None:
+        hook_errors.raise_column_errors(summary, run.labels, offset, run.time, rerun=rerun)
+    else:   # the plain-Python re-runs happen once, on the final call
+        for j, (message, _) in hook_errors.column_errors(summary, run.labels, offset, run.time, rerun).items():
+            errors[offset + j] = message
+    return summary, events, counts, (out if record else None)
 
 
-def _check_final_equity(summary, out, run: _Run, errors) -> None:
+def _check_final_equity(summary: np.ndarray, out: np.ndarray | None, run: _Run, errors: dict | None) -> None:
     """A column whose equity ended non-finite: a HookError, or its message in ``errors``. The kernel
     checks after each decision; this catches the rest."""
     final = summary[:, Sum.FINAL_EQUITY]
@@ -358,7 +364,7 @@ def _check_final_equity(summary, out, run: _Run, errors) -> None:
         errors[j] = message
 
 
-def _trace(inputs: KernelInputs, run: _Run, trace, kernel_summary: pd.DataFrame) -> pd.DataFrame | None:
+def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataFrame) -> pd.DataFrame | None:
     """The chosen columns (True: all) run in plain Python, each decision bar's state, intent and events;
     a warning when a column's plain-Python run does not end where the kernel's did."""
     ncols = inputs.n_columns
@@ -382,7 +388,10 @@ def _trace(inputs: KernelInputs, run: _Run, trace, kernel_summary: pd.DataFrame)
 
 def _debug_run(inputs: KernelInputs, run: _Run, summary_only: bool) -> SimResult:
     """Every column through ``engine/debug.run_column`` (plain Python), one after another."""
-    rows, records, outs, frames = [], [], [], []
+    rows: list = []
+    records: list = []
+    outs: list = []
+    frames: list = []
     for c in range(inputs.n_columns):
         row, ev, out, frame = run_column(inputs, c, record=not summary_only, cap=run.cap, label=run.labels[c],
                                          time=run.time)
@@ -412,12 +421,12 @@ class _RecordSink:
     ``np.empty``, so only the pages written are ever resident; the result is a view of its start.
     """
 
-    def __init__(self, size):
+    def __init__(self, size: int) -> None:
         self.buf = np.empty(size, dtype=event_dt)
         self.used = 0
-        self.spill = []
+        self.spill: list = []
 
-    def add(self, events, counts):
+    def add(self, events: np.ndarray, counts: np.ndarray) -> None:
         # Copied as raw bytes: numpy copies a structured dtype with padding field by field (6x slower).
         into, rows = _as_bytes(self.buf), _as_bytes(events)
         for j, c in enumerate(counts):
@@ -427,6 +436,6 @@ class _RecordSink:
                 into[self.used:self.used + c] = rows[j, :c]
                 self.used += c
 
-    def records(self):
+    def records(self) -> np.ndarray:
         head = self.buf[:self.used]
         return np.concatenate([head, *self.spill]) if self.spill else head

@@ -25,6 +25,8 @@ import json
 import subprocess
 import sys
 import threading
+from types import ModuleType
+from typing import Any
 
 KERNEL_MODULE = "hedgelab.engine.nb.simulate"
 KERNEL = "simulate_nb"
@@ -49,14 +51,17 @@ def kernel_cache_cold() -> bool | None:
         return None
 
 
-def kernel_cache():
+def kernel_cache() -> Any:
     """numba's ``FunctionCache`` of the kernel, without importing (compiling) the kernel's module: built
     for a stand-in with the kernel's file, line, module and name, from which numba locates the cache
     and hedgelab's locator (``engine/nb/cache.py``) computes the stamp the cache index must carry."""
     from numba.core.caching import FunctionCache
 
     import hedgelab.engine.nb  # noqa: F401 -- registers the locator numba uses for the kernel
-    path = importlib.util.find_spec(KERNEL_MODULE).origin
+    spec = importlib.util.find_spec(KERNEL_MODULE)
+    if spec is None or spec.origin is None:
+        raise ImportError(f"{KERNEL_MODULE} not found")
+    path = spec.origin
     lines = Path(path).read_text().splitlines()
     first = next(i for i, line in enumerate(lines, 1) if line.startswith(f"def {KERNEL}("))
     while first > 1 and lines[first - 2].lstrip().startswith("@"):   # numba names it by its first decorator's line
@@ -84,7 +89,7 @@ def start_kernel_compile(quiet: bool = True) -> bool:
     return True
 
 
-def load_kernel():
+def load_kernel() -> ModuleType:
     """The kernel's module: from numba's cache, else compiled as ``start_kernel_compile`` does (started
     here, silently, when the CLI did not start it earlier: the API, sweep and stress workers)."""
     if KERNEL_MODULE not in sys.modules:
@@ -109,7 +114,7 @@ def _compile() -> None:
     _run_children([[_KERNEL]])  # its callees load from the cache the groups wrote
 
 
-def _run_children(commands) -> None:
+def _run_children(commands: list) -> None:
     children = []
     for code, *args in commands:
         try:
@@ -123,6 +128,6 @@ def _run_children(commands) -> None:
         child.wait()  # a failure is not reported here: load_kernel's import compiles (and fails) loudly
 
 
-def _stop(child) -> None:
+def _stop(child: subprocess.Popen) -> None:
     if child.poll() is None:
         child.kill()
