@@ -137,10 +137,12 @@ def _series(values, col):
     return f"time,{col}\n" + "".join(f"2025-01-01T{h:02d}:00:00Z,{v}\n" for h, v in enumerate(values))
 
 
+IMPORT = ("data", "import", "x", "--prices", "{tmp}/p.csv", "--store", "{tmp}/s")
+
+
 def data_row(fragment, prices=None, *extra, **files):
     files = {"p.csv": prices or _hours(), **{k.replace("_", "."): v for k, v in files.items()}}
-    return Case("data", ("data", "import", "x", "--prices", "{tmp}/p.csv", *extra, "--store", "{tmp}/s"), fragment,
-                files)
+    return Case("data", (*IMPORT[:5], *extra, *IMPORT[5:]), fragment, files)
 
 
 CASES += [
@@ -186,6 +188,59 @@ CASES += [
              iv_csv=_series([0.0001, 0.45], "iv")),
 ]
 
+SWEEP = ("sweep", "perp-hedge", "-g", "hedge_ratio=0:1:3", "--quiet", "--out", "{tmp}/o")
+
+
+def cluster_row(target, fragment, category="cluster", absent=(), files=None):
+    return Case(category, (*SWEEP, "--cluster", target), fragment, files or {}, absent=absent)
+
+
+CASES += [
+    # ------------------------------------------------------------ Dask clusters that hung (scale/cluster.py)
+    cluster_row("tcp://{http}", "--cluster tcp://{http}: no Dask scheduler answers at tcp://{http} (it accepted the "
+                                "connection but sent nothing within 5 s"),
+    cluster_row("tcp://{silent}", "no Dask scheduler answers at tcp://{silent}"),
+    cluster_row("tcp://{nowork}", "--cluster tcp://{nowork}: the scheduler at tcp://{nowork} has no workers (none "
+                                  "joined within 10 s); start one with: dask worker tcp://{nowork}"),
+    cluster_row("tcp://{garbage}", "tcp://{garbage} is not a Dask scheduler"),
+    cluster_row("tcp://{closed}", "cannot reach the scheduler at tcp://{closed} (Connection refused)"),
+    cluster_row("tcp://127.0.0.1:99999", "the port must be 1 to 65535"),
+    cluster_row("tcp://127.0.0.1:0", "the port must be 1 to 65535"),
+    cluster_row("{tmp}/s.json", "the scheduler file is not JSON", files={"s.json": "{not json"}),
+    cluster_row("{tmp}/s.json", 'the scheduler file has no "address"', files={"s.json": '{"id": 1}'}),
+    cluster_row("{tmp}/s.json", "the scheduler file has no", files={"s.json": "[1, 2]"}),
+    cluster_row("{tmp}/s.json", "no Dask scheduler answers at tcp://{http}",
+                files={"s.json": '{"address": "tcp://{http}"}'}),
+    cluster_row("{tmp}/s.json", "has no workers", files={"s.json": '{"address": "tcp://{nowork}"}'}),
+    cluster_row("{tmp}/s.json", "above the limit of 1.0 MB", files={"s.json": '{"address": "' + "x" * 1_000_001 + '"}'}),
+
+    # ------------------------------------------------------------ secrets never printed (core/redact.py)
+    cluster_row("tcp://admin:p@ssw0rd@127.0.0.1:1", "--cluster tcp://admin:***@127.0.0.1:1", "secrets",
+                absent=("ssw0rd", "p@ss")),
+    cluster_row("tcp://admin:p@ss@w0rd@{closed}", "tcp://admin:***@{closed}", "secrets", absent=("w0rd", "p@ss")),
+    cluster_row("tcp://127.0.0.1:1?client_secret=TOPSECRET42", "client_secret=***", "secrets", absent=("TOPSECRET42",)),
+    cluster_row("tcp://127.0.0.1:1?access_key=AK1234567", "access_key=***", "secrets", absent=("AK1234567",)),
+    cluster_row("tcp://127.0.0.1:1?private_key=PK7654321", "private_key=***", "secrets", absent=("PK7654321",)),
+    cluster_row("tcp://127.0.0.1:1?api_key=K99&token=T99", "api_key=***&token=***", "secrets", absent=("K99", "T99")),
+    cluster_row("tcp://tok3n5ecret@{closed}", "tcp://***@{closed}", "secrets", absent=("tok3n5ecret",)),
+    cluster_row("{tmp}/s.json", "", "secrets", absent=("hunter2",),
+                files={"s.json": '{"address": "tcp://admin:hunter2@{closed}"}'}),
+    Case("secrets", (*RUN, "--config", "{tmp}/c.toml"), "unknown key 'api_key'", {"c.toml": 'api_key = "SK-99887766"\n'},
+         absent=("SK-99887766",)),
+    Case("secrets", (*RUN, "--config", "{tmp}/c.toml"), "unknown key 'auth'", {"c.toml": 'cluster = 5\n[auth]\npassword = "hunter2"\n'},
+         absent=("hunter2",)),
+    Case("secrets", (*RUN, "--config", "{tmp}/c.toml"), "unknown key 'client_secret'",
+         {"c.toml": 'client_secret = "a b \' c"\n'}, absent=("a b", "' c")),
+    Case("secrets", (*LIQ, "--venue", "{tmp}/v.toml"), "api_secret = '***': unknown key",
+         {"v.toml": 'base = "binance"\napi_secret = "VS-123456"\n'}, absent=("VS-123456",)),
+    Case("secrets", (*LIQ, "--venue", "{tmp}/v.toml"), "passphrase = '***'",
+         {"v.toml": 'base = "binance"\npassphrase = "my pass phrase"\n'}, absent=("my pass phrase", "phrase'")),
+    Case("secrets", IMPORT, "'password=***' is not a number", {"p.csv": _hours(rows={3: "100,101,99,password=hunter2"})},
+         absent=("hunter2",)),
+    Case("secrets", IMPORT, "'api_key=***' is not a number", {"p.csv": _hours(rows={3: "100,101,99,api_key=AKIA0000"})},
+         absent=("AKIA0000",)),
+]
+
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
@@ -211,16 +266,73 @@ def _snapshot(tmp):
     return out
 
 
+SERVERS = ("{http}", "{silent}", "{garbage}", "{nowork}", "{closed}")
+
+
+def _serve(handler_bytes=None):
+    """A TCP server on localhost in a daemon thread: it accepts and then sends ``handler_bytes`` (or
+    nothing, holding the connection open). Returns its HOST:PORT."""
+    import socket
+    import threading
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held = []
+
+    def loop():
+        while True:
+            conn, _ = server.accept()
+            held.append(conn)
+            if handler_bytes:
+                conn.sendall(handler_bytes)
+    threading.Thread(target=loop, daemon=True).start()
+    return f"127.0.0.1:{server.getsockname()[1]}", server
+
+
+@pytest.fixture(scope="module")
+def servers():
+    """Real servers on localhost: a plain HTTP server, a server that accepts and stays silent, one that
+    speaks another protocol (an SSH banner), a real Dask scheduler with no workers, a closed port."""
+    import http.server
+    import socket
+    import threading
+
+    from dask.distributed import LocalCluster
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    silent, s1 = _serve()
+    garbage, s2 = _serve(b"SSH-2.0-OpenSSH_9.6\r\n")
+    cluster = LocalCluster(n_workers=0, processes=False, protocol="tcp", host="127.0.0.1", scheduler_port=0,
+                           dashboard_address=None)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = f"127.0.0.1:{s.getsockname()[1]}"
+    yield {"{http}": f"127.0.0.1:{httpd.server_address[1]}", "{silent}": silent, "{garbage}": garbage,
+           "{nowork}": cluster.scheduler_address.removeprefix("tcp://"), "{closed}": closed}
+    httpd.shutdown()
+    cluster.close()
+    s1.close()
+    s2.close()
+
+
+def _fill(text: str, tmp_path, request) -> str:
+    text = text.replace("{tmp}", str(tmp_path))
+    if any(k in text for k in SERVERS):
+        for key, value in request.getfixturevalue("servers").items():
+            text = text.replace(key, value)
+    return text
+
+
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.category}-{i}" for i, c in enumerate(CASES)])
-def test_bad_input(tmp_path, capsys, monkeypatch, case):
+def test_bad_input(tmp_path, capsys, monkeypatch, request, case):
     monkeypatch.setenv("HEDGELAB_HOME", str(tmp_path / "home"))
-    _make(tmp_path, case.files)
+    _make(tmp_path, {k: _fill(v, tmp_path, request) if isinstance(v, str) else v for k, v in case.files.items()})
     before = _snapshot(tmp_path)
-    argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
+    argv = [_fill(a, tmp_path, request) for a in case.argv]
     rc, out, err = h.invoke(argv, capsys)
     assert rc == case.rc, (rc, out, err)
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    assert case.fragment.replace("{tmp}", str(tmp_path)) in err, err
+    assert _fill(case.fragment, tmp_path, request) in err, err
     for secret in case.absent:
         assert secret not in err and secret not in out, err
     assert _snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
