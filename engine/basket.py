@@ -10,6 +10,7 @@ is a ``UserError`` that says a venue file can supply it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 import math
 
@@ -35,7 +36,8 @@ class BasketResult:
     columns: list                           # parameter dicts
     labels: list
     summary: pd.DataFrame                   # one row per column: the account's figures, then per coin
-    events: pd.DataFrame                    # time, column, symbol, instrument, kind, qty, price, amount
+    records: np.ndarray                     # the events as the kernel wrote them (engine/nb/records.event_dt)
+    record_coin: np.ndarray                 # each record's coin (row of ``symbols``)
     equity: pd.DataFrame | None = None      # USD at each bar's close, one column per run (None: summary mode)
     cash: pd.DataFrame | None = None
     margin_ratio: pd.DataFrame | None = None
@@ -43,6 +45,20 @@ class BasketResult:
     venue: str = ""
     margin_mode: str = ""
     errors: dict = field(default_factory=dict)
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """time, column, run, symbol, instrument, kind, qty, price, amount (cash flow to the account)."""
+        r = self.records
+        df = pd.DataFrame({
+            "time": self.time[r["bar"]], "column": r["column"].astype(np.int64),
+            "run": pd.Categorical.from_codes(r["column"], categories=list(dict.fromkeys(self.labels)))
+            if len(set(self.labels)) == len(self.labels) else [self.labels[c] for c in r["column"]],
+            "symbol": pd.Categorical.from_codes(self.record_coin, categories=list(self.symbols)),
+            "instrument": pd.Categorical.from_codes(r["instrument"], categories=list(INSTRUMENT_NAMES)),
+            "kind": pd.Categorical.from_codes(r["kind"], categories=list(EVENT_KIND_NAMES)),
+            "qty": r["qty"], "price": r["price"], "amount": r["amount"]})
+        return df.sort_values(["column", "time"], kind="stable").reset_index(drop=True)
 
 
 def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance", margin_mode: str = "cross",
@@ -88,7 +104,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     return BasketResult(time=time, symbols=symbols, columns=[dict(zip(spec.param_names, map(float, row)))
                                                              for row in params],
                         labels=labels, summary=_summary_frame(summary, labels, symbols, time),
-                        events=_events_frame(events, counts, time, symbols, labels),
+                        **_records(events, counts.reshape(-1), n_coins),
                         venue=first.id, margin_mode=margin_mode,
                         **({} if summary_only else _series(out, time, labels, symbols)))
 
@@ -199,17 +215,16 @@ def _summary_frame(summary, labels, symbols, time) -> pd.DataFrame:
     return df
 
 
-def _events_frame(events, counts, time, symbols, labels) -> pd.DataFrame:
-    n_coins = len(symbols)
-    parts = [events[r, :counts.reshape(-1)[r]] for r in range(events.shape[0])]
-    rows = np.concatenate(parts) if parts else np.empty(0, dtype=event_dt)
-    coin = np.concatenate([np.full(len(p), r % n_coins) for r, p in enumerate(parts)]) if parts else np.zeros(0, int)
-    df = pd.DataFrame({
-        "time": time[rows["bar"]], "column": rows["column"].astype(int), "run": [labels[c] for c in rows["column"]],
-        "symbol": [symbols[k] for k in coin], "instrument": [INSTRUMENT_NAMES[x] for x in rows["instrument"]],
-        "kind": [EVENT_KIND_NAMES[x] for x in rows["kind"]], "qty": rows["qty"], "price": rows["price"],
-        "amount": rows["amount"]})
-    return df.sort_values(["column", "time"], kind="stable").reset_index(drop=True)
+def _records(events: np.ndarray, counts: np.ndarray, n_coins: int) -> dict:
+    """Every row's events in one array (copied as raw bytes, see engine/simulate.py) and each one's coin."""
+    rows = np.empty(int(counts.sum()), dtype=event_dt)
+    into, src = rows.view(np.uint8).reshape(len(rows), -1), events.view(np.uint8).reshape(*events.shape, -1)
+    at = 0
+    for r, c in enumerate(counts):
+        into[at:at + c] = src[r, :c]
+        at += c
+    coin = np.repeat(np.arange(len(counts), dtype=np.int64) % n_coins, counts)
+    return {"records": rows, "record_coin": coin}
 
 
 def _series(out, time, labels, symbols) -> dict:
