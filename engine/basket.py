@@ -94,7 +94,13 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     out = np.empty((ncols, BOut.N + n_coins * BCoinOut.N, 0 if summary_only else n))
     summary = np.zeros((ncols, BSum.N + n_coins * BCoinSum.N))
     events = np.empty((ncols * n_coins, cap), dtype=event_dt)
-    simulate_basket_nb(spec.hook, np.ascontiguousarray(block), close_s, np.zeros(ncols, dtype=np.int64), cfg,
+    block = np.ascontiguousarray(block)
+    hot = np.ascontiguousarray(np.stack([block[:, :, Mkt.MARK_LOW], block[:, :, Mkt.MARK_HIGH],
+                                         block[:, :, Mkt.MARK_CLOSE], block[:, :, Mkt.INDEX_CLOSE]], axis=-1)
+                               .transpose(0, 2, 1, 3))                          # [path, bar, coin, Hot.*]
+    busy = rebalance | np.isfinite(block[:, :, Mkt.FUNDING_RATE]).any(axis=(0, 1))
+    busy[starts[1:][starts[1:] < n]] = True                                   # a dated table starts
+    simulate_basket_nb(spec.hook, block, hot, busy, close_s, np.zeros(ncols, dtype=np.int64), cfg,
                        tier_sets, starts, params, features, rebalance, 0, out, summary, events)
     labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
     counts = summary[:, BSum.N + BCoinSum.N_EVENTS::BCoinSum.N].astype(np.int64)

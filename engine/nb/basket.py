@@ -41,12 +41,14 @@ from hedgelab.engine.nb.intent import apply_intent_nb, apply_late_intent_nb
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
 from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
-from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Work
+from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Hot, Work
 from hedgelab.engine.types import Intent
 
 BASKET_SIG = types.void(
     BASKET_HOOK_TYPE,           # hook
     float64[:, :, :, ::1],      # market[path, coin, Mkt.*, bar]
+    float64[:, :, :, ::1],      # hot[path, bar, coin, Hot.*]: the fields every bar reads, bar-major
+    boolean[::1],               # busy[bar]: a funding settlement of any coin, a decision or a table switch
     float64[::1],               # close_time_s[bar]
     int64[::1],                 # path_of_column[j]
     float64[::1],               # cfg[Cfg.*]
@@ -87,37 +89,60 @@ def cross_surplus_nb(accs, cash, rule, tiers, mk, i, t):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def cross_reference_nb(accs, cash, rule, tiers, mk, i, work):
-    """Anchor the cheap bound at bar i's mark open: (surplus there, whether any position is open)."""
+def top_mmr_nb(rule, tiers, work):
+    """Each coin's largest MMR in the table in force (0 under Bybit's rule: MM on the entry value)."""
+    for k in range(tiers.shape[0]):
+        top = 0.0
+        if rule != LiqRule.MM_AT_ENTRY:
+            for t in range(tiers.shape[1]):
+                if tiers[k, t, Tier.MMR] > top:
+                    top = tiers[k, t, Tier.MMR]
+        work[k, Work.TOP_MMR] = top
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def cross_reference_nb(accs, cash, rule, tiers, hot, i, work):
+    """Anchor the cheap bound at bar i's mark closes: (surplus there, whether any position is open)."""
     s = cash
     any_open = False
     for k in range(accs.shape[0]):
         q = accs[k, Acc.QTY]
-        o = mk[k, Mkt.MARK_OPEN, i]
-        work[k, Work.REF] = o
-        if q == 0.0:
-            work[k, Work.SLOPE] = 0.0
-            continue
-        any_open = True
-        top = 0.0 if rule == LiqRule.MM_AT_ENTRY else tiers[k, tiers.shape[1] - 1, Tier.MMR]
-        for t in range(tiers.shape[1]):  # the largest MMR of the coin's table (padded rows hold 0)
-            if rule != LiqRule.MM_AT_ENTRY and tiers[k, t, Tier.MMR] > top:
-                top = tiers[k, t, Tier.MMR]
-        work[k, Work.SLOPE] = abs(q) * (1.0 + top)
-        s += q * (o - accs[k, Acc.ENTRY]) - _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], o)
+        c = hot[i, k, Hot.MARK_CLOSE]
+        work[k, Work.REF] = c
+        work[k, Work.SLOPE] = abs(q) * (1.0 + work[k, Work.TOP_MMR])
+        if q != 0.0:
+            any_open = True
+            s += q * (c - accs[k, Acc.ENTRY]) - _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], c)
     return s, any_open
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
-def cross_bound_nb(accs, mk, i, work, ref_surplus):
+def cross_bound_nb(accs, hot, i, work, ref_surplus):
     """A floor on the surplus at bar i's joint worst case from the reference point (cheap: no tiers)."""
     fall = 0.0
     for k in range(accs.shape[0]):
         q = accs[k, Acc.QTY]
-        if q != 0.0:
-            x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
-            fall += work[k, Work.SLOPE] * abs(x - work[k, Work.REF])
+        x = hot[i, k, Hot.MARK_LOW] if q > 0.0 else hot[i, k, Hot.MARK_HIGH]
+        fall += work[k, Work.SLOPE] * abs(x - work[k, Work.REF])   # SLOPE is 0 without a position
     return ref_surplus - fall
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def isolated_trigger_nb(accs, hot, i):
+    """Whether bar i's mark extremes reach any isolated position's liquidation price or stop."""
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        if q > 0.0:
+            low = hot[i, k, Hot.MARK_LOW]
+            stop = accs[k, Acc.STOP]
+            if low <= accs[k, Acc.LIQ] or (stop > 0.0 and low <= stop):
+                return True
+        elif q < 0.0:
+            high = hot[i, k, Hot.MARK_HIGH]
+            stop = accs[k, Acc.STOP]
+            if high >= accs[k, Acc.LIQ] or (stop > 0.0 and high >= stop):
+                return True
+    return False
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
@@ -188,13 +213,14 @@ def liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work):
     return cash, tipped
 
 
-@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def basket_equity_nb(accs, cash, mk, i):
-    """cash + sum_k (spot_k at the index + isolated margin_k + upnl_k at the mark), at bar i's close."""
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def basket_equity_nb(accs, cash, hot, i):
+    """cash + sum_k (spot_k at the index + isolated margin_k + upnl_k at the mark) at bar i's close, always
+    summed in this order (the quiet bars and the full step give bitwise the same curve)."""
     e = cash
     for k in range(accs.shape[0]):
-        e += (accs[k, Acc.SPOT] * mk[k, Mkt.INDEX_CLOSE, i] + accs[k, Acc.MARGIN]
-              + accs[k, Acc.QTY] * (mk[k, Mkt.MARK_CLOSE, i] - accs[k, Acc.ENTRY]))
+        e += (accs[k, Acc.SPOT] * hot[i, k, Hot.INDEX_CLOSE] + accs[k, Acc.MARGIN]
+              + accs[k, Acc.QTY] * (hot[i, k, Hot.MARK_CLOSE] - accs[k, Acc.ENTRY]))
     return e
 
 
@@ -335,10 +361,31 @@ def _record_nb(out, j, i, accs, cash, equity, ratio, mk):
                                          + q * (mk[k, Mkt.MARK_CLOSE, i] - accs[k, Acc.ENTRY]))
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def quiet_basket_nb(accs, cash, cross, hot, i, end, work, ref_surplus, any_open, equity, peak, max_dd, dd_floor,
+                    min_eq):
+    """Bars i .. end - 1 of a quiet stretch (no settlement, decision or table switch: only the trigger
+    test and the curve), up to the first bar whose extremes may trigger, left to the full step. Returns
+    (the first bar not run, equity, peak, max_dd, dd_floor, min_eq)."""
+    while i < end:
+        if cross:
+            if any_open and cross_bound_nb(accs, hot, i, work, ref_surplus) <= 0.0:
+                return i, equity, peak, max_dd, dd_floor, min_eq
+        elif isolated_trigger_nb(accs, hot, i):
+            return i, equity, peak, max_dd, dd_floor, min_eq
+        equity = basket_equity_nb(accs, cash, hot, i)
+        peak, max_dd, dd_floor = drawdown_step_nb(equity, peak, max_dd, dd_floor)
+        if equity < min_eq:
+            min_eq = equity
+        i += 1
+    return i, equity, peak, max_dd, dd_floor, min_eq
+
+
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_bar, params_j, features, rebalance,
-                     j, col, out, summary, events, accs, coins, account, intent, single, work):
-    """Run column ``j`` over one path ``mk[coin, Mkt.*, bar]`` (see the module docstring); ``tiers`` is
+def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, tier_from_bar, params_j, features,
+                     rebalance, j, col, out, summary, events, accs, coins, account, intent, single, work):
+    """Run column ``j`` over one path ``mk[coin, Mkt.*, bar]`` (its bar-major copy ``hot[bar, coin, Hot.*]``;
+    ``calm[i]``: the first bar >= i that needs the full step), see the module docstring; ``tiers`` is
     the column's private copy of the tables in force, the rest its own scratch arrays."""
     n_coins = mk.shape[0]
     n = mk.shape[2]
@@ -352,6 +399,9 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
         accs[k, Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
         accs[k, Acc.LIQ] = np.nan
         accs[k, Acc.LAST_FUNDING] = np.nan
+        work[k, Work.SLOPE] = 0.0
+        work[k, Work.REF] = 0.0
+    top_mmr_nb(rule, tiers, work)
     for f in range(account.shape[0]):
         account[f] = np.nan  # the hook's memory starts unknown; the other fields are written before each call
     peak = cash
@@ -359,7 +409,6 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
     dd_floor = peak
     min_eq = cash
     equity = cash
-    ratio = 0.0
     error = HookError.NONE
     error_coin = -1
     error_field = -1
@@ -368,10 +417,17 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
     tipped = -1
     epoch = 0
     next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
-    dirty = True      # the cross bound's reference must be set again (the account changed)
-    ref_surplus = 0.0
+    ref_surplus = 0.0   # the cross bound's anchor: surplus at the reference marks (work[:, Work.REF])
     any_open = False
-    for i in range(n):
+    i = 0
+    while i < n:
+        if calm[i] > i and not record:
+            i, equity, peak, max_dd, dd_floor, min_eq = quiet_basket_nb(accs, cash, cross, hot, i, calm[i], work,
+                                                                        ref_surplus, any_open, equity, peak, max_dd,
+                                                                        dd_floor, min_eq)
+            if i == n:
+                break
+        changed = False
         if i == next_switch:  # the venue's next dated tier tables take effect at this bar's open
             epoch += 1
             for k in range(n_coins):
@@ -380,8 +436,10 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
                         tiers[k, a, b] = tier_sets[epoch, k, a, b]
                 if not cross and accs[k, Acc.QTY] != 0.0:
                     refresh_liq_nb(accs[k], cfg, tiers[k])
+            top_mmr_nb(rule, tiers, work)
             next_switch = tier_from_bar[epoch + 1] if epoch + 1 < tier_from_bar.shape[0] else -1
-            dirty = True
+            if cross:
+                ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, hot, max(i - 1, 0), work)
         for k in range(n_coins):  # funding at the open
             rate = mk[k, Mkt.FUNDING_RATE, i]
             if rate == rate:
@@ -392,32 +450,28 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
                     pay = funding_payment_nb(q, price, rate)
                     if cross:
                         cash += pay
+                        ref_surplus += pay   # the surplus moves with the wallet, one for one
                     else:
                         accs[k, Acc.MARGIN] += pay
                         refresh_liq_nb(accs[k], cfg, tiers[k])
                     accs[k, Acc.FUNDING] += pay
                     add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FUNDING, Instrument.PERP, q,
                                  price, pay)
-                    dirty = True
         if cross:
-            if dirty:
-                ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, mk, i, work)
-                dirty = False
-            if any_open and cross_bound_nb(accs, mk, i, work, ref_surplus) <= 0.0:
+            if any_open and cross_bound_nb(accs, hot, i, work, ref_surplus) <= 0.0:
                 worst = cross_surplus_nb(accs, cash, rule, tiers, mk, i, 1.0)
                 if worst <= 0.0:
                     cash, who = liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work)
                     if first_liq < 0:
                         first_liq, tipped = i, who
-                    any_open = False
-                    dirty = True
+                    changed = True
                 else:  # safe at the joint worst case: anchor the bound there
                     for k in range(n_coins):
                         q = accs[k, Acc.QTY]
                         if q != 0.0:
-                            work[k, Work.REF] = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+                            work[k, Work.REF] = hot[i, k, Hot.MARK_LOW] if q > 0.0 else hot[i, k, Hot.MARK_HIGH]
                     ref_surplus = worst
-        else:
+        elif isolated_trigger_nb(accs, hot, i):
             for k in range(n_coins):
                 q = accs[k, Acc.QTY]
                 if q != 0.0 and trigger_reached_nb(q, accs[k, Acc.LIQ], accs[k, Acc.STOP], mk[k], i):
@@ -430,7 +484,7 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
                     if accs[k, Acc.LIQS] > liqs and first_liq < 0:
                         first_liq, tipped = i, k
         if rebalance[i]:
-            equity = basket_equity_nb(accs, cash, mk, i)
+            equity = basket_equity_nb(accs, cash, hot, i)
             ratio = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
             account[Account.EQUITY] = equity
             account[Account.CASH] = cash
@@ -453,19 +507,19 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
                 error_bar = i
                 break
             cash = apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single)
-            dirty = True
-            equity = basket_equity_nb(accs, cash, mk, i)
-            if not (equity - equity == 0.0):
-                error, error_bar = HookError.EQUITY, i
-                break
-        else:
-            equity = basket_equity_nb(accs, cash, mk, i)
+            changed = True
+        equity = basket_equity_nb(accs, cash, hot, i)
+        if not (equity - equity == 0.0):   # only orders can make it so (the data is checked finite)
+            error, error_bar = HookError.EQUITY, i
+            break
+        if changed and cross:
+            ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, hot, i, work)
         peak, max_dd, dd_floor = drawdown_step_nb(equity, peak, max_dd, dd_floor)
         if equity < min_eq:
             min_eq = equity
         if record:
-            ratio = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
-            _record_nb(out, j, i, accs, cash, equity, ratio, mk)
+            _record_nb(out, j, i, accs, cash, equity, fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i), mk)
+        i += 1
     if error != HookError.NONE and record:
         out[j, :, error_bar:] = np.nan  # the bars the column never reached
     summary[j, BSum.FINAL_EQUITY] = equity
@@ -496,6 +550,19 @@ def basket_column_nb(hook, mk, close_time_s, cfg, tiers, tier_sets, tier_from_ba
 
 
 @njit(cache=True, nogil=True)
+def calm_until_basket_nb(busy):
+    """``calm[i]``: the first bar >= i that needs the full step (``busy``), or the number of bars."""
+    n = busy.shape[0]
+    calm = np.empty(n, dtype=np.int64)
+    nxt = n
+    for i in range(n - 1, -1, -1):
+        if busy[i]:
+            nxt = i
+        calm[i] = nxt
+    return calm
+
+
+@njit(cache=True, nogil=True)
 def basket_scratch_nb(n_coins, n_params):
     """A column's own work arrays (contents set by ``basket_column_nb``)."""
     return (np.empty((n_coins, Acc.N)), np.empty((n_coins, Coin.N)), np.empty(Account.N),
@@ -503,13 +570,15 @@ def basket_scratch_nb(n_coins, n_params):
 
 
 @njit(BASKET_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
-def simulate_basket_nb(hook, market, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params, features,
-                       rebalance, col_offset, out, summary, events):
+def simulate_basket_nb(hook, market, hot, busy, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params,
+                       features, rebalance, col_offset, out, summary, events):
     """Simulate every column of ``params`` in parallel (prange over columns); see the module docstring."""
     n_coins = market.shape[1]
+    calm = calm_until_basket_nb(busy)
     for j in prange(params.shape[0]):
         jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
         accs, coins, account, intent, single, work = basket_scratch_nb(n_coins, params.shape[1])
-        basket_column_nb(hook, market[path_of_column[jj]], close_time_s, cfg, tier_sets[0].copy(), tier_sets,
+        p = path_of_column[jj]
+        basket_column_nb(hook, market[p], hot[p], calm, close_time_s, cfg, tier_sets[0].copy(), tier_sets,
                          tier_from_bar, params[jj], features, rebalance, jj, col_offset + jj, out, summary, events,
                          accs, coins, account, intent, single, work)

@@ -65,7 +65,23 @@ class WorkT(NamedTuple):
     SLOPE: int = 1             # |q| * (1 + largest MMR): the most the surplus falls per USD of mark move
     PRICE: int = 2             # the coin's price at the liquidation point
     NOTIONAL: int = 3          # its notional there
+    TOP_MMR: int = 4           # the largest MMR of the coin's table in force (0 under Bybit's entry-value rule)
+    N: int = 5
+
+
+class HotT(NamedTuple):
+    """The fields every bar reads, bar-major (``hot[path, bar, coin, Hot.*]``): one coin's row is contiguous
+    and a bar's coins are neighbours, where ``market[path, coin, Mkt.*, bar]`` puts each field a whole
+    series apart."""
+    MARK_LOW: int = 0
+    MARK_HIGH: int = 1
+    MARK_CLOSE: int = 2
+    INDEX_CLOSE: int = 3
     N: int = 4
+
+
+Hot = HotT()
+HOT_FIELDS = ("mark_low", "mark_high", "mark_close", "index_close")
 
 
 Work = WorkT()
