@@ -126,19 +126,21 @@ def test_a_changed_helper_is_never_served_from_its_callers_old_cache(tmp_path, m
 
 
 def test_kernel_cache_cold_reads_the_index_the_kernel_itself_uses(monkeypatch):
-    real = _kernel()._cache
+    from numba.core.caching import FunctionCache
+    real = FunctionCache(_kernel().py_func)   # the cache numba builds for the kernel (now, like the stand-in)
     stand_in = warmup.kernel_cache()
     assert isinstance(stand_in._impl.locator, cache.FamilyLocator)
     assert stand_in._cache_file._index_path == real._cache_file._index_path
     assert stand_in._impl.locator.get_source_stamp() == real._impl.locator.get_source_stamp()
-    assert len(stand_in._cache_file._load_index()) > 0  # the kernel is loaded, so its entry is current
+    assert stand_in._cache_file._load_index() == real._cache_file._load_index()
     # a helper's edit makes the index stale for the stand-in as for the kernel: cold
     digest = cache._file_digest
 
     def edited(path, mtime_ns, size):
         return b"edited" if path.endswith("account.py") else digest(path, mtime_ns, size)
     monkeypatch.setattr(cache, "_file_digest", edited)
-    assert len(warmup.kernel_cache()._cache_file._load_index()) == 0
+    assert warmup.kernel_cache()._cache_file._load_index() == {}
+    assert FunctionCache(_kernel().py_func)._cache_file._load_index() == {}
     monkeypatch.delitem(sys.modules, warmup.KERNEL_MODULE)  # as before the kernel's first import
     assert warmup.kernel_cache_cold() is True
 
