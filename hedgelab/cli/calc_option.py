@@ -17,6 +17,17 @@ def _time(value: str, name: str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+MAX_DAYS = 3650.0   # 10 years: finite with any --basis in [-5, 5] (exp(50) x 1e9 USD)
+
+
+def _price_range(name: str, value: float) -> None:
+    """A USD price within the imported-data bounds [MIN_PRICE, MAX_PRICE] (hedgelab.data.validate)."""
+    from hedgelab.data.validate import MAX_PRICE, MIN_PRICE
+    if not MIN_PRICE <= value <= MAX_PRICE:
+        raise UserError(f"{name}: {value:g} USD is outside [{MIN_PRICE:g}, {MAX_PRICE:g}] (the plausible prices of "
+                        "imported data)")
+
+
 def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None, basis=0.0,
                  days=None, expiry=None, at=None, r=0.0) -> dict:
     """Price and greeks as the calculator prints them (see ``calc option --help`` for units)."""
@@ -24,7 +35,12 @@ def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None
     from hedgelab.engine.options import check_iv, check_positive
 
     check_positive("--strike", strike)
+    _price_range("--strike", strike)
     check_iv(iv, "--iv")
+    from hedgelab.data.validate import MIN_IV
+    if iv < MIN_IV:
+        raise UserError(f"--iv: {iv:g} is below {MIN_IV:g} ({MIN_IV:.0%}) as a decimal; no crypto option trades "
+                        "there (the imported-data bound, hedgelab.data.validate.MIN_IV)")
     if days is not None and (expiry is not None or at is not None):
         raise UserError("--days: give either --days or --expiry with --at, not both")
     if days is None:
@@ -35,6 +51,9 @@ def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None
             raise UserError(f"--expiry: {t_exp.isoformat()} is not after --at {t_at.isoformat()}")
         days = (t_exp - t_at).total_seconds() / 86400.0
     check_positive("--days", days)
+    if days > MAX_DAYS:
+        raise UserError(f"--days: {days:g} is more than {MAX_DAYS:g} days (10 years); listed BTC options expire "
+                        "within about 1.5 years")
     if (forward is None) == (spot is None):
         raise UserError("--forward: give exactly one of --forward or --spot (with --basis)")
     if not math.isfinite(basis) or abs(basis) > 5.0:
@@ -43,8 +62,10 @@ def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None
         raise UserError(f"--r: {r:g} is not an annual decimal rate (e.g. 0.04 for 4%/year)")
     t_years = days / 365.0
     if forward is None:
-        forward = check_positive("--spot", spot) * math.exp(basis * t_years)
+        _price_range("--spot", check_positive("--spot", spot))
+        forward = spot * math.exp(basis * t_years)   # at most 1e9 x e^(5 x 10): finite
     check_positive("--forward", forward)
+    _price_range("--forward", forward)
     disc = math.exp(-r * t_years)
     is_call = kind == "call"
     price = black76_price_nb(forward, strike, t_years, iv, is_call, disc)
@@ -60,10 +81,10 @@ def option_quote(kind: str, strike: float, iv: float, *, forward=None, spot=None
 @click.option("--forward", type=float, default=None, help="Forward price in USD (Black-76 underlying).")
 @click.option("--spot", type=float, default=None, help="Spot/index in USD; forward = spot * exp(basis * T).")
 @click.option("--basis", type=float, default=0.0, show_default=True, help="Annualized basis (decimal), with --spot.")
-@click.option("--days", type=float, default=None, help="Calendar days to expiry (365-day year).")
+@click.option("--days", type=float, default=None, help="Calendar days to expiry (365-day year), at most 3650.")
 @click.option("--expiry", default=None, help="Expiry time, ISO-8601 UTC (with --at).")
 @click.option("--at", default=None, help="Valuation time, ISO-8601 UTC (with --expiry).")
-@click.option("--iv", type=float, required=True, help="Implied vol as a decimal (0.6 for 60%).")
+@click.option("--iv", type=float, required=True, help="Implied vol as a decimal (0.6 for 60%), at least 0.05.")
 @click.option("--r", "rate", type=float, default=0.0, show_default=True, help="Discount rate (decimal/year).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def option(kind, strike, forward, spot, basis, days, expiry, at, iv, rate, as_json):

@@ -1,9 +1,11 @@
 """``hedgelab calc reverse``: the adverse move that liquidates one position (reverse stress, one factor)."""
 import json
+import math
 
 import click
 
 from hedgelab.cli import calc
+from hedgelab.core.errors import UserError
 
 
 @calc.command("reverse")
@@ -14,14 +16,25 @@ from hedgelab.cli import calc
 @click.option("--leverage", type=float, default=None, help="Isolated margin = entry x qty / leverage.")
 @click.option("--wallet", type=float, default=None, help="Or the isolated margin / cross wallet (USD).")
 @click.option("--symbol", default="BTC", show_default=True)
-@click.option("--at", "at", default=None, help="Date of the venue's tier table (default: today, else the newest).")
+@click.option("--at", "at", default=None,
+              help="Date of the venue's tier table. Default: the table valid today; when none is, the newest "
+                   "table, named in a note on stderr after the answer (never with an error).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (key drop: a decimal of the entry).")
 def reverse(venue, side, entry, qty, leverage, wallet, symbol, at, as_json):
     """Smallest move from --entry (down for a long, up for a short) that reaches the liquidation price."""
-    from hedgelab.cli.calc_liq import _default_at
+    from hedgelab.cli.calc_liq import _default_at, check_position
     from hedgelab.stress.reverse import position_drop
-    res = position_drop(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
-                        at=at if at is not None else _default_at(venue, symbol), symbol=symbol)
+    for option, value in {"entry": entry, "qty": qty, "wallet": wallet, "leverage": leverage}.items():
+        if value is not None and not math.isfinite(value):
+            raise UserError(f"--{option} {value}: must be a finite number")
+    check_position(entry, qty, wallet, leverage)
+    note = None
+    if at is None:
+        at, note = _default_at(venue, symbol)
+    res = position_drop(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage, at=at,
+                        symbol=symbol)
+    if note:   # after the answer: an error is never preceded by it
+        click.echo(note, err=True)
     if as_json:
         click.echo(json.dumps(res))
         return

@@ -241,6 +241,75 @@ CASES += [
          absent=("AKIA0000",)),
 ]
 
+LIQ_NOW = LIQ[:-2]                                         # no --at: the default table
+REV = ("calc", "reverse", "--side", "long", "--entry", "100000", "--qty", "1", "--at", "2025-10-01")
+OPT = ("calc", "option", "--type", "put", "--strike", "90000", "--forward", "100000")
+
+
+# a venue whose only table ended in 2020: every run without --at falls back to it, on any day
+ENDED = ('base = "binance"\n[[tiers]]\nsymbol = "BTC"\nvalid_from = 2020-01-01\nvalid_to = 2020-12-31\n'
+         "floor = [0]\nmmr = [0.01]\nmax_leverage = [50]\n")
+
+
+def calc_row(argv, fragment):
+    return Case("calc", tuple(argv), fragment)
+
+
+CASES += [
+    # ------------------------------------------------------------ calculators (hedgelab/cli/calc_*.py)
+    calc_row((*LIQ, "--maint-amount", "-1e9"), "--maint-amount -1e+09: must be >= 0"),
+    calc_row((*LIQ, "--maint-amount", "-0.01"), "--maint-amount -0.01: must be >= 0"),
+    # tier 1 of Binance's late-2025 table: 100,000 USD x 0.004 = 400 USD of maintenance at entry
+    calc_row((*LIQ, "--maint-amount", "400"), "--maint-amount 400: must be below the maintenance margin it is deducted "
+                                             "from (notional 100000 USD x mmr 0.004 = 400 USD at entry)"),
+    calc_row((*LIQ, "--maint-amount", "1e9"), "--maint-amount 1e+09: must be below"),
+    calc_row((*LIQ, "--mmr", "0.01", "--maint-amount", "1000"), "notional 100000 USD x mmr 0.01 = 1000 USD"),
+    calc_row((*LIQ, "--other-maint", "-1e6"), "--other-maint -1e+06: must be >= 0"),
+    calc_row((*LIQ, "--other-maint", "1e300"), "--other-maint 1e+300: must be >= 0 and at most 1e+12"),
+    calc_row((*LIQ, "--other-upnl", "-1e300"), "--other-upnl -1e+300: must be within +-1e+12"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--wallet", "1e300", "--at",
+              "2025-10-01"), "--wallet must be a positive amount (isolated margin or cross wallet) of at most 1e+12"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "0", "--at",
+              "2025-10-01"), "--leverage 0: must be in (0, 1000]"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "-5", "--at",
+              "2025-10-01"), "--leverage -5: must be in (0, 1000]"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "-1", "--leverage", "5", "--at",
+              "2025-10-01"), "qty positive"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "1e10", "--qty", "1", "--leverage", "5"),
+             "entry must be in (0, 1e9] USD"),
+    calc_row((*LIQ, "--max-leverage", "0.5"), "--max-leverage 0.5: must be in [1, 1000]"),
+    calc_row((*LIQ, "--max-leverage", "1e6"), "--max-leverage 1e+06: must be in [1, 1000]"),
+    # no --at: an error is the only line (no "note: ... valid today" before it), whatever today is
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "1000"),
+             "error: leverage 1000 is above the binance maximum of 150x"),
+    calc_row(("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--wallet", "-5"),
+             "error: --wallet must be a positive amount"),
+    calc_row(("calc", "liq", "--venue", "bybit", "--side", "long", "--entry", "100000", "--qty", "1",
+              "--leverage", "500"), "error: leverage 500 is above the bybit maximum"),
+    Case("calc", ("calc", "liq", "--venue", "{tmp}/v.toml", "--side", "long", "--entry", "100000", "--qty", "1",
+                  "--leverage", "60"), "error: leverage 60 is above the binance maximum of 50x", {"v.toml": ENDED}),
+    Case("calc", ("calc", "reverse", "--venue", "{tmp}/v.toml", "--side", "long", "--entry", "100000", "--qty", "1",
+                  "--wallet", "-1"), "error: --wallet must be a positive amount", {"v.toml": ENDED}),
+    calc_row(("calc", "reverse", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "500"),
+             "error: leverage 500 is above the binance maximum of 150x"),
+    calc_row((*REV, "--wallet", "-5"), "--wallet must be a positive amount"),
+    calc_row((*REV, "--leverage", "nan"), "--leverage nan: must be a finite number"),
+    calc_row((*REV, "--leverage", "1e6"), "--leverage 1e+06: must be in (0, 1000]"),
+    calc_row(("calc", "reverse", "--side", "long", "--entry", "inf", "--qty", "1", "--leverage", "5"),
+             "--entry inf: must be a finite number"),
+    calc_row((*OPT, "--days", "30", "--iv", "0.0001"), "--iv: 0.0001 is below 0.05"),
+    calc_row((*OPT, "--days", "1e5", "--iv", "0.5"), "--days: 100000 is more than 3650 days"),
+    calc_row(("calc", "option", "--type", "put", "--strike", "90000", "--spot", "100000", "--basis", "4.9", "--days",
+              "1e5", "--iv", "0.5"), "--days: 100000 is more than 3650"),   # was an OverflowError traceback
+    calc_row(("calc", "option", "--type", "call", "--strike", "1e300", "--forward", "1e300", "--days", "30", "--iv",
+              "0.5"), "--strike: 1e+300 USD is outside [1e-10, 1e+09]"),
+    calc_row(("calc", "option", "--type", "call", "--strike", "90000", "--forward", "1e-300", "--days", "30", "--iv",
+              "0.5"), "--forward: 1e-300 USD is outside"),
+    # spot 1e9 x exp(4.9 x 3650 / 365) = 1.9e30: refused as a forward above 1e9
+    calc_row(("calc", "option", "--type", "put", "--strike", "90000", "--spot", "1e9", "--basis", "4.9", "--days",
+              "3650", "--iv", "0.5"), "--forward: 1.90735e+30 USD is outside"),
+]
+
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
@@ -342,3 +411,21 @@ def test_the_table_counts_its_categories():
     """The issue's closing note reports these counts; every row has a known category."""
     assert set(CATEGORIES) <= {"secrets", "readers", "venue", "data", "cluster", "calc", "import", "fetch", "costs"}
     assert sum(CATEGORIES.values()) == len(CASES)
+
+
+def test_the_calc_note_names_the_table_not_today(tmp_path, capsys):
+    """Without --at on a venue whose tables have all ended, the answer comes with one note after it that
+    names the table used (2020-01-01 to 2020-12-31), not the machine's date; with --at, no note."""
+    import datetime as dt
+    import json
+    (tmp_path / "v.toml").write_text(ENDED)
+    base = ["calc", "liq", "--venue", str(tmp_path / "v.toml"), "--side", "long", "--entry", "100000", "--qty", "1",
+            "--wallet", "10000", "--json"]
+    rc, out, err = h.invoke(base, capsys)
+    assert rc in (0, None), err
+    # isolated long, one tier (mmr 1 %): P = (entry - wallet / qty) / (1 - mmr) = 90,000 / 0.99
+    assert json.loads(out)["liquidation_price"] == pytest.approx(90_000 / 0.99, rel=1e-12)
+    assert err.count("\n") == 1 and err.startswith("note: ") and "valid 2020-01-01 to 2020-12-31" in err
+    assert str(dt.date.today()) not in err and "--at" in err
+    rc, out, err = h.invoke([*base, "--at", "2020-06-01"], capsys)
+    assert rc in (0, None) and err == ""
