@@ -21,7 +21,8 @@ from hedgelab.core.errors import UserError
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.hook_errors import HookError
 from hedgelab.engine.nb.basket_records import BCOIN_OUT_NAMES, BOUT_NAMES, BCoinOut, BCoinSum, BOut, BSum
-from hedgelab.engine.nb.records import EVENT_KIND_NAMES, HookError as HookCode, INSTRUMENT_NAMES, Mkt, event_dt
+from hedgelab.engine.nb.records import HookError as HookCode, Mkt, event_dt
+from hedgelab.engine.result import events_frame
 from hedgelab.engine.options import OptionConfig, validate_option_config
 from hedgelab.engine.simulate import cap_funding, market_block, venue_config
 from hedgelab.engine.spec import MARGIN_MODES, StrategySpec
@@ -44,20 +45,16 @@ class BasketResult:
     coins: dict = field(default_factory=dict)  # series name -> {symbol: DataFrame (bar x run)}
     venue: str = ""
     margin_mode: str = ""
+    bar_seconds: int = 3600
     errors: dict = field(default_factory=dict)
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """time, column, run, symbol, instrument, kind, qty, price, amount (cash flow to the account)."""
-        r = self.records
-        df = pd.DataFrame({
-            "time": self.time[r["bar"]], "column": r["column"].astype(np.int64),
-            "run": pd.Categorical.from_codes(r["column"], categories=list(dict.fromkeys(self.labels)))
-            if len(set(self.labels)) == len(self.labels) else [self.labels[c] for c in r["column"]],
-            "symbol": pd.Categorical.from_codes(self.record_coin, categories=list(self.symbols)),
-            "instrument": pd.Categorical.from_codes(r["instrument"], categories=list(INSTRUMENT_NAMES)),
-            "kind": pd.Categorical.from_codes(r["kind"], categories=list(EVENT_KIND_NAMES)),
-            "qty": r["qty"], "price": r["price"], "amount": r["amount"]})
+        """The single-coin event columns (engine/result.events_frame: time, column, instrument, side, kind,
+        qty, price, amount as cash flow to the account, ...) plus ``symbol`` and ``run``."""
+        df = events_frame(self.records, self.time, self.bar_seconds)
+        df.insert(3, "symbol", pd.Categorical.from_codes(self.record_coin, categories=list(self.symbols)))
+        df["run"] = np.asarray(self.labels, dtype=object)[df["column"].to_numpy()]
         return df.sort_values(["column", "time"], kind="stable").reset_index(drop=True)
 
 
@@ -111,7 +108,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
                                                              for row in params],
                         labels=labels, summary=_summary_frame(summary, labels, symbols, time),
                         **_records(events, counts.reshape(-1), n_coins),
-                        venue=first.id, margin_mode=margin_mode,
+                        venue=first.id, margin_mode=margin_mode, bar_seconds=int(markets[symbols[0]].bar_seconds),
                         **({} if summary_only else _series(out, time, labels, symbols)))
 
 

@@ -47,6 +47,7 @@ _UNSET: Any = _Unset()
 ConfigArg = str | Path | Mapping[str, Any] | None  # a TOML file or a dict with the CLI's keys
 CostsArg = str | Path | Mapping[str, Any] | None   # a costs TOML file or a [costs] table
 StressArg = str | Mapping[str, Any] | None         # a method name or dict(method=..., paths=..., seed=...)
+BasketArg = str | Mapping[str, float] | None      # coins and weights: "BTC=0.3,ETH=0.7" or {"BTC": 0.3, ...}
 When = str | dt.date | None                        # a date or time (a datetime, a pd.Timestamp are dates)
 
 
@@ -76,7 +77,8 @@ def _params(params: object, where: str, what: str = "params") -> dict[str, Any]:
 def run(strategy: str | None = None, params: dict | None = None, *, data: str = _UNSET, venue: str = _UNSET,
         margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
         store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-        no_costs: bool = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET, trace: bool = _UNSET,
+        no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
+        trace: bool = _UNSET,
         raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
 
@@ -88,7 +90,8 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     ``result.failures``."""
     opts, conf = _options("run()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, quiet=quiet, trace=trace, stress=stress if stress is not None else _UNSET)
+                          no_costs=no_costs, basket=basket, quiet=quiet, trace=trace,
+                          stress=stress if stress is not None else _UNSET)
     return _checked(run_with(opts, conf, strategy, _params(params, "run()")), raise_on_failure)
 
 
@@ -106,7 +109,8 @@ def run_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, param
 def compare(strategies: str | Sequence[str] | None = None, *, params: dict | None = None, data: str = _UNSET,
             venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET,
             capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
-            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
+            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None,
+            quiet: bool = _UNSET,
             trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
 
@@ -117,7 +121,8 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
     """
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, quiet=quiet, trace=trace, stress=stress if stress is not None else _UNSET)
+                          no_costs=no_costs, basket=basket, quiet=quiet, trace=trace,
+                          stress=stress if stress is not None else _UNSET)
     return _checked(compare_with(opts, conf, _names(strategies, "compare()"), _params(params, "compare()")),
                     raise_on_failure)
 
@@ -128,7 +133,7 @@ def compare_with(opts: RunOptions, conf: dict[str, Any], names: list[str] | None
         names = _names(conf.get("strategies"), "compare")
     per = params_per_strategy(conf.get("params"), params)
     if not names:
-        names = builtin_names(opts.strategies_dir)
+        names = builtin_names(opts.strategies_dir, basket=opts.basket is not None)
     repeated = next((n for i, n in enumerate(names) if n in names[:i]), None)
     if repeated is not None:
         raise UserError(f"compare: strategy {repeated!r} is named twice; it would run the same parameters "
@@ -145,6 +150,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
           data: str = _UNSET, venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET,
           end: When = _UNSET, capital: float = _UNSET, store: str | Path | None = _UNSET,
           strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET, no_costs: bool = _UNSET,
+          basket: BasketArg = _UNSET,
           config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
           cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
           chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
@@ -165,7 +171,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     """
     opts, conf = _options("sweep()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
+                          no_costs=no_costs, basket=basket, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
                           heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size,
                           stress=stress if stress is not None else _UNSET)
     return _checked(sweep_with(opts, conf, strategy, _params(grid, "sweep()", "grid"), _params(params, "sweep()"),
@@ -214,7 +220,8 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
            kind: str = "wick", margin: float = 0.05, data: str = _UNSET, venue: str = _UNSET,
            margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
            store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-           no_costs: bool = _UNSET, config: ConfigArg = None, cluster: str | None = _UNSET, client: Any = None,
+           no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None,
+           cluster: str | None = _UNSET, client: Any = None,
            chunk: int | None = None, quiet: bool = _UNSET) -> StressResult:
     """Survival odds of STRATEGIES (default: every built-in) over ``paths`` generated market paths.
 
@@ -228,7 +235,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
     docs/stress.md."""
     opts, _ = _options("stress()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                        end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                       no_costs=no_costs, quiet=quiet, cluster=cluster)
+                       no_costs=no_costs, basket=basket, quiet=quiet, cluster=cluster)
     test = StressTest(method=method, scenario=scenario, paths=StressTest.paths if paths is _UNSET else paths,
                       seed=seed, horizon=horizon, cascade=cascade, at=at, drop=drop, kind=kind, margin=margin,
                       chunk=chunk)

@@ -31,9 +31,26 @@ def btc_delta(run: RunRecord) -> pd.Series | None:
     return _qty(run.spot_qty, run.equity.index) + _qty(run.perp_qty, run.equity.index)
 
 
+def basket_hedged(run: RunRecord) -> bool:
+    """A basket run holds a hedge when a coin's perp is short while the account is net long the rest."""
+    coins = run.coins or {}
+    perp, exposure = coins.get("perp_qty"), coins.get("exposure")
+    if perp is None or exposure is None or perp.empty:
+        return False
+    for coin in perp.columns:
+        rest = exposure.drop(columns=[coin]).sum(axis=1)
+        if ((perp[coin] < 0) & (rest > 0)).any():
+            return True
+    return False
+
+
 def leverage(run: RunRecord) -> pd.Series | None:
     """|BTC delta| x mark / equity at each bar; NaN where equity is gone."""
     delta = btc_delta(run)
+    if run.coins is not None and run.has_equity:   # a basket: gross USD exposure over equity
+        gross = run.coins["exposure"].abs().sum(axis=1)
+        eq = run.equity
+        return (gross / eq.where(eq > 0)).rename(run.name)
     if delta is None or run.prices is None:
         return None
     eq = run.equity.astype("float64")
@@ -51,7 +68,10 @@ def hedge_legs(run: RunRecord) -> str | None:
     if run.stats and run.spot_qty is None and run.perp_qty is None and run.events is None and not run.has_equity:
         return None
     legs = []
-    if run.spot_qty is not None and run.perp_qty is not None:
+    if run.coins is not None:
+        if basket_hedged(run):
+            legs.append("short perp")
+    elif run.spot_qty is not None and run.perp_qty is not None:
         spot, perp = _qty(run.spot_qty, run.spot_qty.index), _qty(run.perp_qty, run.perp_qty.index)
         if ((perp < 0) & (spot > 0)).any():
             legs.append("short perp")
@@ -68,7 +88,14 @@ def hedge_legs(run: RunRecord) -> str | None:
 
 
 def market_neutral(run: RunRecord) -> bool:
-    """Net delta small against gross BTC held over the bars where it held any (carry, not a hedged long)."""
+    """Net delta small against gross BTC held over the bars where it held any (carry, not a hedged long);
+    for a basket the same in USD exposure over all its coins."""
+    if run.coins is not None and run.has_equity:
+        exposure = run.coins["exposure"]
+        gross = exposure.abs().sum(axis=1)
+        held = gross > 0
+        return bool(held.any()) and float((exposure.sum(axis=1).abs()[held] / gross[held]).median()) \
+            < NEUTRAL_NET_TO_GROSS
     if run.spot_qty is None or run.perp_qty is None or not run.has_equity:
         return False
     spot, perp = _qty(run.spot_qty, run.equity.index), _qty(run.perp_qty, run.equity.index)

@@ -70,3 +70,31 @@ def failed_record(name: str, param_sets, capital: float, reason: str) -> RunReco
     """The record of a strategy none of whose runs could happen."""
     params = param_sets[0] if len(param_sets) == 1 else {}
     return RunRecord(name=name, strategy=name, params=dict(params), capital=float(capital), error=reason)
+
+
+def basket_record(res, j: int, label: str, strategy: str, params: dict, capital: float) -> RunRecord:
+    """One column of an engine ``BasketResult`` -> RunRecord: the account's curve, its events (with
+    ``symbol``) and, per coin, positions, USD exposure and value."""
+    ev = res.events
+    ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
+    ev["strategy"] = strategy
+    ev = ev[[c for c in EVENT_COLUMNS + EVENT_DETAILS if c in ev.columns]].reset_index(drop=True)
+    ev["run"] = label
+    row = res.summary.iloc[j]
+    first = row["first_liquidation"]
+    record = RunRecord(name=label, strategy=strategy, params=dict(params), events=ev, capital=float(capital),
+                       first_liquidation=None if pd.isna(first) else first, tipped_by=row["tipped_by"])
+    if res.equity is None:   # summary mode: the reports rank the engine's own numbers
+        stats = {k: float(row[k]) for k in ("final_equity", "liquidations", "funding_pnl", "fees", "max_drawdown",
+                                            "min_equity")}
+        stats["option_pnl"] = 0.0
+        stats["max_drawdown"] = 0.0 - abs(stats["max_drawdown"])
+        record.stats = stats
+        return record
+    record.equity = res.equity.iloc[:, j].rename(label)
+    record.cash = res.cash.iloc[:, j]
+    ratio = res.margin_ratio.iloc[:, j]
+    record.margin_ratio = None if (ratio.fillna(0) == 0).all() else ratio
+    record.coins = {name: pd.DataFrame({coin: frame.iloc[:, j] for coin, frame in by_coin.items()})
+                    for name, by_coin in res.coins.items()}
+    return record

@@ -10,7 +10,7 @@ import pandas as pd
 EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
 # kept when the engine gives them (after ``run`` in events.csv): why an order was cut or its leverage
 # capped, and the contract of an option event (call / put, strike USD, expiry 08:00 UTC)
-EVENT_DETAILS = ["reason", "option_type", "strike", "expiry"]
+EVENT_DETAILS = ["reason", "option_type", "strike", "expiry", "symbol"]   # symbol: a basket run's coin
 
 
 @dataclass
@@ -51,6 +51,10 @@ class RunRecord:
     cash: pd.Series | None = None            # free cash (USD) at each bar's close, for the API's frames
     option_value: pd.Series | None = None    # the option book marked to model (USD) at each bar's close
     trace: pd.DataFrame | None = None        # trace=True: the run's decision bars (engine/debug.py)
+    coins: dict | None = None                # a basket run: series -> DataFrame (bar x coin): spot_qty,
+                                             #   perp_qty, exposure (USD delta), value (USD it adds to equity)
+    first_liquidation: pd.Timestamp | None = None   # a basket run: when its first liquidation happened
+    tipped_by: str | None = None             # ... and the coin whose move cost the most in that bar
 
     @property
     def has_equity(self) -> bool:

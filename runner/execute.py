@@ -76,6 +76,9 @@ def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,
         engine["trace"] = True  # every column also through the plain-Python kernel (engine/debug.py)
     single = len(job.param_sets) == 1 and not label_single
     labels = (job.name,) if single else cls.labels(list(job.param_sets), validated=True)
+    if getattr(cls, "kind", "single") == "basket":
+        from hedgelab.runner.basket import run_basket_job
+        return run_basket_job(run, job, tuple(labels), summary_only, bar)
     source = Source(opts.data, _text(opts.store), _text(opts.start), _text(opts.end))
     return run_columns(cls, job.name, list(job.param_sets), labels, run.market, engine, bar, source=source,
                        strategies_dir=_text(opts.strategies_dir), client=live.client, rows=live.rows,

@@ -57,6 +57,7 @@ class RunOptions:
     chunk_size: int | None = None       # columns per chunk of a sweep (None: ~2 s of kernel work)
     trace: bool = False                 # replay every run in plain Python and keep its decision trace
     stress: StressSpec | None = None    # also stress-test the strategies that ran
+    basket: dict | None = None          # coin -> weight of a basket run (basket strategies), in the order given
 
     def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)
@@ -144,6 +145,12 @@ def _check(rule: Rule, value: object, key: str, where: str) -> None:
 
 def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) -> dict[str, Any]:
     out = dict(values)
+    if out.get("basket") is not None:
+        from hedgelab.strategies.basket import parse_basket
+        try:
+            out["basket"] = parse_basket(out["basket"])
+        except UserError as exc:
+            raise UserError(f"{_prefix(where)}{exc}") from None
     try:
         out["capital"] = check_capital(out.get("capital", RunOptions.capital), name("capital"))
     except UserError as exc:

@@ -42,6 +42,7 @@ class Prepared:
     symbol: str                     # the dataset's symbol: picks the venue's tier table
     costs: Costs | None             # None for the venue's own fees
     warnings: list[str] = field(default_factory=list)
+    markets: dict[str, MarketArrays] = field(default_factory=dict)   # a basket run's coins, aligned alike
 
     @property
     def modes(self) -> dict[str, str]:
@@ -63,12 +64,50 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     asked = {name for name, _ in jobs}
     warnings = [f"{name} not loaded: {reason}" for name, reason in load_failures.items() if name not in asked]
     classes = [resolve_class(name, registry, load_failures, opts.strategies_dir) for name, _ in jobs]
+    check_kinds(opts, [(name, cls) for (name, _), cls in zip(jobs, classes)])
     ready = [_job(name, cls, sets, load_failures, opts, validate) for (name, sets), cls in zip(jobs, classes)]
     dataset, market = load_market(opts)
     symbol = str(dataset.manifest.get("symbol") or "BTC")
     costs = run_costs(opts)   # a bad costs file or table stops everything before any run
-    check_venue(opts.venue, market, {job.margin_mode for job in ready if job.cls is not None}, symbol)
-    return Prepared(opts, ready, dataset, market, symbol, costs, warnings)
+    modes = {job.margin_mode for job in ready if job.cls is not None}
+    markets = basket_markets(opts, dataset, [job.cls for job in ready if job.cls is not None], modes)
+    if not markets:
+        check_venue(opts.venue, market, modes, symbol)
+    return Prepared(opts, ready, dataset, market, symbol, costs, warnings, markets)
+
+
+def check_kinds(opts: RunOptions, classes: Sequence[tuple[str, type[Strategy] | None]]) -> None:
+    """Basket strategies run with a --basket, one-coin strategies without; one run is of one kind."""
+    basket = sorted(n for n, c in classes if c is not None and getattr(c, "kind", "single") == "basket")
+    single = sorted(n for n, c in classes if c is not None and getattr(c, "kind", "single") != "basket")
+    if basket and single:
+        raise UserError(f"{', '.join(basket)} hold a basket of coins and {', '.join(single)} one coin: compare "
+                        f"them in separate runs (basket strategies with --basket COIN=WEIGHT,...)")
+    if basket and opts.basket is None:
+        raise UserError(f"{basket[0]} is a basket strategy: give its coins and weights, e.g. "
+                        f"--basket BTC=0.3,ETH=0.4,SOL=0.3 (basket= in the API, 'basket' in a config)")
+    if single and opts.basket is not None:
+        raise UserError(f"--basket is for basket strategies (basket-hold, basket-btc-short, basket-own-perps, "
+                        f"or your own); {single[0]} runs on one coin")
+
+
+def basket_markets(opts: RunOptions, dataset: Dataset, classes: Sequence[type[Strategy]],
+                   modes: Collection[str]) -> dict[str, MarketArrays]:
+    """Every coin a basket run's accounts hold (the basket's, then hedge coins), aligned on one grid, each
+    checked against the venue's tier tables; {} for a one-coin run."""
+    if opts.basket is None:
+        return {}
+    from hedgelab.data import align_coins
+    coins = list(opts.basket)
+    for cls in classes:
+        coins += [c for c in getattr(cls, "coins")(opts.basket) if c not in coins]
+    markets = align_coins(dataset, coins, opts.start, opts.end)
+    first = next(iter(markets.values()))
+    if len(first.time_ns) < 2:
+        raise UserError(f"data {opts.data!r}: fewer than 2 bars between start and end (--start/--end)")
+    for coin, market in markets.items():
+        check_venue(opts.venue, market, modes, coin)
+    return markets
 
 
 def _job(name: str, cls: type[Strategy] | None, param_sets: Sequence[dict[str, Any]], load_failures: Mapping[str, str],
@@ -85,10 +124,12 @@ def _job(name: str, cls: type[Strategy] | None, param_sets: Sequence[dict[str, A
     return Job(name, cls, sets, None, mode)
 
 
-def builtin_names(strategies_dir: str | Path | None = None) -> list[str]:
-    """Every discovered strategy name (built-ins, entry points, the user folder; broken plugins too)."""
+def builtin_names(strategies_dir: str | Path | None = None, *, basket: bool = False) -> list[str]:
+    """Every discovered strategy name of one kind (built-ins, entry points, the user folder): basket
+    strategies when ``basket``, else one-coin strategies and the plugins that failed to load."""
     registry, failures = discover_all(strategies_dir)
-    return list(registry) + [name for name in failures if name not in registry]
+    names = [n for n, cls in registry.items() if (getattr(cls, "kind", "single") == "basket") == basket]
+    return names + ([] if basket else [name for name in failures if name not in registry])
 
 
 def discover_all(strategies_dir: str | Path | None = None) -> tuple[dict[str, type[Strategy]], dict[str, str]]:

@@ -90,7 +90,7 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
     from hedgelab.stress.window import bar_at, horizon_bars, window_of
     test = test.checked()
     names = list([strategies] if isinstance(strategies, str) else (strategies or [])) or \
-        builtin_names(opts.strategies_dir)
+        builtin_names(opts.strategies_dir, basket=opts.basket is not None)
     jobs, heat = stress_jobs(names, params, grid)
     run = prepare_run(opts, jobs)
     entries: list[Entry] = []

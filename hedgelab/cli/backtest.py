@@ -56,6 +56,10 @@ def shared_options(func):
         click.option("--costs", "costs", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="TOML file with a [costs] table: perp_fee, spot_fee (decimals; default the venue's), "
                           "half_spread, impact, impact_exponent (slippage model)."),
+        click.option("--basket", "basket", default=None, metavar="COIN=W,...",
+                     help="Coins and weights of a basket run, e.g. BTC=0.3,ETH=0.4,SOL=0.3 (weights sum to 1): "
+                          "runs the basket strategies (basket-hold, basket-btc-short, basket-own-perps) on "
+                          "the dataset's coins in one account."),
         click.option("--no-costs", "no_costs", is_flag=True, default=False,
                      help="No fees and no slippage (frictionless; funding and liquidation still apply)."),
     ]

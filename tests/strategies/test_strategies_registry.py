@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hedgelab.core.errors import UserError
-from hedgelab.strategies import BUILTINS, ENTRY_POINT_GROUP, discover, get_strategy
+from hedgelab.strategies import BASKET_BUILTINS, BUILTINS, ENTRY_POINT_GROUP, discover, get_strategy
 
 GOOD_HOOK_PLUGIN = '''
 """A numba plugin."""
@@ -47,7 +47,7 @@ def write(folder, name, text):
 
 def test_builtins_are_found_in_order_with_descriptions():
     found = discover(entry_points=False)
-    assert tuple(found.strategies) == BUILTINS
+    assert tuple(found.strategies) == BUILTINS + BASKET_BUILTINS
     assert found.failures == []
     for cls in found.strategies.values():
         assert cls.description and cls.__doc__
@@ -74,7 +74,7 @@ def test_user_folder_good_and_broken_plugins(tmp_path, helpers):
 
     found = discover(tmp_path, entry_points=False)
 
-    assert list(found.strategies) == [*BUILTINS, "exploding", "child", "half-spot", "trend-hedge"]
+    assert list(found.strategies) == [*BUILTINS, *BASKET_BUILTINS, "exploding", "child", "half-spot", "trend-hedge"]
     reasons = {f.name: f.reason for f in found.failures}
     assert reasons["broken_import"].startswith("ModuleNotFoundError: No module named 'not_a_module_anywhere'")
     assert reasons["exits"] == "SystemExit: 3"

@@ -1,0 +1,35 @@
+"""A basket strategy's runs: every parameter set as its own account holding the run's coins
+(``hedgelab.engine.basket.simulate_basket``), one simulation per group of equal feature parameters,
+in this process. (Sweeps of basket strategies do not yet go to Dask workers: ``--cluster`` is for
+one-coin strategies.)"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hedgelab.reports.record import basket_record
+from hedgelab.reports.run import RunRecord
+
+if TYPE_CHECKING:
+    from tqdm.auto import tqdm
+
+    from hedgelab.runner.prepare import Job, Prepared
+
+
+def run_basket_job(run: Prepared, job: Job, labels: tuple, summary_only: bool, bar: tqdm) -> list[RunRecord]:
+    """One RunRecord per parameter set of ``job`` (in the order given)."""
+    from hedgelab.engine.basket import simulate_basket
+    cls = job.cls
+    assert cls is not None and run.opts.basket is not None
+    basket = run.opts.basket
+    markets = {coin: run.markets[coin] for coin in cls.coins(basket)}
+    sets = list(job.param_sets)
+    records: list[Any] = [None] * len(sets)
+    for group in cls.feature_groups(sets, validated=True):
+        spec = cls().basket_spec(markets, basket, [sets[k] for k in group])
+        spec = spec._replace(labels=tuple(labels[k] for k in group))
+        res = simulate_basket(markets, spec, venue=run.opts.venue, margin_mode=job.margin_mode,
+                              capital=run.opts.capital, costs=run.costs, summary_only=summary_only)
+        for j, k in enumerate(group):
+            records[k] = basket_record(res, j, labels[k], job.name, sets[k], run.opts.capital)
+        bar.update(len(group))
+    return records
