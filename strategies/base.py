@@ -151,7 +151,7 @@ class Strategy:
         super().__init_subclass__(**kwargs)
         doc = (cls.__doc__ or "").strip()
         cls.description = doc.splitlines()[0].strip() if doc else ""
-        for key, param in vars(cls).items():
+        for param in vars(cls).values():
             if isinstance(param, Param):
                 try:
                     param.default = param.coerce(param.default, owner=cls.name or cls.__name__)

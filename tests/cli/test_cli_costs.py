@@ -3,8 +3,6 @@
 Expected numbers by hand: hold buys spot with the whole capital at the first bar's index close P0; with
 no fees and no slippage it holds capital / P0 BTC, so its final equity is capital x P_T / P0 exactly.
 """
-import numpy as np
-import pandas as pd
 import pytest
 
 from hedgelab.data import load

@@ -28,7 +28,7 @@ def make_dataset(name: str = "tiny", n: int = 48, step: str = "1h", funding=None
     idx = pd.date_range("2025-01-01", periods=n, freq=step, tz="UTC", name="time")
     o = 100.0 + np.arange(n)
     bars = pd.DataFrame({"open": o, "high": o + 2, "low": o - 1, "close": o + 1, "volume": 10.0}, index=idx)
-    for prefix, cols in (("mark_", MARK), ("index_", INDEX)):
+    for cols in (MARK, INDEX):
         for c, base in zip(cols, TRADED):
             bars[c] = bars[base]
     manifest = new_manifest(name, kind="imported", venue="test", symbol="BTC", bars=bars, bar_size=step,

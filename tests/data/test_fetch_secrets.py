@@ -43,7 +43,7 @@ def test_a_bad_api_url_with_a_password_is_masked(capsys):
 def test_a_stored_manifest_has_no_secret(tmp_path, dataset_factory):
     ds = dataset_factory()
     ds.manifest["notes"] = [f"fetched from https://bob:{SECRET}@proxy.example/fapi?symbol=BTC&apiKey=K123&"
-                            f"signature=abc", f"headers {{'X-MBX-APIKEY': 'K456'}}"]
+                            f"signature=abc", "headers {'X-MBX-APIKEY': 'K456'}"]
     text = (write_dataset(ds, tmp_path) / "manifest.json").read_text()
     for secret in (SECRET, "K123", "K456", "signature=abc"):
         assert secret not in text

@@ -6,7 +6,6 @@ orders fill at the bar's close, fee = |qty| x fill price x taker rate, slippage 
 (|qty| / volume)^0.5, isolated margin = |qty| x fill / leverage from cash, funding = -qty x price x rate
 at the settlement bar's open, paid from the isolated margin (cross: cash).
 """
-import numpy as np
 import pytest
 
 from testkit.scenarios import bars, costs, equity, events, run

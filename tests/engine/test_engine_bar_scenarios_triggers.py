@@ -13,7 +13,6 @@ Liquidation prices by hand from ../shared/specs/exchange-mechanics.md:
   W, LP = C (MMR + side) / (W + side C / EP), bankruptcy C / (side W + C / EP).
 No costs anywhere here, so the numbers are the rules' alone.
 """
-import numpy as np
 import pytest
 
 from testkit.scenarios import bars, costs, equity, events, run

@@ -3,7 +3,6 @@ checked against the fills and against the option book the kernel computes separa
 is the sum over legs of qty x delta)."""
 import numpy as np
 import pandas as pd
-import pytest
 from numba import njit
 
 from hedgelab.engine import simulate

@@ -80,7 +80,7 @@ def test_trace_records_every_decision_and_matches_the_kernel(tmp_path):
     run = res.equity.columns[0]
     # the position the hook sees at its next decision is what the kernel recorded after this one
     pos = res.position[run]
-    for (_, a), (_, b) in zip(tr.iloc[:-1].iterrows(), tr.iloc[1:].iterrows()):
+    for _, b in tr.iloc[1:].iterrows():
         assert b["state.perp_qty"] == pytest.approx(pos.iloc[int(b["bar"]) - 1], abs=1e-12)
     assert tr["perp_filled"].sum() == pytest.approx(pos.iloc[-1], abs=1e-9)
     # and the CLI writes the same trace as parquet
