@@ -5,6 +5,7 @@ Public surface: ``simulate``, ``SimResult``, ``Costs``, ``load_venue``, ``liquid
 Imports are lazy so that the kernel compiles (or loads from cache) only when used.
 """
 from importlib import import_module
+from typing import Any
 
 # First: registers the disk-cache locator of hedgelab's numba code (engine/nb/cache.py) before any
 # cached function is defined.
@@ -25,7 +26,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> object:
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'hedgelab.engine' has no attribute {name!r}")

@@ -128,7 +128,7 @@ def _one_grid(markets: dict) -> np.ndarray:
     return time_ns
 
 
-def _schedule(venue, time, at, symbol) -> list:
+def _schedule(venue: str, time: pd.DatetimeIndex, at: Any, symbol: str) -> list:
     try:
         if at is not None:
             from hedgelab.engine.venues import load_venue
@@ -190,7 +190,7 @@ _ERRORS = {HookCode.NOT_FINITE: "is not finite", HookCode.INVALID: "is invalid (
            HookCode.RAISED: "the hook raised", HookCode.EQUITY: "equity is not finite after the bar's orders"}
 
 
-def _raise_hook_errors(summary, labels, time, symbols) -> None:
+def _raise_hook_errors(summary: np.ndarray, labels: list, time: pd.DatetimeIndex, symbols: tuple) -> None:
     from hedgelab.engine.basket_types import CoinIntent
     for j in np.flatnonzero(summary[:, BSum.ERROR] != HookCode.NONE):
         code, bar = int(summary[j, BSum.ERROR]), int(summary[j, BSum.ERROR_BAR])
@@ -201,7 +201,7 @@ def _raise_hook_errors(summary, labels, time, symbols) -> None:
         raise HookError(f"{where}: {what}")
 
 
-def _summary_frame(summary, labels, symbols, time) -> pd.DataFrame:
+def _summary_frame(summary: np.ndarray, labels: list, symbols: tuple, time: pd.DatetimeIndex) -> pd.DataFrame:
     df = pd.DataFrame({
         "final_equity": summary[:, BSum.FINAL_EQUITY], "liquidations": summary[:, BSum.LIQUIDATIONS].astype(int),
         "funding_pnl": summary[:, BSum.FUNDING_PNL], "fees": summary[:, BSum.FEES],
@@ -230,7 +230,7 @@ def _records(events: np.ndarray, counts: np.ndarray, n_coins: int) -> dict:
     return {"records": rows, "record_coin": coin}
 
 
-def _series(out, time, labels, symbols) -> dict:
+def _series(out: np.ndarray, time: pd.DatetimeIndex, labels: list, symbols: tuple) -> dict:
     frames = {name: pd.DataFrame(out[:, k, :].T, index=time, columns=labels) for k, name in enumerate(BOUT_NAMES)}
     coins = {}
     for f, name in enumerate(BCOIN_OUT_NAMES):

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
 def run_basket_job(run: Prepared, job: Job, labels: tuple, summary_only: bool, bar: tqdm) -> list[RunRecord]:
     """One RunRecord per parameter set of ``job`` (in the order given)."""
     from hedgelab.engine.basket import simulate_basket
+    from hedgelab.strategies.basket import BasketStrategy
     cls = job.cls
-    assert cls is not None and run.opts.basket is not None
+    assert cls is not None and issubclass(cls, BasketStrategy) and run.opts.basket is not None
     basket = run.opts.basket
     markets = {coin: run.markets[coin] for coin in cls.coins(basket)}
     sets = list(job.param_sets)
