@@ -21,7 +21,7 @@ from hedgelab.core.errors import UserError
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.hook_errors import HookError
 from hedgelab.engine.nb.basket_records import BCOIN_OUT_NAMES, BOUT_NAMES, BCoinOut, BCoinSum, BOut, BSum
-from hedgelab.engine.nb.records import HookError as HookCode, Mkt, event_dt
+from hedgelab.engine.nb.records import Cfg, HookError as HookCode, Mkt, event_dt
 from hedgelab.engine.result import events_frame
 from hedgelab.engine.options import OptionConfig, validate_option_config
 from hedgelab.engine.simulate import cap_funding, market_block, venue_config
@@ -83,6 +83,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
         cap_funding(block[:, k], time_ns, sched[0][1])
     starts, tier_sets = _tier_sets(schedules, time_ns)
     cfg = venue_config(first, margin_mode, float(capital), costs)
+    cfg[Cfg.SHARED_WALLET] = 1.0 if margin_mode == "cross" else 0.0
     close_s = time_ns / 1e9 + float(markets[symbols[0]].bar_seconds)
     n, ncols, n_coins = len(time_ns), params.shape[0], len(symbols)
     n_funding = int(np.isfinite(block[0, :, Mkt.FUNDING_RATE]).sum(axis=1).max())

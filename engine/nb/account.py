@@ -96,7 +96,7 @@ def perp_wallet_nb(acc, cfg):
 def refresh_liq_nb(acc, cfg, tiers):
     """Recompute the cached liquidation price after the position or its wallet changed."""
     q = acc[Acc.QTY]
-    if q == 0.0:
+    if q == 0.0 or cfg[Cfg.SHARED_WALLET] != 0.0:
         acc[Acc.LIQ] = np.nan
         return
     side = 1.0 if q > 0.0 else -1.0

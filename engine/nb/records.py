@@ -117,7 +117,9 @@ class CfgT(NamedTuple):
     DEFAULT_LEVERAGE: int = 12  # leverage before the hook sets one
     INVERSE: int = 13          # 1.0 inverse (coin-margined) perp: isolated margin held in BTC; 0.0 linear
     WHOLE_LEVERAGE: int = 14   # 1.0: the venue sets leverage in whole numbers (Hyperliquid, spec §3)
-    N: int = 15
+    SHARED_WALLET: int = 15    # 1.0: a basket's cross wallet, whose positions the basket kernel liquidates
+                               # together: a position's own single-position liquidation price means nothing
+    N: int = 16
 
 
 Cfg = CfgT()
