@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,7 +28,7 @@ from hedgelab.data.fetch_build import assemble, build_option_iv
 from hedgelab.data.fetch_cache import SeriesCache, atomic_parquet, cache_root
 from hedgelab.data.fetch_sources import (HOUR_MS, candle_source, dvol_resolution, dvol_source,
                                          funding_interval_ms, funding_source, option_trades_source)
-from hedgelab.data.store import check_name, check_store_writable, write_dataset
+from hedgelab.data.store import BUILTIN, check_name, check_store_writable, write_dataset
 from hedgelab.data.validate import Where, validate_manifest
 from hedgelab.core.errors import DataError, UserError
 
@@ -47,6 +48,15 @@ DVOL_CURRENCIES = ("BTC", "ETH")
 # Deribit's main host keeps only the last 24 h of trades; older ones are served by the history host.
 DERIBIT_HISTORY_URL = "https://history.deribit.com"
 URLS_ENV = "HEDGELAB_CCXT_URLS"
+# An exchange that accepts and never answers took 6 x 30 s plus backoff before the error: each request
+# now waits REQUEST_TIMEOUT_MS, and one request's retries stop once FAIL_BUDGET_SECONDS would pass
+# (about 45 s for a silent server: 20 + 1 + 20 + 2 s, the next try would end after 60 s).
+REQUEST_TIMEOUT_MS = 20_000
+FAIL_BUDGET_SECONDS = 60.0
+MIN_BAR_MS = 60_000      # bars of at least one minute (a 1 ms bar was stored as bar size '0D')
+
+
+SYMBOL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:-]{0,39}")   # BTC/USDT:USDT, 1000PEPE/USDT:USDT, BTC-PERPETUAL
 
 
 class FetchError(UserError):
@@ -84,7 +94,7 @@ def point_at(ex, base: str) -> None:
 
 
 def make_exchange(ccxt_id: str, api_urls: dict, key: str | None = None, options: dict | None = None):
-    ex = getattr(ccxt, ccxt_id)({"enableRateLimit": True, "timeout": 30_000, "options": options or {}})
+    ex = getattr(ccxt, ccxt_id)({"enableRateLimit": True, "timeout": REQUEST_TIMEOUT_MS, "options": options or {}})
     base = api_urls.get(key or ccxt_id) or api_urls.get(ccxt_id) or api_urls.get("*")
     if base:
         point_at(ex, base)
@@ -94,23 +104,36 @@ def make_exchange(ccxt_id: str, api_urls: dict, key: str | None = None, options:
 class Retry:
     """Call a ccxt method; network errors are retried after backoff * 2**attempt seconds (capped)."""
 
-    def __init__(self, retries: int = 5, backoff: float = 1.0, max_delay: float = 30.0, sleep=time.sleep):
+    def __init__(self, retries: int = 5, backoff: float = 1.0, max_delay: float = 30.0, sleep=time.sleep,
+                 budget: float = FAIL_BUDGET_SECONDS, clock=time.monotonic):
         self.retries, self.backoff, self.max_delay, self.sleep = retries, backoff, max_delay, sleep
+        self.budget, self.clock = budget, clock
         self.retried = 0
 
     def __call__(self, fn, *args):
+        started = self.clock()
         for attempt in range(self.retries + 1):
             try:
                 return fn(*args)
             except ccxt.NetworkError as exc:  # timeouts, 429/418 (DDoSProtection), 5xx, dropped connections
-                if attempt == self.retries:
-                    raise FetchError(f"{_what(fn)} failed after {self.retries} retries ({type(exc).__name__}: "
+                delay = min(self.max_delay, self.backoff * 2 ** attempt)
+                spent = self.clock() - started
+                # the next try would end after the budget if it took as long as the ones so far
+                over = spent + delay + spent / (attempt + 1) > self.budget
+                if attempt == self.retries or over:
+                    tries = f"{attempt + 1} tries in {spent:.0f} s" if over else f"{self.retries} retries"
+                    raise FetchError(f"{_what(fn)} failed after {tries} ({type(exc).__name__}: "
                                      f"{_one_line(exc)}); pages fetched so far are kept, run the same "
                                      "command again to resume") from None   # the cause holds the raw URL
                 self.retried += 1
-                self.sleep(min(self.max_delay, self.backoff * 2 ** attempt))
+                self.sleep(delay)
             except ccxt.BaseError as exc:  # the exchange refused the request: retrying will not help
                 raise FetchError(f"{_what(fn)}: {type(exc).__name__}: {_one_line(exc)}") from None
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+                # ccxt parsing a reply that is not the exchange's (a proxy's page, a different API)
+                raise FetchError(f"{_what(fn)}: the reply was not understood ({type(exc).__name__}: "
+                                 f"{_one_line(exc)[:200]}); is this {getattr(getattr(fn, '__self__', None), 'id', 'the exchange')}'s "
+                                 "API?") from None
 
 
 def _what(fn) -> str:
@@ -202,9 +225,13 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     ``data import`` refuses them), stated in the provenance.
     """
     check_name(name)
+    if name in BUILTIN:   # refused before any download (it was refused only when writing, after it)
+        raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
     if venue not in VENUES:
         raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUES)}")
     symbol = symbol or DEFAULT_SYMBOL[venue]
+    if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
+        raise UserError(f"--symbol {symbol!r} is not a ccxt perpetual symbol such as {DEFAULT_SYMBOL[venue]}")
     urls = api_urls if isinstance(api_urls, dict) else parse_api_urls(api_urls)
     root = check_store_writable(store)  # before any download
     try:
@@ -213,6 +240,8 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
         step = 0
     if step <= 0 or timeframe.endswith("M"):  # months are not a fixed bar length
         raise UserError(f"--timeframe {timeframe!r} is not a bar size such as 1m, 5m, 1h or 1d")
+    if step < MIN_BAR_MS:
+        raise UserError(f"--timeframe {timeframe!r}: bars shorter than 1 minute are not supported (1m, 5m, 1h, 1d ...)")
 
     old = _existing_manifest(root, name)
     if old is not None and (old.get("venue") != venue or old.get("symbol") != symbol
@@ -239,6 +268,10 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     retry = Retry(retries, backoff, sleep=sleep)
     ex = make_exchange(VENUES[venue], urls, options=MARKET_OPTIONS.get(venue))
     retry(ex.load_markets)
+    perpetuals = [s for s, m in (ex.markets or {}).items() if isinstance(m, dict) and m.get("swap")]
+    if not perpetuals:   # an empty or foreign reply: the symbol is not the problem
+        raise FetchError(f"{venue}: the reply to the market list was not understood (it lists no perpetual "
+                         f"market); is this {VENUES[venue]}'s API?")
     market = ex.markets.get(symbol)
     if market is None or not market.get("swap"):
         wanted = symbol.split("/")[0]

@@ -31,6 +31,10 @@ from hedgelab.data.validate import (MAX_FILL_BARS, Where, check_funding, check_g
 from hedgelab.core.errors import UserError
 
 MAX_PRICE_FLAG = 1e12  # --max-price above this would let float rounding into cash and P&L
+MIN_BAR = pd.Timedelta(minutes=1)   # 1 ms bars were stored with the bar size '0D'; shorter bars are refused
+# Venues an imported file may say it came from: the engine's venues (engine/venues.py VENUE_IDS) and OKX,
+# whose perps the real files under ../shared/data include. A run picks its rules with its own --venue.
+DATA_VENUES = ("binance", "bybit", "hyperliquid", "deribit", "okx")
 SNAP_SECONDS = 15   # settlement stamps this close to the hour are exchange latency, not a schedule
 
 
@@ -58,6 +62,29 @@ def split_overrides(cols: dict | None, frames: dict) -> dict:
     return out
 
 
+def _span(step: pd.Timedelta) -> str:
+    """A step as a user reads it: '1 ms', '1.5 s', '1min', '1h'."""
+    if step.value % 1_000_000_000 == 0 and step.value > 0:
+        return offset_string(step)
+    return f"{step.value / 1e6:g} ms" if step.value < 1_000_000_000 else f"{step.value / 1e9:g} s"
+
+
+def check_source(venue, symbol) -> None:
+    """The venue an imported file came from (DATA_VENUES) and its symbol (an exchange or ccxt symbol
+    whose base coin picks the tier table): any text was accepted and stored in the manifest."""
+    if venue not in DATA_VENUES:
+        raise UserError(f"--venue {venue!r}: not a venue hedgelab knows; one of {', '.join(DATA_VENUES)} (where "
+                        "the data came from; a run picks its rules with its own --venue)")
+    from hedgelab.engine.venues import base_coin
+    if not isinstance(symbol, str) or len(symbol) > 40:
+        raise UserError(f"--symbol {str(symbol)[:60]!r}: not an exchange or ccxt symbol (e.g. BTCUSDT, "
+                        "BTC/USDT:USDT, BTC-PERPETUAL)")
+    try:
+        base_coin(symbol)   # the pattern of exchange and ccxt symbols
+    except UserError as exc:
+        raise UserError(f"--{exc}") from None
+
+
 def _src(path: Path, column: str, extra: str = "") -> str:
     return f"{path} [column {column}{', ' + extra if extra else ''}]"
 
@@ -71,6 +98,9 @@ def read_prices(path: Path, frame: pd.DataFrame, overrides: dict, notes: list,
     index = parse_time(frame[roles["time"]], where, "time")
     check_time_order(index, where)
     step = infer_step(index, where)
+    if step < MIN_BAR:
+        raise where.error(None, "time", f"bars every {_span(step)}: bars shorter than 1 minute are not supported "
+                                        "(resample them to 1 minute or longer first)")
     check_grid(index, step, where)
     bars = pd.DataFrame(index=index)
     prov = {}
@@ -176,6 +206,9 @@ def read_iv(path: Path, frame: pd.DataFrame, overrides: dict, unit: str | None, 
     candle = column.lower().endswith("close")
     if candle:
         length = infer_step(index, where)
+        if length < pd.Timedelta(seconds=1) or length.value % 1_000_000_000:
+            raise where.error(None, "time", f"IV candles every {_span(length)}: a candle must last a whole number "
+                                            "of seconds")
         index = index + length
         timing = f"candle close, known at candle open + {offset_string(length)}"
     else:
@@ -211,6 +244,9 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     provenance, as ``data fetch --fill-gaps`` does.
     """
     check_name(name)
+    check_source(venue, symbol)
+    if bar_size is not None and bar_timedelta(bar_size) < MIN_BAR:
+        raise UserError(f"--bar-size {bar_size!r}: bars shorter than 1 minute are not supported")
     limit = MAX_PRICE if max_price is None else float(max_price)
     if not (np.isfinite(limit) and 0 < limit <= MAX_PRICE_FLAG):
         raise UserError(f"--max-price {max_price!r}: must be a positive number of USD, at most {MAX_PRICE_FLAG:g}")

@@ -121,9 +121,14 @@ def _parse_cols(values) -> dict:
               help="Unit of the IV column (default: percent for DVOL columns, else decimal).")
 @click.option("--funding-unit", type=click.Choice(["percent", "decimal"]), default=None,
               help="Unit of the funding rate column (default: decimal, 0.0001 = 0.01 %).")
-@click.option("--venue", default="binance", show_default=True)
-@click.option("--symbol", default="BTC/USDT:USDT", show_default=True)
-@click.option("--bar-size", default=None, help="Resample to this bar size (default: the file's own).")
+@click.option("--venue", default="binance", show_default=True,
+              help="Where the data came from: binance, bybit, hyperliquid, deribit or okx (a run picks its "
+                   "rules with its own --venue).")
+@click.option("--symbol", default="BTC/USDT:USDT", show_default=True,
+              help="The exchange or ccxt symbol (BTCUSDT, BTC/USDT:USDT, BTC-PERPETUAL); its base coin picks "
+                   "the tier table.")
+@click.option("--bar-size", default=None,
+              help="Resample to this bar size (default: the file's own); bars are 1 minute or longer.")
 @click.option("--max-price", type=float, default=None,
               help="Highest plausible price in USD (default 1e9); a larger price is refused as a mistake.")
 @click.option("--fill-gaps", is_flag=True,

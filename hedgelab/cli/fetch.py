@@ -21,7 +21,8 @@ VENUE_NAMES = ("binance", "bybit", "hyperliquid")
 @click.option("--end", default=None,
               help="Last bar, ISO-8601 UTC, inclusive as in run/compare/sweep: a date means the whole day "
                    "(--start 2025-09-01 --end 2025-09-02 is 48 1h bars); default now.")
-@click.option("--timeframe", default="1h", show_default=True, help="Bar size: 1m, 5m, 15m, 1h, 4h, 1d ...")
+@click.option("--timeframe", default="1h", show_default=True,
+              help="Bar size, 1 minute or longer: 1m, 5m, 15m, 1h, 4h, 1d ...")
 @click.option("--dvol/--no-dvol", default=True, show_default=True,
               help="Deribit DVOL index as the ATM implied volatility (BTC and ETH).")
 @click.option("--options/--no-options", default=False, show_default=True,

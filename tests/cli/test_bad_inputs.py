@@ -310,6 +310,64 @@ CASES += [
               "3650", "--iv", "0.5"), "--forward: 1.90735e+30 USD is outside"),
 ]
 
+FETCH = ("data", "fetch", "f", "--start", "2025-09-01", "--end", "2025-09-02", "--no-dvol", "--quiet",
+         "--store", "{tmp}/s")
+MS_BARS = "time,open,high,low,close\n" + "".join(f"2025-01-01T00:00:00.{k:03d}Z,1,1,1,1\n" for k in range(5))
+
+
+def fetch_row(extra, fragment, venue="binance"):
+    return Case("fetch", (*FETCH, "--venue", venue, *extra), fragment)
+
+
+def import_row(extra, fragment, prices=None, **files):
+    return Case("import", (*IMPORT, *extra), fragment, {"p.csv": prices or _hours(), **files})
+
+
+CASES += [
+    # ------------------------------------------------------------ data import options (data/importer.py)
+    import_row(("--venue", "ftx"), "--venue 'ftx': not a venue hedgelab knows; one of binance, bybit, hyperliquid, "
+                                   "deribit, okx"),
+    import_row(("--venue", ""), "--venue '': not a venue hedgelab knows"),
+    import_row(("--venue", "x" * 100), "not a venue hedgelab knows"),
+    import_row(("--venue", "Binance"), "--venue 'Binance': not a venue"),
+    import_row(("--symbol", "BTC USDT!"), "--symbol 'BTC USDT!': not an exchange or ccxt symbol"),
+    import_row(("--symbol", ""), "--symbol '': not an exchange or ccxt symbol"),
+    import_row(("--symbol", "A" * 100), "--symbol 'AAAAAAAAAAAAAAAAAAAA"),
+    import_row(("--symbol", "../../etc"), "not an exchange or ccxt symbol"),
+    import_row((), "column 'time': bars every 1 ms: bars shorter than 1 minute are not supported", MS_BARS),
+    import_row((), "column 'time': bars every 30s: bars shorter than 1 minute",
+               "time,open,high,low,close\n" + "".join(f"2025-01-01T00:00:{s:02d}Z,1,1,1,1\n" for s in (0, 30))),
+    import_row(("--bar-size", "1ms"), "--bar-size '1ms': bars shorter than 1 minute are not supported"),
+    import_row(("--bar-size", "30s"), "--bar-size '30s': bars shorter than 1 minute"),
+    import_row(("--iv", "{tmp}/iv.csv"), "iv.csv, column 'time': IV candles every 500 ms: a candle must last a whole "
+                                        "number of seconds", None,
+               **{"iv.csv": "time,dvol_close\n2025-01-01T00:00:00.000Z,45\n2025-01-01T00:00:00.500Z,45\n"}),
+    Case("import", ("data", "import", "crisis-2025", "--prices", "{tmp}/p.csv", "--store", "{tmp}/s"),
+         "'crisis-2025' is the built-in dataset's name", {"p.csv": _hours()}),
+
+    # ------------------------------------------------------------ data fetch (data/fetch.py): before any download
+    # a closed port as the API: a refusal after a download attempt would say "cannot reach" after retries
+    Case("fetch", ("data", "fetch", "crisis-2025", "--venue", "binance", "--start", "2025-09-01", "--store", "{tmp}/s",
+                   "--quiet", "--api-url", "http://{closed}"), "'crisis-2025' is the built-in dataset's name"),
+    fetch_row(("--timeframe", "1s", "--api-url", "http://{closed}"),
+              "--timeframe '1s': bars shorter than 1 minute are not supported"),
+    fetch_row(("--timeframe", "1M", "--api-url", "http://{closed}"), "--timeframe '1M' is not a bar size"),
+    fetch_row(("--symbol", "BTC USDT", "--api-url", "http://{closed}"),
+              "--symbol 'BTC USDT' is not a ccxt perpetual symbol such as BTC/USDT:USDT"),
+    fetch_row(("--symbol", "B" * 100, "--api-url", "http://{closed}"), "is not a ccxt perpetual symbol"),
+    fetch_row(("--api-url", "http://{closed}"), "--venue 'ftx' is not supported", venue="ftx"),
+    # a reply that is not the exchange's: said so, not blamed on the symbol ("not a perpetual on binance (e.g. )")
+    fetch_row(("--api-url", "http://{json}"), "binance: the reply to the market list was not understood (it lists no "
+                                              "perpetual market); is this binanceusdm's API?"),
+    fetch_row(("--api-url", "http://{text}"), "binance: the reply to the market list was not understood"),
+    fetch_row(("--api-url", "http://{list}"), "binanceusdm load_markets: the reply was not understood (AttributeError"),
+    fetch_row(("--api-url", "http://{text}"), "bybit: the reply to the market list was not understood", venue="bybit"),
+    fetch_row(("--api-url", "http://{json}"), "hyperliquid: the reply to the market list was not understood",
+              venue="hyperliquid"),
+    fetch_row(("--api-url", "http://{list}"), "hyperliquid: the reply to the market list was not understood",
+              venue="hyperliquid"),
+]
+
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
@@ -335,7 +393,31 @@ def _snapshot(tmp):
     return out
 
 
-SERVERS = ("{http}", "{silent}", "{garbage}", "{nowork}", "{closed}")
+SERVERS = ("{http}", "{silent}", "{garbage}", "{nowork}", "{closed}", "{json}", "{text}", "{list}")
+
+
+def _replying(body: bytes):
+    """An HTTP server answering every GET and POST with 200 and ``body`` (a reply no exchange sends)."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        do_GET = do_POST = answer
+
+        def log_message(self, *args):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"127.0.0.1:{server.server_address[1]}", server
 
 
 def _serve(handler_bytes=None):
@@ -376,8 +458,13 @@ def servers():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{s.getsockname()[1]}"
+    replies = {key: _replying(body) for key, body in (("{json}", b'{"a": 1}'), ("{text}", b"garbage"),
+                                                      ("{list}", b"[1, 2, 3]"))}
     yield {"{http}": f"127.0.0.1:{httpd.server_address[1]}", "{silent}": silent, "{garbage}": garbage,
-           "{nowork}": cluster.scheduler_address.removeprefix("tcp://"), "{closed}": closed}
+           "{nowork}": cluster.scheduler_address.removeprefix("tcp://"), "{closed}": closed,
+           **{key: address for key, (address, _) in replies.items()}}
+    for _, server in replies.values():
+        server.shutdown()
     httpd.shutdown()
     cluster.close()
     s1.close()
