@@ -121,7 +121,7 @@ class Retry:
                 # the next try would end after the budget if it took as long as the ones so far
                 over = spent + delay + spent / (attempt + 1) > self.budget
                 if attempt == self.retries or over:
-                    tries = f"{attempt + 1} tries in {spent:.0f} s" if over else f"{self.retries} retries"
+                    tries = f"{self.retries} retries" if attempt == self.retries else f"{attempt + 1} tries in {spent:.0f} s"
                     raise FetchError(f"{_what(fn)} failed after {tries} ({type(exc).__name__}: "
                                      f"{_one_line(exc)}); pages fetched so far are kept, run the same "
                                      "command again to resume") from None   # the cause holds the raw URL

@@ -255,3 +255,45 @@ def test_real_dvol_files_pass_the_iv_range(shared_dir, name):
     values = to_numbers(frame[roles["iv"]], where, "atm_iv")
     check_iv(values, where, "percent")
     assert values.min() / 100 >= MIN_IV
+
+
+# ------------------------------------------------------------------ a silent exchange is given up in time
+
+def test_a_silent_exchange_is_given_up_within_the_budget():
+    """Each request to a server that never answers ends at ccxt's timeout (REQUEST_TIMEOUT_MS, 20 s): after
+    tries ending at 20 s and 41 s (20 + 1 s backoff + 20), a third would end near 41 + 2 + 20.5 = 63.5 s,
+    past FAIL_BUDGET_SECONDS (60): two tries, one backoff of 1 s, instead of 6 x 30 s plus 31 s of backoff."""
+    import ccxt
+
+    from hedgelab.data.fetch import FAIL_BUDGET_SECONDS, REQUEST_TIMEOUT_MS, FetchError, Retry
+    assert (REQUEST_TIMEOUT_MS, FAIL_BUDGET_SECONDS) == (20_000, 60.0)
+    now, sleeps = [0.0], []
+
+    def silent():
+        now[0] += REQUEST_TIMEOUT_MS / 1000
+        raise ccxt.RequestTimeout("binanceusdm GET https://fapi.binance.com/fapi/v1/exchangeInfo timed out")
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+    with pytest.raises(FetchError, match=r"failed after 2 tries in 41 s \(RequestTimeout"):
+        Retry(sleep=sleep, clock=lambda: now[0])(silent)
+    assert sleeps == [1.0]
+
+
+def test_quick_failures_keep_all_their_retries():
+    """Errors that come back at once (429s) are retried 5 times (1 + 2 + 4 + 8 + 16 s of backoff)."""
+    import ccxt
+
+    from hedgelab.data.fetch import FetchError, Retry
+    now, sleeps = [0.0], []
+
+    def busy():
+        raise ccxt.DDoSProtection("429")
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+    with pytest.raises(FetchError, match="failed after 5 retries"):
+        Retry(sleep=sleep, clock=lambda: now[0])(busy)
+    assert sleeps == [1.0, 2.0, 4.0, 8.0, 16.0]
