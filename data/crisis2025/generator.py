@@ -1,9 +1,13 @@
-"""generate(): the crisis-2025 reconstruction as four values, a pure function of the seed."""
+"""generate(): the crisis-2025 reconstruction as four values, a pure function of the seed.
+
+BTC is the primary coin (bars/funding/iv); the manifest's "coins" describes the alt coins that
+alts.py reconstructs around it; generate_all() returns their frames too.
+"""
 import numpy as np
 import pandas as pd
 
+from . import alts, market, price
 from . import iv as iv_mod
-from . import market, price
 from .anchors import CALIBRATION, FACTS
 from .grid import FUNDING_HOURS, N_BARS, index
 
@@ -88,7 +92,26 @@ def _to_ticks(bars: pd.DataFrame) -> pd.DataFrame:
 
 
 def generate(seed: int = SEED):
-    """(bars, funding, iv, manifest) of the crisis-2025 reconstruction; same seed, same values."""
+    """(bars, funding, iv, manifest) of the crisis-2025 reconstruction (BTC, the manifest with its
+    "coins"); same seed, same values."""
+    bars, funding, iv, _sigma = _btc(seed)
+    return bars, funding, iv, _manifest(bars.index, seed)
+
+
+def generate_all(seed: int = SEED):
+    """(bars, funding, iv, manifest, coins): generate() plus {coin: (bars, funding, iv)} of the alts."""
+    bars, funding, iv, sigma = _btc(seed)
+    return bars, funding, iv, _manifest(bars.index, seed), alts.generate_alts(seed, bars, sigma)
+
+
+def _manifest(times: pd.DatetimeIndex, seed: int) -> dict:
+    man = manifest(times)
+    man["coins"] = alts.manifest_entries(times, seed)
+    return man
+
+
+def _btc(seed: int):
+    """BTC's (bars, funding, iv) and its per-bar diffusion sigma (which the alts' ranges use)."""
     rng = _streams(seed)
     times = index()
     idx = price.index_ohlc(rng["plan"], rng["path"], rng["range"])
@@ -109,4 +132,4 @@ def generate(seed: int = SEED):
     # DVOL is published with 2 decimals in percent: 4 decimals as a fraction
     iv = pd.DataFrame({"atm_iv": np.round(atm, 4), "atm_iv_high": np.round(high, 4)}, index=times)
     assert len(bars) == N_BARS
-    return bars, funding, iv, manifest(times)
+    return bars, funding, iv, idx["sigma"]

@@ -41,13 +41,16 @@ def settlement_points() -> np.ndarray:
     return np.arange(0, N_BARS, FUNDING_HOURS)
 
 
-def _regime_of_settlement(k: np.ndarray) -> np.ndarray:
+def regime_of_settlement(k: np.ndarray) -> np.ndarray:
+    """Regime number of each settlement point (the regimes start at REGIMES' dates)."""
     starts = np.array([hour(t) for t, _m, _s in REGIMES])
     return np.searchsorted(starts, k, side="right") - 1
 
 
-def _premium_noise(rng) -> tuple[np.ndarray, np.ndarray]:
-    """AR(1) premium noise for hours -BURN..N_BARS-1, scaled per regime, and each hour's regime."""
+def premium_noise(rng, std8=None) -> tuple[np.ndarray, np.ndarray]:
+    """AR(1) premium noise for hours -BURN..N_BARS-1, scaled per regime, and each hour's regime.
+
+    ``std8``: the std of the 8h-mean premium per regime (default BTC's, in REGIMES)."""
     n = N_BARS + BURN
     e = np.empty(n)
     e[0] = rng.normal()
@@ -57,18 +60,25 @@ def _premium_noise(rng) -> tuple[np.ndarray, np.ndarray]:
     lags = np.abs(np.subtract.outer(np.arange(8), np.arange(8)))
     f = np.sqrt(np.mean(PHI ** lags))
     hours = np.arange(-BURN, N_BARS)
-    reg = _regime_of_settlement((hours // FUNDING_HOURS + 1) * FUNDING_HOURS)
-    std8 = np.array([s for _t, _m, s in REGIMES])[np.clip(reg, 0, None)]
+    reg = regime_of_settlement((hours // FUNDING_HOURS + 1) * FUNDING_HOURS)
+    std8 = np.array([s for _t, _m, s in REGIMES] if std8 is None else std8)[np.clip(reg, 0, None)]
     return e * std8 / f, np.clip(reg, 0, None)
 
 
-def _rates(p: np.ndarray) -> np.ndarray:
-    """Settled rate at each settlement point from the hourly premium (p[0] is hour -BURN)."""
+def binance_rate(p: np.ndarray) -> np.ndarray:
+    """Binance's settled rate at each settlement point from the hourly premium (p[0] is hour -BURN):
+    F = P + clamp(0.01% - P, -0.05%, +0.05%), P the mean premium of the 8 hours before."""
     k = settlement_points()
     p8 = p.reshape(-1, FUNDING_HOURS).mean(axis=1)[: len(k)]  # row j: hours k-8..k-1
     gap = BASE_RATE - p8
     # inside the clamp the formula gives the baseline exactly (avoid float round-off)
-    rate = np.where(np.abs(gap) <= CLAMP, BASE_RATE, p8 + np.clip(gap, -CLAMP, CLAMP))
+    return np.where(np.abs(gap) <= CLAMP, BASE_RATE, p8 + np.clip(gap, -CLAMP, CLAMP))
+
+
+def _rates(p: np.ndarray) -> np.ndarray:
+    """BTC's settled rates: Binance's formula, then the anchored floors (minimum, no negatives)."""
+    k = settlement_points()
+    rate = binance_rate(p)
     kmin = hour(MIN_AT)
     floor = np.where(k == kmin, -np.inf, MIN_RATE + 1e-6)
     s, e = hour(NO_NEGATIVE[0]), hour(NO_NEGATIVE[1])
@@ -78,9 +88,9 @@ def _rates(p: np.ndarray) -> np.ndarray:
 
 def premium_and_funding(rng) -> tuple[np.ndarray, np.ndarray]:
     """Hourly premium (length N_BARS + BURN, from hour -BURN) and the settled rates."""
-    noise, reg = _premium_noise(rng)
+    noise, reg = premium_noise(rng)
     k = settlement_points()
-    sreg = _regime_of_settlement(k)
+    sreg = regime_of_settlement(k)
     kmin = hour(MIN_AT)
     mins = slice(kmin - FUNDING_HOURS + BURN, kmin + BURN)
     mu = np.full(len(REGIMES), -0.0004)
@@ -106,6 +116,16 @@ def traded_and_mark(idx: dict, p: np.ndarray, rng) -> dict:
     """Perp traded OHLC and mark OHLC from the index OHLC and the hourly premium."""
     p = p.copy()
     p[hour(CRASH_BAR) + BURN] += CRASH_DISCOUNT
+    out = perp_and_mark(idx, p, rng)
+    out["low"][hour(CRASH_BAR)] = PERP_CRASH_LOW
+    return out
+
+
+def perp_and_mark(idx: dict, p: np.ndarray, rng, wick: float = 0.0002) -> dict:
+    """Traded = index x (1 + p) with seeded wicks on the extremes, mark = index x (1 + EMA of p).
+
+    ``p`` is the hourly premium from hour -BURN; the close of bar i uses p at hour i, its open
+    the premium of the hour before (so open = previous close)."""
     prem = p[BURN:]
     prev = p[BURN - 1:-1]
     # mark: exponential average of the premium (Binance averages the basis over 30 minutes,
@@ -116,15 +136,14 @@ def traded_and_mark(idx: dict, p: np.ndarray, rng) -> dict:
         sm[i] = 0.5 * sm[i - 1] + 0.5 * p[i]
     msm, mprev = sm[BURN:], sm[BURN - 1:-1]
     out = {}
-    for name, cur, before, wick in (("", prem, prev, 0.0002), ("mark_", msm, mprev, 0.0)):
+    for name, cur, before, w in (("", prem, prev, wick), ("mark_", msm, mprev, 0.0)):
         c = idx["close"] * (1 + cur)
         o = idx["open"] * (1 + before)
-        up = np.abs(rng.normal(0, wick, N_BARS)) if wick else 0.0
-        dn = np.abs(rng.normal(0, wick, N_BARS)) if wick else 0.0
+        up = np.abs(rng.normal(0, w, N_BARS)) if w else 0.0
+        dn = np.abs(rng.normal(0, w, N_BARS)) if w else 0.0
         h = np.maximum(idx["high"] * (1 + cur + up), np.maximum(o, c))
         lo = np.minimum(idx["low"] * (1 + cur - dn), np.minimum(o, c))
         out.update({name + "open": o, name + "high": h, name + "low": lo, name + "close": c})
-    out["low"][hour(CRASH_BAR)] = PERP_CRASH_LOW
     return out
 
 
@@ -134,6 +153,13 @@ def volume(idx: dict, rng) -> np.ndarray:
     weeks = week_of_bar()
     level = np.asarray(CALIBRATION["weekly_spot_volume"], float)[weeks]
     level *= CALIBRATION["perp_volume_ratio"]
+    return scaled_volume(idx, rng, level)
+
+
+def scaled_volume(idx: dict, rng, level: np.ndarray) -> np.ndarray:
+    """Volume: hour profile x activity (|return| + range over idx["sigma"]) x AR(1) lognormal noise,
+    x the Oct 10 cascade multipliers, rescaled so each week's mean is ``level`` (one value per bar)."""
+    weeks = week_of_bar()
     prof = np.asarray(CALIBRATION["hour_volume_profile"])[np.arange(N_BARS) % 24]
     ret = np.abs(np.log(idx["close"] / idx["open"]))
     rng_ = np.log(idx["high"] / idx["low"])

@@ -56,10 +56,12 @@ def plan(rng) -> tuple[dict, list]:
     return dict(sorted(pins.items())), extremes
 
 
-def hourly_sigma(rng) -> np.ndarray:
-    """Per-bar diffusion std of log price: weekly level x hour profile x slow SV factor."""
+def hourly_sigma(rng, weekly_vol=None) -> np.ndarray:
+    """Per-bar diffusion std of log price: weekly level x hour profile x slow SV factor.
+
+    ``weekly_vol``: 13 annualized weekly volatilities (default BTC's, CALIBRATION["weekly_vol"])."""
     weeks = week_of_bar()
-    weekly = np.asarray(CALIBRATION["weekly_vol"])[weeks] / np.sqrt(365 * 24)
+    weekly = np.asarray(CALIBRATION["weekly_vol"] if weekly_vol is None else weekly_vol)[weeks] / np.sqrt(365 * 24)
     prof = np.asarray(CALIBRATION["hour_vol_profile"])
     prof = prof / np.sqrt(np.mean(prof ** 2))
     hours = np.arange(N_BARS) % 24
@@ -78,7 +80,7 @@ def hourly_sigma(rng) -> np.ndarray:
     return sig
 
 
-def _student(rng, n, df=6.0):
+def student_t(rng, n, df=6.0):
     """Unit-variance Student-t draws: fat-tailed hourly returns like the real ones."""
     return rng.standard_t(df, n) / np.sqrt(df / (df - 2.0))
 
@@ -99,7 +101,7 @@ def bridge_closes(sig: np.ndarray, pins: dict, rng) -> np.ndarray:
     """
     x = np.empty(N_BARS + 1)
     ks = list(pins)
-    z = _student(rng, N_BARS)
+    z = student_t(rng, N_BARS)
     for k0, k1 in zip(ks[:-1], ks[1:]):
         zs = z[k0:k1]
         for _try in range(1000):
@@ -109,7 +111,7 @@ def bridge_closes(sig: np.ndarray, pins: dict, rng) -> np.ndarray:
             seg = pins[k0] + w - v / v[-1] * (w[-1] - gap)
             if _closes_ok(seg, k0):
                 break
-            zs = _student(rng, k1 - k0)
+            zs = student_t(rng, k1 - k0)
         else:
             raise RuntimeError(f"no bridge from point {k0} to {k1} keeps the daily closes")
         x[k0:k1 + 1] = seg
