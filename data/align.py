@@ -7,6 +7,9 @@ Timing rules (docs/ARCHITECTURE.md):
 - an IV print is known from its timestamp; bar i sees the last print with time <= its close.
   Example, 1h bars: the 10:00 bar closes at 11:00, so a 10:30 print is known at its close and an
   11:30 print is not (it first shows in the 11:00 bar).
+
+A dataset of several coins (``Dataset.coins``) is aligned coin by coin with the same rules and the
+same window (``align_coins``): every coin is on the primary's grid, so the arrays share ``time_ns``.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.data.arrays import MarketArrays
-from hedgelab.data.dataset import INDEX, MARK, TRADED, Dataset, bar_timedelta, iso, ns, offset_string
-from hedgelab.core.errors import UserError
+from hedgelab.data.dataset import INDEX, MARK, TRADED, Dataset, bar_timedelta, coin_entry, iso, ns, offset_string
+from hedgelab.core.errors import DataError, UserError
 
 
 def _as_utc(value, what: str):
@@ -88,6 +91,40 @@ def align(ds: Dataset, start=None, end=None) -> MarketArrays:
                         funding_rate=rate, funding_price=price, iv=iv, **col)
 
 
+def align_coins(ds: Dataset, coins, start=None, end=None) -> dict[str, MarketArrays]:
+    """``{coin: MarketArrays}`` for the named coins, in the order given, each aligned exactly as
+    ``align`` aligns the primary (same timing rules, bars in the same [start, end]), all on one grid.
+
+    ``coins``: coin names (``"BTC"``, ``"ETH"``; exchange spellings such as ``"ETHUSDT"`` are read as
+    their coin, which is the key of the result) or one name. A coin the dataset does not hold is a
+    UserError listing the coins it holds.
+    """
+    names = [coins] if isinstance(coins, str) else list(coins)
+    if not names:
+        raise UserError(f"no coin named; data {ds.name!r} holds {', '.join(ds.coin_names)}")
+    keys = [ds.coin_key(c) for c in names]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise UserError(f"coin {', '.join(twice)} named more than once (data {ds.name!r} holds "
+                        f"{', '.join(ds.coin_names)})")
+    slice_bars(ds, start, end)   # a bad window is the dataset's error, said once, before any coin's
+    primary = ds.primary_coin
+    out: dict[str, MarketArrays] = {}
+    for k in keys:
+        try:
+            out[k] = align(ds.coin(k), start, end)
+        except UserError as exc:
+            if k == primary:
+                raise
+            raise type(exc)(f"coin {k}: {exc}") from None
+    first = keys[0]
+    for k in keys[1:]:
+        if not np.array_equal(out[k].time_ns, out[first].time_ns) or out[k].bar_seconds != out[first].bar_seconds:
+            raise DataError(f"data {ds.name!r}: coin {k} is not on {first}'s bar grid between start {start} and "
+                            f"end {end}; every coin must be on the primary's grid")
+    return out
+
+
 def _iv_at_close(ds: Dataset, t: np.ndarray, step: pd.Timedelta) -> np.ndarray:
     """Last IV print with time <= bar close. After the last print, carried forward only if the
     manifest states an ``iv_fill`` rule; otherwise the last print stays valid for one typical IV
@@ -111,8 +148,21 @@ def resample(ds: Dataset, bar_size: str) -> Dataset:
     """The dataset on coarser bars: OHLC first/max/min/last, volume summed; funding and IV as they are.
 
     Buckets are aligned to the epoch (1h bars open on the hour) and incomplete buckets at either
-    end are dropped, so every coarse bar covers its whole length; the manifest notes both.
+    end are dropped, so every coarse bar covers its whole length; the manifest notes both. Every
+    coin of a dataset of several coins is resampled the same way (they share the grid, so they keep
+    sharing it), and the manifest's ``"coins"`` entries follow.
     """
+    out = _resample_one(ds, bar_size)
+    if not ds.coins:
+        return out
+    coins = {c: _resample_one(sub, bar_size) for c, sub in ds.coins.items()}
+    manifest = out.manifest
+    if "coins" in manifest:
+        manifest["coins"] = {c: coin_entry(sub.manifest, manifest) for c, sub in coins.items()}
+    return Dataset(name=out.name, bars=out.bars, funding=out.funding, iv=out.iv, manifest=manifest, coins=coins)
+
+
+def _resample_one(ds: Dataset, bar_size: str) -> Dataset:
     old = bar_timedelta(ds.manifest["bar_size"])
     new = bar_timedelta(bar_size)
     if new <= old or new.value % old.value:

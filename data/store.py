@@ -6,12 +6,19 @@ On-disk format (fixed; the built-in ``crisis-2025`` uses it too)::
     NAME/bars.parquet    bars, tz-aware UTC DatetimeIndex named "time" as the index
     NAME/funding.parquet funding settlements, same index convention
     NAME/iv.parquet      IV prints (time known), same index convention
+    NAME/coins/COIN/bars.parquet, funding.parquet, iv.parquet
+                         every coin other than the primary (a dataset of several coins), same columns;
+                         the manifest's "coins" holds each one's manifest entry, in order
+
+A coin's folder must be named in the manifest's "coins" and every coin named there must have its
+folder; every coin is on the primary's bar grid (``validate_coins``, at every load and write).
 
 A write goes to a hidden temp directory beside the target and is renamed into place only when
 complete, so an interrupted write never leaves a half dataset under NAME/. Hidden directories carry
 the owning process's id and start time (``hedgelab.core.tempdirs``); every store operation first
 recovers what a killed process left behind (``recover``): a replacing import killed between its
-two renames gets the previous complete copy back under NAME/, and the rest is deleted.
+two renames gets the previous complete copy back under NAME/, and the rest is deleted. The coins'
+folders live inside NAME/, so they are written, renamed and recovered with it as one unit.
 """
 from __future__ import annotations
 
@@ -22,15 +29,20 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hedgelab.core import tempdirs as _tempdirs
 from hedgelab.core.redact import redact
-from hedgelab.data.dataset import NAME_RE, Dataset
+from hedgelab.data.dataset import (COIN_RE, NAME_RE, Dataset, bar_timedelta, base_coin, coin_manifest, coins_manifest,
+                                   ns, primary_coin)
 from hedgelab.data.validate import Where, validate_dataset, validate_manifest
 from hedgelab.core.errors import DataError, UserError
 
 FILES = ("manifest.json", "bars.parquet", "funding.parquet", "iv.parquet")
+FRAMES = ("bars", "funding", "iv")
+COIN_FILES = tuple(f"{part}.parquet" for part in FRAMES)   # what each NAME/coins/COIN/ holds
+COINS_DIR = "coins"
 BUILTIN_DIR = Path(__file__).parent / "builtin"
 BUILTIN = ("crisis-2025",)
 
@@ -86,6 +98,19 @@ def check_store_writable(store=None) -> Path:
     return root
 
 
+def _complete(path: Path) -> bool:
+    """Whether a dataset folder has all its files, the coins' named in its manifest included."""
+    if not all((path / f).is_file() for f in FILES):
+        return False
+    try:
+        named = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("coins")
+    except (ValueError, UnicodeDecodeError, RecursionError, OSError, AttributeError):
+        return True   # the files are all there; what they hold is for the load to judge
+    if not isinstance(named, dict):
+        return True
+    return all((path / COINS_DIR / str(c) / f).is_file() for c in named for f in COIN_FILES)
+
+
 def recover(root: Path) -> None:
     """Finish what killed processes left in the store ``root``.
 
@@ -98,7 +123,7 @@ def recover(root: Path) -> None:
     found = _tempdirs.orphans(root) + _legacy_old_copies(root)
     for path, stem, kind in sorted(found, key=lambda f: f[2] not in ("old", "legacy")):  # restore first
         target = root / stem
-        if kind in ("old", "legacy") and not target.exists() and all((path / f).is_file() for f in FILES):
+        if kind in ("old", "legacy") and not target.exists() and _complete(path):
             try:
                 os.replace(path, target)
                 continue
@@ -140,17 +165,132 @@ def read_dir(folder: Path, name: str | None = None) -> Dataset:
     except OSError as exc:
         raise DataError(f"{folder / 'manifest.json'}: cannot read ({exc.strerror})") from None
     validate_manifest(manifest, Where(str(folder / "manifest.json")))
+    frames = _read_frames(folder)
+    name = name or manifest.get("name", folder.name)
+    primary = Dataset(name=name, manifest=manifest, **frames)
+    validate_dataset(primary, str(folder))
+    ds = Dataset(name=name, manifest=manifest, coins=_read_coins(folder, manifest, name), **frames)
+    validate_coins(ds, str(folder))
+    return ds
+
+
+def _read_frames(folder: Path) -> dict:
     frames = {}
-    for part in ("bars", "funding", "iv"):
+    for part in FRAMES:
         path = folder / f"{part}.parquet"
         try:
             frames[part] = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types for a damaged file
             raise DataError(f"{path}: cannot read parquet ({type(exc).__name__}: {exc})") from exc
-    ds = Dataset(name=name or manifest.get("name", folder.name), bars=frames["bars"],
-                 funding=frames["funding"], iv=frames["iv"], manifest=manifest)
-    validate_dataset(ds, str(folder))
-    return ds
+    return frames
+
+
+def _coin_entries(manifest: dict, where: Where) -> dict:
+    """The manifest's ``"coins"`` checked as far as its names and entries' types: {} when absent."""
+    entries = manifest.get("coins", {})
+    if not isinstance(entries, dict):
+        raise where.error(None, "coins", "must be an object {COIN: that coin's manifest}")
+    for coin, entry in entries.items():
+        if not COIN_RE.match(coin):
+            raise where.error(None, f"coins.{coin}", "a coin's name is its base coin in upper case, "
+                                                    "letters and digits (e.g. ETH)")
+        if not isinstance(entry, dict):
+            raise where.error(None, f"coins.{coin}", "must be an object (that coin's manifest)")
+    return entries
+
+
+def _read_coins(folder: Path, manifest: dict, name: str) -> dict:
+    """The coins under ``folder/coins/``, in the manifest's order; each folder named in the manifest
+    and each coin named there with its folder and files."""
+    entries = _coin_entries(manifest, Where(str(folder / "manifest.json")))
+    sub = folder / COINS_DIR
+    named = ", ".join(entries) or "none"
+    if sub.is_dir():
+        for p in sorted(sub.iterdir()):
+            if p.is_dir() and not p.name.startswith(".") and p.name not in entries:
+                raise DataError(f"{p}: coin folder {p.name} is not named in manifest.json's \"coins\" "
+                                f"(named: {named}); add its entry or remove the folder")
+    coins = {}
+    for coin, entry in entries.items():
+        where = sub / coin
+        if not where.is_dir():
+            raise DataError(f"{where}: folder missing; manifest.json's \"coins\" names {coin}, so the dataset "
+                            "is incomplete")
+        for f in COIN_FILES:
+            if not (where / f).is_file():
+                raise DataError(f"{where / f}: file missing; coin {coin} of the dataset is incomplete")
+        coins[coin] = Dataset(name=name, manifest=coin_manifest(entry, manifest), **_read_frames(where))
+    return coins
+
+
+class _KeyPath(dict):
+    """``Where.columns`` for a coin's manifest: every key named by its path in the dataset's manifest."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def get(self, key, default=None):
+        return f"{self.prefix}{key}"
+
+
+def validate_coins(ds: Dataset, folder: str = "") -> None:
+    """Check the coins of a dataset (run at every load and before every write; the primary's frames
+    are ``validate_dataset``'s): each coin's manifest entry, its frames as any dataset's, and its bars
+    on the primary's grid, the first differing bar named."""
+    if not ds.coins:
+        return
+    prefix = f"{folder.rstrip('/')}/" if folder else f"{ds.name}/"
+    mw = Where(prefix + "manifest.json")
+    try:
+        primary = primary_coin(ds.manifest)
+    except UserError as exc:
+        raise mw.error(None, "symbol", f"{exc}; the primary's coin must be known in a dataset of "
+                                       "several coins") from None
+    step = bar_timedelta(ds.manifest["bar_size"])
+    for coin, sub in ds.coins.items():
+        cw = Where(prefix + "manifest.json", columns=_KeyPath(f"coins.{coin}."))
+        if coin == primary:
+            raise mw.error(None, f"coins.{coin}", f"{coin} is the primary coin (symbol "
+                                                  f"{ds.manifest.get('symbol')!r}); its data are the dataset's own files")
+        if "coins" in sub.manifest:
+            raise cw.error(None, "coins", "a coin's entry cannot hold coins of its own")
+        validate_manifest(sub.manifest, cw)
+        symbol = sub.manifest.get("symbol")
+        if symbol is None:
+            raise cw.error(None, "symbol", "missing manifest key (the coin's exchange symbol, e.g. "
+                                           f"{coin}USDT)")
+        try:
+            base = base_coin(symbol)
+        except UserError as exc:
+            raise cw.error(None, "symbol", str(exc)) from None
+        if base != coin:
+            raise cw.error(None, "symbol", f"symbol {symbol!r} is a {base} symbol, not {coin}'s")
+        if bar_timedelta(sub.manifest["bar_size"]) != step:
+            raise cw.error(None, "bar_size", f"bar size {sub.manifest['bar_size']!r} is not the primary's "
+                                             f"({primary}) {ds.manifest['bar_size']!r}: every coin is on the "
+                                             "primary's bar grid")
+        folder_c = prefix + f"{COINS_DIR}/{coin}"
+        validate_dataset(sub, folder_c)
+        _check_grid(ds.bars.index, sub.bars.index, Where(folder_c + "/bars.parquet"), coin, primary)
+
+
+def _check_grid(grid: pd.DatetimeIndex, index: pd.DatetimeIndex, where: Where, coin: str, primary: str) -> None:
+    """A coin's bar opens equal to the primary's, position by position; the first difference named."""
+    a, b = ns(grid), ns(index)
+    n = min(len(a), len(b))
+    diff = np.flatnonzero(a[:n] != b[:n])
+    rule = "every coin must be on the primary's bar grid (same bar opens)"
+    if len(diff):
+        i = int(diff[0])
+        raise where.error(i, "time", f"coin {coin}'s bar at {index[i]} is not the primary's ({primary}) bar "
+                                     f"at {grid[i]}; {rule}")
+    if len(b) > n:
+        raise where.error(n, "time", f"coin {coin} has a bar at {index[n]}, after the primary's ({primary}) "
+                                     f"last bar at {grid[n - 1]}; {rule}")
+    if len(a) > n:
+        raise where.error(None, "time", f"coin {coin}'s bars end at {index[n - 1]}, the primary's ({primary}) "
+                                        f"go on: its bar at {grid[n]} is missing from {coin}; {rule}")
 
 
 def read_dataset(name: str, store=None) -> Dataset:
@@ -174,13 +314,34 @@ def load(name: str, store=None) -> Dataset:
     return read_dataset(name, store)
 
 
-def _write_files(ds: Dataset, folder: Path) -> None:
-    for part in ("bars", "funding", "iv"):
+def _write_frames(ds: Dataset, folder: Path) -> None:
+    for part in FRAMES:
         frame = getattr(ds, part).copy()
         frame.index = frame.index.rename("time")
         frame.to_parquet(folder / f"{part}.parquet", engine="pyarrow", index=True)
-    text = redact(json.dumps(ds.manifest, indent=2, sort_keys=False, default=str))  # no secrets on disk
+
+
+def _write_files(ds: Dataset, folder: Path) -> None:
+    _write_frames(ds, folder)
+    for coin, sub in ds.coins.items():
+        where = folder / COINS_DIR / coin
+        where.mkdir(parents=True)
+        _write_frames(sub, where)
+    text = redact(json.dumps(coins_manifest(ds), indent=2, sort_keys=False, default=str))  # no secrets on disk
     (folder / "manifest.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _fsync_files(ds: Dataset, folder: Path) -> None:
+    """Every file written, then the coins' folders (their entries), before the renames."""
+    paths = [folder / f for f in FILES]
+    paths += [folder / COINS_DIR / coin / f for coin in ds.coins for f in COIN_FILES]
+    for path in paths:
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+    if ds.coins:
+        for coin in ds.coins:
+            _fsync_dir(folder / COINS_DIR / coin)
+        _fsync_dir(folder / COINS_DIR)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -200,11 +361,22 @@ def write_dataset(ds: Dataset, store=None) -> Path:
     (2) an existing NAME/ is renamed to ``.NAME.old-<pid>-<start>``; (3) the temp directory is
     renamed to NAME/; (4) the old copy is deleted. A kill at any point leaves either NAME/ complete
     or a complete ``.old`` copy that ``recover`` puts back on the next store operation.
+
+    A dataset of several coins writes each of ``ds.coins`` to ``NAME/coins/COIN/`` inside the same
+    temp folder, and the manifest's ``"coins"`` from their manifests (``coins_manifest``): the
+    primary and its coins are replaced together or not at all.
     """
     check_name(ds.name)
     if ds.name in BUILTIN:
         raise UserError(f"{ds.name!r} is the built-in dataset's name; choose another name")
     validate_dataset(ds, ds.name)
+    named = ds.manifest.get("coins")
+    if named is not None and (not isinstance(named, dict) or set(named) != set(ds.coins)):
+        said = ", ".join(named) if isinstance(named, dict) else repr(named)
+        raise UserError(f"dataset {ds.name!r}: the manifest's \"coins\" names {said or 'none'} but the dataset "
+                        f"holds {', '.join(ds.coins) or 'none'} (Dataset.coins); the manifest's entries are "
+                        "written from Dataset.coins")
+    validate_coins(ds, ds.name)
     root = check_store_writable(store)
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -215,9 +387,7 @@ def write_dataset(ds: Dataset, store=None) -> Path:
     tmp = _tempdirs.make_temp(root, ds.name, "tmp")
     try:
         _write_files(ds, tmp)
-        for f in FILES:
-            with open(tmp / f, "rb") as fh:
-                os.fsync(fh.fileno())
+        _fsync_files(ds, tmp)
         old = None
         if target.exists():
             old = root / _tempdirs.temp_name(ds.name, "old")
