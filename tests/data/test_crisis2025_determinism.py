@@ -48,9 +48,9 @@ def test_shipped_files_match_the_generator(first):
     assert shipped_manifest == json.loads(json.dumps(first[3]))
 
 
-def test_build_writes_the_four_files(tmp_path):
+def test_build_writes_the_four_files_and_the_coins_folder(tmp_path):
     out = build(tmp_path / "crisis-2025")
     assert sorted(p.name for p in out.iterdir()) == [
-        "bars.parquet", "funding.parquet", "iv.parquet", "manifest.json"]
+        "bars.parquet", "coins", "funding.parquet", "iv.parquet", "manifest.json"]
     again = build(out)   # rebuilding over an existing directory replaces it in one step
     assert again == out and not list(tmp_path.glob(".crisis-2025-*"))
