@@ -390,3 +390,76 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
                             "direction": "down", "showactive": True}],
            "plot_bgcolor": "#fff"}
     return {"data": traces, "layout": lay, "notes": []}
+
+
+# ---- basket runs (several coins in one account) ------------------------------------------------------------
+
+def coin_colors(coins) -> dict:
+    """One colour per coin, the same in every basket chart and run."""
+    return dict(zip(coins, colors(len(coins))))
+
+
+def coin_exposure_figure(axis: Axis, runs, windows, window_text: str) -> dict | None:
+    """Each basket run's USD exposure per coin over time, stacked (longs above zero, shorts below) with the
+    net line; a menu picks the run."""
+    shown = [r for r in runs if getattr(r, "coins", None) is not None and r.has_equity]
+    if not shown:
+        return None
+    coins = list(dict.fromkeys(str(c) for r in shown for c in r.coins["exposure"].columns))
+    color = coin_colors(coins)
+    traces, owner, buttons = [], [], []
+    for i, r in enumerate(shown):
+        exposure = r.coins["exposure"].astype("float64").fillna(0.0)
+        for coin in exposure.columns:
+            s = exposure[coin]
+            for side, part, worst in (("long", s.clip(lower=0.0), "max"), ("short", s.clip(upper=0.0), "min")):
+                if not (part != 0).any():
+                    continue
+                t = line(axis, part, f"{coin} {side}", color[str(coin)], worst=worst, meta="coin")
+                t.update(stackgroup=side, visible=i == 0, line={"color": color[str(coin)], "width": 0.5},
+                         hovertemplate=f"{esc(coin)} {side}: %{{y:,.0f}} USD<extra></extra>")
+                traces.append(t)
+                owner.append(i)
+        net = line(axis, exposure.sum(axis=1), "net exposure", "#000", worst="min", meta="coin", width=1.5)
+        net.update(visible=i == 0, hovertemplate="net: %{y:,.0f} USD<extra></extra>")
+        traces.append(net)
+        owner.append(i)
+    for i, r in enumerate(shown):
+        buttons.append({"label": esc(r.name), "method": "update", "args": [{"visible": [o == i for o in owner]}]})
+    lay = layout("", "USD", windows, height=420)
+    lay["title"]["text"] = (esc("Exposure per coin (USD), stacked: longs above 0, shorts below; run (menu):")
+                            + "<br>" + esc(window_text))   # two lines: room for the menu on a narrow page
+    lay["updatemenus"] = [{"buttons": buttons, "x": 1, "xanchor": "right", "y": 1.25, "yanchor": "top",
+                           "direction": "down", "showactive": True}]
+    lay["margin"]["t"] = 90
+    return {"data": traces, "layout": lay, "notes": []}
+
+
+BASIS_LINES = (("mark", "mark close", None, 1.5), ("traded", "traded close", "dash", 1.2), ("low", "lows", "dot", 1.2))
+
+
+def basis_figure(axis: Axis, basis, windows) -> dict | None:
+    """Each held coin's perp / index - 1 over the window around Oct 10: the mark close (solid), the traded close
+    where it is not the mark (dashed) and the bar's lows where given (dotted)."""
+    if basis is None or not basis.series:
+        return None
+    color = coin_colors(list(basis.series))
+    traces = []
+    for coin, found in basis.series.items():
+        for key, label, dash, width in BASIS_LINES:
+            s = found.get(key)
+            if s is None or not s.notna().any():
+                continue
+            t = line(axis, s, f"{coin} {label}", color[coin], pct=True, worst="min", dash=dash, meta="basis",
+                     width=width)
+            t["hovertemplate"] = f"%{{y:.2%}}<extra>{esc(coin)} {label}: perp / index - 1</extra>"
+            traces.append(t)
+    if not traces:
+        return None
+    lay = layout("", "perp / index - 1", windows, yformat=".1%", height=400)
+    lay["title"]["text"] = (esc("Perp vs index (spot) per coin: perp / index - 1 per bar") + "<br>"
+                            + esc(f"{basis.start:%Y-%m-%d %H:%M} to {basis.end:%Y-%m-%d %H:%M} UTC "
+                                  "(bars by their open)"))
+    lay["margin"]["t"] = 70
+    lay["xaxis"]["range"] = [basis.start.isoformat(), basis.end.isoformat()]
+    return {"data": traces, "layout": lay, "notes": []}

@@ -146,7 +146,7 @@ def _window(runs, mf) -> str:
 def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict, title: str | None = None,
                 crash_windows=None, heatmap: dict | None = None, assumptions=(), tearsheet_links=None,
                 max_curves: int = 60, files_note: str = "", events: pd.DataFrame | None = None,
-                stress=None) -> str:
+                stress=None, coin_prices: dict | None = None) -> str:
     tearsheet_links = tearsheet_links or {}
     title = title or default_title(runs, heatmap)
     by_name = runs_by_name(runs)
@@ -156,6 +156,8 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     cols = charts.colors(len(charted))
     color_of = {r.name: c for r, c in zip(charted, cols)}
     windows, windows_note = charts.crash_windows(crash_windows, runs)
+    # several coins in one account (a summary-mode sweep keeps no coins: not built run by run to find out)
+    baskets = not isinstance(runs, SummaryRuns) and any(getattr(r, "coins", None) is not None for r in runs)
     mf = manifest or {}
     events = events_frame(runs) if events is None else events
     window = _window(runs, mf)
@@ -210,6 +212,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                            "Dashed: each run's liquidation price while it holds a perp; X: each liquidation (hover: "
                            "run, leg, side, price, quantity, cash flow)") if charted else "")
                  + sections.liquidation_table(runs)
+                 + (sections.coin_liquidations(runs, coin_prices) if baskets else "")
                  + (_chart(charts.margin_figure(axis, charted, cols, windows), "margin",
                            "The series stop where no position is left (after a liquidation) instead of reading 0%",
                            "No run has a margin ratio series (no leveraged positions).") if charted else "")
@@ -230,6 +233,9 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                  + (_chart(charts.exposure_figure(axis, charted, cols, windows, lev, "Leverage (|BTC delta| x mark "
                                                   "/ equity)", "x", ".2f"), "leverage") if charted else "")
                  + "</section>")
+    if baskets:
+        parts.append(sections.coin_attribution(charted, axis, windows, window, _chart))
+        parts.append(sections.coin_basis(runs, coin_prices, axis, windows, _chart))
     parts.append(sections.events_table(events))
     parts.append(sections.assumptions(assumptions, events))
     parts.append(sections.data(mf, window))
@@ -283,13 +289,17 @@ def _user_error(msg):
 
 def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str | None = None,
                  crash_windows=None, heatmap: dict | None = None, assumptions=(), progress: bool = True,
-                 max_tearsheets: int | None = 30, max_curves: int = 60, stress=None) -> ReportFiles:
+                 max_tearsheets: int | None = 30, max_curves: int = 60, stress=None,
+                 coin_prices: dict | None = None) -> ReportFiles:
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
 
     max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``, their
     benchmark) get one; None = every run, 0 = none.
     max_curves: the most runs drawn on the time charts (sweeps rely on the heatmap).
     stress: a StressResult run with the backtest: the page gets its section (its files are the caller's).
+    coin_prices: basket runs only, {coin: DataFrame with ``mark`` and ``index`` closes (and optionally
+      ``close``, the perp's traded close) on the runs' bars}: the page then shows the basis per coin
+      around 2025-10-10 (reports/basket.py) and each coin's previous close in a liquidation.
     """
     t0 = time.perf_counter()
     runs = unique_names(runs)
@@ -324,7 +334,8 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
             note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
             page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                                heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
-                               max_curves=max_curves, files_note=note, events=events, stress=stress)
+                               max_curves=max_curves, files_note=note, events=events, stress=stress,
+                               coin_prices=coin_prices)
             (tmp / "report.html").write_text(page, encoding="utf-8")
             bar.update()
         (out / "tearsheets").mkdir(exist_ok=True)

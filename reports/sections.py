@@ -192,14 +192,20 @@ def crisis_windows(runs: list[RunRecord], windows, windows_note: str, bar: str) 
 
 # ---- liquidations -----------------------------------------------------------------------------------------
 
+def leg(instrument, symbol=None) -> str:
+    """'perp', or 'ETH perp' for a basket run's event (its coin in ``symbol``)."""
+    return f"{symbol} {instrument}" if isinstance(symbol, str) and symbol else str(instrument)
+
+
 def liquidation_table(runs: list[RunRecord]) -> str:
-    rows, unseen = [], 0
+    rows, unseen, coins = [], 0, False
     for r in runs:
         if r.events is None:   # a summary-only run: its count is known, not its events
             unseen += int((r.stats or {}).get("liquidations", 0) > 0)
             continue
         ev = r.events_frame()
         liq = ev[ev["kind"].astype(str) == "liquidation"]
+        coins = coins or (r.coins is not None and len(liq) > 0)   # a basket run's quantities are in its coins
         for _, e in liq.iterrows():
             t = pd.Timestamp(e["time"])
             t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
@@ -209,18 +215,22 @@ def liquidation_table(runs: list[RunRecord]) -> str:
             lost = (float(at.iloc[0]) - float(before.iloc[-1])) if len(before) and len(at) else float("nan")
             side = str(e["side"]) if isinstance(e["side"], str) and e["side"] else (
                 "long closed" if q < 0 else "short closed")
+            coin = e.get("symbol")   # a basket run's coin: its price to 6 significant digits (XRP 2.49620)
+            shown_price = coin_price(float(e["price"])) if isinstance(coin, str) and coin else \
+                number(round(float(e["price"]), 2))
             rows.append(f"<tr class='liq-row' data-run='{esc(r.name)}' data-time='{t:%Y-%m-%dT%H:%M:%SZ}'>"
                         f"<td class='l'>{esc(r.name)}</td><td>{t:%Y-%m-%d %H:%M}</td>"
-                        f"<td class='l'>{esc(str(e['instrument']))}</td><td class='l'>{esc(side)}</td>"
-                        f"<td>{number(round(float(e['price']), 2))}</td><td>{number(round(abs(q), 4))}</td>"
+                        f"<td class='l'>{esc(leg(e['instrument'], e.get('symbol')))}</td><td class='l'>{esc(side)}</td>"
+                        f"<td>{shown_price}</td><td>{number(round(abs(q), 4))}</td>"
                         f"<td>{usd(float(e['amount']), True)}</td><td>{usd(lost, True)}</td></tr>")
     more = (f"<p class='note' id='liquidated-summary-only'>{unseen:,} more run{'s were' if unseen != 1 else ' was'} "
             "liquidated: summary-only runs (big sweeps) keep their liquidation count, not the events, so they are "
             "in the ranking and summary.csv, not here.</p>") if unseen else ""
     if not rows:
         return more or "<p class='note' id='no-liquidations'>No run was liquidated.</p>"
+    unit = "coin" if coins else "BTC"
     return more + ("<table id='liquidation-table'><thead><tr><th class='l'>run</th><th>time (UTC)</th><th class='l'>leg</th>"
-            "<th class='l'>side</th><th>price</th><th>qty (BTC)</th><th>cash flow (USD)</th>"
+            f"<th class='l'>side</th><th>price</th><th>qty ({unit})</th><th>cash flow (USD)</th>"
             "<th>equity change over the bar (USD)</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>")
 
@@ -256,9 +266,11 @@ def events_table(events: pd.DataFrame) -> str:
     for e, detail in zip(shown.itertuples(index=False), event_details(shown)):
         t = pd.Timestamp(e.time)
         price = float(e.price) if finite(float(e.price)) else float("nan")
-        price_cell = (f"{usd(price, True)} USD moved" if e.kind == "margin" else number(round(price, 2)))
+        coin = getattr(e, "symbol", None)   # a basket run's coin: its price to 6 significant digits (XRP 2.49620)
+        price_cell = (f"{usd(price, True)} USD moved" if e.kind == "margin" else
+                      coin_price(price) if isinstance(coin, str) and coin else number(round(price, 2)))
         rows.append(f"<tr data-run='{esc(str(e.run))}' data-kind='{esc(str(e.kind))}'><td>{t:%Y-%m-%d %H:%M}</td>"
-                    f"<td class='l'>{esc(str(e.run))}</td><td class='l'>{esc(str(e.instrument))}</td>"
+                    f"<td class='l'>{esc(str(e.run))}</td><td class='l'>{esc(leg(e.instrument, getattr(e, 'symbol', None)))}</td>"
                     f"<td class='l'>{esc(str(e.kind))}</td><td class='l'>{esc(str(e.side))}</td>"
                     f"<td>{number(round(float(e.qty), 6)) if finite(float(e.qty)) else '–'}</td>"
                     f"<td>{price_cell}</td><td>{usd(float(e.amount), True) if finite(float(e.amount)) else '–'}</td>"
@@ -266,12 +278,13 @@ def events_table(events: pd.DataFrame) -> str:
     opts = lambda col: "".join(f"<option>{esc(str(v))}</option>" for v in sorted(shown[col].astype(str).unique()))  # noqa: E731
     more = (f" Showing the first {len(shown):,} of {len(events):,}; all are in events.csv."
             if len(events) > len(shown) else "")
+    unit = "coin" if "symbol" in shown.columns and shown["symbol"].notna().any() else "BTC"
     return ("<section id='events'><h2>Events</h2><div class='filters'><label>run <select id='ev-run'><option value=''>"
             f"all</option>{opts('run')}</select></label> <label>kind <select id='ev-kind'><option value=''>all</option>"
             f"{opts('kind')}</select></label> <label>text <input id='ev-text' size='16'></label> "
             "<span id='ev-count' class='note'></span></div><div class='scroll tall'><table id='events-table'><thead><tr>"
             "<th>time (UTC)</th><th class='l'>run</th><th class='l'>leg</th><th class='l'>kind</th><th class='l'>side</th>"
-            "<th>qty (BTC)</th><th>price (USD)</th><th>amount (USD)</th><th class='l'>contract / reason</th></tr></thead>"
+            f"<th>qty ({unit})</th><th>price (USD)</th><th>amount (USD)</th><th class='l'>contract / reason</th></tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table></div><p class='note'>amount = cash flow to the account "
             "(+ received, - paid). time = when it happened: fills, fees, trims and margin moves at the bar's close; funding and option expiry at the settlement stamp; a stop or liquidation triggers during the bar opening at its time. <b>margin</b> rows "
             "move USD between cash and the isolated margin: their price column holds the USD moved (+ into the "
@@ -323,3 +336,178 @@ def data(manifest: dict, window: str) -> str:
     notes = "".join(f"<li>{esc(plain(n))}</li>" for n in mf.get("notes") or [])
     return (f"<section id='data'><h2>Data</h2>{banner}<dl>{''.join(rows)}</dl>"
             + (f"<ul class='note'>{notes}</ul>" if notes else "") + "</section>")
+
+
+# ---- basket runs (several coins in one account) ------------------------------------------------------------
+
+def _v(x) -> str:
+    """The exact number behind a cell, for readers of the page's source and the tests."""
+    return f" data-v='{float(x)!r}'" if finite(x) else ""
+
+
+def _cell(x, signed=True) -> str:
+    return f"<td{_v(x)}>{usd(x, signed)}</td>"
+
+
+def coin_attribution(runs, axis, windows, window_text: str, chart) -> str:
+    """Section ``coins``: each basket run's exposure and PnL per coin (a table per run) and the stacked
+    exposure chart. ``chart(fig, key, caption)`` renders a figure (html._chart)."""
+    from . import basket
+    from .charts import coin_exposure_figure
+    shown = basket.basket_runs(runs)
+    if not shown:
+        return ""
+    blocks = []
+    for k, r in enumerate(shown):
+        a = basket.attribution(r)
+        if a.start is None:
+            blocks.append(f"<h3>{esc(r.name)}</h3><p class='note'>Held no coin during the window.</p>")
+            continue
+        rows = "".join(
+            f"<tr data-coin='{esc(coin)}'><td class='l'>{esc(coin)}</td>"
+            f"{_cell(x.exposure_start)}{_cell(x.exposure_end)}{_cell(x.held)}{_cell(x.trades)}"
+            f"{_cell(x.funding)}{_cell(x.fees)}<td{_v(x.pnl)}><b>{usd(x.pnl, True)}</b></td></tr>"
+            for coin, x in a.table.iterrows())
+        t = a.table.sum()
+        rows += (f"<tr class='total' data-coin='all coins'><td class='l'>all coins</td>{_cell(t.exposure_start)}"
+                 f"{_cell(t.exposure_end)}{_cell(t.held)}{_cell(t.trades)}{_cell(t.funding)}{_cell(t.fees)}"
+                 f"<td{_v(t.pnl)}><b>{usd(t.pnl, True)}</b></td></tr>")
+        if abs(a.unattributed) >= basket.ROUNDING_USD:
+            rows += ("<tr class='rest'><td class='l' colspan='7'>not attributed to a coin: a cross wallet a gap took "
+                     "below zero, set to zero (the venue's loss, not the account's)</td>"
+                     f"{_cell(a.unattributed)}</tr>")
+        notes = "".join(f"<li>{esc(n)}</li>" for n in a.notes)
+        blocks.append(
+            f"<h3>{esc(r.name)}</h3><div class='scroll'><table class='attribution' id='attribution-{k}' "
+            f"data-run='{esc(r.name)}' data-total='{a.total!r}'><thead><tr><th class='l'>coin</th>"
+            f"<th>exposure {a.start:%Y-%m-%d %H:%M}</th><th>exposure {a.end:%Y-%m-%d %H:%M}</th>"
+            "<th>held at the end</th><th>trades</th><th>funding</th><th>fees</th><th>PnL</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></div><p class='note'>The run's PnL: final equity - capital = "
+            f"<b>{usd(a.total, True)}</b> USD.</p>" + (f"<ul class='note'>{notes}</ul>" if notes else ""))
+    fig = coin_exposure_figure(axis, shown, windows, window_text) if axis is not None else None
+    return ("<section id='coins'><h2>Per coin (basket runs)</h2>"
+            + (chart(fig, "coin-exposure", "Exposure = USD delta of the coin at each bar's close: spot x index + "
+                                           "perp qty x mark (a short perp below zero); black: the net exposure")
+               if fig is not None else "")
+            + "".join(blocks)
+            + "<p class='note'>USD, + = adds to the run's PnL. Exposure: the coin's USD delta (spot x index + perp qty "
+              "x mark) at the close of the first bar at which the account held anything, and of the last bar. "
+              "PnL = held at the end + trades + funding + fees: <b>held at the end</b> = spot x index + the perp's "
+              "unrealized PnL at the last close (an isolated position's margin is the account's own cash, not "
+              "counted); <b>trades</b> = cash of the coin's spot fills (- paid for a buy) and the perp's realized "
+              "PnL (fills, stops, liquidations); <b>funding</b> received (+) or paid (-); <b>fees</b> paid (-), "
+              "liquidation fees included. The coins' PnL add up to the run's final equity minus its capital (a loss "
+              "past a cross wallet, which the venue bears, is shown apart).</p>"
+            + "</section>")
+
+
+TIPPED = " class='tipped'"
+
+
+def coin_price(x) -> str:
+    """A price to 6 significant digits (3,422.67; 1.24342; 0.184213)."""
+    if not finite(x):
+        return "–"
+    digits = max(0, 6 - len(str(int(abs(x)))) if abs(x) >= 1 else 6)
+    return f"{x:,.{digits}f}"
+
+
+def _when(t) -> str:
+    return "–" if t is None or pd.isna(t) else f"{pd.Timestamp(t):%Y-%m-%d %H:%M}"
+
+
+def coin_liquidations(runs, coin_prices=None) -> str:
+    """In words, per liquidation bar of a basket run: when, which coin tipped it, the price each position was
+    closed at against its coin's previous close."""
+    from . import basket
+    blocks = []
+    for r in basket.basket_runs(runs):
+        for b in basket.liquidation_bars(r, coin_prices):
+            c = b.closed.sort_values("cost", na_position="last")
+            held = lambda q: f"{'long' if q > 0 else 'short'} {number(round(abs(q), 4))}"  # noqa: E731
+            parts = [f"{esc(coin)} {held(x.qty)} at {coin_price(x.price)}"
+                     + (f" ({pct(x.move, 1)} from {coin_price(x.prev_close)})" if finite(x.move) else "")
+                     for coin, x in c.iterrows()]
+            n = len(c)
+            what = ("the " + esc(str(c.index[0])) + " perp was closed" if n == 1 else
+                    f"{'all ' if not b.kept_open else ''}{n} perp positions were closed at once")
+            text = [f"<b>{esc(r.name)}</b> was liquidated in the bar opening {_when(b.time)} UTC: {what}, at the "
+                    f"prices of the liquidation point: {'; '.join(parts)}."]
+            if b.tipped_by:
+                text.append(f"<b>{esc(b.tipped_by)}</b> tipped it: its move from the bar's open cost the account the "
+                            "most." if n > 1 else f"<b>{esc(b.tipped_by)}</b> tipped it.")
+            if b.kept_open:
+                text.append(f"{esc(', '.join(b.kept_open))} kept {'its' if len(b.kept_open) == 1 else 'their'} "
+                            "perp open through the bar.")
+            text.append(f"Equity went from {usd(b.equity_before)} USD at the previous close"
+                        + (f" (margin ratio {b.margin_ratio_before * 100:.1f}%)" if finite(b.margin_ratio_before)
+                           and b.margin_ratio_before > 0 else "")
+                        + f" to {usd(b.equity_after)} USD at this bar's close.")
+            rows = "".join(
+                f"<tr data-coin='{esc(coin)}'{TIPPED if coin == b.tipped_by else ''}>"
+                f"<td class='l'>{esc(coin)}{' (tipped it)' if coin == b.tipped_by else ''}</td>"
+                f"<td class='l'>{held(x.qty)}</td><td{_v(x.prev_close)}>{coin_price(x.prev_close)}</td>"
+                f"<td{_v(x.price)}>{coin_price(x.price)}</td><td{_v(x.move)}>{pct(x.move, 1)}</td>"
+                f"{_cell(x.cost)}{_cell(x.realized)}{_cell(x.fee)}</tr>"
+                for coin, x in c.iterrows())
+            blocks.append(
+                f"<div class='coin-liq' data-run='{esc(r.name)}' data-time='{b.time:%Y-%m-%dT%H:%M:%SZ}'>"
+                f"<p>{' '.join(text)}</p><div class='scroll'><table><thead><tr><th class='l'>coin</th>"
+                "<th class='l'>position closed (coins)</th><th>previous close (mark, USD)</th><th>closed at (USD)</th>"
+                "<th>move from the previous close</th><th>cost of the move (USD)</th><th>realized PnL (USD)</th>"
+                f"<th>liquidation fee (USD)</th></tr></thead><tbody>{rows}</tbody></table></div></div>")
+    if not blocks:
+        return ""
+    return ("<div id='coin-liquidations'><h3>Basket liquidations, coin by coin</h3>" + "".join(blocks)
+            + "<p class='note'>Previous close = the coin's mark at the close of the bar before (– where the record "
+              "cannot tell it: a coin held both as spot and as a perp, without the coins' prices). Cost of the move "
+              "= position x (closed at - previous close), in USD. With bars only, the order of the coins' extremes "
+              "inside a bar is unknown: a cross account is liquidated at the joint worst case (each long at its "
+              "low, each short at its high, at once), where its margin runs out; the coin that tipped it is the one "
+              "whose move from the bar's open cost the account the most there.</p></div>")
+
+
+BASIS_COLUMNS = (("mark", "mark close vs index close"), ("traded", "traded close vs index close"),
+                 ("low", "mark low vs index low"))
+
+
+def coin_basis(runs, coin_prices, axis, windows, chart) -> str:
+    """Section ``basis``: perp vs index (spot) per held coin around 2025-10-10, when the window covers it and
+    the coins' prices were given."""
+    from . import basket
+    from .charts import basis_figure
+    b = basket.basis(runs, coin_prices)
+    if b is None:
+        return ""
+    window = f"{b.start:%Y-%m-%d %H:%M} to {b.end:%Y-%m-%d %H:%M} UTC"
+    notes = []
+    if b.left_out:
+        notes.append(f"Not shown: {', '.join(b.left_out)} (no run held {'it' if len(b.left_out) == 1 else 'them'} "
+                     "in this window).")
+    if b.same:
+        notes.append(f"{', '.join(b.same)}: the data's perp and index are one series, so there is no gap to "
+                     "measure (–).")
+    left = "".join(f"<p class='note basis-left'>{esc(n)}</p>" for n in notes)
+    if b.table.empty:
+        return (f"<section id='basis'><h2>Perp vs spot per coin around Oct 10</h2><p class='note'>No basket run "
+                f"held a coin in {esc(window)}.</p>{left}</section>")
+    shown = [(k, label) for k, label in BASIS_COLUMNS if b.table[f"{k}_gap"].notna().any()]
+    if not shown:
+        shown = [BASIS_COLUMNS[0]]
+    head = ("<tr><th class='l'>coin</th>"
+            + "".join(f"<th>largest gap, {label}</th><th>its bar (UTC)</th>" for _, label in shown)
+            + "<th class='l'>held by</th></tr>")
+    rows = "".join(
+        f"<tr data-coin='{esc(coin)}'><td class='l'>{esc(coin)}</td>"
+        + "".join(f"<td{_v(x[k + '_gap'])} data-gap='{k}'>{pct(x[k + '_gap'], 2)}</td>"
+                  f"<td>{_when(x[k + '_at'])}</td>" for k, _ in shown)
+        + f"<td class='l held' style='white-space:normal'>{esc(', '.join(x.held_by))}</td></tr>"
+        for coin, x in b.table.iterrows())
+    fig = basis_figure(axis, b, windows) if axis is not None else None
+    return ("<section id='basis'><h2>Perp vs spot per coin around Oct 10</h2>"
+            + (chart(fig, "basis", "") if fig is not None else "")
+            + f"<div class='scroll'><table id='basis-table'><thead>{head}</thead><tbody>{rows}</tbody></table></div>"
+            + left + "<p class='note'>Gap = perp / index - 1 in the same bar (index = the spot price; negative: "
+              f"the perp below spot), the largest in size over {esc(window)} (bars by their open), for the coins a "
+              "basket run held (spot or perp) in that window. Lows: the perp's low against the index's low of the "
+              "same bar, which need not be at the same minute.</p></section>")
