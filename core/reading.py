@@ -28,7 +28,7 @@ import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Iterable, Union
 
 from hedgelab.core.errors import UserError
 
@@ -39,11 +39,13 @@ MAX_TOML_BYTES = 1_000_000
 # (tiers -> table -> list). tomllib itself recurses once per level and fails near 1000.
 MAX_TOML_DEPTH = 32
 
+PathLike = Union[str, os.PathLike, None]   # None or '' is refused with one line
+
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
 
-def _where(path, what: str, option: str | None) -> str:
+def _where(path: object, what: str, option: str | None) -> str:
     head = f"{what} {path}" if what else str(path)
     return f"{head} ({option})" if option else head
 
@@ -52,7 +54,7 @@ def _kind(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
-def open_regular(path, what: str, *, option: str | None = None, max_bytes: int | None = None) -> BinaryIO:
+def open_regular(path: PathLike, what: str, *, option: str | None = None, max_bytes: int | None = None) -> BinaryIO:
     """The file opened for binary reading, after checking it is a regular file within ``max_bytes``."""
     if path is None or not str(path).strip():
         raise UserError(f"{what or 'file'} ({option or 'path'}): no file given (an empty path)")
@@ -91,7 +93,7 @@ def _size(n: int) -> str:
     return f"{n} bytes"
 
 
-def read_bytes(path, what: str, *, max_bytes: int, option: str | None = None) -> bytes:
+def read_bytes(path: PathLike, what: str, *, max_bytes: int, option: str | None = None) -> bytes:
     """The whole file, refused if it is not regular or holds more than ``max_bytes`` (checked before
     reading, and again while reading, so a file that grows meanwhile is not read whole)."""
     with open_regular(path, what, option=option, max_bytes=max_bytes) as fh:
@@ -106,7 +108,7 @@ def read_bytes(path, what: str, *, max_bytes: int, option: str | None = None) ->
     return data
 
 
-def read_text(path, what: str, *, max_bytes: int, option: str | None = None) -> str:
+def read_text(path: PathLike, what: str, *, max_bytes: int, option: str | None = None) -> str:
     """The file as UTF-8 text (a leading byte-order mark dropped); other bytes are one line naming the first."""
     data = read_bytes(path, what, max_bytes=max_bytes, option=option)
     try:
@@ -116,13 +118,13 @@ def read_text(path, what: str, *, max_bytes: int, option: str | None = None) -> 
                         "save the file as UTF-8") from None
 
 
-def check_depth(value, where: str, max_depth: int = MAX_TOML_DEPTH) -> None:
+def check_depth(value: object, where: str, max_depth: int = MAX_TOML_DEPTH) -> None:
     """Tables and arrays nested at most ``max_depth`` levels (measured without recursion)."""
     stack = [(value, 0)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):
-            children = item.values()
+            children: Iterable[object] = item.values()
         elif isinstance(item, list):
             children = item
         else:
@@ -149,7 +151,7 @@ def parse_toml(text: str, where: str, *, max_depth: int = MAX_TOML_DEPTH) -> dic
     return data
 
 
-def read_toml(path, what: str, *, option: str | None = None, max_bytes: int = MAX_TOML_BYTES,
+def read_toml(path: PathLike, what: str, *, option: str | None = None, max_bytes: int = MAX_TOML_BYTES,
               max_depth: int = MAX_TOML_DEPTH) -> dict:
     """A TOML file a user wrote, as a dict: a regular UTF-8 file of at most ``max_bytes``, nested at
     most ``max_depth`` levels. Every problem is one ``UserError`` starting with ``{what} {path}``."""

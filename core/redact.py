@@ -110,7 +110,8 @@ def _mask_pairs(text: str) -> str:
             out.append(text[pos:start + 1])
         else:
             scheme = _SCHEME_WORD.match(text, start)
-            end = _BARE_VALUE.match(text, scheme.end() if scheme else start).end()
+            bare = _BARE_VALUE.match(text, scheme.end() if scheme else start)
+            end = bare.end() if bare else start   # the pattern matches the empty string: always a match
             out.append(text[pos:start])
         out.append(MASK)
         pos = end                           # a closing quote is kept
@@ -118,6 +119,6 @@ def _mask_pairs(text: str) -> str:
     return "".join(out)
 
 
-def redact(text) -> str:
+def redact(text: object) -> str:
     """``text`` with URL passwords, API keys, tokens and signatures masked (linear in its length)."""
     return _mask_pairs(_mask_urls(str(text)))

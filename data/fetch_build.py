@@ -111,7 +111,7 @@ def build_bars(raw: dict, start: int, end: int, step: int, venue: str, notes: li
     bars = pd.DataFrame(index=grid)
     for c in ("open", "high", "low", "close", "volume"):
         bars[c] = parts["trade"][c]
-    for series, prefix, other in (("mark", "mark_", "index"), ("index", "index_", "mark")):
+    for series, prefix in (("mark", "mark_"), ("index", "index_")):
         src = series if series in parts else "trade"
         if src == "trade":
             proxies[series] = f"{series} = traded OHLC ({venue} has no {series}-price klines)"

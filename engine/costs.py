@@ -1,6 +1,7 @@
 """Trading costs of market orders: fees, half spread and size-dependent impact."""
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from hedgelab.core.errors import UserError
 
@@ -42,7 +43,7 @@ class Costs:
 COST_KEYS = ("perp_fee", "spot_fee", "half_spread", "impact", "impact_exponent")
 
 
-def read_costs(value, where: str = "costs") -> Costs:
+def read_costs(value: Any, where: str = "costs") -> Costs:
     """Costs from a ``[costs]`` table (dict) or a TOML file holding one (or the keys at its top level).
 
     Keys: COST_KEYS; a missing key keeps its default (fees: the venue's). Unknown keys and non-numbers

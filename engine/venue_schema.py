@@ -3,6 +3,7 @@ typed and ranged, a mistake one ``UserError`` naming the file and the key's path
 from __future__ import annotations
 
 import math
+from typing import Any, Callable, Collection, Iterable
 
 from hedgelab.core.errors import UserError
 from hedgelab.core.schema import Bad, check_table, choice, flag, list_of, number, table, text, when
@@ -24,7 +25,7 @@ MIN_PARTIAL_FRACTION = 0.01
 MIN_PARTIAL_ABOVE = 100.0
 
 
-def _funding_interval(value, path):
+def _funding_interval(value: Any, path: str) -> None:
     """Refused in a user file: the engine settles funding at the dataset's own timestamps with its
     rates, so an interval written here would be accepted and ignored (the built-in files keep theirs
     to describe the venue and to size the first settlement's cap)."""
@@ -49,11 +50,11 @@ CLOSE_AT_MARK_KEYS = ("partial_liquidation_above", "partial_liquidation_fraction
 TIER_COLUMNS = ("floor", "cap", "mmr", "cum", "max_leverage")
 
 
-def tier_table(extra_keys=()):
+def tier_table(extra_keys: Collection[str] = ()) -> Callable[[Any, str], None]:
     """One ``[[tiers]]`` table: its keys by their rules, and its columns all of one length."""
     keys = table(TIER, extra_keys=extra_keys, required=("floor", "mmr", "max_leverage"))
 
-    def rule(value, path):
+    def rule(value: Any, path: str) -> None:
         keys(value, path)
         lengths = {k: len(value[k]) for k in TIER_COLUMNS if k in value}
         if len(set(lengths.values())) > 1:
@@ -66,7 +67,7 @@ def tier_table(extra_keys=()):
     return rule
 
 
-def tier_order_problem(table: dict):
+def tier_order_problem(table: dict) -> tuple[str, int, str] | None:
     """The first break of a tier table's order as (column, index, what is expected), or None.
 
     Floors start at 0 and increase; each cap is the next tier's floor (a gap or an overlap leaves
@@ -105,7 +106,8 @@ def tier_order_problem(table: dict):
     return None
 
 
-def check_venue_file(rules, where: str, builtin_keys=(), builtin_tier_keys=()) -> None:
+def check_venue_file(rules: Any, where: str, builtin_keys: Iterable[str] = (),
+                     builtin_tier_keys: Collection[str] = ()) -> None:
     """A user venue file as a whole. Keys the built-in venue files use are known too (their readers
     check them), so a typo such as ``taker_fe`` is refused instead of silently ignored;
     ``funding_interval_hours`` is refused (see ``_funding_interval``)."""

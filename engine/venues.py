@@ -15,6 +15,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,7 +104,7 @@ def _check_user_file(user: dict, where: str) -> None:
                      builtin_tier_keys={k for b in builtin for t in b.get("tiers", []) for k in t})
 
 
-def as_date(value, where: str) -> dt.date:
+def as_date(value: Any, where: str) -> dt.date:
     """A date from a date, datetime or ISO string; anything else is the user's mistake."""
     if isinstance(value, dt.datetime):
         return value.date()
@@ -158,7 +159,7 @@ _QUOTES = ("USDT", "USDC", "USD", "BUSD", "FDUSD", "DAI", "PERP", "PERPETUAL", "
 _SUFFIX = re.compile(r"(?:[-_/:]?(?:" + "|".join(sorted(_QUOTES, key=len, reverse=True)) + r"))+$")
 
 
-def base_coin(symbol) -> str:
+def base_coin(symbol: Any) -> str:
     """The base coin of an exchange or ccxt symbol: the key of the tier tables.
 
     'BTCUSDT' (Binance, Bybit), 'BTC/USDT:USDT' (ccxt unified), 'BTC-PERPETUAL' (Deribit),
@@ -173,7 +174,7 @@ def base_coin(symbol) -> str:
     return coin
 
 
-def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -> Venue:
+def load_venue(venue: str | Path = "binance", *, at: Any = None, symbol: str = "BTC") -> Venue:
     """The venue's rules with the tier table of ``symbol`` valid at ``at`` (date; default: today).
 
     ``symbol`` may be any exchange or ccxt spelling (``base_coin``). Raises UserError for an unknown
@@ -229,7 +230,7 @@ def load_venue(venue: str | Path = "binance", *, at=None, symbol: str = "BTC") -
     )
 
 
-def tier_schedule(venue: str | Path, start, end, *, symbol: str = "BTC") -> list:
+def tier_schedule(venue: str | Path, start: Any, end: Any, *, symbol: str = "BTC") -> list:
     """The dated tier tables in force from ``start`` to ``end`` (dates), as [(valid_from, Venue)].
 
     The first entry is the table valid at ``start``; each later one starts the day its table does.

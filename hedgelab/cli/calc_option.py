@@ -13,7 +13,7 @@ def _time(value: str, name: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise UserError(f"--{name}: cannot read {value!r} as an ISO-8601 time (e.g. 2025-10-31T08:00Z)")
+        raise UserError(f"--{name}: cannot read {value!r} as an ISO-8601 time (e.g. 2025-10-31T08:00Z)") from None
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
