@@ -5,7 +5,9 @@ The calibration data is the whole dataset; the paths replace the window of ``hor
 ``start`` (default: the dataset's first bar) within [start, end]. Every strategy also runs once on the
 window itself (the single replay), so the table shows how the ranking changes from one history to
 many paths. The options of the backtest (data, venue, costs, ...) are a ``RunOptions``; those of the
-stress test a ``StressTest``.
+stress test a ``StressTest``. A basket run (``--basket``: basket strategies) generates joint paths of
+every coin the accounts hold (stress/basket.py) and runs them through the basket engine; its table has
+the same columns.
 """
 from __future__ import annotations
 
@@ -104,6 +106,8 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
         labels = (job.name,) if len(sets) == 1 else tuple(
             label or f"{job.name}#{k}" for k, label in enumerate(job.cls.labels(list(sets))))
         entries.append(Entry(job.name, job.cls, sets, labels, job.margin_mode))
+    if run.markets:
+        return _basket_stress(opts, test, run, tuple(entries), failures, heat, live)
     market, dataset = run.market, run.dataset
     full = align(dataset)          # the calibration data: the whole dataset
     history = History.of(full)
@@ -116,11 +120,45 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
                 run.symbol)
     with open_cluster(opts.cluster if live.client is None else None, live.client) as client:
         merged = run_paths(plan, int(test.paths), chunk=test.chunk, client=client, progress=not opts.quiet)
-    meta = {"method": test.method if test.method != "scenario" else f"scenario {test.scenario}",
-            "description": describe(gen), "paths": int(test.paths), "seed": int(test.seed),
+    return summarise(plan, merged, _meta(opts, test, dataset, window, describe(gen)), heat, failures)
+
+
+def _meta(opts: RunOptions, test: StressTest, dataset: Any, window: Any, description: str) -> dict[str, Any]:
+    return {"method": test.method if test.method != "scenario" else f"scenario {test.scenario}",
+            "description": description, "paths": int(test.paths), "seed": int(test.seed),
             "horizon_h": len(window.close) * window.bar_seconds / 3600.0,
             "data": dataset.manifest.get("name", opts.data), "data_kind": dataset.manifest.get("kind", "?"),
             "venue": opts.venue, "cascade": bool(test.cascade), "capital": float(opts.capital),
             "start": f"{pd.Timestamp(int(window.time_ns[0]), tz='UTC'):%Y-%m-%d %H:%M} UTC",
             "end": f"{pd.Timestamp(int(window.time_ns[-1]), tz='UTC'):%Y-%m-%d %H:%M} UTC"}
+
+
+def _basket_stress(opts: RunOptions, test: StressTest, run: Any, entries: tuple, failures: dict[str, str],
+                   heat: dict[str, str] | None, live: Live) -> StressResult:
+    """The stress test of basket strategies: joint paths of every coin the accounts hold (the basket's, then
+    hedge coins: ``run.markets``), calibrated on each coin's whole history, run by the basket engine."""
+    from hedgelab.data import align_coins
+    from hedgelab.scale import open_cluster
+    from hedgelab.stress.basket import BasketPlan, JointCascade, make_joint_generator, run_basket_paths
+    from hedgelab.stress.generators import describe
+    from hedgelab.stress.history import History
+    from hedgelab.stress.summarise import summarise
+    from hedgelab.stress.window import bar_at, horizon_bars, window_of
+    coins = list(run.markets)
+    full = align_coins(run.dataset, coins)          # the calibration data: every coin's whole history
+    histories = {c: History.of(full[c]) for c in coins}
+    first = run.markets[coins[0]]
+    bars = horizon_bars(test.horizon, int(first.bar_seconds))
+    windows = {c: window_of(run.markets[c], bars) for c in coins}
+    window = windows[coins[0]]
+    gen = make_joint_generator(test.method, histories, windows, scenario=test.scenario, drop=test.drop,
+                               kind=test.kind, at=bar_at(window, test.at), margin=test.margin,
+                               garch_start=int(np.searchsorted(full[coins[0]].time_ns, window.time_ns[0])))
+    casc = JointCascade.fit(histories, full) if test.cascade else None
+    plan = BasketPlan(gen, windows, casc, int(test.seed), entries, opts.venue, float(opts.capital), run.costs,
+                      dict(opts.basket or {}))
+    with open_cluster(opts.cluster if live.client is None else None, live.client) as client:
+        merged = run_basket_paths(plan, int(test.paths), chunk=test.chunk, client=client, progress=not opts.quiet)
+    meta = _meta(opts, test, run.dataset, window, describe(gen))
+    meta["basket"] = ",".join(f"{c}={w:g}" for c, w in (opts.basket or {}).items())
     return summarise(plan, merged, meta, heat, failures)

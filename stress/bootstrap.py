@@ -40,9 +40,11 @@ class Bootstrap:
         return np.concatenate(out)[:n]
 
     def path(self, window, rng):
+        return self.path_at(window, self.indices(len(window.close), rng))
+
+    def path_at(self, window, idx):
+        """The path whose bar i is history bar ``idx[i]`` (a basket draws ``idx`` once for every coin)."""
         h = self.history
-        n = len(window.close)
-        idx = self.indices(n, rng)
         iv = np.clip(carried_iv(window)[0] + np.cumsum(h.iv_change[idx]), IV_FLOOR, IV_CAP)
         settle = np.isfinite(np.asarray(window.funding_rate))
         funding = np.where(settle, h.funding_level[idx], np.nan)

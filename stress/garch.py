@@ -54,8 +54,12 @@ class Garch:
         return self.alpha + self.gamma / 2.0 + self.beta
 
     def path(self, window, rng):
+        return self.path_at(window, rng.integers(1, len(self.z), size=len(window.close)))
+
+    def path_at(self, window, j):
+        """The path whose bar i redraws the residual of history bar ``j[i]`` (a basket draws ``j`` once
+        for every coin, so the coins' residuals come from the same hours)."""
         n = len(window.close)
-        j = rng.integers(1, len(self.z), size=n)
         z = self.z[j]
         r = np.empty(n)
         s2 = self.sigma[self.start] ** 2

@@ -30,7 +30,11 @@ def make_generator(method: str, history, window, *, scenario=None, drop=-0.107, 
 
 
 def describe(gen) -> str:
-    """One line naming the model and its calibration, for tables and figure captions."""
+    """One line naming the model and its calibration, for tables and figure captions (a basket's joint
+    generator, stress/basket.py, describes itself)."""
+    own = getattr(gen, "describe", None)
+    if callable(own):
+        return own()
     name = type(gen).__name__
     if name == "Bootstrap":
         return f"stationary bootstrap, mean block {gen.block:.1f} bars"

@@ -76,10 +76,21 @@ def first_liquidation_bars(records, ncols: int) -> np.ndarray:
 def run_chunk(item):
     """(plan, lo, hi) -> {strategy: dict of arrays shaped (paths in [lo, hi), columns[, samples])}."""
     plan, lo, hi = item
-    n = len(plan.window.close)
-    take = np.arange(0, n, plan.stride)
-    if take[-1] != n - 1:
-        take = np.append(take, n - 1)
+    return chunk_of(plan, lo, hi, make_path, lambda e, market: simulate_entry(
+        e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol))
+
+
+def sampled_bars(n: int, stride: int) -> np.ndarray:
+    """The bars whose equity a path keeps: every ``stride``-th and the last."""
+    take = np.arange(0, n, stride)
+    return take if take[-1] == n - 1 else np.append(take, n - 1)
+
+
+def chunk_of(plan, lo: int, hi: int, make, simulate) -> dict:
+    """Paths [lo, hi) of ``plan``: ``make(plan, k)`` is path k, ``simulate(entry, path)`` its
+    [(column indices, result)]; a result has ``summary`` (final_equity, funding_pnl, fees, option_pnl
+    (optional), max_drawdown), ``records`` and ``equity``. Shared by one-coin and basket plans."""
+    take = sampled_bars(len(plan.window.close), plan.stride)
     out = {}
     for e in plan.entries:
         ncols = len(e.param_sets)
@@ -88,13 +99,13 @@ def run_chunk(item):
         out[e.name]["curve"] = np.empty((hi - lo, ncols, len(take)), dtype=np.float32)
     errors = {}
     for p in range(lo, hi):
-        market = make_path(plan, p)
+        market = make(plan, p)
         for e in plan.entries:
             if e.name in errors:
                 continue
             o = out[e.name]
             try:
-                sims = simulate_entry(e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol)
+                sims = simulate(e, market)
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the others
                 from hedgelab.core.errors import one_line
                 errors[e.name] = f"path {p}: {one_line(exc)}"
@@ -105,7 +116,7 @@ def run_chunk(item):
                 o["final"][p - lo, g] = s["final_equity"].to_numpy()
                 o["funding"][p - lo, g] = s["funding_pnl"].to_numpy()
                 o["fees"][p - lo, g] = s["fees"].to_numpy()
-                o["option"][p - lo, g] = s["option_pnl"].to_numpy()
+                o["option"][p - lo, g] = s["option_pnl"].to_numpy() if "option_pnl" in s else 0.0
                 o["max_dd"][p - lo, g] = -np.abs(s["max_drawdown"].to_numpy())
                 o["first_liq"][p - lo, g] = first_liquidation_bars(sim.records, len(group))
                 o["curve"][p - lo, g] = sim.equity.to_numpy()[take].T.astype(np.float32)

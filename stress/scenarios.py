@@ -72,6 +72,15 @@ def template_levels(points, n_hours: int):
     return close, low
 
 
+def levels_in_bars(points, bar_seconds: int, bars_left: int):
+    """(close levels, low levels, bars used) of a template on bars of ``bar_seconds`` from the start bar;
+    ``bars_left`` bars remain in the window from there."""
+    per_bar = bar_seconds / 3600.0
+    span = int(np.ceil(points[-1][0] / per_bar)) + 2
+    close_l, low_l = template_levels([(h / per_bar, c, lo) for h, c, lo in points], span)
+    return close_l, low_l, min(span, bars_left)
+
+
 def support_points(price0: float, walk_days: float, margin: float):
     mid = (SUPPORT_LOW + SUPPORT_HIGH) / 2
     walk_h = max(int(round(walk_days * 24)), 1)
@@ -98,18 +107,17 @@ class Scenario:
     def facts(self) -> str:
         return SUPPORT_FACTS if self.name == "support-80k" else TEMPLATES[self.name][0]
 
-    def factors(self, window, t0: int):
+    def factors(self, window, t0: int, points=None):
+        """(open, high, low, close) factors from bar ``t0``; ``points``: another template than the
+        scenario's own (a basket coin's, stress/basket.py)."""
         n, bs = len(window.close), int(window.bar_seconds)
         if not 0 <= t0 < n:
             raise UserError(f"scenario start bar {t0} is outside the window of {n} bars")
-        if self.name == "support-80k":
+        if points is None and self.name == "support-80k":
             points = support_points(float(window.open[t0]), self.walk_days, self.margin)
-        else:
+        elif points is None:
             points = TEMPLATES[self.name][1]
-        per_bar = bs / 3600.0
-        span = int(np.ceil(points[-1][0] / per_bar)) + 2
-        close_l, low_l = template_levels([(h / per_bar, c, lo) for h, c, lo in points], span)
-        k = min(span, n - t0)
+        close_l, low_l, k = levels_in_bars(points, bs, n - t0)
         level = np.full(n - t0, close_l[k - 1])          # the last level is held
         level[:k] = close_l[:k]
         ref = float(window.open[t0])

@@ -1,8 +1,10 @@
 """A stress run's chunks merged into its ``StressResult``: the table (survival, losses, replay ranks),
-the paths' rows, the equity fans and survival curves."""
+the paths' rows, the equity fans and survival curves. A basket plan (stress/basket.py) is summarised
+the same way: its ``window`` is the first coin's (the shared grid) and its ``replay`` runs the basket."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,8 +13,25 @@ from hedgelab.stress import survival
 from hedgelab.stress.result import StressResult, fan_frame
 from hedgelab.stress.run import Plan, simulate_entry
 
+if TYPE_CHECKING:
+    from hedgelab.stress.basket import BasketPlan
 
-def summarise(plan: Plan, merged: dict, meta: dict, heat, failures) -> StressResult:
+
+def replay_of(plan, e) -> dict:
+    """Column -> (final equity, liquidations) of ``e`` run once on the unmodified window (the plan's own
+    ``replay`` where it has one: a basket plan runs the basket engine)."""
+    own = getattr(plan, "replay", None)
+    if own is not None:
+        return own(e)
+    replay = {}
+    for group, sim in simulate_entry(e, plan.window, plan.venue, plan.capital, summary_only=True, costs=plan.costs,
+                                     symbol=plan.symbol):
+        for j, k in enumerate(group):
+            replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]))
+    return replay
+
+
+def summarise(plan: Plan | BasketPlan, merged: dict, meta: dict, heat, failures) -> StressResult:
     w = plan.window
     time = pd.DatetimeIndex(np.asarray(w.time_ns).view("datetime64[ns]")).tz_localize("UTC")
     close_time = time + pd.Timedelta(seconds=int(w.bar_seconds))
@@ -27,11 +46,7 @@ def summarise(plan: Plan, merged: dict, meta: dict, heat, failures) -> StressRes
         if "error" in o:
             failures[e.name] = o["error"]
             continue
-        replay = {}
-        for group, sim in simulate_entry(e, w, plan.venue, plan.capital, summary_only=True, costs=plan.costs,
-                                         symbol=plan.symbol):
-            for j, k in enumerate(group):
-                replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]))
+        replay = replay_of(plan, e)
         for k, (params, label) in enumerate(zip(e.param_sets, e.labels)):
             row = {"strategy": e.name, "run": label, "params": json.dumps(params, sort_keys=True, default=float),
                    "method": meta["method"], "paths": meta["paths"], "seed": meta["seed"],
