@@ -179,6 +179,8 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
         liquidated, failed = liquidated_and_failed(rest)
         out.append(f"... {len(rest)} more runs ({liquidated} liquidated, {failed} failed): see summary.csv")
     if neutral & set(shown["run"].astype(str)):
-        out.append("market-neutral: net BTC delta near zero, so the return is carry, not a hedged long "
+        what = "net USD exposure of the basket" if any(getattr(r, "coins", None) is not None
+                                                        for r in (runs or {}).values()) else "net BTC delta"
+        out.append(f"market-neutral: {what} near zero, so the return is carry, not a hedged long "
                    "(ranked apart on the page)")
     return "\n".join(out)

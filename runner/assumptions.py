@@ -57,6 +57,7 @@ def assumptions(run: Prepared) -> list[str]:
     if m.get("iv_fill"):
         items.append(f"IV fill rule: {m['iv_fill']}")
     items.append(f"Initial capital {opts.capital:,.0f} USD per strategy.")
+    items.extend(basket_lines(run))
     items.extend(_costs_lines(run, span))
     from hedgelab.reports.coverage import warnings as coverage_warnings
     # funding or IV that does not cover the run's window is said, not bridged silently
@@ -84,3 +85,27 @@ def _costs_lines(run: Prepared, span: dict[str, int]) -> list[str]:
         raise
     except Exception as exc:  # noqa: BLE001 -- the report must still be written without the line
         return [f"Costs description unavailable ({one_line(exc)})."]
+
+
+def basket_lines(run: Prepared) -> list[str]:
+    """How a basket run's account works (engine/nb/basket.py), stated for its coins and margin modes."""
+    basket = run.opts.basket
+    if not basket:
+        return []
+    coins = list(run.markets)
+    held = ", ".join(f"{c} {w:.0%}" for c, w in basket.items())
+    extra = [c for c in coins if c not in basket]
+    lines = [f"Basket: {held} in one account" + (f", plus {', '.join(extra)} as a hedge" if extra else "")
+             + f"; each coin on its own {run.opts.venue} tier table (dated, per coin) and its own funding."]
+    if "cross" in set(run.modes.values()):
+        lines.append("Cross margin across coins: every perp on one wallet (spot is not collateral, as on Binance "
+                     "USDⓈ-M); margin ratio = sum of the positions' maintenance margins / (wallet + sum of their "
+                     "unrealized PnL). Inside a bar the order of the coins' extremes is unknown: the check is the "
+                     "joint worst case, every long at its bar's mark low and every short at its high at once "
+                     "(rule 'joint-worst'). When it breaches, every cross position is closed at once at the point of "
+                     "the joint move where the surplus reaches zero, each at its price there; the venue's clearance "
+                     "fee on the notional is capped at the equity left, and a wallet below zero is the venue's loss.")
+    if "isolated" in set(run.modes.values()):
+        lines.append("Isolated margin in a basket: each perp position has its own margin and is liquidated on its "
+                     "own mark range, as for one coin.")
+    return lines

@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pandas as pd
 
-from hedgelab.reports.run import EVENT_COLUMNS
+from hedgelab.reports.run import EVENT_COLUMNS, EVENT_DETAILS
 
 if TYPE_CHECKING:
     from hedgelab.reports.run import RunRecord, SummaryRuns
@@ -123,12 +123,15 @@ class Result:
 
     @property
     def events(self) -> pd.DataFrame:
-        """Every run's events: time, strategy, instrument, side, kind, qty, price, amount, run (label)."""
+        """Every run's events, the columns of events.csv: time, strategy, instrument, side, kind, qty, price,
+        amount (cash flow to the account), run (label), then those the engine gave: reason, option_type,
+        strike, expiry (an option's contract), symbol (a basket run's coin)."""
         cols = [*EVENT_COLUMNS, "run"]
         frames = [ev for r in self.runs if (ev := getattr(r, "events", None)) is not None and len(ev)]
         if not frames:
             return pd.DataFrame(columns=cols)
-        return pd.concat(frames, ignore_index=True)[cols]
+        out = pd.concat(frames, ignore_index=True)
+        return out[cols + [c for c in EVENT_DETAILS if c in out.columns]]
 
     @property
     def ok(self) -> bool:

@@ -157,13 +157,18 @@ def data_lines(result) -> list[str]:
     terminal either, and where IV stops before the prices the fill rule is repeated (as in the report)."""
     m = result.manifest or {}
     kind = m.get("kind", "?")
-    what = {"reconstruction": f"RECONSTRUCTION anchored to {len(m.get('anchors') or [])} published facts, "
+    basket = (result.options or {}).get("basket")
+    coins = {c: e for c, e in (m.get("coins") or {}).items() if basket and c in basket}
+    anchors = len(m.get("anchors") or []) + sum(len(e.get("anchors") or []) for e in coins.values())
+    what = {"reconstruction": f"RECONSTRUCTION anchored to {anchors} published facts, "
                               "not recorded market data",
             "real": "real market data", "imported": "imported market data"}.get(kind, kind)
     times = [r.equity.index for r in result.runs if getattr(r, "equity", None) is not None and len(r.equity)]
     span = (f"{times[0][0]:%Y-%m-%d %H:%M} to {times[0][-1]:%Y-%m-%d %H:%M} UTC" if times
             else f"{m.get('start')} to {m.get('end')}")
-    lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {m.get('symbol')}, "
+    symbols = ", ".join([str(m.get("symbol"))] + [str(e.get("symbol")) for e in coins.values()])
+    held = f" (basket {', '.join(f'{c} {w:.0%}' for c, w in basket.items())})" if basket else ""
+    lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {symbols}{held}, "
              f"{m.get('bar_size')} bars, {span}"]
     if m.get("iv_fill"):
         lines.append(f"IV fill rule: {m['iv_fill']}")
