@@ -57,7 +57,20 @@ def execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, h
     runs = by_column if by_column is not None else records
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
                   crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
-                  options=opts.record(), warnings=list(run.warnings))
+                  options=opts.record(), warnings=list(run.warnings), coin_prices=coin_prices(run.markets))
+
+
+def coin_prices(markets: dict) -> dict | None:
+    """A basket run's prices per coin for the report (perp vs spot, liquidation moves); None for one coin."""
+    if not markets:
+        return None
+    import pandas as pd
+    out = {}
+    for coin, m in markets.items():
+        index = pd.DatetimeIndex(pd.to_datetime(m.time_ns, utc=True), name="time")
+        out[coin] = pd.DataFrame({"mark": m.mark_close, "index": m.index_close, "close": m.close,
+                                  "mark_low": m.mark_low, "index_low": m.index_low}, index=index)
+    return out
 
 
 def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,

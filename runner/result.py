@@ -31,6 +31,7 @@ class Result:
     options: dict[str, Any] = field(default_factory=dict)  # the resolved options (RunOptions.record())
     warnings: list[str] = field(default_factory=list)  # plugins that did not load and were not asked for
     stress: StressResult | None = None  # when the call also ran a stress test (stress=...)
+    coin_prices: dict[str, pd.DataFrame] | None = None  # a basket run: per coin mark/index/close/lows on the run's bars
 
     @cached_property
     def _ranking(self) -> tuple[pd.DataFrame, np.ndarray]:
