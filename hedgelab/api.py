@@ -77,7 +77,7 @@ def _params(params: object, where: str, what: str = "params") -> dict[str, Any]:
 def run(strategy: str | None = None, params: dict | None = None, *, data: str = _UNSET, venue: str = _UNSET,
         margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
         store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-        no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
+        no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
         trace: bool = _UNSET,
         raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
@@ -90,7 +90,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     ``result.failures``."""
     opts, conf = _options("run()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, quiet=quiet, trace=trace,
+                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
                           stress=stress if stress is not None else _UNSET)
     return _checked(run_with(opts, conf, strategy, _params(params, "run()")), raise_on_failure)
 
@@ -109,7 +109,7 @@ def run_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, param
 def compare(strategies: str | Sequence[str] | None = None, *, params: dict | None = None, data: str = _UNSET,
             venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET,
             capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
-            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None,
+            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
             quiet: bool = _UNSET,
             trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
@@ -121,7 +121,7 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
     """
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, quiet=quiet, trace=trace,
+                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
                           stress=stress if stress is not None else _UNSET)
     return _checked(compare_with(opts, conf, _names(strategies, "compare()"), _params(params, "compare()")),
                     raise_on_failure)
@@ -150,7 +150,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
           data: str = _UNSET, venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET,
           end: When = _UNSET, capital: float = _UNSET, store: str | Path | None = _UNSET,
           strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET, no_costs: bool = _UNSET,
-          basket: BasketArg = _UNSET,
+          basket: BasketArg = _UNSET, symbol: str | None = _UNSET,
           config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
           cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
           chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
@@ -171,7 +171,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     """
     opts, conf = _options("sweep()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
+                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
                           heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size,
                           stress=stress if stress is not None else _UNSET)
     return _checked(sweep_with(opts, conf, strategy, _params(grid, "sweep()", "grid"), _params(params, "sweep()"),
@@ -220,7 +220,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
            kind: str = "wick", margin: float = 0.05, data: str = _UNSET, venue: str = _UNSET,
            margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
            store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-           no_costs: bool = _UNSET, basket: BasketArg = _UNSET, config: ConfigArg = None,
+           no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
            cluster: str | None = _UNSET, client: Any = None,
            chunk: int | None = None, quiet: bool = _UNSET) -> StressResult:
     """Survival odds of STRATEGIES (default: every built-in) over ``paths`` generated market paths.
@@ -235,7 +235,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
     docs/stress.md."""
     opts, _ = _options("stress()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                        end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                       no_costs=no_costs, basket=basket, quiet=quiet, cluster=cluster)
+                       no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, cluster=cluster)
     test = StressTest(method=method, scenario=scenario, paths=StressTest.paths if paths is _UNSET else paths,
                       seed=seed, horizon=horizon, cascade=cascade, at=at, drop=drop, kind=kind, margin=margin,
                       chunk=chunk)

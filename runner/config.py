@@ -23,6 +23,7 @@ CONFIG_KEYS = frozenset({
     "costs", "no_costs",  # [costs] table or a file path (engine.costs.read_costs checks it)
     "stress", "stress_paths", "stress_seed",  # a stress test with the backtest (runner.options.StressSpec)
     "basket",  # coins and weights of a basket run: "BTC=0.3,ETH=0.7" or a table (strategies.basket.parse_basket)
+    "symbol",  # the coin a one-coin run trades in a dataset of several coins
 })
 
 
@@ -44,7 +45,7 @@ CONFIG: dict[str, Rule] = {
     "quiet": flag, "no_costs": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
-    "cluster": text, "costs": path_or(table(COSTS)), "basket": path_or(finite_values),
+    "cluster": text, "costs": path_or(table(COSTS)), "basket": path_or(finite_values), "symbol": text,
 }
 
 

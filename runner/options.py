@@ -58,6 +58,7 @@ class RunOptions:
     trace: bool = False                 # replay every run in plain Python and keep its decision trace
     stress: StressSpec | None = None    # also stress-test the strategies that ran
     basket: dict | None = None          # coin -> weight of a basket run (basket strategies), in the order given
+    symbol: str | None = None           # the coin a one-coin run trades in a dataset of several (None: its first)
 
     def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)

@@ -159,6 +159,10 @@ def load_market(opts: RunOptions) -> tuple[Dataset, MarketArrays]:
     """(dataset, its aligned market between start and end)."""
     from hedgelab.data import align, load
     dataset = load(opts.data, opts.store)
+    if opts.symbol is not None:   # one coin of a dataset of several: it runs as that coin's own dataset
+        if opts.basket is not None:
+            raise UserError("--symbol picks the coin of a one-coin run; a basket run names its coins in --basket")
+        dataset = dataset.coin(opts.symbol)
     market = align(dataset, opts.start, opts.end)
     if len(market.time_ns) < 2:
         raise UserError(f"data {opts.data!r}: fewer than 2 bars between start and end (--start/--end)")

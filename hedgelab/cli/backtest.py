@@ -60,6 +60,9 @@ def shared_options(func):
                      help="Coins and weights of a basket run, e.g. BTC=0.3,ETH=0.4,SOL=0.3 (weights sum to 1): "
                           "runs the basket strategies (basket-hold, basket-btc-short, basket-own-perps) on "
                           "the dataset's coins in one account."),
+        click.option("--symbol", "symbol", default=None, metavar="COIN",
+                     help="In a dataset of several coins, the coin a one-coin strategy trades (default: the "
+                          "dataset's first, e.g. BTC in crisis-2025; also ETH, SOL, XRP, DOGE, BNB there)."),
         click.option("--no-costs", "no_costs", is_flag=True, default=False,
                      help="No fees and no slippage (frictionless; funding and liquidation still apply)."),
     ]

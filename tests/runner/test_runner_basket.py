@@ -58,3 +58,12 @@ def test_bad_basket_runs_are_one_line_errors_and_write_nothing(tmp_path, capsys,
 def test_the_api_refuses_a_basket_for_one_coin_strategies():
     with pytest.raises(UserError, match="hold runs on one coin"):
         hedgelab.compare(["hold"], basket=BASKET)
+
+
+def test_a_one_coin_strategy_runs_unchanged_on_any_coin_of_the_dataset():
+    res = hedgelab.run("hold", symbol="SOL", no_costs=True, **WINDOW)
+    sol = align_coins(load("crisis-2025"), ["SOL"], **WINDOW)["SOL"]
+    assert res.equity.iloc[-1, 0] == pytest.approx(100_000.0 * sol.index_close[-1] / sol.index_close[0], rel=1e-12)
+    assert res.manifest["symbol"] == "SOLUSDT"
+    with pytest.raises(UserError, match="--symbol picks the coin of a one-coin run"):
+        hedgelab.run("basket-hold", symbol="SOL", basket=BASKET)
