@@ -60,7 +60,9 @@ def test_non_finite_or_absurd_prices_are_refused_at_import(tmp_path, write_csv, 
 
 
 def test_max_price_flag_admits_large_prices_and_every_load_checks_against_it(tmp_path, write_csv, capsys):
-    lines = hourly_lines(row=(3, "2e9,2e9,2e9,2e9"))
+    # the whole series at 2e9 USD (one row at 2e9 among rows at 100 is a 1000x spike, refused on its own)
+    lines = [line if k == 0 else ",".join([line.split(",")[0]] + ["2e9"] * 4)
+             for k, line in enumerate(hourly_lines())]
     refused(imports(tmp_path, "big", lines, write_csv), capsys)
     assert main(imports(tmp_path, "big", lines, write_csv, "--max-price", "1e10")) == 0
     ds = load("big", tmp_path / "store")

@@ -25,8 +25,9 @@ def test_compare_frames(pair, bars):
     assert pair.failures == {}
     assert list(pair.equity.columns) == ["hold", "leveraged-long"]
     assert len(pair.equity) == len(bars) and (pair.equity.index == bars.index).all()
+    # the contract columns, then the details events.csv has too (why an order was cut, an option's contract)
     assert list(pair.events.columns) == ["time", "strategy", "instrument", "side", "kind", "qty", "price",
-                                         "amount", "run"]
+                                         "amount", "run", "reason", "option_type", "strike", "expiry"]
     assert set(pair.events["strategy"]) == {"hold", "leveraged-long"}
     s = pair.summary.set_index("strategy")
     assert s.loc["hold", "final_equity"] == pytest.approx(pair.equity["hold"].iloc[-1])
