@@ -42,7 +42,7 @@ def cross_liquidation_prices(venue: str, wallet: float, positions: list[Position
     if not positions:
         raise UserError("--position: give at least one position (SYMBOL:long|short:QTY@ENTRY)")
     seen = set()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for p in positions:
         coin = base_coin(p.symbol)
         if coin in seen:

@@ -11,24 +11,27 @@ the exception's type and message at its bar. The guard costs one compile per hoo
 (about half a second: numba cannot cache a function closing over another); hedgelab's built-in
 hooks, which are tested, run unguarded.
 """
+from typing import Any
+
 import numba
 from numba import njit
 
 from hedgelab.engine.types import HOOK_RAISED, HOOK_SIG
 
-_GUARDS = {}
+_GUARDS: dict[int, tuple[Any, Any]] = {}
 
 
-def trusted(hook) -> bool:
+def trusted(hook: Any) -> bool:
     """hedgelab's own hooks (built-in strategies, engine and strategy helpers) run unguarded."""
     module = getattr(getattr(hook, "py_func", hook), "__module__", "") or ""
     return module.startswith("hedgelab.")
 
 
-def guarded(hook):
+def guarded(hook: Any) -> Any:
     """``hook`` wrapped so that an exception sets ``intent[HOOK_RAISED]`` (the hook itself if
     trusted, under NUMBA_DISABLE_JIT, or already guarded)."""
-    if numba.config.DISABLE_JIT or trusted(hook) or getattr(hook, "_hedgelab_guard_of", None) is not None:
+    if getattr(numba.config, "DISABLE_JIT", False) or trusted(hook) or \
+            getattr(hook, "_hedgelab_guard_of", None) is not None:
         return hook
     key = id(hook)
     hit = _GUARDS.get(key)
@@ -36,17 +39,17 @@ def guarded(hook):
         return hit[1]
 
     @njit(HOOK_SIG, nogil=True)
-    def guard_nb(i, state, params, features, intent):
+    def guard_nb(i: int, state: Any, params: Any, features: Any, intent: Any) -> None:
         try:
             hook(i, state, params, features, intent)
         except Exception:  # noqa: BLE001 -- any exception: the kernel stops the column, Python names it
             intent[HOOK_RAISED] = 1.0
 
-    guard_nb._hedgelab_guard_of = hook
+    setattr(guard_nb, "_hedgelab_guard_of", hook)  # noqa: B010  (a Dispatcher: mypy knows no such attribute)
     _GUARDS[key] = (hook, guard_nb)
     return guard_nb
 
 
-def unguarded(hook):
+def unguarded(hook: Any) -> Any:
     """The user's hook behind a guard (for the plain-Python re-run)."""
     return getattr(hook, "_hedgelab_guard_of", None) or hook

@@ -5,13 +5,14 @@ sends ``features[i, 0]`` as the perp target, ``features[i, 1]`` as the spot targ
 ``features[i, 2]`` as the leverage and ``features[i, 3]`` as the stop price (NaN = no change);
 columns beyond the features' width are ignored.
 """
+import numpy as np
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent
 
 
 @njit(HOOK_SIG, cache=True)
-def replay_nb(i, state, params, features, intent):
+def replay_nb(i: int, state: np.ndarray, params: np.ndarray, features: np.ndarray, intent: np.ndarray) -> None:
     k = features.shape[1]
     intent[Intent.TARGET_PERP] = features[i, 0]
     if k > 1:

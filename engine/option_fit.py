@@ -13,6 +13,7 @@ window and uses only prints known by then.
 import math
 
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from hedgelab.engine.nb.option_config import OptionConfig
@@ -21,7 +22,7 @@ from hedgelab.core.errors import DataError
 CHAIN_COLUMNS = ("time", "expiry", "strike", "forward", "iv")
 
 
-def fit_smile(log_moneyness, tenor_days, iv, cfg: OptionConfig = OptionConfig(),
+def fit_smile(log_moneyness: ArrayLike, tenor_days: float, iv: ArrayLike, cfg: OptionConfig = OptionConfig(),
               min_x_span: float = 0.05, prior_weight: float = 0.05) -> tuple[float, float, float]:
     """(atm, skew, curv) of one expiry from IV prints at ln(K/F) = ``log_moneyness`` (arrays)."""
     k = np.asarray(log_moneyness, dtype=float)

@@ -7,7 +7,10 @@ holds the pandas-facing helpers. Defaults follow Deribit BTC options (spec sheet
 import math
 import numbers
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from hedgelab.engine.nb.option_calendar import listed_expiries_nb, round_strike_nb, strike_step_nb
@@ -18,7 +21,7 @@ from hedgelab.core.errors import UserError
 MAX_DECIMAL_IV = 5.0  # an IV above 500% is taken as a percentage typed by mistake (60 for 0.6)
 
 
-def _epoch_s(t, name: str = "time") -> float:
+def _epoch_s(t: Any, name: str = "time") -> float:
     try:
         ts = pd.Timestamp(t)
     except (ValueError, TypeError):
@@ -28,18 +31,18 @@ def _epoch_s(t, name: str = "time") -> float:
     return ts.timestamp()
 
 
-def listed_expiries(t, cfg: OptionConfig = OptionConfig()) -> list[pd.Timestamp]:
+def listed_expiries(t: Any, cfg: OptionConfig = OptionConfig()) -> list[pd.Timestamp]:
     """Expiries (08:00 UTC, tz-aware) listed at time ``t`` under the calendar rules of ``cfg``."""
     exps = listed_expiries_nb(_epoch_s(t), cfg.n_daily, cfg.n_weekly, cfg.n_monthly, cfg.n_quarterly)
     return [pd.Timestamp(int(e), unit="s", tz="UTC") for e in exps]
 
 
-def strike_step(expiry, t, cfg: OptionConfig = OptionConfig()) -> float:
+def strike_step(expiry: Any, t: Any, cfg: OptionConfig = OptionConfig()) -> float:
     """Strike grid step (USD) of ``expiry`` as listed at ``t``."""
     return strike_step_nb(_epoch_s(expiry), _epoch_s(t), cfg.step_near, cfg.step_far, cfg.n_weekly)
 
 
-def check_strike(strike: float, expiry, t, cfg: OptionConfig = OptionConfig(), *, snap: bool = False) -> float:
+def check_strike(strike: float, expiry: Any, t: Any, cfg: OptionConfig = OptionConfig(), *, snap: bool = False) -> float:
     """The strike if it is on the grid of ``expiry`` at ``t``; off the grid: UserError, or the
     nearest grid strike when ``snap`` (half-way rounds up)."""
     check_positive("strike", strike)
@@ -70,7 +73,7 @@ def check_iv(iv: float, name: str = "iv") -> float:
     return float(iv)
 
 
-def stress_series(close, bar_seconds: float = 3600.0, cfg: OptionConfig = OptionConfig()) -> np.ndarray:
+def stress_series(close: ArrayLike, bar_seconds: float = 3600.0, cfg: OptionConfig = OptionConfig()) -> np.ndarray:
     """Per-bar stress in [0, 1] for the surface's skew and term structure, known at each bar close.
 
     stress_i = clip(max(dd_i / dd_scale, -ret_i / ret_scale), 0, 1), with

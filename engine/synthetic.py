@@ -1,12 +1,15 @@
 """Build ``MarketArrays`` from plain arrays, and random-walk markets for tests and benchmarks."""
 import numpy as np
+from numpy.typing import ArrayLike
 import pandas as pd
 
 from hedgelab.data.arrays import MarketArrays
 
 
-def make_market(open_, high, low, close, *, start="2025-10-01", bar_seconds=3600, volume=None, mark=None,
-                index_close=None, funding_rate=None, funding_price=None, iv=None) -> MarketArrays:
+def make_market(open_: ArrayLike, high: ArrayLike, low: ArrayLike, close: ArrayLike, *, start: str = "2025-10-01",
+                bar_seconds: int = 3600, volume: ArrayLike | None = None, mark: tuple | None = None,
+                index_close: ArrayLike | None = None, funding_rate: ArrayLike | None = None,
+                funding_price: ArrayLike | None = None, iv: ArrayLike | None = None) -> MarketArrays:
     """MarketArrays with mark = traded OHLC and index = close unless given; no funding unless given.
 
     ``mark`` is an optional (open, high, low, close) tuple; ``funding_rate`` has NaN on bars that open
@@ -27,11 +30,13 @@ def make_market(open_, high, low, close, *, start="2025-10-01", bar_seconds=3600
     return MarketArrays(time_ns=time_ns, bar_seconds=int(bar_seconds), open=o, high=h, low=lo, close=close,
                         volume=vol, mark_open=mo, mark_high=mh, mark_low=ml, mark_close=mc,
                         index_open=idx, index_high=idx, index_low=idx, index_close=idx,
-                        funding_rate=fr, funding_price=fp, iv=np.full(n, 0.5) if iv is None else iv)
+                        funding_rate=fr, funding_price=fp,
+                        iv=np.full(n, 0.5) if iv is None else np.asarray(iv, dtype=float))
 
 
-def random_walk_market(n, *, seed=0, start_price=100_000.0, vol=0.003, bar_seconds=60, start="2025-01-01",
-                       funding_every=None, funding_rate=0.0001, volume=50.0) -> MarketArrays:
+def random_walk_market(n: int, *, seed: int = 0, start_price: float = 100_000.0, vol: float = 0.003,
+                       bar_seconds: int = 60, start: str = "2025-01-01", funding_every: int | None = None,
+                       funding_rate: float = 0.0001, volume: float = 50.0) -> MarketArrays:
     """Geometric random walk with intrabar ranges; funding of ``funding_rate`` every ``funding_every`` bars."""
     rng = np.random.default_rng(seed)
     close = start_price * np.exp(np.cumsum(rng.normal(0.0, vol, n)))
