@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
-import tomllib
 
 from hedgelab.core.errors import UserError
 from hedgelab.core.schema import (Bad, Rule, show, check_table, choice, finite_values, flag, list_of, number,
@@ -59,20 +58,11 @@ def check_config(config: dict[str, Any], where: str, known_keys: Collection[str]
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a TOML config; unknown keys are a UserError naming the key and the file."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            config = tomllib.load(fh)
-    except FileNotFoundError:
-        raise UserError(f"config file {path} not found") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UserError(f"config file {path}: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise UserError(f"config file {path}: not UTF-8 text (byte {exc.start}); TOML files are UTF-8") from None
-    except OSError as exc:
-        raise UserError(f"config file {path}: {exc.strerror}") from None
-    check_config_keys(config, f"config file {path}")
+    """Read a TOML config (a regular UTF-8 file of at most 1 MB, nested at most 32 levels: core/reading);
+    unknown keys are a UserError naming the key and the file."""
+    from hedgelab.core.reading import read_toml
+    config = read_toml(path, "config file")
+    check_config_keys(config, f"config file {Path(path)}")
     return config
 
 
