@@ -161,17 +161,20 @@ def data_lines(result) -> list[str]:
     m = result.manifest or {}
     kind = m.get("kind", "?")
     basket = (result.options or {}).get("basket")
-    coins = {c: e for c, e in (m.get("coins") or {}).items() if basket and c in basket}
-    anchors = len(m.get("anchors") or []) + sum(len(e.get("anchors") or []) for e in coins.values())
+    held = list(result.coin_prices or {})   # a basket run: every coin its accounts hold, hedges included
+    entries = {c: e for c, e in (m.get("coins") or {}).items() if c in held}
+    primary = not held or any(c not in entries for c in held)   # the dataset's first coin is among them
+    anchors = (len(m.get("anchors") or []) if primary else 0) + sum(len(e.get("anchors") or [])
+                                                                    for e in entries.values())
     what = {"reconstruction": f"RECONSTRUCTION anchored to {anchors} published facts, "
                               "not recorded market data",
             "real": "real market data", "imported": "imported market data"}.get(kind, kind)
     times = [r.equity.index for r in result.runs if getattr(r, "equity", None) is not None and len(r.equity)]
     span = (f"{times[0][0]:%Y-%m-%d %H:%M} to {times[0][-1]:%Y-%m-%d %H:%M} UTC" if times
             else f"{m.get('start')} to {m.get('end')}")
-    symbols = ", ".join([str(m.get("symbol"))] + [str(e.get("symbol")) for e in coins.values()])
-    held = f" (basket {', '.join(f'{c} {w:.0%}' for c, w in basket.items())})" if basket else ""
-    lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {symbols}{held}, "
+    symbols = ", ".join(([str(m.get("symbol"))] if primary else []) + [str(e.get("symbol")) for e in entries.values()])
+    weights = f" (basket {', '.join(f'{c} {w:.0%}' for c, w in basket.items())})" if basket else ""
+    lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {symbols}{weights}, "
              f"{m.get('bar_size')} bars, {span}"]
     if m.get("iv_fill"):
         lines.append(f"IV fill rule: {m['iv_fill']}")
