@@ -485,19 +485,7 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
                         first_liq, tipped = i, k
         if rebalance[i]:
             equity = basket_equity_nb(accs, cash, hot, i)
-            ratio = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
-            account[Account.EQUITY] = equity
-            account[Account.CASH] = cash
-            account[Account.PEAK_EQUITY] = max(peak, equity)
-            account[Account.CAPITAL] = cfg[Cfg.CAPITAL]
-            account[Account.MARGIN_RATIO] = ratio
-            liqs = 0.0
-            for k in range(n_coins):
-                liqs += accs[k, Acc.LIQS]
-            account[Account.LIQUIDATIONS] = liqs
-            account[Account.TIME_S] = close_time_s[i]
-            account[Account.CROSS] = cfg[Cfg.CROSS]
-            account[Account.N_COINS] = n_coins
+            fill_account_nb(account, coins, accs, cash, equity, max(peak, equity), close_time_s[i], cfg, tiers, mk, i)
             for k in range(intent.shape[0]):
                 for f in range(intent.shape[1]):
                     intent[k, f] = np.nan
@@ -522,6 +510,31 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
         i += 1
     if error != HookError.NONE and record:
         out[j, :, error_bar:] = np.nan  # the bars the column never reached
+    write_summary_nb(summary, j, accs, equity, max_dd, min_eq, first_liq, tipped, error, error_bar, error_coin,
+                     error_field, intent[error_coin, error_field] if error_field >= 0 else np.nan)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def fill_account_nb(account, coins, accs, cash, equity, peak, time_s, cfg, tiers, mk, i):
+    """The hook's ``coins`` rows and ``account`` fields at bar i's close (the memory slots untouched)."""
+    account[Account.EQUITY] = equity
+    account[Account.CASH] = cash
+    account[Account.PEAK_EQUITY] = peak
+    account[Account.CAPITAL] = cfg[Cfg.CAPITAL]
+    account[Account.MARGIN_RATIO] = fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i)
+    liqs = 0.0
+    for k in range(accs.shape[0]):
+        liqs += accs[k, Acc.LIQS]
+    account[Account.LIQUIDATIONS] = liqs
+    account[Account.TIME_S] = time_s
+    account[Account.CROSS] = cfg[Cfg.CROSS]
+    account[Account.N_COINS] = accs.shape[0]
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def write_summary_nb(summary, j, accs, equity, max_dd, min_eq, first_liq, tipped, error, error_bar, error_coin,
+                     error_field, error_value):
+    """Column j's summary row: the account's figures, then each coin's block (``BSum``, ``BCoinSum``)."""
     summary[j, BSum.FINAL_EQUITY] = equity
     summary[j, BSum.MAX_DRAWDOWN] = max_dd
     summary[j, BSum.MIN_EQUITY] = min_eq
@@ -529,13 +542,13 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
     summary[j, BSum.ERROR_BAR] = error_bar
     summary[j, BSum.ERROR_COIN] = error_coin
     summary[j, BSum.ERROR_FIELD] = error_field
-    summary[j, BSum.ERROR_VALUE] = intent[error_coin, error_field] if error_field >= 0 else np.nan
+    summary[j, BSum.ERROR_VALUE] = error_value
     summary[j, BSum.FIRST_LIQ_BAR] = first_liq
     summary[j, BSum.TIPPED_COIN] = tipped
     liqs = 0.0
     funding = 0.0
     fees = 0.0
-    for k in range(n_coins):
+    for k in range(accs.shape[0]):
         b = BSum.N + k * BCoinSum.N
         summary[j, b + BCoinSum.FUNDING] = accs[k, Acc.FUNDING]
         summary[j, b + BCoinSum.FEES] = accs[k, Acc.FEES]
