@@ -10,6 +10,7 @@ from hedgelab.core.errors import UserError
 from hedgelab.core.schema import (Bad, Rule, show, check_table, choice, finite_values, flag, list_of, number,
                                   path_or, table, text, when)
 from hedgelab.engine.costs import COST_KEYS
+from hedgelab.engine.spec import MARGIN_MODES
 
 MAX_CAPITAL = 1e12   # USD; more than any account, and well inside float precision for P&L
 MAX_TEARSHEETS = 10_000
@@ -39,7 +40,7 @@ COSTS: dict[str, Rule] = {k: number(0) for k in COST_KEYS}
 
 CONFIG: dict[str, Rule] = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
-    "data": text, "venue": text, "margin_mode": choice("isolated", "cross"), "start": when, "end": when,
+    "data": text, "venue": text, "margin_mode": choice(*MARGIN_MODES), "start": when, "end": when,
     "capital": number(0, MAX_CAPITAL, lo_open=True), "store": text, "strategies_dir": text, "out": text,
     "quiet": flag, "no_costs": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hedgelab.core.errors import UserError
+from hedgelab.engine.spec import MARGIN_MODES
 from hedgelab.strategies.base import Strategy, ensure_compiled, hook_of
 
 ENTRY_POINT_GROUP = "hedgelab.strategies"
@@ -119,7 +120,7 @@ def contract_problem(cls) -> str | None:
     try:
         if not isinstance(getattr(cls, "name", None), str) or not cls.name:
             return "class attribute 'name' (the CLI id) is missing"
-        if cls.margin_mode not in ("isolated", "cross"):
+        if cls.margin_mode not in MARGIN_MODES:
             return f"margin_mode must be 'isolated' or 'cross', not {cls.margin_mode!r}"
         if getattr(cls, "kind", "single") == "basket":
             from hedgelab.strategies.basket import ensure_basket_compiled
