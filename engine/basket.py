@@ -25,7 +25,7 @@ from hedgelab.engine.nb.records import Cfg, HookError as HookCode, Mkt, event_dt
 from hedgelab.engine.result import events_frame
 from hedgelab.engine.options import OptionConfig, validate_option_config
 from hedgelab.engine.simulate import cap_funding, market_block, venue_config
-from hedgelab.engine.spec import MARGIN_MODES, StrategySpec
+from hedgelab.engine.spec import MARGIN_MODES, StrategySpec, checked_arrays
 from hedgelab.engine.venues import base_coin, pack_tier_sets, tier_schedule
 
 
@@ -76,7 +76,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     if first.inverse:
         raise UserError(f"venue {first.id!r} is an inverse perp: baskets hold linear (USD-margined) perps only")
     costs = (costs or Costs()).validate()
-    params, features, rebalance = _checked_spec(spec, len(time_ns))
+    params, features, rebalance, _ = checked_arrays(spec, len(time_ns), "BASKET_HOOK_SIG")
     ocfg = validate_option_config(OptionConfig())
     block = np.stack([market_block([markets[s]], ocfg)[0] for s in symbols])[None]   # [1, coin, Mkt, bar]
     for k, sched in enumerate(schedules):
@@ -170,21 +170,6 @@ def _pad(tables: list, k_max: int) -> np.ndarray:
             t = np.concatenate([t, extra])
         out.append(t)
     return np.stack(out)
-
-
-def _checked_spec(spec: StrategySpec, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if spec.hook is None:
-        raise UserError("spec.hook is missing: compile the hook with @njit(BASKET_HOOK_SIG, cache=True)")
-    params = np.ascontiguousarray(spec.params, dtype=np.float64)
-    if params.ndim != 2 or params.shape[0] == 0:
-        raise UserError(f"spec.params must be a 2-D array with one row per column, got shape {params.shape}")
-    features = np.ascontiguousarray(spec.features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
-        raise UserError(f"spec.features must have shape ({n}, k>=1), got {features.shape}")
-    rebalance = np.ascontiguousarray(spec.rebalance, dtype=np.bool_)
-    if rebalance.shape != (n,):
-        raise UserError(f"spec.rebalance must have shape ({n},), got {rebalance.shape}")
-    return params, features, rebalance
 
 
 _ERRORS = {HookCode.NOT_FINITE: "is not finite", HookCode.INVALID: "is invalid (a leverage must be > 0)",

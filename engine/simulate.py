@@ -17,7 +17,7 @@ from hedgelab.engine.kernel_inputs import KernelInputs, kernel_args
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
 from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
-from hedgelab.engine.spec import MARGIN_MODES
+from hedgelab.engine.spec import MARGIN_MODES, checked_arrays
 from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
 from hedgelab.core.errors import UserError
 
@@ -109,24 +109,6 @@ def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -
     cfg[Cfg.WHOLE_LEVERAGE] = 1.0 if venue.integer_leverage else 0.0
     cfg[Cfg.INVERSE] = 1.0 if venue.inverse else 0.0
     return cfg
-
-
-def _check_spec(spec: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
-    if spec.hook is None:
-        raise UserError("spec.hook is missing: compile the hook with @njit(HOOK_SIG, cache=True)")
-    params = np.ascontiguousarray(spec.params, dtype=np.float64)
-    if params.ndim != 2 or params.shape[0] == 0:
-        raise UserError(f"spec.params must be a 2-D array with one row per column, got shape {params.shape}")
-    features = np.ascontiguousarray(spec.features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
-        raise UserError(f"spec.features must have shape ({n}, k>=1), got {features.shape}")
-    rebalance = np.ascontiguousarray(spec.rebalance, dtype=np.bool_)
-    if rebalance.shape != (n,):
-        raise UserError(f"spec.rebalance must have shape ({n},), got {rebalance.shape}")
-    names = tuple(spec.param_names)
-    if len(names) != params.shape[1]:
-        raise UserError(f"spec.param_names has {len(names)} names for {params.shape[1]} parameter columns")
-    return params, features, rebalance, names
 
 
 def _check_leverage(params: np.ndarray, names: tuple, venue: Venue) -> None:
@@ -240,7 +222,7 @@ def build_inputs(market: Any, spec: Any, schedule: list, time_ns: np.ndarray, *,
                  option_config: OptionConfig | None = None) -> KernelInputs:
     """The kernel's inputs from the checked strategy spec, market paths, venue tables and settings."""
     v = schedule[0][1]
-    params, features, rebalance, names = _check_spec(spec, len(time_ns))
+    params, features, rebalance, names = checked_arrays(spec, len(time_ns))
     _check_leverage(params, names, v)
     all_paths = _check_paths(market, paths, time_ns)
     poc = _path_of_column(path_of_column, params.shape[0], len(all_paths))

@@ -72,6 +72,14 @@ def _mm_nb(rule, tiers, q, entry, mark):
     return maint_margin_nb(tiers, abs(q) * mark)
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def joint_price_nb(mk, k, q, i, t):
+    """Coin k's mark at ``t`` of the way from bar i's open to its adverse extreme (a long's low, a short's high)."""
+    o = mk[k, Mkt.MARK_OPEN, i]
+    x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
+    return o + t * (x - o)
+
+
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def cross_surplus_nb(accs, cash, rule, tiers, mk, i, t):
     """Cross wallet + sum upnl - sum MM with every coin's mark at ``t`` of the way from its open to its
@@ -81,9 +89,7 @@ def cross_surplus_nb(accs, cash, rule, tiers, mk, i, t):
         q = accs[k, Acc.QTY]
         if q == 0.0:
             continue
-        o = mk[k, Mkt.MARK_OPEN, i]
-        x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
-        p = o + t * (x - o)
+        p = joint_price_nb(mk, k, q, i, t)
         s += q * (p - accs[k, Acc.ENTRY]) - _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], p)
     return s
 
@@ -174,11 +180,9 @@ def liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work):
         q = accs[k, Acc.QTY]
         if q == 0.0:
             continue
-        o = mk[k, Mkt.MARK_OPEN, i]
-        x = mk[k, Mkt.MARK_LOW, i] if q > 0.0 else mk[k, Mkt.MARK_HIGH, i]
-        p = o + t * (x - o)
+        p = joint_price_nb(mk, k, q, i, t)
         work[k, Work.PRICE] = p
-        loss = q * (o - p)
+        loss = q * (mk[k, Mkt.MARK_OPEN, i] - p)
         if tipped < 0 or loss > worst:
             tipped, worst = k, loss
         notional += abs(q) * p

@@ -70,15 +70,8 @@ def markets(coins, *, bar: str = "1h", start=None, end=None, funding: bool = Tru
 
 def require_alts() -> Path:
     """The alt-coin folder, or a skip (a failure under CI=true, where ../shared must be present)."""
-    import os
-
-    import pytest
-    if not ALTS.exists():
-        reason = f"reference data not found at {ALTS} (expected ../shared beside the repository)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return ALTS
+    from testkit.shared import require
+    return require(ALTS)
 
 
 TIERS = SHARED.parent / "specs" / "tiers-2025"
