@@ -30,15 +30,82 @@ def sweep_dead(parent: Path) -> None:
 def check_out_dir(out: str | os.PathLike[str], option: str = "--out", taken_ok: bool = False) -> Path:
     """``out`` as a Path if a run can write it; else a one-line UserError saying why.
 
-    ``taken_ok``: a folder that was checked before the work and filled by another run since is not
-    an error (``publish`` then picks a sibling)."""
+    A symbolic link to a folder stands for that folder: the results are published there (beside the
+    link's target, so that the final rename stays on one file system), and the link keeps pointing
+    at them. ``taken_ok``: a folder that was checked before the work and filled by another run since
+    is not an error (``publish`` then picks a sibling)."""
+    path = check_path_name(out, option, "folder")
     try:
-        return _check(Path(out), option, taken_ok)
+        return _check(path, option, taken_ok)
     except ValueError as exc:  # a NUL byte or the like: no file system takes that name
-        raise UserError(f"{option} {str(out)!r}: not a usable path ({exc})") from None
+        raise UserError(f"{option} {short(out)!r}: not a usable path ({exc})") from None
+    except OSError as exc:   # what the name checks cannot foresee (a loop of links, a vanished mount)
+        raise UserError(f"{option} {short(out)}: not usable ({exc.strerror or exc})") from None
+
+
+# Bytes hedgelab adds to the last name of a path it writes: the temp name ``.NAME.out-PID-START`` and a
+# sweep's ``NAME-rows`` (``core/tempdirs.py``); a name this much below the file system's limit fits all.
+NAME_RESERVE = 40
+
+
+def short(path: object, most: int = 60) -> str:
+    """A path as an error line shows it: at most ``most`` characters, the length said when cut."""
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else repr(path)
+    text = text if isinstance(text, str) else os.fsdecode(text)
+    return text if len(text) <= most else f"{text[:most - 3]}... ({len(text):,} characters)"
+
+
+def check_path_name(path: object, option: str, what: str = "folder") -> Path:
+    """``path`` as a Path if its name can be written by hedgelab on this file system: a str or a
+    Path, not empty, naming a new entry (not ``.``, ``..`` or ``/``), no NUL byte, every name within
+    the file system's limit (the last one also leaves room for hedgelab's temp names), the whole
+    within the path limit. A one-line UserError otherwise, before any work."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise UserError(f"{option} {short(path)}: expected a {what} path (a str or a pathlib.Path)")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip():
+        raise UserError(f"{option} {text!r}: empty; give a {what} name, e.g. ./out")
+    if "\0" in text:
+        raise UserError(f"{option} {short(text)!r}: not a usable path (it holds a NUL byte)")
+    p = Path(text)
+    if p.name in ("", ".", ".."):
+        raise UserError(f"{option} {short(text)}: names no new {what} (give one such as {Path(text) / 'out'})")
+    above = p.absolute()
+    while not _exists(above) and above != above.parent:
+        above = above.parent
+    try:
+        name_max = os.pathconf(above, "PC_NAME_MAX")
+        path_max = os.pathconf(above, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    for k, part in enumerate(p.parts):
+        limit = name_max - NAME_RESERVE if k == len(p.parts) - 1 else name_max
+        size = len(os.fsencode(part))
+        if size > limit:
+            reason = (f"at most {limit} (the file system's {name_max} less {NAME_RESERVE} for hedgelab's temp names)"
+                      if k == len(p.parts) - 1 else f"the file system takes at most {name_max}")
+            raise UserError(f"{option} {short(text)}: {short(part, 24)!r} is a name of {size} bytes; {reason}")
+    size = len(os.fsencode(str(p.absolute())))
+    if size > path_max - NAME_RESERVE:
+        raise UserError(f"{option} {short(text)}: the path is {size} bytes long; at most {path_max - NAME_RESERVE}")
+    return p
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError):   # a name too long to look up is no entry
+        return False
 
 
 def _check(out: Path, option: str, taken_ok: bool) -> Path:
+    if out.is_symlink():   # the folder it points to (results go there; the link keeps pointing at them)
+        target = out.resolve()
+        if not target.exists():
+            raise UserError(f"{option} {out}: a symbolic link to {target}, which does not exist; give a folder")
+        if not target.is_dir():
+            raise UserError(f"{option} {out}: a symbolic link to the file {target}; give a folder")
+        out = target
     if out.parent.is_dir():
         sweep_dead(out.parent)  # every later command cleans up after a killed run, even one that fails
     if out.exists() or out.is_symlink():

@@ -62,6 +62,31 @@ def slice_bars(ds: Dataset, start=None, end=None) -> pd.DataFrame:
     return out
 
 
+def clipped_window(ds: Dataset, start=None, end=None) -> str | None:
+    """One line when [start, end] reaches beyond the dataset's bars (the run is clipped to them, which
+    is not an error but must not pass unsaid); None when the window lies within the data. Read as
+    ``slice_bars`` reads it: a date for an end means the whole day, so ``end=2025-11-30`` on bars up
+    to 2025-11-30 23:00 is within."""
+    bars = ds.bars
+    if not len(bars):
+        return None
+    first, last = bars.index[0], bars.index[-1]
+    step = bars.index[1] - first if len(bars) > 1 else pd.Timedelta(0)
+    outside = []
+    if start is not None:
+        lo, _ = _as_utc(start, "start")
+        if len(pd.Series(0, index=pd.DatetimeIndex([first - step if step else first - pd.Timedelta(1)])).loc[lo:]):
+            outside.append(f"start {start} is before its first bar")
+    if end is not None:
+        hi, _ = _as_utc(end, "end")
+        if len(pd.Series(0, index=pd.DatetimeIndex([last + step if step else last + pd.Timedelta(1)])).loc[:hi]):
+            outside.append(f"end {end} is after its last bar")
+    if not outside:
+        return None
+    return (f"{' and '.join(outside)}: data {ds.name!r} has bars from {first:%Y-%m-%d %H:%M} to "
+            f"{last:%Y-%m-%d %H:%M} UTC (bar opens), so the run covers only those")
+
+
 def align(ds: Dataset, start=None, end=None) -> MarketArrays:
     """Numpy arrays for the kernels, bars in [start, end] (see ``slice_bars``), no look-ahead."""
     bars = slice_bars(ds, start, end)

@@ -27,20 +27,38 @@ class Costs:
         return cls(perp_fee=0.0, spot_fee=0.0, half_spread=0.0, impact=0.0)
 
     def validate(self) -> "Costs":
-        for name in ("perp_fee", "spot_fee", "half_spread", "impact", "impact_exponent"):
+        for name in COST_KEYS:
             v = getattr(self, name)
             if v is None:
                 continue
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
                 raise UserError(f"costs.{name} must be a finite number >= 0, got {v!r}")
         for name in ("perp_fee", "spot_fee", "half_spread"):
             v = getattr(self, name)
             if v is not None and v >= 0.1:
                 raise UserError(f"costs.{name} is a decimal rate (0.0005 = 5 bp), got {v!r}")
+        for name, (_, hi, why) in COST_BOUNDS.items():
+            v = getattr(self, name)
+            if name not in ("perp_fee", "spot_fee", "half_spread") and v is not None and v > hi:
+                raise UserError(f"costs.{name} = {v!r}: must be at most {hi:g} ({why})")
         return self
 
 
 COST_KEYS = ("perp_fee", "spot_fee", "half_spread", "impact", "impact_exponent")
+
+# key -> (lowest, highest, why the highest): what a [costs] table may say. Fees and the half spread are
+# decimal rates below 10 %. The impact is the slippage of an order the size of a whole bar's volume: 1
+# (100 %) is already past any market's book; the exponent of the participation is 0.5 (square-root law)
+# to 1 (linear) in the literature, so 2 is generous; a huge exponent turns every order smaller than a
+# bar into zero slippage and a bigger one into an infinite price.
+COST_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "perp_fee": (0.0, 0.1, "a decimal rate: 0.0005 = 5 bp"),
+    "spot_fee": (0.0, 0.1, "a decimal rate: 0.0005 = 5 bp"),
+    "half_spread": (0.0, 0.1, "a decimal rate: 0.00005 = 0.5 bp"),
+    "impact": (0.0, 1.0, "the slippage of an order of a whole bar's volume, a decimal: 0.01 = 1 %"),
+    "impact_exponent": (0.0, 2.0, "the power of the order's share of the bar's volume: 0.5 square-root law, "
+                                  "1 linear"),
+}
 
 
 def read_costs(value: Any, where: str = "costs") -> Costs:

@@ -19,9 +19,10 @@ import datetime as dt
 import itertools
 
 from hedgelab.core.errors import UserError
-from hedgelab.runner.execute import execute
+from hedgelab.core.schema import show
+from hedgelab.runner.execute import check_time, execute, time_limit
 from hedgelab.runner.options import Live, RunOptions, params_for, params_per_strategy, resolve
-from hedgelab.runner.parse import parse_grid_values
+from hedgelab.runner.parse import check_grid_size, parse_grid_values
 from hedgelab.runner.prepare import builtin_names, discover_all
 from hedgelab.runner.result import Result
 from hedgelab.runner.stress import StressTest, run_stress
@@ -69,9 +70,43 @@ def _names(strategies: object, where: str) -> list[str] | None:
 def _params(params: object, where: str, what: str = "params") -> dict[str, Any]:
     if params is None:
         return {}
-    if not isinstance(params, dict):
-        raise UserError(f"{where}: {what}={params!r}: expected a dict of name -> value")
+    if not isinstance(params, Mapping):
+        raise UserError(f"{where}: {what}={show(params)}: expected a dict of name -> value")
+    bad = next((k for k in params if not isinstance(k, str)), None)
+    if bad is not None:
+        raise UserError(f"{where}: {what} key {show(bad)}: expected a parameter name (a str)")
     return dict(params)
+
+
+def _strategy(strategy: object, where: str) -> None:
+    if strategy is not None and not isinstance(strategy, str):
+        raise UserError(f"{where}: strategy={show(strategy)}: expected a strategy name (a str), e.g. 'perp-hedge'")
+
+
+def _flag(value: object, where: str, name: str, none_ok: bool = False) -> None:
+    if not isinstance(value, bool) and not (none_ok and value is None):
+        raise UserError(f"{where}: {name}={show(value)}: expected True or False" + (" (or None)" if none_ok else ""))
+
+
+def _client(client: object, where: str) -> None:
+    """``client=``: an open ``dask.distributed.Client`` (a spec string goes in ``cluster=``)."""
+    if client is None:
+        return
+    try:
+        from dask.distributed import Client
+        is_client = isinstance(client, Client)
+    except ImportError:   # no dask: nothing can be a Client
+        is_client = False
+    if not is_client:
+        hint = " (a spec such as 'local' goes in cluster=)" if isinstance(client, str) else ""
+        raise UserError(f"{where}: client={show(client)}: expected a dask.distributed.Client{hint}")
+    if getattr(client, "status", "running") in ("closing", "closed"):
+        raise UserError(f"{where}: client={show(client)} is closed; open one, or give cluster='local'")
+
+
+def _folder(value: object, where: str, name: str) -> None:
+    if value is not None and (not isinstance(value, (str, Path)) or not str(value).strip()):
+        raise UserError(f"{where}: {name}={show(value)}: expected a folder path (a str or a pathlib.Path)")
 
 
 def run(strategy: str | None = None, params: dict | None = None, *, data: str = _UNSET, venue: str = _UNSET,
@@ -79,7 +114,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
         store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
         no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
         trace: bool = _UNSET,
-        raise_on_failure: bool = False, stress: StressArg = None) -> Result:
+        raise_on_failure: bool = False, stress: StressArg = None, timeout: float | None = _UNSET) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
 
     ``stress``: also run it over generated paths, e.g. ``dict(method="bootstrap", paths=200, seed=0)``
@@ -87,19 +122,25 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     ``trace=True``: ``result.trace`` holds every decision bar's state, intent and events (the run
     is replayed through the kernel's code in plain Python, checked equal to the kernel).
     ``raise_on_failure=True``: a strategy that fails raises a UserError instead of being listed in
-    ``result.failures``."""
+    ``result.failures``. ``timeout``: seconds the whole call may take (also a config key); past them
+    it stops with a UserError ``stopped after N s`` (checked between strategies and chunks of runs, and
+    wherever Python runs in the main thread; a compiled hook's call is not interrupted)."""
+    _strategy(strategy, "run()")
+    _flag(raise_on_failure, "run()", "raise_on_failure")
     opts, conf = _options("run()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
-                          stress=stress if stress is not None else _UNSET)
-    return _checked(run_with(opts, conf, strategy, _params(params, "run()")), raise_on_failure)
+                          stress=stress if stress is not None else _UNSET, timeout=timeout)
+    params = _params(params, "run()")
+    with time_limit(opts.timeout, "timeout={}"):
+        return _checked(run_with(opts, conf, strategy, params), raise_on_failure)
 
 
 def run_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, params: dict[str, Any]) -> Result:
     """``run`` with its options resolved (the CLI's ``hedgelab run`` resolves them from its flags)."""
     strategy = strategy if strategy is not None else conf.get("strategy")
     if not strategy or not isinstance(strategy, str):
-        raise UserError("run: name a STRATEGY (or set 'strategy' in the config)")
+        raise UserError(f"run: name a STRATEGY (or set 'strategy' in the config){_got(strategy)}")
     values = params_for(conf, strategy)
     values.update(params)
     result = execute(opts, [(strategy, [values])])
@@ -111,20 +152,24 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
             capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
             costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
             quiet: bool = _UNSET,
-            trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
+            trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
+            timeout: float | None = _UNSET) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}
     (over the config's ``[params.NAME]`` tables). A strategy named twice is a UserError: parameters are
     keyed by strategy name, so both entries would be the same run (several parameter sets of one
-    strategy are a sweep). ``trace``, ``raise_on_failure`` and ``stress`` as in ``run``.
+    strategy are a sweep). ``trace``, ``raise_on_failure``, ``stress`` and ``timeout`` as in ``run``.
     """
+    names = _names(strategies, "compare()")
+    _flag(raise_on_failure, "compare()", "raise_on_failure")
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
-                          stress=stress if stress is not None else _UNSET)
-    return _checked(compare_with(opts, conf, _names(strategies, "compare()"), _params(params, "compare()")),
-                    raise_on_failure)
+                          stress=stress if stress is not None else _UNSET, timeout=timeout)
+    per = _params(params, "compare()")
+    with time_limit(opts.timeout, "timeout={}"):
+        return _checked(compare_with(opts, conf, names, per), raise_on_failure)
 
 
 def compare_with(opts: RunOptions, conf: dict[str, Any], names: list[str] | None, params: dict[str, Any]) -> Result:
@@ -153,7 +198,8 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
           basket: BasketArg = _UNSET, symbol: str | None = _UNSET,
           config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
           cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
-          chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None) -> Result:
+          chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
+          timeout: float | None = _UNSET) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
@@ -168,21 +214,31 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     chunk by chunk; ``resume=True`` reads the chunks already there instead of recomputing them.
     ``chunk_size``: columns per chunk (default: ~2 s of kernel work, at most 256 with curves).
     ``stress``: as in ``run``; every parameter set runs over the paths (on the same ``cluster``).
+    ``timeout``: as in ``run``. A grid of more than ``MAX_GRID_SETS`` (50 million) sets is refused
+    before it is built.
     """
+    _strategy(strategy, "sweep()")
+    _flag(raise_on_failure, "sweep()", "raise_on_failure")
     opts, conf = _options("sweep()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
                           heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size,
-                          stress=stress if stress is not None else _UNSET)
-    return _checked(sweep_with(opts, conf, strategy, _params(grid, "sweep()", "grid"), _params(params, "sweep()"),
-                               summary_only=summary_only, client=client, rows=rows, resume=resume),
-                    raise_on_failure)
+                          stress=stress if stress is not None else _UNSET, timeout=timeout)
+    axes, fixed = _params(grid, "sweep()", "grid"), _params(params, "sweep()")
+    with time_limit(opts.timeout, "timeout={}"):
+        return _checked(sweep_with(opts, conf, strategy, axes, fixed, summary_only=summary_only, client=client,
+                                   rows=rows, resume=resume, where="sweep()"),
+                        raise_on_failure)
 
 
 def sweep_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, grid: dict[str, Any],
                params: dict[str, Any], *, summary_only: bool | None = None, client: Any = None,
-               rows: str | Path | None = None, resume: bool = False) -> Result:
+               rows: str | Path | None = None, resume: bool = False, where: str = "sweep") -> Result:
     """``sweep`` with its options resolved (``hedgelab sweep``)."""
+    _flag(summary_only, where, "summary_only", none_ok=True)
+    _flag(resume, where, "resume")
+    _folder(rows, where, "rows")
+    _client(client, where)
     strategy = strategy if strategy is not None else conf.get("strategy")
     if not strategy or not isinstance(strategy, str):
         raise UserError("sweep: name a STRATEGY (or set 'strategy' in the config)")
@@ -196,10 +252,14 @@ def sweep_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, gri
         if declared is not None and not raw:
             raise UserError(f"sweep: empty grid: {strategy} declares none (Param(..., grid=[...])) to sweep by "
                             f"default; give one: grid={{'name': [v1, v2]}} or -g name=v1,v2,...")
-    axes = {name: parse_grid_values(name, _grid_values(spec)) for name, spec in raw.items()}
+    bad = next((k for k in raw if not isinstance(k, str)), None)
+    if bad is not None:
+        raise UserError(f"sweep: grid key {show(bad)}: expected a parameter name (a str)")
+    axes = {name: parse_grid_values(name, _grid_values(name, spec)) for name, spec in raw.items()}
     both = sorted(set(fixed) & set(axes))
     if both:
         raise UserError(f"sweep: parameter {both[0]!r} is both fixed and on the grid")
+    check_grid_size(axes)   # counted before the sets are built
     param_sets = [dict(fixed, **dict(zip(axes, combo))) for combo in itertools.product(*axes.values())]
     heatmap = _heatmap_axes(list(axes), opts)
     if summary_only is None:
@@ -211,6 +271,7 @@ def sweep_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, gri
     with open_cluster(opts.cluster, client) as dask_client:
         result = execute(opts, [(strategy, param_sets)], heatmap=heatmap, summary_only=summary_only,
                          live=Live(dask_client, sink))
+    check_time()
     return _with_stress(result, opts, [strategy], params=fixed, grid=axes, live=Live(client))
 
 
@@ -222,7 +283,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
            store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
            no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
            cluster: str | None = _UNSET, client: Any = None,
-           chunk: int | None = None, quiet: bool = _UNSET) -> StressResult:
+           chunk: int | None = None, quiet: bool = _UNSET, timeout: float | None = _UNSET) -> StressResult:
     """Survival odds of STRATEGIES (default: every built-in) over ``paths`` generated market paths.
 
     ``method``: bootstrap, garch, jump, shock or scenario (with ``scenario=NAME``); ``paths`` (default
@@ -231,15 +292,41 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
     liquidation cascade; ``at``, ``drop``, ``kind``: a shock's time, size (decimal) and kind (wick or
     gap); ``margin``: how far below 80k support-80k breaks. ``params``: one strategy's parameters, or
     {name: {...}} per strategy; ``grid``: one strategy over a grid (a survival heatmap). Backtest
-    options as in ``run``. Returns a ``StressResult`` (``.table``, ``.write(out_dir)``), see
-    docs/stress.md."""
+    options (``timeout`` too) as in ``run``. Returns a ``StressResult`` (``.table``, ``.write(out_dir)``),
+    see docs/stress.md."""
+    names = _names(strategies, "stress()")
+    params = _stress_params(params)
+    grid_axes = _params(grid, "stress()", "grid") or None
+    _client(client, "stress()")
+    if chunk is not None and (isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1):
+        raise UserError(f"stress(): chunk={show(chunk)}: expected a whole number of paths >= 1 (or None)")
+    _flag(cascade, "stress()", "cascade")
+    if at is not None and not isinstance(at, (str, dt.date)):
+        raise UserError(f"stress(): at={show(at)}: expected a date or time such as '2025-10-10 21:00'")
+    if grid_axes:
+        check_grid_size({k: parse_grid_values(k, _grid_values(k, v)) for k, v in grid_axes.items()}, "stress(): grid")
     opts, _ = _options("stress()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                        end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                       no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, cluster=cluster)
+                       no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, cluster=cluster, timeout=timeout)
     test = StressTest(method=method, scenario=scenario, paths=StressTest.paths if paths is _UNSET else paths,
                       seed=seed, horizon=horizon, cascade=cascade, at=at, drop=drop, kind=kind, margin=margin,
                       chunk=chunk)
-    return run_stress(opts, test, _names(strategies, "stress()"), params=params, grid=grid, live=Live(client))
+    with time_limit(opts.timeout, "timeout={}"):
+        result = run_stress(opts, test, names, params=params, grid=grid_axes, live=Live(client))
+        check_time()
+        return result
+
+
+def _stress_params(params: object) -> dict[str, Any] | None:
+    """stress()'s params: one strategy's {name: value}, or {strategy: {name: value}} per strategy."""
+    if params is None:
+        return None
+    if not isinstance(params, Mapping):
+        raise UserError(f"stress(): params={show(params)}: expected a dict of name -> value (or strategy -> dict)")
+    bad = next((k for k in params if not isinstance(k, str)), None)
+    if bad is not None:
+        raise UserError(f"stress(): params key {show(bad)}: expected a parameter or strategy name (a str)")
+    return dict(params)
 
 
 def _with_stress(result: Result, opts: RunOptions, names: list[str], *, params: Mapping[str, Any] | None = None,
@@ -252,6 +339,7 @@ def _with_stress(result: Result, opts: RunOptions, names: list[str], *, params: 
     ok = [n for n in names if n not in result.failures]
     if not ok:
         return result
+    check_time()
     if len(names) > 1:
         assert params is not None, "several strategies come with their parameters per strategy (compare_with)"
         params = {n: params.get(n, {}) for n in ok}
@@ -276,12 +364,21 @@ def _declared_grid(strategy: str, strategies_dir: Path | None) -> dict[str, Any]
     return cls.default_grid() if cls is not None else None
 
 
-def _grid_values(spec: Any) -> object:
+def _grid_values(name: str, spec: Any) -> object:
     """Grid values as the API takes them: a list, a string as in the CLI, or any iterable of
-    numbers (a numpy array, a range) as plain Python numbers."""
+    numbers (a numpy array, a range) as plain Python numbers; one of more than MAX_GRID_SETS values
+    (a range(10**11)) is refused before it is listed."""
     if isinstance(spec, (str, list, tuple)) or not hasattr(spec, "__iter__"):
         return spec
+    if isinstance(spec, Mapping):
+        raise UserError(f"grid {name!r}: {show(spec)}: expected a list of values, 'v1,v2' or 'start:stop:count'")
+    if hasattr(spec, "__len__"):
+        check_grid_size({name: spec})
     return [v.item() if hasattr(v, "item") else v for v in spec]
+
+
+def _got(value: object) -> str:
+    return "" if value is None or value == "" else f"; got {show(value)}"
 
 
 def _heatmap_axes(names: list[str], opts: RunOptions) -> dict[str, str] | None:

@@ -9,11 +9,13 @@ from typing import Any
 from hedgelab.core.errors import UserError
 from hedgelab.core.schema import (Bad, Rule, show, check_table, choice, finite_values, flag, list_of, number,
                                   path_or, table, text, when)
-from hedgelab.engine.costs import COST_KEYS
+from hedgelab.engine.costs import COST_BOUNDS
 from hedgelab.engine.spec import MARGIN_MODES
 
 MAX_CAPITAL = 1e12   # USD; more than any account, and well inside float precision for P&L
+MIN_CAPITAL = 1.0    # USD; below a dollar no order clears the exchanges' minimums, and 1e-300 buys nothing
 MAX_TEARSHEETS = 10_000
+MAX_TIMEOUT = 30 * 86_400   # seconds (--timeout): 30 days, longer than any sweep the README measures
 
 # Keys a --config TOML file may hold; each mirrors a CLI option of the same name (dashes -> underscores).
 CONFIG_KEYS = frozenset({
@@ -24,6 +26,7 @@ CONFIG_KEYS = frozenset({
     "stress", "stress_paths", "stress_seed",  # a stress test with the backtest (runner.options.StressSpec)
     "basket",  # coins and weights of a basket run: "BTC=0.3,ETH=0.7" or a table (strategies.basket.parse_basket)
     "symbol",  # the coin a one-coin run trades in a dataset of several coins
+    "timeout",  # seconds a whole run may take (runner.execute.time_limit)
 })
 
 
@@ -35,13 +38,14 @@ def grid_axes(value: object, path: str) -> None:
 
 
 
-# the [costs] keys; Costs.validate adds the upper bounds of the fee rates
-COSTS: dict[str, Rule] = {k: number(0) for k in COST_KEYS}
+# the [costs] keys, ranged as Costs.validate ranges them (engine/costs.py COST_BOUNDS says why)
+COSTS: dict[str, Rule] = {k: number(lo, hi, hi_open=k in ("perp_fee", "spot_fee", "half_spread"))
+                          for k, (lo, hi, _) in COST_BOUNDS.items()}
 
 CONFIG: dict[str, Rule] = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
     "data": text, "venue": text, "margin_mode": choice(*MARGIN_MODES), "start": when, "end": when,
-    "capital": number(0, MAX_CAPITAL, lo_open=True), "store": text, "strategies_dir": text, "out": text,
+    "capital": number(MIN_CAPITAL, MAX_CAPITAL), "timeout": number(0, MAX_TIMEOUT, lo_open=True), "store": text, "strategies_dir": text, "out": text,
     "quiet": flag, "no_costs": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),

@@ -6,8 +6,13 @@ raises anywhere becomes a failure with a one-line reason; the others still run.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
+import signal
+import threading
+import time
 
 from hedgelab.core.errors import UserError, one_line
 from hedgelab.reports.record import failed_record
@@ -21,9 +26,131 @@ if TYPE_CHECKING:
     from tqdm.auto import tqdm
 
 
+# ---------------------------------------------------------------- the time limit of a whole run (--timeout)
+
+class _Expired(BaseException):
+    """The run's time is up. A BaseException, like KeyboardInterrupt, so that no ``except Exception``
+    on the way (a strategy's failure, a plugin that fails to load) takes it for an error of its own;
+    ``time_limit`` turns it into the one-line ``RunTimeout`` at its edge."""
+
+
+class RunTimeout(UserError):
+    """``stopped after N s (--timeout)``: the whole run did not finish in time; nothing was written."""
+
+
+class Deadline:
+    """When the run started, its limit and how it was given (``--timeout {}``, ``timeout={}``)."""
+
+    def __init__(self, seconds: float, flag: str):
+        self.seconds, self.flag = float(seconds), flag
+        self.start = time.monotonic()
+        self.done = False   # past the finish line: the results are being published, nothing stops them now
+
+    def expired(self) -> bool:
+        return not self.done and time.monotonic() - self.start >= self.seconds
+
+    def error(self) -> RunTimeout:
+        given = self.flag.format(f"{self.seconds:g}")
+        return RunTimeout(f"stopped after {time.monotonic() - self.start:.1f} s ({given}): the run did not finish "
+                          f"in time; nothing written")
+
+
+_DEADLINE: ContextVar[Deadline | None] = ContextVar("hedgelab_deadline", default=None)
+
+
+@contextmanager
+def time_limit(seconds: float | None, flag: str = "--timeout {}") -> Iterator[Deadline | None]:
+    """Stop the run inside this block after ``seconds`` (None: no limit; an enclosing limit stays).
+    ``flag``: how the message names the limit given (``--timeout {}``, ``timeout={}``).
+
+    Checked between strategies and between chunks of columns (``check_time``), and, in the main thread
+    of a process with no other SIGALRM timer, by an alarm that interrupts Python code anywhere (a
+    plugin's ``targets()`` or import, the stress paths' loop). A compiled (numba) hook or kernel call is
+    not interrupted: the alarm takes effect when it returns (docs/writing-a-strategy.md)."""
+    if seconds is None or _DEADLINE.get() is not None:
+        yield _DEADLINE.get()
+        return
+    deadline = Deadline(seconds, flag)
+    token = _DEADLINE.set(deadline)
+    alarm = _arm(deadline)
+    try:
+        try:
+            yield deadline
+        finally:
+            _disarm(alarm)
+            _DEADLINE.reset(token)
+    except _Expired:
+        raise deadline.error() from None
+
+
+def check_time() -> None:
+    """Stop here if the run's time limit has passed (a no-op without one)."""
+    deadline = _DEADLINE.get()
+    if deadline is not None and deadline.expired():
+        raise _Expired()
+
+
+def finish_line() -> None:
+    """The results are complete and about to be published: a last check of the time, then nothing
+    stops the run any more (a timeout after this would leave the files written, but say it stopped)."""
+    check_time()
+    deadline = _DEADLINE.get()
+    if deadline is not None:
+        deadline.done = True
+
+
+def _arm(deadline: Deadline) -> Any:
+    """A SIGALRM timer for ``deadline`` where one can be set without disturbing anyone; else None."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return None
+    if signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, None) or signal.getitimer(signal.ITIMER_REAL)[0]:
+        return None   # somebody else's alarm (a test runner's timeout, the caller's own): not ours to take
+
+    def ring(signum: int, frame: Any) -> None:
+        if not deadline.done:
+            raise _Expired()
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, max(deadline.seconds, 1e-3))
+    return previous
+
+
+def _disarm(previous: Any) -> None:
+    if previous is None:
+        return
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+class _TimedBar:
+    """The progress bar as ``run_columns`` sees it: each finished chunk also checks the time."""
+
+    def __init__(self, bar: tqdm):
+        self._bar = bar
+
+    def update(self, n: int = 1) -> Any:
+        out = self._bar.update(n)
+        check_time()
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bar, name)
+
+
+# ---------------------------------------------------------------- running the jobs
+
 def execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, heatmap: dict[str, str] | None = None,
             summary_only: bool = False, live: Live = Live()) -> Result:
-    """Run ``jobs`` = [(strategy name, [param dict, ...]), ...] and return a ``Result``."""
+    """Run ``jobs`` = [(strategy name, [param dict, ...]), ...] and return a ``Result``.
+
+    ``opts.timeout``: the whole call stops after that many seconds (``time_limit``; a caller that
+    set a limit earlier, the CLI, keeps its own clock)."""
+    with time_limit(opts.timeout, "timeout={}"):
+        return _execute(opts, jobs, heatmap=heatmap, summary_only=summary_only, live=live)
+
+
+def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, heatmap: dict[str, str] | None,
+             summary_only: bool, live: Live) -> Result:
+    from hedgelab.scale.rows import RowsError
     if not summary_only and opts.tearsheets != 0:  # tearsheets need quantstats: import it meanwhile
         from hedgelab.reports.tearsheet import preload
         preload()
@@ -35,11 +162,12 @@ def execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, h
     bar = _progress(total, quiet=opts.quiet)
     try:
         for job in run.jobs:
+            check_time()
             bar.set_description(job.name)
             try:
                 if job.problem is not None:
                     raise UserError(job.problem)
-                done = run_job(run, job, summary_only, bar, live, label_single=heatmap is not None)
+                done = run_job(run, job, summary_only, _TimedBar(bar), live, label_single=heatmap is not None)
                 stopped = column_failures(done)   # first, so that ``done`` is kept whole or not at all
                 # a sweep's summary-mode runs stay by column (reports.run.SummaryRuns), not a list
                 if len(run.jobs) == 1 and isinstance(done, SummaryRuns):
@@ -48,12 +176,15 @@ def execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, h
                     records.extend(done)
                 if stopped:
                     failures[job.name] = stopped
+            except RowsError:
+                raise   # the rows folder itself (damaged, or another sweep's): the user's to fix, exit 2
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
                 failures[job.name] = one_line(exc)
                 records.append(failed_record(job.name, job.param_sets, opts.capital, failures[job.name]))
                 bar.update(len(job.param_sets))
     finally:
         bar.close()
+    check_time()
     runs = by_column if by_column is not None else records
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
                   crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
@@ -93,9 +224,31 @@ def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,
         from hedgelab.runner.basket import run_basket_job
         return run_basket_job(run, job, tuple(labels), summary_only, bar)
     source = Source(opts.data, _text(opts.store), _text(opts.start), _text(opts.end))
-    return run_columns(cls, job.name, list(job.param_sets), labels, run.market, engine, bar, source=source,
+    done = run_columns(cls, job.name, list(job.param_sets), labels, run.market, engine, bar, source=source,
                        strategies_dir=_text(opts.strategies_dir), client=live.client, rows=live.rows,
                        chunk_size=opts.chunk_size, progress=not opts.quiet)
+    if opts.trace and isinstance(done, list):
+        trace_stopped(run, job, done, engine)
+    return done
+
+
+def trace_stopped(run: Prepared, job: Job, records: list[RunRecord], engine: dict[str, Any]) -> None:
+    """``trace``: a run that a hook's mistake stopped keeps its decision bars up to the bar that stopped
+    it (the chunk kept only its error): it runs again alone, its trace ending at that bar."""
+    from hedgelab.engine import simulate
+    cls = job.cls
+    assert cls is not None
+    for record, params in zip(records, job.param_sets):
+        if not record.error or getattr(record, "trace", None) is not None:
+            continue
+        check_time()
+        try:
+            sim = simulate(run.market, cls().spec(run.market, [params]), column_errors="keep", **engine)
+        except Exception:  # noqa: BLE001 -- the run's failure is already said; its trace is a bonus
+            continue
+        trace = getattr(sim, "trace", None)
+        if trace is not None and len(trace):
+            record.trace = trace[trace["column"] == 0].assign(run=record.name).reset_index(drop=True)
 
 
 def column_failures(runs: Sequence[RunRecord] | SummaryRuns) -> str | None:

@@ -16,8 +16,8 @@ from typing import Any, NamedTuple
 import math
 
 from hedgelab.core.errors import UserError
-from hedgelab.core.schema import Bad, Rule
-from hedgelab.runner.config import CONFIG, MAX_CAPITAL, check_config_keys, load_config
+from hedgelab.core.schema import Bad, Rule, show
+from hedgelab.runner.config import CONFIG, MAX_CAPITAL, MAX_TIMEOUT, MIN_CAPITAL, check_config_keys, load_config
 
 DEFAULT_STRESS_PATHS = 200   # paths of a stress test run with a backtest (--stress), as of `hedgelab stress`
 DEFAULT_STRESS_SEED = 0
@@ -59,6 +59,7 @@ class RunOptions:
     stress: StressSpec | None = None    # also stress-test the strategies that ran
     basket: dict | None = None          # coin -> weight of a basket run (basket strategies), in the order given
     symbol: str | None = None           # the coin a one-coin run trades in a dataset of several (None: its first)
+    timeout: float | None = None        # seconds the whole run may take (None: no limit; runner.execute.time_limit)
 
     def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)
@@ -107,7 +108,7 @@ def resolve(config: str | Path | Mapping[str, Any] | None = None, given: Mapping
     if unknown:
         raise UserError(f"{where or 'options'}: unknown option {unknown[0]!r}")
     for key, value in given.items():
-        if key in CONFIG and value is not None and key not in ("capital",) and not isinstance(value, dict | Path):
+        if key in CONFIG and value is not None and key not in ("capital", "timeout") and not isinstance(value, dict | Path):
             _check(CONFIG[key], value, name(key), where)
     values = dict(defaults or {})
     for key in OPTION_NAMES:
@@ -167,6 +168,11 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
     for key in ("quiet", "no_costs", "trace"):
         if key in out and not isinstance(out[key], bool):
             raise UserError(f"{_prefix(where)}{name(key)}={out[key]!r}: expected True or False")
+    if out.get("timeout") is not None:
+        try:
+            out["timeout"] = check_timeout(out["timeout"], name("timeout"))
+        except UserError as exc:
+            raise UserError(f"{_prefix(where)}{exc}") from None
     size = out.get("chunk_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise UserError(f"{_prefix(where)}{name('chunk_size')} {size!r}: expected a whole number of columns >= 1")
@@ -183,14 +189,31 @@ def _prefix(where: str) -> str:
 
 
 def check_capital(capital: Any, key: str = "capital") -> float:
-    if isinstance(capital, bool):
-        raise UserError(f"{key} {capital!r} is not a number")
+    """USD per run: a number from MIN_CAPITAL (1 USD: less buys nothing and reports 0 %) to MAX_CAPITAL."""
+    if isinstance(capital, bool) or (not isinstance(capital, (int, float, str)) and not hasattr(capital, "__float__")):
+        raise UserError(f"{key} {show(capital)} is not a number")
     try:
         value = float(capital)
-    except (TypeError, ValueError, OverflowError):
-        raise UserError(f"{key} {capital!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0 or value > MAX_CAPITAL:
-        raise UserError(f"{key.lstrip('-')} {capital!r} must be a positive number of USD, at most {MAX_CAPITAL:g}")
+    except (TypeError, ValueError):
+        raise UserError(f"{key} {show(capital)} is not a number") from None
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value) or value < MIN_CAPITAL or value > MAX_CAPITAL:
+        raise UserError(f"{key.lstrip('-')} {show(capital)} must be a number of USD from {MIN_CAPITAL:g} to "
+                        f"{MAX_CAPITAL:g}")
+    return value
+
+
+def check_timeout(timeout: Any, key: str = "timeout") -> float:
+    """Seconds a whole run may take: a number in (0, MAX_TIMEOUT] (30 days)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise UserError(f"{key} {show(timeout)}: expected a number of seconds")
+    try:
+        value = float(timeout)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT:
+        raise UserError(f"{key} {show(timeout)}: expected a number of seconds in (0, {MAX_TIMEOUT:,}]")
     return value
 
 
@@ -244,10 +267,13 @@ def params_for(conf: Mapping[str, Any], strategy: str) -> dict[str, Any]:
     compare; other strategies' tables are not for this run."""
     values: dict[str, Any] = {}
     table = conf.get("params") or {}
+    own = table.get(strategy)
+    if own is not None and not isinstance(own, dict):
+        raise UserError(f"params.{strategy} = {show(own)}: {strategy}'s parameters go in a table of name = value, "
+                        f"e.g. [params.{strategy}] then leverage = 5 (or flat: [params] leverage = 5)")
     for key, value in table.items():
         if not isinstance(value, dict):
             values[key] = value
-    own = table.get(strategy)
     if isinstance(own, dict):
         values.update(own)
     return values

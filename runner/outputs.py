@@ -22,8 +22,15 @@ def write_outputs(result: Result, out_dir: Path, *, progress: bool = False, tear
     SWEEP_TEARSHEETS for a sweep (each takes seconds).
     """
     from hedgelab.core import outdir
+    from hedgelab.core.errors import UserError
     from hedgelab.reports.html import write_report
+    from hedgelab.runner.execute import check_time, finish_line
+    if tearsheets is not None and (isinstance(tearsheets, bool) or not isinstance(tearsheets, int) or tearsheets < 0):
+        raise UserError(f"write(): tearsheets={tearsheets!r}: expected a whole number >= 0 or None")
+    if not isinstance(progress, bool):
+        raise UserError(f"write(): progress={progress!r}: expected True or False")
     out_dir = outdir.check_out_dir(out_dir, "output folder", taken_ok=checked)
+    check_time()
     if tearsheets is None and result.heatmap is not None:
         tearsheets = SWEEP_TEARSHEETS
     tmp = outdir.make_temp(out_dir)  # named with this process's id: a killed run's is swept later
@@ -37,6 +44,7 @@ def write_outputs(result: Result, out_dir: Path, *, progress: bool = False, tear
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
                              assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets,
                              stress=stress, coin_prices=getattr(result, "coin_prices", None))
+        finish_line()   # a run out of time stops here, before anything is published (--timeout)
         wanted, out_dir = out_dir, outdir.publish(tmp, out_dir)
         if out_dir != wanted:  # another run filled it meanwhile: a sibling instead of lost results
             result.warnings.append(f"{wanted} was filled by another run meanwhile; results written to {out_dir}")

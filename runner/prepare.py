@@ -67,6 +67,9 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     check_kinds(opts, [(name, cls) for (name, _), cls in zip(jobs, classes)])
     ready = [_job(name, cls, sets, load_failures, opts, validate) for (name, sets), cls in zip(jobs, classes)]
     dataset, market = load_market(opts)
+    clipped = clipped_window(opts, dataset)
+    if clipped:
+        warnings.append(clipped)
     symbol = str(dataset.manifest.get("symbol") or "BTC")
     costs = run_costs(opts)   # a bad costs file or table stops everything before any run
     modes = {job.margin_mode for job in ready if job.cls is not None}
@@ -179,11 +182,19 @@ def check_venue(venue: str, market: MarketArrays, modes: Collection[str] = (), s
 
 
 def run_costs(opts: RunOptions) -> Costs | None:
-    """--no-costs, else --costs FILE or the config's [costs] table, else None (the engine's defaults)."""
+    """--no-costs, else --costs FILE or the config's [costs] table, else None (the engine's defaults).
+
+    A costs file or table given with --no-costs is still read and checked: a mistake in it is said now,
+    not when --no-costs is dropped."""
     from hedgelab.engine.costs import Costs, read_costs
-    if opts.no_costs:
-        return Costs.zero()
-    return read_costs(opts.costs) if opts.costs is not None else None
+    costs = read_costs(opts.costs) if opts.costs is not None else None
+    return Costs.zero() if opts.no_costs else costs
+
+
+def clipped_window(opts: RunOptions, dataset: Dataset) -> str | None:
+    """A warning line when --start/--end reach beyond the data (the run is clipped to its bars)."""
+    from hedgelab.data.align import clipped_window as clipped
+    return clipped(dataset, opts.start, opts.end)
 
 
 def margin_mode(opts: RunOptions, cls: type[Strategy]) -> str:

@@ -289,6 +289,7 @@ class Strategy:
         matrix = [[declared[k].encode(v[k]) for k in names] for v in sets]
         labels = self.labels(sets, validated=True)
         target_blocks = [self.targets(market, v) for v in sets]
+        _check_returned(type(self), target_blocks, labels)
         if target_blocks[0] is not None:
             for block, label in zip(target_blocks, labels):
                 _check_targets(label, block, market)
@@ -359,20 +360,57 @@ def _as_features(name, features, n) -> np.ndarray:
 
 
 _TARGET_FIELDS = ("spot", "perp", "leverage")
+# What targets() may ask: spot and perp as fractions of equity within +/-1000 (a 1000x position; venues
+# stop at 125x), leverage in (0, 1000] as the engine's intent check bounds it (engine/nb/intent.py).
+MAX_TARGET_FRACTION = 1000.0
+MAX_TARGET_LEVERAGE = 1000.0
+
+
+def _targets_only(cls) -> bool:
+    """The strategy trades through targets() alone: it overrides it and keeps a generic hook."""
+    own = inspect.getattr_static(cls, "targets")
+    return own is not inspect.getattr_static(Strategy, "targets") and hook_of(cls) in (noop_nb, targets_nb)
+
+
+def _check_returned(cls, blocks, labels):
+    """targets() returns an array for every parameter set or for none (None: the strategy's own
+    decide_nb decides); a strategy with no decide_nb of its own whose targets() returns None would
+    never trade and pass for a run that "survived" with 0 trades: a UserError naming it."""
+    given = [b is not None for b in blocks]
+    if all(given):
+        return
+    k = given.index(False)
+    name = cls.name or cls.__name__
+    if any(given):
+        j = given.index(True)
+        raise UserError(f"{name}: targets() returned None for {labels[k]} but an array for {labels[j]}; return "
+                        f"targets for every parameter set (NaN = no change)")
+    if _targets_only(cls):
+        raise UserError(f"{name}: targets() returned None for {labels[k]}, and {name} has no decide_nb of its own, "
+                        f"so it would never trade; return an array of shape (n_bars, 2 or 3) of target fractions "
+                        f"of equity (spot, perp[, leverage]; NaN = no change)")
 
 
 def _check_targets(label, block, market):
-    """targets() may say NaN (no change) but never +/-inf: a UserError naming the run, field and bar."""
+    """targets() may say NaN (no change) but never +/-inf, nor a fraction of equity beyond +/-1000 or a
+    leverage outside (0, 1000]: a UserError naming the run, field and bar."""
     block = np.asarray(block, dtype=np.float64)
     if block.ndim != 2:
         return  # the shape is checked by _stack_targets
-    bad = np.isinf(block)
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(block)
+        bad[:, :2] |= np.abs(block[:, :2]) > MAX_TARGET_FRACTION
+        if block.shape[1] > 2:
+            lev = block[:, 2]
+            bad[:, 2] |= (lev <= 0.0) | (lev > MAX_TARGET_LEVERAGE)
     if bad.any():
         row, k = (int(x) for x in np.argwhere(bad)[0])
         field = _TARGET_FIELDS[k] if k < len(_TARGET_FIELDS) else f"column {k}"
         stamp = np.datetime64(int(market.time_ns[row]), "ns").astype("datetime64[m]")
+        rule = (f"a leverage is in (0, {MAX_TARGET_LEVERAGE:g}]" if k == 2 else
+                f"targets are finite fractions of equity within +/-{MAX_TARGET_FRACTION:g}")
         raise UserError(f"{label}: targets() returned {block[row, k]:g} for {field} at bar {row} "
-                        f"(opened {stamp} UTC); targets are finite fractions of equity, NaN = no change")
+                        f"(opened {stamp} UTC); {rule}, NaN = no change")
 
 
 def _stack_targets(name, blocks, n):

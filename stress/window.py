@@ -35,7 +35,13 @@ def window_of(market, bars: int | None):
 def bar_at(window, at) -> int | None:
     if at is None:
         return None
-    t = pd.Timestamp(at)
+    try:
+        t = pd.Timestamp(at)
+    except (ValueError, TypeError, OverflowError):   # pandas' DateParseError is a ValueError
+        shown = repr(at) if len(repr(at)) <= 60 else repr(at)[:57] + "..."
+        raise UserError(f"--at {shown}: not a date or time (use ISO-8601 UTC, e.g. '2025-10-10 21:00')") from None
+    if t is pd.NaT:
+        raise UserError(f"--at {at!r}: not a date or time (use ISO-8601 UTC, e.g. '2025-10-10 21:00')")
     t = t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
     k = int(np.searchsorted(window.time_ns, t.value, side="right")) - 1
     if k < 0 or t.value >= window.time_ns[-1] + window.bar_seconds * 10**9:

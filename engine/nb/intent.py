@@ -9,12 +9,25 @@ from hedgelab.engine.nb.account import (Acc, resize_margin_nb, set_leverage_nb, 
 from hedgelab.engine.nb.records import Cfg, EventKind, HookError, Mkt
 from hedgelab.engine.types import HOOK_RAISED, OPTION_SLOT_FIELDS, OPTION_SLOTS, Intent
 
+# What an intent may ask (beyond these a finite value is a hook's mistake, not an order: a target of
+# 1e300 BTC priced events at 1e151 USD). Coins: more than all the BTC there is, 1e6 times over.
+# Leverage: venues list at most 125x (200x on a few); 1000x leaves room for any. USD (a top-up): 1e15,
+# a thousand times the largest capital (runner/config.py MAX_CAPITAL). A stop price in USD per coin:
+# 1e15, a million times the price bound of the data (data/validate.py MAX_PRICE). An option strike
+# is a fraction of the forward: 100x. A tenor: ten years of days.
+MAX_INTENT_COINS = 1e12
+MAX_INTENT_LEVERAGE = 1000.0
+MAX_INTENT_USD = 1e15
+MAX_INTENT_STRIKE = 100.0
+MAX_INTENT_TENOR_DAYS = 3650.0
+
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def intent_problem_nb(intent):
     """(HookError code, Intent field) of the first unusable intent field, or (0, -1).
 
-    +/-inf is never a value. NaN means "no change" in the account fields; an option slot is either
+    +/-inf is never a value, and a finite one is bounded (the MAX_INTENT_* above: coins, leverage,
+    USD, strike, tenor). NaN means "no change" in the account fields; an option slot is either
     all NaN (unused) or names its action and type, and a buy / sell also its strike, tenor and
     quantity. ``x - x == 0`` is the finite test (NaN and inf both fail it)."""
     if intent[HOOK_RAISED] == intent[HOOK_RAISED]:
@@ -23,9 +36,15 @@ def intent_problem_nb(intent):
         x = intent[k]
         if x == x and not (x - x == 0.0):
             return HookError.NOT_FINITE, k
+    for k in (Intent.TARGET_SPOT, Intent.TARGET_PERP):
+        if abs(intent[k]) > MAX_INTENT_COINS:
+            return HookError.INVALID, k
     lev = intent[Intent.LEVERAGE]
-    if lev <= 0.0:
+    if lev <= 0.0 or lev > MAX_INTENT_LEVERAGE:
         return HookError.INVALID, Intent.LEVERAGE
+    for k in (Intent.STOP_PRICE, Intent.MARGIN_TOPUP):
+        if abs(intent[k]) > MAX_INTENT_USD:
+            return HookError.INVALID, k
     for slot in range(OPTION_SLOTS):
         b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
         used = False
@@ -51,8 +70,12 @@ def intent_problem_nb(intent):
             for k in range(b + 2, b + OPTION_SLOT_FIELDS):
                 if intent[k] != intent[k]:
                     return HookError.MISSING, k
-            if not intent[b + 4] > 0.0:
+            if not intent[b + 4] > 0.0 or intent[b + 4] > MAX_INTENT_COINS:
                 return HookError.INVALID, b + 4
+            if abs(intent[b + 2]) > MAX_INTENT_STRIKE:
+                return HookError.INVALID, b + 2
+            if abs(intent[b + 3]) > MAX_INTENT_TENOR_DAYS:
+                return HookError.INVALID, b + 3
     return HookError.NONE, -1
 
 

@@ -65,6 +65,10 @@ def shared_options(func):
                           "dataset's first, e.g. BTC in crisis-2025; also ETH, SOL, XRP, DOGE, BNB there)."),
         click.option("--no-costs", "no_costs", is_flag=True, default=False,
                      help="No fees and no slippage (frictionless; funding and liquidation still apply)."),
+        click.option("--timeout", "timeout", type=float, default=None, metavar="SECONDS",
+                     help="Stop the whole run after SECONDS (exit 2, nothing written). Checked between "
+                          "strategies and chunks of runs and wherever Python runs; a compiled hook's call "
+                          "is not interrupted."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,11 +116,13 @@ def output_dir(out) -> Path:
     return candidate
 
 
-def finish(result, opts: RunOptions) -> int:
-    """Write the files, print the ranking, name the failures; the exit code."""
+def finish(result, opts: RunOptions, trace_file=None) -> int:
+    """Write the files (and the --trace file after them), print the ranking, name the failures; the
+    exit code."""
     from hedgelab.reports.run import runs_by_name
     from hedgelab.runner.outputs import write_outputs  # not result.write: --out was checked before the run
     out = write_outputs(result, opts.out, progress=not opts.quiet, tearsheets=opts.tearsheets, checked=True)
+    traced = write_trace(result, trace_file, opts.out, out)
     if not opts.quiet:
         click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
                                runs=runs_by_name(result.runs)))
@@ -124,6 +130,8 @@ def finish(result, opts: RunOptions) -> int:
         for line in data_lines(result):
             click.echo(line)
     click.echo(f"report: {out / 'report.html'}")
+    for line in traced:
+        click.echo(line)
     for line in result.warnings:
         click.echo(f"warning: {line}", err=True)
     for name, reason in result.failures.items():
@@ -134,25 +142,62 @@ def finish(result, opts: RunOptions) -> int:
     return 0
 
 
-def check_trace(trace_file) -> None:
-    """--trace FILE checked before the run: not a folder, and its folder can be written."""
-    if trace_file is not None:
-        from hedgelab.core.outdir import check_writable
-        path = Path(trace_file)
+def check_trace(trace_file, out: Path | None = None) -> Path | None:
+    """--trace FILE checked before the run: a usable name, not an existing file or folder (a user's
+    file is never replaced, as --out never writes over a folder), not --out itself, its folder
+    writable. A FILE inside --out is written there once the report is published."""
+    if trace_file is None:
+        return None
+    from hedgelab.core.outdir import check_path_name, check_writable
+    path = check_path_name(trace_file, "--trace", "file")
+    try:
         if path.is_dir():
             raise UserError(f"--trace {path}: is a folder; give a file name")
-        check_writable(path.parent, "--trace")
+        if path.exists() or path.is_symlink():
+            raise UserError(f"--trace {path}: a file of that name exists; a trace is never written over a file "
+                            f"(give a new name)")
+    except OSError as exc:
+        raise UserError(f"--trace {path}: not usable ({exc.strerror or exc})") from None
+    if out is not None and path.absolute() == Path(out).absolute():
+        raise UserError(f"--trace {path}: is the --out folder; give a file name (inside it if you like)")
+    check_writable(path.parent, "--trace")
+    return path
 
 
-def write_trace(result, trace_file):
-    """--trace FILE: the decision trace as parquet (written whole, then renamed into place)."""
-    if trace_file is not None and result.trace is not None:
-        path = Path(trace_file)
-        path.parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run (check_trace)
-        tmp = path.with_name(f".{path.name}.tmp")
-        result.trace.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    return result
+def write_trace(result, trace_file, wanted: Path | None = None, out: Path | None = None) -> list[str]:
+    """--trace FILE: the decision trace as parquet, written whole to a temp name and linked into place
+    (never over a file made meanwhile); a FILE inside --out follows the report if it went to OUT-2.
+    Lines for the terminal: where the trace is and, for a run a hook's mistake stopped, where its
+    trace ends."""
+    if trace_file is None:
+        return []
+    path = Path(trace_file)
+    if wanted is not None and out is not None and out != wanted:
+        try:   # the report went to a sibling (another run filled --out meanwhile): the trace goes with it
+            path = out / path.absolute().relative_to(Path(wanted).absolute())
+        except ValueError:
+            pass
+    trace = result.trace
+    if trace is None or not len(trace):
+        return [f"trace: none written to {path} (no run kept decision bars)"]
+    path.parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run (check_trace)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        trace.to_parquet(tmp, index=False)
+        os.link(tmp, path)   # fails if a file of that name appeared meanwhile: it is not replaced
+    except FileExistsError:
+        raise UserError(f"--trace {path}: a file of that name appeared during the run; not replaced "
+                        f"(the report is in {out})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    lines = [f"trace: {path} ({len(trace):,} decision bars)"]
+    for run in result.runs:
+        part = getattr(run, "trace", None)
+        if getattr(run, "error", None) and part is not None and len(part):
+            last = part.iloc[-1]
+            lines.append(f"trace: {run.name} stopped: its trace ends at bar {int(last['bar'])} (opened "
+                         f"{last['time']:%Y-%m-%d %H:%M} UTC), the bar that stopped it")
+    return lines
 
 
 def data_lines(result) -> list[str]:
@@ -202,10 +247,12 @@ def short_table(summary, top: int = TABLE_ROWS, stress=None, runs=None) -> str:
 def _command(func):
     @functools.wraps(func)
     def wrapper(**kwargs):
+        from hedgelab.runner.execute import time_limit
         trace_file = kwargs.get("trace_file")
         opts, conf = cli_options(click.get_current_context(), dict(kwargs, trace=trace_file is not None))
-        check_trace(trace_file)
-        return finish(write_trace(func(opts, conf, **kwargs), trace_file), opts)
+        trace_file = check_trace(trace_file, opts.out)
+        with time_limit(opts.timeout, "--timeout {}"):   # the whole command, up to the files' publication
+            return finish(func(opts, conf, **kwargs), opts, trace_file)
     return wrapper
 
 

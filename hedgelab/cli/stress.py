@@ -85,9 +85,18 @@ def table_text(table) -> str:
 def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, drop, kind, break_margin, params,
                grid, cluster, chunk, **kwargs):
     """Survival odds of STRATEGIES (default: every built-in) over generated paths."""
+    from hedgelab.runner.execute import time_limit
+    opts, conf = cli_options(click.get_current_context(), dict(kwargs, cluster=cluster))
+    with time_limit(opts.timeout, "--timeout {}"):
+        return _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, cascade, at, drop, kind,
+                           break_margin, params, grid, chunk)
+
+
+def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, cascade, at, drop, kind, break_margin,
+                params, grid, chunk):
+    from hedgelab.runner.execute import finish_line
     from hedgelab.runner.stress import StressTest, run_stress
     from hedgelab.stress.scenarios import NAMES
-    opts, conf = cli_options(click.get_current_context(), dict(kwargs, cluster=cluster))
     names = list(strategies)
     if method == "scenario" and scenario is None and names and names[0] in NAMES:
         scenario = names.pop(0)
@@ -103,6 +112,7 @@ def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, 
     test = StressTest(method=method, scenario=scenario, paths=paths, seed=seed, horizon=horizon, cascade=cascade,
                       at=at, drop=drop, kind=kind, margin=break_margin, chunk=chunk)
     res = run_stress(opts, test, names or None, params=per or None, grid=parse_grid(grid) or None)
+    finish_line()   # out of time (--timeout): stopped here, nothing written
     out = res.write(opts.out)
     if not opts.quiet:
         from hedgelab.reports.stress_page import caption
@@ -128,12 +138,19 @@ def stress_run(strategies, method, scenario, paths, seed, horizon, cascade, at, 
 @shared_options
 def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
     """Smallest instantaneous drop at --at (with the IV response) that liquidates STRATEGY's account."""
+    from hedgelab.runner.execute import time_limit
+    opts, conf = cli_options(click.get_current_context(), kwargs)
+    with time_limit(opts.timeout, "--timeout {}"):
+        return _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json)
+
+
+def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
     import json
+    from hedgelab.runner.execute import finish_line
     from hedgelab.runner.prepare import prepare_run
     from hedgelab.stress.reverse import reverse_stress
     from hedgelab.stress.run import Entry
     from hedgelab.stress.window import bar_at
-    opts, conf = cli_options(click.get_current_context(), kwargs)
     values = params_for(conf, strategy)
     values.update(parse_params(params))
     run = prepare_run(opts, [(strategy, [values])])
@@ -144,6 +161,7 @@ def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
     dataset, market = run.dataset, run.market
     res = reverse_stress(entry, market, bar_at(market, at), venue=opts.venue, capital=opts.capital,
                          max_loss=max_loss, symbol=run.symbol)
+    finish_line()
     data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
