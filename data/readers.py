@@ -46,7 +46,11 @@ IV_ROLES = {
     "time": TIME_NAMES,
     "iv": ("iv", "atm_iv", "dvol", "dvol_close", "iv_close", "implied_volatility", "mark_iv", "close"),
 }
-ROLES = {"prices": PRICE_ROLES, "funding": FUNDING_ROLES, "iv": IV_ROLES}
+# An index file (``data import --index``: e.g. the spot OHLC beside a perp's prices) has the time and
+# OHLC roles of a prices file; its OHLC become the dataset's index_open .. index_close.
+INDEX_ROLES = {role: PRICE_ROLES[role] for role in ("time", "open", "high", "low", "close")}
+ROLES = {"prices": PRICE_ROLES, "funding": FUNDING_ROLES, "iv": IV_ROLES, "index": INDEX_ROLES}
+REQUIRED = {"prices": PRICE_REQUIRED, "funding": ("time", "rate"), "iv": ("time", "iv"), "index": PRICE_REQUIRED}
 
 
 def show(value, limit: int = 60) -> str:
@@ -132,8 +136,7 @@ def map_columns(frame: pd.DataFrame, kind: str, path, overrides: dict | None = N
             raise UserError(f"--col {role}={column}: {path} has no column {column!r} "
                             f"(columns: {_columns(frame)})")
         found[role] = column
-    required = {"prices": PRICE_REQUIRED, "funding": ("time", "rate"), "iv": ("time", "iv")}[kind]
-    for role in required:
+    for role in REQUIRED[kind]:
         if role not in found:
             raise DataError(f"{path}, column for {role!r}: not found among "
                             f"{_columns(frame)}; name it with --col {role}=COLUMN")
