@@ -1,4 +1,6 @@
-"""``hedgelab data fetch``: download a perp's market data with ccxt into the local store.
+"""``hedgelab data fetch``: download a perp's market data with ccxt into the local store; several
+symbols make one dataset of several coins on one grid (the first the primary, each cached, resumed and
+assembled on its own, then checked on the primary's grid and written with it as one unit).
 
 Per venue (ccxt ``has`` flags decide): traded, mark and index klines, settled funding; from Deribit the
 DVOL index (ATM IV) and, on request, option trades -> IV per bar, expiry and strike.
@@ -23,7 +25,7 @@ import ccxt
 import pandas as pd
 from tqdm import tqdm
 
-from hedgelab.data.dataset import Dataset
+from hedgelab.data.dataset import Dataset, base_coin, iso
 from hedgelab.data.fetch_build import assemble, build_option_iv
 from hedgelab.data.fetch_cache import SeriesCache, atomic_parquet, cache_root
 from hedgelab.data.fetch_sources import (HOUR_MS, candle_source, dvol_resolution, dvol_source,
@@ -215,23 +217,85 @@ def _run(source, cache: SeriesCache, start: int, end: int, quiet: bool, label: s
     return pages
 
 
-def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None, timeframe: str = "1h",
-          dvol: bool = True, options: bool = False, store=None, quiet: bool = False,
+def parse_symbols(symbol) -> list[str]:
+    """``--symbol`` as given: None, one symbol, a comma list, or several (each may be a comma list) ->
+    the symbols in order, blanks dropped (``[]`` for None)."""
+    if symbol is None:
+        return []
+    values = [symbol] if isinstance(symbol, str) else list(symbol)
+    out = []
+    for v in values:
+        if not isinstance(v, str):
+            raise UserError(f"--symbol {v!r} is not a ccxt perpetual symbol such as BTC/USDT:USDT")
+        out += [p.strip() for p in v.split(",") if p.strip()]
+    return out
+
+
+def _check_symbols(symbols: list[str], venue: str) -> list[str]:
+    """Each a ccxt symbol, one per coin (the coin is its base coin); returns the coins."""
+    coins: list[str] = []
+    for sym in symbols:
+        if not SYMBOL_RE.fullmatch(sym):
+            raise UserError(f"--symbol {sym!r} is not a ccxt perpetual symbol such as {DEFAULT_SYMBOL[venue]}")
+        try:
+            coin = base_coin(sym)
+        except UserError:
+            if len(symbols) == 1:   # one symbol: any the venue lists, as before
+                coins.append(sym)
+                continue
+            raise UserError(f"--symbol {sym!r}: no base coin in it (e.g. {DEFAULT_SYMBOL[venue]}); a dataset of "
+                            "several coins names each by its base coin") from None
+        if coin in coins:
+            raise UserError(f"--symbol {sym}: coin {coin} is given twice (also --symbol "
+                            f"{symbols[coins.index(coin)]})")
+        coins.append(coin)
+    return coins
+
+
+def _held_symbols(old: dict) -> list[str]:
+    """The symbols a stored dataset holds: its primary's, then its coins' in order."""
+    coins = old.get("coins") if isinstance(old.get("coins"), dict) else {}
+    return [str(old.get("symbol"))] + [str(e.get("symbol")) for e in coins.values() if isinstance(e, dict)]
+
+
+def _check_grid(primary: Dataset, sym: str, ds: Dataset, first_sym: str) -> None:
+    """A fetched coin on the primary's grid: both are regular grids of one step, so they differ at
+    their first or their last bar; the error says which and the --start/--end that would agree."""
+    a, b = primary.bars.index, ds.bars.index
+    if b[0] != a[0]:
+        later = max(a[0], b[0])
+        raise DataError(f"--symbol {sym}: its first bar opens at {iso(b[0])}, the primary's ({first_sym}) at "
+                        f"{iso(a[0])}; every coin must be on the primary's bar grid: fetch from --start "
+                        f"{iso(later)} so that every coin has bars")
+    if b[-1] != a[-1]:
+        earlier = min(a[-1], b[-1])
+        raise DataError(f"--symbol {sym}: its last bar opens at {iso(b[-1])}, the primary's ({first_sym}) at "
+                        f"{iso(a[-1])}; every coin must be on the primary's bar grid: fetch up to --end "
+                        f"{iso(earlier)}")
+
+
+def fetch(name: str, venue: str, symbol: str | list | tuple | None = None, start=None, end=None,
+          timeframe: str = "1h", dvol: bool = True, options: bool = False, store=None, quiet: bool = False,
           api_urls: str | dict | None = None, retries: int = 5, backoff: float = 1.0,
           sleep=time.sleep, fill_gaps: bool = False) -> Dataset:
     """Download, cache, assemble and store dataset ``name``; returns the stored ``Dataset``.
 
+    ``symbol``: one ccxt perp symbol, or several (a list, or a comma list) fetched into one dataset of
+    several coins on one grid, the first the primary (each coin is its symbol's base coin; every coin
+    must have bars over the same range, else the error names the --start/--end that would agree).
+    An update without ``symbol`` fetches the symbols the dataset holds; with ``symbol`` it must keep
+    the primary and every coin held, and may add coins (fetched over the whole range).
     ``fill_gaps``: also fill holes longer than ``validate.MAX_FILL_BARS`` bars (refused otherwise, as
-    ``data import`` refuses them), stated in the provenance.
+    ``data import`` refuses them), stated in the provenance. ``options``: Deribit option trades of the
+    primary coin only (``option_iv.parquet`` is the primary's).
     """
     check_name(name)
     if name in BUILTIN:   # refused before any download (it was refused only when writing, after it)
         raise UserError(f"{name!r} is the built-in dataset's name; choose another name")
     if venue not in VENUES:
         raise UserError(f"--venue {venue!r} is not supported; choose one of {', '.join(VENUES)}")
-    symbol = symbol or DEFAULT_SYMBOL[venue]
-    if not isinstance(symbol, str) or not SYMBOL_RE.fullmatch(symbol):
-        raise UserError(f"--symbol {symbol!r} is not a ccxt perpetual symbol such as {DEFAULT_SYMBOL[venue]}")
+    given = parse_symbols(symbol)
+    _check_symbols(given, venue)
     urls = api_urls if isinstance(api_urls, dict) else parse_api_urls(api_urls)
     root = check_store_writable(store)  # before any download
     try:
@@ -244,10 +308,24 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
         raise UserError(f"--timeframe {timeframe!r}: bars shorter than 1 minute are not supported (1m, 5m, 1h, 1d ...)")
 
     old = _existing_manifest(root, name)
-    if old is not None and (old.get("venue") != venue or old.get("symbol") != symbol
-                            or pd.Timedelta(old.get("bar_size", "0s")) != pd.Timedelta(step, unit="ms")):
-        raise UserError(f"dataset {name!r} already holds {old.get('venue')} {old.get('symbol')} "
-                        f"{old.get('bar_size')} bars; fetch under another name to get {venue} {symbol} {timeframe}")
+    if old is None:
+        symbols = given or [DEFAULT_SYMBOL[venue]]
+    else:
+        held = _held_symbols(old)
+        symbols = given or held
+        wanted = " ".join(symbols)
+        if (old.get("venue") != venue or symbols[0] != held[0]
+                or pd.Timedelta(old.get("bar_size", "0s")) != pd.Timedelta(step, unit="ms")):
+            raise UserError(f"dataset {name!r} already holds {old.get('venue')} {', '.join(held)} "
+                            f"{old.get('bar_size')} bars; fetch under another name to get {venue} {wanted} {timeframe}")
+        dropped = [s for s in held if s not in symbols]
+        if dropped:
+            raise UserError(f"dataset {name!r} holds {', '.join(held)}; --symbol {','.join(symbols)} leaves out "
+                            f"{', '.join(dropped)}: name every symbol it holds (new ones are added), or fetch under "
+                            "another name")
+        symbols = held + [s for s in symbols if s not in held]
+    coins = _check_symbols(symbols, venue)
+    several = len(symbols) > 1
     if start is None:
         if old is None:
             raise UserError("--start is required for a new dataset")
@@ -272,12 +350,15 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     if not perpetuals:   # an empty or foreign reply: the symbol is not the problem
         raise FetchError(f"{venue}: the reply to the market list was not understood (it lists no perpetual "
                          f"market); is this {VENUES[venue]}'s API?")
-    market = ex.markets.get(symbol)
-    if market is None or not market.get("swap"):
-        wanted = symbol.split("/")[0]
-        perps = (sorted(s for s, m in ex.markets.items() if m.get("swap") and m.get("base") == wanted)
-                 or sorted(s for s, m in ex.markets.items() if m.get("swap")))[:5]
-        raise UserError(f"--symbol {symbol!r} is not a perpetual on {venue} (e.g. {', '.join(perps)})")
+    markets = {}
+    for sym in symbols:
+        market = ex.markets.get(sym)
+        if market is None or not market.get("swap"):
+            wanted_base = sym.split("/")[0]
+            perps = (sorted(s for s, m in ex.markets.items() if m.get("swap") and m.get("base") == wanted_base)
+                     or sorted(s for s, m in ex.markets.items() if m.get("swap")))[:5]
+            raise UserError(f"--symbol {sym!r} is not a perpetual on {venue} (e.g. {', '.join(perps)})")
+        markets[sym] = market
     if timeframe not in ex.timeframes:
         raise UserError(f"--timeframe {timeframe!r} is not offered by {venue} "
                         f"({', '.join(ex.timeframes)})")
@@ -287,58 +368,76 @@ def fetch(name: str, venue: str, symbol: str | None = None, start=None, end=None
     bars_end = min(end_ms, now) // step * step  # only closed bars
     cache_dir = cache_root(root, name)
     endpoints = ENDPOINTS.get(ex.id, {})
-    provenance, notes, jobs = {}, [], []
-
-    for series, flag in (("trade", "fetchOHLCV"), ("mark", "fetchMarkOHLCV"), ("index", "fetchIndexOHLCV")):
-        if ex.has.get(flag):
-            src = candle_source(ex, retry, venue, symbol, timeframe, series)
-            jobs.append((src, start_ms, bars_end))
-            cols = ("open high low close volume" if series == "trade"
-                    else " ".join(f"{series}_{c}" for c in ("open", "high", "low", "close")))
-            provenance[cols] = f"{venue} {endpoints.get(series, flag)} via ccxt {flag} {symbol} {timeframe}"
-    if ex.has.get("fetchFundingRateHistory"):
-        jobs.append((funding_source(ex, retry, symbol), start_ms, min(end_ms, now)))
-        provenance["funding.rate"] = f"{venue} {endpoints.get('funding')} via ccxt fetchFundingRateHistory"
-        provenance["funding.mark_price"] = ("settlement markPrice of the same rows" if ex.id == "binanceusdm"
-                                            else f"not published by {venue}: NaN")
-
-    base = market["base"]
+    # per symbol: its jobs (source, from, to), provenance and notes
+    plan = {sym: {"jobs": [], "provenance": {}, "notes": []} for sym in symbols}
     dvol_res = None
-    if dvol or options:
-        deribit = make_exchange("deribit", urls)
-    if dvol and base in DVOL_CURRENCIES:
-        res_name, dvol_res = dvol_resolution(step)
-        jobs.append((dvol_source(deribit, retry, base, step), start_ms, min(bars_end, now // dvol_res * dvol_res
-                                                                           - dvol_res)))
-        provenance["iv.atm_iv"] = (f"Deribit DVOL {base} (GET /api/v2/public/get_volatility_index_data, "
-                                   f"resolution {res_name}) close / 100, stamped at the candle close")
-    elif dvol:
-        notes.append(f"Deribit publishes no DVOL for {base}: iv is empty")
-    if options:
-        history = make_exchange("deribit", urls, key="deribit-history")
-        if not (urls.get("deribit-history") or urls.get("deribit") or urls.get("*")):
-            history.urls["api"]["rest"] = DERIBIT_HISTORY_URL
-        jobs.append((option_trades_source(history, retry, base), start_ms, min(end_ms, now)))
-        provenance["option_iv"] = ("option_iv.parquet: Deribit option trades (GET /api/v2/public/"
-                                   "get_last_trades_by_currency_and_time, kind=option) iv / 100, "
-                                   "amount-weighted per bar, expiry, strike and call/put, stamped at the bar close")
+    deribit = make_exchange("deribit", urls) if (dvol or options) else None
+    for sym, coin in zip(symbols, coins):
+        jobs, provenance, notes = plan[sym]["jobs"], plan[sym]["provenance"], plan[sym]["notes"]
+        for series, flag in (("trade", "fetchOHLCV"), ("mark", "fetchMarkOHLCV"), ("index", "fetchIndexOHLCV")):
+            if ex.has.get(flag):
+                src = candle_source(ex, retry, venue, sym, timeframe, series)
+                jobs.append((src, start_ms, bars_end))
+                cols = ("open high low close volume" if series == "trade"
+                        else " ".join(f"{series}_{c}" for c in ("open", "high", "low", "close")))
+                provenance[cols] = f"{venue} {endpoints.get(series, flag)} via ccxt {flag} {sym} {timeframe}"
+        if ex.has.get("fetchFundingRateHistory"):
+            jobs.append((funding_source(ex, retry, sym), start_ms, min(end_ms, now)))
+            provenance["funding.rate"] = f"{venue} {endpoints.get('funding')} via ccxt fetchFundingRateHistory"
+            provenance["funding.mark_price"] = ("settlement markPrice of the same rows" if ex.id == "binanceusdm"
+                                                else f"not published by {venue}: NaN")
+        base = markets[sym]["base"]
+        if dvol and base in DVOL_CURRENCIES:
+            res_name, dvol_res = dvol_resolution(step)
+            jobs.append((dvol_source(deribit, retry, base, step), start_ms,
+                         min(bars_end, now // dvol_res * dvol_res - dvol_res)))
+            provenance["iv.atm_iv"] = (f"Deribit DVOL {base} (GET /api/v2/public/get_volatility_index_data, "
+                                       f"resolution {res_name}) close / 100, stamped at the candle close")
+        elif dvol:
+            notes.append(f"Deribit publishes no DVOL for {base}: iv is empty")
+        if options and sym == symbols[0]:   # option_iv.parquet is the primary's
+            history = make_exchange("deribit", urls, key="deribit-history")
+            if not (urls.get("deribit-history") or urls.get("deribit") or urls.get("*")):
+                history.urls["api"]["rest"] = DERIBIT_HISTORY_URL
+            jobs.append((option_trades_source(history, retry, base), start_ms, min(end_ms, now)))
+            provenance["option_iv"] = ("option_iv.parquet: Deribit option trades (GET /api/v2/public/"
+                                       "get_last_trades_by_currency_and_time, kind=option) iv / 100, "
+                                       "amount-weighted per bar, expiry, strike and call/put, stamped at the bar close")
+        elif options:
+            notes.append(f"option trades are fetched for the primary coin only ({coins[0]}): none for {coin}")
 
-    caches, raw = [], {}
-    for src, a, b in jobs:
-        cache = SeriesCache(cache_dir, src.key, src.columns, src.unique)
-        caches.append(cache)
-        if a < b:
-            _run(src, cache, a, b, quiet, f"{venue if src.series not in ('dvol', 'options') else 'deribit'} "
-                                          f"{src.series}")
-        raw[src.series] = cache.read(start_ms, end_ms)
+    caches, raw = [], {sym: {} for sym in symbols}
+    for sym, coin in zip(symbols, coins):
+        for src, a, b in plan[sym]["jobs"]:
+            cache = SeriesCache(cache_dir, src.key, src.columns, src.unique)
+            caches.append(cache)
+            if a < b:
+                where = venue if src.series not in ("dvol", "options") else "deribit"
+                _run(src, cache, a, b, quiet, f"{where} {coin + ' ' if several else ''}{src.series}")
+            raw[sym][src.series] = cache.read(start_ms, end_ms)
 
-    notes.append(f"fetched with ccxt {ccxt.__version__} on {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
-                 + (f" ({retry.retried} request(s) retried)" if retry.retried else ""))
-    ds = assemble(name, venue, symbol, timeframe, start_ms, bars_end, step, raw,
-                  funding_interval_ms(ex, symbol) / HOUR_MS, dvol_res, notes, provenance, fill_gaps=fill_gaps)
+    fetched = (f"fetched with ccxt {ccxt.__version__} on {datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+               + (f" ({retry.retried} request(s) retried)" if retry.retried else ""))
+    built = []
+    for sym in symbols:
+        try:
+            one = assemble(name, venue, sym, timeframe, start_ms, bars_end, step, raw[sym],
+                           funding_interval_ms(ex, sym) / HOUR_MS, dvol_res, [*plan[sym]["notes"], fetched],
+                           plan[sym]["provenance"], fill_gaps=fill_gaps)
+        except DataError as exc:
+            if not several:
+                raise
+            raise DataError(f"--symbol {sym}: {exc}") from None
+        if built:
+            _check_grid(built[0], sym, one, symbols[0])
+        built.append(one)
+    first = built[0]
+    ds = Dataset(name=name, bars=first.bars, funding=first.funding, iv=first.iv, manifest=first.manifest,
+                 coins=dict(zip(coins[1:], built[1:])))
     folder = write_dataset(ds, root)
     if options:
-        atomic_parquet(build_option_iv(raw["options"], start_ms, bars_end, step), folder / "option_iv.parquet")
+        atomic_parquet(build_option_iv(raw[symbols[0]]["options"], start_ms, bars_end, step),
+                       folder / "option_iv.parquet")
     for cache in caches:
         cache.compact()
     return ds

@@ -127,6 +127,59 @@ def option_trades(start: int, end: int) -> list[dict]:
     return out
 
 
+# Symbols the fake can list beside BTCUSDT (Binance only; a test opts in with ``fx.extra_symbols``):
+# symbol -> (base coin, price scale). Their prices are a path of their own (another key, another period),
+# scaled to the coin's price level, so one coin's bars can never pass for another's.
+EXTRA_SYMBOLS = {"ETHUSDT": ("ETH", 0.04), "SOLUSDT": ("SOL", 0.0025)}
+
+
+def _symbol_level(symbol: str, venue: str, kind: str, t: int) -> float:
+    scale = EXTRA_SYMBOLS[symbol][1]
+    base = 60_000 + 9_000 * math.sin(2 * math.pi * t / (21 * 24 * HOUR)) + 600 * (_u(venue, symbol, "p", t) - 0.5)
+    offset = {"trade": 0.0, "mark": 5.0, "index": -7.0}[kind]
+    return round(scale * (base + offset), 4)
+
+
+def symbol_candle(symbol: str, venue: str, kind: str, t: int, step: int) -> tuple[float, float, float, float, float]:
+    """``candle`` of any listed symbol: BTCUSDT's is ``candle`` itself, an extra symbol's its own path."""
+    if symbol in (None, "BTCUSDT"):
+        return candle(venue, kind, t, step)
+    scale = EXTRA_SYMBOLS[symbol][1]
+    o, c = _symbol_level(symbol, venue, kind, t), _symbol_level(symbol, venue, kind, t + step)
+    h = round(max(o, c) + round(scale * 60 * _u(venue, symbol, kind, "h", t), 4), 4)
+    low = round(min(o, c) - round(scale * 60 * _u(venue, symbol, kind, "l", t), 4), 4)
+    v = round((100 + 1000 * _u(venue, symbol, "v", t)) / scale, 3) if kind == "trade" else 0.0
+    return o, h, low, c, v
+
+
+def symbol_funding_rate(symbol: str, venue: str, t: int) -> float:
+    if symbol in (None, "BTCUSDT"):
+        return funding_rate(venue, t)
+    return round(0.0001 + 0.0004 * (_u(venue, symbol, "f", t) - 0.5), 8)
+
+
+def symbol_funding_mark(symbol: str, venue: str, t: int) -> float:
+    if symbol in (None, "BTCUSDT"):
+        return funding_mark(venue, t)
+    return round(_symbol_level(symbol, venue, "mark", t) + 0.001234, 8)
+
+
+def _binance_info(extra) -> dict:
+    """Binance's exchangeInfo with the extra symbols listed after BTCUSDT (a copy of its entry)."""
+    if not extra:
+        return BINANCE_EXCHANGE_INFO
+    btc = BINANCE_EXCHANGE_INFO["symbols"][0]
+    more = []
+    for symbol in extra:
+        coin = EXTRA_SYMBOLS[symbol][0]
+        entry = json.loads(json.dumps(btc))
+        entry.update(symbol=symbol, pair=symbol, baseAsset=coin, underlyingSubType=["Layer-1"])
+        entry["filters"][0] = {"filterType": "PRICE_FILTER", "minPrice": "0.0100", "maxPrice": "100000",
+                               "tickSize": "0.0001"}
+        more.append(entry)
+    return {**BINANCE_EXCHANGE_INFO, "symbols": [btc, *more]}
+
+
 # ---------------------------------------------------------------- faults and the request log
 
 @dataclass
@@ -150,6 +203,8 @@ class FakeExchange:
         self.trade_page = 1000  # most option trades one request returns (Deribit's `count` max)
         self.bybit_funding_minutes = 480  # fundingInterval Bybit reports (the server settles every 8 h)
         self.holes: list[tuple[int, int]] = []  # [from, to) ms ranges in which no traded candle exists
+        self.extra_symbols: list[str] = []      # EXTRA_SYMBOLS Binance lists beside BTCUSDT
+        self.listed: dict[str, int] = {}        # symbol -> its listing time (ms; default LISTED_MS)
         handler = type("Handler", (_Handler,), {"fx": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
@@ -250,8 +305,8 @@ def _route(fx, method, path, q, body):
     return 404, {"error": f"unknown path {path}"}
 
 
-def _bars(start: int, end: int, step: int, holes=()) -> list[int]:
-    first = max(LISTED_MS, -(-start // step) * step)
+def _bars(start: int, end: int, step: int, holes=(), listed: int = LISTED_MS) -> list[int]:
+    first = max(listed, -(-start // step) * step)
     last = min(end, _now() - step)  # only closed bars
     times = range(first, last + 1, step) if first <= last else []
     return [t for t in times if not any(a <= t < b for a, b in holes)]
@@ -265,31 +320,38 @@ def _binance_window(q, default, cap, step=None):
 
 def _binance(fx, endpoint, q):
     if endpoint == "exchangeInfo":
-        return 200, BINANCE_EXCHANGE_INFO
+        return 200, _binance_info(fx.extra_symbols)
     if endpoint in ("klines", "markPriceKlines", "indexPriceKlines"):
         kind = {"klines": "trade", "markPriceKlines": "mark", "indexPriceKlines": "index"}[endpoint]
         assert ("pair" if kind == "index" else "symbol") in q, "binance symbol/pair parameter"
+        symbol = q.get("pair" if kind == "index" else "symbol")
         step = STEPS[q["interval"]]
         limit, start, end = _binance_window(q, 500, 1500)
-        times = _bars(start if start is not None else LISTED_MS, end, step, fx.holes if kind == "trade" else ())
+        listed = fx.listed.get(symbol, LISTED_MS)
+        times = _bars(start if start is not None else listed, end, step, fx.holes if kind == "trade" else (), listed)
         times = times[:limit] if start is not None else times[-limit:]
         rows = []
         for t in times:
-            o, h, low, c, v = candle("binance", kind, t, step)
+            o, h, low, c, v = symbol_candle(symbol, "binance", kind, t, step)
             if kind == "trade":
                 rows.append([t, f"{o:.2f}", f"{h:.2f}", f"{low:.2f}", f"{c:.2f}", f"{v:.3f}", t + step - 1,
+                             f"{v * c:.5f}", 1000, f"{v / 2:.3f}", f"{v * c / 2:.5f}", "0"]
+                            if symbol == "BTCUSDT" else
+                            [t, f"{o:.4f}", f"{h:.4f}", f"{low:.4f}", f"{c:.4f}", f"{v:.3f}", t + step - 1,
                              f"{v * c:.5f}", 1000, f"{v / 2:.3f}", f"{v * c / 2:.5f}", "0"])
             else:
                 rows.append([t, f"{o:.8f}", f"{h:.8f}", f"{low:.8f}", f"{c:.8f}", "0", t + step - 1,
                              "0", 3600, "0", "0", "0"])
         return 200, rows
     if endpoint == "fundingRate":
+        symbol = q.get("symbol", "BTCUSDT")
+        listed = fx.listed.get(symbol, LISTED_MS)
         limit, start, end = _binance_window(q, 100, 1000)
-        times = funding_times("binance", start if start is not None else LISTED_MS, end)
+        times = [t for t in funding_times("binance", start if start is not None else listed, end) if t >= listed]
         times = times[:limit] if start is not None else times[-limit:]
-        return 200, [{"symbol": q.get("symbol", "BTCUSDT"), "fundingTime": t,
-                      "fundingRate": f"{funding_rate('binance', t):.8f}",
-                      "markPrice": f"{funding_mark('binance', t):.8f}"} for t in times]
+        return 200, [{"symbol": symbol, "fundingTime": t,
+                      "fundingRate": f"{symbol_funding_rate(symbol, 'binance', t):.8f}",
+                      "markPrice": f"{symbol_funding_mark(symbol, 'binance', t):.8f}"} for t in times]
     return 404, {"code": -5000, "msg": "unknown endpoint"}
 
 
