@@ -291,3 +291,61 @@ def basis(runs, coin_prices: dict) -> Basis | None:
         rows[coin] = row
     table = pd.DataFrame.from_dict(rows, orient="index") if rows else pd.DataFrame()
     return Basis(start, end, table, left_out, series, same)
+
+
+# ---- the hedge's beta: used vs realized ----------------------------------------------------------------
+
+BETA_CRASH = (pd.Timestamp("2025-10-10 20:00", tz="UTC"), pd.Timestamp("2025-10-10 21:00", tz="UTC"))
+"""The Oct 10 crash: from the 20:00 bar's open to the 21:00 bar's low (TIMELINE-alts.md)."""
+
+
+def log_returns(prices: pd.DataFrame) -> pd.Series:
+    close = prices["index"].astype("float64")
+    return np.log(close.where(close > 0)).diff()
+
+
+def ols_beta(y: pd.Series, x: pd.Series) -> float:
+    """The slope of y on x (with an intercept) over the bars where both are known; NaN with fewer than 24."""
+    both = pd.concat([y, x], axis=1).dropna()
+    if len(both) < 24 or both.iloc[:, 1].var() == 0:
+        return float("nan")
+    return float(both.cov().iloc[0, 1] / both.iloc[:, 1].var())
+
+
+def hedge_betas(runs, coin_prices: dict | None) -> dict:
+    """Per basket run that sized a hedge by betas (features ``beta.COIN/REF``): per coin, the beta it used
+    (its mean over the run, and at the last close before the Oct 10 crash when covered), the beta that
+    happened over the run (OLS of the coin's hourly index log returns on REF's), and the crash move of
+    the coin against what beta x REF's move predicted. {run name: DataFrame indexed by coin}."""
+    out = {}
+    for run in basket_runs(runs):
+        f = getattr(run, "features", None)
+        if f is None or not coin_prices:
+            continue
+        cols = [c for c in f.columns if str(c).startswith("beta.") and "/" in str(c)]
+        rows = {}
+        for col in cols:
+            coin, ref = str(col)[5:].split("/", 1)
+            if coin == ref or coin not in coin_prices or ref not in coin_prices:
+                continue
+            held = run.coins["exposure"][coin].fillna(0.0) != 0
+            if not held.any():
+                continue
+            used = f[col].set_axis(_utc(f.index))
+            px, rx = coin_prices[coin].set_axis(_utc(coin_prices[coin].index)), \
+                coin_prices[ref].set_axis(_utc(coin_prices[ref].index))
+            row = {"reference": ref, "beta_used_mean": float(used[held.to_numpy()].mean()),
+                   "beta_realized": ols_beta(log_returns(px), log_returns(rx))}
+            start, low_bar = BETA_CRASH
+            before = px.index[px.index < start]
+            if start in used.index and low_bar in px.index and len(before) and "index_low" in px and "index_low" in rx:
+                base = before[-1]   # the close before 20:00: the crash's starting level
+                known = used.loc[:base].dropna()
+                beta_then = float(known.iloc[-1]) if len(known) else float("nan")
+                move = float(px.loc[low_bar, "index_low"] / px.loc[base, "index"] - 1.0)
+                ref_move = float(rx.loc[low_bar, "index_low"] / rx.loc[base, "index"] - 1.0)
+                row.update(beta_used_oct10=beta_then, oct10_move=move, oct10_predicted=beta_then * ref_move)
+            rows[coin] = row
+        if rows:
+            out[run.name] = pd.DataFrame.from_dict(rows, orient="index")
+    return out

@@ -236,6 +236,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     if baskets:
         parts.append(sections.coin_attribution(charted, axis, windows, window, _chart))
         parts.append(sections.coin_basis(runs, coin_prices, axis, windows, _chart))
+        parts.append(sections.hedge_betas(runs, coin_prices))
     parts.append(sections.events_table(events))
     parts.append(sections.assumptions(assumptions, events))
     parts.append(sections.data(mf, window))

@@ -53,6 +53,7 @@ class RunRecord:
     trace: pd.DataFrame | None = None        # trace=True: the run's decision bars (engine/debug.py)
     coins: dict | None = None                # a basket run: series -> DataFrame (bar x coin): spot_qty,
                                              #   perp_qty, exposure (USD delta), value (USD it adds to equity)
+    features: pd.DataFrame | None = None    # a basket run: named strategy features per bar (e.g. beta.ETH/BTC)
     first_liquidation: pd.Timestamp | None = None   # a basket run: when its first liquidation happened
     tipped_by: str | None = None             # ... and the coin whose move cost the most in that bar
 

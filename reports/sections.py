@@ -511,3 +511,35 @@ def coin_basis(runs, coin_prices, axis, windows, chart) -> str:
               f"the perp below spot), the largest in size over {esc(window)} (bars by their open), for the coins a "
               "basket run held (spot or perp) in that window. Lows: the perp's low against the index's low of the "
               "same bar, which need not be at the same minute.</p></section>")
+
+
+def _beta(x) -> str:
+    return f"{x:.2f}" if finite(x) else "–"
+
+
+def hedge_betas(runs, coin_prices) -> str:
+    """Section ``hedge-beta``: the betas a basket hedge was sized by against those that happened."""
+    from . import basket
+    tables = basket.hedge_betas(runs, coin_prices)
+    if not tables:
+        return ""
+    parts = []
+    for name, t in tables.items():
+        crash = "oct10_move" in t.columns
+        head = ("<tr><th class='l'>coin</th><th>on</th><th>beta used (mean)</th><th>beta realized</th>"
+                + ("<th>beta used Oct 10</th><th>Oct 10 move</th><th>beta x reference's move</th>" if crash else "")
+                + "</tr>")
+        rows = "".join(
+            f"<tr data-coin='{esc(coin)}'><td class='l'>{esc(coin)}</td><td>{esc(r['reference'])}</td>"
+            f"<td>{_beta(r['beta_used_mean'])}</td><td>{_beta(r['beta_realized'])}</td>"
+            + (f"<td>{_beta(r['beta_used_oct10'])}</td><td>{pct(r['oct10_move'])}</td>"
+               f"<td>{pct(r['oct10_predicted'])}</td>" if crash else "")
+            + "</tr>" for coin, r in t.iterrows())
+        parts.append(f"<h3>{esc(name)}</h3><div class='scroll'><table class='hedge-beta'><thead>{head}</thead>"
+                     f"<tbody>{rows}</tbody></table></div>")
+    return ("<section id='hedge-beta'><h2>Hedge beta: used vs realized</h2>" + "".join(parts)
+            + "<p class='note'>Beta used: the strategy's rolling beta of the coin's hourly index log returns on the "
+              "reference's (its features, known at each close), averaged over the bars the coin was held. Beta "
+              "realized: the same regression over the report's whole window. Oct 10: the beta known at the close "
+              "before 20:00 UTC, the coin's move from that close to the 21:00 bar's index low, and what that beta "
+              "times the reference's move predicted (the hedge's shortfall is the difference).</p></section>")

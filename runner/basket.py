@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from hedgelab.reports.record import basket_record
 from hedgelab.reports.run import RunRecord
 
@@ -30,7 +32,11 @@ def run_basket_job(run: Prepared, job: Job, labels: tuple, summary_only: bool, b
         spec = spec._replace(labels=tuple(labels[k] for k in group))
         res = simulate_basket(markets, spec, venue=run.opts.venue, margin_mode=job.margin_mode,
                               capital=run.opts.capital, costs=run.costs, summary_only=summary_only)
+        names = cls().feature_names(tuple(markets))
+        features = (pd.DataFrame(spec.features, index=res.time, columns=list(names))
+                    if names is not None and len(names) == spec.features.shape[1] else None)
         for j, k in enumerate(group):
             records[k] = basket_record(res, j, labels[k], job.name, sets[k], run.opts.capital)
+            records[k].features = features
         bar.update(len(group))
     return records

@@ -47,6 +47,11 @@ class BasketStrategy(Strategy):
         coin -> MarketArrays in the account's order; ``weights`` in the same order."""
         return np.zeros((len(next(iter(markets.values())).close), 1))
 
+    def feature_names(self, coins: tuple) -> tuple | None:
+        """Names of ``prepare_basket``'s columns the report may show (``beta.COIN/REF``: a coin's beta on
+        REF, the hedge's reference), or None."""
+        return None
+
     def rebalance_basket(self, markets: dict, param_sets: list[dict]) -> np.ndarray:
         """Bars on which the kernel calls the hook (default: every bar)."""
         return np.ones(len(next(iter(markets.values())).close), dtype=bool)

@@ -79,6 +79,9 @@ class BasketBtcShort(BasketStrategy):
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of equity kept in cash")
     decide_nb = staticmethod(basket_btc_short_nb)
 
+    def feature_names(self, coins):
+        return tuple(f"beta.{c}/{self.hedge_coin}" for c in coins)
+
     def prepare_basket(self, markets, weights):
         btc = markets[self.hedge_coin].index_close
         return np.column_stack([np.ones(len(btc)) if coin == self.hedge_coin else
