@@ -81,7 +81,12 @@ def read_costs(value: Any, where: str = "costs") -> Costs:
             raise UserError(f"{where}: unknown key {key!r} (known: {', '.join(COST_KEYS)})")
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise UserError(f"{where}: {key} = {v!r} must be a number")
-    return Costs(**{k: float(v) for k, v in value.items()}).validate()
+    try:
+        return Costs(**{k: float(v) for k, v in value.items()}).validate()
+    except UserError as exc:
+        if where == "costs":   # a table: the message names costs.KEY already
+            raise
+        raise UserError(f"{where}: {exc}") from None
 
 
 def describe_costs(costs: Costs | None, venue_taker: float, venue_spot: float, volume_source: str) -> str:

@@ -38,9 +38,21 @@ def grid_axes(value: object, path: str) -> None:
 
 
 
-# the [costs] keys, ranged as Costs.validate ranges them (engine/costs.py COST_BOUNDS says why)
-COSTS: dict[str, Rule] = {k: number(lo, hi, hi_open=k in ("perp_fee", "spot_fee", "half_spread"))
-                          for k, (lo, hi, _) in COST_BOUNDS.items()}
+def _cost(key: str) -> Rule:
+    """A [costs] key: a number >= its lowest, at most its highest (engine/costs.py COST_BOUNDS says why),
+    as Costs.validate checks it, so that a config file's mistake is named with the file."""
+    lo, hi, why = COST_BOUNDS[key]
+    at_least = number(lo)
+    rate = key in ("perp_fee", "spot_fee", "half_spread")   # decimal rates: below hi
+
+    def rule(value: Any, path: str) -> None:
+        at_least(value, path)
+        if value > hi or (rate and value == hi):
+            raise Bad(path, value, f"must be {'below' if rate else 'at most'} {hi:g} ({why})")
+    return rule
+
+
+COSTS: dict[str, Rule] = {k: _cost(k) for k in COST_BOUNDS}
 
 CONFIG: dict[str, Rule] = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,

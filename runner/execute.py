@@ -45,6 +45,7 @@ class Deadline:
         self.seconds, self.flag = float(seconds), flag
         self.start = time.monotonic()
         self.done = False   # past the finish line: the results are being published, nothing stops them now
+        self.rung: float | None = None   # when the alarm last stopped the run
 
     def expired(self) -> bool:
         return not self.done and time.monotonic() - self.start >= self.seconds
@@ -107,10 +108,16 @@ def _arm(deadline: Deadline) -> Any:
         return None   # somebody else's alarm (a test runner's timeout, the caller's own): not ours to take
 
     def ring(signum: int, frame: Any) -> None:
-        if not deadline.done:
-            raise _Expired()
+        # It rings again every second: an exception raised where Python only prints it (a weakref
+        # callback, a __del__) is lost, and the next ring stops the run after all; rings while the
+        # first one's exception unwinds (its cleanups) are let be for a few seconds.
+        now = time.monotonic()
+        if deadline.done or (deadline.rung is not None and now - deadline.rung < 2.5):
+            return
+        deadline.rung = now
+        raise _Expired()
     previous = signal.signal(signal.SIGALRM, ring)
-    signal.setitimer(signal.ITIMER_REAL, max(deadline.seconds, 1e-3))
+    signal.setitimer(signal.ITIMER_REAL, max(deadline.seconds, 1e-3), 1.0)
     return previous
 
 

@@ -126,7 +126,7 @@ class RowsFolder:
         unsound[list(errors)] = False
         if unsound.any():
             j, k = (int(x) for x in np.argwhere(unsound)[0])
-            raise self._damaged(path, f"row {j} ({frame['run'].iloc[j]}): {names[k]} is {values[j, k]!r} in a run "
+            raise self._damaged(path, f"row {j} ({frame['run'].iloc[j]}): {names[k]} is {float(values[j, k])!r} in a run "
                                       f"without an error")
         return names, values, errors
 

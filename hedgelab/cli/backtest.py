@@ -190,7 +190,7 @@ def write_trace(result, trace_file, wanted: Path | None = None, out: Path | None
                         f"(the report is in {out})") from None
     finally:
         tmp.unlink(missing_ok=True)
-    lines = [f"trace: {path} ({len(trace):,} decision bars)"]
+    lines = [f"trace: {path} ({len(trace):,} decision bar{'s' if len(trace) != 1 else ''})"]
     for run in result.runs:
         part = getattr(run, "trace", None)
         if getattr(run, "error", None) and part is not None and len(part):
