@@ -164,6 +164,8 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
                 raise UserError(f"{name(key)} {folder}: no such folder")
             out[key] = folder
     if out.get("out") is not None:
+        if isinstance(out["out"], str) and not out["out"].strip():   # Path("") would be "." (here)
+            raise UserError(f"{name('out')} {out['out']!r}: empty; give a folder name, e.g. ./out")
         out["out"] = Path(out["out"])
     for key in ("quiet", "no_costs", "trace"):
         if key in out and not isinstance(out[key], bool):
@@ -199,9 +201,14 @@ def check_capital(capital: Any, key: str = "capital") -> float:
     except OverflowError:
         value = math.inf
     if not math.isfinite(value) or value < MIN_CAPITAL or value > MAX_CAPITAL:
-        raise UserError(f"{key.lstrip('-')} {show(capital)} must be a number of USD from {MIN_CAPITAL:g} to "
+        raise UserError(f"{key.lstrip('-')} {_shown(capital)} must be a number of USD from {MIN_CAPITAL:g} to "
                         f"{MAX_CAPITAL:g}")
     return value
+
+
+def _shown(value: Any) -> str:
+    """A number as the user wrote it (a float with :g, 5.0 as 5), anything else as ``show`` quotes it."""
+    return f"{value:g}" if isinstance(value, float) else show(value)
 
 
 def check_timeout(timeout: Any, key: str = "timeout") -> float:
@@ -213,7 +220,7 @@ def check_timeout(timeout: Any, key: str = "timeout") -> float:
     except OverflowError:
         value = math.inf
     if not math.isfinite(value) or value <= 0 or value > MAX_TIMEOUT:
-        raise UserError(f"{key} {show(timeout)}: expected a number of seconds in (0, {MAX_TIMEOUT:,}]")
+        raise UserError(f"{key} {_shown(timeout)}: expected a number of seconds in (0, {MAX_TIMEOUT:,}]")
     return value
 
 

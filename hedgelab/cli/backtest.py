@@ -39,7 +39,7 @@ def shared_options(func):
         click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day)."),
         click.option("--capital", type=float, default=RunOptions.capital, show_default=True,
                      help="Initial deposit in USD."),
-        click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+        click.option("--out", type=str, default=None, metavar="DIR",  # checked by core.outdir (an empty name too)
                      help="Output folder (new or empty; default ./hedgelab-out-YYYYmmdd-HHMMSS)."),
         click.option("--config", "config", type=click.Path(dir_okay=False, path_type=Path), default=None,
                      help="TOML file with the same keys as these options (folders in it are relative to "
