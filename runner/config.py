@@ -54,10 +54,17 @@ def _cost(key: str) -> Rule:
 
 COSTS: dict[str, Rule] = {k: _cost(k) for k in COST_BOUNDS}
 
+def _capital(value: Any, path: str) -> None:
+    """USD per run: a number in (0, MAX_CAPITAL], and at least MIN_CAPITAL."""
+    number(0, MAX_CAPITAL, lo_open=True)(value, path)
+    if value < MIN_CAPITAL:
+        raise Bad(path, value, f"must be at least {MIN_CAPITAL:g} USD (less buys nothing and reports 0 %)")
+
+
 CONFIG: dict[str, Rule] = {
     "strategy": text, "strategies": list_of(text), "params": finite_values, "grid": grid_axes,
     "data": text, "venue": text, "margin_mode": choice(*MARGIN_MODES), "start": when, "end": when,
-    "capital": number(MIN_CAPITAL, MAX_CAPITAL), "timeout": number(0, MAX_TIMEOUT, lo_open=True), "store": text, "strategies_dir": text, "out": text,
+    "capital": _capital, "timeout": number(0, MAX_TIMEOUT, lo_open=True), "store": text, "strategies_dir": text, "out": text,
     "quiet": flag, "no_costs": flag, "metric": text, "heatmap_x": text, "heatmap_y": text,
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),

@@ -200,9 +200,11 @@ def check_capital(capital: Any, key: str = "capital") -> float:
         raise UserError(f"{key} {show(capital)} is not a number") from None
     except OverflowError:
         value = math.inf
-    if not math.isfinite(value) or value < MIN_CAPITAL or value > MAX_CAPITAL:
-        raise UserError(f"{key.lstrip('-')} {_shown(capital)} must be a number of USD from {MIN_CAPITAL:g} to "
-                        f"{MAX_CAPITAL:g}")
+    if not math.isfinite(value) or value <= 0 or value > MAX_CAPITAL:
+        raise UserError(f"{key.lstrip('-')} {show(capital)} must be a positive number of USD, at most {MAX_CAPITAL:g}")
+    if value < MIN_CAPITAL:
+        raise UserError(f"{key.lstrip('-')} {show(capital)} must be at least {MIN_CAPITAL:g} USD (less buys nothing "
+                        f"and reports 0 %), at most {MAX_CAPITAL:g}")
     return value
 
 

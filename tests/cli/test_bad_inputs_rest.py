@@ -244,15 +244,15 @@ CASES = [
                argv=("stress", "leveraged-long", "--paths", "2", "--quiet", "--out", "{tmp}/o")),
 
     # ------------------------------------------------------------ capital (runner/options.py check_capital)
-    Case("capital", (*RUN, "--capital", "1e-300"), "capital 1e-300 must be a number of USD from 1 to 1e+12"),
-    Case("capital", (*RUN, "--capital", "0.5"), "capital 0.5 must be a number of USD from 1"),
-    Case("capital", (*RUN, "--capital", "0"), "capital 0 must be a number of USD from 1"),
-    Case("capital", (*RUN, "--capital", "-100"), "capital -100 must be a number of USD from 1"),
+    Case("capital", (*RUN, "--capital", "1e-300"), "capital 1e-300 must be at least 1 USD (less buys nothing and reports 0 %), at most 1e+12"),
+    Case("capital", (*RUN, "--capital", "0.5"), "capital 0.5 must be at least 1 USD"),
+    Case("capital", (*RUN, "--capital", "0"), "capital 0.0 must be a positive number of USD, at most 1e+12"),
+    Case("capital", (*RUN, "--capital", "-100"), "capital -100.0 must be a positive number of USD"),
     Case("capital", ("stress", "hold", "--paths", "2", "--capital", "1e-300", "--out", "{tmp}/o"), "capital 1e-300"),
     Case("capital", ("sweep", "perp-hedge", "-g", "hedge_ratio=0,1", "--capital", "1e-300", "--out", "{tmp}/o"),
          "capital 1e-300"),
-    config_row("capital", "capital = 0.5", "capital = 0.5: must be a number in [1, 1e+12]"),
-    config_row("capital", "capital = 1e-300", "capital = 1e-300: must be a number in [1, 1e+12]"),
+    config_row("capital", "capital = 0.5", "capital = 0.5: must be at least 1 USD (less buys nothing and reports 0 %)"),
+    config_row("capital", "capital = 1e-300", "capital = 1e-300: must be at least 1 USD"),
 
     # ------------------------------------------------------------ costs (engine/costs.py COST_BOUNDS)
     costs_row("[costs]\nimpact = 1e308\nimpact_exponent = 1e308", "costs file {tmp}/c.toml: costs.impact = 1e+308: must "
@@ -425,9 +425,9 @@ API_CASES = [
 
     # ------------------------------------------------------------ capital (runner/options.py)
     Api("capital", lambda c: hedgelab.run("hold", capital=10**400), "run(): capital 1000000000"),
-    Api("capital", lambda c: hedgelab.run("hold", capital=10**400), "... must be a number of USD from 1 to 1e+12"),
-    Api("capital", lambda c: hedgelab.run("hold", capital=1e-300), "capital 1e-300 must be a number of USD from 1"),
-    Api("capital", lambda c: hedgelab.run("hold", capital=0.99), "capital 0.99 must be a number of USD from 1"),
+    Api("capital", lambda c: hedgelab.run("hold", capital=10**400), "... must be a positive number of USD, at most 1e+12"),
+    Api("capital", lambda c: hedgelab.run("hold", capital=1e-300), "capital 1e-300 must be at least 1 USD"),
+    Api("capital", lambda c: hedgelab.run("hold", capital=0.99), "capital 0.99 must be at least 1 USD"),
     Api("capital", lambda c: hedgelab.run("hold", capital=float("nan")), "capital nan must be"),
     Api("capital", lambda c: hedgelab.run("hold", capital=True), "capital True is not a number"),
     Api("capital", lambda c: hedgelab.run("hold", capital=[1]), "capital [1] is not a number"),
