@@ -172,7 +172,9 @@ def _pad(tables: list, k_max: int) -> np.ndarray:
     return np.stack(out)
 
 
-_ERRORS = {HookCode.NOT_FINITE: "is not finite", HookCode.INVALID: "is invalid (a leverage must be > 0)",
+_ERRORS = {HookCode.NOT_FINITE: "is not finite",
+           HookCode.INVALID: "is invalid (a leverage must be > 0 and at most 1000; a target at most 1e12 coins, a "
+                             "top-up at most 1e15 USD)",
            HookCode.RAISED: "the hook raised", HookCode.EQUITY: "equity is not finite after the bar's orders"}
 
 
@@ -182,7 +184,7 @@ def _raise_hook_errors(summary: np.ndarray, labels: list, time: pd.DatetimeIndex
         code, bar = int(summary[j, BSum.ERROR]), int(summary[j, BSum.ERROR_BAR])
         where = f"{labels[j]} (column {j}) at bar {bar} ({time[bar]:%Y-%m-%d %H:%M} UTC)"
         f, k = int(summary[j, BSum.ERROR_FIELD]), int(summary[j, BSum.ERROR_COIN])
-        what = (f"intent[{symbols[k]}].{CoinIntent._fields[f]} = {summary[j, BSum.ERROR_VALUE]!r} "
+        what = (f"intent[{symbols[k]}].{CoinIntent._fields[f]} = {float(summary[j, BSum.ERROR_VALUE])!r} "
                 f"{_ERRORS.get(code, '')}" if f >= 0 else _ERRORS.get(code, f"error {code}"))
         raise HookError(f"{where}: {what}")
 

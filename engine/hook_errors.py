@@ -23,7 +23,8 @@ _WHAT = {
     Code.MISSING: "left intent {field} NaN in an option slot it uses (an option order needs its action, "
                   "type and, to buy or sell, strike, tenor and quantity)",
     Code.INVALID: "wrote an invalid value ({value}) into intent {field} (actions are +1 buy, -1 sell, 2 close; "
-                  "types +1 call, -1 put; quantities and leverage > 0)",
+                  "types +1 call, -1 put; quantities and leverage > 0; at most 1e12 coins, 1000x leverage, "
+                  "1e15 USD, a strike of 100x the forward, a tenor of 3650 days)",
     Code.EQUITY: "left the account with a non-finite equity after its orders",
 }
 

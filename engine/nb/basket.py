@@ -37,7 +37,8 @@ from hedgelab.engine.basket_types import (BASKET_HOOK_RAISED, BASKET_HOOK_TYPE, 
 from hedgelab.engine.nb.account import Acc, add_event_nb, close_perp_part_nb, margin_ratio_nb, refresh_liq_nb
 from hedgelab.engine.nb.curve import drawdown_step_nb
 from hedgelab.engine.nb.funding import funding_payment_nb
-from hedgelab.engine.nb.intent import apply_intent_nb, apply_late_intent_nb
+from hedgelab.engine.nb.intent import (MAX_INTENT_COINS, MAX_INTENT_LEVERAGE, MAX_INTENT_USD, apply_intent_nb,
+                                        apply_late_intent_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
 from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
@@ -288,8 +289,14 @@ def basket_intent_problem_nb(intent):
             x = intent[k, f]
             if x == x and not (x - x == 0.0):
                 return HookError.NOT_FINITE, k, f
-        if intent[k, CoinIntent.LEVERAGE] <= 0.0:
+        for f in (CoinIntent.TARGET_SPOT, CoinIntent.TARGET_PERP):   # the single-coin bounds (nb/intent.py)
+            if abs(intent[k, f]) > MAX_INTENT_COINS:
+                return HookError.INVALID, k, f
+        lev = intent[k, CoinIntent.LEVERAGE]
+        if lev <= 0.0 or lev > MAX_INTENT_LEVERAGE:
             return HookError.INVALID, k, CoinIntent.LEVERAGE
+        if abs(intent[k, CoinIntent.MARGIN_TOPUP]) > MAX_INTENT_USD:
+            return HookError.INVALID, k, CoinIntent.MARGIN_TOPUP
     return HookError.NONE, -1, -1
 
 

@@ -151,3 +151,21 @@ def test_bad_baskets_are_one_line_errors():
     # Bybit's tables are known for BTC only (tiers-2025/SOURCES.md §2): an alt there needs a venue file
     with pytest.raises(UserError, match="no tier table for symbol 'ETH'.*a venue file .* can supply it"):
         simulate_basket({"BTC": eth, "ETH": eth}, _spec([[1.0, 1.0, 2.0]], 3), venue="bybit")
+
+
+@pytest.mark.parametrize("field, value, fragment", [
+    (CoinIntent.TARGET_PERP, 1e300, "TARGET_PERP = 1e+300 is invalid"),
+    (CoinIntent.LEVERAGE, 5000.0, "LEVERAGE = 5000.0 is invalid"),
+    (CoinIntent.LEVERAGE, -1.0, "LEVERAGE = -1.0 is invalid"),
+    (CoinIntent.TARGET_SPOT, np.inf, "TARGET_SPOT = inf is not finite"),
+])
+def test_an_absurd_intent_stops_the_run_naming_coin_and_field(field, value, fragment):
+    @njit(BASKET_HOOK_SIG)
+    def absurd_nb(i, coins, account, params, features, intent):
+        intent[1, int(params[0])] = params[1]
+
+    eth, sol = _bars([4000.0, 4000.0]), _bars([200.0, 200.0])
+    spec = _spec([[float(field), value]], 2, decide=absurd_nb)
+    from hedgelab.engine.hook_errors import HookError
+    with pytest.raises(HookError, match=r"intent\[SOL\]\." + fragment.replace("+", r"\+").replace(".", r"\.")):
+        simulate_basket({"ETH": eth, "SOL": sol}, spec, venue=VENUE, costs=Costs.zero())
