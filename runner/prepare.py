@@ -110,7 +110,20 @@ def basket_markets(opts: RunOptions, dataset: Dataset, classes: Sequence[type[St
         raise UserError(f"data {opts.data!r}: fewer than 2 bars between start and end (--start/--end)")
     for coin, market in markets.items():
         check_venue(opts.venue, market, modes, coin)
+        check_funding(opts, coin, market)
     return markets
+
+
+def check_funding(opts: RunOptions, coin: str, market: MarketArrays) -> None:
+    """A basket coin whose data has no funding settlement in a window that spans a day would trade a perp
+    that never pays or receives funding: the user's data is incomplete, said in one line."""
+    import numpy as np
+    span_h = (int(market.time_ns[-1]) - int(market.time_ns[0])) / 3.6e12 + market.bar_seconds / 3600
+    if span_h >= 24 and not np.isfinite(np.asarray(market.funding_rate, dtype=float)).any():
+        first = pd.Timestamp(int(market.time_ns[0]), tz="UTC")
+        raise UserError(f"data {opts.data!r}: {coin} has no funding settlement from {first:%Y-%m-%d %H:%M} UTC over "
+                        f"{span_h:,.0f} h, so its perp would pay none; import its funding (hedgelab data import ... "
+                        f"--funding {coin}=FILE) or leave {coin} out of --basket")
 
 
 def _job(name: str, cls: type[Strategy] | None, param_sets: Sequence[dict[str, Any]], load_failures: Mapping[str, str],

@@ -67,3 +67,20 @@ def test_a_one_coin_strategy_runs_unchanged_on_any_coin_of_the_dataset():
     assert res.manifest["symbol"] == "SOLUSDT"
     with pytest.raises(UserError, match="--symbol picks the coin of a one-coin run"):
         hedgelab.run("basket-hold", symbol="SOL", basket=BASKET)
+
+
+def test_a_basket_coin_without_funding_is_refused(tmp_path, capsys):
+    """A dataset whose XRP has bars but no funding file: a basket holding XRP is refused in one line."""
+    from testkit.alts import require_alts
+
+    from hedgelab.data.importer import import_files
+    alts = require_alts()
+    store = tmp_path / "store"
+    import_files("ex", {"ETHUSDT": alts / "binance_perp_ETHUSDT_1h.csv", "XRPUSDT": alts / "binance_perp_XRPUSDT_1h.csv"},
+                 funding={"ETH": alts / "binance_perp_ETHUSDT_funding_8h.csv"}, store=store)
+    with pytest.raises(SystemExit) as info:
+        main(["run", "basket-hold", "--basket", "ETH=0.5,XRP=0.5", "--data", "ex", "--store", str(store),
+              "--out", str(tmp_path / "o"), "--quiet"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "XRP has no funding settlement" in err and "--funding XRP=FILE" in err
+    assert not (tmp_path / "o").exists()
