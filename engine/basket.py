@@ -42,6 +42,7 @@ class BasketResult:
     equity: pd.DataFrame | None = None      # USD at each bar's close, one column per run (None: summary mode)
     cash: pd.DataFrame | None = None
     margin_ratio: pd.DataFrame | None = None
+    option_value: pd.DataFrame | None = None   # the option book marked to model (USD), one column per run
     coins: dict = field(default_factory=dict)  # series name -> {symbol: DataFrame (bar x run)}
     venue: str = ""
     margin_mode: str = ""
@@ -60,7 +61,7 @@ class BasketResult:
 
 def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance", margin_mode: str = "cross",
                     capital: float = 100_000.0, costs: Costs | None = None, summary_only: bool = False,
-                    at: Any = None) -> BasketResult:
+                    at: Any = None, option_config: OptionConfig | None = None) -> BasketResult:
     """Simulate every parameter set of ``spec`` as its own account holding the coins of ``markets``."""
     if margin_mode not in MARGIN_MODES:
         raise UserError(f"margin_mode must be one of {MARGIN_MODES}, got {margin_mode!r}")
@@ -77,7 +78,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
         raise UserError(f"venue {first.id!r} is an inverse perp: baskets hold linear (USD-margined) perps only")
     costs = (costs or Costs()).validate()
     params, features, rebalance, _ = checked_arrays(spec, len(time_ns), "BASKET_HOOK_SIG")
-    ocfg = validate_option_config(OptionConfig())
+    ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
     block = np.stack([market_block([markets[s]], ocfg)[0] for s in symbols])[None]   # [1, coin, Mkt, bar]
     for k, sched in enumerate(schedules):
         cap_funding(block[:, k], time_ns, sched[0][1])
@@ -98,8 +99,9 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
                                .transpose(0, 2, 1, 3))                          # [path, bar, coin, Hot.*]
     busy = rebalance | np.isfinite(block[:, :, Mkt.FUNDING_RATE]).any(axis=(0, 1))
     busy[starts[1:][starts[1:] < n]] = True                                   # a dated table starts
-    simulate_basket_nb(spec.hook, block, hot, busy, close_s, np.zeros(ncols, dtype=np.int64), cfg,
-                       tier_sets, starts, params, features, rebalance, 0, out, summary, events)
+    simulate_basket_nb(spec.hook, block, hot, busy, close_s, time_ns, int(markets[symbols[0]].bar_seconds),
+                       np.zeros(ncols, dtype=np.int64), cfg, np.ascontiguousarray(ocfg.to_array()), tier_sets, starts,
+                       params, features, rebalance, 0, out, summary, events)
     labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
     counts = summary[:, BSum.N + BCoinSum.N_EVENTS::BCoinSum.N].astype(np.int64)
     if counts.max(initial=0) > cap:
@@ -193,7 +195,8 @@ def _summary_frame(summary: np.ndarray, labels: list, symbols: tuple, time: pd.D
     df = pd.DataFrame({
         "final_equity": summary[:, BSum.FINAL_EQUITY], "liquidations": summary[:, BSum.LIQUIDATIONS].astype(int),
         "funding_pnl": summary[:, BSum.FUNDING_PNL], "fees": summary[:, BSum.FEES],
-        "max_drawdown": summary[:, BSum.MAX_DRAWDOWN], "min_equity": summary[:, BSum.MIN_EQUITY]},
+        "max_drawdown": summary[:, BSum.MAX_DRAWDOWN], "min_equity": summary[:, BSum.MIN_EQUITY],
+        "option_pnl": summary[:, BSum.OPTION_PNL]},
         index=pd.Index(labels, name="run"))
     first = summary[:, BSum.FIRST_LIQ_BAR].astype(int)
     df["first_liquidation"] = [time[b] if b >= 0 else pd.NaT for b in first]
@@ -224,4 +227,5 @@ def _series(out: np.ndarray, time: pd.DatetimeIndex, labels: list, symbols: tupl
     for f, name in enumerate(BCOIN_OUT_NAMES):
         coins[name] = {sym: pd.DataFrame(out[:, BOut.N + k * BCoinOut.N + f, :].T, index=time, columns=labels)
                        for k, sym in enumerate(symbols)}
-    return {"equity": frames["equity"], "cash": frames["cash"], "margin_ratio": frames["margin_ratio"], "coins": coins}
+    return {"equity": frames["equity"], "cash": frames["cash"], "margin_ratio": frames["margin_ratio"],
+            "option_value": frames["option_value"], "coins": coins}

@@ -65,7 +65,13 @@ class AccountT(NamedTuple):
     MEM5: int = 14
     MEM6: int = 15
     MEM7: int = 16
-    N: int = 17
+    # The option book (one per account, on the coin its first option order named: OPTION_COIN).
+    OPTION_VALUE: int = 17     # mark-to-model value of the book (USD, + long)
+    OPTION_DELTA: int = 18     # its delta in coins of OPTION_COIN
+    OPEN_LEGS: int = 19        # number of open option legs
+    NEXT_EXPIRY_S: int = 20    # earliest expiry of the open legs, epoch seconds (NaN if none)
+    OPTION_COIN: int = 21      # the row of the coin the book is on (NaN: no book yet)
+    N: int = 22
 
 
 Account = AccountT()
@@ -78,7 +84,16 @@ class CoinIntentT(NamedTuple):
     TARGET_PERP: int = 1       # target signed perp quantity (coins)
     LEVERAGE: int = 2          # the position's leverage (isolated margin = notional / leverage)
     MARGIN_TOPUP: int = 3      # USD moved from cash into the position's isolated margin
-    N: int = 4
+    # One option order on this coin (the single-coin Intent's OPT1_* slot, engine/types.py): action +1 buy,
+    # -1 sell, 2 close every open leg of the type; type +1 call, -1 put; strike as a fraction of the forward;
+    # wanted tenor (days); quantity (coins). The account's book holds one coin's options: an order on
+    # another coin while legs are open is cut (an order_trimmed event, reason listed_contract).
+    OPT_ACTION: int = 4
+    OPT_TYPE: int = 5
+    OPT_STRIKE: int = 6
+    OPT_TENOR_DAYS: int = 7
+    OPT_QTY: int = 8
+    N: int = 9
 
 
 CoinIntent = CoinIntentT()

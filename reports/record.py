@@ -86,13 +86,13 @@ def basket_record(res, j: int, label: str, strategy: str, params: dict, capital:
                        first_liquidation=None if pd.isna(first) else first, tipped_by=row["tipped_by"])
     if res.equity is None:   # summary mode: the reports rank the engine's own numbers
         stats = {k: float(row[k]) for k in ("final_equity", "liquidations", "funding_pnl", "fees", "max_drawdown",
-                                            "min_equity")}
-        stats["option_pnl"] = 0.0
+                                            "min_equity", "option_pnl")}
         stats["max_drawdown"] = 0.0 - abs(stats["max_drawdown"])
         record.stats = stats
         return record
     record.equity = res.equity.iloc[:, j].rename(label)
     record.cash = res.cash.iloc[:, j]
+    record.option_value = res.option_value.iloc[:, j]
     ratio = res.margin_ratio.iloc[:, j]
     record.margin_ratio = None if (ratio.fillna(0) == 0).all() else ratio
     record.coins = {name: pd.DataFrame({coin: frame.iloc[:, j] for coin, frame in by_coin.items()})

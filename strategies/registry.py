@@ -26,11 +26,12 @@ ENTRY_POINT_GROUP = "hedgelab.strategies"
 
 # Built-in modules in strategies/builtin/, in the order reports list them (the baseline first).
 BUILTIN_MODULES = ("hold", "leveraged_long", "perp_hedge", "protective_put", "collar",
-                   "delever", "risk_sized", "funding_carry", "basket_hold", "basket_btc_short", "basket_own_perps")
+                   "delever", "risk_sized", "funding_carry", "basket_hold", "basket_btc_short", "basket_own_perps",
+                   "basket_btc_puts")
 BUILTINS = ("hold", "leveraged-long", "perp-hedge", "protective-put", "collar",
             "delever", "risk-sized", "funding-carry")
 # Basket strategies (several coins in one account, strategies/basket.py): run with a --basket.
-BASKET_BUILTINS = ("basket-hold", "basket-btc-short", "basket-own-perps")
+BASKET_BUILTINS = ("basket-hold", "basket-btc-short", "basket-own-perps", "basket-btc-puts")
 
 
 class LoadFailure(NamedTuple):

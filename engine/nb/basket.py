@@ -28,20 +28,33 @@ Per bar ``i`` of column ``j``, in this order (as the single-coin kernel, nb/simu
    (they free cash and margin for the rest), each through the single-coin rules (leverage, spot,
    perp, margin top-up). Cross: a perp increase is checked against initial margin on the whole
    account (the other coins' spot, upnl and initial margin counted).
-4. Record: equity = cash + sum_k (spot_k * index_k + isolated margin_k + q_k * (mark_k - entry_k)).
+4. Record: equity = cash + sum_k (spot_k * index_k + isolated margin_k + q_k * (mark_k - entry_k))
+   + the option book.
+
+Options: the account has one option book, on the coin its first option order names (a coin with IV in
+the data), run by the single-coin option code (nb/legs.py): expiries cash-settled at the bar's open, the
+book marked to model at the close, short legs bought back when the account's cover (cash, every coin's
+spot, the book, and in cross mode the perps' upnl less their margin) falls below their maintenance
+margin, one option order per coin row at a decision (after the spot and perp orders). An order on
+another coin while legs are open is cut (order_trimmed, reason listed_contract). While legs are open
+there are no quiet stretches.
 """
 import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
 from hedgelab.engine.basket_types import (BASKET_HOOK_RAISED, BASKET_HOOK_TYPE, Account, Coin, CoinIntent)
-from hedgelab.engine.nb.account import Acc, add_event_nb, close_perp_part_nb, margin_ratio_nb, refresh_liq_nb
+from hedgelab.engine.nb.account import (Acc, add_cut_nb, add_event_nb, close_perp_part_nb, margin_ratio_nb,
+                                         refresh_liq_nb)
 from hedgelab.engine.nb.curve import drawdown_step_nb
 from hedgelab.engine.nb.funding import funding_payment_nb
-from hedgelab.engine.nb.intent import (MAX_INTENT_COINS, MAX_INTENT_LEVERAGE, MAX_INTENT_USD, apply_intent_nb,
-                                        apply_late_intent_nb)
+from hedgelab.engine.nb.intent import (MAX_INTENT_COINS, MAX_INTENT_LEVERAGE, MAX_INTENT_STRIKE,
+                                        MAX_INTENT_TENOR_DAYS, MAX_INTENT_USD, apply_intent_nb, apply_late_intent_nb)
+from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb, next_expiry_nb, option_order_nb,
+                                     settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
+from hedgelab.engine.nb.option_leg import option_config_tuple_nb
 from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
-from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
+from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, CutReason, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
 from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Hot, Work
 from hedgelab.engine.types import Intent
 
@@ -51,8 +64,11 @@ BASKET_SIG = types.void(
     float64[:, :, :, ::1],      # hot[path, bar, coin, Hot.*]: the fields every bar reads, bar-major
     boolean[::1],               # busy[bar]: a funding settlement of any coin, a decision or a table switch
     float64[::1],               # close_time_s[bar]
+    int64[::1],                 # time_ns[bar] (bar open)
+    int64,                      # bar_seconds
     int64[::1],                 # path_of_column[j]
     float64[::1],               # cfg[Cfg.*]
+    float64[::1],               # ocfg: OptionConfig().to_array() (the option book's rules)
     float64[:, :, :, ::1],      # tier_sets[e, coin, tier, Tier.*]: dated tables in force during the run, padded
     int64[::1],                 # tier_from_bar[e]: first bar of table set e (0 for e = 0)
     float64[:, ::1],            # params[j, p]
@@ -297,7 +313,42 @@ def basket_intent_problem_nb(intent):
             return HookError.INVALID, k, CoinIntent.LEVERAGE
         if abs(intent[k, CoinIntent.MARGIN_TOPUP]) > MAX_INTENT_USD:
             return HookError.INVALID, k, CoinIntent.MARGIN_TOPUP
+        code, f = _option_problem_nb(intent[k])
+        if code != HookError.NONE:
+            return code, k, f
     return HookError.NONE, -1, -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def _option_problem_nb(row):
+    """The single-coin rules of an option slot (nb/intent.py) for a coin's one option order."""
+    b = CoinIntent.OPT_ACTION
+    used = False
+    for k in range(b, b + 5):
+        if row[k] == row[k]:
+            used = True
+    if not used:
+        return HookError.NONE, -1
+    a, kind = row[b], row[b + 1]
+    if a != a:
+        return HookError.MISSING, b
+    if a != 1.0 and a != -1.0 and a != 2.0:
+        return HookError.INVALID, b
+    if kind != kind:
+        return HookError.MISSING, b + 1
+    if kind != 1.0 and kind != -1.0:
+        return HookError.INVALID, b + 1
+    if a != 2.0:
+        for k in range(b + 2, b + 5):
+            if row[k] != row[k]:
+                return HookError.MISSING, k
+        if not row[b + 4] > 0.0 or row[b + 4] > MAX_INTENT_COINS:
+            return HookError.INVALID, b + 4
+        if abs(row[b + 2]) > MAX_INTENT_STRIKE:
+            return HookError.INVALID, b + 2
+        if abs(row[b + 3]) > MAX_INTENT_TENOR_DAYS:
+            return HookError.INVALID, b + 3
+    return HookError.NONE, -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -357,6 +408,59 @@ def apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent
     return cash
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def any_option_nb(intent):
+    for k in range(intent.shape[0]):
+        if intent[k, CoinIntent.OPT_ACTION] == intent[k, CoinIntent.OPT_ACTION]:
+            return True
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def option_cover_nb(accs, cash, cfg, tiers, mk, i, opt_value, initial):
+    """What backs the account's option book at bar i's close: cash + every coin's spot at the index + the
+    book; in cross mode also every perp's upnl less its margin (maintenance, or ``initial``: |q| x mark /
+    leverage), as they share the wallet. Isolated margins back only their own perps."""
+    cover = cash + opt_value
+    rule = int(cfg[Cfg.LIQ_RULE])
+    for k in range(accs.shape[0]):
+        cover += accs[k, Acc.SPOT] * mk[k, Mkt.INDEX_CLOSE, i]
+        q = accs[k, Acc.QTY]
+        if cfg[Cfg.CROSS] != 0.0 and q != 0.0:
+            mark = mk[k, Mkt.MARK_CLOSE, i]
+            need = abs(q) * mark / accs[k, Acc.LEV] if initial else _mm_nb(rule, tiers[k], q, accs[k, Acc.ENTRY], mark)
+            cover += q * (mark - accs[k, Acc.ENTRY]) - need
+    return cover
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def apply_option_orders_nb(accs, cash, cfg, tiers, ocfg, legs, book_coin, n_open, events, j, col, i, mk, intent,
+                           close_s):
+    """Each coin's option order, coin by coin, through the single-coin order rules on the account's one book;
+    returns (cash, option cash flow, the book's coin). An order on another coin while legs are open is cut."""
+    n_coins = accs.shape[0]
+    flow = 0.0
+    b = CoinIntent.OPT_ACTION
+    for k in range(n_coins):
+        a = intent[k, b]
+        if a != a:
+            continue
+        if book_coin >= 0 and book_coin != k and n_open > 0:
+            add_cut_nb(accs[k], events, j * n_coins + k, col, i, EventKind.ORDER_TRIMMED, Instrument.OPTION,
+                       intent[k, b + 4] if a != 2.0 else 0.0, 0.0, CutReason.LISTED_CONTRACT)
+            continue
+        book_coin = k
+        other = option_cover_nb(accs, 0.0, cfg, tiers, mk, i, 0.0, True)   # besides cash and the book
+        accs[k, Acc.CASH] = cash
+        flow += option_order_nb(accs[k], legs, ocfg, events, j * n_coins + k, col, i, a, intent[k, b + 1],
+                                intent[k, b + 2], intent[k, b + 3], intent[k, b + 4], mk[k, Mkt.INDEX_CLOSE, i],
+                                close_s, mk[k, Mkt.IV, i], mk[k, Mkt.STRESS, i], other)
+        cash = accs[k, Acc.CASH]
+        _, _, n_open, _ = book_nb(legs, ocfg, mk[k, Mkt.INDEX_CLOSE, i], close_s, mk[k, Mkt.IV, i],
+                                  mk[k, Mkt.STRESS, i])
+    return cash, flow, book_coin
+
+
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def _record_nb(out, j, i, accs, cash, equity, ratio, mk):
     out[j, BOut.EQUITY, i] = equity
@@ -393,8 +497,9 @@ def quiet_basket_nb(accs, cash, cross, hot, i, end, work, ref_surplus, any_open,
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, tier_from_bar, params_j, features,
-                     rebalance, j, col, out, summary, events, accs, coins, account, intent, single, work):
+def basket_column_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets,
+                     tier_from_bar, params_j, features, rebalance, j, col, out, summary, events, accs, coins, account,
+                     intent, single, work, legs):
     """Run column ``j`` over one path ``mk[coin, Mkt.*, bar]`` (its bar-major copy ``hot[bar, coin, Hot.*]``;
     ``calm[i]``: the first bar >= i that needs the full step), see the module docstring; ``tiers`` is
     the column's private copy of the tables in force, the rest its own scratch arrays."""
@@ -430,9 +535,18 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
     next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
     ref_surplus = 0.0   # the cross bound's anchor: surplus at the reference marks (work[:, Work.REF])
     any_open = False
+    for a in range(legs.shape[0]):
+        for b in range(legs.shape[1]):
+            legs[a, b] = 0.0
+    book_coin = -1      # the coin the option book is on (-1: none yet)
+    n_open = 0
+    next_exp = np.inf
+    opt_value = 0.0
+    opt_delta = 0.0
+    opt_flow = 0.0
     i = 0
     while i < n:
-        if calm[i] > i and not record:
+        if calm[i] > i and not record and n_open == 0 and next_exp == np.inf:
             i, equity, peak, max_dd, dd_floor, min_eq = quiet_basket_nb(accs, cash, cross, hot, i, calm[i], work,
                                                                         ref_surplus, any_open, equity, peak, max_dd,
                                                                         dd_floor, min_eq)
@@ -468,6 +582,14 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
                     accs[k, Acc.FUNDING] += pay
                     add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FUNDING, Instrument.PERP, q,
                                  price, pay)
+        if next_exp <= close_time_s[i] - bar_seconds:   # option expiries at the bar's open
+            accs[book_coin, Acc.CASH] = cash
+            opt_flow += settle_expired_nb(accs[book_coin], legs, ocfg, events, j * n_coins + book_coin, col, i,
+                                          close_time_s[i] - bar_seconds, time_ns, bar_seconds,
+                                          mk[book_coin, Mkt.INDEX_OPEN], mk[book_coin, Mkt.INDEX_CLOSE])
+            cash = accs[book_coin, Acc.CASH]
+            next_exp = next_expiry_nb(legs)
+            changed = True
         if cross:
             if any_open and cross_bound_nb(accs, hot, i, work, ref_surplus) <= 0.0:
                 worst = cross_surplus_nb(accs, cash, rule, tiers, mk, i, 1.0)
@@ -494,9 +616,34 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
                     cash = accs[k, Acc.CASH]
                     if accs[k, Acc.LIQS] > liqs and first_liq < 0:
                         first_liq, tipped = i, k
+        if n_open > 0 or next_exp < np.inf:   # the book at the close; short legs bought back when uncovered
+            c = book_coin
+            v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
+                                       mk[c, Mkt.STRESS, i])
+            if v == v:  # no IV: keep the last mark
+                opt_value, opt_delta = v, d
+            if n_open == 0:
+                opt_value, opt_delta = 0.0, 0.0
+            elif mm > 0.0 and option_cover_nb(accs, cash, cfg, tiers, mk, i, opt_value, False) < mm:
+                accs[c, Acc.CASH] = cash
+                opt_flow += liquidate_shorts_nb(accs[c], legs, ocfg, events, j * n_coins + c, col, i,
+                                                mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
+                                                mk[c, Mkt.STRESS, i])
+                cash = accs[c, Acc.CASH]
+                next_exp = next_expiry_nb(legs)
+                v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
+                                           mk[c, Mkt.STRESS, i])
+                opt_value = v if n_open > 0 else 0.0
+                opt_delta = d if n_open > 0 else 0.0
+                changed = True
         if rebalance[i]:
-            equity = basket_equity_nb(accs, cash, hot, i)
+            equity = basket_equity_nb(accs, cash, hot, i) + opt_value
             fill_account_nb(account, coins, accs, cash, equity, max(peak, equity), close_time_s[i], cfg, tiers, mk, i)
+            account[Account.OPTION_VALUE] = opt_value
+            account[Account.OPTION_DELTA] = opt_delta
+            account[Account.OPEN_LEGS] = n_open
+            account[Account.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
+            account[Account.OPTION_COIN] = book_coin if book_coin >= 0 else np.nan
             for k in range(intent.shape[0]):
                 for f in range(intent.shape[1]):
                     intent[k, f] = np.nan
@@ -506,8 +653,20 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
                 error_bar = i
                 break
             cash = apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single)
+            if any_option_nb(intent):
+                cash, flow, book_coin = apply_option_orders_nb(accs, cash, cfg, tiers, ocfg, legs, book_coin, n_open,
+                                                               events, j, col, i, mk, intent, close_time_s[i])
+                opt_flow += flow
+                next_exp = next_expiry_nb(legs)
+                if book_coin >= 0:
+                    c = book_coin
+                    v, d, n_open, _ = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i],
+                                              mk[c, Mkt.IV, i], mk[c, Mkt.STRESS, i])
+                    if v == v or n_open == 0:
+                        opt_value = v if n_open > 0 else 0.0
+                        opt_delta = d if n_open > 0 else 0.0
             changed = True
-        equity = basket_equity_nb(accs, cash, hot, i)
+        equity = basket_equity_nb(accs, cash, hot, i) + opt_value
         if not (equity - equity == 0.0):   # only orders can make it so (the data is checked finite)
             error, error_bar = HookError.EQUITY, i
             break
@@ -518,11 +677,13 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, cfg, tiers, tier_sets, t
             min_eq = equity
         if record:
             _record_nb(out, j, i, accs, cash, equity, fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i), mk)
+            out[j, BOut.OPTION_VALUE, i] = opt_value
         i += 1
     if error != HookError.NONE and record:
         out[j, :, error_bar:] = np.nan  # the bars the column never reached
     write_summary_nb(summary, j, accs, equity, max_dd, min_eq, first_liq, tipped, error, error_bar, error_coin,
                      error_field, intent[error_coin, error_field] if error_field >= 0 else np.nan)
+    summary[j, BSum.OPTION_PNL] = opt_flow + opt_value
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
@@ -590,19 +751,21 @@ def calm_until_basket_nb(busy):
 def basket_scratch_nb(n_coins, n_params):
     """A column's own work arrays (contents set by ``basket_column_nb``)."""
     return (np.empty((n_coins, Acc.N)), np.empty((n_coins, Coin.N)), np.empty(Account.N),
-            np.empty((n_coins, CoinIntent.N + 1)), np.empty(Intent.N + 1), np.empty((n_coins, Work.N)))
+            np.empty((n_coins, CoinIntent.N + 1)), np.empty(Intent.N + 1), np.empty((n_coins, Work.N)),
+            np.empty((MAX_LEGS, Leg.N)))
 
 
 @njit(BASKET_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
-def simulate_basket_nb(hook, market, hot, busy, close_time_s, path_of_column, cfg, tier_sets, tier_from_bar, params,
-                       features, rebalance, col_offset, out, summary, events):
+def simulate_basket_nb(hook, market, hot, busy, close_time_s, time_ns, bar_seconds, path_of_column, cfg, ocfg,
+                       tier_sets, tier_from_bar, params, features, rebalance, col_offset, out, summary, events):
     """Simulate every column of ``params`` in parallel (prange over columns); see the module docstring."""
     n_coins = market.shape[1]
     calm = calm_until_basket_nb(busy)
     for j in prange(params.shape[0]):
         jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
-        accs, coins, account, intent, single, work = basket_scratch_nb(n_coins, params.shape[1])
+        accs, coins, account, intent, single, work, legs = basket_scratch_nb(n_coins, params.shape[1])
         p = path_of_column[jj]
-        basket_column_nb(hook, market[p], hot[p], calm, close_time_s, cfg, tier_sets[0].copy(), tier_sets,
-                         tier_from_bar, params[jj], features, rebalance, jj, col_offset + jj, out, summary, events,
-                         accs, coins, account, intent, single, work)
+        basket_column_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
+                         option_config_tuple_nb(ocfg), tier_sets[0].copy(), tier_sets, tier_from_bar, params[jj],
+                         features, rebalance, jj, col_offset + jj, out, summary, events, accs, coins, account, intent,
+                         single, work, legs)

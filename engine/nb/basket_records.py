@@ -8,11 +8,12 @@ class BOutT(NamedTuple):
     EQUITY: int = 0
     CASH: int = 1
     MARGIN_RATIO: int = 2      # cross: sum MM / (wallet + sum upnl); isolated: the largest position's
-    N: int = 3
+    OPTION_VALUE: int = 3      # the option book marked to model (USD)
+    N: int = 4
 
 
 BOut = BOutT()
-BOUT_NAMES = ("equity", "cash", "margin_ratio")
+BOUT_NAMES = ("equity", "cash", "margin_ratio", "option_value")
 
 
 class BCoinOutT(NamedTuple):
@@ -42,7 +43,8 @@ class BSumT(NamedTuple):
     ERROR_COIN: int = 10
     ERROR_FIELD: int = 11      # CoinIntent field (-1: none)
     ERROR_VALUE: int = 12
-    N: int = 13
+    OPTION_PNL: int = 13       # option cash flows + the book's value at the end (USD)
+    N: int = 14
 
 
 BSum = BSumT()

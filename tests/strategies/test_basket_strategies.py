@@ -93,3 +93,20 @@ def test_bad_baskets_are_one_line_errors(text, fragment):
 
 def test_a_good_basket_parses():
     assert parse_basket("btc=0.3, ETH=0.4,SOL=0.3") == {"BTC": 0.3, "ETH": 0.4, "SOL": 0.3}
+
+
+def test_basket_btc_puts_buys_a_put_for_the_beta_weighted_basket():
+    from hedgelab.data import align_coins, load
+    basket = {"ETH": 0.5, "SOL": 0.5}
+    m = align_coins(load("crisis-2025"), ["ETH", "SOL", "BTC"], "2025-10-01", "2025-10-20")
+    strategy = get_strategy("basket-btc-puts")(hedge_ratio=1.0, reserve=0.1)
+    spec = strategy.basket_spec(m, basket)
+    res = simulate_basket(m, spec, venue="binance", margin_mode="cross", costs=Costs.zero())
+    first = res.events[res.events["kind"] == "option_fill"].iloc[0]
+    beta = spec.features[0]   # the betas at the first close: below 24 bars of returns, 1 (documented)
+    value = sum(res.coins["spot_qty"][c].iloc[0, 0] * m[c].index_close[0] for c in basket)
+    assert value == pytest.approx(0.9 * 100_000.0, rel=1e-12)
+    expected = (0.5 * (beta[0] if beta[0] == beta[0] else 1.0) + 0.5 * (beta[1] if beta[1] == beta[1] else 1.0)) \
+        * value / m["BTC"].index_close[0]
+    assert str(first["symbol"]) == "BTC" and first["option_type"] == "put"
+    assert first["qty"] == pytest.approx(expected, rel=1e-12)
