@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hedgelab.core.errors import UserError
+from hedgelab.engine.buffers import sparse_empty
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.hook_errors import HookError
 from hedgelab.engine.nb.basket_records import BCOIN_OUT_NAMES, BOUT_NAMES, BCoinOut, BCoinSum, BOut, BSum
@@ -79,7 +80,9 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     costs = (costs or Costs()).validate()
     params, features, rebalance, _ = checked_arrays(spec, len(time_ns), "BASKET_HOOK_SIG")
     ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
-    block = np.stack([market_block([markets[s]], ocfg)[0] for s in symbols])[None]   # [1, coin, Mkt, bar]
+    block = np.empty((1, len(symbols), Mkt.N, len(time_ns)))                          # [path, coin, Mkt, bar]
+    for k, s in enumerate(symbols):
+        market_block([markets[s]], ocfg, out=block[:, k])
     for k, sched in enumerate(schedules):
         cap_funding(block[:, k], time_ns, sched[0][1])
     starts, tier_sets = _tier_sets(schedules, time_ns)
@@ -92,7 +95,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     from hedgelab.engine.nb.basket import simulate_basket_nb  # compiled on first use, cached on disk
     out = np.empty((ncols, BOut.N + n_coins * BCoinOut.N, 0 if summary_only else n))
     summary = np.zeros((ncols, BSum.N + n_coins * BCoinSum.N))
-    events = np.empty((ncols * n_coins, cap), dtype=event_dt)
+    events = sparse_empty((ncols * n_coins, cap), event_dt)   # each row writes its first part only
     block = np.ascontiguousarray(block)
     hot = np.ascontiguousarray(np.stack([block[:, :, Mkt.MARK_LOW], block[:, :, Mkt.MARK_HIGH],
                                          block[:, :, Mkt.MARK_CLOSE], block[:, :, Mkt.INDEX_CLOSE]], axis=-1)

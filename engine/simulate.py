@@ -25,15 +25,16 @@ _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "
            "index_close", "funding_rate", "funding_price", "iv", "index_open")
 
 
-def market_block(paths: list, option_config: OptionConfig) -> np.ndarray:
-    """Stack MarketArrays into ``block[path, Mkt.*, bar]`` with the documented fallbacks.
+def market_block(paths: list, option_config: OptionConfig, out: np.ndarray | None = None) -> np.ndarray:
+    """Stack MarketArrays into ``block[path, Mkt.*, bar]`` (into ``out`` when given) with the documented
+    fallbacks.
 
     Missing mark -> traded price, missing index close -> traded close (index open -> traded open),
     missing funding price -> mark open, missing volume -> 0 (full impact). ``Mkt.STRESS`` is the
     option surface's stress series of the index closes (``engine/options.stress_series``).
     """
     n = len(paths[0].time_ns)
-    block = np.empty((len(paths), Mkt.N, n))
+    block = np.empty((len(paths), Mkt.N, n)) if out is None else out
     for p, m in enumerate(paths):
         for k, name in enumerate(_FIELDS):
             a = getattr(m, name, None)
