@@ -86,6 +86,24 @@ class BasketStrategy(Strategy):
                             np.ascontiguousarray(features), mask, names, self.labels(sets, validated=True))
 
 
+class BetaHedged(BasketStrategy):
+    """A basket strategy that sizes a hedge on ``hedge_coin`` by each coin's rolling beta on it: its features are
+    one column per coin of the account, the beta of the coin's hourly index log returns on the hedge coin's
+    over the last ``beta_window`` bars (1 for the hedge coin itself; NaN while fewer than 24 are known).
+    Subclasses declare ``beta_window = Param(..., feature=True)``."""
+
+    hedge_coin = "BTC"
+
+    def feature_names(self, coins: tuple) -> tuple:
+        return tuple(f"beta.{c}/{self.hedge_coin}" for c in coins)
+
+    def prepare_basket(self, markets: dict, weights: np.ndarray) -> np.ndarray:
+        from hedgelab.strategies.features import rolling_beta
+        ref = markets[self.hedge_coin].index_close
+        return np.column_stack([np.ones(len(ref)) if coin == self.hedge_coin else
+                                rolling_beta(m.index_close, ref, self.beta_window) for coin, m in markets.items()])
+
+
 def ensure_basket_compiled(hook):
     """The hook compiled with BASKET_HOOK_SIG (compiles a lazily-typed @njit hook; rejects anything else)."""
     if numba.config.DISABLE_JIT and callable(hook):

@@ -47,8 +47,8 @@ from hedgelab.engine.nb.account import (Acc, add_cut_nb, add_event_nb, close_per
                                          refresh_liq_nb)
 from hedgelab.engine.nb.curve import drawdown_step_nb
 from hedgelab.engine.nb.funding import funding_payment_nb
-from hedgelab.engine.nb.intent import (MAX_INTENT_COINS, MAX_INTENT_LEVERAGE, MAX_INTENT_STRIKE,
-                                        MAX_INTENT_TENOR_DAYS, MAX_INTENT_USD, apply_intent_nb, apply_late_intent_nb)
+from hedgelab.engine.nb.intent import (MAX_INTENT_COINS, MAX_INTENT_LEVERAGE, MAX_INTENT_USD, apply_intent_nb,
+                                        apply_late_intent_nb, option_slot_problem_nb)
 from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb, next_expiry_nb, option_order_nb,
                                      settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
@@ -313,42 +313,10 @@ def basket_intent_problem_nb(intent):
             return HookError.INVALID, k, CoinIntent.LEVERAGE
         if abs(intent[k, CoinIntent.MARGIN_TOPUP]) > MAX_INTENT_USD:
             return HookError.INVALID, k, CoinIntent.MARGIN_TOPUP
-        code, f = _option_problem_nb(intent[k])
+        code, f = option_slot_problem_nb(intent[k], CoinIntent.OPT_ACTION)   # the single-coin slot rules
         if code != HookError.NONE:
             return code, k, f
     return HookError.NONE, -1, -1
-
-
-@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def _option_problem_nb(row):
-    """The single-coin rules of an option slot (nb/intent.py) for a coin's one option order."""
-    b = CoinIntent.OPT_ACTION
-    used = False
-    for k in range(b, b + 5):
-        if row[k] == row[k]:
-            used = True
-    if not used:
-        return HookError.NONE, -1
-    a, kind = row[b], row[b + 1]
-    if a != a:
-        return HookError.MISSING, b
-    if a != 1.0 and a != -1.0 and a != 2.0:
-        return HookError.INVALID, b
-    if kind != kind:
-        return HookError.MISSING, b + 1
-    if kind != 1.0 and kind != -1.0:
-        return HookError.INVALID, b + 1
-    if a != 2.0:
-        for k in range(b + 2, b + 5):
-            if row[k] != row[k]:
-                return HookError.MISSING, k
-        if not row[b + 4] > 0.0 or row[b + 4] > MAX_INTENT_COINS:
-            return HookError.INVALID, b + 4
-        if abs(row[b + 2]) > MAX_INTENT_STRIKE:
-            return HookError.INVALID, b + 2
-        if abs(row[b + 3]) > MAX_INTENT_TENOR_DAYS:
-            return HookError.INVALID, b + 3
-    return HookError.NONE, -1
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")

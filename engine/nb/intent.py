@@ -46,36 +46,45 @@ def intent_problem_nb(intent):
         if abs(intent[k]) > MAX_INTENT_USD:
             return HookError.INVALID, k
     for slot in range(OPTION_SLOTS):
-        b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
-        used = False
-        for k in range(b, b + OPTION_SLOT_FIELDS):
-            x = intent[k]
-            if x == x:
-                used = True
-                if not (x - x == 0.0):
-                    return HookError.NOT_FINITE, k
-        if not used:
-            continue
-        a = intent[b]
-        if a != a:
-            return HookError.MISSING, b
-        if a != 1.0 and a != -1.0 and a != 2.0:
-            return HookError.INVALID, b
-        kind = intent[b + 1]
-        if kind != kind:
-            return HookError.MISSING, b + 1
-        if kind != 1.0 and kind != -1.0:
-            return HookError.INVALID, b + 1
-        if a != 2.0:
-            for k in range(b + 2, b + OPTION_SLOT_FIELDS):
-                if intent[k] != intent[k]:
-                    return HookError.MISSING, k
-            if not intent[b + 4] > 0.0 or intent[b + 4] > MAX_INTENT_COINS:
-                return HookError.INVALID, b + 4
-            if abs(intent[b + 2]) > MAX_INTENT_STRIKE:
-                return HookError.INVALID, b + 2
-            if abs(intent[b + 3]) > MAX_INTENT_TENOR_DAYS:
-                return HookError.INVALID, b + 3
+        code, field = option_slot_problem_nb(intent, Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS)
+        if code != HookError.NONE:
+            return code, field
+    return HookError.NONE, -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def option_slot_problem_nb(vec, b):
+    """(HookError code, field) of an option slot of ``vec`` starting at ``b`` (ACTION, TYPE, STRIKE, TENOR_DAYS,
+    QTY), or (0, -1): all NaN (unused), or an action and a type, and to buy or sell the rest, in bounds."""
+    used = False
+    for k in range(b, b + OPTION_SLOT_FIELDS):
+        x = vec[k]
+        if x == x:
+            used = True
+            if not (x - x == 0.0):
+                return HookError.NOT_FINITE, k
+    if not used:
+        return HookError.NONE, -1
+    a = vec[b]
+    if a != a:
+        return HookError.MISSING, b
+    if a != 1.0 and a != -1.0 and a != 2.0:
+        return HookError.INVALID, b
+    kind = vec[b + 1]
+    if kind != kind:
+        return HookError.MISSING, b + 1
+    if kind != 1.0 and kind != -1.0:
+        return HookError.INVALID, b + 1
+    if a != 2.0:
+        for k in range(b + 2, b + OPTION_SLOT_FIELDS):
+            if vec[k] != vec[k]:
+                return HookError.MISSING, k
+        if not vec[b + 4] > 0.0 or vec[b + 4] > MAX_INTENT_COINS:
+            return HookError.INVALID, b + 4
+        if abs(vec[b + 2]) > MAX_INTENT_STRIKE:
+            return HookError.INVALID, b + 2
+        if abs(vec[b + 3]) > MAX_INTENT_TENOR_DAYS:
+            return HookError.INVALID, b + 3
     return HookError.NONE, -1
 
 

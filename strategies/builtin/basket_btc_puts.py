@@ -9,14 +9,12 @@ Oct 10 the alts fell two to four times as far.
 
 Parameters (defaults): hedge_ratio 1, strike 0.9, tenor_days 30, beta_window 168, reserve 0.05.
 """
-import numpy as np
 from numba import njit
 
 from hedgelab.engine.basket_types import BASKET_HOOK_SIG, Account, Coin, CoinIntent
 from hedgelab.strategies.base import Param
-from hedgelab.strategies.basket import BasketStrategy
+from hedgelab.strategies.basket import BetaHedged
 from hedgelab.strategies.basket_hooks import basket_value_nb, first_decision_nb, hold_basket_nb
-from hedgelab.strategies.features import rolling_beta
 
 RATIO, STRIKE, TENOR, WINDOW, RESERVE = range(5)
 W0 = 5
@@ -44,11 +42,10 @@ def basket_btc_puts_nb(i, coins, account, params, features, intent):
     intent[h, CoinIntent.OPT_QTY] = max(params[RATIO] * beta * value / coins[h, Coin.INDEX], 1e-9)
 
 
-class BasketBtcPuts(BasketStrategy):
+class BasketBtcPuts(BetaHedged):
     """A spot basket hedged with BTC puts sized by its rolling beta on BTC, rolled at expiry."""
 
     name = "basket-btc-puts"
-    hedge_coin = "BTC"
     uses_options = True
     label_params = ("strike",)
     hedge_ratio = Param(1.0, low=0.0, high=2.0, grid=(0.5, 1.0), doc="put BTC / beta-weighted basket value in BTC")
@@ -57,11 +54,3 @@ class BasketBtcPuts(BasketStrategy):
     beta_window = Param(168, type=int, low=24, high=10_000, feature=True, doc="bars of returns in the beta")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of equity kept in cash for the premiums")
     decide_nb = staticmethod(basket_btc_puts_nb)
-
-    def feature_names(self, coins):
-        return tuple(f"beta.{c}/{self.hedge_coin}" for c in coins)
-
-    def prepare_basket(self, markets, weights):
-        btc = markets[self.hedge_coin].index_close
-        return np.column_stack([np.ones(len(btc)) if coin == self.hedge_coin else
-                                rolling_beta(m.index_close, btc, self.beta_window) for coin, m in markets.items()])

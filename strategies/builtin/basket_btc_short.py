@@ -12,15 +12,13 @@ liquidated account stays flat.
 Parameters (defaults): via spot, leverage 1, hedge_ratio 1, hedge_leverage 3, beta_window 168,
 rebalance_hours 24, reserve 0.05.
 """
-import numpy as np
 from numba import njit
 
 from hedgelab.engine.basket_types import BASKET_HOOK_SIG, Account, Coin, CoinIntent
 from hedgelab.strategies.base import Param
-from hedgelab.strategies.basket import BasketStrategy
+from hedgelab.strategies.basket import BetaHedged
 from hedgelab.strategies.basket_hooks import (basket_scheduled_nb, basket_value_nb, first_decision_nb,
                                               hold_basket_nb)
-from hedgelab.strategies.features import rolling_beta
 
 VIA, LEV, RATIO, HEDGE_LEV, WINDOW, HOURS, RESERVE = range(7)
 W0 = 7
@@ -64,11 +62,10 @@ def basket_btc_short_nb(i, coins, account, params, features, intent):
     intent[h, CoinIntent.LEVERAGE] = params[LEV] if combined else params[HEDGE_LEV]
 
 
-class BasketBtcShort(BasketStrategy):
+class BasketBtcShort(BetaHedged):
     """The basket hedged with a short BTC perp sized by its rolling beta on BTC."""
 
     name = "basket-btc-short"
-    hedge_coin = "BTC"
     label_params = ("via", "hedge_ratio")
     via = Param("spot", type=str, choices=("spot", "perp"), doc="hold the basket as spot or as perps")
     leverage = Param(1.0, low=1.0, high=100.0, doc="basket perp notional / its margin (via=perp)")
@@ -78,11 +75,3 @@ class BasketBtcShort(BasketStrategy):
     rebalance_hours = Param(24.0, low=0.0, doc="reset the hedge every N hours (0 = never)")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of equity kept in cash")
     decide_nb = staticmethod(basket_btc_short_nb)
-
-    def feature_names(self, coins):
-        return tuple(f"beta.{c}/{self.hedge_coin}" for c in coins)
-
-    def prepare_basket(self, markets, weights):
-        btc = markets[self.hedge_coin].index_close
-        return np.column_stack([np.ones(len(btc)) if coin == self.hedge_coin else
-                                rolling_beta(m.index_close, btc, self.beta_window) for coin, m in markets.items()])
