@@ -209,7 +209,7 @@ def test_oct10_kills_a_10x_basket_and_spares_an_unlevered_spot_one(alts, monkeyp
     import hedgelab
     _stub_align_coins(monkeypatch)
     res = hedgelab.stress("basket-hold", method="scenario", scenario="oct10-2025", paths=4, seed=1, horizon="5d",
-                          basket="ETH=0.4,SOL=0.3,XRP=0.3", start=START, end=END, params={"leverage": 10.0},
+                          basket="ETH=0.5,SOL=0.5", start=START, end=END, params={"leverage": 10.0},
                           grid={"via": ["perp", "spot"]})
     survival_of = dict(zip(res.table["run"], res.table["survival"]))
     perp = next(r for r in survival_of if "via=perp" in r)
@@ -224,7 +224,8 @@ def test_the_basket_table_has_the_usual_columns(alts, monkeypatch, tmp_path):
     from testkit.cli import invoke
     one = hedgelab.stress("hold", method="bootstrap", paths=2, seed=0, horizon="3d", start="2025-10-01")
     _stub_align_coins(monkeypatch)
-    rc, _, err = invoke(["stress", "basket-hold", "basket-btc-short", "--basket", "ETH=0.4,SOL=0.3,XRP=0.3",
+    # ETH and SOL: the coins of these files with funding (a basket coin without any is refused)
+    rc, _, err = invoke(["stress", "basket-hold", "basket-btc-short", "--basket", "ETH=0.5,SOL=0.5",
                          "--method", "bootstrap", "--paths", "6", "--seed", "2", "--horizon", "7d", "--start", START,
                          "--end", END, "--cascade", "-q", "--out", str(tmp_path / "out")])
     assert rc == 0, err

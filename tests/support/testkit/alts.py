@@ -3,7 +3,7 @@ MarketArrays on one grid, for tests only (the files are test data, not shipped: 
 
 Binance USDⓈ-M perp bars are the traded and the mark price (no mark series in the files: a proxy the
 tests state); the index is Binance spot 1h where the folder has it (ETH, SOL, XRP, BNB on 1h bars),
-else the perp; funding from the 8h files where they exist (ETH, SOL), else none. BTC has no perp file
+else the perp; funding from the 8h files where they exist (ETH, SOL; BTC's official Binance file), else none. BTC has no perp file
 for the window: its spot 1h stands for traded, mark and index."""
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from hedgelab.data.arrays import MarketArrays
 SHARED = (Path(__file__).resolve().parents[3] / ".." / "shared" / "data").resolve()
 ALTS = SHARED / "crisis-2025-alts"
 BTC_SPOT = SHARED / "crisis-2025" / "binance_btcusdt_spot_1h_2025-09-01_2025-12-15.csv"
+BTC_FUNDING = SHARED / "crisis-2025" / "binance_btcusdt_funding_8h_official_flatfile_2025-09_2025-12_cheneau.csv"
 
 
 def _bars(path: Path) -> pd.DataFrame:
@@ -53,9 +54,9 @@ def markets(coins, *, bar: str = "1h", start=None, end=None, funding: bool = Tru
         spot_path = ALTS / f"binance_spot_{coin}USDT_1h.csv"
         index = f if bar != "1h" or not spot_path.exists() else _bars(spot_path).reindex(grid)
         rate = np.full(len(grid), np.nan)
-        fpath = ALTS / f"binance_perp_{coin}USDT_funding_8h.csv"
+        fpath = BTC_FUNDING if coin == "BTC" else ALTS / f"binance_perp_{coin}USDT_funding_8h.csv"
         if funding and fpath.exists():
-            fr = pd.read_csv(fpath)
+            fr = pd.read_csv(fpath).rename(columns={"last_funding_rate": "funding_rate"})
             when = pd.DatetimeIndex(pd.to_datetime(fr["calc_time_utc"], utc=True)).floor(pd.Timedelta(bar))
             settled = pd.Series(fr["funding_rate"].to_numpy(float), index=when)
             settled = settled[~settled.index.duplicated()]
