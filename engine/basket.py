@@ -25,9 +25,9 @@ from hedgelab.engine.nb.basket_records import BCOIN_OUT_NAMES, BOUT_NAMES, BCoin
 from hedgelab.engine.nb.records import Cfg, HookError as HookCode, Mkt, event_dt
 from hedgelab.engine.result import events_frame
 from hedgelab.engine.options import OptionConfig, validate_option_config
-from hedgelab.engine.simulate import cap_funding, market_block, venue_config
+from hedgelab.engine.simulate import cap_funding, market_block, tables_in_force, venue_config
 from hedgelab.engine.spec import MARGIN_MODES, StrategySpec, checked_arrays
-from hedgelab.engine.venues import base_coin, pack_tier_sets, tier_schedule
+from hedgelab.engine.venues import base_coin, pack_tier_sets
 
 
 @dataclass
@@ -136,10 +136,7 @@ def _one_grid(markets: dict) -> np.ndarray:
 
 def _schedule(venue: str, time: pd.DatetimeIndex, at: Any, symbol: str) -> list:
     try:
-        if at is not None:
-            from hedgelab.engine.venues import load_venue
-            return [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
-        return tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+        return tables_in_force(venue, time, at, symbol)
     except UserError as exc:
         raise UserError(f"{exc} (a venue file with a [[tiers]] table for {base_coin(symbol)} can supply it: "
                         f"--venue FILE)") from None
@@ -156,25 +153,13 @@ def _tier_sets(schedules: list, time_ns: np.ndarray) -> tuple[np.ndarray, np.nda
             in_force = [v for d, v in sched if d <= day]
             tables.append((in_force[-1] if in_force else sched[0][1]).tiers)
         sets.append(tables)
-    k_max = max(len(t) for tables in sets for t in tables)
-    packed = np.stack([_pad(tables, k_max) for tables in sets])
+    # one packing (padding rows no notional reaches) for every coin's table of every set, then [set, coin]
+    flat = pack_tier_sets([t for tables in sets for t in tables])
+    packed = flat.reshape(len(sets), len(schedules), *flat.shape[1:])
     day_ns = np.array([pd.Timestamp(day, tz="UTC").value for day in days], dtype=np.int64)
     starts = np.searchsorted(time_ns, day_ns).astype(np.int64)
     starts[0] = 0
     return starts, np.ascontiguousarray(packed)
-
-
-def _pad(tables: list, k_max: int) -> np.ndarray:
-    """Each coin's table padded to ``k_max`` rows as ``pack_tier_sets`` pads (no notional reaches a padding row)."""
-    packed = [pack_tier_sets([t])[0] for t in tables]
-    out = []
-    for t in packed:
-        if len(t) < k_max:
-            extra = np.repeat(t[-1:], k_max - len(t), axis=0)
-            extra[:, 0] = np.inf
-            t = np.concatenate([t, extra])
-        out.append(t)
-    return np.stack(out)
 
 
 _ERRORS = {HookCode.NOT_FINITE: "is not finite",

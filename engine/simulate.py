@@ -201,13 +201,17 @@ def _bar_times(market: Any) -> tuple[np.ndarray, pd.DatetimeIndex]:
     return time_ns, pd.DatetimeIndex(time_ns.view("datetime64[ns]"), name="time").tz_localize("UTC")
 
 
-def _venue_schedule(venue: Any, time: pd.DatetimeIndex, at: Any, symbol: str, margin_mode: str) -> list:
-    """[(first day, Venue)] of the tier tables the run uses: the one valid ``at``, else each dated table
-    in force between the first and the last bar; refused when the kernel cannot simulate the venue."""
+def tables_in_force(venue: Any, time: pd.DatetimeIndex, at: Any, symbol: str) -> list:
+    """[(first day, Venue)] of a symbol's tier tables a run over ``time`` uses: the one valid ``at``, else each
+    dated table in force between the first and the last bar."""
     if at is not None:
-        schedule = [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
-    else:
-        schedule = tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+        return [(time[0].date(), load_venue(venue, at=at, symbol=symbol))]
+    return tier_schedule(venue, time[0].date(), time[-1].date(), symbol=symbol)
+
+
+def _venue_schedule(venue: Any, time: pd.DatetimeIndex, at: Any, symbol: str, margin_mode: str) -> list:
+    """``tables_in_force``, refused when the kernel cannot simulate the venue."""
+    schedule = tables_in_force(venue, time, at, symbol)
     v = schedule[0][1]
     if v.inverse and margin_mode != "isolated":
         raise UserError(f"venue {v.id!r} is an inverse perp: the kernel simulates inverse perps in isolated "

@@ -23,15 +23,22 @@ def _column(frame, j):
     return frame
 
 
+def column_events(events, j: int, strategy: str, label: str):
+    """Column j's events of an engine result in the report's columns (EVENT_COLUMNS, the details the engine
+    gave, then ``run``); the frame as given when it is None or empty."""
+    if events is None or not len(events):
+        return events
+    ev = events[events["column"] == j].drop(columns=["column"]).copy()
+    ev["strategy"] = strategy
+    ev = ev[[c for c in EVENT_COLUMNS + EVENT_DETAILS if c in ev.columns]].reset_index(drop=True)
+    ev["run"] = label
+    return ev
+
+
 def to_record(sim, j: int, label: str, strategy: str, params: dict, market, capital: float) -> RunRecord:
     """One SimResult column -> RunRecord (events keyed by the run label in ``run``)."""
     equity = _column(getattr(sim, "equity", None), j)
-    ev = getattr(sim, "events", None)
-    if ev is not None and len(ev):
-        ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
-        ev["strategy"] = strategy
-        ev = ev[[c for c in EVENT_COLUMNS + EVENT_DETAILS if c in ev.columns]].reset_index(drop=True)
-        ev["run"] = label
+    ev = column_events(getattr(sim, "events", None), j, strategy, label)
     margin_ratio = _column(getattr(sim, "margin_ratio", None), j)
     liq = _column(getattr(sim, "liq_price", None), j)
     liq_distance = None
@@ -75,11 +82,7 @@ def failed_record(name: str, param_sets, capital: float, reason: str) -> RunReco
 def basket_record(res, j: int, label: str, strategy: str, params: dict, capital: float) -> RunRecord:
     """One column of an engine ``BasketResult`` -> RunRecord: the account's curve, its events (with
     ``symbol``) and, per coin, positions, USD exposure and value."""
-    ev = res.events
-    ev = ev[ev["column"] == j].drop(columns=["column"]).copy()
-    ev["strategy"] = strategy
-    ev = ev[[c for c in EVENT_COLUMNS + EVENT_DETAILS if c in ev.columns]].reset_index(drop=True)
-    ev["run"] = label
+    ev = column_events(res.events, j, strategy, label)
     row = res.summary.iloc[j]
     first = row["first_liquidation"]
     record = RunRecord(name=label, strategy=strategy, params=dict(params), events=ev, capital=float(capital),

@@ -298,11 +298,10 @@ class Strategy:
             names = names + ("feature_offset",)
             hook = targets_nb
         else:
-            features = _as_features(self.name, self._preparing(sets[0]).prepare(market), n)
-            mask = np.ascontiguousarray(self.rebalance(market, sets), dtype=bool)
+            features = as_features(self.name, self._preparing(sets[0]).prepare(market), n)
+            mask = self.rebalance(market, sets)
             hook = ensure_compiled(hook_of(type(self)))
-        if mask.shape != (n,):
-            raise ValueError(f"{self.name}: rebalance mask has shape {mask.shape}, expected ({n},)")
+        mask = as_mask(self.name, mask, n)
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
         return StrategySpec(hook, params, features, mask, names, labels)
 
@@ -350,13 +349,23 @@ def ensure_compiled(hook):
     return hook
 
 
-def _as_features(name, features, n) -> np.ndarray:
+def as_features(name, features, n, what="prepare()") -> np.ndarray:
+    """A strategy's features as the kernels take them: float64 (n, k>=1), C-contiguous (a 1-D array is one
+    column); another shape is a ValueError naming the strategy and ``what`` returned it."""
     features = np.asarray(features, dtype=np.float64)
     if features.ndim == 1:
         features = features[:, None]
     if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
-        raise ValueError(f"{name}: prepare() returned shape {features.shape}, expected ({n}, k>=1)")
+        raise ValueError(f"{name}: {what} returned shape {features.shape}, expected ({n}, k>=1)")
     return np.ascontiguousarray(features)
+
+
+def as_mask(name, mask, n) -> np.ndarray:
+    """A rebalance mask as the kernels take it: bool (n,), C-contiguous, else a ValueError naming the strategy."""
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    if mask.shape != (n,):
+        raise ValueError(f"{name}: rebalance mask has shape {mask.shape}, expected ({n},)")
+    return mask
 
 
 _TARGET_FIELDS = ("spot", "perp", "leverage")

@@ -19,7 +19,7 @@ import numpy as np
 from hedgelab.core.errors import UserError
 from hedgelab.engine.basket_types import BASKET_HOOK_SIG
 from hedgelab.engine.spec import StrategySpec
-from hedgelab.strategies.base import Strategy, hook_of
+from hedgelab.strategies.base import Strategy, as_features, as_mask, hook_of
 
 
 class BasketStrategy(Strategy):
@@ -74,16 +74,11 @@ class BasketStrategy(Strategy):
         matrix = np.array([[declared[k].encode(v[k]) for k in declared] + list(weights) + [hedge] for v in sets],
                           dtype=np.float64).reshape(len(sets), len(names))
         n = len(next(iter(markets.values())).close)
-        features = np.asarray(self._preparing(sets[0]).prepare_basket(markets, weights), dtype=np.float64)
-        if features.ndim == 1:
-            features = features[:, None]
-        if features.ndim != 2 or features.shape[0] != n or features.shape[1] < 1:
-            raise ValueError(f"{self.name}: prepare_basket() returned shape {features.shape}, expected ({n}, k>=1)")
-        mask = np.ascontiguousarray(self.rebalance_basket(markets, sets), dtype=bool)
-        if mask.shape != (n,):
-            raise ValueError(f"{self.name}: rebalance mask has shape {mask.shape}, expected ({n},)")
+        features = as_features(self.name, self._preparing(sets[0]).prepare_basket(markets, weights), n,
+                               "prepare_basket()")
+        mask = as_mask(self.name, self.rebalance_basket(markets, sets), n)
         return StrategySpec(ensure_basket_compiled(hook_of(type(self))), np.ascontiguousarray(matrix),
-                            np.ascontiguousarray(features), mask, names, self.labels(sets, validated=True))
+                            features, mask, names, self.labels(sets, validated=True))
 
 
 class BetaHedged(BasketStrategy):

@@ -716,7 +716,7 @@ def calm_until_basket_nb(busy):
 
 
 @njit(cache=True, nogil=True)
-def basket_scratch_nb(n_coins, n_params):
+def basket_scratch_nb(n_coins):
     """A column's own work arrays (contents set by ``basket_column_nb``)."""
     return (np.empty((n_coins, Acc.N)), np.empty((n_coins, Coin.N)), np.empty(Account.N),
             np.empty((n_coins, CoinIntent.N + 1)), np.empty(Intent.N + 1), np.empty((n_coins, Work.N)),
@@ -731,7 +731,7 @@ def simulate_basket_nb(hook, market, hot, busy, close_time_s, time_ns, bar_secon
     calm = calm_until_basket_nb(busy)
     for j in prange(params.shape[0]):
         jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
-        accs, coins, account, intent, single, work, legs = basket_scratch_nb(n_coins, params.shape[1])
+        accs, coins, account, intent, single, work, legs = basket_scratch_nb(n_coins)
         p = path_of_column[jj]
         basket_column_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
                          option_config_tuple_nb(ocfg), tier_sets[0].copy(), tier_sets, tier_from_bar, params[jj],
