@@ -9,7 +9,8 @@ options: they travel apart (``execute(..., live=Live(...))``).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -149,14 +150,10 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
     out = dict(values)
     if out.get("basket") is not None:
         from hedgelab.strategies.basket import parse_basket
-        try:
+        with _said_by(where):
             out["basket"] = parse_basket(out["basket"])
-        except UserError as exc:
-            raise UserError(f"{_prefix(where)}{exc}") from None
-    try:
+    with _said_by(where):
         out["capital"] = check_capital(out.get("capital", RunOptions.capital), name("capital"))
-    except UserError as exc:
-        raise UserError(f"{_prefix(where)}{exc}") from None
     for key in ("store", "strategies_dir"):
         if out.get(key) is not None:
             folder = Path(out[key]).expanduser()
@@ -171,16 +168,11 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
         if key in out and not isinstance(out[key], bool):
             raise UserError(f"{_prefix(where)}{name(key)}={out[key]!r}: expected True or False")
     if out.get("timeout") is not None:
-        try:
+        with _said_by(where):
             out["timeout"] = check_timeout(out["timeout"], name("timeout"))
-        except UserError as exc:
-            raise UserError(f"{_prefix(where)}{exc}") from None
     size = out.get("chunk_size")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
         raise UserError(f"{_prefix(where)}{name('chunk_size')} {size!r}: expected a whole number of columns >= 1")
-    for key in ("start", "end"):
-        if isinstance(out.get(key), (int, float)) and not isinstance(out.get(key), bool):
-            raise UserError(f"{_prefix(where)}{name(key)}={out[key]!r}: expected a date such as 2025-10-01")
     if out.get("metric") is None:
         out.pop("metric", None)
     return out
@@ -188,6 +180,15 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
 
 def _prefix(where: str) -> str:
     return f"{where}: " if where else ""
+
+
+@contextmanager
+def _said_by(where: str) -> Iterator[None]:
+    """A UserError raised inside names the call it came from (``run(): ...``; the CLI's flags need none)."""
+    try:
+        yield
+    except UserError as exc:
+        raise UserError(f"{_prefix(where)}{exc}") from None
 
 
 def check_capital(capital: Any, key: str = "capital") -> float:
@@ -230,10 +231,8 @@ def stress_spec(given: Mapping[str, Any], conf: Mapping[str, Any], name: Callabl
                 where: str = "") -> StressSpec | None:
     """The stress test asked for: the given ``stress`` (a method name or a dict(method, paths, seed)),
     ``stress_paths``, ``stress_seed``, else the config's keys; checked before any work."""
-    try:
+    with _said_by(where):
         return _stress_spec(given, conf, name)
-    except UserError as exc:
-        raise UserError(f"{_prefix(where)}{exc}") from None
 
 
 def _stress_spec(given: Mapping[str, Any], conf: Mapping[str, Any], name: Callable[[str], str]) -> StressSpec | None:
