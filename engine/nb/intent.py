@@ -52,7 +52,7 @@ def intent_problem_nb(intent):
     return HookError.NONE, -1
 
 
-@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def option_slot_problem_nb(vec, b):
     """(HookError code, field) of an option slot of ``vec`` starting at ``b`` (ACTION, TYPE, STRIKE, TENOR_DAYS,
     QTY), or (0, -1): all NaN (unused), or an action and a type, and to buy or sell the rest, in bounds."""
