@@ -27,3 +27,9 @@ class MarketArrays(NamedTuple):
     funding_rate: np.ndarray   # rate settled at this bar's open (decimal per interval); NaN if none
     funding_price: np.ndarray  # settlement mark where known, else mark_open (never NaN)
     iv: np.ndarray             # ATM IV (decimal) known at this bar's close; NaN before the first print
+    # The venue's auto-deleveraging events (data/adl.py), None when the data carries none: in this bar
+    # the venue closed ``adl_share`` of the open interest of side ``adl_side``'s (+1 long, -1 short)
+    # profitable positions, at ``adl_price`` when known (NaN: the venue's rule). NaN: no event.
+    adl_side: np.ndarray | None = None
+    adl_share: np.ndarray | None = None
+    adl_price: np.ndarray | None = None

@@ -472,7 +472,7 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
                  iv_unit: str | None = None, funding_unit: str | None = None, store=None,
                  venue: str = "binance",
                  symbol: str | None = None, bar_size: str | None = None, write: bool = True,
-                 max_price: float | None = None, fill_gaps: bool = False, index=None) -> Dataset:
+                 max_price: float | None = None, fill_gaps: bool = False, index=None, adl=None) -> Dataset:
     """Read, validate and (if ``write``) store a dataset made from user files; returns it.
 
     One coin: ``prices`` (and ``funding``, ``iv``, ``index``) are paths, ``symbol`` the coin's symbol
@@ -490,7 +490,8 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     else decimal; funding decimal). ``max_price``: the highest plausible price (default MAX_PRICE,
     1e9 USD); a larger one is kept in the manifest so every load checks against it. ``fill_gaps``: also
     fill price gaps longer than MAX_FILL_BARS bars (flat at the previous close, volume 0), stated in the
-    provenance, as ``data fetch --fill-gaps`` does.
+    provenance, as ``data fetch --fill-gaps`` does. ``adl``: a CSV of the venues' auto-deleveraging
+    events (``hedgelab.data.adl``), checked against the dataset's coins and window, kept in the manifest.
     """
     check_name(name)
     if symbol is not None or isinstance(prices, (str, os.PathLike)):
@@ -532,6 +533,10 @@ def import_files(name: str, prices, funding=None, iv=None, cols: dict | None = N
     align(ds)  # a settlement that is not at a bar open is refused now, before anything is written
     if ds.coins:
         align_coins(ds, list(ds.coins))
+    if adl is not None:
+        from hedgelab.data.adl import read_events_file
+        ds.manifest["adl_events"] = read_events_file(adl, coins=ds.coin_names, start=ds.bars.index[0],
+                                                     end=ds.bars.index[-1] + ds.bar_size)
     if write:
         write_dataset(ds, store)
     return ds

@@ -127,8 +127,11 @@ def _out_names() -> tuple:
     return OUT_NAMES
 
 
-_STATE_NAMES = ([f"state.{k.lower()}" for k in State._fields if k not in ("LEGS", "N")]
-                + [f"state.leg{k + 1}.{f.lower()}" for k in range(STATE_LEGS) for f in StateLeg._fields[:-1]])
+# in the state vector's order: the named fields before the legs, the legs, the named fields after them
+_STATE_NAMES = ([f"state.{k.lower()}" for k in State._fields if k not in ("LEGS", "N") and getattr(State, k) < State.LEGS]
+                + [f"state.leg{k + 1}.{f.lower()}" for k in range(STATE_LEGS) for f in StateLeg._fields[:-1]]
+                + [f"state.{k.lower()}" for k in State._fields if k != "N" and getattr(State, k) > State.LEGS])
+assert len(_STATE_NAMES) == State.N
 _INTENT_NAMES = [f"intent.{k.lower()}" for k in Intent._fields[:-1]]
 
 

@@ -228,8 +228,9 @@ def _engine_rules(margin_mode: str) -> list:
         "by the first decision (the first bar's close) does not receive the settlement at the first bar's open "
         "(1 BTC short Sep 1-Nov 30 2025 on Binance data: 1,293.96 USDT received of 1,299.00 settled, -0.39 %).",
         "Funding on isolated positions is settled against the isolated margin.",
-        "Auto-deleveraging (ADL) and insurance-fund effects are not modelled; a gap through the bankruptcy "
-        "price costs the user the margin only.",
+        "Auto-deleveraging (ADL) comes from the data's ADL events of the venue (--adl; the assumptions say which "
+        "apply); the user's own liquidation never draws on an insurance fund: a gap through the bankruptcy price "
+        "costs the user the margin only.",
         "Dated tier tables switch during a run on the day the next one starts (simulate(at=...) pins one).",
         "Cross margin: an order that raises the perp is cut to what the equity covers as initial margin, and "
         "that equity counts spot (and the option book); the maintenance check and the liquidation use the cash "

@@ -100,12 +100,13 @@ def summary_frame(summary: np.ndarray, labels: list) -> pd.DataFrame:
 
 # When each kind of event happens within its bar (docs/ARCHITECTURE.md, "Event times"): funding and
 # option expiry settle at the bar's open stamp; stops and perp liquidations trigger during the bar and
-# keep the stamp of the bar's open (the bar they happened in: the data cannot say the minute); what the
+# and ADL closes keep the stamp of the bar's open (the bar they happened in: the data cannot say the minute); what the
 # close decides (fills, option fills, trims, leverage caps, margin moves) and the option margin check
 # (a short option bought back) happen at the bar's close. A fee happens with the event it follows.
 _AT_OPEN, _AT_CLOSE, _WITH_PREVIOUS = 0, 1, 2
 _TIMING = np.full(len(EVENT_KIND_NAMES), _AT_CLOSE, dtype=np.int8)
-_TIMING[[EventKind.FUNDING, EventKind.OPTION_SETTLEMENT, EventKind.STOP, EventKind.LIQUIDATION]] = _AT_OPEN
+_TIMING[[EventKind.FUNDING, EventKind.OPTION_SETTLEMENT, EventKind.STOP, EventKind.LIQUIDATION,
+         EventKind.ADL]] = _AT_OPEN
 _TIMING[EventKind.FEE] = _WITH_PREVIOUS
 
 
@@ -151,6 +152,7 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int =
     kind = records["kind"]
     side = np.where(qty > 0, "buy", np.where(qty < 0, "sell", ""))
     is_funding = kind == EventKind.FUNDING
+    is_adl = kind == EventKind.ADL
     side = np.where(is_funding, np.where(qty > 0, "long", "short"), side)
     # a margin transfer trades no BTC (qty 0): its side says which way the USD in ``price`` went
     side = np.where(kind == EventKind.MARGIN, np.where(records["price"] > 0, "in", "out"), side).astype(object)
@@ -167,7 +169,9 @@ def events_frame(records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int =
         "reason": np.asarray(CUT_REASON_NAMES, dtype=object)[records["reason"]],
         # option events name their contract: call / put, strike (USD), expiry (08:00 UTC)
         "option_type": np.asarray(("", "call", "put"), dtype=object)[records["option_type"]],
-        "strike": records["strike"],
+        "strike": np.where(is_adl, np.nan, records["strike"]),
+        # an adl event's rank score by the venue's formula (engine/nb/adl.py); the record keeps it in ``strike``
+        "adl_score": np.where(is_adl, records["strike"], np.nan),
         "expiry": pd.to_datetime(np.where(records["expiry_s"] > 0, records["expiry_s"], np.nan), unit="s", utc=True),
     })
 

@@ -15,7 +15,7 @@ from hedgelab.engine.debug import run_column, with_events
 from hedgelab.engine.guard import guarded
 from hedgelab.engine.kernel_inputs import KernelInputs, kernel_args
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
-from hedgelab.engine.nb.records import Cfg, LiqRule, Mkt, Out, Sum, event_dt
+from hedgelab.engine.nb.records import ADL_MODES, AdlMode, AdlRule, Cfg, LiqRule, Mkt, Out, Sum, event_dt
 from hedgelab.engine.result import SimResult
 from hedgelab.engine.spec import MARGIN_MODES, checked_arrays
 from hedgelab.engine.venues import Venue, load_venue, pack_tier_sets, tier_schedule
@@ -62,7 +62,24 @@ def market_block(paths: list, option_config: OptionConfig, out: np.ndarray | Non
                 row = int(np.argmax(~np.isfinite(b[k]) | (b[k] <= 0)))
                 raise UserError(f"market path {p}: {_FIELDS[k]} is missing or <= 0 at bar {row}")
         b[Mkt.STRESS] = stress_series(b[Mkt.INDEX_CLOSE], float(paths[p].bar_seconds), option_config)
+        _adl_rows(b, m, p, n)
     return block
+
+
+def _adl_rows(b: np.ndarray, m: Any, p: int, n: int) -> None:
+    """The path's ADL events into ``b[Mkt.ADL_*]`` (NaN: none), checked: a side is +1 or -1, a share
+    in (0, 1], a price > 0 (or NaN: the venue's rule)."""
+    for row, name in ((Mkt.ADL_SIDE, "adl_side"), (Mkt.ADL_SHARE, "adl_share"), (Mkt.ADL_PRICE, "adl_price")):
+        a = getattr(m, name, None)
+        b[row] = np.nan if a is None else np.asarray(a, dtype=np.float64)
+    side, share, price = b[Mkt.ADL_SIDE], b[Mkt.ADL_SHARE], b[Mkt.ADL_PRICE]
+    at = np.isfinite(side)
+    bad = (at & ~((side == 1.0) | (side == -1.0)) | at & ~((share > 0.0) & (share <= 1.0))
+           | at & ~(np.isnan(price) | (price > 0.0)) | ~at & ~np.isnan(side))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise UserError(f"market path {p}: ADL event at bar {i} has side {side[i]!r}, share {share[i]!r}, "
+                        f"price {price[i]!r}; expected side +1/-1, share in (0, 1], price > 0 or NaN")
 
 
 def cap_funding(block: np.ndarray, time_ns: np.ndarray, venue: Venue) -> None:
@@ -92,8 +109,12 @@ def capped_settlements(rate: Any, time_ns: Any, venue: Venue) -> tuple[int, int,
     return int(over.sum()), len(at), float(np.abs(rate[at][over]).max()) if over.any() else 0.0
 
 
-def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs) -> np.ndarray:
+def venue_config(venue: Venue, margin_mode: str, capital: float, costs: Costs, adl: str = "off") -> np.ndarray:
     cfg = np.zeros(Cfg.N)
+    cfg[Cfg.ADL_MODE] = ADL_MODES.index(adl) if venue.adl_rule != AdlRule.NONE else AdlMode.OFF
+    cfg[Cfg.ADL_RULE] = venue.adl_rule
+    cfg[Cfg.ADL_REF] = venue.adl_reference_score
+    cfg[Cfg.ADL_FEE] = venue.adl_fee
     cfg[Cfg.LIQ_RULE] = venue.liq_rule
     cfg[Cfg.CROSS] = 1.0 if margin_mode == "cross" else 0.0
     cfg[Cfg.CAPITAL] = capital
@@ -143,7 +164,7 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
              capital: float = 100_000.0, costs: Costs | None = None, summary_only: bool = False, paths: Any = None,
              path_of_column: Any = None, at: Any = None, chunk_size: int | None = None, progress: bool = False,
              symbol: str = "BTC", option_config: OptionConfig | None = None, debug: bool = False, trace: Any = None,
-             column_errors: str = "raise") -> SimResult:
+             column_errors: str = "raise", adl: str = "off") -> SimResult:
     """Simulate every parameter set (row of ``spec.params``) as its own account; see nb/simulate.py.
 
     ``paths``: extra MarketArrays scenarios of the same length; path 0 is ``market`` and path k is
@@ -158,13 +179,18 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
     way and ``result.trace`` holds every decision bar's state, intent and resulting events.
     ``column_errors``: "raise" (a ``HookError`` for the first column a hook's mistake stopped) or
     "keep" (the other columns are results; ``result.errors`` maps each stopped column to its message).
+    ``adl``: what the market's auto-deleveraging events (``MarketArrays.adl_*``) do: "off" (nothing),
+    "worst" or "share" (``engine/nb/adl.py``); a venue without an ADL queue ignores them.
     """
     _check_arguments(column_errors, margin_mode, capital, chunk_size)
+    if adl not in ADL_MODES:
+        raise UserError(f"adl must be one of {', '.join(ADL_MODES)}, got {adl!r}")
     costs = (costs or Costs()).validate()
     time_ns, time = _bar_times(market)
     schedule = _venue_schedule(venue, time, at, symbol, margin_mode)
     inputs = build_inputs(market, spec, schedule, time_ns, margin_mode=margin_mode, capital=float(capital),
-                          costs=costs, paths=paths, path_of_column=path_of_column, option_config=option_config)
+                          costs=costs, paths=paths, path_of_column=path_of_column, option_config=option_config,
+                          adl=adl)
     run = _describe_run(inputs, spec, time, schedule[0][1].id, margin_mode)
     if debug:
         return _debug_run(inputs, run, summary_only)
@@ -224,7 +250,7 @@ def _venue_schedule(venue: Any, time: pd.DatetimeIndex, at: Any, symbol: str, ma
 
 def build_inputs(market: Any, spec: Any, schedule: list, time_ns: np.ndarray, *, margin_mode: str, capital: float,
                  costs: Costs, paths: Any = None, path_of_column: Any = None,
-                 option_config: OptionConfig | None = None) -> KernelInputs:
+                 option_config: OptionConfig | None = None, adl: str = "off") -> KernelInputs:
     """The kernel's inputs from the checked strategy spec, market paths, venue tables and settings."""
     v = schedule[0][1]
     params, features, rebalance, names = checked_arrays(spec, len(time_ns))
@@ -234,10 +260,13 @@ def build_inputs(market: Any, spec: Any, schedule: list, time_ns: np.ndarray, *,
     ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
     block = market_block(all_paths, ocfg)
     cap_funding(block, time_ns, v)
+    cfg = venue_config(v, margin_mode, capital, costs, adl)
+    if cfg[Cfg.ADL_MODE] == AdlMode.OFF:  # the events cost nothing, not even a full step (quiet bars)
+        block[:, Mkt.ADL_SIDE:Mkt.ADL_PRICE + 1] = np.nan
     return KernelInputs(
         hook=guarded(spec.hook),  # a user's hook that raises stops its column (engine/guard.py)
         market=block, close_time_s=time_ns / 1e9 + float(market.bar_seconds), path_of_column=poc,
-        cfg=venue_config(v, margin_mode, capital, costs),
+        cfg=cfg,
         tier_sets=pack_tier_sets([venue_at.tiers for _, venue_at in schedule]),
         tier_from_bar=_tier_from_bar(schedule, time_ns), params=params, features=features, rebalance=rebalance,
         time_ns=time_ns, bar_seconds=int(market.bar_seconds), ocfg=np.ascontiguousarray(ocfg.to_array()))

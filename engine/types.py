@@ -60,7 +60,13 @@ class StateT(NamedTuple):
     # Open option legs: STATE_LEGS blocks of StateLeg.N fields from LEGS, leg k's field f at
     # state[State.LEGS + k * StateLeg.N + StateLeg.f] (QTY 0 = free slot, its other fields NaN).
     LEGS: int = 31
-    N: int = 95                # length of the state vector: LEGS + STATE_LEGS * StateLeg.N
+    # Auto-deleveraging (engine/nb/adl.py), after the legs so that the fields above keep their places.
+    ADL_SCORE: int = 95        # the perp's ADL rank score at the mark close by the venue's formula (NaN: flat
+                               # or no queue at the venue); higher = closed earlier
+    ADL_BARS_AGO: int = 96     # bars since the venue last ADL-closed some of the perp (0 at the close of that
+                               # bar; NaN: never)
+    ADL_QTY: int = 97          # signed quantity that close traded (+: a short bought back)
+    N: int = 98                # length of the state vector
 
 
 State = StateT()

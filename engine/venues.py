@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from hedgelab.engine.nb.records import LiqRule, Tier
+from hedgelab.engine.nb.records import ADL_RULES, AdlRule, LiqRule, Tier
 from hedgelab.core.errors import UserError
 from hedgelab.core.reading import read_toml
 
@@ -51,6 +51,15 @@ class Venue:
     source: str
     integer_leverage: bool = False         # leverage set in whole numbers only (spec §3 Hyperliquid)
     funding_cap_per_hour: float = np.inf   # |rate| per hour of the settlement interval (spec §3 Hyperliquid: 4 %)
+    adl_rule: int = 0                      # AdlRule: the ADL queue's ranking formula (0: the venue has no queue)
+    adl_fee: float = 0.0                   # fee rate on an ADL close (Bybit charges the maker fee)
+    adl_price: str = ""                    # the venue's ADL closing price rule, as published (said in reports)
+    adl_note: str = ""                     # what the venue does instead when it has no queue
+
+    @property
+    def adl_reference_score(self) -> float:
+        """This venue's score of the reference position of ``engine/nb/adl.py``'s share rule (NaN: no queue)."""
+        return adl_reference_score(self.adl_rule, self.tiers)
 
     def check_whole_leverage(self, leverage: float, where: str) -> None:
         """A venue that sets leverage in whole numbers refuses 7.5 (the user picks 7 or 8, not the engine)."""
@@ -66,6 +75,29 @@ class Venue:
     @property
     def inverse(self) -> bool:
         return self.kind == "inverse"
+
+
+# The reference position of the ADL share rule: the median leverage of the accounts Hyperliquid
+# ADL-closed on 2025-10-10, 0.15-0.20x (midpoint 0.175), and their notional-weighted PnL, +834.3M on
+# 2,103.1M of ADL notional = 0.397 of the entry notional (../shared/specs/adl-and-margin.md §2;
+# ConejoCapital/HyperMultiAssetedADL totals). It is the one position every venue's formula scores
+# "mid-queue" (engine/nb/adl.py); an assumption, as the queues themselves are not public.
+ADL_REF_LEVERAGE = 0.175     # notional at the mark / (wallet + unrealised PnL)
+ADL_REF_PNL = 834.3 / 2103.1  # unrealised PnL / entry notional
+
+
+def adl_reference_score(rule: int, tiers: np.ndarray) -> float:
+    """The score of the reference position (a short, entry 1, in profit ``ADL_REF_PNL``, at
+    ``ADL_REF_LEVERAGE``) by the venue's formula ``rule``; NaN for a venue without a queue."""
+    if rule == AdlRule.NONE:
+        return float("nan")
+    from hedgelab.engine.nb.adl import adl_score_of_nb
+    q, entry = -1.0, 1.0
+    price = entry * (1.0 - ADL_REF_PNL)
+    account = abs(q) * price / ADL_REF_LEVERAGE
+    wallet = account - q * (price - entry)
+    mm = float(tiers[0, Tier.MMR]) * abs(q) * price
+    return float(adl_score_of_nb(rule, q, entry, price, wallet, mm))
 
 
 def _read(path: Path) -> dict:
@@ -215,6 +247,10 @@ def load_venue(venue: str | Path = "binance", *, at: Any = None, symbol: str = "
         funding_price=str(rules.get("funding_price", "mark")),
         funding_cap_per_hour=float(rules.get("funding_cap_per_hour", np.inf)),
         integer_leverage=bool(rules.get("integer_leverage", False)),
+        adl_rule=ADL_RULES.index(str(rules.get("adl_rule", "none"))),
+        adl_fee=float(rules.get("adl_fee", 0.0)),
+        adl_price=str(rules.get("adl_price", "")),
+        adl_note=str(rules.get("adl_note", "")),
         liquidation_fee=float(rules.get("liquidation_fee", 0.0)),
         partial_above=float(rules.get("partial_liquidation_above", np.inf)),
         partial_fraction=float(rules.get("partial_liquidation_fraction", 1.0)),

@@ -8,7 +8,8 @@ Options are resolved as the CLI resolves them (``hedgelab.runner.options``): the
 ``config`` (a TOML path or a dict with the CLI's keys), then the keyword arguments given; a mistake
 is a ``UserError`` naming the argument or the config key. Defaults: data="crisis-2025",
 venue="binance", margin_mode=None (each strategy's own), start/end=None (the whole dataset; both
-inclusive), capital=100_000, quiet=True.
+inclusive), capital=100_000, quiet=True, adl=None (share when the data carries auto-deleveraging
+events for the venue, else off; "off", "worst" or "share", see ``hedgelab.engine.nb.adl``).
 """
 from __future__ import annotations
 
@@ -112,7 +113,7 @@ def _folder(value: object, where: str, name: str) -> None:
 def run(strategy: str | None = None, params: dict | None = None, *, data: str = _UNSET, venue: str = _UNSET,
         margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
         store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-        no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
+        no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
         trace: bool = _UNSET,
         raise_on_failure: bool = False, stress: StressArg = None, timeout: float | None = _UNSET) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
@@ -129,7 +130,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     _flag(raise_on_failure, "run()", "raise_on_failure")
     opts, conf = _options("run()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
+                          no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, trace=trace,
                           stress=stress if stress is not None else _UNSET, timeout=timeout)
     params = _params(params, "run()")
     with time_limit(opts.timeout, "timeout={}"):
@@ -150,7 +151,7 @@ def run_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, param
 def compare(strategies: str | Sequence[str] | None = None, *, params: dict | None = None, data: str = _UNSET,
             venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET,
             capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
-            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
+            costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None,
             quiet: bool = _UNSET,
             trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
             timeout: float | None = _UNSET) -> Result:
@@ -165,7 +166,7 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
     _flag(raise_on_failure, "compare()", "raise_on_failure")
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, trace=trace,
+                          no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, trace=trace,
                           stress=stress if stress is not None else _UNSET, timeout=timeout)
     per = _params(params, "compare()")
     with time_limit(opts.timeout, "timeout={}"):
@@ -195,7 +196,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
           data: str = _UNSET, venue: str = _UNSET, margin_mode: str | None = _UNSET, start: When = _UNSET,
           end: When = _UNSET, capital: float = _UNSET, store: str | Path | None = _UNSET,
           strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET, no_costs: bool = _UNSET,
-          basket: BasketArg = _UNSET, symbol: str | None = _UNSET,
+          basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET,
           config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
           cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
           chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
@@ -221,7 +222,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     _flag(raise_on_failure, "sweep()", "raise_on_failure")
     opts, conf = _options("sweep()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                          no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
+                          no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
                           heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size,
                           stress=stress if stress is not None else _UNSET, timeout=timeout)
     axes, fixed = _params(grid, "sweep()", "grid"), _params(params, "sweep()")
@@ -281,7 +282,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
            kind: str = "wick", margin: float = 0.05, data: str = _UNSET, venue: str = _UNSET,
            margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
            store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
-           no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, config: ConfigArg = None,
+           no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None,
            cluster: str | None = _UNSET, client: Any = None,
            chunk: int | None = None, quiet: bool = _UNSET, timeout: float | None = _UNSET) -> StressResult:
     """Survival odds of STRATEGIES (default: every built-in) over ``paths`` generated market paths.
@@ -307,7 +308,7 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
         check_grid_size({k: parse_grid_values(k, _grid_values(k, v)) for k, v in grid_axes.items()}, "stress(): grid")
     opts, _ = _options("stress()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                        end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
-                       no_costs=no_costs, basket=basket, symbol=symbol, quiet=quiet, cluster=cluster, timeout=timeout)
+                       no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, cluster=cluster, timeout=timeout)
     test = StressTest(method=method, scenario=scenario, paths=StressTest.paths if paths is _UNSET else paths,
                       seed=seed, horizon=horizon, cascade=cascade, at=at, drop=drop, kind=kind, margin=margin,
                       chunk=chunk)

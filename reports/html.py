@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import charts, exposure, sections
+from . import adl as adl_report
 from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord, SummaryRuns, runs_by_name
 from .stress_section import stress_section
 from .summary import summary_frame
@@ -219,6 +220,8 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                  + (_chart(_clean(charts.distance_figure(axis, charted, cols, windows)), "liq-distance", "",
                            "No run has a distance-to-liquidation series (no leveraged positions).") if charted else "")
                  + "</section>")
+    if not isinstance(runs, SummaryRuns):
+        parts.append(adl_report.section(list(runs)))
     costs = {r.name: exposure.cumulative_costs(r) for r in charted}
     hedged_first = sorted(charted, key=lambda r: not exposure.hedge_legs(r))  # the menu opens on a hedge
     parts.append("<section id='costs'><h2>Costs over time</h2>"

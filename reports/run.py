@@ -10,7 +10,8 @@ import pandas as pd
 EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
 # kept when the engine gives them (after ``run`` in events.csv): why an order was cut or its leverage
 # capped, and the contract of an option event (call / put, strike USD, expiry 08:00 UTC)
-EVENT_DETAILS = ["reason", "option_type", "strike", "expiry", "symbol"]   # symbol: a basket run's coin
+EVENT_DETAILS = ["reason", "option_type", "strike", "expiry", "adl_score", "symbol"]   # symbol: a basket run's coin;
+# adl_score: an adl event's rank score by the venue's formula (engine/nb/adl.py)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class RunRecord:
     features: pd.DataFrame | None = None    # a basket run: named strategy features per bar (e.g. beta.ETH/BTC)
     first_liquidation: pd.Timestamp | None = None   # a basket run: when its first liquidation happened
     tipped_by: str | None = None             # ... and the coin whose move cost the most in that bar
+    adl_off: dict | None = None              # ADL on: the same run with --adl off, {"mode": the run's ADL mode,
+                                             #   "final_equity": USD, "max_drawdown": fraction} (reports/adl.py)
 
     @property
     def has_equity(self) -> bool:

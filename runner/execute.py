@@ -192,10 +192,31 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
     finally:
         bar.close()
     check_time()
+    if run.adl != "off" and by_column is None:
+        attach_adl_off(run, records, heatmap is not None)
     runs = by_column if by_column is not None else records
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
                   crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
                   options=opts.record(), warnings=list(run.warnings), coin_prices=coin_prices(run.markets))
+
+
+def attach_adl_off(run: Prepared, records: list[RunRecord], label_single: bool) -> None:
+    """ADL on: run every job again with ADL off (summaries only) and give each record its twin's figures
+    (``RunRecord.adl_off``), so that the report measures what ADL cost instead of estimating it."""
+    import dataclasses
+    market = run.market._replace(adl_side=None, adl_share=None, adl_price=None)
+    twin = dataclasses.replace(run, adl="off", market=market)
+    by_name = {r.name: r for r in records if r.error is None}
+    for job in twin.jobs:
+        if job.problem is not None or not any(r.strategy == job.name for r in by_name.values()):
+            continue
+        check_time()
+        bar = _progress(len(job.param_sets), quiet=True)
+        for rec in run_job(twin, job, True, _TimedBar(bar), Live(), label_single=label_single):
+            stats = rec.stats or {}
+            if rec.name in by_name and rec.error is None and stats:
+                by_name[rec.name].adl_off = {"mode": run.adl, "final_equity": float(stats["final_equity"]),
+                                             "max_drawdown": float(stats["max_drawdown"])}
 
 
 def coin_prices(markets: dict) -> dict | None:
@@ -222,7 +243,8 @@ def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,
     assert cls is not None, "a job whose class did not load has a problem and is not run"
     opts = run.opts
     engine: dict[str, Any] = {"venue": opts.venue, "margin_mode": job.margin_mode, "capital": opts.capital,
-                              "summary_only": summary_only, "symbol": run.symbol, "costs": run.costs}
+                              "summary_only": summary_only, "symbol": run.symbol, "costs": run.costs,
+                              "adl": run.adl}
     if opts.trace:
         engine["trace"] = True  # every column also through the plain-Python kernel (engine/debug.py)
     single = len(job.param_sets) == 1 and not label_single
@@ -230,7 +252,9 @@ def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,
     if getattr(cls, "kind", "single") == "basket":
         from hedgelab.runner.basket import run_basket_job
         return run_basket_job(run, job, tuple(labels), summary_only, bar)
-    source = Source(opts.data, _text(opts.store), _text(opts.start), _text(opts.end))
+    # a worker reloading the dataset would not have the venue's ADL events: ship the arrays instead
+    source = None if run.market.adl_side is not None else Source(opts.data, _text(opts.store), _text(opts.start),
+                                                                 _text(opts.end))
     done = run_columns(cls, job.name, list(job.param_sets), labels, run.market, engine, bar, source=source,
                        strategies_dir=_text(opts.strategies_dir), client=live.client, rows=live.rows,
                        chunk_size=opts.chunk_size, progress=not opts.quiet)

@@ -61,6 +61,8 @@ class RunOptions:
     basket: dict | None = None          # coin -> weight of a basket run (basket strategies), in the order given
     symbol: str | None = None           # the coin a one-coin run trades in a dataset of several (None: its first)
     timeout: float | None = None        # seconds the whole run may take (None: no limit; runner.execute.time_limit)
+    adl: str | None = None              # off, worst or share (None: share when the data carries ADL events for the
+                                        # venue, else off; runner.prepare.adl_mode)
 
     def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)

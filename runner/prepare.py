@@ -43,6 +43,8 @@ class Prepared:
     costs: Costs | None             # None for the venue's own fees
     warnings: list[str] = field(default_factory=list)
     markets: dict[str, MarketArrays] = field(default_factory=dict)   # a basket run's coins, aligned alike
+    adl: str = "off"                # what the venue's ADL events do (off, worst, share; adl_mode)
+    adl_note: str = ""              # why ADL is off or what its events are, for the assumptions
 
     @property
     def modes(self) -> dict[str, str]:
@@ -67,6 +69,7 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     check_kinds(opts, [(name, cls) for (name, _), cls in zip(jobs, classes)])
     ready = [_job(name, cls, sets, load_failures, opts, validate) for (name, sets), cls in zip(jobs, classes)]
     dataset, market = load_market(opts)
+    events = adl_events_of(opts, dataset)
     clipped = clipped_window(opts, dataset)
     if clipped:
         warnings.append(clipped)
@@ -76,7 +79,50 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     markets = basket_markets(opts, dataset, [job.cls for job in ready if job.cls is not None], modes)
     if not markets:
         check_venue(opts.venue, market, modes, symbol)
-    return Prepared(opts, ready, dataset, market, symbol, costs, warnings, markets)
+    adl, adl_note, market = adl_mode(opts, events, market, symbol, bool(markets))
+    return Prepared(opts, ready, dataset, market, symbol, costs, warnings, markets, adl, adl_note)
+
+
+def adl_events_of(opts: RunOptions, dataset: Dataset) -> list[dict[str, Any]]:
+    """The ADL events of the whole dataset (a --symbol run reads its coin's out of the dataset's list)."""
+    if opts.symbol is None:
+        return list(dataset.manifest.get("adl_events", []))
+    from hedgelab.data import load
+    return list(load(opts.data, opts.store).manifest.get("adl_events", []))
+
+
+def adl_mode(opts: RunOptions, events: list[dict[str, Any]], market: MarketArrays, symbol: str,
+             basket: bool) -> tuple[str, str, MarketArrays]:
+    """(the ADL mode of the run, what the assumptions say about it, the market with the venue's events
+    of the run's coin). ``--adl`` unset: share when the data carries events for the venue and coin, else
+    off. A venue without a queue (Deribit) or a basket run keeps it off and says why."""
+    from hedgelab.data.adl import adl_arrays, events_for, venues_with_events
+    from hedgelab.data.dataset import base_coin
+    from hedgelab.engine import load_venue
+    venue = load_venue(opts.venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
+    coin = base_coin(symbol)
+    mine = events_for({"adl_events": events}, venue.id, coin)
+    first, last = int(market.time_ns[0]), int(market.time_ns[-1]) + market.bar_seconds * 10**9
+    inside = [e for e in mine if first <= pd.Timestamp(e["start"]).value < last]
+    if opts.adl == "off":
+        return "off", "ADL off (--adl off): hedges are closed only by their strategy, a stop or their liquidation", market
+    if basket:
+        return "off", "ADL is not modelled in basket runs yet (one-coin runs only)", market
+    if not venue.adl_rule:
+        return "off", f"ADL: {venue.adl_note or venue.id + ' has no ADL queue'}", market
+    if not inside:
+        others = [v for v in venues_with_events({"adl_events": events}) if v != venue.id]
+        where = f" (it has events for {', '.join(others)})" if others else ""
+        note = (f"ADL: the data carries no ADL events for {venue.id} {coin} in this window{where}, so none "
+                f"happen (--adl {opts.adl or 'share'} has nothing to apply)")
+        return ("off" if opts.adl is None else opts.adl), note, market
+    mode = opts.adl or "share"
+    side, share, price = adl_arrays(inside, market.time_ns, market.bar_seconds)
+    said = "; ".join(f"{e['start'][:16]} UTC {e['side']}s closed, {e['notional_usd'] / 1e6:,.1f}M USD of "
+                     f"{e['open_interest_usd'] / 1e6:,.0f}M open interest ({e['notional_usd'] / e['open_interest_usd']:.1%}; "
+                     f"open interest: {e.get('open_interest_source', 'given')})" for e in inside)
+    return mode, f"ADL --adl {mode} on {venue.id} {coin}: {said}", market._replace(adl_side=side, adl_share=share,
+                                                                                  adl_price=price)
 
 
 def check_kinds(opts: RunOptions, classes: Sequence[tuple[str, type[Strategy] | None]]) -> None:

@@ -43,13 +43,13 @@ class ChunkJob(NamedTuple):
     engine: dict            # simulate() keyword arguments (venue, margin mode, capital, ...)
 
 
-def run_columns(cls, name: str, validated: list, labels, market, engine: dict, bar, *, source: Source,
+def run_columns(cls, name: str, validated: list, labels, market, engine: dict, bar, *, source: Source | None,
                 strategies_dir: str | None = None, client=None, rows=None, chunk_size: int | None = None,
                 progress: bool = False):
     """RunRecords for ``validated`` (in that order), chunked over ``client`` or in this process (a
     ``SummaryRuns`` in summary mode).
 
-    ``source``: where a worker loads the market from; ``rows``: a ``hedgelab.scale.rows.RowsFolder``
+    ``source``: where a worker loads the market from (None: the arrays are shipped); ``rows``: a ``hedgelab.scale.rows.RowsFolder``
     for a summary-mode sweep that streams its rows; ``chunk_size``: columns per chunk (None: a plan).
     """
     _remember_class(name, strategies_dir, cls)

@@ -76,3 +76,10 @@ def topup_above_nb(state, leverage, topup_at, intent):
         topup = topup_nb(state, leverage, 1.0)
         if topup > 0.0:
             intent[Intent.MARGIN_TOPUP] = topup
+
+
+@njit(cache=True, nogil=True)
+def adl_waiting_nb(state, rehedge_bars):
+    """True while fewer than ``rehedge_bars`` bars have closed since the bar in which the venue last
+    ADL-closed some of the perp (never before any ADL): the hedge stays as the venue left it."""
+    return state[State.ADL_BARS_AGO] < rehedge_bars

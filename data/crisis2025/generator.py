@@ -6,6 +6,7 @@ alts.py reconstructs around it; generate_all() returns their frames too.
 import numpy as np
 import pandas as pd
 
+from .adl_facts import adl_events
 from . import alts, market, price
 from . import iv as iv_mod
 from .anchors import CALIBRATION, FACTS
@@ -107,6 +108,7 @@ def generate_all(seed: int = SEED):
 def _manifest(times: pd.DatetimeIndex, seed: int) -> dict:
     man = manifest(times)
     man["coins"] = alts.manifest_entries(times, seed)
+    man["adl_events"] = adl_events()
     return man
 
 

@@ -40,7 +40,11 @@ class AccT(NamedTuple):
     NEV: int = 12          # events counted (written while < capacity)
     LAST_FUNDING: int = 13
     LEV_ASKED: int = 14    # last leverage the hook asked for (before the tier clamp)
-    N: int = 15
+    ADLS: int = 15         # number of ADL closes (engine/nb/adl.py)
+    ADL_BAR: int = 16      # bar of the last ADL close (NaN: none yet)
+    ADL_QTY: int = 17      # signed quantity that close traded (+ a short bought back)
+    ADL_SCORE: int = 18    # the position's rank score at that close
+    N: int = 19
 
 
 Acc = AccT()

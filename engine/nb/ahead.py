@@ -45,8 +45,9 @@ def _options():
 
 
 def _perp():
-    from hedgelab.engine.nb import account, funding, intent, liquidation, quiet
+    from hedgelab.engine.nb import account, adl, funding, intent, liquidation, quiet
     return [
+        (adl.apply_adl_nb, (ACC, CFG, TIERS, EVENTS, *AT, MARKET)),
         (quiet.calm_until_nb, (float64[:, :, ::1], types.boolean[::1], int64[::1])),
         (account.add_event_nb, (ACC, EVENTS, *AT, I, I, F, F, F)),
         (account.refresh_liq_nb, (ACC, CFG, TIERS)),

@@ -3,6 +3,7 @@ import numpy as np
 from numba import njit
 
 from hedgelab.engine.nb.account import Acc, margin_ratio_nb
+from hedgelab.engine.nb.adl import adl_score_nb
 from hedgelab.engine.nb.legs import MAX_LEGS, Leg
 from hedgelab.engine.nb.margin import max_leverage_nb
 from hedgelab.engine.nb.option_leg import option_mark_nb
@@ -41,6 +42,9 @@ def fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, peak, opt
     state[State.LEVERAGE] = acc[Acc.LEV]
     notional = abs(q) * (acc[Acc.ENTRY] if cfg[Cfg.INVERSE] != 0.0 else mark)  # inverse tiers: BTC notional
     state[State.MAX_LEVERAGE] = max_leverage_nb(tiers, notional)
+    state[State.ADL_SCORE] = adl_score_nb(acc, cfg, tiers, mark)
+    state[State.ADL_BARS_AGO] = i - acc[Acc.ADL_BAR]
+    state[State.ADL_QTY] = acc[Acc.ADL_QTY]
     for k in range(MAX_LEGS):  # each open option leg: contract, size and greeks at this close
         b = State.LEGS + k * StateLeg.N
         lq = legs[k, Leg.QTY]

@@ -23,7 +23,8 @@ What the account keeps (``LiqRule``):
   ``BACKSTOP`` x MM, the backstop vault takes the position and its whole margin.
 Inverse perps (isolated, taken at bankruptcy): the bankruptcy price is where the BTC margin plus the
 BTC PnL is zero, so the user loses the whole BTC margin and no more.
-Auto-deleveraging (ADL) is not modelled: the user's loss is capped at the wallet either way.
+The user's loss is capped at the wallet either way. Auto-deleveraging of the user's own profitable
+position comes from the market's ADL events, after these triggers (``nb/adl.py``).
 """
 import numpy as np
 from numba import njit

@@ -20,7 +20,7 @@ from hedgelab.engine.nb.records import Cfg, Mkt
 @njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def calm_until_nb(market, rebalance, tier_from_bar):
     """``calm[p, i]``: the first bar >= i of path p that needs the full step (a funding settlement, a
-    decision or the start of a dated tier table), or the number of bars when none does."""
+    decision, an ADL event or the start of a dated tier table), or the number of bars when none does."""
     n_paths, n = market.shape[0], market.shape[2]
     busy = rebalance.copy()
     for e in range(1, tier_from_bar.shape[0]):
@@ -31,7 +31,8 @@ def calm_until_nb(market, rebalance, tier_from_bar):
         nxt = n
         for i in range(n - 1, -1, -1):
             rate = market[p, Mkt.FUNDING_RATE, i]
-            if busy[i] or rate == rate:
+            adl = market[p, Mkt.ADL_SIDE, i]
+            if busy[i] or rate == rate or adl == adl:
                 nxt = i
             calm[p, i] = nxt
     return calm

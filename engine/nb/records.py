@@ -44,11 +44,14 @@ class EventKindT(NamedTuple):
                                # would have had, amount 0
     LEVERAGE_CAPPED: int = 9   # leverage asked above the tier's maximum for the notional: qty 0, price = the
                                # leverage applied (the tier maximum), amount 0, reason tier_max_leverage
+    ADL: int = 10              # part of a profitable perp closed by the venue's auto-deleveraging (engine/nb/adl.py):
+                               # qty = signed quantity closed, price = the ADL price, amount = realized PnL,
+                               # ``strike`` = the position's ADL score then (the only non-option use of that field)
 
 
 EventKind = EventKindT()
 EVENT_KIND_NAMES = ("fill", "fee", "funding", "liquidation", "stop", "margin", "option_fill",
-                    "option_settlement", "order_trimmed", "leverage_capped")
+                    "option_settlement", "order_trimmed", "leverage_capped", "adl")
 
 
 class CutReasonT(NamedTuple):
@@ -92,12 +95,17 @@ class MktT(NamedTuple):
     IV: int = 12
     INDEX_OPEN: int = 13       # option delivery prices are approximated from index opens/closes
     STRESS: int = 14           # market stress in [0, 1] for the option surface (engine/options.py)
-    N: int = 15
+    # Auto-deleveraging events of the venue (market data: the account cannot see the queue; engine/nb/adl.py).
+    ADL_SIDE: int = 15         # +1: profitable longs are closed in this bar, -1: shorts; NaN: no event
+    ADL_SHARE: int = 16        # the event's notional / that side's open interest, in (0, 1]
+    ADL_PRICE: int = 17        # the closing price when known; NaN: the venue's rule at bar level
+    N: int = 18
 
 
 Mkt = MktT()
 MARKET_FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "mark_low",
-                 "mark_close", "index_close", "funding_rate", "funding_price", "iv", "index_open", "stress")
+                 "mark_close", "index_close", "funding_rate", "funding_price", "iv", "index_open", "stress",
+                 "adl_side", "adl_share", "adl_price")
 
 
 class CfgT(NamedTuple):
@@ -119,7 +127,11 @@ class CfgT(NamedTuple):
     WHOLE_LEVERAGE: int = 14   # 1.0: the venue sets leverage in whole numbers (Hyperliquid, spec §3)
     SHARED_WALLET: int = 15    # 1.0: a basket's cross wallet, whose positions the basket kernel liquidates
                                # together: a position's own single-position liquidation price means nothing
-    N: int = 16
+    ADL_MODE: int = 16         # AdlMode: what the market's ADL events do to the account (off: nothing)
+    ADL_RULE: int = 17         # AdlRule: the venue's ranking formula (the score in the state and events)
+    ADL_REF: int = 18          # the venue's reference score: a position scoring it sits mid-queue (adl.py)
+    ADL_FEE: int = 19          # fee rate the venue charges on an ADL close (Bybit: maker; others 0)
+    N: int = 20
 
 
 Cfg = CfgT()
@@ -132,6 +144,28 @@ class LiqRuleT(NamedTuple):
 
 
 LiqRule = LiqRuleT()
+
+
+class AdlModeT(NamedTuple):
+    OFF: int = 0               # ADL events are ignored (hedges are closed only by their strategy or liquidation)
+    WORST: int = 1             # a profitable position on the closed side is closed in full at the first event
+    SHARE: int = 2             # a fraction grows with the rank score and the event's notional / open interest
+
+
+AdlMode = AdlModeT()
+ADL_MODES = ("off", "worst", "share")
+
+
+class AdlRuleT(NamedTuple):
+    """The venue's ADL ranking formula (``engine/nb/adl.py`` and ``../shared/specs/adl-and-margin.md`` §1)."""
+    NONE: int = 0              # no ADL queue (Deribit: losses beyond the fund are socialized)
+    BINANCE: int = 1           # max(0, upnl) / max(1, wallet) x MM / (wallet + upnl)
+    BYBIT: int = 2             # PnL% x effective leverage (in profit), PnL% / effective leverage (at a loss)
+    HYPERLIQUID: int = 3       # (mark / entry) x notional / account value (shorts: entry / mark)
+
+
+AdlRule = AdlRuleT()
+ADL_RULES = ("none", "binance", "bybit", "hyperliquid")
 
 
 class TierT(NamedTuple):

@@ -12,6 +12,9 @@ Per bar ``i`` of column ``j``, in this fixed order:
    (``option_rules.delivery_price_nb``), with the delivery fee.
 3. Stop and liquidation triggers on the bar's mark extremes, adverse extreme first
    (``nb/liquidation.py`` documents the venue rules and what the account keeps).
+3a. Auto-deleveraging (``nb/adl.py``): when the market carries an ADL event for the position's side
+   in this bar, a profitable position is closed in full (``worst``) or in part (``share``) at the ADL
+   price; the hook is then called at this bar's close even off its rebalance schedule.
 3b. Option maintenance at the close (when short legs are open and IV gives a mark): the book's
    maintenance margin = sum over short legs of Deribit's standard MM (call: 0.075 + mark_btc, put:
    max(0.075, 0.075 * mark_btc) + mark_btc, BTC per contract, mark_btc = mark / forward) times the
@@ -72,7 +75,7 @@ Liquidation when margin + PnL (BTC) <= MM (BTC) at the adverse mark extreme: the
 bankruptcy price (margin + PnL = 0 in BTC), so the loss is the posted BTC margin and no more.
 Equity (USD) = cash + spot * index close + (margin_btc + PnL_btc at the mark close) * mark close.
 
-Quiet bars: a bar that is neither a funding settlement, a decision nor the start of a dated tier
+Quiet bars: a bar that is neither a funding settlement, a decision, an ADL event nor the start of a dated tier
 table, while no option is held, runs through ``nb/quiet.py``'s tight loop (the trigger test and the
 equity curve, with the account in registers) until a trigger is reached; the full step above then
 takes that bar. Same arithmetic in the same order: bitwise-equal results (the 38 golden runs are
@@ -98,6 +101,7 @@ import numpy as np
 from numba import boolean, float64, int64, njit, prange, types
 
 from hedgelab.engine.nb.account import Acc, add_event_nb, equity_of_nb, perp_mm_nb, perp_value_nb, refresh_liq_nb
+from hedgelab.engine.nb.adl import apply_adl_nb
 from hedgelab.engine.nb.curve import drawdown_step_nb, record_bar_nb
 from hedgelab.engine.nb.funding import funding_payment_nb
 from hedgelab.engine.nb.hook_state import fill_state_nb
@@ -110,7 +114,7 @@ from hedgelab.engine.nb.option_leg import option_config_tuple_nb
 from hedgelab.engine.nb.quiet import calm_until_nb, quiet_bars_nb
 from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, STATE_LEGS, Intent, State, StateLeg
 
-assert STATE_LEGS == MAX_LEGS and State.N == State.LEGS + STATE_LEGS * StateLeg.N
+assert STATE_LEGS == MAX_LEGS and State.ADL_SCORE == State.LEGS + STATE_LEGS * StateLeg.N
 
 SIMULATE_SIG = types.void(
     HOOK_TYPE,                  # hook
@@ -183,6 +187,8 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
     acc[Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
     acc[Acc.LIQ] = np.nan
     acc[Acc.LAST_FUNDING] = np.nan
+    acc[Acc.ADL_BAR] = np.nan
+    acc[Acc.ADL_SCORE] = np.nan
     state[:] = np.nan  # hook memory starts unknown; fill_state_nb never writes it (nor free legs)
     peak = cfg[Cfg.CAPITAL]
     max_dd = 0.0
@@ -244,6 +250,9 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
         if q != 0.0 and trigger_reached_nb(q, acc[Acc.LIQ], acc[Acc.STOP], mk, i):
             check_triggers_nb(acc, cfg, tiers, events, j, col, i, mk[Mkt.OPEN, i], mk[Mkt.MARK_OPEN, i],
                               mk[Mkt.MARK_LOW, i], mk[Mkt.MARK_HIGH, i], mk[Mkt.VOLUME, i])
+        adl_hit = False
+        if mk[Mkt.ADL_SIDE, i] == mk[Mkt.ADL_SIDE, i] and acc[Acc.QTY] != 0.0:  # NaN unless --adl is on
+            adl_hit = apply_adl_nb(acc, cfg, tiers, events, j, col, i, mk)
         if n_open > 0 or next_exp < np.inf:
             v, d, n_open, mm = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
                                        mk[Mkt.STRESS, i])
@@ -263,7 +272,7 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 opt_delta = d if n_open > 0 else 0.0
                 if cfg[Cfg.CROSS] != 0.0:
                     refresh_liq_nb(acc, cfg, tiers)  # the cross wallet (cash) paid for the buy-back
-        if rebalance[i]:
+        if rebalance[i] or adl_hit:  # a hedge the venue just closed is the hook's to answer at this close
             equity = _equity_nb(acc, cfg, mk, i, opt_value)
             fill_state_nb(state, acc, cfg, tiers, mk, i, close_time_s, equity, max(peak, equity), opt_value,
                           opt_delta, n_open, next_exp, legs, ocfg)

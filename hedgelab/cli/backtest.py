@@ -35,6 +35,10 @@ def shared_options(func):
                      help="Venue rules (fees, margin tiers, funding)."),
         click.option("--margin-mode", type=click.Choice(MARGIN_MODES), default=None,
                      help="Margin mode for the perp (default: the strategy's own, else isolated)."),
+        click.option("--adl", type=click.Choice(("off", "worst", "share")), default=None,
+                     help="What the venue's auto-deleveraging events do to a profitable perp: off, worst (closed "
+                          "in full) or share (a part that grows with its ADL rank); default share when the data "
+                          "carries ADL events for the venue, else off."),
         click.option("--start", default=None, metavar="DATE", help="First bar (UTC, e.g. 2025-10-01)."),
         click.option("--end", default=None, metavar="DATE", help="Last bar (UTC, inclusive: a date means the whole day)."),
         click.option("--capital", type=float, default=RunOptions.capital, show_default=True,
@@ -119,7 +123,7 @@ def output_dir(out) -> Path:
 def finish(result, opts: RunOptions, trace_file=None) -> int:
     """Write the files (and the --trace file after them), print the ranking, name the failures; the
     exit code."""
-    from hedgelab.reports.run import runs_by_name
+    from hedgelab.reports.run import SummaryRuns, runs_by_name
     from hedgelab.runner.outputs import write_outputs  # not result.write: --out was checked before the run
     out = write_outputs(result, opts.out, progress=not opts.quiet, tearsheets=opts.tearsheets, checked=True)
     traced = write_trace(result, trace_file, opts.out, out)
@@ -127,6 +131,10 @@ def finish(result, opts: RunOptions, trace_file=None) -> int:
         click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
                                runs=runs_by_name(result.runs)))
         click.echo("")
+        from hedgelab.reports import adl
+        runs = [] if isinstance(result.runs, SummaryRuns) else list(result.runs)
+        for line in adl.lines(runs, adl.mode_of(runs) or "off"):
+            click.echo(line)
         for line in data_lines(result):
             click.echo(line)
     click.echo(f"report: {out / 'report.html'}")

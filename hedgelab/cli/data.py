@@ -227,9 +227,13 @@ def _file_option(option: str, values) -> object:
 @click.option("--fill-gaps", is_flag=True,
               help="Also fill price gaps longer than 6 bars flat at the previous close (volume 0); without it "
                    "they are refused. The manifest's provenance states the fill.")
+@click.option("--adl", "adl", default=None, metavar="FILE",
+              help="CSV of the venues' auto-deleveraging events: venue, coin, start, end, side (closed), "
+                   "notional_usd, open_interest_usd [, price, open_interest_source, source]; runs on that venue "
+                   "apply them (--adl share by default).")
 @STORE
 def import_cmd(name, prices, funding, iv, index, cols, iv_unit, funding_unit, venue, symbol, bar_size, max_price,
-               fill_gaps, store):
+               fill_gaps, adl, store):
     """Validate user files and store them as dataset NAME (replaces an existing NAME atomically).
 
     \b
@@ -243,7 +247,7 @@ def import_cmd(name, prices, funding, iv, index, cols, iv_unit, funding_unit, ve
     ds = import_files(name, _file_option("--prices", prices), funding=_file_option("--funding", funding),
                       iv=_file_option("--iv", iv), index=_file_option("--index", index), cols=_parse_cols(cols),
                       iv_unit=iv_unit, funding_unit=funding_unit, store=store, venue=venue, symbol=symbol,
-                      bar_size=bar_size, max_price=max_price, fill_gaps=fill_gaps)
+                      bar_size=bar_size, max_price=max_price, fill_gaps=fill_gaps, adl=adl)
     m = ds.manifest
     where = store_dir(store) / name
     if not ds.coins:

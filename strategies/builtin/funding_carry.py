@@ -7,8 +7,11 @@ bar close, falls below ``exit_funding``, and reopens when it is back above ``ent
 While open, the short is reset to -spot when it drifts more than ``drift``; when the margin ratio
 exceeds ``topup_at`` cash moves into the margin (the perp-hedge rule).
 
+After an auto-deleveraging of the short (``--adl``) it waits ``rehedge_bars`` bars after the ADL
+bar's close before the drift rule restores the short.
+
 Parameters (defaults): leverage 3, exit_funding -0.0001 (per settlement), entry_funding 0.0,
-drift 0.05, topup_at 0.05, reserve 0.05.
+drift 0.05, topup_at 0.05, reserve 0.05, rehedge_bars 0.
 """
 import math
 
@@ -17,13 +20,15 @@ from numba import njit
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
 from hedgelab.strategies.features import mean_of_last_settlements
-from hedgelab.strategies.hooks import topup_above_nb
+from hedgelab.strategies.hooks import adl_waiting_nb, topup_above_nb
 
-LEV, EXIT, ENTRY, DRIFT, TOPUP_AT, RESERVE = range(6)
+LEV, EXIT, ENTRY, DRIFT, TOPUP_AT, RESERVE, REHEDGE = range(7)
 
 
 @njit(HOOK_SIG, cache=True, nogil=True)
 def funding_carry_nb(i, state, params, features, intent):
+    if adl_waiting_nb(state, params[REHEDGE]):  # the venue ADL-closed the hedge: stay unhedged a while
+        return
     lev, funding = params[LEV], features[i, 0]
     spot, perp = state[State.SPOT_QTY], state[State.PERP_QTY]
     if spot == 0.0 and perp == 0.0:
@@ -55,6 +60,8 @@ class FundingCarry(Strategy):
     drift = Param(0.05, low=0.0, doc="reset the short when |perp + spot| > drift x spot")
     topup_at = Param(0.05, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")
+    rehedge_bars = Param(0, type=int, low=0, high=100_000,
+                         doc="after the venue ADL-closes the short, bars to stay unhedged (0: re-hedge at that bar's close)")
     decide_nb = staticmethod(funding_carry_nb)
 
     def prepare(self, market):

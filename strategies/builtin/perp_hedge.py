@@ -10,20 +10,25 @@ free cash; the ``reserve`` is kept for this). The margin ratio is maintenance ma
 balance: a 3x short on Binance's 0.4 % tier starts near 0.012, so 0.05 means about three quarters
 of the margin balance is gone.
 
+When the venue auto-deleverages the short (``--adl``), the account stays as the venue left it for
+``rehedge_bars`` bars after the ADL bar's close, then the drift rule restores the short.
+
 Parameters (defaults): hedge_ratio 0.5, leverage 3, rebalance_hours 24, drift 0.1, topup_at 0.05,
-reserve 0.05.
+reserve 0.05, rehedge_bars 0.
 """
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.strategies.base import Param, Strategy
-from hedgelab.strategies.hooks import scheduled_nb, topup_above_nb
+from hedgelab.strategies.hooks import adl_waiting_nb, scheduled_nb, topup_above_nb
 
-RATIO, LEV, HOURS, DRIFT, TOPUP_AT, RESERVE = range(6)
+RATIO, LEV, HOURS, DRIFT, TOPUP_AT, RESERVE, REHEDGE = range(7)
 
 
 @njit(HOOK_SIG, cache=True, nogil=True)
 def perp_hedge_nb(i, state, params, features, intent):
+    if adl_waiting_nb(state, params[REHEDGE]):  # the venue ADL-closed the hedge: stay unhedged a while
+        return
     ratio, lev = params[RATIO], params[LEV]
     spot, perp = state[State.SPOT_QTY], state[State.PERP_QTY]
     if spot == 0.0 and perp == 0.0:  # first decision: buy spot, open the short
@@ -52,4 +57,6 @@ class PerpHedge(Strategy):
     drift = Param(0.1, low=0.0, doc="reset when |perp - target| > drift x |target|")
     topup_at = Param(0.05, low=0.0, high=1.0, doc="margin ratio above which cash tops up the margin")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash for top-ups")
+    rehedge_bars = Param(0, type=int, low=0, high=100_000,
+                         doc="after the venue ADL-closes the short, bars to stay unhedged (0: re-hedge at that bar's close)")
     decide_nb = staticmethod(perp_hedge_nb)

@@ -230,12 +230,13 @@ def test_manifest_coins_entries(shipped):
 
 
 def test_top_level_manifest_is_btcs_unchanged():
-    """Every key but "coins" is BTC's manifest as before the alts (generator.manifest, whose output the
-    previous shipped manifest.json was byte for byte), its anchors the 20 BTC facts."""
+    """Every key but "coins" and "adl_events" (the Oct 10 Hyperliquid ADL facts, data/crisis2025/adl_facts.py)
+    is BTC's manifest as before the alts (generator.manifest, whose output the previous shipped manifest.json
+    was byte for byte), its anchors the 20 BTC facts."""
     now = json.loads((OUT / "manifest.json").read_text())
     times = pd.read_parquet(OUT / "bars.parquet").index
-    assert {k: v for k, v in now.items() if k != "coins"} == json.loads(json.dumps(manifest(times)))
-    assert list(now)[:-1] == list(manifest(times)) and list(now)[-1] == "coins"
+    assert {k: v for k, v in now.items() if k not in ("coins", "adl_events")} == json.loads(json.dumps(manifest(times)))
+    assert list(now)[:-2] == list(manifest(times)) and list(now)[-2:] == ["coins", "adl_events"]
     assert len(now["anchors"]) == 20 and now["anchors"][0]["value"] == 108246.0
     assert generate()[3] == json.loads(json.dumps(now))
 

@@ -23,7 +23,7 @@ def test_fields_match_the_contract(dataset_factory):
     assert MarketArrays._fields == (
         "time_ns", "bar_seconds", "open", "high", "low", "close", "volume",
         "mark_open", "mark_high", "mark_low", "mark_close", "index_open", "index_high", "index_low",
-        "index_close", "funding_rate", "funding_price", "iv")
+        "index_close", "funding_rate", "funding_price", "iv", "adl_side", "adl_share", "adl_price")
     m = align(dataset_factory())
     assert m.time_ns.dtype == np.int64 and m.bar_seconds == 3600 and m.close.dtype == np.float64
     assert m.time_ns[0] == ts("2025-01-01").value

@@ -32,9 +32,10 @@ def test_every_builtin_builds_a_valid_spec(name, market):
 
 def test_perp_hedge_matrix_and_labels(market):
     spec = get_strategy("perp-hedge")().spec(market, [{"hedge_ratio": 0.5}, {"hedge_ratio": "1", "leverage": 5}])
-    assert spec.param_names == ("hedge_ratio", "leverage", "rebalance_hours", "drift", "topup_at", "reserve")
+    assert spec.param_names == ("hedge_ratio", "leverage", "rebalance_hours", "drift", "topup_at", "reserve",
+                                "rehedge_bars")
     # rows = declared defaults with the overrides applied, in declaration order
-    np.testing.assert_array_equal(spec.params, [[0.5, 3, 24, 0.1, 0.05, 0.05], [1.0, 5, 24, 0.1, 0.05, 0.05]])
+    np.testing.assert_array_equal(spec.params, [[0.5, 3, 24, 0.1, 0.05, 0.05, 0], [1.0, 5, 24, 0.1, 0.05, 0.05, 0]])
     assert spec.labels == ("perp-hedge(hedge_ratio=0.5,leverage=3)", "perp-hedge(hedge_ratio=1,leverage=5)")
     assert get_strategy("perp-hedge")().spec(market).labels == ("perp-hedge(hedge_ratio=0.5)",)
     assert spec.rebalance.all()  # every bar: drift and top-up checks

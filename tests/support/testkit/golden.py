@@ -72,11 +72,15 @@ CASES = [
        venue="bybit", margin_mode="cross", **CRASH),
     _c("perp-hedge-full-bybit", "run", "perp-hedge", {"hedge_ratio": 1.0, "leverage": 10}, venue="bybit"),
     _c("perp-hedge-drift-only-hyperliquid", "run", "perp-hedge", {"rebalance_hours": 0, "drift": 0.05},
-       venue="hyperliquid"),
+       venue="hyperliquid", adl="off"),
+    # the embedded data carries Hyperliquid's Oct 10 ADL events: share (the default there) and worst
+    _c("perp-hedge-hyperliquid-adl-worst-rehedge-24", "run", "perp-hedge", {"rehedge_bars": 24},
+       venue="hyperliquid", adl="worst"),
     _c("perp-hedge-cross", "run", "perp-hedge", {"hedge_ratio": 0.8}, margin_mode="cross"),
     _c("delever-cross-bybit", "run", "delever", venue="bybit", margin_mode="cross"),
     _c("risk-sized-no-stop", "run", "risk-sized", {"stop_distance": 0.0}),
-    _c("funding-carry-hyperliquid", "run", "funding-carry", venue="hyperliquid"),
+    _c("funding-carry-hyperliquid", "run", "funding-carry", venue="hyperliquid", adl="off"),
+    _c("funding-carry-hyperliquid-adl-share", "run", "funding-carry", venue="hyperliquid"),
     _c("hold-small-capital", "run", "hold", capital=1_000.0),
     # options
     _c("protective-put-atm", "run", "protective-put", {"moneyness": 1.0, "tenor_days": 14}),
