@@ -43,7 +43,8 @@ VENUE = {
     "partial_liquidation_fraction": number(MIN_PARTIAL_FRACTION, 1), "backstop_mm_fraction": number(0, 1),
     "funding_cap_per_hour": number(0, 1, lo_open=True), "integer_leverage": flag,
     "adl_rule": choice("none", "binance", "bybit", "hyperliquid"), "adl_fee": FEE, "adl_price": text,
-    "adl_note": text,
+    "adl_note": text, "insurance_fund_usd": number(0, 1e13), "open_interest_share": number(0, 1),
+    "fund_source": text,
 }
 # keys the kernel reads only under liquidation_rule = "close_at_mark" (engine/nb/liquidation.py)
 CLOSE_AT_MARK_KEYS = ("partial_liquidation_above", "partial_liquidation_fraction", "backstop_mm_fraction")

@@ -55,6 +55,9 @@ class Venue:
     adl_fee: float = 0.0                   # fee rate on an ADL close (Bybit charges the maker fee)
     adl_price: str = ""                    # the venue's ADL closing price rule, as published (said in reports)
     adl_note: str = ""                     # what the venue does instead when it has no queue
+    insurance_fund_usd: float = 0.0        # the insurance fund a stress cascade's bad debt draws on (0: none given)
+    open_interest_share: float = 0.0       # the venue's share of all-exchange open interest (stress cascade)
+    fund_source: str = ""                  # where those two numbers come from (or that they are assumptions)
 
     @property
     def adl_reference_score(self) -> float:
@@ -251,6 +254,9 @@ def load_venue(venue: str | Path = "binance", *, at: Any = None, symbol: str = "
         adl_fee=float(rules.get("adl_fee", 0.0)),
         adl_price=str(rules.get("adl_price", "")),
         adl_note=str(rules.get("adl_note", "")),
+        insurance_fund_usd=float(rules.get("insurance_fund_usd", 0.0)),
+        open_interest_share=float(rules.get("open_interest_share", 0.0)),
+        fund_source=str(rules.get("fund_source", "")),
         liquidation_fee=float(rules.get("liquidation_fee", 0.0)),
         partial_above=float(rules.get("partial_liquidation_above", np.inf)),
         partial_fraction=float(rules.get("partial_liquidation_fraction", 1.0)),

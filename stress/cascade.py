@@ -9,6 +9,16 @@ P = P1 (1 - Y sigma sqrt(Q / V)) (square-root impact, Donier-Bonart), sigma the 
 and V the median hourly USD volume of the calibration data; iterated to the fixed point (no new
 liquidation). Then the excess over s0 reverts with half-life ``half_life_h``.
 
+Insurance fund and ADL (``fund_usd`` > 0): a long liquidated at leverage L from entry E is filled at the
+cascade's trough p; below its bankruptcy price E (1 - 1/L) the venue loses (E (1 - 1/L) - p) per coin
+beyond the margin (bad debt). The venue carries ``oi_share`` of the book (its share of all-exchange open
+interest) and pays its share of the bad debt from its fund, which shrinks over the path. When a cascade's
+bad debt exceeds what is left, the liquidations the fund could not absorb (their share of the venue's
+bad debt, times the notional liquidated) are closed against the profitable shorts: an ADL event for the
+shorts in that bar whose share of their open interest is that notional over the longs' book (every
+contract has both sides). ``apply`` writes it in the path's ``adl_*`` arrays; the engine's ``--adl``
+rule decides what it does to the account (engine/nb/adl.py).
+
 Calibration (docs/stress.md): OI $85.8B (CoinGlass, all exchanges, Oct 10 20:00), 87 % longs
 (CoinGlass Oct 10 liquidations); replaying Oct 10 21:00 on Binance BTCUSDT (P0 = 114,266.8 open,
 s0 = -3.8 %, the worst close-to-close hour of the season) with Y = ``IMPACT_Y`` reaches a trough
@@ -40,6 +50,8 @@ class Cascade:
     lookback_h: float = 336.0
     half_life_h: float = 1.0
     impact_y: float = IMPACT_Y
+    fund_usd: float = 0.0     # the venue's insurance fund (0: no fund test, no ADL events)
+    oi_share: float = 1.0     # the venue's share of the book's open interest
 
     @classmethod
     def fit(cls, history, market, **kw) -> "Cascade":
@@ -57,6 +69,17 @@ class Cascade:
         notional = (np.full(len(entries), self.oi_usd * self.long_share / len(entries))[:, None]
                     * share[None, :] / share.sum()).ravel()
         return liq, notional
+
+    def bad_debt(self, entries, gone, trough_price: float) -> tuple[float, float]:
+        """(the venue's bad debt, the notional liquidated) of the book rows ``gone`` filled at ``trough_price``:
+        per row, coins x max(0, bankruptcy price - fill), times ``oi_share`` (USD)."""
+        entries = np.asarray(entries, dtype=float)
+        lev = np.array(list(LEVERAGE_SHARES), dtype=float)
+        bankrupt = (entries[:, None] * (1 - 1 / lev)[None, :]).ravel()
+        _, notional = self.book(entries)
+        entry = np.repeat(entries, len(lev))
+        debt = (notional / entry * np.maximum(bankrupt - trough_price, 0.0))[gone].sum()
+        return float(debt * self.oi_share), float(notional[gone].sum() * self.oi_share)
 
     def run(self, p0: float, s0: float, entries, alive=None):
         """(trough as a decimal move from p0, liquidated share of OI, alive mask of the book after).
@@ -78,7 +101,8 @@ class Cascade:
         return p / p0 - 1, float(notional[gone].sum() / self.oi_usd), ~gone & alive
 
     def apply(self, path):
-        """The path with every trigger bar's wick deepened by the cascade and its excess reverting."""
+        """The path with every trigger bar's wick deepened by the cascade and its excess reverting, and the
+        ADL events of the cascades whose bad debt the venue's fund could not cover (module docstring)."""
         n, bs = len(path.close), int(path.bar_seconds)
         o, lo, c = (np.asarray(x, dtype=float) for x in (path.open, path.low, path.close))
         look = max(int(round(self.lookback_h * 3600 / bs)), 1)
@@ -87,6 +111,8 @@ class Cascade:
         m_low = np.ones(n)
         troughs = []            # (bar, price) of earlier cascades: positions opened before are gone
         level = 0.0
+        fund = self.fund_usd
+        adl_share = np.full(n, np.nan)
         for i in range(n):
             level *= keep
             s0 = lo[i] / o[i] - 1
@@ -98,8 +124,15 @@ class Cascade:
                 alive = np.ones(len(liq), bool)
                 for b, price in troughs:
                     alive &= ~((np.repeat(bars, len(LEVERAGE_SHARES)) < b) & (liq >= price))
-                trough, _, _ = self.run(o[i], s0, entries, alive)
+                trough, _, after = self.run(o[i], s0, entries, alive)
                 troughs.append((i, o[i] * (1 + trough)))
+                if self.fund_usd > 0.0:
+                    debt, liquidated = self.bad_debt(entries, alive & ~after, o[i] * (1 + trough))
+                    uncovered = debt - fund
+                    fund = max(fund - debt, 0.0)
+                    if uncovered > 0.0 and liquidated > 0.0:
+                        book = self.oi_usd * self.long_share * self.oi_share
+                        adl_share[i] = min(1.0, liquidated * uncovered / debt / book)
                 if trough < s0:
                     m_low[i] = (1 + trough) / (1 + s0)
                     level += (trough - s0) * keep   # the close keeps a reverting part of the excess
@@ -107,4 +140,8 @@ class Cascade:
         m_close = 1 + extra
         m_open = np.concatenate([[1.0], m_close[:-1]])
         m_low = np.minimum(m_low, np.minimum(m_open, m_close))
-        return scaled(path, m_open, np.maximum(m_open, m_close), m_low, m_close)
+        out = scaled(path, m_open, np.maximum(m_open, m_close), m_low, m_close)
+        if np.isfinite(adl_share).any():
+            out = out._replace(adl_side=np.where(np.isfinite(adl_share), -1.0, np.nan), adl_share=adl_share,
+                               adl_price=np.full(n, np.nan))
+        return out

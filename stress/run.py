@@ -40,6 +40,7 @@ class Plan:
     capital: float
     costs: object = None    # engine Costs (None: the venue's defaults), as the backtest's --costs
     symbol: str = "BTC"     # the dataset's symbol: picks the venue's tier table, as in the backtest
+    adl: str = "off"        # ADL mode of the "with ADL" figures (off: none); the paths' events come from the cascade
 
     @property
     def stride(self) -> int:
@@ -52,7 +53,7 @@ def make_path(plan: Plan, path_id: int):
 
 
 def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_only: bool = False, costs=None,
-                   symbol: str = "BTC"):
+                   symbol: str = "BTC", adl: str = "off"):
     """[(column indices, SimResult)] for one strategy on one market path (one call per feature group)."""
     from hedgelab.engine import simulate
     strategy = entry.cls()
@@ -60,7 +61,7 @@ def simulate_entry(entry: Entry, market, venue: str, capital: float, summary_onl
     for group in entry.cls.feature_groups(list(entry.param_sets)):
         spec = strategy.spec(market, [entry.param_sets[k] for k in group])
         out.append((group, simulate(market, spec, venue=venue, margin_mode=entry.margin_mode, capital=capital,
-                                    summary_only=summary_only, costs=costs, symbol=symbol)))
+                                    summary_only=summary_only, costs=costs, symbol=symbol, adl=adl)))
     return out
 
 
@@ -76,8 +77,10 @@ def first_liquidation_bars(records, ncols: int) -> np.ndarray:
 def run_chunk(item):
     """(plan, lo, hi) -> {strategy: dict of arrays shaped (paths in [lo, hi), columns[, samples])}."""
     plan, lo, hi = item
+    with_adl = None if plan.adl == "off" else (lambda e, market: simulate_entry(
+        e, market, plan.venue, plan.capital, summary_only=True, costs=plan.costs, symbol=plan.symbol, adl=plan.adl))
     return chunk_of(plan, lo, hi, make_path, lambda e, market: simulate_entry(
-        e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol))
+        e, market, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol), with_adl)
 
 
 def sampled_bars(n: int, stride: int) -> np.ndarray:
@@ -86,10 +89,12 @@ def sampled_bars(n: int, stride: int) -> np.ndarray:
     return take if take[-1] == n - 1 else np.append(take, n - 1)
 
 
-def chunk_of(plan, lo: int, hi: int, make, simulate) -> dict:
+def chunk_of(plan, lo: int, hi: int, make, simulate, with_adl=None) -> dict:
     """Paths [lo, hi) of ``plan``: ``make(plan, k)`` is path k, ``simulate(entry, path)`` its
     [(column indices, result)]; a result has ``summary`` (final_equity, funding_pnl, fees, option_pnl
-    (optional), max_drawdown), ``records`` and ``equity``. Shared by one-coin and basket plans."""
+    (optional), max_drawdown), ``records`` and ``equity``. Shared by one-coin and basket plans.
+    ``with_adl``: the same run with the path's ADL events applied (its final equity and first
+    liquidation kept as ``final_adl`` / ``first_liq_adl``), or None."""
     take = sampled_bars(len(plan.window.close), plan.stride)
     out = {}
     for e in plan.entries:
@@ -97,6 +102,9 @@ def chunk_of(plan, lo: int, hi: int, make, simulate) -> dict:
         out[e.name] = {k: np.empty((hi - lo, ncols)) for k in ("final", "funding", "fees", "option", "max_dd")}
         out[e.name]["first_liq"] = np.empty((hi - lo, ncols), dtype=np.int64)
         out[e.name]["curve"] = np.empty((hi - lo, ncols, len(take)), dtype=np.float32)
+        if with_adl is not None:
+            out[e.name]["final_adl"] = np.empty((hi - lo, ncols))
+            out[e.name]["first_liq_adl"] = np.empty((hi - lo, ncols), dtype=np.int64)
     errors = {}
     for p in range(lo, hi):
         market = make(plan, p)
@@ -106,6 +114,7 @@ def chunk_of(plan, lo: int, hi: int, make, simulate) -> dict:
             o = out[e.name]
             try:
                 sims = simulate(e, market)
+                adl_sims = with_adl(e, market) if with_adl is not None else []
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the others
                 from hedgelab.core.errors import one_line
                 errors[e.name] = f"path {p}: {one_line(exc)}"
@@ -120,6 +129,10 @@ def chunk_of(plan, lo: int, hi: int, make, simulate) -> dict:
                 o["max_dd"][p - lo, g] = -np.abs(s["max_drawdown"].to_numpy())
                 o["first_liq"][p - lo, g] = first_liquidation_bars(sim.records, len(group))
                 o["curve"][p - lo, g] = sim.equity.to_numpy()[take].T.astype(np.float32)
+            for group, sim in adl_sims:
+                g = np.asarray(group)
+                o["final_adl"][p - lo, g] = sim.summary["final_equity"].to_numpy()
+                o["first_liq_adl"][p - lo, g] = first_liquidation_bars(sim.records, len(group))
     for name, reason in errors.items():
         out[name] = {"error": reason}
     return out

@@ -53,6 +53,9 @@ def summarise(plan: Plan | BasketPlan, merged: dict, meta: dict, heat, failures)
                    "horizon_h": meta["horizon_h"], "data_kind": meta["data_kind"]}
             row.update(survival.stats_row(plan.capital, o["final"][:, k], o["first_liq"][:, k], o["funding"][:, k],
                                           o["fees"][:, k], o["option"][:, k], o["max_dd"][:, k], bar_h))
+            if "final_adl" in o:   # the same paths with the cascade's ADL events applied (--cascade)
+                row["survival_adl"] = float(np.mean(o["first_liq_adl"][:, k] < 0))
+                row["es95_loss_adl"] = survival.var_es(plan.capital - o["final_adl"][:, k], 0.95)[1]
             row["replay_final_equity"], row["replay_survived"] = replay[k][0], replay[k][1] == 0
             rows.append(row)
             fan[label] = fan_frame(o["curve"][:, k, :], close_time[take])
@@ -64,7 +67,8 @@ def summarise(plan: Plan | BasketPlan, merged: dict, meta: dict, heat, failures)
                 "liquidation_hour": np.where(first >= 0, (first + 1) * bar_h, np.nan),
                 "hedge_cost": o["fees"][:, k] - o["funding"][:, k] - o["option"][:, k],
                 "max_drawdown": o["max_dd"][:, k]}))
-    table = pd.DataFrame(rows, columns=[*survival.COLUMNS, "replay_final_equity", "replay_survived"])
+    adl = ["survival_adl", "es95_loss_adl"] if rows and "survival_adl" in rows[0] else []
+    table = pd.DataFrame(rows, columns=[*survival.COLUMNS, *adl, "replay_final_equity", "replay_survived"])
     # stress rank: survival first, then the 95 % expected shortfall of loss; replay rank: final equity
     table = table.sort_values(["survival", "es95_loss", "run"], ascending=[False, True, True]).reset_index(drop=True)
     table.insert(0, "rank_stress", np.arange(1, len(table) + 1))
