@@ -27,7 +27,7 @@ def test_compare_frames(pair, bars):
     assert len(pair.equity) == len(bars) and (pair.equity.index == bars.index).all()
     # the contract columns, then the details events.csv has too (why an order was cut, an option's contract)
     assert list(pair.events.columns) == ["time", "strategy", "instrument", "side", "kind", "qty", "price",
-                                         "amount", "run", "reason", "option_type", "strike", "expiry"]
+                                         "amount", "run", "reason", "option_type", "strike", "expiry", "adl_score"]
     assert set(pair.events["strategy"]) == {"hold", "leveraged-long"}
     s = pair.summary.set_index("strategy")
     assert s.loc["hold", "final_equity"] == pytest.approx(pair.equity["hold"].iloc[-1])
