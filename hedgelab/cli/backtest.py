@@ -205,7 +205,7 @@ def data_lines(result) -> list[str]:
     terminal either, and where IV stops before the prices the fill rule is repeated (as in the report)."""
     m = result.manifest or {}
     kind = m.get("kind", "?")
-    basket = (result.options or {}).get("basket")
+    basket = (result.settings or {}).get("basket")
     held = list(result.coin_prices or {})   # a basket run: every coin its accounts hold, hedges included
     entries = {c: e for c, e in (m.get("coins") or {}).items() if c in held}
     primary = not held or any(c not in entries for c in held)   # the dataset's first coin is among them
