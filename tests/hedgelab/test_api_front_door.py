@@ -68,7 +68,7 @@ def test_run_with_params(bars):
     assert json.loads(row["params"]) == {"fraction": 0.25}   # hold's only parameter
     # a quarter of 10,000 USD in coin: equity moves a quarter as much as the price (fees aside)
     move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
-    assert row["total_return"] == pytest.approx(0.25 * move - row["fees"] / 10_000, abs=1e-4)
+    assert row["total_return"] == pytest.approx(0.25 * move - row["fees_paid_usd"] / 10_000, abs=1e-4)
 
 
 def test_sweep_product(tmp_path):
@@ -115,7 +115,7 @@ def test_summary_only_sweep_matches_the_full_one(tmp_path):
     assert lean.equity.empty
     s = lean.summary.set_index("run")
     assert list(s.index) == list(full.index)   # same ranking
-    for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_pnl", "fees"):
+    for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_paid_usd", "fees_paid_usd"):
         assert s[col].to_numpy() == pytest.approx(full[col].to_numpy(), rel=1e-9, abs=1e-6), col
     out = lean.write(tmp_path / "lean", tearsheets=0)
     written = pd.read_csv(out / "summary.csv")
