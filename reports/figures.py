@@ -39,8 +39,8 @@ NO_HEDGE = "none"
 
 SIGN_NOTE = ("Costs are USD paid: + = paid, - = earned or received (funding_paid_usd, fees_paid_usd, "
              "options_net_paid_usd, hedge_cost_usd).")
-NEUTRAL_RULE = (f"market-neutral: |mean net BTC delta| below {NEUTRAL_SHARE:.0%} of the mean long leg over the "
-                "bars it held a position (options excluded)")
+NEUTRAL_RULE = (f"market-neutral: |mean net BTC delta| (a basket: USD exposure) below {NEUTRAL_SHARE:.0%} of the "
+                "mean long leg over the bars it held a position (options excluded)")
 
 
 # ---- costs ------------------------------------------------------------------------------------------------
