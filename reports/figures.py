@@ -20,8 +20,10 @@ The names say it: ``funding_paid_usd``, ``fees_paid_usd``, ``options_net_paid_us
   ``unknown``.
 - **market-neutral**: over the bars where the run held anything, the mean net delta (spot + perp, BTC;
   for a basket the coins' USD exposure) is within ``NEUTRAL_SHARE`` (5 %) of the mean long leg (the long
-  positions alone) in size. Such a run earns carry rather than protecting a long, so it is ranked in its
-  own group. Option deltas are not in the engine's output and are not counted.
+  positions alone) in size. Such a run earns carry rather than protecting a long, so a comparison of
+  strategies ranks it in a group of its own. A sweep (one strategy, several parameter sets) is ranked as
+  one list, its market-neutral sets flagged: a summary-only sweep keeps no positions to tell, and its
+  ranking must not depend on the mode. Option deltas are not in the engine's output and are not counted.
 """
 from __future__ import annotations
 
@@ -132,11 +134,18 @@ def _qty(s: pd.Series | None, index) -> np.ndarray:
 
 # ---- the ranking groups -----------------------------------------------------------------------------------
 
-DIRECTIONAL, NEUTRAL, UNCLASSIFIED = "directional", "market-neutral", "unclassified"
+DIRECTIONAL, NEUTRAL, ALL = "directional", "market-neutral", "all"
 
 
-def group(run: RunRecord) -> str:
-    """The ranking group: 'market-neutral', 'directional', or 'unclassified' (summary-only: no positions)."""
+def neutral_flag(run: RunRecord) -> bool | None:
+    """market_neutral(run), or None when nobody can tell (a failed run, a summary-only run)."""
     if not run.has_equity or (run.spot_qty is None and run.perp_qty is None and run.coins is None):
-        return UNCLASSIFIED if run.stats and not run.has_equity else DIRECTIONAL
-    return NEUTRAL if market_neutral(run) else DIRECTIONAL
+        return None if run.failed or run.stats else False
+    return market_neutral(run)
+
+
+def ranking_group(neutral: bool | None, several_strategies: bool) -> str:
+    """A comparison of strategies ranks market-neutral runs apart; one strategy's runs are one list."""
+    if not several_strategies:
+        return ALL
+    return NEUTRAL if neutral is True else DIRECTIONAL

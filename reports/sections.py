@@ -147,6 +147,8 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
                   "no hedge held" if held == figures.NO_HEDGE else "positions not kept (summary-only run): hedge "
                   "cost = funding + fees + options net, whatever was held" if held == figures.UNKNOWN else
                   f"hedge: {esc(held)}" if held else "",
+                  "market-neutral: its return is carry, not a hedged long" if r["market_neutral"] is True and
+                  r["group"] == figures.ALL else "",
                   f"<a href='{esc(link)}'>tearsheet</a>" if link else ""]
         cell, tip = vs_hold(r, hold_dd, run.capital)
         hedge = "<span title='no hedge held'>no hedge</span>" if held == figures.NO_HEDGE else \

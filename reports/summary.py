@@ -14,12 +14,13 @@ from .run import RunRecord, SummaryRuns
 # cost-like columns follow reports/figures.py: USD paid, + = paid, - = earned; rank is within the group
 SUMMARY_COLUMNS = [
     "rank", "group", "run", "strategy", "params", "survived", "final_equity", "total_return", "max_drawdown",
-    "worst_day", "sharpe", "cagr", "volatility", "liquidations", "hedge", "funding_paid_usd", "fees_paid_usd",
-    "options_net_paid_usd", "hedge_cost_usd", "error",
+    "worst_day", "sharpe", "cagr", "volatility", "liquidations", "hedge", "market_neutral", "funding_paid_usd",
+    "fees_paid_usd", "options_net_paid_usd", "hedge_cost_usd", "error",
 ]
-ROW_COLUMNS = SUMMARY_COLUMNS[1:]   # what each run gives, before it is ranked
-TEXT_COLUMNS = ("rank", "group", "run", "strategy", "params", "hedge", "error", "survived")   # not metrics
-GROUP_ORDER = {f.DIRECTIONAL: 0, f.UNCLASSIFIED: 0, f.NEUTRAL: 1}   # hedged longs first, carry trades apart
+ROW_COLUMNS = [c for c in SUMMARY_COLUMNS if c not in ("rank", "group")]   # what each run gives, before ranking
+TEXT_COLUMNS = ("rank", "group", "run", "strategy", "params", "hedge", "market_neutral", "error",
+                "survived")   # not metrics
+GROUP_ORDER = {f.DIRECTIONAL: 0, f.ALL: 0, f.NEUTRAL: 1}   # hedged longs first, carry trades apart
 
 
 def params_json(params: dict) -> str:
@@ -33,7 +34,7 @@ def params_json(params: dict) -> str:
 
 def run_row(run: RunRecord) -> dict:
     row = {"run": run.name, "strategy": run.strategy, "params": params_json(run.params), "error": run.error,
-           "group": f.group(run)}
+           "market_neutral": f.neutral_flag(run)}
     if run.failed:
         nan = float("nan")
         row.update(survived=False, final_equity=nan, total_return=nan, max_drawdown=nan, worst_day=nan,
@@ -95,8 +96,9 @@ def summary_frame(runs: list[RunRecord]) -> pd.DataFrame:
 def ranked_summary(runs) -> tuple[pd.DataFrame, np.ndarray]:
     """(``summary_frame(runs)``, each of its rows' place in ``runs``).
 
-    Order: directional runs, then market-neutral ones (reports/figures.py); within each group survivors,
-    then liquidated, then failed runs, each by final equity. ``rank`` counts 1, 2, 3... within its group."""
+    Order: in a comparison of strategies, directional runs, then market-neutral ones (reports/figures.py;
+    one strategy's runs, a sweep, are one group ``all``); within each group survivors, then liquidated, then
+    failed runs, each by final equity. ``rank`` counts 1, 2, 3... within its group."""
     if isinstance(runs, SummaryRuns):
         df = _summary_columns(runs)
     else:
@@ -106,6 +108,8 @@ def ranked_summary(runs) -> tuple[pd.DataFrame, np.ndarray]:
     df["liquidations"] = df["liquidations"].astype("int64")
     df["survived"] = df["survived"].astype(bool)
     status = np.where(df["error"].notna(), 2, np.where(df["survived"], 0, 1))
+    several = df["strategy"].nunique() > 1
+    df.insert(0, "group", [f.ranking_group(n, several) for n in df["market_neutral"]])
     kind = df["group"].map(GROUP_ORDER).to_numpy()
     order = np.lexsort((-df["final_equity"].fillna(-np.inf).to_numpy(), status, kind))
     df = df.iloc[order].reset_index(drop=True)
@@ -127,7 +131,7 @@ def _summary_columns(runs: SummaryRuns) -> pd.DataFrame:
                          for k, paid in (("funding_pnl", True), ("fees", False), ("option_pnl", True)))
     final = np.where(failed, np.nan, runs.stats("final_equity"))
     return pd.DataFrame({
-        "group": f.UNCLASSIFIED, "run": list(runs.labels), "strategy": runs.strategy,
+        "market_neutral": None, "run": list(runs.labels), "strategy": runs.strategy,
         "params": [params_json(p) for p in runs.params],
         "survived": (liq == 0) & ~failed, "final_equity": final,
         "total_return": final / runs.capital - 1 if runs.capital else nan,
@@ -180,11 +184,12 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
             group = r["group"]
             if group == f.NEUTRAL:
                 rows.append("market-neutral (ranked apart: carry, not a hedged long)")
+        flag = " (market-neutral)" if group == f.ALL and r["market_neutral"] is True else ""
         name = str(r["run"])
         name = name if len(name) <= width else name[: width - 1] + "…"
         cost = "no hedge" if r["hedge"] == f.NO_HEDGE else _usd(r["hedge_cost_usd"])
         line = [str(r["rank"]), name, _usd(r["final_equity"]), _pct(r["total_return"]),
-                _pct(r["max_drawdown"]), _pct(r["worst_day"]), cost, status(r)]
+                _pct(r["max_drawdown"]), _pct(r["worst_day"]), cost, status(r) + flag]
         if survival is not None:
             odds = survival.get(str(r["run"]))
             line.append(f"{odds:.1%}" if odds is not None else "n/a")
@@ -205,9 +210,9 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
         out.append(f"... {len(rest)} more runs ({liquidated} liquidated, {failed} failed): see summary.csv")
     out.append("hedge cost: USD paid for the hedge (funding + fees + options net; - = the hedge earned), for runs "
                "that held one")
-    if (shown["group"] == f.NEUTRAL).any():
+    if (shown["market_neutral"] == True).any():   # noqa: E712 -- True, not None (unknown)
         out.append(f.NEUTRAL_RULE)
-    if (shown["group"] == f.UNCLASSIFIED).any():
+    if (shown["hedge"] == f.UNKNOWN).any():
         out.append("summary-only runs keep no positions: hedge and market-neutrality unknown, hedge cost = "
                    "funding + fees + options net")
     return "\n".join(out)

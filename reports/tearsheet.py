@@ -250,9 +250,9 @@ def figures_banner(row: pd.Series | None) -> str:
     def usd(x):
         return f"{x:+,.0f} USD" if finite(x) else "–"
     cost = "no hedge held" if row["hedge"] == figures.NO_HEDGE else f"hedge cost {usd(row['hedge_cost_usd'])}"
-    group = "market-neutral group" if row["group"] == figures.NEUTRAL else f"{row['group']} group"
+    group = "" if row["group"] == figures.ALL else f" in the {row['group']} group"
     return (f'<p id="hedgelab-figures" style="border:1px solid #99b;background:#f3f5fb;padding:6px 8px">'
-            f"<b>As in report.html and summary.csv</b>: rank {int(row['rank'])} in the {html.escape(group)}; final "
+            f"<b>As in report.html and summary.csv</b>: rank {int(row['rank'])}{html.escape(group)}; final "
             f"equity {row['final_equity']:,.0f} USD ({row['total_return'] * 100:+.1f}%); {html.escape(cost)}; "
             f"funding {usd(row['funding_paid_usd'])}, fees {usd(row['fees_paid_usd'])}, options net "
             f"{usd(row['options_net_paid_usd'])}. {html.escape(figures.SIGN_NOTE)}</p>")

@@ -50,7 +50,9 @@ def test_market_neutral_is_the_mean_net_delta_against_the_long_leg(spot, perp, r
     run = one_coin(spot, perp)
     assert f.neutral_ratio(run) == pytest.approx(ratio)
     assert f.market_neutral(run) is neutral
-    assert f.group(run) == ("market-neutral" if neutral else "directional")
+    assert f.neutral_flag(run) is neutral
+    assert f.ranking_group(f.neutral_flag(run), True) == ("market-neutral" if neutral else "directional")
+    assert f.ranking_group(f.neutral_flag(run), False) == "all"   # a sweep: one list, its neutral sets flagged
 
 
 def test_a_run_that_flips_between_neutral_and_long_is_judged_on_its_mean():

@@ -82,7 +82,8 @@ def test_summary_only_runs_use_the_engine_stats(runs):
     assert row["total_return"] == pytest.approx(-0.1)          # 90,000 / 100,000 capital - 1
     assert row["hedge_cost_usd"] == pytest.approx(-25.0)       # 15 fees - 40 funding received
     assert row["funding_paid_usd"] == pytest.approx(-40.0)      # received, so - in a paid column
-    assert row["hedge"] == "unknown" and row["group"] == "unclassified"   # no positions kept to tell
+    # no positions kept to tell; a sweep of one strategy is one ranking group whatever its mode
+    assert row["hedge"] == "unknown" and row["market_neutral"] is None and row["group"] == "all"
     assert row["max_drawdown"] == -0.2 and math.isnan(row["sharpe"])
 
 
@@ -112,7 +113,7 @@ def test_text_table_shows_hedge_cost_only_for_hedged_runs_and_ranks_market_neutr
     title = lines.index("market-neutral (ranked apart: carry, not a hedged long)")
     assert rows["carry"] == lines[title + 1] and rows["carry"].split()[0] == "1"
     assert [int(line.split()[0]) for line in lines[2:title]] == [1, 2, 3, 4, 5, 6]
-    assert lines[-1].startswith("market-neutral: |mean net BTC delta| below 5%")
+    assert lines[-1].startswith("market-neutral: |mean net BTC delta| (a basket: USD exposure) below 5%")
     assert summary.set_index("run").loc["carry", "group"] == "market-neutral"
 
 
@@ -125,3 +126,17 @@ def test_the_terminal_shows_the_hedge_cost_summary_csv_has(runs):
             assert "no hedge" in line and math.isnan(r["hedge_cost_usd"])
         elif not isinstance(r["error"], str):
             assert f" {r['hedge_cost_usd']:,.0f} " in line
+
+
+def test_a_sweep_is_one_ranking_whatever_its_mode_with_its_neutral_sets_flagged(runs):
+    # one strategy's runs (a sweep) are ranked as one list, 1..n: a summary-only sweep keeps no positions to
+    # group them, and a sweep's ranking must not depend on the mode; the fully hedged set is flagged instead
+    from hedgelab.reports import RunRecord
+    hedge = next(r for r in runs if r.name == "perp-hedge")
+    sets = [RunRecord(f"perp-hedge(h={h})", "perp-hedge", {"h": h}, hedge.equity * (1 + h / 100), hedge.events,
+                      spot_qty=hedge.spot_qty, perp_qty=-h * hedge.spot_qty, prices=hedge.prices) for h in (0.5, 1.0)]
+    s = summary_frame(sets)
+    assert list(s["group"]) == ["all", "all"] and list(s["rank"]) == [1, 2]
+    assert list(s["market_neutral"]) == [True, False]   # h=1: flat; h=0.5: half long
+    text = text_table(s)
+    assert "survived (market-neutral)" in text.splitlines()[2] and "market-neutral" not in text.splitlines()[3]

@@ -192,7 +192,7 @@ def test_short_table_for_a_big_sweep():
     from hedgelab.cli.backtest import short_table
     n = 40   # ranks 1..40; the last 10 liquidated, one failed
     summary = pd.DataFrame({
-        "rank": range(1, n + 1), "group": "unclassified", "run": [f"s(x={k})" for k in range(n)],
+        "rank": range(1, n + 1), "group": "all", "market_neutral": None, "run": [f"s(x={k})" for k in range(n)],
         "final_equity": [1e5 - k for k in range(n)], "total_return": 0.0, "max_drawdown": -0.1,
         "worst_day": -0.05, "hedge": "unknown", "hedge_cost_usd": 1.0, "liquidations": [0] * 30 + [1] * 10,
         "error": [None] * 39 + ["boom"]})
