@@ -383,8 +383,8 @@ def _got(value: object) -> str:
 
 
 def _heatmap_axes(names: list[str], opts: RunOptions) -> dict[str, str] | None:
-    from hedgelab.reports.summary import SUMMARY_COLUMNS
-    numeric = [c for c in SUMMARY_COLUMNS if c not in ("rank", "run", "strategy", "params", "error", "survived")]
+    from hedgelab.reports.summary import SUMMARY_COLUMNS, TEXT_COLUMNS
+    numeric = [c for c in SUMMARY_COLUMNS if c not in TEXT_COLUMNS]
     if opts.metric not in numeric:
         raise UserError(f"--metric {opts.metric!r}: expected one of {', '.join(numeric)}")
     x, y = opts.heatmap_x, opts.heatmap_y

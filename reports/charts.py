@@ -251,11 +251,11 @@ def liquidation_figure(axis: Axis, runs, cols, windows) -> dict | None:
     return {"data": traces, "layout": lay, "notes": []}
 
 
-COST_PARTS = (("funding", "#1f77b4"), ("fees", "#ff7f0e"), ("option premium", "#9467bd"))
+COST_PARTS = (("funding", "#1f77b4"), ("fees", "#ff7f0e"), ("options net", "#9467bd"))
 
 
 def costs_figure(axis: Axis, runs, costs: dict, windows) -> dict | None:
-    """Cumulative USD paid, stacked by funding, fees and option premium; a menu picks the run."""
+    """Cumulative USD paid, stacked by funding, fees and options net; a menu picks the run."""
     shown = [r for r in runs if costs.get(r.name) is not None]
     if not shown:
         return None
@@ -292,10 +292,29 @@ def exposure_figure(axis: Axis, runs, cols, windows, series: dict, title: str, y
     return {"data": traces, "layout": layout(title, ytitle, windows, height=320), "notes": mark_identical(traces)}
 
 
+SCALE_APART = 5.0   # a run whose peak is this many times the runs' median peak gets its own panel
+
+
+def apart_by_scale(series: dict, ratio: float = SCALE_APART) -> set:
+    """The runs whose largest |value| is more than ``ratio`` times the median of the runs' largest values:
+    drawn in their own panel, so that one 9 BTC or 150x run does not flatten the others to a line at zero."""
+    peaks = {}
+    for name, s in series.items():
+        v = np.abs(np.asarray(s, dtype="float64")) if s is not None else np.zeros(0)
+        v = v[np.isfinite(v)]
+        if v.size and v.max() > 0:
+            peaks[name] = float(v.max())
+    if len(peaks) < 2:
+        return set()
+    median = float(np.median(list(peaks.values())))
+    apart = {name for name, p in peaks.items() if p > ratio * median}
+    return apart if len(apart) < len(peaks) else set()
+
+
 # red (bad) .. near-white (zero) .. green (good), spelled out: plotly.js knows no "RdYlGn" by name
 DIVERGING = ["#a50026", "#e0603f", "#fbd3a0", "#f5f5f0", "#c2e4a0", "#5bb160", "#00683a"]
 PCT_METRICS = ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
-HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost", "sharpe", "worst_day", "final_equity")
+HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost_usd", "sharpe", "worst_day", "final_equity")
 HEATMAP_MAX_CELLS = 40   # per axis; more values are binned (a cell shows the mean of its runs)
 
 
@@ -364,9 +383,9 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
         z = df.pivot_table(index="y", columns="x", values=k, aggfunc="mean").reindex(index=ys, columns=xs)
         z = z.to_numpy(dtype="float64")
         pct = k in PCT_METRICS
-        fmt = ".1%" if pct else ",.0f" if k in ("hedge_cost", "final_equity") else ".2f"
+        fmt = ".1%" if pct else ",.0f" if k in ("hedge_cost_usd", "final_equity") else ".2f"
         # a cost is bad when positive: flip the colours so green is always good
-        scale = DIVERGING[::-1] if k == "hedge_cost" else DIVERGING
+        scale = DIVERGING[::-1] if k == "hedge_cost_usd" else DIVERGING
         scale = [[i / (len(scale) - 1), c] for i, c in enumerate(scale)]
         finite = np.abs(z[np.isfinite(z)])
         centre = 0.0 if k != "final_equity" else float(spec.get("capital", 100_000.0))

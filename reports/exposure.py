@@ -2,8 +2,8 @@
 
 "Has a hedge" is read from what the run did, never from its name: it bought or sold options, or it held
 a short perp while long BTC elsewhere (spot, or a long perp that it shorted against later counts as a
-reduction, not a hedge). "Market-neutral" means the net BTC delta stayed small against the gross BTC
-held (a funding-carry trade: long spot, short perp), so its return is carry, not survival of a long.
+reduction, not a hedge). Whether a run was market-neutral, and every cost figure, is defined once in
+reports/figures.py.
 """
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from hedgelab.engine.result import happens_at_close_named
 
 from . import metrics as m
 from .run import RunRecord
-
-NEUTRAL_NET_TO_GROSS = 0.2   # median |net delta| / gross BTC below this: market-neutral
 
 
 def _qty(s: pd.Series | None, index) -> pd.Series:
@@ -87,27 +85,9 @@ def hedge_legs(run: RunRecord) -> str | None:
     return " + ".join(legs)
 
 
-def market_neutral(run: RunRecord) -> bool:
-    """Net delta small against gross BTC held over the bars where it held any (carry, not a hedged long);
-    for a basket the same in USD exposure over all its coins."""
-    if run.coins is not None and run.has_equity:
-        exposure = run.coins["exposure"]
-        gross = exposure.abs().sum(axis=1)
-        held = gross > 0
-        return bool(held.any()) and float((exposure.sum(axis=1).abs()[held] / gross[held]).median()) \
-            < NEUTRAL_NET_TO_GROSS
-    if run.spot_qty is None or run.perp_qty is None or not run.has_equity:
-        return False
-    spot, perp = _qty(run.spot_qty, run.equity.index), _qty(run.perp_qty, run.equity.index)
-    gross = spot.abs() + perp.abs()
-    held = gross > 0
-    if not held.any():
-        return False
-    return float(((spot + perp).abs()[held] / gross[held]).median()) < NEUTRAL_NET_TO_GROSS
-
-
 def cumulative_costs(run: RunRecord) -> pd.DataFrame | None:
-    """USD paid so far (+ = paid) at each bar, by funding, fees and option premium (net of payoffs)."""
+    """USD paid so far (+ = paid) at each bar, by funding, fees and options net (premiums net of payoffs):
+    the summary's funding_paid_usd, fees_paid_usd and options_net_paid_usd at the last bar."""
     if not run.has_equity:
         return None
     index = run.equity.index
@@ -120,7 +100,7 @@ def cumulative_costs(run: RunRecord) -> pd.DataFrame | None:
         t = t.where(~happens_at_close_named(kind, ev["instrument"].astype(str)), t - step)
     fee = m.is_fee_kind(kind)
     # the same split as the summary's funding_pnl, fees and option_pnl (reports/metrics.py)
-    parts = {"funding": kind == "funding", "fees": fee, "option premium": kind.str.startswith("option_") & ~fee}
+    parts = {"funding": kind == "funding", "fees": fee, "options net": kind.str.startswith("option_") & ~fee}
     out = {}
     for name, mask in parts.items():
         paid = (-pd.to_numeric(ev.loc[mask, "amount"], errors="coerce").fillna(0.0)).groupby(t[mask]).sum()

@@ -231,10 +231,10 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
     delta = {r.name: exposure.btc_delta(r) for r in charted}
     lev = {r.name: exposure.leverage(r) for r in charted}
     parts.append("<section id='exposure'><h2>Exposure</h2>"
-                 + (_chart(charts.exposure_figure(axis, charted, cols, windows, delta, "BTC delta (spot + perp, BTC; "
-                                                  "options not included)", "BTC", ",.3f"), "delta") if charted else "")
-                 + (_chart(charts.exposure_figure(axis, charted, cols, windows, lev, "Leverage (|BTC delta| x mark "
-                                                  "/ equity)", "x", ".2f"), "leverage") if charted else "")
+                 + (_scaled(axis, charted, cols, windows, delta, "delta", "BTC delta (spot + perp, BTC; options not "
+                            "included)", "BTC", ",.3f") if charted else "")
+                 + (_scaled(axis, charted, cols, windows, lev, "leverage", "Leverage (|BTC delta| x mark / equity)",
+                            "x", ".2f") if charted else "")
                  + "</section>")
     if baskets:
         parts.append(sections.coin_attribution(charted, axis, windows, window, _chart))
@@ -249,6 +249,23 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
              "times": times}
     template = resources.files("hedgelab.reports").joinpath("templates/report.html").read_text(encoding="utf-8")
     return _SLOT.sub(lambda mt: slots[mt.group(1)], template)
+
+
+def _scaled(axis, runs, cols, windows, series: dict, key: str, title: str, unit: str, fmt: str) -> str:
+    """An exposure chart; runs on a scale far above the others' (charts.apart_by_scale) in a second panel."""
+    apart = charts.apart_by_scale(series)
+    pairs = list(zip(runs, cols))
+    common = [(r, c) for r, c in pairs if r.name not in apart]
+    out = _chart(charts.exposure_figure(axis, [r for r, _ in common], [c for _, c in common], windows, series,
+                                        title, unit, fmt), key)
+    if apart:
+        big = [(r, c) for r, c in pairs if r.name in apart]
+        names = ", ".join(r.name for r, _ in big)
+        out += _chart(charts.exposure_figure(axis, [r for r, _ in big], [c for _, c in big], windows, series,
+                                             f"{title}: on their own scale", unit, fmt), f"{key}-apart",
+                      esc(f"{names}: more than {charts.SCALE_APART:g} times the other runs' largest value, drawn "
+                          "apart so that the others stay readable"))
+    return out
 
 
 def events_frame(runs: list[RunRecord]) -> pd.DataFrame:
@@ -281,8 +298,8 @@ def _check_heatmap(heatmap, runs):
         if missing:
             raise _user_error(f"heatmap {axis}={heatmap[axis]!r}: not a parameter of run {missing[0]!r}")
     metric = heatmap.get("metric", "total_return")
-    from .summary import SUMMARY_COLUMNS
-    if metric not in SUMMARY_COLUMNS or metric in ("rank", "run", "strategy", "params", "error"):
+    from .summary import SUMMARY_COLUMNS, TEXT_COLUMNS
+    if metric not in SUMMARY_COLUMNS or metric in TEXT_COLUMNS:
         raise _user_error(f"heatmap metric={metric!r}: not a numeric summary column")
 
 
@@ -322,7 +339,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
         write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
-                         benchmark=bench, manifest=manifest)
+                         benchmark=bench, manifest=manifest, summary=summary)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
         # The page and the csv files take seconds on a comparison (minutes on a big sweep): a bar too.
         from tqdm.auto import tqdm

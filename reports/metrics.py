@@ -7,7 +7,10 @@ Definitions (all returns are decimals, annualization uses 365 days):
 - max_drawdown: the worst peak-to-trough fall of the full-resolution equity curve (floored at 0 like the
   returns, so it lies in [-1, 0]), a negative decimal; a run's peak starts at its capital, as in the
   engine's summary-only figure, which equals it bit for bit.
-- sharpe: mean / sample std (ddof=1) of daily returns * sqrt(365), risk-free 0; NaN when undefined.
+- sharpe: mean / sample std (ddof=1) of daily returns * sqrt(365), risk-free 0; NaN when undefined, and
+  NaN for a ruined run (equity down to RUIN_SHARE of its capital or less): a ratio of mean to spread of
+  returns says nothing of a run that lost everything (a 10x long liquidated to 80 USD scored -0.84, "better"
+  than holding's -1.46).
 - funding_pnl: sum of ``funding`` amounts (+ received).  fees: -sum of fee amounts (positive = paid);
   a fee is kind ``fee`` or any kind ending in ``_fee``.
 - option_pnl: sum of ``option_*`` amounts that are not fees: premiums paid/received and settlement
@@ -22,6 +25,12 @@ import numpy as np
 import pandas as pd
 
 PERIODS_PER_YEAR = 365
+RUIN_SHARE = 0.01   # equity at or below 1 % of the capital: the run is ruined
+
+
+def ruined(equity: pd.Series, capital: float) -> bool:
+    """Equity fell to RUIN_SHARE of ``capital`` or below at some bar."""
+    return len(equity) > 0 and float(equity.min()) <= RUIN_SHARE * float(capital)
 
 
 def total_return(equity: pd.Series, start_value: float | None = None) -> float:
@@ -149,8 +158,3 @@ def option_pnl(events: pd.DataFrame | None) -> float:
         return 0.0
     mask = k.str.startswith("option_") & ~is_fee_kind(k)
     return float(_amounts(events)[mask].sum())
-
-
-def hedge_cost(funding: float, fee: float, option: float) -> float:
-    """What the hedge cost in USD (positive = cost): fees paid minus funding and option cash received."""
-    return fee - funding - option

@@ -101,3 +101,17 @@ def basket_record(res, j: int, label: str, strategy: str, params: dict, capital:
     record.coins = {name: pd.DataFrame({coin: frame.iloc[:, j] for coin, frame in by_coin.items()})
                     for name, by_coin in res.coins.items()}
     return record
+
+
+def long_legs(coins: dict, markets: dict) -> pd.DataFrame | None:
+    """A basket run's long positions alone in USD per coin and bar (spot x index + a long perp x mark): the
+    long leg that reports/figures.market_neutral measures the net exposure against. None in summary mode."""
+    spot, perp = coins.get("spot_qty"), coins.get("perp_qty")
+    if spot is None or perp is None:
+        return None
+    out = {}
+    for coin in spot.columns:
+        m = markets[coin]
+        out[coin] = (spot[coin].clip(lower=0.0).to_numpy() * np.asarray(m.index_close, dtype="float64")
+                     + perp[coin].clip(lower=0.0).to_numpy() * np.asarray(m.mark_close, dtype="float64"))
+    return pd.DataFrame(out, index=spot.index)

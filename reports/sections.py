@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import exposure
+from . import exposure, figures
 from .run import RunRecord
 from .summary import liquidated_and_failed, status
 
@@ -82,38 +82,52 @@ def params_text(params_json: str) -> str:
 
 # ---- ranking ----------------------------------------------------------------------------------------------
 
-def vs_hold(row, hold_dd, capital, hedged) -> tuple[str, str]:
-    """(cell, tooltip): max drawdown saved against hold, in USD of capital, per USD of hedge cost."""
-    if not hedged or not finite(hold_dd) or not finite(row["max_drawdown"]) or not finite(row["hedge_cost"]):
-        return "–", "no hedge or no hold run to compare with"
+def vs_hold(row, hold_dd, capital) -> tuple[str, str]:
+    """(cell, tooltip): max drawdown saved against hold in USD of capital, and per USD of hedge cost."""
+    cost = row["hedge_cost_usd"]
+    if not finite(cost) or not finite(hold_dd) or not finite(row["max_drawdown"]):
+        return "–", "no hedge held, or no hold run to compare with"
     saved = (row["max_drawdown"] - hold_dd) * capital
     tip = f"max drawdown {row['max_drawdown'] * 100:+.1f}% vs hold {hold_dd * 100:+.1f}%: {saved:+,.0f} USD"
-    if row["hedge_cost"] <= 0:
-        return f"{saved:+,.0f} USD, hedge earned", tip + f"; the hedge earned {-row['hedge_cost']:,.0f} USD"
-    return f"{saved / row['hedge_cost']:,.1f}", tip + f" for {row['hedge_cost']:,.0f} USD of hedge cost"
+    if cost <= 0:
+        return f"{saved:+,.0f} USD (the hedge earned)", tip + f"; the hedge earned {-cost:,.0f} USD"
+    return f"{saved:+,.0f} USD ({saved / cost:,.1f} per USD)", tip + f" for {cost:,.0f} USD of hedge cost"
 
 
 RANKING_ROWS = 500   # rows of the page's ranking; a sweep's others are in summary.csv (a page stays light)
+GROUP_TITLES = {
+    figures.DIRECTIONAL: "Directional runs (a long, hedged or not)",
+    figures.NEUTRAL: "Market-neutral runs: their return is a carry trade, not a hedged long (ranked apart; "
+                     + figures.NEUTRAL_RULE.split(": ", 1)[1] + ")",
+}
 
 
 def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") -> str:
-    """The ranking: key columns only (fit at 800 px); parameters and the rest in each run's details."""
+    """The ranking: key columns only (fit at 800 px); parameters and the rest in each run's details.
+    Every figure is summary.csv's (reports/summary.run_row, defined in reports/figures.py), groups and
+    ranks too."""
     bars = f"{bar_size} " if bar_size else "bar-by-bar "
     hold = summary[summary["strategy"] == "hold"]
     hold_dd = float(hold["max_drawdown"].iloc[0]) if len(hold) else float("nan")
     head = ("<tr><th>#</th><th class='l'>run</th><th class='l'>status</th><th>return</th>"
             f"<th title='measured on the {esc(bars)}equity curve'>max drawdown ({esc(bars.strip())})</th>"
-            "<th title='USD paid for the hedge: funding + fees + options net; shown only for runs that hold a "
-            "hedge (short perp against a long, or options)'>hedge cost (USD)</th>"
-            "<th title='funding paid (+) or received (-), USD'>funding</th><th title='trading fees paid, USD'>fees</th>"
-            "<th title='option premiums paid - received - payoffs, USD'>options net</th>"
-            "<th title='max drawdown saved against hold, USD, per USD of hedge cost'>vs hold (USD saved per USD)</th></tr>")
-    groups = {"directional": [], "neutral": []}
+            "<th title='funding + fees + options net, USD paid (- = the hedge earned); only for runs that hold a "
+            "hedge (a short perp against a long, or options)'>hedge cost (USD paid)</th>"
+            "<th title='funding paid - funding received, USD'>funding (USD paid)</th>"
+            "<th title='trading, option and liquidation fees, USD'>fees (USD paid)</th>"
+            "<th title='option premiums paid - premiums received - settlement payoffs, USD'>options net (USD paid)</th>"
+            "<th title='max drawdown saved against hold, in USD of capital; in brackets per USD of hedge cost'>"
+            "max DD saved vs hold (USD)</th></tr>")
     shown = summary.head(RANKING_ROWS)
+    titled = shown["group"].nunique() > 1 or (shown["group"] == figures.NEUTRAL).any()
+    body, group = [], None
     for _, r in shown.iterrows():
+        if titled and r["group"] != group and r["group"] in GROUP_TITLES:
+            body.append(f"<tr class='group' data-group='{esc(r['group'])}'><td colspan='10' class='l'>"
+                        f"{esc(GROUP_TITLES[r['group']])}</td></tr>")
+        group = r["group"]
         run = runs[r["run"]]
-        neutral = exposure.market_neutral(run)
-        legs = exposure.hedge_legs(run)   # None: a summary-only run, whose positions were not kept
+        held = r["hedge"]   # 'unknown': a summary-only run, whose positions were not kept
         failed = isinstance(r["error"], str)
         if failed:
             cls, tag = "failed", f"<span class='tag fail'>FAILED</span> {esc(r['error'])}"
@@ -130,31 +144,32 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
         detail = [f"<b>{esc(params_text(r['params']))}</b>",
                   f"final equity {usd(r['final_equity'])} USD", f"worst day {pct(r['worst_day'])}",
                   f"Sharpe {number(round(r['sharpe'], 2)) if finite(r['sharpe']) else '–'} (daily, 365 d)",
-                  f"hedge: {esc(legs)}" if legs else "no hedge held" if legs == "" else "positions not kept "
-                  "(summary-only run): hedge cost = funding + fees + options net, whatever was held",
-                  "market-neutral: return is carry, not a hedged long" if neutral else "",
+                  "no hedge held" if held == figures.NO_HEDGE else "positions not kept (summary-only run): hedge "
+                  "cost = funding + fees + options net, whatever was held" if held == figures.UNKNOWN else
+                  f"hedge: {esc(held)}" if held else "",
+                  "market-neutral: its return is carry, not a hedged long" if r["market_neutral"] is True and
+                  r["group"] == figures.ALL else "",
                   f"<a href='{esc(link)}'>tearsheet</a>" if link else ""]
-        cell, tip = vs_hold(r, hold_dd, run.capital, bool(legs))
-        hedge = f"<b>{usd(r['hedge_cost'], True)}</b>" if legs or legs is None else \
-            "<span title='no hedge held'>no hedge</span>"
-        groups["neutral" if neutral else "directional"].append(
-            f"<tr class='{cls}'><td>{r['rank']}</td><td class='l run'><details><summary title='"
-            f"{esc(params_text(r['params']))}'>{esc(str(r['run']))}</summary><div class='detail'>"
+        cell, tip = vs_hold(r, hold_dd, run.capital)
+        hedge = "<span title='no hedge held'>no hedge</span>" if held == figures.NO_HEDGE else \
+            f"<b>{usd(r['hedge_cost_usd'], True)}</b>"
+        body.append(
+            f"<tr class='{cls}'><td data-run='{esc(str(r['run']))}'>{r['rank']}</td><td class='l run'><details>"
+            f"<summary title='{esc(params_text(r['params']))}'>{esc(str(r['run']))}</summary><div class='detail'>"
             f"{' · '.join(d for d in detail if d)}</div></details></td><td class='l st'>{tag}</td>"
-            f"<td>{pct(r['total_return'])}</td><td>{pct(r['max_drawdown'])}</td><td>{hedge}</td>"
-            f"<td>{usd(-r['funding_pnl'], True)}</td><td>{usd(r['fees'], True)}</td>"
-            f"<td>{usd(-r['option_pnl'], True)}</td><td class='vs' title='{esc(tip)}'>{esc(cell)}</td></tr>")
-    body = "".join(groups["directional"])
-    if groups["neutral"]:
-        body += ("<tr class='group'><td colspan='10' class='l'>Market-neutral runs (net BTC delta near zero: "
-                 "their return is a carry trade, not a hedged long; ranked apart)</td></tr>"
-                 + "".join(groups["neutral"]))
-    note = ("<p class='note'>Ranked: survivors first, then liquidated runs, then failed runs; within each, by final "
-            "equity. Click a run for its parameters, final equity, worst day, Sharpe and tearsheet. Costs are USD, "
-            "+ = paid: funding = -funding received; options net = premiums paid - premiums received - settlement "
-            "payoffs (realized cash); hedge cost = funding + fees + options net, shown only for runs that hold a "
-            "hedge (a short perp while long BTC, or options). vs hold = (max drawdown - hold's max drawdown) x "
-            "capital / hedge cost.</p>"
+            f"<td>{pct(r['total_return'])}</td><td>{pct(r['max_drawdown'])}</td>"
+            f"<td{_v(r['hedge_cost_usd'])} data-col='hedge_cost_usd'>{hedge}</td>"
+            f"<td{_v(r['funding_paid_usd'])} data-col='funding_paid_usd'>{usd(r['funding_paid_usd'], True)}</td>"
+            f"<td{_v(r['fees_paid_usd'])} data-col='fees_paid_usd'>{usd(r['fees_paid_usd'], True)}</td>"
+            f"<td{_v(r['options_net_paid_usd'])} data-col='options_net_paid_usd'>"
+            f"{usd(r['options_net_paid_usd'], True)}</td><td class='vs' title='{esc(tip)}'>{esc(cell)}</td></tr>")
+    note = (f"<p class='note' id='sign-convention'><b>{esc(figures.SIGN_NOTE)}</b> Ranked within each group: "
+            "survivors first, then liquidated runs, then failed runs; within each, by final equity. Click a run for "
+            "its parameters, final equity, worst day, Sharpe and tearsheet. Options net = premiums paid - premiums "
+            "received - settlement payoffs (realized cash); hedge cost = funding + fees + options net, shown only "
+            "for runs that hold a hedge (a short perp while long BTC, or options): sizing and deleveraging reduce "
+            "exposure rather than hedge it. Max DD saved vs hold = (max drawdown - hold's max drawdown) x capital; "
+            "in brackets, per USD of hedge cost.</p>"
             f"<p class='note' id='drawdown-resolution'>Max drawdown here and in summary.csv is measured on the "
             f"{esc(bars)}equity curve, every bar; the tearsheets measure it on daily returns (each UTC "
             "day's last bar), so a fall that recovers within a day shows here and not there.</p>")
@@ -164,7 +179,7 @@ def ranking(summary: pd.DataFrame, runs: dict, links: dict, bar_size: str = "") 
                 f"listed</b> ({liquidated:,} liquidated and {failed:,} failed among the rest); summary.csv "
                 "has every run.</p>") + note
     return (f"<section id='ranking'><h2>Ranking</h2><table class='ranking'><thead>{head}</thead>"
-            f"<tbody>{body}</tbody></table>{note}</section>")
+            f"<tbody>{''.join(body)}</tbody></table>{note}</section>")
 
 
 # ---- crisis windows ---------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """``stress.html``: one self-contained page for a stress run (plotly inlined, no network).
 
-Figures: fan chart of equity quantiles per strategy, survival curve over time, histogram of final
-equity, and for sweeps a heatmap of survival probability over two parameters. Every title and the
+Figures: fan chart of equity quantiles per strategy, survival curve over time, the distribution of final
+equity (one box per strategy, side by side: overlaid histograms of eight strategies hid each other), and
+for sweeps a heatmap of survival probability over two parameters. Every title and the
 caption say the unit, the number of paths, the method, the seed, the horizon and whether the base
 data is real or a reconstruction; the table is stress.csv's main columns.
 """
@@ -11,8 +12,9 @@ import html
 import json
 from pathlib import Path
 
-import numpy as np
 import plotly.graph_objects as go
+
+from .figures import SIGN_NOTE
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
            "#7f7f7f", "#bcbd22")
@@ -20,7 +22,7 @@ TABLE = (("rank_stress", "rank", "{}"), ("run", "run", "{}"), ("survival", "surv
          ("var95_loss", "VaR 95 % loss USD", "{:,.0f}"), ("es95_loss", "ES 95 % loss USD", "{:,.0f}"),
          ("var99_loss", "VaR 99 % loss USD", "{:,.0f}"), ("es99_loss", "ES 99 % loss USD", "{:,.0f}"),
          ("ttl_median_h", "median hours to liquidation", "{:,.0f}"),
-         ("hedge_cost_median", "median hedge cost USD", "{:,.0f}"), ("max_dd_median", "median max DD", "{:.1%}"),
+         ("hedge_cost_usd_median", "median hedge cost (USD paid)", "{:,.0f}"), ("max_dd_median", "median max DD", "{:.1%}"),
          ("replay_final_equity", "single replay final USD", "{:,.0f}"), ("rank_replay", "replay rank", "{}"))
 MAX_FANS = 12
 
@@ -64,18 +66,19 @@ def survival_figure(res) -> go.Figure:
     return fig
 
 
-def final_histogram(res) -> go.Figure:
-    shown = list(res.finals.items())[:MAX_FANS]
-    every = np.concatenate([f for _, f in shown]) if shown else np.zeros(1)
-    lo, hi = np.quantile(every, [0.005, 0.995])   # one lucky path must not squeeze the rest into a bar
-    fig = _fig("Final equity over paths (USD; axis spans 99 % of all paths)", res.meta, "final equity (USD)",
-               "paths")
-    width = max((hi - lo) / 60, 1.0)
+def final_equity_figure(res) -> go.Figure:
+    """Final equity over paths, one horizontal box per run in the table's order (best stress rank on top)."""
+    order = [str(r) for r in res.table["run"]] if len(res.table) else list(res.finals)
+    shown = [(run, res.finals[run]) for run in order if run in res.finals][:MAX_FANS * 2]
+    fig = _fig("Final equity over paths (USD): box = middle half of the paths, line = median, whiskers = the "
+               "furthest path within 1.5 boxes, dots = paths beyond", res.meta, "final equity (USD)", "")
     for k, (run, finals) in enumerate(shown):
-        fig.add_trace(go.Histogram(x=finals, name=run, opacity=0.55, xbins={"start": lo, "end": hi, "size": width},
-                                   marker={"color": PALETTE[k % len(PALETTE)]}))
-    fig.update_layout(barmode="overlay")
-    fig.update_xaxes(range=[lo - width, hi + width])
+        fig.add_trace(go.Box(x=finals, name=run, orientation="h", boxpoints="outliers",
+                             marker={"color": PALETTE[k % len(PALETTE)], "size": 3},
+                             line={"color": PALETTE[k % len(PALETTE)]}, hovertemplate="%{x:,.0f} USD"))
+    fig.update_layout(showlegend=False, height=max(300, 90 + 40 * len(shown)), margin={"t": 110, "l": 10})
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(tickformat=",.0f")
     return fig
 
 
@@ -106,30 +109,41 @@ def _table(res) -> str:
         for key, _, fmt in TABLE:
             v = r.get(key)
             try:
-                text = "n/a" if v is None or v != v else fmt.format(v)
+                none = key.startswith("hedge_cost") and r.get("hedge") == "none"   # as the backtest's page says
+                text = "no hedge" if none else "n/a" if v is None or v != v else fmt.format(v)
             except (TypeError, ValueError):
                 text = str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    return (f"<div class='scroll'><table id='stress-table'><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
 def write_stress_page(res, path: Path) -> Path:
     from plotly.offline import get_plotlyjs
-    figs = [survival_figure(res), final_histogram(res), heatmap_figure(res), *fan_figures(res)]
-    divs = [f.to_html(full_html=False, include_plotlyjs=False, div_id=f"stress-{k}")
+    figs = [survival_figure(res), final_equity_figure(res), heatmap_figure(res), *fan_figures(res)]
+    # responsive: a figure follows the page's width instead of plotly's 700 px default
+    divs = [f.to_html(full_html=False, include_plotlyjs=False, div_id=f"stress-{k}", config={"responsive": True},
+                      default_width="100%")
             for k, f in enumerate(figs) if f is not None]
     m = res.meta
     notes = "".join(f"<li>{html.escape(f'{k}: {v}')}</li>" for k, v in res.failures.items())
-    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>hedgelab stress test</title>
+    # the table fits 800 px (headers wrap, numbers do not); anything wider scrolls inside its box, never the page
+    body = f"""<!doctype html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>hedgelab stress test</title>
 <script>{get_plotlyjs()}</script>
-<style>body{{font-family:sans-serif;margin:24px}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}</style></head><body>
+<style>body{{font-family:sans-serif;margin:16px;max-width:1400px}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:3px 5px;text-align:right;white-space:nowrap}}
+th{{white-space:normal;vertical-align:bottom;font-weight:600;background:#f3f3f3}}
+.scroll{{overflow-x:auto;max-width:100%}} p{{max-width:100%;overflow-wrap:anywhere}}
+@media (max-width:900px){{body{{margin:8px}} td,th{{padding:2px 3px;font-size:12px}}}}</style></head><body>
 <h1>Stress test: survival odds per strategy</h1>
 <p>{html.escape(caption(m))}</p><p>Model: {html.escape(m['description'])}</p>
 <p>Loss = capital {m['capital']:,.0f} USD minus final equity (USD); VaR and ES are over paths.
-Hedge cost = fees paid minus funding and option cash received (USD, positive = paid). Rank: survival,
-then ES 95 %; the single replay runs the same strategies once on the unmodified window.</p>
+{html.escape(SIGN_NOTE)} Hedge cost = funding + fees + options net, as in the backtest report: shown only for
+runs whose single replay held a hedge (a short perp against a long, or options). Rank: survival, then ES 95 %;
+the single replay runs the same strategies once on the unmodified window, and its rank is by final equity,
+all runs together (the backtest report ranks market-neutral runs in a group apart).</p>
 {_table(res)}
 {'<h2>Failed</h2><ul>' + notes + '</ul>' if notes else ''}
 {''.join(divs)}

@@ -49,4 +49,4 @@ def stress_section(stress) -> str:
             f"<div class='scroll'><table class='stress'><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
             + (f"<p class='note'>Not stress-tested:</p><ul>{failed}</ul>" if failed else "")
             + f"<p><a id='stress-link' href='{STRESS_PAGE}'>Full stress report (fan charts, survival curves, "
-              f"final equity histogram)</a>; the numbers are in stress.csv and stress_paths.csv.</p></section>")
+              f"final equity distribution)</a>; the numbers are in stress.csv and stress_paths.csv.</p></section>")

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import PERIODS_PER_YEAR, daily_returns, max_drawdown
+from . import figures
+from .metrics import PERIODS_PER_YEAR, RUIN_SHARE, daily_returns, max_drawdown, ruined
 from .run import RunRecord
 
 DRAWDOWN_NOTE_ID = "hedgelab-resolution"
@@ -137,12 +138,25 @@ def quantstats_metrics(returns: pd.DataFrame, bench: pd.Series | None) -> pd.Dat
     return table
 
 
-def _metrics_html(table: pd.DataFrame, column: str, bench: str | None) -> str:
+# quantstats' "Risk of Ruin" is a coin-flip formula on the daily win rate: it said 0.0 % for a run liquidated to
+# 80 USD. Left out; the liquidation banner and the stress test's survival answer that question.
+DROPPED_ROWS = ("Risk of Ruin",)
+# ratios of the mean of returns to their spread: meaningless for a run that lost everything (summary.csv's
+# Sharpe is NaN for it too, reports/metrics.py), shown as RUINED_CELL for such a run
+RUIN_UNDEFINED = ("Sharpe", "Prob. Sharpe Ratio", "Smart Sharpe", "Sortino", "Smart Sortino", "Sortino/√2",
+                  "Smart Sortino/√2", "Omega", "Kelly Criterion")
+RUINED_CELL = "n/a (ruined)"
+
+
+def _metrics_html(table: pd.DataFrame, column: str, bench: str | None, ruined_runs=frozenset()) -> str:
     cols = ([bench] if bench is not None and bench in table.columns and bench != column else []) + [column]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in cols)
     rows = []
     for key, row in table[cols].iterrows():
-        cells = [str(v) for v in row]
+        if str(key).strip() in DROPPED_ROWS:
+            continue
+        cells = [RUINED_CELL if c in ruined_runs and str(key).strip() in RUIN_UNDEFINED else str(v)
+                 for c, v in zip(cols, row)]
         if not str(key).strip() and not any(c.strip() for c in cells):
             rows.append(f"<tr><td colspan=\"{len(cols) + 1}\"><hr></td></tr>")
             continue
@@ -227,8 +241,35 @@ _STYLE = ("body{font:14px/1.45 -apple-system,'Segoe UI',Helvetica,Arial,sans-ser
           "svg.chart{display:block;margin:0 0 10px;background:#fff}")
 
 
+def figures_banner(row: pd.Series | None) -> str:
+    """The run's figures as summary.csv and report.html give them (same row), so the page cannot disagree."""
+    if row is None:
+        return ""
+    from .sections import finite
+
+    def usd(x):
+        return f"{x:+,.0f} USD" if finite(x) else "–"
+    cost = "no hedge held" if row["hedge"] == figures.NO_HEDGE else f"hedge cost {usd(row['hedge_cost_usd'])}"
+    group = "" if row["group"] == figures.ALL else f" in the {row['group']} group"
+    return (f'<p id="hedgelab-figures" style="border:1px solid #99b;background:#f3f5fb;padding:6px 8px">'
+            f"<b>As in report.html and summary.csv</b>: rank {int(row['rank'])}{html.escape(group)}; final "
+            f"equity {row['final_equity']:,.0f} USD ({row['total_return'] * 100:+.1f}%); {html.escape(cost)}; "
+            f"funding {usd(row['funding_paid_usd'])}, fees {usd(row['fees_paid_usd'])}, options net "
+            f"{usd(row['options_net_paid_usd'])}. {html.escape(figures.SIGN_NOTE)}</p>")
+
+
+def ruin_note(run: RunRecord) -> str:
+    if not (run.has_equity and ruined(run.equity, run.capital)):
+        return ""
+    return (f'<p id="hedgelab-ruined" style="background:#fdecea;border:1px solid #e57373;padding:6px 8px">'
+            f"<b>Ruined</b>: equity fell to {float(run.equity.min()):,.0f} USD, at most {RUIN_SHARE:.0%} of the "
+            f"capital of {run.capital:,.0f} USD. Ratios of mean return to its spread (Sharpe, Sortino, Omega, "
+            f"Kelly) say nothing of such a run and read {RUINED_CELL}; the same Sharpe is empty in summary.csv.</p>")
+
+
 def render_tearsheet(run: RunRecord, returns: pd.Series, bench: pd.Series | None, table: pd.DataFrame,
-                     manifest: dict | None = None) -> str:
+                     manifest: dict | None = None, row: pd.Series | None = None,
+                     ruined_runs=frozenset()) -> str:
     """The page for one run: header, data banner, drawdown note, SVG charts, metrics and tables."""
     from . import svg
     name = str(run.name)
@@ -264,9 +305,13 @@ def render_tearsheet(run: RunRecord, returns: pd.Series, bench: pd.Series | None
             f"</title><style>{_STYLE}</style></head><body><main><h1>{html.escape(name)}</h1>"
             + (f"<p>{' · '.join(sub)}</p>" if sub else "")
             + f"<h4>{' &bull; '.join(params)} | {html.escape(span)}</h4>"
-            + data_banner(manifest, run.equity.index) + liq_banner + resolution_note(run)
+            + data_banner(manifest, run.equity.index) + liq_banner + ruin_note(run) + figures_banner(row)
+            + resolution_note(run)
             + f"<div class=\"grid\"><div>{charts}{_monthly_html(returns, bench)}{_drawdowns_html(returns, bool(n_liq))}"
-            f"</div><div><h3>Key performance metrics (quantstats)</h3>{_metrics_html(table, name, bench_name)}</div></div>"
+            f"</div><div><h3>Key performance metrics (quantstats)</h3>{_metrics_html(table, name, bench_name, ruined_runs)}"
+            "<p style='font-size:12px;color:#666'>quantstats' Risk of Ruin is left out: a formula on the daily win "
+            "rate, it said 0.0 % of a run liquidated to nothing; see the liquidations and the stress test.</p>"
+            "</div></div>"
             "</main></body></html>")
 
 
@@ -281,7 +326,7 @@ def _benchmark_returns(run: RunRecord, benchmark: RunRecord | None, returns: pd.
 
 
 def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path, manifest: dict | None = None,
-                    table: pd.DataFrame | None = None) -> str | None:
+                    table: pd.DataFrame | None = None, row: pd.Series | None = None) -> str | None:
     """Write one tearsheet to ``path``; returns None, or the reason a plain fallback page was written.
 
     table: quantstats' metrics with a column named after the run (and the benchmark's), when they were
@@ -300,7 +345,8 @@ def write_tearsheet(run: RunRecord, benchmark: RunRecord | None, path: Path, man
         if table is None or run.name not in table.columns:
             table = quantstats_metrics(returns.to_frame(), bench)
             table = table.rename(columns={table.columns[-1]: run.name})
-        page = render_tearsheet(run, returns, bench, table, manifest)
+        gone = {r.name for r in (run, benchmark) if r is not None and r.has_equity and ruined(r.equity, r.capital)}
+        page = render_tearsheet(run, returns, bench, table, manifest, row, frozenset(gone))
     except Exception as exc:  # noqa: BLE001 - a tearsheet must not sink the whole report
         reason = f"quantstats failed: {type(exc).__name__}: {exc}"
         page = _fallback_page(title, reason)
@@ -331,8 +377,10 @@ def _shared_table(runs: list[RunRecord], bench: RunRecord | None) -> pd.DataFram
 
 
 def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, progress: bool = True,
-                     benchmark: RunRecord | None = None, manifest: dict | None = None) -> dict:
+                     benchmark: RunRecord | None = None, manifest: dict | None = None,
+                     summary: pd.DataFrame | None = None) -> dict:
     """One tearsheet per run into ``out_dir`` as ``<name>.html``, against ``benchmark`` (default: the hold run).
+    ``summary``: the report's summary frame, whose row of each run the page repeats (figures_banner).
 
     quantstats' metrics are computed for all runs in one call; the pages themselves take milliseconds.
     Returns {file name: fallback reason or None}.
@@ -342,7 +390,9 @@ def write_tearsheets(runs: list[RunRecord], names: list[str], out_dir: Path, pro
     out_dir.mkdir(parents=True, exist_ok=True)
     bench = benchmark if benchmark is not None else benchmark_run(runs)
     table = _shared_table(runs, bench)
+    wanted = summary[summary["run"].astype(str).isin({r.name for r in runs})] if summary is not None else None
+    rows = {} if wanted is None else {str(r["run"]): r for _, r in wanted.iterrows()}   # a sweep's few, not all
     done = {}
     for run, name in tqdm(list(zip(runs, names)), desc="tearsheets", unit="run", disable=not progress):
-        done[name] = write_tearsheet(run, bench, out_dir / f"{name}.html", manifest, table)
+        done[name] = write_tearsheet(run, bench, out_dir / f"{name}.html", manifest, table, rows.get(run.name))
     return done

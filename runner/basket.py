@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hedgelab.reports.record import basket_record
+from hedgelab.reports.record import basket_record, long_legs
 from hedgelab.reports.run import RunRecord
 
 if TYPE_CHECKING:
@@ -38,5 +38,9 @@ def run_basket_job(run: Prepared, job: Job, labels: tuple, summary_only: bool, b
         for j, k in enumerate(group):
             records[k] = basket_record(res, j, labels[k], job.name, sets[k], run.opts.capital)
             records[k].features = features
+            if records[k].coins is not None:   # the long leg market-neutrality is measured against
+                legs = long_legs(records[k].coins, markets)
+                if legs is not None:
+                    records[k].coins["long_exposure"] = legs
         bar.update(len(group))
     return records

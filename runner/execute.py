@@ -197,7 +197,7 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
     runs = by_column if by_column is not None else records
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
                   crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
-                  options=opts.record(), warnings=list(run.warnings), coin_prices=coin_prices(run.markets))
+                  settings=opts.record(), warnings=list(run.warnings), coin_prices=coin_prices(run.markets))
 
 
 def attach_adl_off(run: Prepared, records: list[RunRecord], label_single: bool) -> None:

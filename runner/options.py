@@ -68,7 +68,7 @@ class RunOptions:
         return replace(self, **changes)
 
     def record(self) -> dict[str, Any]:
-        """The options as plain values, for the record (``Result.options``)."""
+        """The options as plain values, for the record (``Result.settings``)."""
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["stress"] = None if self.stress is None else vars(self.stress).copy()
         return out

@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pandas as pd
 
-from hedgelab.reports.run import EVENT_COLUMNS, EVENT_DETAILS
 
 if TYPE_CHECKING:
     from hedgelab.reports.run import RunRecord, SummaryRuns
@@ -28,7 +27,9 @@ class Result:
     crash_windows: list[dict[str, Any]] | None = None
     assumptions: list[str] = field(default_factory=list)
     heatmap: dict[str, str] | None = None  # sweeps: {"x", "y", "metric"} for the report's heatmap
-    options: dict[str, Any] = field(default_factory=dict)  # the resolved options (RunOptions.record())
+    # the settings the call resolved (data, venue, capital, costs, ...: RunOptions.record()); named so as not to
+    # be taken for option contracts in an options tool
+    settings: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # plugins that did not load and were not asked for
     stress: StressResult | None = None  # when the call also ran a stress test (stress=...)
     coin_prices: dict[str, pd.DataFrame] | None = None  # a basket run: per coin mark/index/close/lows on the run's bars
@@ -101,20 +102,29 @@ class Result:
         frames = [r.trace for r in self.runs if getattr(r, "trace", None) is not None]
         return pd.concat(frames, ignore_index=True) if frames else None
 
-    def plot(self) -> dict[str, Any]:
-        """Plotly figures for a notebook: ``equity`` (USD), ``drawdown`` (% from the running peak) and
-        ``position`` (perp BTC), one line per run, bar close times in UTC."""
+    def plot(self) -> Any:
+        """One plotly Figure for a notebook (a notebook draws it; ``fig.show()`` elsewhere): three panels on
+        one time axis (bar close times, UTC): equity (USD), drawdown from the running peak (%) and perp
+        position (BTC, + long), one colour per run in all three."""
         import plotly.graph_objects as go
-        out: dict[str, Any] = {}   # plotly Figures
+        from plotly.colors import qualitative
+        from plotly.subplots import make_subplots
         equity = self.equity
-        panels = {"equity": (equity, "Equity (USD)"),
-                  "drawdown": (equity / equity.cummax() - 1.0, "Drawdown from the running peak (fraction)"),
-                  "position": (self.position, "Perp position (BTC, + long)")}
-        for key, (frame, title) in panels.items():
-            fig = go.Figure([go.Scatter(x=frame.index, y=frame[c], name=str(c), mode="lines") for c in frame.columns])
-            fig.update_layout(title=title, xaxis_title="time (UTC)", yaxis_title=title)
-            out[key] = fig
-        return out
+        panels = [(equity, "equity (USD)", ",.0f"), (equity / equity.cummax() - 1.0, "drawdown (%)", ".1%"),
+                  (self.position, "perp position (BTC, + long)", ",.4f")]
+        fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                            subplot_titles=[title for _, title, _ in panels])
+        palette = qualitative.Plotly
+        for row, (frame, title, fmt) in enumerate(panels, start=1):
+            for k, c in enumerate(frame.columns):
+                fig.add_trace(go.Scatter(x=frame.index, y=frame[c], name=str(c), mode="lines", legendgroup=str(c),
+                                         showlegend=row == 1, line={"color": palette[k % len(palette)]},
+                                         hovertemplate=f"%{{y:{fmt}}}<extra>{c}</extra>"), row=row, col=1)
+            fig.update_yaxes(title_text=title.split(" (")[0], tickformat=fmt if fmt == ".1%" else None, row=row, col=1)
+        fig.update_xaxes(title_text="time (UTC)", row=3, col=1)
+        fig.update_layout(height=800, title=f"{len(equity.columns)} run(s) on {self.manifest.get('name', 'the data')}",
+                          template="plotly_white", hovermode="x unified")
+        return fig
 
     @property
     def equity(self) -> pd.DataFrame:
@@ -124,15 +134,12 @@ class Result:
 
     @property
     def events(self) -> pd.DataFrame:
-        """Every run's events, the columns of events.csv: time, strategy, instrument, side, kind, qty, price,
-        amount (cash flow to the account), run (label), then those the engine gave: reason, option_type,
-        strike, expiry (an option's contract), symbol (a basket run's coin)."""
-        cols = [*EVENT_COLUMNS, "run"]
-        frames = [ev for r in self.runs if (ev := getattr(r, "events", None)) is not None and len(ev)]
-        if not frames:
-            return pd.DataFrame(columns=cols)
-        out = pd.concat(frames, ignore_index=True)
-        return out[cols + [c for c in EVENT_DETAILS if c in out.columns]]
+        """Every run's events, the rows and columns of events.csv (the same function writes both), in time
+        order: time (UTC), strategy, instrument, side, kind, qty, price, amount (cash flow to the account,
+        + received), run (label), then those the engine gave: reason, option_type, strike, expiry (an
+        option's contract), symbol (a basket run's coin)."""
+        from hedgelab.reports.html import events_frame
+        return events_frame(list(self.runs))
 
     @property
     def ok(self) -> bool:

@@ -19,6 +19,14 @@ class _CallableModule(types.ModuleType):
         return stress(*args, **kwargs)
 
     @property
+    def __signature__(self):
+        # inspect.signature(hedgelab.stress) reads this before __call__'s (*args, **kwargs): the real one
+        import inspect
+
+        from hedgelab.api import stress
+        return inspect.signature(stress)
+
+    @property
     def stress(self):
         # ``hedgelab``'s lazy attribute table reads ``hedgelab.stress.stress``: the package itself
         return self

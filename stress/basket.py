@@ -283,12 +283,17 @@ class BasketPlan:
         return max(1, -(-len(self.window.close) // CURVE_POINTS))
 
     def replay(self, e) -> dict:
-        """Column -> (final equity, liquidations) of ``e`` on the unmodified windows."""
+        """Column -> (final equity, liquidations, hedge held) of ``e`` on the unmodified windows (positions
+        kept: the hedge cost follows the backtest's rule, reports/figures.py)."""
+        from hedgelab.reports import figures
+        from hedgelab.reports.record import basket_record
         out = {}
         for group, res in simulate_basket_entry(e, self.windows, self.basket, self.venue, self.capital,
-                                                summary_only=True, costs=self.costs):
+                                                costs=self.costs):
             for j, k in enumerate(group):
-                out[k] = (float(res.summary["final_equity"].iloc[j]), int(res.summary["liquidations"].iloc[j]))
+                record = basket_record(res, j, e.labels[k], e.name, e.param_sets[k], self.capital)
+                out[k] = (float(res.summary["final_equity"].iloc[j]), int(res.summary["liquidations"].iloc[j]),
+                          figures.hedge(record))
         return out
 
 

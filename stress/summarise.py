@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from hedgelab.reports import figures
+from hedgelab.reports.record import to_record
 from hedgelab.stress import survival
 from hedgelab.stress.result import StressResult, fan_frame
 from hedgelab.stress.run import Plan, simulate_entry
@@ -18,16 +20,18 @@ if TYPE_CHECKING:
 
 
 def replay_of(plan, e) -> dict:
-    """Column -> (final equity, liquidations) of ``e`` run once on the unmodified window (the plan's own
-    ``replay`` where it has one: a basket plan runs the basket engine)."""
+    """Column -> (final equity, liquidations, hedge held) of ``e`` run once on the unmodified window (the
+    plan's own ``replay`` where it has one: a basket plan runs the basket engine). The replay keeps its
+    positions, so that the hedge cost follows the backtest's rule (reports/figures.py)."""
     own = getattr(plan, "replay", None)
     if own is not None:
         return own(e)
     replay = {}
-    for group, sim in simulate_entry(e, plan.window, plan.venue, plan.capital, summary_only=True, costs=plan.costs,
-                                     symbol=plan.symbol):
+    for group, sim in simulate_entry(e, plan.window, plan.venue, plan.capital, costs=plan.costs, symbol=plan.symbol):
         for j, k in enumerate(group):
-            replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]))
+            record = to_record(sim, j, e.labels[k], e.name, e.param_sets[k], plan.window, plan.capital)
+            replay[k] = (float(sim.summary["final_equity"].iloc[j]), int(sim.summary["liquidations"].iloc[j]),
+                         figures.hedge(record))
     return replay
 
 
@@ -52,7 +56,8 @@ def summarise(plan: Plan | BasketPlan, merged: dict, meta: dict, heat, failures)
                    "method": meta["method"], "paths": meta["paths"], "seed": meta["seed"],
                    "horizon_h": meta["horizon_h"], "data_kind": meta["data_kind"]}
             row.update(survival.stats_row(plan.capital, o["final"][:, k], o["first_liq"][:, k], o["funding"][:, k],
-                                          o["fees"][:, k], o["option"][:, k], o["max_dd"][:, k], bar_h))
+                                          o["fees"][:, k], o["option"][:, k], o["max_dd"][:, k], bar_h,
+                                          hedge=replay[k][2]))
             if "final_adl" in o:   # the same paths with the cascade's ADL events applied (--cascade)
                 row["survival_adl"] = float(np.mean(o["first_liq_adl"][:, k] < 0))
                 row["es95_loss_adl"] = survival.var_es(plan.capital - o["final_adl"][:, k], 0.95)[1]
@@ -62,10 +67,11 @@ def summarise(plan: Plan | BasketPlan, merged: dict, meta: dict, heat, failures)
             surv[label] = survival.survival_curve(o["first_liq"][:, k], n)
             finals[label] = o["final"][:, k].copy()
             first = o["first_liq"][:, k]
+            cost = survival.path_costs(o["funding"][:, k], o["fees"][:, k], o["option"][:, k])[3]
             per_path.append(pd.DataFrame({
                 "run": label, "path": np.arange(len(first)), "final_equity": o["final"][:, k],
                 "liquidation_hour": np.where(first >= 0, (first + 1) * bar_h, np.nan),
-                "hedge_cost": o["fees"][:, k] - o["funding"][:, k] - o["option"][:, k],
+                "hedge_cost_usd": figures.hedge_cost(cost, replay[k][2]),
                 "max_drawdown": o["max_dd"][:, k]}))
     adl = ["survival_adl", "es95_loss_adl"] if rows and "survival_adl" in rows[0] else []
     table = pd.DataFrame(rows, columns=[*survival.COLUMNS, *adl, "replay_final_equity", "replay_survived"])

@@ -3,20 +3,22 @@
 Inputs per run: arrays over paths of final equity, first liquidation bar (-1 = none), funding,
 fees and option cash (engine summary, cash flow to the account), max drawdown (a negative decimal).
 Loss is ``capital - final equity`` in USD (positive = lost); VaR_q is its q-quantile over paths and
-ES_q the mean loss at or beyond VaR_q. Hedge cost is ``reports.metrics.hedge_cost`` (fees paid minus
-funding and option cash received, USD, positive = paid), the same as the backtest reports.
+ES_q the mean loss at or beyond VaR_q. Costs follow reports/figures.py, as every backtest output: USD
+paid (+ = paid, - = earned); hedge cost = funding + fees + options net, given only for a run whose replay
+holds a hedge (``hedge``: 'short perp', 'options', ... or 'none', then the hedge cost columns are empty).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from hedgelab.reports.metrics import hedge_cost
+from hedgelab.reports import figures
 
 COLUMNS = ("strategy", "run", "params", "method", "paths", "seed", "horizon_h", "data_kind",
            "survival", "liquidated_paths", "var95_loss", "es95_loss", "var99_loss", "es99_loss",
            "final_equity_median", "final_equity_p05", "ttl_median_h", "ttl_p10_h",
-           "hedge_cost_mean", "hedge_cost_median", "hedge_cost_p95", "funding_paid_mean", "fees_mean",
-           "option_net_mean", "max_dd_median", "max_dd_p95")
+           "hedge", "hedge_cost_usd_mean", "hedge_cost_usd_median", "hedge_cost_usd_p95", "funding_paid_usd_mean",
+           "fees_paid_usd_mean", "options_net_paid_usd_mean", "max_dd_median", "max_dd_p95")
+HEDGE_COST_COLUMNS = ("hedge_cost_usd_mean", "hedge_cost_usd_median", "hedge_cost_usd_p95")
 
 
 def var_es(loss, q: float) -> tuple[float, float]:
@@ -34,11 +36,19 @@ def survival_curve(first_liq_bar, n_bars: int) -> np.ndarray:
     return 1.0 - np.cumsum(dead) / max(len(first), 1)
 
 
-def stats_row(capital: float, final, first_liq_bar, funding, fees, option, max_dd, bar_hours: float) -> dict:
-    final, first = np.asarray(final, dtype=float), np.asarray(first_liq_bar)
+def path_costs(funding, fees, option) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(funding paid, fees paid, options net paid, their sum) per path from the engine's cash flows."""
     funding, fees, option = (np.asarray(x, dtype=float) for x in (funding, fees, option))
+    funding_paid, options_paid = 0.0 - funding, 0.0 - option
+    return funding_paid, fees, options_paid, figures.costs_paid(funding_paid, fees, options_paid)
+
+
+def stats_row(capital: float, final, first_liq_bar, funding, fees, option, max_dd, bar_hours: float,
+              hedge: str = figures.UNKNOWN) -> dict:
+    """``hedge``: what the replay of the same run held (figures.hedge); 'none' empties the hedge cost."""
+    final, first = np.asarray(final, dtype=float), np.asarray(first_liq_bar)
+    funding_paid, fees, options_paid, cost = path_costs(funding, fees, option)
     loss = capital - final
-    cost = hedge_cost(funding, fees, option)
     liq_h = (first[first >= 0] + 1) * bar_hours   # liquidated by the close of that bar
     v95, e95 = var_es(loss, 0.95)
     v99, e99 = var_es(loss, 0.99)
@@ -50,14 +60,17 @@ def stats_row(capital: float, final, first_liq_bar, funding, fees, option, max_d
         "final_equity_median": float(np.median(final)), "final_equity_p05": float(np.quantile(final, 0.05)),
         "ttl_median_h": float(np.median(liq_h)) if len(liq_h) else float("nan"),
         "ttl_p10_h": float(np.quantile(liq_h, 0.10)) if len(liq_h) else float("nan"),
-        "hedge_cost_mean": float(np.mean(cost)), "hedge_cost_median": float(np.median(cost)),
-        "hedge_cost_p95": float(np.quantile(cost, 0.95)),
-        "funding_paid_mean": float(-np.mean(funding)), "fees_mean": float(np.mean(fees)),
-        "option_net_mean": float(np.mean(option)),
+        "hedge": hedge,
+        "hedge_cost_usd_mean": float(np.mean(cost)), "hedge_cost_usd_median": float(np.median(cost)),
+        "hedge_cost_usd_p95": float(np.quantile(cost, 0.95)),
+        "funding_paid_usd_mean": float(np.mean(funding_paid)), "fees_paid_usd_mean": float(np.mean(fees)),
+        "options_net_paid_usd_mean": float(np.mean(options_paid)),
         "max_dd_median": float(np.median(dd)), "max_dd_p95": float(np.quantile(dd, 0.05)),
     }
     bad = [k for k, v in row.items() if isinstance(v, float) and k not in ("ttl_median_h", "ttl_p10_h")
            and not np.isfinite(v)]
     if bad:
         raise FloatingPointError(f"non-finite stress statistic {bad[0]}")
+    if hedge == figures.NO_HEDGE:   # the same rule as the backtest's hedge_cost_usd
+        row.update(dict.fromkeys(HEDGE_COST_COLUMNS, float("nan")))
     return row

@@ -123,13 +123,12 @@ def output_dir(out) -> Path:
 def finish(result, opts: RunOptions, trace_file=None) -> int:
     """Write the files (and the --trace file after them), print the ranking, name the failures; the
     exit code."""
-    from hedgelab.reports.run import SummaryRuns, runs_by_name
+    from hedgelab.reports.run import SummaryRuns
     from hedgelab.runner.outputs import write_outputs  # not result.write: --out was checked before the run
     out = write_outputs(result, opts.out, progress=not opts.quiet, tearsheets=opts.tearsheets, checked=True)
     traced = write_trace(result, trace_file, opts.out, out)
     if not opts.quiet:
-        click.echo(short_table(result.summary, stress=getattr(result, "stress", None),
-                               runs=runs_by_name(result.runs)))
+        click.echo(short_table(result.summary, stress=getattr(result, "stress", None)))
         click.echo("")
         from hedgelab.reports import adl
         runs = [] if isinstance(result.runs, SummaryRuns) else list(result.runs)
@@ -213,7 +212,7 @@ def data_lines(result) -> list[str]:
     terminal either, and where IV stops before the prices the fill rule is repeated (as in the report)."""
     m = result.manifest or {}
     kind = m.get("kind", "?")
-    basket = (result.options or {}).get("basket")
+    basket = (result.settings or {}).get("basket")
     held = list(result.coin_prices or {})   # a basket run: every coin its accounts hold, hedges included
     entries = {c: e for c, e in (m.get("coins") or {}).items() if c in held}
     primary = not held or any(c not in entries for c in held)   # the dataset's first coin is among them
@@ -234,22 +233,14 @@ def data_lines(result) -> list[str]:
     return lines
 
 
-def short_table(summary, top: int = TABLE_ROWS, stress=None, runs=None) -> str:
+def short_table(summary, top: int = TABLE_ROWS, stress=None) -> str:
     """The ranking for the terminal; a big sweep shows its best rows and counts the rest. With a
     stress test, a last column: each run's survival (share of stress paths with no liquidation)."""
     from hedgelab.reports.summary import text_table
     width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
     limit = None if len(summary) <= top + 5 else top
-    text = text_table(summary, width=width, limit=limit, runs=runs)
-    if stress is None:
-        return text
-    odds = dict(zip(stress.table["run"].astype(str), stress.table["survival"]))
-    lines = text.split("\n")
-    shown = list(summary["run"].astype(str))[: len(summary) if limit is None else limit]
-    cells = ["survival", "--------"] + [f"{odds[r]:.1%}" if r in odds else "n/a" for r in shown]
-    pad = max(len(line) for line in lines[: len(cells)])
-    lines[: len(cells)] = [line.ljust(pad) + "  " + c.rjust(8) for line, c in zip(lines, cells)]
-    return "\n".join(lines)
+    odds = None if stress is None else dict(zip(stress.table["run"].astype(str), stress.table["survival"]))
+    return text_table(summary, width=width, limit=limit, survival=odds)
 
 
 def _command(func):

@@ -18,7 +18,7 @@ from hedgelab.runner.parse import parse_grid, parse_params
 TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
          ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),
          ("ES99 loss", "es99_loss", "{:,.0f}"), ("median h to liq", "ttl_median_h", "{:,.0f}"),
-         ("median hedge cost", "hedge_cost_median", "{:,.0f}"), ("median max DD", "max_dd_median", "{:.1%}"),
+         ("median hedge cost", "hedge_cost_usd_median", "{:,.0f}"), ("median max DD", "max_dd_median", "{:.1%}"),
          ("replay final", "replay_final_equity", "{:,.0f}"), ("replay rank", "rank_replay", "{}"))
 
 
@@ -50,14 +50,18 @@ def table_text(table) -> str:
         cells = []
         for _, key, fmt in TABLE:
             v = r[key]
-            cells.append("n/a" if v != v else fmt.format(v))
+            # an empty hedge cost is a run that held no hedge (reports/figures.py), as in compare's table
+            none = key.startswith("hedge_cost") and r.get("hedge") == "none"
+            cells.append("no hedge" if none else "n/a" if v != v else fmt.format(v))
         lines.append(cells)
     head = [h for h, _, _ in TABLE]
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(head)]
 
     def fmt(cells):
         return "  ".join(c.ljust(w) if i == 1 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
-    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+    return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines),
+                      "hedge cost: USD paid for the hedge (funding + fees + options net; - = the hedge earned), "
+                      "for runs whose replay held one"])
 
 
 @stress_group.command("run")

@@ -52,8 +52,8 @@ def test_hold_return_is_the_price_move_less_fees(main_job, crisis):
     assert row["total_return"] == pytest.approx(expected_final / 100_000 - 1, abs=1e-9)
     # and it is the price move less the fees, to first order (fees are a tenth of a percent)
     move = close.iloc[-1] / close.iloc[0] - 1
-    assert row["total_return"] == pytest.approx(move - row["fees"] / 100_000, abs=2e-3)
-    assert row["liquidations"] == 0 and 0 < row["fees"] < 1_000
+    assert row["total_return"] == pytest.approx(move - row["fees_paid_usd"] / 100_000, abs=2e-3)
+    assert row["liquidations"] == 0 and 0 < row["fees_paid_usd"] < 1_000
 
 
 def test_leveraged_long_10x_is_liquidated_in_the_crash(main_job, crisis):
@@ -71,11 +71,15 @@ def test_leveraged_long_10x_is_liquidated_in_the_crash(main_job, crisis):
 
 def test_ranking_is_sorted_survivors_first(main_job):
     _, _, summary, _ = main_job
-    survived = summary["liquidations"] == 0
-    # survivors first, then the liquidated
-    assert list(survived) == sorted(survived, reverse=True)
-    for group in (summary[survived], summary[~survived]):
-        assert list(group["final_equity"]) == sorted(group["final_equity"], reverse=True)
+    # directional runs first, then the market-neutral ones (funding-carry), each group ranked 1, 2, 3...
+    assert list(dict.fromkeys(summary["group"])) == ["directional", "market-neutral"]
+    for _, ranked in summary.groupby("group", sort=False):
+        assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
+        survived = ranked["liquidations"] == 0
+        # survivors first, then the liquidated
+        assert list(survived) == sorted(survived, reverse=True)
+        for part in (ranked[survived], ranked[~survived]):
+            assert list(part["final_equity"]) == sorted(part["final_equity"], reverse=True)
 
 
 def test_events_belong_to_known_strategies(main_job):
@@ -83,15 +87,15 @@ def test_events_belong_to_known_strategies(main_job):
     assert set(events["strategy"]) <= set(summary["strategy"])
     assert set(events["kind"]) >= {"fill", "fee", "funding", "liquidation"}
     assert (events.loc[events["kind"] == "fee", "amount"] <= 0).all()
-    # the summary's fees and funding are the sums of the event amounts
+    # the summary's fees and funding are the sums of the event amounts, turned to USD paid (+ = paid)
     for name, ev in events.groupby("strategy"):
         row = summary.set_index("strategy").loc[name]
-        assert row["fees"] == pytest.approx(-ev.loc[ev["kind"] == "fee", "amount"].sum(), abs=1e-6)
-        assert row["funding_pnl"] == pytest.approx(ev.loc[ev["kind"] == "funding", "amount"].sum(), abs=1e-6)
+        assert row["fees_paid_usd"] == pytest.approx(-ev.loc[ev["kind"] == "fee", "amount"].sum(), abs=1e-6)
+        assert row["funding_paid_usd"] == pytest.approx(-ev.loc[ev["kind"] == "funding", "amount"].sum(), abs=1e-6)
 
 
 def test_option_hedges_trade_options_and_their_pnl_is_the_option_cash(main_job):
-    # option_pnl is the option cash: premiums and payoffs (kinds option_*), option fees excluded
+    # options_net_paid_usd is the option cash paid: premiums and payoffs (kinds option_*), option fees excluded
     _, _, summary, events = main_job
     s = summary.set_index("strategy")
     for name in ("protective-put", "collar"):
@@ -99,5 +103,5 @@ def test_option_hedges_trade_options_and_their_pnl_is_the_option_cash(main_job):
         kinds = ev["kind"].astype(str)
         options = ev[kinds.str.startswith("option_") & ~kinds.str.endswith("_fee")]
         assert len(options) > 0 and set(options["instrument"]) == {"option"}, name
-        assert s.loc[name, "option_pnl"] == pytest.approx(options["amount"].sum(), abs=1e-6)
-    assert s.loc["hold", "option_pnl"] == 0
+        assert s.loc[name, "options_net_paid_usd"] == pytest.approx(-options["amount"].sum(), abs=1e-6)
+    assert s.loc["hold", "options_net_paid_usd"] == 0

@@ -125,7 +125,7 @@ def test_config_file_with_flags_winning(tmp_path, capsys):
     # the flag's 20,000 USD won over the file's 50,000: half of it in coin, half in cash
     bars = load("crisis-2025").bars.loc["2025-10-01":"2025-10-20"]
     move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
-    assert row["final_equity"] == pytest.approx(20_000 * (1 + 0.5 * move) - row["fees"], rel=1e-3)
+    assert row["final_equity"] == pytest.approx(20_000 * (1 + 0.5 * move) - row["fees_paid_usd"], rel=1e-3)
 
 
 def test_a_plugin_with_a_taken_name_is_named_not_dropped(tmp_path, capsys):

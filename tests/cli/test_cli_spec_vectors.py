@@ -274,8 +274,8 @@ def test_cli_perp_hedge_with_costs_final_equity_on_nov21(store, shared_dir, tmp_
     expected = 100_000 - spot * fill_s - fees + spot * pt + short * (fill_p - pt) + funding
     row = summary.iloc[0]
     assert row["liquidations"] == 0
-    assert row["fees"] == pytest.approx(fees, rel=1e-9)
-    assert row["funding_pnl"] == pytest.approx(funding, rel=1e-9)
+    assert row["fees_paid_usd"] == pytest.approx(fees, rel=1e-9)
+    assert row["funding_paid_usd"] == pytest.approx(-funding, rel=1e-9)   # the short received it: - paid
     assert row["final_equity"] == pytest.approx(expected, rel=1e-9)
 
 

@@ -68,7 +68,7 @@ def test_run_with_params(bars):
     assert json.loads(row["params"]) == {"fraction": 0.25}   # hold's only parameter
     # a quarter of 10,000 USD in coin: equity moves a quarter as much as the price (fees aside)
     move = bars["index_close"].iloc[-1] / bars["index_close"].iloc[0] - 1   # spot trades at the index
-    assert row["total_return"] == pytest.approx(0.25 * move - row["fees"] / 10_000, abs=1e-4)
+    assert row["total_return"] == pytest.approx(0.25 * move - row["fees_paid_usd"] / 10_000, abs=1e-4)
 
 
 def test_sweep_product(tmp_path):
@@ -115,9 +115,35 @@ def test_summary_only_sweep_matches_the_full_one(tmp_path):
     assert lean.equity.empty
     s = lean.summary.set_index("run")
     assert list(s.index) == list(full.index)   # same ranking
-    for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_pnl", "fees"):
+    for col in ("final_equity", "total_return", "max_drawdown", "liquidations", "funding_paid_usd", "fees_paid_usd"):
         assert s[col].to_numpy() == pytest.approx(full[col].to_numpy(), rel=1e-9, abs=1e-6), col
     out = lean.write(tmp_path / "lean", tearsheets=0)
     written = pd.read_csv(out / "summary.csv")
     assert written["final_equity"].to_numpy() == pytest.approx(s["final_equity"].to_numpy(), rel=1e-9)
     assert (written["max_drawdown"] <= 0).all()
+
+
+def test_dir_lists_the_public_api_and_not_the_helpers():
+    # the API is imported lazily: dir() once showed only PackageNotFoundError, import_module and version
+    names = dir(hedgelab)
+    for name in ("run", "compare", "sweep", "stress", "load", "Strategy", "Param", "UserError", "Result"):
+        assert name in names, name
+    assert not {"PackageNotFoundError", "import_module", "version"} & set(names)
+    assert all(hasattr(hedgelab, n) for n in names)
+
+
+def test_stress_shows_its_own_signature():
+    # the callable package hedgelab.stress once showed (*args, **kwargs)
+    import inspect
+
+    from hedgelab.api import stress
+    sig = inspect.signature(hedgelab.stress)
+    assert sig == inspect.signature(stress)
+    assert {"strategies", "method", "paths", "seed", "scenario"} <= set(sig.parameters)
+
+
+def test_the_run_settings_are_result_settings_not_options(pair):
+    # res.options was the run's configuration, easy to take for option contracts in an options tool
+    assert not hasattr(pair, "options")
+    assert pair.settings["data"] == "crisis-2025" and pair.settings["capital"] == 100_000.0
+    assert pair.settings["start"] == RANGE["start"] and pair.settings["venue"] == "binance"

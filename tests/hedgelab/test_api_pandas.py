@@ -40,11 +40,20 @@ def test_per_bar_frames_agree_with_the_accounting_identity(swept):
     assert (swept.option_value == 0).all().all()
 
 
-def test_plot_returns_plotly_figures_with_one_line_per_run(swept):
-    figs = swept.plot()
-    assert set(figs) == {"equity", "drawdown", "position"}
-    assert [t.name for t in figs["equity"].data] == list(swept.equity.columns)
-    assert "USD" in figs["equity"].layout.title.text
+def test_plot_returns_one_figure_a_notebook_draws(swept):
+    # a notebook shows a dict as text: plot() gives one Figure, three panels on one time axis
+    import plotly.graph_objects as go
+    fig = swept.plot()
+    assert isinstance(fig, go.Figure)
+    runs = list(swept.equity.columns)
+    by_panel = {}
+    for t in fig.data:
+        by_panel.setdefault(t.yaxis, []).append(t.name)
+    assert list(by_panel.values()) == [runs, runs, runs]   # equity, drawdown, position: one line per run each
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles == ["equity (USD)", "drawdown (%)", "perp position (BTC, + long)"]
+    equity = [t for t in fig.data if t.yaxis == "y"]
+    assert list(equity[0].y) == swept.equity[runs[0]].tolist()
 
 
 def test_sweep_without_a_grid_sweeps_the_declared_grids():

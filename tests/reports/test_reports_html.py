@@ -27,7 +27,7 @@ def test_files_are_written_and_no_temp_folder_is_left(report):
 def test_summary_csv_matches_the_summary(report):
     s = pd.read_csv(report.summary_csv)
     assert list(s["run"]) == list(report.summary["run"])
-    assert s.set_index("run").loc["perp-hedge", "fees"] == pytest.approx(25.0)
+    assert s.set_index("run").loc["perp-hedge", "fees_paid_usd"] == pytest.approx(25.0)
 
 
 def test_events_csv_has_the_contract_columns_and_every_run(report):
@@ -283,8 +283,8 @@ def test_every_engine_event_kind_reaches_events_csv_and_only_its_own_metric(tmp_
     assert list(written["kind"]) == list(EVENT_KIND_NAMES)
     row = files.summary.iloc[0]
     # one liquidation row, fees 7 paid, no funding or option cash
-    assert row["liquidations"] == 1 and row["fees"] == pytest.approx(7.0)
-    assert row["funding_pnl"] == 0 and row["option_pnl"] == 0
+    assert row["liquidations"] == 1 and row["fees_paid_usd"] == pytest.approx(7.0)
+    assert row["funding_paid_usd"] == 0 and row["options_net_paid_usd"] == 0
 
 
 def test_tearsheet_states_the_daily_drawdown_when_quantstats_leaves_it_blank(tmp_path):

@@ -101,7 +101,6 @@ def test_event_metrics_signs():
     assert m.funding_pnl(ev) == pytest.approx(10.0)             # 12 received - 2 paid
     assert m.fees(ev) == pytest.approx(6.5)                     # 5 + 1.5 paid, reported positive
     assert m.option_pnl(ev) == pytest.approx(250.0)             # -300 + 100 + 450; the option fee is in fees
-    assert m.hedge_cost(10.0, 6.5, 250.0) == pytest.approx(-253.5)  # fees - funding - options: a net gain
 
 
 def test_event_metrics_of_no_events_are_zero():

@@ -28,7 +28,8 @@ class Bold(Strategy):
         return out
 '''
 SECTIONS = ("ranking", "stress", "crisis-windows", "liquidations", "costs", "exposure", "events", "assumptions", "data")
-KEY_COLUMNS = ("run", "status", "return", "max drawdown", "hedge cost", "funding", "fees", "options net", "vs hold")
+KEY_COLUMNS = ("run", "status", "return", "max drawdown", "hedge cost", "funding", "fees", "options net",
+               "max DD saved vs hold")
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +125,67 @@ def test_the_liquidated_run_is_not_charted_with_the_survivors(browser, made):  #
     summary, _ = h.read_outputs(made)
     assert sorted(names["alive"] + names["dead"]) == sorted(summary["run"])
     assert pd.notna(summary.loc[summary["run"] == "leveraged-long", "liquidations"]).all()
+
+
+@pytest.mark.parametrize("width", [800, 1400])
+def test_stress_page_fits_the_window_with_every_column_of_its_table(browser, made, width):  # noqa: F811
+    # stress.html overflowed at 800 px, its replay columns cut off; now the page is no wider than the window
+    # and the table shows every column, replay final and replay rank included, inside it
+    browser.set_window_size(width, 1000)
+    errors, remote = open_offline(browser, made / "stress.html")
+    assert errors == [] and remote == []
+    view = browser.execute_script("""
+        const table = document.getElementById('stress-table');
+        const heads = Array.from(table.querySelectorAll('thead th')).map(th => {
+            const r = th.getBoundingClientRect(); return [th.textContent, r.left, r.right]; });
+        return {heads: heads, inner: window.innerWidth, scrollW: document.documentElement.scrollWidth,
+                tableScroll: table.parentElement.scrollWidth, tableBox: table.parentElement.clientWidth};""")
+    assert view["scrollW"] <= view["inner"]
+    assert view["tableScroll"] <= view["tableBox"]   # nothing hidden behind the table's own scroll bar
+    for text, left, right in view["heads"]:
+        assert 0 <= left and right <= view["inner"], (text, left, right, view["inner"])
+    assert [h[0] for h in view["heads"]][-2:] == ["single replay final USD", "replay rank"]
+
+
+def test_final_equity_is_one_box_per_run_not_overlaid_histograms(browser, made):  # noqa: F811
+    open_offline(browser, made / "stress.html")
+    traces = browser.execute_script("""
+        const fig = Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .find(d => (d.layout.title.text || '').startsWith('Final equity'));
+        return fig._fullData.map(t => [t.type, t.name, t.x.length]);""")
+    table = pd.read_csv(made / "stress.csv")
+    assert [t[0] for t in traces] == ["box"] * len(table)
+    assert [t[1] for t in traces] == list(table["run"])   # in the table's order, each on its own row
+    assert {t[2] for t in traces} == {20}                 # every path of each run
+
+
+def test_the_9_btc_and_150x_run_is_drawn_apart_from_the_others(browser, made):  # noqa: F811
+    # leveraged-long holds ~9 BTC at 10x, up to ~150x as its equity falls: on the others' axis it flattened
+    # them to a line at zero; it now has its own panel in both exposure charts
+    open_offline(browser, made / "report.html")
+    names = browser.execute_script("""const d = document.createElement('textarea');
+        const plain = id => { const el = document.getElementById(id);
+            return el ? el.data.filter(t => t.meta === 'run').map(t => { d.innerHTML = t.name; return d.value; }) : null; };
+        return {delta: plain('chart-delta'), deltaApart: plain('chart-delta-apart'),
+                lev: plain('chart-leverage'), levApart: plain('chart-leverage-apart')};""")
+    assert names["deltaApart"] == ["leveraged-long"] and "leveraged-long" not in names["delta"]
+    assert names["levApart"] == ["leveraged-long"] and "leveraged-long" not in names["lev"]
+    assert "perp-hedge" in names["delta"] and "hold" in names["lev"]
+    # the common panel's axis spans the runs drawn there, not the 9 BTC one
+    top = browser.execute_script("return document.getElementById('chart-delta')._fullLayout.yaxis.range[1];")
+    assert top < 3.0
+
+
+def test_a_ruined_run_s_tearsheet_shows_no_risk_of_ruin_and_no_sharpe(browser, made):  # noqa: F811
+    # quantstats said "Risk of Ruin 0.0 %" of a run liquidated to nothing, and a Sharpe better than hold's
+    summary, _ = h.read_outputs(made)
+    row = summary.set_index("run").loc["leveraged-long"]
+    assert row["total_return"] < -0.99 and pd.isna(row["sharpe"])   # summary.csv: no Sharpe for a ruined run
+    open_offline(browser, made / "tearsheets" / "leveraged-long.html")
+    cells = browser.execute_script("""return Object.fromEntries(Array.from(document.querySelectorAll(
+        'table.metrics tr')).map(tr => Array.from(tr.cells).map(c => c.textContent))
+        .filter(c => c.length > 1).map(c => [c[0], c.slice(1)]));""")
+    assert "Risk of Ruin" not in cells
+    assert cells["Sharpe"][-1] == "n/a (ruined)" and cells["Sortino"][-1] == "n/a (ruined)"
+    assert cells["Sharpe"][0] != "n/a (ruined)"   # the benchmark (hold) keeps its own
+    assert browser.find_element("id", "hedgelab-ruined").is_displayed()

@@ -32,12 +32,14 @@ def test_the_data_section_has_no_dicts_sci_notation_or_file_names(tmp_path):
 
 def test_vs_hold_is_drawdown_saved_per_usd_of_hedge_cost():
     # hold fell 36 %, the hedged run 16 %: 20 % of 100k = 20,000 USD saved for 400 USD of hedge cost
-    row = pd.Series({"max_drawdown": -0.16, "hedge_cost": 400.0})
-    cell, tip = vs_hold(row, -0.36, 100_000.0, hedged=True)
-    assert cell == "50.0" and "+20,000 USD" in tip
-    earned, _ = vs_hold(pd.Series({"max_drawdown": -0.16, "hedge_cost": -50.0}), -0.36, 100_000.0, hedged=True)
-    assert earned == "+20,000 USD, hedge earned"
-    assert vs_hold(row, -0.36, 100_000.0, hedged=False)[0] == "–"
+    # the header says "max DD saved vs hold (USD)": every cell leads with those USD, the ratio in brackets
+    row = pd.Series({"max_drawdown": -0.16, "hedge_cost_usd": 400.0})
+    cell, tip = vs_hold(row, -0.36, 100_000.0)
+    assert cell == "+20,000 USD (50.0 per USD)" and "+20,000 USD" in tip
+    earned, _ = vs_hold(pd.Series({"max_drawdown": -0.16, "hedge_cost_usd": -50.0}), -0.36, 100_000.0)
+    assert earned == "+20,000 USD (the hedge earned)"
+    # no hedge held: the hedge cost is empty (NaN), and so is the comparison
+    assert vs_hold(pd.Series({"max_drawdown": -0.16, "hedge_cost_usd": float("nan")}), -0.36, 100_000.0)[0] == "–"
 
 
 def test_hedge_cost_only_for_runs_that_hold_a_hedge(tmp_path):
@@ -58,6 +60,20 @@ def test_a_market_neutral_run_is_ranked_apart(tmp_path):
     page = files.report.read_text(encoding="utf-8")
     group = page.index("Market-neutral runs")
     assert page.index(">hold</summary>") < group < page.index(">carry</summary>")
+    # ranks count from 1 within each group (the sweep page's ranking once began at #11)
+    assert re.findall(r"<td data-run='([^']+)'>(\d+)</td>", page) == [("hold", "1"), ("carry", "1")]
+
+
+def test_a_thirty_percent_net_long_hedge_is_not_market_neutral(tmp_path):
+    # perp-hedge at hedge_ratio=0.7: long 1 BTC spot, short 0.7 perp, 0.3 BTC net long (30 % of the long leg):
+    # a hedged long, ranked with the directional runs (the old net/gross < 0.2 rule called it neutral)
+    idx = pd.date_range("2025-10-01", periods=48, freq="h", tz="UTC")
+    hedged = RunRecord("hedged", "perp-hedge", {}, pd.Series(np.linspace(100_000, 99_000, 48), idx), None,
+                       spot_qty=pd.Series(1.0, idx), perp_qty=pd.Series(-0.7, idx))
+    near = RunRecord("near", "funding-carry", {}, pd.Series(np.linspace(100_000, 100_100, 48), idx), None,
+                     spot_qty=pd.Series(1.0, idx), perp_qty=pd.Series(-0.96, idx))   # 4 % net: neutral
+    summary = write_report([hedged, near], tmp_path, manifest=MANIFEST, progress=False, max_tearsheets=0).summary
+    assert summary.set_index("run")["group"].to_dict() == {"hedged": "directional", "near": "market-neutral"}
 
 
 def test_a_capped_leverage_is_noted_in_the_ranking_and_the_assumptions(tmp_path):

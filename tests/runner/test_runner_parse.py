@@ -192,14 +192,15 @@ def test_short_table_for_a_big_sweep():
     from hedgelab.cli.backtest import short_table
     n = 40   # ranks 1..40; the last 10 liquidated, one failed
     summary = pd.DataFrame({
-        "rank": range(1, n + 1), "run": [f"s(x={k})" for k in range(n)],
+        "rank": range(1, n + 1), "group": "all", "market_neutral": None, "run": [f"s(x={k})" for k in range(n)],
         "final_equity": [1e5 - k for k in range(n)], "total_return": 0.0, "max_drawdown": -0.1,
-        "worst_day": -0.05, "hedge_cost": 1.0, "liquidations": [0] * 30 + [1] * 10,
+        "worst_day": -0.05, "hedge": "unknown", "hedge_cost_usd": 1.0, "liquidations": [0] * 30 + [1] * 10,
         "error": [None] * 39 + ["boom"]})
     lines = short_table(summary).splitlines()
-    assert len(lines) == 2 + 15 + 1   # header, rule, 15 best rows, the count line
-    assert lines[-1].startswith("... 25 more runs (10 liquidated, 1 failed)")
-    assert "s(x=14)" in lines[-2]
+    # header, rule, 15 best rows, the count line, the hedge cost's definition, the summary-only note
+    assert len(lines) == 2 + 15 + 1 + 2
+    assert lines[-3].startswith("... 25 more runs (10 liquidated, 1 failed)")
+    assert "s(x=14)" in lines[-4]
 
 
 def test_config_folders_are_relative_to_the_config_file(tmp_path, monkeypatch, capsys):

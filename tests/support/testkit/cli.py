@@ -7,7 +7,7 @@ import pandas as pd
 from hedgelab.cli import main
 
 SUMMARY_REQUIRED = ["strategy", "params", "final_equity", "total_return", "max_drawdown", "liquidations",
-                    "funding_pnl", "fees", "option_pnl", "worst_day", "sharpe"]
+                    "funding_paid_usd", "fees_paid_usd", "options_net_paid_usd", "hedge_cost_usd", "worst_day", "sharpe"]
 EVENT_COLUMNS = ["time", "strategy", "instrument", "side", "kind", "qty", "price", "amount"]
 
 
@@ -40,7 +40,7 @@ def check_files(out, summary, events):
         assert isinstance(json.loads(p), dict)
     ok = summary["error"].isna() if "error" in summary.columns else np.ones(len(summary), bool)
     assert (summary.loc[ok, "max_drawdown"] <= 0).all()
-    assert (summary.loc[ok, "fees"] >= 0).all()
+    assert (summary.loc[ok, "fees_paid_usd"] >= 0).all()
     assert not any(p.name.endswith(".tmp") or p.name.startswith(".") for p in out.parent.iterdir()
                    if p.name.startswith(f".{out.name}"))
 
