@@ -21,7 +21,9 @@ _LAZY = {
     "run": "hedgelab.api",
     "compare": "hedgelab.api",
     "sweep": "hedgelab.api",
+    "market": "hedgelab.api",
     "stress": "hedgelab.stress",
+    "strategies": "hedgelab.strategies",
 }
 
 
