@@ -85,7 +85,7 @@ def column_errors(summary: np.ndarray, labels: list, offset: int, time: Any, rer
         k = int(summary[j, Sum.ERROR_FIELD])
         field = Intent._fields[k] if 0 <= k < Intent.N else "?"
         value = summary[j, Sum.ERROR_VALUE]
-        usd = f"; {value:g} looks like USD: divide it by the forward" if value >= 1000 else ""
+        usd = f"; {value:g} looks like USD: divide it by the forward" if 1000 <= value <= 1e9 else ""
         text = _WHAT[code].format(field=field, value=f"{value:g}", usd=usd)
         out[j] = (f"{head}: the hook {text}", None)
     return out
