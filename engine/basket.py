@@ -165,7 +165,9 @@ def _tier_sets(schedules: list, time_ns: np.ndarray) -> tuple[np.ndarray, np.nda
 _ERRORS = {HookCode.NOT_FINITE: "is not finite",
            HookCode.INVALID: "is invalid (a leverage must be > 0 and at most 1000; a target at most 1e12 coins, a "
                              "top-up at most 1e15 USD)",
-           HookCode.RAISED: "the hook raised", HookCode.EQUITY: "equity is not finite after the bar's orders"}
+           HookCode.RAISED: "the hook raised", HookCode.EQUITY: "equity is not finite after the bar's orders",
+           HookCode.STRIKE: "is a strike no listed contract can fill (a fraction of the forward, 0.9 = 10 % below "
+                            "it, listed between 0 and 5; a USD strike divided by the forward)"}
 
 
 def _raise_hook_errors(summary: np.ndarray, labels: list, time: pd.DatetimeIndex, symbols: tuple) -> None:

@@ -7,7 +7,15 @@
 - ``params``, ``features``, ``state`` and ``intent`` are bounds-checked (reading or writing past
   them, or at a negative index, is an ``IndexError`` naming the array; the compiled kernel does
   not check bounds: there a read past the end returns whatever memory follows);
-- every decision bar's state and intent are recorded by field name (the trace).
+- every decision bar's state and intent are recorded by field name (the trace);
+- ``strict=True`` (``debug=True``): numpy's floating-point errors inside the hook raise
+  (``np.errstate``: a 0/0, x/0, an overflow or an invalid operation is a ``FloatingPointError`` at the
+  hook's line instead of a NaN or inf with a RuntimeWarning; the compiled hook raises
+  ``ZeroDivisionError`` on a division by zero and lets the rest through).
+
+An exception raised in the column (the hook's, or an ``IndexError`` of the checks) leaves with a note
+naming the run, column and bar (``exc.add_note``) and the trace of the decision bars up to and
+including that bar as ``exc.hedgelab_trace``.
 
 The helpers the loop calls are the same compiled functions the kernel inlines, so a debug or traced
 column gives the kernel's numbers; ``simulate`` checks that (final equity and event count equal)
@@ -78,10 +86,19 @@ def plain_hook(hook: Any) -> Callable:
     return getattr(hook, "py_func", hook)
 
 
+def _errors(strict: bool) -> Any:
+    """numpy's floating-point error handling in the hook: a strict (debug) run raises on a division by
+    zero, an overflow and an invalid operation (an underflow to 0 is no mistake); else as it is."""
+    if strict:
+        return np.errstate(divide="raise", over="raise", invalid="raise", under="ignore")
+    return contextlib.nullcontext()
+
+
 def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: str, time: pd.DatetimeIndex,
-               echo: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pd.DataFrame]:
+               echo: bool = True, strict: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pd.DataFrame]:
     """Column ``j`` of ``inputs`` through ``simulate_column_nb.py_func``: (summary row, events, out or None,
-    trace). ``cap``: the event buffer's first size (grown and re-run when the column needs more)."""
+    trace). ``cap``: the event buffer's first size (grown and re-run when the column needs more).
+    ``strict``: numpy floating-point errors in the hook raise (``_errors``)."""
     from hedgelab.engine.warmup import load_kernel
     kernel = load_kernel()
     column_scratch_nb, simulate_column_nb = kernel.column_scratch_nb, kernel.simulate_column_nb
@@ -93,13 +110,20 @@ def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: s
     checked_params = checked(params_j, "params")
     checked_features = checked(inputs.features, "features")
 
+    in_hook = [-1]   # the bar whose hook call is running (-1: none)
+
     def traced_hook(i: int, state: np.ndarray, params: np.ndarray, feats: np.ndarray, intent: np.ndarray) -> None:
         stamp = f"{time[i]:%Y-%m-%d %H:%M}"
         tag = f"[{label} col {col} bar {i} {stamp}] "
         out = _Tagged(sys.stdout, tag) if echo else io.StringIO()
-        with contextlib.redirect_stdout(out):
-            py_hook(i, checked(state, "state"), checked_params, checked_features, checked(intent[:Intent.N], "intent"))
-        rows.append((i, state.copy(), intent.copy()))
+        in_hook[0] = i
+        try:
+            with contextlib.redirect_stdout(out), _errors(strict):
+                py_hook(i, checked(state, "state"), checked_params, checked_features,
+                        checked(intent[:Intent.N], "intent"))
+        finally:   # the bar that raised is in the trace too, with the intent as far as the hook wrote it
+            rows.append((i, state.copy(), intent.copy()))
+        in_hook[0] = -1
 
     out = np.empty((1, len(_out_names()), n if record else 0))
     summary = np.zeros((1, Sum.N))
@@ -109,12 +133,22 @@ def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: s
         rows.clear()
         acc, state, intent, legs = column_scratch_nb()
         # by name: the plain function takes keywords, so no order can be mixed up here
-        simulate_column_nb.py_func(
-            hook=traced_hook, mk=mk, close_time_s=inputs.close_time_s, time_ns=inputs.time_ns,
-            bar_seconds=inputs.bar_seconds, cfg=inputs.cfg.copy(), ocfg=inputs.ocfg.copy(),
-            tiers=inputs.tier_sets[0].copy(), tier_sets=inputs.tier_sets, tier_from_bar=inputs.tier_from_bar,
-            params_j=params_j.copy(), features=inputs.features, rebalance=inputs.rebalance, calm=calm, j=0, col=col,
-            out=out, summary=summary, events=events, acc=acc, state=state, intent=intent, legs=legs)
+        try:
+            simulate_column_nb.py_func(
+                hook=traced_hook, mk=mk, close_time_s=inputs.close_time_s, time_ns=inputs.time_ns,
+                bar_seconds=inputs.bar_seconds, cfg=inputs.cfg.copy(), ocfg=inputs.ocfg.copy(),
+                tiers=inputs.tier_sets[0].copy(), tier_sets=inputs.tier_sets, tier_from_bar=inputs.tier_from_bar,
+                params_j=params_j.copy(), features=inputs.features, rebalance=inputs.rebalance, calm=calm, j=0,
+                col=col, out=out, summary=summary, events=events, acc=acc, state=state, intent=intent, legs=legs)
+        except Exception as exc:
+            from hedgelab.engine.hook_errors import where
+            bar = in_hook[0] if in_hook[0] >= 0 else (rows[-1][0] if rows else -1)
+            what = "the hook raised" if in_hook[0] >= 0 else "the run stopped"
+            exc.add_note(f"hedgelab: {what} in {where(label, col, bar, time)}")
+            from hedgelab.engine.nb.account import Acc
+            kept = events[0, :min(int(acc[Acc.NEV]), cap)].copy()
+            exc.hedgelab_trace = with_events(trace_frame(rows, label, col, time), kept, time)  # type: ignore[attr-defined]
+            raise
         if summary[0, Sum.N_EVENTS] <= cap:
             break
         cap = int(summary[0, Sum.N_EVENTS])
@@ -169,5 +203,5 @@ def with_events(frame: pd.DataFrame, records: np.ndarray, time: pd.DatetimeIndex
     frame["perp_filled"] = frame["bar"].map(perp).fillna(0.0)
     frame["spot_filled"] = frame["bar"].map(spot).fillna(0.0)
     frame["option_filled"] = frame["bar"].map(option).fillna(0.0)
-    frame["events"] = frame["bar"].map(text).fillna("")
+    frame["events"] = [text.get(bar, "") for bar in frame["bar"]]
     return frame

@@ -23,8 +23,10 @@ _WHAT = {
     Code.MISSING: "left intent {field} NaN in an option slot it uses (an option order needs its action, "
                   "type and, to buy or sell, strike, tenor and quantity)",
     Code.INVALID: "wrote an invalid value ({value}) into intent {field} (actions are +1 buy, -1 sell, 2 close; "
-                  "types +1 call, -1 put; quantities and leverage > 0; at most 1e12 coins, 1000x leverage, "
-                  "1e15 USD, a strike of 100x the forward, a tenor of 3650 days)",
+                  "types +1 call, -1 put; quantities, leverage and tenors > 0; at most 1e12 coins, 1000x leverage, "
+                  "1e15 USD, a tenor of 3650 days)",
+    Code.STRIKE: "wrote a strike of {value} into intent {field}, which no listed contract can fill: a strike is a "
+                 "fraction of the forward (0.9 = 10 % below it), listed between 0 and 5{usd}",
     Code.EQUITY: "left the account with a non-finite equity after its orders",
 }
 
@@ -47,6 +49,10 @@ def raise_column_errors(summary: np.ndarray, labels: list, offset: int, time: An
         more = f" ({len(errors) - 1} more column(s) stopped too)" if len(errors) > 1 else ""
         raise HookError(message + more) from cause
 
+
+# what a compiled hook raised when its plain-Python re-run does not raise it again: the ways to see it
+NOT_PASSED_ON = ("an exception that numba does not pass on; see it at its line with hedgelab.run(..., debug=True) "
+                 "(compare, sweep too) or hedgelab run ... --debug")
 
 RERUNS = 5   # columns whose raised exception is recovered by a plain-Python re-run (each takes a while)
 
@@ -73,13 +79,14 @@ def column_errors(summary: np.ndarray, labels: list, offset: int, time: Any, rer
                     rerun(j)
                 except Exception as exc:  # noqa: BLE001 -- whatever the hook raised is the report
                     cause = exc
-            message = _one_line(cause) if cause is not None else \
-                "an exception (run with debug=True to see it: numba does not pass it on)"
+            message = _one_line(cause) if cause is not None else NOT_PASSED_ON
             out[j] = (f"{head}: the hook raised {message}", cause)
             continue
         k = int(summary[j, Sum.ERROR_FIELD])
         field = Intent._fields[k] if 0 <= k < Intent.N else "?"
-        text = _WHAT[code].format(field=field, value=f"{summary[j, Sum.ERROR_VALUE]:g}")
+        value = summary[j, Sum.ERROR_VALUE]
+        usd = f"; {value:g} looks like USD: divide it by the forward" if 1000 <= value <= 1e9 else ""
+        text = _WHAT[code].format(field=field, value=f"{value:g}", usd=usd)
         out[j] = (f"{head}: the hook {text}", None)
     return out
 

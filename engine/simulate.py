@@ -174,8 +174,9 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
     per kernel call (bounded memory); results merge into the same result as one call.
     ``option_config``: ``hedgelab.engine.options.OptionConfig`` for option legs (default: Deribit-like).
     ``debug``: run every column through the kernel's code in plain Python with the hook's ``py_func``
-    (breakpoints and print work, prints tagged with run and bar, indices bounds-checked; slow), see
-    ``engine/debug.py``. ``trace``: True or a list of column numbers: those columns are also run that
+    (breakpoints and print work, prints tagged with run and bar, indices bounds-checked, numpy's
+    floating-point errors raised; slow), see ``engine/debug.py``; an exception in a hook propagates as
+    itself, its traceback at the hook's line, noted with the run and bar. ``trace``: True or a list of column numbers: those columns are also run that
     way and ``result.trace`` holds every decision bar's state, intent and resulting events.
     ``column_errors``: "raise" (a ``HookError`` for the first column a hook's mistake stopped) or
     "keep" (the other columns are results; ``result.errors`` maps each stopped column to its message).
@@ -192,9 +193,9 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
                           costs=costs, paths=paths, path_of_column=path_of_column, option_config=option_config,
                           adl=adl)
     run = _describe_run(inputs, spec, time, schedule[0][1].id, margin_mode)
-    if debug:
-        return _debug_run(inputs, run, summary_only)
     errors: dict | None = {} if column_errors == "keep" else None
+    if debug:
+        return _debug_run(inputs, run, summary_only, errors)
     summary, records, out = _run_chunks(inputs, run, chunk_size, record=not summary_only, errors=errors,
                                         progress=progress)
     _check_final_equity(summary, out, run, errors)
@@ -202,7 +203,7 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
                                    inputs.bar_seconds)
     result.errors = dict(sorted((errors or {}).items()))
     if trace is not None and trace is not False:
-        result.trace = _trace(inputs, run, trace, result.summary)
+        result.trace = _trace(inputs, run, trace, result.summary, result.errors)
     return result
 
 
@@ -359,7 +360,12 @@ def _run(inputs: KernelInputs, run: _Run, record: bool,
         cap = int(counts.max())  # deterministic rerun with a buffer that fits every column
 
     def rerun(j: int) -> None:
-        run_column(inputs, j, record=False, cap=cap, label=run.labels[offset + j], time=run.time, echo=False)
+        # as compiled first (NaN and inf let through), then strict: numba raises ZeroDivisionError where
+        # numpy only warns, so a 0/0 the plain run lets through is found by the strict one
+        for strict in (False, True):
+            with np.errstate(all="ignore"):   # the first pass is as quiet as the compiled hook
+                run_column(inputs, j, record=False, cap=cap, label=run.labels[offset + j], time=run.time,
+                           echo=False, strict=strict)
     if errors is None:
         hook_errors.raise_column_errors(summary, run.labels, offset, run.time, rerun=rerun)
     else:   # the plain-Python re-runs happen once, on the final call
@@ -380,9 +386,11 @@ def _check_final_equity(summary: np.ndarray, out: np.ndarray | None, run: _Run, 
         errors[j] = message
 
 
-def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataFrame) -> pd.DataFrame | None:
+def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataFrame,
+           errors: dict | None = None) -> pd.DataFrame | None:
     """The chosen columns (True: all) run in plain Python, each decision bar's state, intent and events;
-    a warning when a column's plain-Python run does not end where the kernel's did."""
+    a warning when a column's plain-Python run does not end where the kernel's did. A column a hook's
+    mistake stopped (in ``errors``) runs strict and its trace ends at the bar that stopped it."""
     ncols = inputs.n_columns
     chosen = range(ncols) if trace is True else [int(c) for c in np.atleast_1d(trace)]
     bad = [c for c in chosen if not 0 <= c < ncols]
@@ -390,8 +398,19 @@ def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataF
         raise UserError(f"trace: column {bad[0]} does not exist (0..{ncols - 1})")
     frames = []
     for c in chosen:
-        row, ev, _, frame = run_column(inputs, c, record=False, cap=run.cap, label=run.labels[c], time=run.time,
-                                       echo=False)
+        stopped = c in (errors or {})
+        try:
+            row, ev, _, frame = run_column(inputs, c, record=False, cap=run.cap, label=run.labels[c], time=run.time,
+                                           echo=False, strict=stopped)
+        except Exception as exc:
+            partial = getattr(exc, "hedgelab_trace", None)
+            if not stopped or partial is None:
+                raise
+            frames.append(partial)   # what it has, up to the bar whose hook raised
+            continue
+        if stopped:
+            frames.append(with_events(frame, ev, run.time))
+            continue
         kernel = kernel_summary.iloc[c]
         if not (np.isclose(row[Sum.FINAL_EQUITY], kernel["final_equity"], rtol=1e-9)
                 and int(row[Sum.N_EVENTS]) == int(kernel["n_events"])):
@@ -402,25 +421,32 @@ def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataF
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-def _debug_run(inputs: KernelInputs, run: _Run, summary_only: bool) -> SimResult:
-    """Every column through ``engine/debug.run_column`` (plain Python), one after another."""
+def _debug_run(inputs: KernelInputs, run: _Run, summary_only: bool, errors: dict | None = None) -> SimResult:
+    """Every column through ``engine/debug.run_column`` (plain Python, strict), one after another; an
+    exception propagates. ``errors``: as in ``_run`` (a dict: the columns stopped by an unusable intent
+    are listed there instead of raised)."""
     rows: list = []
     records: list = []
     outs: list = []
     frames: list = []
     for c in range(inputs.n_columns):
         row, ev, out, frame = run_column(inputs, c, record=not summary_only, cap=run.cap, label=run.labels[c],
-                                         time=run.time)
+                                         time=run.time, strict=True)
         ev["column"] = c
         rows.append(row)
         records.append(ev)
         outs.append(out)
         frames.append(with_events(frame, ev, run.time))
     summary = np.vstack(rows)
-    hook_errors.raise_column_errors(summary, run.labels, 0, run.time)
+    if errors is None:
+        hook_errors.raise_column_errors(summary, run.labels, 0, run.time)
+    else:
+        errors.update((j, message) for j, (message, _) in
+                      hook_errors.column_errors(summary, run.labels, 0, run.time).items())
     out = None if summary_only else np.stack(outs)
     result = SimResult.from_arrays(run.time, run.columns, run.labels, summary, np.concatenate(records), out,
                                    run.venue_id, run.margin_mode, inputs.bar_seconds)
+    result.errors = dict(sorted((errors or {}).items()))
     result.trace = pd.concat(frames, ignore_index=True)
     return result
 

@@ -23,8 +23,10 @@ _LAZY = {
     "run": "hedgelab.api",
     "compare": "hedgelab.api",
     "sweep": "hedgelab.api",
+    "market": "hedgelab.api",
     "stress": "hedgelab.stress",
     "Result": "hedgelab.api",
+    "strategies": "hedgelab.strategies",
 }
 
 

@@ -29,9 +29,11 @@ from hedgelab.runner.result import Result
 from hedgelab.runner.stress import StressTest, run_stress
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from hedgelab.stress.result import StressResult
 
-__all__ = ["Result", "run", "compare", "sweep", "stress"]
+__all__ = ["Result", "run", "compare", "sweep", "stress", "market"]
 
 # A sweep above this many parameter sets keeps only the engine's summaries (no per-bar curves):
 # 1,000 full curves of a 2,184-bar dataset are ~50 MB, fine; 10,000+ are not.
@@ -114,7 +116,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
         margin_mode: str | None = _UNSET, start: When = _UNSET, end: When = _UNSET, capital: float = _UNSET,
         store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET, costs: CostsArg = _UNSET,
         no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None, quiet: bool = _UNSET,
-        trace: bool = _UNSET,
+        trace: bool = _UNSET, debug: bool = _UNSET,
         raise_on_failure: bool = False, stress: StressArg = None, timeout: float | None = _UNSET) -> Result:
     """Backtest one strategy with one parameter set (defaults for the ones not given).
 
@@ -122,6 +124,12 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     or a method name; the StressResult is ``result.stress``.
     ``trace=True``: ``result.trace`` holds every decision bar's state, intent and events (the run
     is replayed through the kernel's code in plain Python, checked equal to the kernel).
+    ``debug=True``: the run itself in plain Python (slow), strict: an exception in the strategy's hook
+    or ``prepare`` is raised as itself with its traceback at the author's line (not listed in
+    ``failures``), a 0/0 or x/0 in the hook is a ``FloatingPointError`` there (numpy's errors raise),
+    indexing ``params``, ``features``, ``state`` or ``intent`` out of bounds an ``IndexError`` naming the
+    array; ``result.trace`` has the decision bars. The exception's note names the run and bar, and its
+    ``hedgelab_trace`` holds the decision bars up to that one.
     ``raise_on_failure=True``: a strategy that fails raises a UserError instead of being listed in
     ``result.failures``. ``timeout``: seconds the whole call may take (also a config key); past them
     it stops with a UserError ``stopped after N s`` (checked between strategies and chunks of runs, and
@@ -131,7 +139,7 @@ def run(strategy: str | None = None, params: dict | None = None, *, data: str = 
     opts, conf = _options("run()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, trace=trace,
-                          stress=stress if stress is not None else _UNSET, timeout=timeout)
+                          debug=debug, stress=stress if stress is not None else _UNSET, timeout=timeout)
     params = _params(params, "run()")
     with time_limit(opts.timeout, "timeout={}"):
         return _checked(run_with(opts, conf, strategy, params), raise_on_failure)
@@ -153,21 +161,22 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
             capital: float = _UNSET, store: str | Path | None = _UNSET, strategies_dir: str | Path | None = _UNSET,
             costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None,
             quiet: bool = _UNSET,
-            trace: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
+            trace: bool = _UNSET, debug: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
             timeout: float | None = _UNSET) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}
     (over the config's ``[params.NAME]`` tables). A strategy named twice is a UserError: parameters are
     keyed by strategy name, so both entries would be the same run (several parameter sets of one
-    strategy are a sweep). ``trace``, ``raise_on_failure``, ``stress`` and ``timeout`` as in ``run``.
+    strategy are a sweep). ``trace``, ``debug``, ``raise_on_failure``, ``stress`` and ``timeout`` as in
+    ``run``.
     """
     names = _names(strategies, "compare()")
     _flag(raise_on_failure, "compare()", "raise_on_failure")
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, trace=trace,
-                          stress=stress if stress is not None else _UNSET, timeout=timeout)
+                          debug=debug, stress=stress if stress is not None else _UNSET, timeout=timeout)
     per = _params(params, "compare()")
     with time_limit(opts.timeout, "timeout={}"):
         return _checked(compare_with(opts, conf, names, per), raise_on_failure)
@@ -200,7 +209,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
           config: ConfigArg = None, quiet: bool = _UNSET, summary_only: bool | None = None,
           cluster: str | None = _UNSET, client: Any = None, rows: str | Path | None = None, resume: bool = False,
           chunk_size: int | None = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
-          timeout: float | None = _UNSET) -> Result:
+          timeout: float | None = _UNSET, debug: bool = _UNSET) -> Result:
     """One strategy over the cartesian product of ``grid`` ({param: [values]}; strings as in the CLI).
 
     Sweeps over 5,000 sets keep only the engine's summaries (``summary_only``, default: by size):
@@ -215,7 +224,8 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     chunk by chunk; ``resume=True`` reads the chunks already there instead of recomputing them.
     ``chunk_size``: columns per chunk (default: ~2 s of kernel work, at most 256 with curves).
     ``stress``: as in ``run``; every parameter set runs over the paths (on the same ``cluster``).
-    ``timeout``: as in ``run``. A grid of more than ``MAX_GRID_SETS`` (50 million) sets is refused
+    ``timeout`` and ``debug`` (in this process only: not with ``cluster`` or ``client``): as in ``run``.
+    A grid of more than ``MAX_GRID_SETS`` (50 million) sets is refused
     before it is built.
     """
     _strategy(strategy, "sweep()")
@@ -223,7 +233,7 @@ def sweep(strategy: str | None = None, grid: dict | None = None, *, params: dict
     opts, conf = _options("sweep()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, metric=metric, heatmap_x=heatmap_x,
-                          heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size,
+                          heatmap_y=heatmap_y, cluster=cluster, chunk_size=chunk_size, debug=debug,
                           stress=stress if stress is not None else _UNSET, timeout=timeout)
     axes, fixed = _params(grid, "sweep()", "grid"), _params(params, "sweep()")
     with time_limit(opts.timeout, "timeout={}"):
@@ -240,6 +250,9 @@ def sweep_with(opts: RunOptions, conf: dict[str, Any], strategy: str | None, gri
     _flag(resume, where, "resume")
     _folder(rows, where, "rows")
     _client(client, where)
+    if opts.debug and (client is not None or opts.cluster not in (None, "none")):
+        raise UserError(f"{where}: debug runs in this process (plain Python, where breakpoints work); "
+                        f"drop the cluster")
     strategy = strategy if strategy is not None else conf.get("strategy")
     if not strategy or not isinstance(strategy, str):
         raise UserError("sweep: name a STRATEGY (or set 'strategy' in the config)")
@@ -316,6 +329,45 @@ def stress(strategies: str | Sequence[str] | None = None, *, method: str = "boot
         result = run_stress(opts, test, names, params=params, grid=grid_axes, live=Live(client))
         check_time()
         return result
+
+
+def market(data: str = _UNSET, start: When = _UNSET, end: When = _UNSET, *, venue: str = _UNSET,
+           store: str | Path | None = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET,
+           config: ConfigArg = None) -> pd.DataFrame:
+    """The market a strategy's ``prepare``/``targets`` sees, as a pandas DataFrame, for exploring features.
+
+    ``data`` (default "crisis-2025"), ``start``/``end`` (inclusive; None: the whole dataset), ``symbol``,
+    ``venue`` and ``adl`` as in ``run``. One row per bar, indexed by the bar's open (UTC, ``time``); one
+    column per ``MarketArrays`` field (docs/writing-a-strategy.md, "The market"): open, high, low, close,
+    volume, mark_*, index_*, funding_rate, funding_price, iv and adl_side, adl_share, adl_price (NaN where
+    the venue's auto-deleveraging events do not apply). ``df.attrs`` holds ``bar_seconds`` and the
+    dataset's ``name`` and ``kind``."""
+    opts, _ = _options("market()", config, data=data, start=start, end=end, venue=venue, store=store,
+                       symbol=symbol, adl=adl)
+    from hedgelab.runner.prepare import adl_events_of, adl_mode, load_market
+    dataset, arrays = load_market(opts)
+    mode, _, arrays = adl_mode(opts, adl_events_of(opts, dataset), arrays,
+                               str(dataset.manifest.get("symbol") or "BTC"), False)
+    return market_frame(arrays, dataset.manifest, adl=mode != "off")
+
+
+def market_frame(arrays: Any, manifest: Mapping[str, Any] | None = None, *, adl: bool = True) -> pd.DataFrame:
+    """MarketArrays as a DataFrame (``market``): its per-bar fields as columns, the bar opens as the index."""
+    import numpy as np
+    import pandas as pd
+    n = len(arrays.time_ns)
+    index = pd.DatetimeIndex(pd.to_datetime(np.asarray(arrays.time_ns, dtype=np.int64), utc=True), name="time")
+    columns = {}
+    for name in arrays._fields:
+        if name in ("time_ns", "bar_seconds"):
+            continue
+        value = getattr(arrays, name)
+        columns[name] = (np.full(n, np.nan) if value is None or (name.startswith("adl_") and not adl)
+                         else np.asarray(value, dtype=np.float64))
+    frame = pd.DataFrame(columns, index=index)
+    frame.attrs.update(bar_seconds=int(arrays.bar_seconds), name=(manifest or {}).get("name"),
+                       kind=(manifest or {}).get("kind"))
+    return frame
 
 
 def _stress_params(params: object) -> dict[str, Any] | None:

@@ -57,6 +57,7 @@ class RunRecord:
     features: pd.DataFrame | None = None    # a basket run: named strategy features per bar (e.g. beta.ETH/BTC)
     first_liquidation: pd.Timestamp | None = None   # a basket run: when its first liquidation happened
     tipped_by: str | None = None             # ... and the coin whose move cost the most in that bar
+    warnings: list = field(default_factory=list)   # lines about the run the terminal and Result.warnings show
     adl_off: dict | None = None              # ADL on: the same run with --adl off, {"mode": the run's ADL mode,
                                              #   "final_equity": USD, "max_drawdown": fraction} (reports/adl.py)
 

@@ -28,6 +28,7 @@ CONFIG_KEYS = frozenset({
     "symbol",  # the coin a one-coin run trades in a dataset of several coins
     "timeout",  # seconds a whole run may take (runner.execute.time_limit)
     "adl",  # what the venue's auto-deleveraging events do: off, worst or share (engine/nb/adl.py)
+    "debug",  # plain-Python runs, strict: a hook's exception is raised at its line (runner.options.RunOptions)
 })
 
 
@@ -70,7 +71,7 @@ CONFIG: dict[str, Rule] = {
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
     "cluster": text, "costs": path_or(table(COSTS)), "basket": path_or(finite_values), "symbol": text,
-    "adl": choice("off", "worst", "share"),
+    "adl": choice("off", "worst", "share"), "debug": flag,
 }
 
 

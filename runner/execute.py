@@ -186,6 +186,8 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
             except RowsError:
                 raise   # the rows folder itself (damaged, or another sweep's): the user's to fix, exit 2
             except Exception as exc:  # noqa: BLE001 -- one broken strategy must not stop the rest
+                if opts.debug and job.problem is None and not isinstance(exc, UserError):
+                    raise   # debug: the hook's exception itself, its traceback at the author's line
                 failures[job.name] = one_line(exc)
                 records.append(failed_record(job.name, job.param_sets, opts.capital, failures[job.name]))
                 bar.update(len(job.param_sets))
@@ -195,9 +197,10 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
     if run.adl != "off" and by_column is None:
         attach_adl_off(run, records, heatmap is not None)
     runs = by_column if by_column is not None else records
+    said = list(run.warnings) + [line for r in records for line in getattr(r, "warnings", None) or []]
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
                   crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
-                  settings=opts.record(), warnings=list(run.warnings), coin_prices=coin_prices(run.markets))
+                  settings=opts.record(), warnings=said, coin_prices=coin_prices(run.markets))
 
 
 def attach_adl_off(run: Prepared, records: list[RunRecord], label_single: bool) -> None:
@@ -247,6 +250,8 @@ def run_job(run: Prepared, job: Job, summary_only: bool, bar: tqdm, live: Live,
                               "adl": run.adl}
     if opts.trace:
         engine["trace"] = True  # every column also through the plain-Python kernel (engine/debug.py)
+    if opts.debug:
+        engine["debug"] = True  # every column only through it, strict (a hook's exception propagates)
     single = len(job.param_sets) == 1 and not label_single
     labels = (job.name,) if single else cls.labels(list(job.param_sets), validated=True)
     if getattr(cls, "kind", "single") == "basket":

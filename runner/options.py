@@ -57,6 +57,7 @@ class RunOptions:
     cluster: str | None = None          # where sweep and stress chunks run (hedgelab.scale.parse_spec)
     chunk_size: int | None = None       # columns per chunk of a sweep (None: ~2 s of kernel work)
     trace: bool = False                 # replay every run in plain Python and keep its decision trace
+    debug: bool = False                 # run in plain Python only, strict: a hook's exception propagates (engine/debug.py)
     stress: StressSpec | None = None    # also stress-test the strategies that ran
     basket: dict | None = None          # coin -> weight of a basket run (basket strategies), in the order given
     symbol: str | None = None           # the coin a one-coin run trades in a dataset of several (None: its first)
@@ -166,7 +167,7 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
         if isinstance(out["out"], str) and not out["out"].strip():   # Path("") would be "." (here)
             raise UserError(f"{name('out')} {out['out']!r}: empty; give a folder name, e.g. ./out")
         out["out"] = Path(out["out"])
-    for key in ("quiet", "no_costs", "trace"):
+    for key in ("quiet", "no_costs", "trace", "debug"):
         if key in out and not isinstance(out[key], bool):
             raise UserError(f"{_prefix(where)}{name(key)}={out[key]!r}: expected True or False")
     if out.get("timeout") is not None:

@@ -61,6 +61,22 @@ def parse_params(items: Iterable[str] | None, option: str = "-p") -> dict[str, A
     return params
 
 
+def parse_strategy_params(items: Iterable[str] | None, option: str = "-p") -> dict[str, dict[str, Any]]:
+    """Repeated ``-p STRATEGY.name=value`` (compare) -> {strategy: {name: value}}; a parameter name has no
+    dot, so the last dot of the left side ends the strategy's name."""
+    per: dict[str, dict[str, Any]] = {}
+    for item in items or ():
+        key, value = split_assignment(item, option)
+        strategy, dot, name = key.rpartition(".")
+        if not dot or not strategy or not name:
+            raise UserError(f"{option} {item!r}: compare runs several strategies; name the one this is for: "
+                            f"{option} STRATEGY.{key}={value} (e.g. {option} perp-hedge.hedge_ratio=0.3)")
+        if name in per.get(strategy, {}):
+            raise UserError(f"{option} {strategy}.{name} given twice")
+        per.setdefault(strategy, {})[name] = parse_value(value)
+    return per
+
+
 def parse_grid_values(name: str, spec: object) -> list[Any]:
     """One grid axis: a list, ``"v1,v2,..."`` or ``"start:stop:count"`` (count points, both ends included)."""
     values: list[Any]

@@ -124,11 +124,18 @@ def run_chunk(job: ChunkJob):
     if job.engine.get("summary_only"):
         return summary_block(sim)
     labels = [job.labels[j] or run_label(spec, j, job.strategy, params) for j, params in enumerate(job.param_sets)]
-    return [to_record(sim, j, labels[j], job.strategy, params, market, job.engine["capital"])
-            if j not in sim.errors else
-            RunRecord(name=labels[j], strategy=job.strategy, params=params, capital=float(job.engine["capital"]),
-                      error=sim.errors[j])
-            for j, params in enumerate(job.param_sets)]
+    records = [to_record(sim, j, labels[j], job.strategy, params, market, job.engine["capital"])
+               if j not in sim.errors else
+               RunRecord(name=labels[j], strategy=job.strategy, params=params, capital=float(job.engine["capital"]),
+                         error=sim.errors[j])
+               for j, params in enumerate(job.param_sets)]
+    from hedgelab.strategies.waiting import late_starts
+    late = late_starts(spec._replace(labels=tuple(labels)), sim.events, int(getattr(cls, "warmup_bars", 0)),
+                       sim.equity.index)
+    for j, line in late.items():
+        if records[j].error is None:
+            records[j].warnings.append(line)
+    return records
 
 
 def _in_sweep(message: str, label: str, j: int, run: str, position: int) -> str:

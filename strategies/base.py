@@ -131,8 +131,9 @@ class Strategy:
     Class attributes: ``name`` (CLI id, e.g. "perp-hedge"), ``margin_mode`` ("isolated" or "cross",
     the mode this strategy is meant to run in), ``uses_options`` (needs the option venue),
     ``label_params`` (parameters always shown in labels), ``constraints`` (orderings between
-    parameters, e.g. ``(("low_leverage", "<=", "high_leverage"),)``). ``description`` is the
-    docstring's first line.
+    parameters, e.g. ``(("low_leverage", "<=", "high_leverage"),)``), ``warmup_bars`` (bars it means
+    to wait for its features before its first order; a run that waits longer for NaN features or
+    NaN targets gets a warning, ``strategies/waiting.py``). ``description`` is the docstring's first line.
     """
 
     name: str = ""
@@ -141,6 +142,7 @@ class Strategy:
     uses_options: bool = False
     label_params: tuple = ()
     constraints: tuple = ()    # (name, "<" | "<=", other name), checked by validate()
+    warmup_bars: int = 0       # bars the strategy means to wait before its first order (strategies/waiting.py)
     P = None                   # strategies.names.param_index(...) the hook uses, checked against the params
     decide_nb = staticmethod(noop_nb)
 

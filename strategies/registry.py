@@ -113,6 +113,11 @@ def get_strategy(name: str, strategies_dir=None) -> type:
     msg = f"unknown strategy {name!r}"
     close = difflib.get_close_matches(name, list(found.strategies), n=1)
     msg += f"; did you mean {close[0]!r}?" if close else f" (available: {', '.join(found.strategies)})"
+    # a plugin that did not load and whose names could not be read may be the one meant: say why it failed
+    broken = [f for f in found.failures if f.name not in found.strategies]
+    if broken:
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        msg += f"; a plugin did not load and may define it: {broken[0]}{more}"
     raise UserError(msg)
 
 
@@ -123,6 +128,9 @@ def contract_problem(cls) -> str | None:
             return "class attribute 'name' (the CLI id) is missing"
         if cls.margin_mode not in MARGIN_MODES:
             return f"margin_mode must be 'isolated' or 'cross', not {cls.margin_mode!r}"
+        warmup = getattr(cls, "warmup_bars", 0)
+        if isinstance(warmup, bool) or not isinstance(warmup, int) or warmup < 0:
+            return f"warmup_bars must be a whole number of bars >= 0, not {warmup!r}"
         if getattr(cls, "kind", "single") == "basket":
             from hedgelab.strategies.basket import ensure_basket_compiled
             ensure_basket_compiled(hook_of(cls))
@@ -184,10 +192,11 @@ def _exec_file(path: Path):
 def declared_names(path: Path) -> list:
     """The ``name = "..."`` class attributes of the classes in a Python file, read without running it
     (so a file that fails to import or compile is still reported under its strategies' names)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
-    except SyntaxError:
-        return []
+        tree = ast.parse(text)
+    except SyntaxError:   # the file does not parse: the indented ``name = "..."`` lines it has
+        return re.findall(r"""^[ \t]+name\s*(?::\s*str\s*)?=\s*["']([^"'\n]+)["']""", text, flags=re.M)
     names = []
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):

@@ -14,11 +14,13 @@ from hedgelab.engine.types import HOOK_RAISED, OPTION_SLOT_FIELDS, OPTION_SLOTS,
 # Leverage: venues list at most 125x (200x on a few); 1000x leaves room for any. USD (a top-up): 1e15,
 # a thousand times the largest capital (runner/config.py MAX_CAPITAL). A stop price in USD per coin:
 # 1e15, a million times the price bound of the data (data/validate.py MAX_PRICE). An option strike
-# is a fraction of the forward: 100x. A tenor: ten years of days.
+# is a fraction of the forward, listed in (0, 5) (option_leg.option_contract_nb): outside it no contract
+# ever fills (a strike of 90000 is USD, not a fraction), so the hook's order is its mistake (STRIKE).
+# A tenor: more than 0 days, at most ten years of days.
 MAX_INTENT_COINS = 1e12
 MAX_INTENT_LEVERAGE = 1000.0
 MAX_INTENT_USD = 1e15
-MAX_INTENT_STRIKE = 100.0
+MAX_INTENT_STRIKE = 5.0
 MAX_INTENT_TENOR_DAYS = 3650.0
 
 
@@ -81,9 +83,9 @@ def option_slot_problem_nb(vec, b):
                 return HookError.MISSING, k
         if not vec[b + 4] > 0.0 or vec[b + 4] > MAX_INTENT_COINS:
             return HookError.INVALID, b + 4
-        if abs(vec[b + 2]) > MAX_INTENT_STRIKE:
-            return HookError.INVALID, b + 2
-        if abs(vec[b + 3]) > MAX_INTENT_TENOR_DAYS:
+        if not (0.0 < vec[b + 2] < MAX_INTENT_STRIKE):
+            return HookError.STRIKE, b + 2
+        if not (0.0 < vec[b + 3] <= MAX_INTENT_TENOR_DAYS):
             return HookError.INVALID, b + 3
     return HookError.NONE, -1
 

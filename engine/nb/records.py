@@ -229,6 +229,7 @@ class HookErrorT(NamedTuple):
     INVALID: int = 3           # action not +1/-1/2, type not +1/-1, quantity or leverage <= 0
     EQUITY: int = 4            # equity not finite after the bar's orders
     RAISED: int = 5            # the hook raised (flag ``intent[HOOK_RAISED]`` set by ``engine/guard.py``)
+    STRIKE: int = 6            # an option strike outside the listed (0, 5) fractions of the forward (e.g. USD)
 
 
 HookError = HookErrorT()

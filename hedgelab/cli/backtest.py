@@ -20,7 +20,7 @@ from hedgelab.core.errors import UserError
 from hedgelab.engine import MARGIN_MODES
 from hedgelab.runner.options import (DEFAULT_STRESS_PATHS, DEFAULT_STRESS_SEED, OPTION_NAMES, STRESS_KEYS,
                                      RunOptions, flag_name, resolve)
-from hedgelab.runner.parse import parse_grid, parse_params
+from hedgelab.runner.parse import parse_grid, parse_params, parse_strategy_params
 
 TABLE_ROWS = 15   # rows of the terminal table for big sweeps (summary.csv has them all)
 _DEFAULT = (click.core.ParameterSource.DEFAULT, None)
@@ -187,16 +187,7 @@ def write_trace(result, trace_file, wanted: Path | None = None, out: Path | None
     trace = result.trace
     if trace is None or not len(trace):
         return [f"trace: none written to {path} (no run kept decision bars)"]
-    path.parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run (check_trace)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        trace.to_parquet(tmp, index=False)
-        os.link(tmp, path)   # fails if a file of that name appeared meanwhile: it is not replaced
-    except FileExistsError:
-        raise UserError(f"--trace {path}: a file of that name appeared during the run; not replaced "
-                        f"(the report is in {out})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    _write_parquet(trace, path, f"(the report is in {out})")
     lines = [f"trace: {path} ({len(trace):,} decision bar{'s' if len(trace) != 1 else ''})"]
     for run in result.runs:
         part = getattr(run, "trace", None)
@@ -205,6 +196,40 @@ def write_trace(result, trace_file, wanted: Path | None = None, out: Path | None
             lines.append(f"trace: {run.name} stopped: its trace ends at bar {int(last['bar'])} (opened "
                          f"{last['time']:%Y-%m-%d %H:%M} UTC), the bar that stopped it")
     return lines
+
+
+def _write_parquet(trace, path: Path, where: str) -> None:
+    """``trace`` to ``path``, whole to a temp name and linked into place (never over a file made meanwhile)."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # checked writable before the run (check_trace)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        trace.to_parquet(tmp, index=False)
+        os.link(tmp, path)   # fails if a file of that name appeared meanwhile: it is not replaced
+    except FileExistsError:
+        raise UserError(f"--trace {path}: a file of that name appeared during the run; not replaced {where}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def debug_stop(exc: BaseException, trace_file) -> int:
+    """--debug: a strategy raised. Its traceback (at the author's line), what the trace has up to the bar
+    that raised and where it was written; nothing else is written. Exit code 1 (a strategy failed)."""
+    import traceback
+    click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    partial = getattr(exc, "hedgelab_trace", None)
+    if trace_file is not None:
+        path = Path(trace_file)
+        if partial is None or not len(partial):
+            click.echo(f"trace: none written to {path} (the run stopped before its first decision bar)", err=True)
+        else:
+            _write_parquet(partial, path, "")
+            last = partial.iloc[-1]
+            click.echo(f"trace: {path} ({len(partial):,} decision bar{'s' if len(partial) != 1 else ''} of "
+                       f"{last['run']}, up to bar {int(last['bar'])} (opened {last['time']:%Y-%m-%d %H:%M} UTC), "
+                       f"the bar that raised)", err=True)
+    click.echo(f"failed (--debug): {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+               f"; no report written", err=True)
+    return 1
 
 
 def data_lines(result) -> list[str]:
@@ -251,8 +276,24 @@ def _command(func):
         opts, conf = cli_options(click.get_current_context(), dict(kwargs, trace=trace_file is not None))
         trace_file = check_trace(trace_file, opts.out)
         with time_limit(opts.timeout, "--timeout {}"):   # the whole command, up to the files' publication
-            return finish(func(opts, conf, **kwargs), opts, trace_file)
+            try:
+                result = func(opts, conf, **kwargs)
+            except UserError:
+                raise
+            except Exception as exc:
+                if not opts.debug:
+                    raise
+                raise SystemExit(debug_stop(exc, trace_file)) from None
+            return finish(result, opts, trace_file)
     return wrapper
+
+
+def debug_option(func):
+    """--debug on run, compare and sweep."""
+    return click.option("--debug", "debug", is_flag=True, default=False,
+                        help="Run in plain Python, strict: an exception or a 0/0 in a strategy's hook is a "
+                             "traceback at its line, an index past params/features/state/intent an IndexError "
+                             "naming the array (slow; with --trace FILE the trace up to that bar).")(func)
 
 
 @cli.command("run")
@@ -262,6 +303,7 @@ def _command(func):
 @click.option("--trace", "trace_file", default=None, metavar="FILE",
               help="Also write every decision bar's state, intent and events as parquet to FILE "
                    "(replays the run in plain Python: for a run or a small compare).")
+@debug_option
 @shared_options
 @stress_options
 @_command
@@ -278,28 +320,33 @@ def run_cmd(opts, conf, strategy, params, **_):
 
 @cli.command("compare")
 @click.argument("strategies", nargs=-1)
+@click.option("-p", "--param", "params", multiple=True, metavar="STRATEGY.NAME=VALUE",
+              help="A parameter of one of the strategies (repeatable), e.g. -p perp-hedge.hedge_ratio=0.3.")
 @click.option("--trace", "trace_file", default=None, metavar="FILE",
               help="Also write every decision bar's state, intent and events as parquet to FILE "
                    "(replays the run in plain Python: for a run or a small compare).")
+@debug_option
 @shared_options
 @stress_options
 @_command
-def compare_cmd(opts, conf, strategies, **_):
+def compare_cmd(opts, conf, strategies, params, **_):
     """Compare STRATEGIES side by side (default: every strategy found) with default parameters.
 
     With no STRATEGIES: the built-ins, installed plugins and those in --strategies-dir. Per-strategy
-    parameters go in --config as tables, e.g. [params.perp-hedge] hedge_ratio = 0.3. Each strategy is
-    named once (its table sets its one parameter set; several sets of one strategy are a sweep).
+    parameters: -p STRATEGY.NAME=VALUE, or in --config as tables, e.g. [params.perp-hedge]
+    hedge_ratio = 0.3 (-p wins). Each strategy is named once (one parameter set each; several sets
+    of one strategy are a sweep).
 
     \b
     Examples:
       hedgelab compare                                  # the main job on crisis-2025
       hedgelab compare hold perp-hedge --start 2025-10-01 --end 2025-10-31
+      hedgelab compare hold perp-hedge -p perp-hedge.hedge_ratio=0.3
       hedgelab compare --data mine --store ./store --out ./report
       hedgelab compare --stress bootstrap --stress-paths 200   # plus survival odds over 200 paths
     """
     from hedgelab import api
-    return api.compare_with(opts, conf, list(strategies) or None, {})
+    return api.compare_with(opts, conf, list(strategies) or None, parse_strategy_params(params))
 
 
 @cli.command("sweep")
@@ -317,6 +364,7 @@ def compare_cmd(opts, conf, strategies, **_):
 @click.option("--resume", is_flag=True, default=False,
               help="Continue an interrupted big sweep with the same --out: chunks already in OUT-rows/ "
                    "are read back, not recomputed.")
+@debug_option
 @shared_options
 @stress_options
 @_command

@@ -489,7 +489,8 @@ API_CASES = [
     plugin("huge-stop", "wrote an invalid value (1e+300) into intent STOP_PRICE"),
     plugin("huge-topup", "wrote an invalid value (1e+16) into intent MARGIN_TOPUP"),
     plugin("huge-qty", "wrote an invalid value (1e+300) into intent OPT1_QTY"),
-    plugin("huge-strike", "wrote an invalid value (2.6e+151) into intent OPT1_STRIKE"),
+    plugin("huge-strike", "wrote a strike of 2.6e+151 into intent OPT1_STRIKE, which no listed contract can fill: "
+                          "a strike is a fraction of the forward (0.9 = 10 % below it), listed between 0 and 5"),
     plugin("huge-tenor", "wrote an invalid value (1e+06) into intent OPT1_TENOR_DAYS"),
 ]
 

@@ -141,3 +141,42 @@ def test_builtin_docstrings_state_every_default():
                 assert value == str(expected).lower(), (name, key)
             else:
                 assert float(value) == expected, (name, key)
+
+
+def test_doc_market_example_runs_and_its_table_names_every_field(capsys):
+    from hedgelab.data.arrays import MarketArrays
+    code, = blocks("market example")
+    exec(compile(code, "market-example", "exec"), {})
+    assert "close" in capsys.readouterr().out
+    table, = re.findall(r"<!-- market fields -->\n(.*?)\n\n", DOC.read_text(), flags=re.S)
+    documented = {name for cell in re.findall(r"^\| (.*?) \|", table, flags=re.M)
+                  for name in re.findall(r"`(\w+)`", cell)}
+    assert documented == set(MarketArrays._fields)
+
+
+def test_doc_names_every_helper_hook():
+    import hedgelab.strategies.hooks as hooks
+    helpers = {n for n, f in vars(hooks).items() if n.endswith("_nb") and getattr(f, "__module__", "") == hooks.__name__}
+    assert helpers == {"topup_nb", "scheduled_nb", "spot_once_nb", "topup_above_nb", "adl_waiting_nb", "targets_nb",
+                       "noop_nb"}
+    rows = re.findall(r"^\| `(\w+)[`(]", DOC.read_text().split("## Helper hooks", 1)[1], flags=re.M)
+    assert helpers <= set(rows)
+
+
+def test_doc_helpers_example_and_its_test_pass(tmp_path, monkeypatch):
+    code, = blocks("helpers example")
+    test_code, = blocks("helpers test")
+    (tmp_path / "my_strategies").mkdir()
+    (tmp_path / "my_strategies" / "daily_hedge.py").write_text(code)
+    (tmp_path / "test_daily_hedge.py").write_text(test_code)
+    monkeypatch.chdir(tmp_path)
+    spec = importlib.util.spec_from_file_location("doc_test_daily_hedge", tmp_path / "test_daily_hedge.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_daily_hedge_uses_the_helpers()
+    # and it runs: spot bought at once, the short perp at half of it
+    import hedgelab
+    res = hedgelab.run("daily-hedge", strategies_dir="my_strategies", start="2025-10-08", end="2025-10-09")
+    assert res.failures == {}
+    spot, perp = res.runs[0].spot_qty.iloc[0], res.runs[0].perp_qty.iloc[0]
+    assert spot > 0 and perp == pytest.approx(-0.5 * spot)
