@@ -109,7 +109,7 @@ def test_debug_is_an_option_like_the_others(plugins):
     with pytest.raises(hedgelab.UserError, match=r"run\(\): debug"):
         hedgelab.run("hold", debug="yes", **WINDOW)
     ok = hedgelab.run("hold", config={"debug": True}, **WINDOW)   # a config key too
-    assert ok.failures == {} and ok.options["debug"] is True
+    assert ok.failures == {} and ok.settings["debug"] is True
     with pytest.raises(hedgelab.UserError, match=r"debug runs in this process"):
         hedgelab.sweep("zero-by-zero", {"share": [0.4]}, strategies_dir=plugins, debug=True, cluster="local",
                        **WINDOW)
