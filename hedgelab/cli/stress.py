@@ -14,6 +14,7 @@ from hedgelab.cli.backtest import cli_options, shared_options
 from hedgelab.core.errors import UserError
 from hedgelab.runner.options import DEFAULT_STRESS_PATHS, params_for, params_per_strategy
 from hedgelab.runner.parse import parse_grid, parse_params
+from hedgelab.stress.scenarios import NAMES as SCENARIOS
 
 TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
          ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),
@@ -29,6 +30,34 @@ class _DefaultRun(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+
+def scenario_after_method(args: list[str]) -> list[str]:
+    """``--method scenario NAME`` (the documented form) as ``--method scenario --scenario NAME``.
+
+    click reads NAME as one more STRATEGY; the word right after ``--method scenario`` is the
+    scenario's name unless ``--scenario`` names it elsewhere (then it is a strategy, as written)."""
+    if any(a == "--scenario" or a.startswith("--scenario=") for a in args):
+        return args
+    out = list(args)
+    for i, a in enumerate(out):
+        if a == "--":
+            break
+        if a == "--method=scenario":
+            k = i + 1
+        elif a == "--method" and i + 1 < len(out) and out[i + 1] == "scenario":
+            k = i + 2
+        else:
+            continue
+        if k < len(out) and out[k] != "--" and not out[k].startswith("-"):
+            out.insert(k, "--scenario")
+        break
+    return out
+
+
+class _ScenarioRun(click.Command):
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, scenario_after_method(args))
 
 
 @cli.group("stress", cls=_DefaultRun)
@@ -60,12 +89,13 @@ def table_text(table) -> str:
     return "\n".join([fmt(head), fmt(["-" * w for w in widths]), *map(fmt, lines)])
 
 
-@stress_group.command("run")
+@stress_group.command("run", cls=_ScenarioRun)
 @click.argument("strategies", nargs=-1)
 @click.option("--method", type=click.Choice(["shock", "bootstrap", "garch", "jump", "scenario"]),
-              default="bootstrap", show_default=True, help="Path generator (scenario takes a NAME).")
+              default=None, help="Path generator  [default: bootstrap; scenario with --scenario]. "
+                                 "'--method scenario NAME' names the scenario right after it.")
 @click.option("--scenario", "scenario", default=None, metavar="NAME",
-              help="Named scenario for --method scenario (also accepted right after it).")
+              help=f"A named scenario (implies --method scenario): {', '.join(SCENARIOS)}.")
 @click.option("--paths", type=int, default=DEFAULT_STRESS_PATHS, show_default=True, help="Number of paths.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed (path k uses the seed and k).")
 @click.option("--horizon", default="30d", show_default=True, help="Length of each path from --start (e.g. 30d, 72h).")
@@ -96,12 +126,15 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
                 params, grid, chunk):
     from hedgelab.runner.execute import finish_line
     from hedgelab.runner.stress import StressTest, run_stress
-    from hedgelab.stress.scenarios import NAMES
     names = list(strategies)
-    if method == "scenario" and scenario is None and names and names[0] in NAMES:
-        scenario = names.pop(0)
-    if method != "scenario" and scenario is not None:
-        raise UserError("--scenario goes with --method scenario")
+    if scenario is not None and method not in (None, "scenario"):
+        raise UserError(f"--scenario {scenario} goes with --method scenario, not --method {method}")
+    method = method or ("scenario" if scenario is not None else "bootstrap")
+    if method == "scenario" and scenario is None:
+        raise UserError(f"--method scenario needs a NAME right after it (or --scenario NAME): one of "
+                        f"{', '.join(SCENARIOS)}")
+    if scenario is not None and scenario not in SCENARIOS:
+        raise UserError(f"unknown scenario {scenario!r}: one of {', '.join(SCENARIOS)}")
     values = parse_params(params)
     if len(names) > 1 and values:
         raise UserError("stress: -p applies to one STRATEGY; for several use a --config with [params.NAME] tables")
