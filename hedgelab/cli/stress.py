@@ -2,7 +2,7 @@
 
 ``hedgelab stress STRATEGY... --method M --paths N --seed S`` runs the stress test (the default
 sub-command ``run``); ``hedgelab stress reverse STRATEGY --at TIME`` finds the smallest instantaneous
-drop that liquidates it (or loses --max-loss). Backtest flags (--data, --venue, --start, ...) come
+move, down or up, that liquidates it (or loses --max-loss). Backtest flags (--data, --venue, --start, ...) come
 from ``cli.backtest.shared_options`` and are merged with --config the same way.
 """
 from __future__ import annotations
@@ -170,7 +170,9 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @shared_options
 def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
-    """Smallest instantaneous drop at --at (with the IV response) that liquidates STRATEGY's account."""
+    """Smallest instantaneous move at --at, a drop or a rally (with the IV response), that liquidates
+    STRATEGY's account: both directions are searched and the smaller move is reported first (a short
+    leg is liquidated by a rally)."""
     from hedgelab.runner.execute import time_limit
     opts, conf = cli_options(click.get_current_context(), kwargs)
     with time_limit(opts.timeout, "--timeout {}"):
@@ -181,7 +183,7 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
     import json
     from hedgelab.runner.execute import finish_line
     from hedgelab.runner.prepare import prepare_run
-    from hedgelab.stress.reverse import reverse_stress
+    from hedgelab.stress.reverse import MAX_DROP, MAX_RALLY, reverse_stress
     from hedgelab.stress.run import Entry
     from hedgelab.stress.window import bar_at
     values = params_for(conf, strategy)
@@ -195,7 +197,8 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
     res = reverse_stress(entry, market, bar_at(market, at), venue=opts.venue, capital=opts.capital,
                          max_loss=max_loss, symbol=run.symbol)
     finish_line()
-    data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
+    data = {"move": res.move, "direction": res.direction, "drop": res.drop, "trough_price": res.trough_price,
+            "rally": res.rally, "peak_price": res.peak_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
     if as_json:
@@ -203,10 +206,16 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
         return 0
     if res.already:
         click.echo(f"{strategy}: already liquidated before {res.at} without any shock")
-    elif res.drop is None:
-        click.echo(f"{strategy}: no drop up to 99 % at {res.at} breaches {res.criterion}")
+    elif res.direction is None:
+        click.echo(f"{strategy}: no move at {res.at} breaches {res.criterion} (no drop up to "
+                   f"{MAX_DROP:.0%}, no rally up to +{MAX_RALLY:.0%})")
     else:
-        click.echo(f"{strategy}: a drop of {res.drop:.2%} (mark {res.reference_price:,.0f} -> {res.trough_price:,.0f} "
-                   f"USD) at {res.at} breaches {res.criterion}")
+        down = (f"a drop of {res.drop:.2%} (mark {res.reference_price:,.0f} -> {res.trough_price:,.0f} USD)"
+                if res.drop is not None else f"no drop up to {MAX_DROP:.0%}")
+        up = (f"a rally of {res.rally:.2%} (mark {res.reference_price:,.0f} -> {res.peak_price:,.0f} USD)"
+              if res.rally is not None else f"no rally up to +{MAX_RALLY:.0%}")
+        first, other = (down, up) if res.direction == "down" else (up, down)
+        click.echo(f"{strategy}: {first} at {res.at} breaches {res.criterion}; the other way, {other}"
+                   + (" does" if other.startswith("a ") else ""))
     click.echo(f"data: {data['data']} ({data['data_kind']})")
     return 0
