@@ -154,6 +154,8 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
         click.echo(caption(res.meta))
         click.echo(f"model: {res.meta['description']}")
     click.echo(f"report: {out / 'stress.html'}")
+    for line in res.meta.get("warnings", ()):
+        click.echo(f"warning: {line}", err=True)
     for name, reason in res.failures.items():
         click.echo(f"failed: {name}: {reason}", err=True)
     if res.failures:
@@ -201,6 +203,8 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
             "rally": res.rally, "peak_price": res.peak_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
+    for line in run.warnings:   # --start/--end beyond the data: the window it ran on, as a backtest says it
+        click.echo(f"warning: {line}", err=True)
     if as_json:
         click.echo(json.dumps(data))
         return 0

@@ -122,3 +122,20 @@ def test_a_bad_scenario_lists_the_scenarios(tmp_path, capsys, args, wanted):
     rc, _, err = h.invoke(["stress", "leveraged-long", *args, *SHORT, "--out", str(out)], capsys)
     assert rc == 2 and err.strip() == wanted
     assert not out.exists()
+
+
+CLIPPED = ("start 2024-01-01 is before its first bar and end 2026-05-01 is after its last bar: data 'crisis-2025' "
+           "has bars from 2025-09-01 00:00 to 2025-11-30 23:00 UTC (bar opens), so the run covers only those")
+
+
+def test_a_window_beyond_the_data_is_said_by_stress_and_reverse_too(tmp_path, capsys):
+    # issue 22 item 8: --start 2024-01-01 --end 2026-05-01 was clamped to the data without a word
+    # (a backtest said it; the stress commands did not)
+    wide = ["--start", "2024-01-01", "--end", "2026-05-01"]
+    rc, _, err = h.invoke(["stress", "hold", "--paths", "2", "--horizon", "5d", *wide, "-q",
+                           "--out", str(tmp_path / "o")], capsys)
+    assert rc in (0, None) and err == f"warning: {CLIPPED}\n"
+    rc, out, err = h.invoke(["stress", "reverse", "hold", "--at", "2025-10-05 12:00", *wide, "--json"], capsys)
+    assert rc in (0, None) and err == f"warning: {CLIPPED}\n"
+    rc, out, err = h.invoke(["stress", "reverse", "hold", "--at", "2025-10-05 12:00", "--json"], capsys)
+    assert rc in (0, None) and err == ""   # inside the data: no word
