@@ -61,3 +61,23 @@ def test_data_list_and_show_say_the_last_bar_open_as_the_reports_do(capsys):
     rc, out, err = h.invoke(["data", "show", "crisis-2025"], capsys)
     rng = next(line for line in out.splitlines() if line.startswith("range:"))
     assert rng.endswith(f"2025-09-01T00:00:00Z .. {last} (first bar open .. last bar open)")
+
+
+def test_a_summary_mode_sweep_writes_no_empty_tearsheets_folder_bar_or_bare_events_file(tmp_path, capsys):
+    # issue 22 item 8: such a sweep printed `tearsheets: 0run`, left an empty tearsheets/ and an
+    # events.csv holding only its header (it keeps no events: README, "keep summaries only")
+    out = tmp_path / "o"
+    rc, stdout, err = h.invoke(["sweep", "perp-hedge", "-g", "hedge_ratio=0:1:5001", *WINDOW, "--out", str(out)],
+                               capsys)
+    assert rc == 0, err
+    assert "tearsheets" not in err and "0run" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.csv"]
+    assert "tearsheets for the 0" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_no_tearsheets_asked_means_no_folder_and_no_bar(tmp_path, capsys):
+    out = tmp_path / "o"
+    rc, _, err = h.invoke(["run", "hold", *WINDOW, "--tearsheets", "0", "--out", str(out)], capsys)
+    assert rc == 0, err
+    assert "tearsheets" not in err
+    assert sorted(p.name for p in out.iterdir()) == ["events.csv", "report.html", "summary.csv"]
