@@ -271,7 +271,7 @@ def _progress(total: int, quiet: bool) -> tqdm:
 
     from hedgelab.engine.warmup import PatientBar
     # no time left shown while the kernel compiles (the first run waits for it): PatientBar
-    return PatientBar(tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False,  # type: ignore[return-value]
+    return PatientBar(tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False,
                            dynamic_ncols=True))
 
 
