@@ -22,18 +22,22 @@ import atexit
 import importlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import threading
+import time
 from types import ModuleType
 from typing import Any
 
 KERNEL_MODULE = "hedgelab.engine.nb.simulate"
 KERNEL = "simulate_nb"
-# cold kernel compile on the 2-core development machine, 2026-12-05: 15 s alone (groups in parallel, then
-# the kernel); a fresh `hedgelab compare` 18-19 s in all, its plugins and data loading beside it. Slower
-# machines of the kind: 1.5x
-COMPILE_SECONDS = (15, 30)
+# The notice gives no figure measured elsewhere: compile times vary 5-10x with the machine and what else
+# runs on it (15 s alone on the 2-core development machine, 125 s with another job on the second core).
+# Each compile here is timed and the time kept beside numba's cache of the kernel (MEASURED), so the
+# next cold start on this machine (a new version, a cleared cache) says what it took here last time.
+MEASURED = "hedgelab-compile-seconds.json"
+NOTICE = "compiling the simulation kernel (first run only{measured})..."
 
 _STARTED = threading.Event()
 _LOCK = threading.Lock()
@@ -82,11 +86,80 @@ def start_kernel_compile(quiet: bool = True) -> bool:
         if not kernel_cache_cold():
             return False
         if not quiet:
-            print(f"compiling the simulation kernel (first run only, {COMPILE_SECONDS[0]}-{COMPILE_SECONDS[1]} s "
-                  f"on 2 cores)...", file=sys.stderr, flush=True)
+            print(notice(), file=sys.stderr, flush=True)
         _THREAD = threading.Thread(target=_compile, name="hedgelab-kernel-compile", daemon=True)
         _THREAD.start()  # before the lock is let go: a thread that finds _THREAD set may join it at once
     return True
+
+
+def notice() -> str:
+    """The line said when the kernel compiles: with the time the last compile took on this machine, if
+    one was measured, else no number."""
+    seconds = measured_seconds()
+    return NOTICE.format(measured="" if seconds is None else f"; it took {seconds:.0f} s on this machine last time")
+
+
+def measured_seconds() -> float | None:
+    """Seconds the last compile here took (kept beside numba's cache of the kernel), or None."""
+    try:
+        value = json.loads((_cache_dir() / MEASURED).read_text())["seconds"]
+        return float(value) if isinstance(value, (int, float)) and 0 < value < 86_400 else None
+    except Exception:  # noqa: BLE001 -- no measurement (or an unreadable one): say no number
+        return None
+
+
+def _remember(seconds: float) -> None:
+    """Keep the compile time for the next notice (temp file, then rename); a folder that cannot be
+    written leaves the notice without a number, never fails the run."""
+    try:
+        folder = _cache_dir()
+        tmp = folder / f".{MEASURED}.{os.getpid()}"
+        tmp.write_text(json.dumps({"seconds": round(seconds, 1)}))
+        os.replace(tmp, folder / MEASURED)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _cache_dir() -> Path:
+    return Path(kernel_cache()._cache_path)
+
+
+def compiling() -> bool:
+    """True while the background compile started by ``start_kernel_compile`` runs."""
+    thread = _THREAD
+    return thread is not None and thread.is_alive()
+
+
+class PatientBar:
+    """A tqdm bar that shows no rate and no time left while the kernel compiles: the first run waits
+    for the compile, so a rate measured on it (125 s/run) would promise minutes that the runs after
+    it take in seconds. Once the compile is over, the estimate comes back measured on runs after it."""
+
+    FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}, compiling the kernel]"
+
+    def __init__(self, bar: Any):
+        self._bar = bar
+        self._state = "compiling" if compiling() and not getattr(bar, "disable", True) else "done"
+        if self._state == "compiling":
+            self._format = bar.bar_format
+            bar.bar_format = self.FORMAT
+
+    def update(self, n: float = 1) -> Any:
+        bar = self._bar
+        if self._state == "measuring":   # the last update measured runs after the compile only
+            bar.bar_format = self._format
+            self._state = "done"
+        out = bar.update(n)
+        if self._state == "compiling" and not compiling():
+            # this update's time held the compile: the rate starts afresh from here
+            from tqdm.std import EMA
+            bar._ema_dn, bar._ema_dt = EMA(bar.smoothing), EMA(bar.smoothing)
+            bar.last_print_n, bar.last_print_t = bar.n, getattr(bar, "_time", time.time)()
+            self._state = "measuring"
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._bar, name)
 
 
 def load_kernel() -> ModuleType:
@@ -108,10 +181,14 @@ _KERNEL = _CHILD + f"import {KERNEL_MODULE}"
 
 def _compile() -> None:
     """The callee groups in parallel, then the kernel, each in a child process: a process of its own
-    compiles the kernel in 8.5 s, this one (its heap full of data and plotting modules) in 11 s."""
+    compiles the kernel in 8.5 s, this one (its heap full of data and plotting modules) in 11 s.
+    Timed, and the time kept for the next notice when the kernel landed in the cache."""
     from hedgelab.engine.nb.ahead import GROUPS
+    began = time.monotonic()
     _run_children([[_GROUP, group] for group in GROUPS])
     _run_children([[_KERNEL]])  # its callees load from the cache the groups wrote
+    if kernel_cache_cold() is False:
+        _remember(time.monotonic() - began)
 
 
 def _run_children(commands: list) -> None:

@@ -39,7 +39,7 @@ class ReportFiles:
     out_dir: Path
     report: Path
     summary_csv: Path
-    events_csv: Path
+    events_csv: Path | None   # None: a summary-mode sweep keeps no events (no file rather than a bare header)
     tearsheets: dict = field(default_factory=dict)  # run name -> Path (runs without one are absent)
     summary: pd.DataFrame | None = None
     seconds: float = 0.0
@@ -338,8 +338,10 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
         chosen.append(bench)
     tmp = Path(tempfile.mkdtemp(prefix=".report-", dir=out))
     try:
-        write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
-                         benchmark=bench, manifest=manifest, summary=summary)
+        if chosen:   # none chosen (--tearsheets 0, a summary-mode sweep): no bar, no empty tearsheets/
+            write_tearsheets(chosen, [stems[r.name] for r in chosen], tmp / "tearsheets", progress=progress,
+                             benchmark=bench, manifest=manifest, summary=summary)
+        keeps_events = not isinstance(runs, SummaryRuns)
         links = {r.name: f"tearsheets/{stems[r.name]}.html" for r in chosen}
         # The page and the csv files take seconds on a comparison (minutes on a big sweep): a bar too.
         from tqdm.auto import tqdm
@@ -349,22 +351,26 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
             bar.update()
             bar.set_postfix_str("events.csv")
             events = events_frame(runs)
-            events.to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+            if keeps_events:
+                events.to_csv(tmp / "events.csv", index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
             bar.update()
             bar.set_postfix_str("report.html")
-            note = "" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs"
+            note = ("" if len(chosen) == len(runs) else f"; tearsheets for the {len(chosen)} best-ranked runs" if chosen
+                    else "; no tearsheets")
             page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                                heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
                                max_curves=max_curves, files_note=note, events=events, stress=stress,
                                coin_prices=coin_prices)
             (tmp / "report.html").write_text(page, encoding="utf-8")
             bar.update()
-        (out / "tearsheets").mkdir(exist_ok=True)
-        for f in sorted((tmp / "tearsheets").iterdir()):
-            os.replace(f, out / "tearsheets" / f.name)
+        if chosen:
+            (out / "tearsheets").mkdir(exist_ok=True)
+            for f in sorted((tmp / "tearsheets").iterdir()):
+                os.replace(f, out / "tearsheets" / f.name)
         for name in ("summary.csv", "events.csv", "report.html"):
-            os.replace(tmp / name, out / name)
+            if name != "events.csv" or keeps_events:
+                os.replace(tmp / name, out / name)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return ReportFiles(out, out / "report.html", out / "summary.csv", out / "events.csv",
+    return ReportFiles(out, out / "report.html", out / "summary.csv", out / "events.csv" if keeps_events else None,
                        {n: out / link for n, link in links.items()}, summary, time.perf_counter() - t0)

@@ -297,7 +297,11 @@ def column_failures(runs: Sequence[RunRecord] | SummaryRuns) -> str | None:
 
 def _progress(total: int, quiet: bool) -> tqdm:
     from tqdm.auto import tqdm
-    return tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False, dynamic_ncols=True)
+
+    from hedgelab.engine.warmup import PatientBar
+    # no time left shown while the kernel compiles (the first run waits for it): PatientBar
+    return PatientBar(tqdm(total=total, unit="run", disable=quiet or total == 0, leave=False,
+                           dynamic_ncols=True))
 
 
 def _text(value: object) -> str | None:

@@ -124,6 +124,7 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
     with open_cluster(opts.cluster if live.client is None else None, live.client) as client:
         merged = run_paths(plan, int(test.paths), chunk=test.chunk, client=client, progress=not opts.quiet)
     meta = dict(_meta(opts, test, dataset, window, describe(gen)), adl=adl)
+    meta["warnings"] = list(run.warnings)   # a --start/--end beyond the data, said as for a backtest
     return summarise(plan, merged, meta, heat, failures)
 
 
@@ -186,4 +187,5 @@ def _basket_stress(opts: RunOptions, test: StressTest, run: Any, entries: tuple,
         merged = run_basket_paths(plan, int(test.paths), chunk=test.chunk, client=client, progress=not opts.quiet)
     meta = _meta(opts, test, run.dataset, window, describe(gen))
     meta["basket"] = ",".join(f"{c}={w:g}" for c, w in (opts.basket or {}).items())
+    meta["warnings"] = list(run.warnings)
     return summarise(plan, merged, meta, heat, failures)

@@ -103,5 +103,8 @@ class _Meter:
 
 def _bar(total, desc, progress):
     from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc or None, unit="chunk", disable=not progress or total == 0,
-                leave=False, dynamic_ncols=True)
+
+    from hedgelab.engine.warmup import PatientBar
+    # no time left shown while the kernel compiles (the first chunks wait for it): PatientBar
+    return PatientBar(tqdm(total=total, desc=desc or None, unit="chunk", disable=not progress or total == 0,
+                           leave=False, dynamic_ncols=True))

@@ -246,16 +246,44 @@ def data_lines(result) -> list[str]:
     what = {"reconstruction": f"RECONSTRUCTION anchored to {anchors} published facts, "
                               "not recorded market data",
             "real": "real market data", "imported": "imported market data"}.get(kind, kind)
-    times = [r.equity.index for r in result.runs if getattr(r, "equity", None) is not None and len(r.equity)]
-    span = (f"{times[0][0]:%Y-%m-%d %H:%M} to {times[0][-1]:%Y-%m-%d %H:%M} UTC" if times
-            else f"{m.get('start')} to {m.get('end')}")
+    first, last = run_window(result)
+    # bars are stamped at their open (README, Conventions): the span is first to last bar open, as
+    # `hedgelab data list` and `data show` say it
+    span = f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC (bar opens)"
     symbols = ", ".join(([str(m.get("symbol"))] if primary else []) + [str(e.get("symbol")) for e in entries.values()])
     weights = f" (basket {', '.join(f'{c} {w:.0%}' for c, w in basket.items())})" if basket else ""
     lines = [f"data: {m.get('name')} ({what}); {m.get('venue')} {symbols}{weights}, "
              f"{m.get('bar_size')} bars, {span}"]
-    if m.get("iv_fill"):
+    if m.get("iv_fill") and uses_options(result):   # IV prices options only: no word for runs without
         lines.append(f"IV fill rule: {m['iv_fill']}")
     return lines
+
+
+def run_window(result):
+    """(first, last) bar open the runs covered: from an equity curve, else (a summary-mode sweep keeps
+    none) the dataset's bars in the run's --start/--end, as the run sliced them."""
+    from hedgelab.reports.run import SummaryRuns
+    runs = result.runs
+    if not isinstance(runs, SummaryRuns):
+        for r in runs:
+            if getattr(r, "equity", None) is not None and len(r.equity):
+                return r.equity.index[0], r.equity.index[-1]
+    from hedgelab.data import load
+    from hedgelab.data.align import slice_bars
+    o = result.settings or {}
+    bars = slice_bars(load(o.get("data") or (result.manifest or {}).get("name"), o.get("store")), o.get("start"),
+                      o.get("end"))
+    return bars.index[0], bars.index[-1]
+
+
+def uses_options(result) -> bool:
+    """Whether a strategy of the result trades options (its class says ``uses_options``)."""
+    from hedgelab.reports.run import SummaryRuns
+    from hedgelab.runner.prepare import discover_all
+    runs = result.runs
+    names = {runs.strategy} if isinstance(runs, SummaryRuns) else {r.strategy for r in runs}
+    registry, _ = discover_all((result.settings or {}).get("strategies_dir"))
+    return any(getattr(registry.get(n), "uses_options", False) for n in names)
 
 
 def short_table(summary, top: int = TABLE_ROWS, stress=None) -> str:

@@ -36,9 +36,9 @@ from hedgelab.core.errors import UserError
 @click.option("--cross", is_flag=True, help="With --position: the positions share the --wallet in cross margin.")
 @click.option("--at", "at", default=None,
               help="Date of the venue's tier table. Default: the table valid today; when none is (the files' "
-                   "tables end), the newest table, named in a note on stderr after the answer. The note "
-                   "names the table, not today's date, and is never printed with an error. With --position: "
-                   "one date for every coin (the latest day up to today with a table for each).")
+                   "tables end), the newest table. The answer names the table it used (a 'tier table' line; "
+                   "'tier_table' in JSON). With --position: one date for every coin (the latest day up to today "
+                   "with a table for each).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def liq(ctx, venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_maint, other_upnl, max_leverage,
@@ -93,9 +93,7 @@ def liq(ctx, venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_m
         raise UserError(f"--other-upnl {other_upnl:g}: must be within +-{MAX_AMOUNT:g}")
     if max_leverage is not None and not 1 <= max_leverage <= 1000:   # the venue schema's max_leverage range
         raise UserError(f"--max-leverage {max_leverage:g}: must be in [1, 1000]")
-    note = None
-    if at is None:
-        at, note = _default_at(venue, symbol)
+    at, table = tier_table(venue, symbol, at)
     if maint_amount is not None:
         _check_maint_amount(maint_amount, venue, at, symbol, qty, entry, mmr, max_leverage)
     res = liquidation_price(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage,
@@ -105,17 +103,17 @@ def liq(ctx, venue, side, entry, qty, wallet, symbol, mmr, maint_amount, other_m
         value = getattr(res, key)
         if value is not None and not math.isfinite(value):
             raise UserError(f"{key} comes out {value} from these inputs; check --entry, --qty, --wallet, --leverage")
-    if note:   # after the answer: an error is never preceded by it
-        click.echo(note, err=True)
     if as_json:
         click.echo(json.dumps({"liquidation_price": res.liquidation_price, "mmr": res.mmr,
                                "maint_amount": res.maint_amount, "venue": res.venue, "kind": res.kind,
-                               "wallet": res.wallet}))
+                               "wallet": res.wallet, "tier_table": table}))
         return
     lp = "none (cannot be liquidated)" if res.liquidation_price is None else f"{res.liquidation_price:.10g}"
     mmr_text = "n/a" if res.mmr is None else f"{res.mmr:g}"
     click.echo(f"liquidation_price: {lp}")
     click.echo(f"mmr: {mmr_text}")
+    if table is not None:
+        click.echo(f"tier table: {table_text(venue, table)}")
 
 
 MAX_AMOUNT = 1e12   # USD: the largest capital any hedgelab input takes (the config schema's capital bound)
@@ -223,9 +221,13 @@ def _cross(venue, wallet, texts, marks, at, as_json) -> None:
         coins[coin] = (i, p.symbol)
     positions = _with_marks(positions, marks)
     note = None
+    chosen = "--at" if at is not None else "today"
     if at is None:
         at, note = _default_cross_at(venue, list(coins))
+        chosen = "newest" if note else chosen
     res = cross_liquidation_prices(venue, wallet, positions, at=at)
+    # which tables: part of the answer (not a warning on every call once the venue file's tables end)
+    tables = [dict(table, chosen=chosen) for coin in coins if (table := tier_table(venue, coin, at)[1]) is not None]
     balance = wallet + res["unrealized_pnl"]
     if not balance > 0:
         raise UserError(f"the margin balance at these marks, --wallet {wallet:g} + unrealized PnL "
@@ -244,12 +246,15 @@ def _cross(venue, wallet, texts, marks, at, as_json) -> None:
     if as_json:
         click.echo(json.dumps({"venue": res["venue"], "wallet": res["wallet"], "margin_ratio": res["margin_ratio"],
                                "maintenance_margin": res["maintenance_margin"],
-                               "unrealized_pnl": res["unrealized_pnl"], "positions": rows}))
+                               "unrealized_pnl": res["unrealized_pnl"], "positions": rows, "tier_tables": tables,
+                               "tier_tables_at": at}))
     else:
         for line in _cross_table(res, rows):
             click.echo(line)
-    if note:   # after the answer: an error is never preceded by it
-        click.echo(note, err=True)
+        if tables:
+            spans = ", ".join(f"{t['symbol']} {t['valid_from']}..{t['valid_to'] or 'open'}" for t in tables)
+            why = note or {"--at": "in force at --at", "today": "in force today"}[chosen]
+            click.echo(f"tier tables of {venue}: {spans} ({why})")
     if res["margin_ratio"] >= 1:
         click.echo(f"note: margin ratio {res['margin_ratio']:.6g} >= 1: the account is past liquidation at these "
                    "marks", err=True)
@@ -305,9 +310,8 @@ def _default_cross_at(venue, coins):
     day = next((d for d in ends if covered(d)), None)
     if day is None:
         return None, None
-    used = ", ".join(f"{c} {lo}..{hi}" for c in spans for lo, hi in spans[c] if lo <= day <= hi)
-    return day.isoformat(), (f"note: tier tables of {venue} valid at {day} were used ({used}): no day nearer today "
-                             "has a table for every coin; pass --at to choose")
+    return day.isoformat(), (f"at {day}, the latest day with a table for every coin: none covers today; --at DATE "
+                             "picks another")
 
 
 def check_position(entry, qty, wallet, leverage) -> None:
@@ -351,30 +355,45 @@ def _check_maint_amount(amount, venue, at, symbol, qty, entry, mmr, max_leverage
                         f"(notional {notional:g} {unit} x mmr {rate:g} = {notional * rate:g} {unit} at entry)")
 
 
-def _default_at(venue, symbol):
-    """(date, note): (None, None) when one of the venue's tables covers today (load_venue picks it);
-    else the last day of the newest table, with a note to print after the answer.
+def tier_table(venue, symbol, at=None) -> tuple[str | None, dict | None]:
+    """(the date to look the tables up at, the table used) for ``symbol`` on ``venue``.
 
-    The venue files carry dated tables that end (Binance's current one at 2026-03-31): after that a
-    calculator run without ``--at`` should still answer, with the table it used said on stderr. The
-    note names the table, not today's date, so the same inputs print the same text on any later day.
-    An explicit ``--at`` outside every table stays an error.
+    ``at`` given: the table in force that day (none: the calculation names the problem). Without
+    ``at``: the table in force today, else the newest one that has ended, at its last day. The venue files
+    carry dated tables that end (Binance's current one at 2026-03-31); after that a calculator run
+    without ``--at`` still answers with the newest table, and says which in the answer itself (not a
+    warning on every call, and without today's date: the same inputs print the same text on any later
+    day). The table: {"symbol", "valid_from", "valid_to", "chosen": "--at" | "today" | "newest"}.
     """
     from hedgelab.engine.venues import as_date, base_coin, venue_rules
 
-    today = dt.date.today()
-    tables = []
+    try:
+        when = dt.date.today() if at is None else as_date(at, "--at")
+    except UserError:
+        return at, None                    # a bad --at: the calculation says what is wrong with it
+    spans = []
     for t in venue_rules(venue).get("tiers", []):
         if str(t.get("symbol", "BTC")).upper() != base_coin(symbol):
             continue
         lo = as_date(t.get("valid_from", "1970-01-01"), "valid_from")
         hi = as_date(t.get("valid_to", "9999-12-31"), "valid_to")
-        if lo <= today <= hi:
-            return None, None                    # load_venue picks today's table itself
-        tables.append((hi, lo))
-    past = [(hi, lo) for hi, lo in tables if hi < today]
-    if not past:
-        return None, None                        # nothing older to fall back on: load_venue says why
+        spans.append((lo, hi))
+
+    def found(lo, hi, chosen):
+        return {"symbol": base_coin(symbol), "valid_from": lo.isoformat(),
+                "valid_to": None if hi.year == 9999 else hi.isoformat(), "chosen": chosen}
+    for lo, hi in spans:
+        if lo <= when <= hi:
+            return at, found(lo, hi, "--at" if at is not None else "today")
+    past = [(hi, lo) for lo, hi in spans if hi < when]
+    if at is not None or not past:
+        return at, None                    # nothing in force or older to fall back on: load_venue says why
     hi, lo = max(past)
-    return hi.isoformat(), (f"note: {symbol} tier table of {venue}: the newest one, valid {lo} to {hi}, was used "
-                            "(no table covers today; pass --at to choose)")
+    return hi.isoformat(), found(lo, hi, "newest")
+
+
+def table_text(venue, table: dict) -> str:
+    """``binance BTC 2025-09-01..2026-03-31 (in force today)``: the table an answer used, in words."""
+    why = {"--at": "in force at --at", "today": "in force today",
+           "newest": "the newest: none covers today; --at DATE picks another"}[table["chosen"]]
+    return f"{venue} {table['symbol']} {table['valid_from']}..{table['valid_to'] or 'open'} ({why})"

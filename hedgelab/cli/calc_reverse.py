@@ -18,27 +18,25 @@ from hedgelab.core.errors import UserError
 @click.option("--symbol", default="BTC", show_default=True)
 @click.option("--at", "at", default=None,
               help="Date of the venue's tier table. Default: the table valid today; when none is, the newest "
-                   "table, named in a note on stderr after the answer (never with an error).")
+                   "table. The answer names the table it used.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (key drop: a decimal of the entry).")
 def reverse(venue, side, entry, qty, leverage, wallet, symbol, at, as_json):
     """Smallest move from --entry (down for a long, up for a short) that reaches the liquidation price."""
-    from hedgelab.cli.calc_liq import _default_at, check_position
+    from hedgelab.cli.calc_liq import check_position, table_text, tier_table
     from hedgelab.stress.reverse import position_drop
     for option, value in {"entry": entry, "qty": qty, "wallet": wallet, "leverage": leverage}.items():
         if value is not None and not math.isfinite(value):
             raise UserError(f"--{option} {value}: must be a finite number")
     check_position(entry, qty, wallet, leverage)
-    note = None
-    if at is None:
-        at, note = _default_at(venue, symbol)
+    at, table = tier_table(venue, symbol, at)
     res = position_drop(venue, side=side, entry=entry, qty=qty, wallet=wallet, leverage=leverage, at=at,
                         symbol=symbol)
-    if note:   # after the answer: an error is never preceded by it
-        click.echo(note, err=True)
     if as_json:
-        click.echo(json.dumps(res))
+        click.echo(json.dumps({**res, "tier_table": table}))
         return
     if res["drop"] is None:
         click.echo("drop: none (the position cannot be liquidated)")
     else:
         click.echo(f"drop: {res['drop']:.6f} ({res['direction']}, to {res['liquidation_price']:,.2f} USD)")
+    if table is not None:
+        click.echo(f"tier table: {table_text(venue, table)}")

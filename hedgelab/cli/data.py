@@ -28,12 +28,15 @@ def list_cmd(store):
     if not names:
         click.echo("no datasets (import one with: hedgelab data import NAME --prices FILE)")
         return
+    # one convention everywhere (README, Conventions): a bar is stamped at its open, so a span is said
+    # as first bar open .. last bar open, as the reports' "to 2025-11-30 23:00" says it
+    click.echo(f"{'name':<24} {'kind':<14} {'bars':>5}  {'first bar open .. last bar open (UTC)':<44}  coins")
     for name in names:
         try:
             ds = load(name, store)
             m = ds.manifest
             click.echo(f"{name:<24} {m.get('kind', '?'):<14} {m.get('bar_size', '?'):>5}  "
-                       f"{iso(ds.bars.index[0])} .. {iso(ds.bars.index[-1] + ds.bar_size)}  {_coins_said(ds)}")
+                       f"{iso(ds.bars.index[0])} .. {iso(ds.bars.index[-1])}  {_coins_said(ds)}")
         except UserError as exc:  # one damaged dataset must not hide the others
             click.echo(f"{name:<24} DAMAGED: {exc}")
 
@@ -85,7 +88,7 @@ def _describe(ds) -> list[str]:
         f"kind:      {m.get('kind')}" + ("  (a reconstruction, not market data)"
                                          if m.get("kind") == "reconstruction" else ""),
         f"venue:     {m.get('venue')}  symbol: {m.get('symbol')}",
-        f"range:     {iso(bars.index[0])} .. {iso(bars.index[-1] + ds.bar_size)} (first bar open .. last bar close)",
+        f"range:     {iso(bars.index[0])} .. {iso(bars.index[-1])} (first bar open .. last bar open)",
         f"bars:      {len(bars)} x {m.get('bar_size')}",
     ]
     lines.append(_gaps_line(m))
@@ -241,6 +244,7 @@ def import_cmd(name, prices, funding, iv, index, cols, iv_unit, funding_unit, ve
     Several coins: hedgelab data import alts --prices ETHUSDT=eth.csv --prices XRPUSDT=xrp.csv \\
                        --funding ETH=eth_funding.csv --index ETH=eth_spot.csv
     """
+    from hedgelab.data.dataset import iso
     from hedgelab.data.importer import import_files
     from hedgelab.data.store import store_dir
 
@@ -250,12 +254,13 @@ def import_cmd(name, prices, funding, iv, index, cols, iv_unit, funding_unit, ve
                       bar_size=bar_size, max_price=max_price, fill_gaps=fill_gaps, adl=adl)
     m = ds.manifest
     where = store_dir(store) / name
+    span = f"opening {iso(ds.bars.index[0])} .. {iso(ds.bars.index[-1])}"   # bars stamped at their open
     if not ds.coins:
-        click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {m['start']} .. {m['end']}, "
+        click.echo(f"imported {name}: {len(ds.bars)} x {m['bar_size']} bars {span}, "
                    f"{len(ds.funding)} funding settlements, {len(ds.iv)} IV prints -> {where}")
     else:
         click.echo(f"imported {name}: {len(ds.coin_names)} coins ({', '.join(ds.coin_names)}) on {len(ds.bars)} x "
-                   f"{m['bar_size']} bars {m['start']} .. {m['end']} -> {where}")
+                   f"{m['bar_size']} bars {span} -> {where}")
     for coin in ds.coin_names:
         one = ds.coin(coin)
         cm = one.manifest

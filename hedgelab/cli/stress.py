@@ -2,7 +2,7 @@
 
 ``hedgelab stress STRATEGY... --method M --paths N --seed S`` runs the stress test (the default
 sub-command ``run``); ``hedgelab stress reverse STRATEGY --at TIME`` finds the smallest instantaneous
-drop that liquidates it (or loses --max-loss). Backtest flags (--data, --venue, --start, ...) come
+move, down or up, that liquidates it (or loses --max-loss). Backtest flags (--data, --venue, --start, ...) come
 from ``cli.backtest.shared_options`` and are merged with --config the same way.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from hedgelab.cli.backtest import cli_options, shared_options
 from hedgelab.core.errors import UserError
 from hedgelab.runner.options import DEFAULT_STRESS_PATHS, params_for, params_per_strategy
 from hedgelab.runner.parse import parse_grid, parse_params
+from hedgelab.stress.scenarios import NAMES as SCENARIOS
 
 TABLE = (("rank", "rank_stress", "{}"), ("run", "run", "{}"), ("survival", "survival", "{:.1%}"),
          ("VaR95 loss", "var95_loss", "{:,.0f}"), ("ES95 loss", "es95_loss", "{:,.0f}"),
@@ -29,6 +30,34 @@ class _DefaultRun(click.Group):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["run", *args]
         return super().parse_args(ctx, args)
+
+
+def scenario_after_method(args: list[str]) -> list[str]:
+    """``--method scenario NAME`` (the documented form) as ``--method scenario --scenario NAME``.
+
+    click reads NAME as one more STRATEGY; the word right after ``--method scenario`` is the
+    scenario's name unless ``--scenario`` names it elsewhere (then it is a strategy, as written)."""
+    if any(a == "--scenario" or a.startswith("--scenario=") for a in args):
+        return args
+    out = list(args)
+    for i, a in enumerate(out):
+        if a == "--":
+            break
+        if a == "--method=scenario":
+            k = i + 1
+        elif a == "--method" and i + 1 < len(out) and out[i + 1] == "scenario":
+            k = i + 2
+        else:
+            continue
+        if k < len(out) and out[k] != "--" and not out[k].startswith("-"):
+            out.insert(k, "--scenario")
+        break
+    return out
+
+
+class _ScenarioRun(click.Command):
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, scenario_after_method(args))
 
 
 @cli.group("stress", cls=_DefaultRun)
@@ -64,12 +93,13 @@ def table_text(table) -> str:
                       "for runs whose replay held one"])
 
 
-@stress_group.command("run")
+@stress_group.command("run", cls=_ScenarioRun)
 @click.argument("strategies", nargs=-1)
 @click.option("--method", type=click.Choice(["shock", "bootstrap", "garch", "jump", "scenario"]),
-              default="bootstrap", show_default=True, help="Path generator (scenario takes a NAME).")
+              default=None, help="Path generator  [default: bootstrap; scenario with --scenario]. "
+                                 "'--method scenario NAME' names the scenario right after it.")
 @click.option("--scenario", "scenario", default=None, metavar="NAME",
-              help="Named scenario for --method scenario (also accepted right after it).")
+              help=f"A named scenario (implies --method scenario): {', '.join(SCENARIOS)}.")
 @click.option("--paths", type=int, default=DEFAULT_STRESS_PATHS, show_default=True, help="Number of paths.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed (path k uses the seed and k).")
 @click.option("--horizon", default="30d", show_default=True, help="Length of each path from --start (e.g. 30d, 72h).")
@@ -100,12 +130,15 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
                 params, grid, chunk):
     from hedgelab.runner.execute import finish_line
     from hedgelab.runner.stress import StressTest, run_stress
-    from hedgelab.stress.scenarios import NAMES
     names = list(strategies)
-    if method == "scenario" and scenario is None and names and names[0] in NAMES:
-        scenario = names.pop(0)
-    if method != "scenario" and scenario is not None:
-        raise UserError("--scenario goes with --method scenario")
+    if scenario is not None and method not in (None, "scenario"):
+        raise UserError(f"--scenario {scenario} goes with --method scenario, not --method {method}")
+    method = method or ("scenario" if scenario is not None else "bootstrap")
+    if method == "scenario" and scenario is None:
+        raise UserError(f"--method scenario needs a NAME right after it (or --scenario NAME): one of "
+                        f"{', '.join(SCENARIOS)}")
+    if scenario is not None and scenario not in SCENARIOS:
+        raise UserError(f"unknown scenario {scenario!r}: one of {', '.join(SCENARIOS)}")
     values = parse_params(params)
     if len(names) > 1 and values:
         raise UserError("stress: -p applies to one STRATEGY; for several use a --config with [params.NAME] tables")
@@ -125,6 +158,8 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
         click.echo(caption(res.meta))
         click.echo(f"model: {res.meta['description']}")
     click.echo(f"report: {out / 'stress.html'}")
+    for line in res.meta.get("warnings", ()):
+        click.echo(f"warning: {line}", err=True)
     for name, reason in res.failures.items():
         click.echo(f"failed: {name}: {reason}", err=True)
     if res.failures:
@@ -141,7 +176,9 @@ def _stress_run(opts, conf, strategies, method, scenario, paths, seed, horizon, 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @shared_options
 def stress_reverse(strategy, params, at, max_loss, as_json, **kwargs):
-    """Smallest instantaneous drop at --at (with the IV response) that liquidates STRATEGY's account."""
+    """Smallest instantaneous move at --at, a drop or a rally (with the IV response), that liquidates
+    STRATEGY's account: both directions are searched and the smaller move is reported first (a short
+    leg is liquidated by a rally)."""
     from hedgelab.runner.execute import time_limit
     opts, conf = cli_options(click.get_current_context(), kwargs)
     with time_limit(opts.timeout, "--timeout {}"):
@@ -152,7 +189,7 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
     import json
     from hedgelab.runner.execute import finish_line
     from hedgelab.runner.prepare import prepare_run
-    from hedgelab.stress.reverse import reverse_stress
+    from hedgelab.stress.reverse import MAX_DROP, MAX_RALLY, reverse_stress
     from hedgelab.stress.run import Entry
     from hedgelab.stress.window import bar_at
     values = params_for(conf, strategy)
@@ -166,18 +203,27 @@ def _stress_reverse(opts, conf, strategy, params, at, max_loss, as_json):
     res = reverse_stress(entry, market, bar_at(market, at), venue=opts.venue, capital=opts.capital,
                          max_loss=max_loss, symbol=run.symbol)
     finish_line()
-    data = {"drop": res.drop, "trough_price": res.trough_price, "reference_price": res.reference_price,
+    data = {"move": res.move, "direction": res.direction, "drop": res.drop, "trough_price": res.trough_price,
+            "rally": res.rally, "peak_price": res.peak_price, "reference_price": res.reference_price,
             "criterion": res.criterion, "at": res.at, "already_liquidated": res.already,
             "data": dataset.manifest.get("name"), "data_kind": dataset.manifest.get("kind")}
+    for line in run.warnings:   # --start/--end beyond the data: the window it ran on, as a backtest says it
+        click.echo(f"warning: {line}", err=True)
     if as_json:
         click.echo(json.dumps(data))
         return 0
     if res.already:
         click.echo(f"{strategy}: already liquidated before {res.at} without any shock")
-    elif res.drop is None:
-        click.echo(f"{strategy}: no drop up to 99 % at {res.at} breaches {res.criterion}")
+    elif res.direction is None:
+        click.echo(f"{strategy}: no move at {res.at} breaches {res.criterion} (no drop up to "
+                   f"{MAX_DROP:.0%}, no rally up to +{MAX_RALLY:.0%})")
     else:
-        click.echo(f"{strategy}: a drop of {res.drop:.2%} (mark {res.reference_price:,.0f} -> {res.trough_price:,.0f} "
-                   f"USD) at {res.at} breaches {res.criterion}")
+        down = (f"a drop of {res.drop:.2%} (mark {res.reference_price:,.0f} -> {res.trough_price:,.0f} USD)"
+                if res.drop is not None else f"no drop up to {MAX_DROP:.0%}")
+        up = (f"a rally of {res.rally:.2%} (mark {res.reference_price:,.0f} -> {res.peak_price:,.0f} USD)"
+              if res.rally is not None else f"no rally up to +{MAX_RALLY:.0%}")
+        first, other = (down, up) if res.direction == "down" else (up, down)
+        click.echo(f"{strategy}: {first} at {res.at} breaches {res.criterion}; the other way, {other}"
+                   + (" does" if other.startswith("a ") else ""))
     click.echo(f"data: {data['data']} ({data['data_kind']})")
     return 0

@@ -80,7 +80,8 @@ def test_json_is_binances_cross_formula(capsys, args, case):
     got = json.loads(out)
     wallet, positions = case
     want = expected(wallet, positions)
-    assert list(got) == ["venue", "wallet", "margin_ratio", "maintenance_margin", "unrealized_pnl", "positions"]
+    assert list(got) == ["venue", "wallet", "margin_ratio", "maintenance_margin", "unrealized_pnl", "positions",
+                         "tier_tables", "tier_tables_at"]
     assert got["venue"] == "binance" and got["wallet"] == wallet
     assert got["maintenance_margin"] == pytest.approx(want["mm"], rel=1e-12)
     assert got["unrealized_pnl"] == pytest.approx(want["upnl"], rel=1e-12, abs=1e-9)
@@ -113,9 +114,9 @@ def test_the_issue_example_as_written(capsys):
     # named in a note on stderr after the answer; the brackets used here are the same in every table
     rc, out, err = calc(capsys, *EXAMPLE_ARGS, "--json")
     assert rc == 0
-    lines = err.strip().splitlines()
-    assert lines == [] or (len(lines) == 1 and lines[0].startswith("note: ") and "--at" in lines[0])
+    assert err == ""
     got = json.loads(out)
+    assert [t["symbol"] for t in got["tier_tables"]] == ["ETH", "SOL", "BTC"]
     want = expected(*EXAMPLE)
     assert [p["symbol"] for p in got["positions"]] == ["ETHUSDT", "SOLUSDT", "BTCUSDT"]
     assert [p["liquidation_price"] for p in got["positions"]] == pytest.approx([r[2] for r in want["rows"]],
@@ -173,10 +174,11 @@ def test_without_at_one_day_with_a_table_for_every_coin_named_in_a_note_after_th
     rc, out, err = calc(capsys, "--venue", venue, "--cross", "--wallet", "10000", "--position", "BTCUSDT:long:1@100000",
                         "--position", "ETHUSDT:short:10@4000", "--json")
     assert rc == 0
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("note: tier tables of ") and "valid at 2020-06-30" in lines[0]
-    assert "BTC 2020-01-01..2020-12-31" in lines[0] and "ETH 2020-01-01..2020-06-30" in lines[0]
+    assert err == ""   # the tables used are in the answer, not a warning
     got = json.loads(out)
+    assert got["tier_tables_at"] == "2020-06-30"
+    assert [(t["symbol"], t["valid_from"], t["valid_to"], t["chosen"]) for t in got["tier_tables"]] == [
+        ("BTC", "2020-01-01", "2020-12-31", "newest"), ("ETH", "2020-01-01", "2020-06-30", "newest")]
     # one bracket, mmr 1 %, cum 0; both at their entries: MM BTC 1,000, ETH 400, no uPnL
     btc = (10_000 - 400 + 0 - 1 * 100_000) / (1 * 0.01 - 1)
     eth = (10_000 - 1_000 + 0 + 10 * 4000) / (10 * 0.01 + 10)

@@ -41,8 +41,16 @@ def test_calc_liq_without_at_uses_the_newest_table_once_all_have_ended(tmp_path,
     venue = _venue(tmp_path, "2020-01-01", "2020-12-31")       # ended before any day this test runs
     rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ], capsys)
     assert rc in (0, None), err
-    assert json.loads(out)["liquidation_price"] == pytest.approx(EXPECTED, rel=1e-12)
-    assert "2020-12-31" in err and "--at" in err
+    answer = json.loads(out)
+    assert answer["liquidation_price"] == pytest.approx(EXPECTED, rel=1e-12)
+    # issue 22 item 8: the table used is said in the answer, not warned about on stderr at every call
+    assert answer["tier_table"] == {"symbol": "BTC", "valid_from": "2020-01-01", "valid_to": "2020-12-31",
+                                    "chosen": "newest"}
+    assert err == ""
+    rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *[a for a in LIQ if a != "--json"]], capsys)
+    assert rc in (0, None) and err == ""
+    assert out.splitlines()[-1] == (f"tier table: {venue} BTC 2020-01-01..2020-12-31 (the newest: none covers today; "
+                                    "--at DATE picks another)")
 
 
 def test_calc_liq_without_at_uses_todays_table_silently(tmp_path, capsys):
@@ -51,6 +59,7 @@ def test_calc_liq_without_at_uses_todays_table_silently(tmp_path, capsys):
     rc, out, err = h.invoke(["calc", "liq", "--venue", venue, *LIQ], capsys)
     assert rc in (0, None) and err == ""
     assert json.loads(out)["liquidation_price"] == pytest.approx(EXPECTED, rel=1e-12)
+    assert json.loads(out)["tier_table"]["chosen"] == "today"
 
 
 def test_calc_liq_explicit_at_outside_every_table_is_still_an_error(tmp_path, capsys):

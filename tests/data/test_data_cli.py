@@ -38,7 +38,8 @@ def test_show_lists_everything(write_csv, tmp_path, capsys):
     capsys.readouterr()
     assert main(["data", "show", "mine", "--store", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "range:     2025-01-01T00:00:00Z .. 2025-01-02T00:00:00Z" in out    # 24 bars of 1h
+    # 24 bars of 1h: the last opens at 23:00 (bars are stamped at their open, issue 22)
+    assert "range:     2025-01-01T00:00:00Z .. 2025-01-01T23:00:00Z (first bar open .. last bar open)" in out
     assert "bars:      24 x 1h" in out and "funding:   0 settlements" in out
     assert "mark: mark = index, zero basis" in out and "iv_fill:   None" in out
 

@@ -56,7 +56,7 @@ def test_two_coins_on_the_1h_grid_with_funding_and_spot_index(tmp_path, capsys):
     assert rc == 0, err
     eth, xrp = csv_bars(PERP_1H["ETH"]), csv_bars(PERP_1H["XRP"])
     assert out.splitlines()[0].startswith(f"imported alts: 2 coins (ETH, XRP) on {len(eth)} x 1h bars "
-                                          "2025-09-13T08:00:00Z .. 2025-12-01T00:00:00Z")
+                                          "opening 2025-09-13T08:00:00Z .. 2025-11-30T23:00:00Z")
 
     ds = load("alts", store)
     assert ds.coin_names == ("ETH", "XRP")

@@ -83,3 +83,59 @@ def test_a_failing_strategy_is_named_and_the_others_written(tmp_path, capsys):
     assert rc == 1
     assert "failed: broken-stress: path 0: RuntimeError: boom" in err
     assert list(pd.read_csv(out / "stress.csv")["run"]) == ["hold"]
+
+
+SCENARIO_NAMES = ("oct10-2025", "covid-mar2020", "china-may2021", "ftx-nov2022", "yen-aug2024", "support-80k")
+SHORT = ["--paths", "2", "--seed", "1", "--horizon", "20d", "--start", "2025-11-01"]
+
+
+@pytest.mark.parametrize("form", [["--method", "scenario", "support-80k"], ["--scenario", "support-80k"],
+                                  ["--method=scenario", "support-80k"],
+                                  ["--scenario", "support-80k", "--method", "scenario"]])
+def test_the_documented_scenario_forms_run_the_named_scenario(tmp_path, capsys, form):
+    # issue 22 item 6: `--method scenario support-80k` read the name as a strategy, `--scenario NAME`
+    # alone was refused
+    out = tmp_path / "out"
+    rc, stdout, err = h.invoke(["stress", "leveraged-long", *form, *SHORT, "--out", str(out)], capsys)
+    assert rc in (0, None), err
+    table = pd.read_csv(out / "stress.csv")
+    assert list(table["run"]) == ["leveraged-long"]
+    assert "scenario support-80k" in stdout
+
+
+def test_the_name_right_after_method_scenario_is_the_scenario_not_a_strategy(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc, _, err = h.invoke(["stress", "--method", "scenario", "oct10-2025", "hold", *SHORT, "--out", str(out)], capsys)
+    assert rc in (0, None), err
+    assert list(pd.read_csv(out / "stress.csv")["run"]) == ["hold"]
+
+
+@pytest.mark.parametrize("args, wanted", [
+    (["--method", "scenario", "covid"], "error: unknown scenario 'covid': one of " + ", ".join(SCENARIO_NAMES)),
+    (["--scenario", "covid"], "error: unknown scenario 'covid': one of " + ", ".join(SCENARIO_NAMES)),
+    (["--method", "scenario"], "error: --method scenario needs a NAME right after it (or --scenario NAME): one of "
+     + ", ".join(SCENARIO_NAMES)),
+    (["--method", "garch", "--scenario", "covid-mar2020"],
+     "error: --scenario covid-mar2020 goes with --method scenario, not --method garch")])
+def test_a_bad_scenario_lists_the_scenarios(tmp_path, capsys, args, wanted):
+    out = tmp_path / "out"
+    rc, _, err = h.invoke(["stress", "leveraged-long", *args, *SHORT, "--out", str(out)], capsys)
+    assert rc == 2 and err.strip() == wanted
+    assert not out.exists()
+
+
+CLIPPED = ("start 2024-01-01 is before its first bar and end 2026-05-01 is after its last bar: data 'crisis-2025' "
+           "has bars from 2025-09-01 00:00 to 2025-11-30 23:00 UTC (bar opens), so the run covers only those")
+
+
+def test_a_window_beyond_the_data_is_said_by_stress_and_reverse_too(tmp_path, capsys):
+    # issue 22 item 8: --start 2024-01-01 --end 2026-05-01 was clamped to the data without a word
+    # (a backtest said it; the stress commands did not)
+    wide = ["--start", "2024-01-01", "--end", "2026-05-01"]
+    rc, _, err = h.invoke(["stress", "hold", "--paths", "2", "--horizon", "5d", *wide, "-q",
+                           "--out", str(tmp_path / "o")], capsys)
+    assert rc in (0, None) and err == f"warning: {CLIPPED}\n"
+    rc, out, err = h.invoke(["stress", "reverse", "hold", "--at", "2025-10-05 12:00", *wide, "--json"], capsys)
+    assert rc in (0, None) and err == f"warning: {CLIPPED}\n"
+    rc, out, err = h.invoke(["stress", "reverse", "hold", "--at", "2025-10-05 12:00", "--json"], capsys)
+    assert rc in (0, None) and err == ""   # inside the data: no word

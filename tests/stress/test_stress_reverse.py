@@ -62,6 +62,29 @@ def test_strategy_reverse_finds_the_position_liquidation_price(lev, capsys, flat
                          "--wallet", repr(float(wallet)), "--at", "2025-10-06"], capsys)["liquidation_price"])
     assert min(lps) - 1e-3 <= res.trough_price <= max(lps) + 1e-3
     assert res.drop == pytest.approx((1 / lev - M) / (1 - M), abs=2e-4)   # entry ~ reference: 0.5 bp apart
+    # a long alone: no rally liquidates it, so the drop is the answer
+    assert res.rally is None and res.direction == "down" and res.move == -res.drop
+
+
+@pytest.mark.parametrize("lev", [2, 5, 10])
+def test_strategy_reverse_finds_the_rally_that_liquidates_a_short_hedge(lev, flat):
+    # issue 22 item 5: a spot long hedged by an isolated short perp cannot be liquidated by a drop (the
+    # short gains, the spot is not on margin); its risk is the rally that reaches the short's
+    # liquidation price. Isolated linear short (Binance): LP = (WB + Q EP) / (Q (1 + m)), with the
+    # margin WB = Q EP / L at the entry (or Q x mark / L if re-sized at the close), so
+    # LP = EP (1 + 1/L) / (1 + m): a rise of (1/L - m) / (1 + m) from the entry.
+    market = flat()
+    cls = get_strategy("perp-hedge")
+    params = cls.validate({"hedge_ratio": 1.0, "leverage": lev, "rebalance_hours": 0, "drift": 10.0,
+                           "topup_at": 1.0})
+    entry = Entry("perp-hedge", cls, (params,), ("perp-hedge",), "isolated")
+    capital = 20_000.0   # the short's notional stays in Binance's first bracket, m = 0.4 %
+    res = reverse_stress(entry, market, 3, venue="binance", capital=capital)
+    assert res.drop is None and res.direction == "up" and res.move == res.rally
+    ep = 1e5 * (1 - HALF_SPREAD)   # a sell fills below the mark by the half spread (impact ~1e-7 here)
+    lps = [(margin_per_btc + ep) / (1 + M) for margin_per_btc in (ep / lev, 1e5 / lev)]
+    assert min(lps) - 1.0 <= res.peak_price <= max(lps) + 1.0
+    assert res.rally == pytest.approx((1 / lev - M) / (1 + M), abs=2e-4)
 
 
 def test_reverse_max_loss_on_spot_hold(flat):
@@ -72,3 +95,15 @@ def test_reverse_max_loss_on_spot_hold(flat):
     res = reverse_stress(entry, market, 3, capital=1e5, max_loss=0.2)
     assert res.drop == pytest.approx(0.2, abs=1e-6)
     assert reverse_stress(entry, market, 3, capital=1e5).drop is None   # spot cannot be liquidated
+
+
+def test_cli_reverse_of_the_hedge_at_the_oct10_crash_answers_with_the_rally(capsys):
+    # issue 22 item 5: the command answered "no drop up to 99 % breaches liquidation" for perp-hedge,
+    # whose short perp is liquidated by a rally; both directions are now in the answer, the smaller first
+    res = calc(["stress", "reverse", "perp-hedge", "--at", "2025-10-10 21:00"], capsys)
+    assert res["drop"] is None and res["trough_price"] is None
+    assert res["direction"] == "up" and res["move"] == res["rally"] > 0
+    assert res["peak_price"] == pytest.approx(res["reference_price"] * (1 + res["rally"]), rel=1e-12)
+    rc, out, err = h.invoke(["stress", "reverse", "perp-hedge", "--at", "2025-10-10 21:00"], capsys)
+    assert rc in (0, None), err
+    assert out.startswith(f"perp-hedge: a rally of {res['rally']:.2%} (mark ") and "no drop up to 99%" in out
