@@ -57,17 +57,23 @@ def test_doc_hook_example_follows_its_rule(tmp_path, helpers):
     assert call_hook(cls.decide_nb, state, params) == {}
 
 
-def test_doc_hook_test_passes(tmp_path, monkeypatch):
-    code, = blocks("hook example")
-    test_code, = blocks("hook test")
+def _doc_example_and_test(tmp_path, monkeypatch, what: str, stem: str):
+    """The guide's "<what> example" saved as my_strategies/<stem>.py and its "<what> test" as
+    test_<stem>.py in ``tmp_path`` (the current folder), the test module imported."""
+    code, = blocks(f"{what} example")
+    test_code, = blocks(f"{what} test")
     (tmp_path / "my_strategies").mkdir()
-    (tmp_path / "my_strategies" / "liq_guard.py").write_text(code)
-    (tmp_path / "test_liq_guard.py").write_text(test_code)
+    (tmp_path / "my_strategies" / f"{stem}.py").write_text(code)
+    (tmp_path / f"test_{stem}.py").write_text(test_code)
     monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location("doc_test_liq_guard", tmp_path / "test_liq_guard.py")
+    spec = importlib.util.spec_from_file_location(f"doc_test_{stem}", tmp_path / f"test_{stem}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    module.test_the_guard_keeps_the_long_alive()
+    return module
+
+
+def test_doc_hook_test_passes(tmp_path, monkeypatch):
+    _doc_example_and_test(tmp_path, monkeypatch, "hook", "liq_guard").test_the_guard_keeps_the_long_alive()
 
 
 def test_doc_install_line_has_pytest_and_the_extra_exists():
@@ -164,16 +170,7 @@ def test_doc_names_every_helper_hook():
 
 
 def test_doc_helpers_example_and_its_test_pass(tmp_path, monkeypatch):
-    code, = blocks("helpers example")
-    test_code, = blocks("helpers test")
-    (tmp_path / "my_strategies").mkdir()
-    (tmp_path / "my_strategies" / "daily_hedge.py").write_text(code)
-    (tmp_path / "test_daily_hedge.py").write_text(test_code)
-    monkeypatch.chdir(tmp_path)
-    spec = importlib.util.spec_from_file_location("doc_test_daily_hedge", tmp_path / "test_daily_hedge.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.test_daily_hedge_uses_the_helpers()
+    _doc_example_and_test(tmp_path, monkeypatch, "helpers", "daily_hedge").test_daily_hedge_uses_the_helpers()
     # and it runs: spot bought at once, the short perp at half of it
     import hedgelab
     res = hedgelab.run("daily-hedge", strategies_dir="my_strategies", start="2025-10-08", end="2025-10-09")
