@@ -82,7 +82,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
     block = np.empty((1, len(symbols), Mkt.N, len(time_ns)))                          # [path, coin, Mkt, bar]
     for k, s in enumerate(symbols):
-        market_block([markets[s]], ocfg, out=block[:, k])
+        market_block([markets[s]], ocfg, out=block[:, k], adl=False)  # no ADL in baskets yet
     for k, sched in enumerate(schedules):
         cap_funding(block[:, k], time_ns, sched[0][1])
     starts, tier_sets = _tier_sets(schedules, time_ns)

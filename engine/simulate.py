@@ -25,13 +25,14 @@ _FIELDS = ("open", "high", "low", "close", "volume", "mark_open", "mark_high", "
            "index_close", "funding_rate", "funding_price", "iv", "index_open")
 
 
-def market_block(paths: list, option_config: OptionConfig, out: np.ndarray | None = None) -> np.ndarray:
+def market_block(paths: list, option_config: OptionConfig, out: np.ndarray | None = None, adl: bool = True) -> np.ndarray:
     """Stack MarketArrays into ``block[path, Mkt.*, bar]`` (into ``out`` when given) with the documented
     fallbacks.
 
     Missing mark -> traded price, missing index close -> traded close (index open -> traded open),
     missing funding price -> mark open, missing volume -> 0 (full impact). ``Mkt.STRESS`` is the
-    option surface's stress series of the index closes (``engine/options.stress_series``).
+    option surface's stress series of the index closes (``engine/options.stress_series``). ``adl``
+    False: the ADL rows are NaN, whatever the paths carry (a run with ADL off neither reads nor checks them).
     """
     n = len(paths[0].time_ns)
     block = np.empty((len(paths), Mkt.N, n)) if out is None else out
@@ -62,7 +63,10 @@ def market_block(paths: list, option_config: OptionConfig, out: np.ndarray | Non
                 row = int(np.argmax(~np.isfinite(b[k]) | (b[k] <= 0)))
                 raise UserError(f"market path {p}: {_FIELDS[k]} is missing or <= 0 at bar {row}")
         b[Mkt.STRESS] = stress_series(b[Mkt.INDEX_CLOSE], float(paths[p].bar_seconds), option_config)
-        _adl_rows(b, m, p, n)
+        if adl:
+            _adl_rows(b, m, p, n)
+        else:
+            b[Mkt.ADL_SIDE:Mkt.ADL_PRICE + 1] = np.nan
     return block
 
 
@@ -259,11 +263,10 @@ def build_inputs(market: Any, spec: Any, schedule: list, time_ns: np.ndarray, *,
     all_paths = _check_paths(market, paths, time_ns)
     poc = _path_of_column(path_of_column, params.shape[0], len(all_paths))
     ocfg = validate_option_config(option_config if option_config is not None else OptionConfig())
-    block = market_block(all_paths, ocfg)
-    cap_funding(block, time_ns, v)
     cfg = venue_config(v, margin_mode, capital, costs, adl)
-    if cfg[Cfg.ADL_MODE] == AdlMode.OFF:  # the events cost nothing, not even a full step (quiet bars)
-        block[:, Mkt.ADL_SIDE:Mkt.ADL_PRICE + 1] = np.nan
+    # ADL off: the events cost nothing, neither a check nor a full step (quiet bars)
+    block = market_block(all_paths, ocfg, adl=cfg[Cfg.ADL_MODE] != AdlMode.OFF)
+    cap_funding(block, time_ns, v)
     return KernelInputs(
         hook=guarded(spec.hook),  # a user's hook that raises stops its column (engine/guard.py)
         market=block, close_time_s=time_ns / 1e9 + float(market.bar_seconds), path_of_column=poc,
