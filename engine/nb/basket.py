@@ -53,6 +53,7 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb
                                      settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
 from hedgelab.engine.nb.option_leg import option_config_tuple_nb
+from hedgelab.engine.nb.prefetch import prefetch_nb
 from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, CutReason, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
 from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Hot, Work
@@ -464,6 +465,28 @@ def quiet_basket_nb(accs, cash, cross, hot, i, end, work, ref_surplus, any_open,
     return i, equity, peak, max_dd, dd_floor, min_eq
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def prefetch_busy_bar_nb(mk, features, calm, close_time_s, rebalance, events, accs, j, b):
+    """Start loading what the full step reads at bar b and cannot find in ``hot`` (every coin's funding,
+    closes and volume, the hook's features row, the bar's flags, each coin's next event slots) while
+    the quiet bars before it run: they read only ``hot``, so these would all be cache misses."""
+    n_coins = mk.shape[0]
+    for k in range(n_coins):
+        prefetch_nb(mk[k, Mkt.FUNDING_RATE], b)
+        prefetch_nb(mk[k, Mkt.FUNDING_PRICE], b)
+        prefetch_nb(mk[k, Mkt.CLOSE], b)
+        prefetch_nb(mk[k, Mkt.MARK_CLOSE], b)
+        prefetch_nb(mk[k, Mkt.INDEX_CLOSE], b)
+        prefetch_nb(mk[k, Mkt.VOLUME], b)
+        nev = int(accs[k, Acc.NEV])
+        prefetch_nb(events[j * n_coins + k], nev)
+        prefetch_nb(events[j * n_coins + k], nev + 1)
+    prefetch_nb(features[b], 0)
+    prefetch_nb(calm, b + 1)
+    prefetch_nb(close_time_s, b)
+    prefetch_nb(rebalance, b)
+
+
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 def basket_column_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets,
                      tier_from_bar, params_j, features, rebalance, j, col, out, summary, events, accs, coins, account,
@@ -515,6 +538,8 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cf
     i = 0
     while i < n:
         if calm[i] > i and not record and n_open == 0 and next_exp == np.inf:
+            if calm[i] < n:
+                prefetch_busy_bar_nb(mk, features, calm, close_time_s, rebalance, events, accs, j, calm[i])
             i, equity, peak, max_dd, dd_floor, min_eq = quiet_basket_nb(accs, cash, cross, hot, i, calm[i], work,
                                                                         ref_surplus, any_open, equity, peak, max_dd,
                                                                         dd_floor, min_eq)
