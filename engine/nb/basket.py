@@ -31,9 +31,10 @@ Per bar ``i`` of column ``j``, in this order (as the single-coin kernel, nb/simu
 4. Record: equity = cash + sum_k (spot_k * index_k + isolated margin_k + q_k * (mark_k - entry_k))
    + the option book.
 
-Time blocks: the columns of a call share their market path, so the kernel runs every column through a
-block of bars (``BLOCK_BYTES`` of ``hot``) before the next block, and the block is read from the cache by
-every column after the first; a column's running figures wait in ``state[column, Col.*]`` between blocks.
+Time blocks: the columns of a call share their market path, so a group of columns (``GROUP_COLUMNS``, one
+thread) runs through a block of bars (``BLOCK_BYTES`` of ``hot``) before the next block, and the block is
+read from the cache by every column of the group after the first; a column's running figures wait in
+``state[column, Col.*]`` between blocks.
 Each column does the same arithmetic in the same order as if it ran alone from bar 0 to the end.
 
 Options: the account has one option book, on the coin its first option order names (a coin with IV in
@@ -84,6 +85,7 @@ BASKET_SIG = types.void(
     float64[:, :, ::1],         # out[j, BOut.N + coin * BCoinOut.N + field, bar] (bar axis 0 in summary mode)
     float64[:, ::1],            # summary[j, BSum.N + coin * BCoinSum.N + field]
     EVENT_RECORD[:, ::1],       # events[j * n_coins + coin, e]
+    int64,                      # n_threads: numba's thread count in the caller (at least one group of columns each)
 )
 
 
@@ -887,10 +889,15 @@ def calm_until_basket_nb(busy):
     return calm
 
 
-# A time block holds this many bytes of ``hot`` (bar x coin x Hot.N float64): every column runs the block
-# while it is in the core's L2 cache (1 MB here), instead of each column streaming the whole run from memory
-# (measured: the quiet bars were bound by that stream, 128 bytes per bar and column for 4 coins).
+# A time block holds this many bytes of ``hot`` (bar x coin x Hot.N float64): a group of columns runs the
+# block while it is in the core's L2 cache (1 MB here), instead of each column streaming the whole run from
+# memory (measured: the quiet bars were bound by that stream, 128 bytes per bar and column for 4 coins).
 BLOCK_BYTES = 1 << 18
+# At most this many columns share a block. A group runs all its blocks on one thread with no barrier
+# between blocks (on a shared machine, a thread descheduled for a time slice would stall every other
+# thread at each block's barrier), and there are at least as many groups as threads when columns allow
+# (the thread count is an argument: numba's get_num_threads inside the kernel would stop it being cached).
+GROUP_COLUMNS = 16
 
 
 @njit(cache=True, nogil=True)
@@ -906,29 +913,32 @@ def basket_scratch_nb(n_cols, n_coins, tier_sets):
 
 @njit(BASKET_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
 def simulate_basket_nb(hook, market, hot, busy, close_time_s, time_ns, bar_seconds, path_of_column, cfg, ocfg,
-                       tier_sets, tier_from_bar, params, features, rebalance, col_offset, out, summary, events):
-    """Simulate every column of ``params`` (prange over columns) one time block of bars after another; see
-    the module docstring. A column's arithmetic is the same whatever the blocks, threads or chunks."""
+                       tier_sets, tier_from_bar, params, features, rebalance, col_offset, out, summary, events,
+                       n_threads):
+    """Simulate every column of ``params``: groups of columns in parallel (prange), each group one time block
+    of bars after another; see the module docstring. A column's arithmetic is the same whatever the
+    blocks, groups, threads or chunks."""
     n_coins = market.shape[1]
     n = market.shape[3]
     n_cols = params.shape[0]
     record = out.shape[2] == n
     calm = calm_until_basket_nb(busy)
     st, accs, coins, account, intent, single, work, legs, tiers = basket_scratch_nb(n_cols, n_coins, tier_sets)
-    for j in prange(n_cols):
-        jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
-        start_column_nb(st[jj], accs[jj], work[jj], legs[jj], account[jj], single[jj], tiers[jj], tier_sets,
-                        tier_from_bar, cfg)
     block = max(BLOCK_BYTES // (n_coins * Hot.N * 8), 64)
-    for i0 in range(0, n, block):
-        i1 = min(i0 + block, n)
-        for j in prange(n_cols):
-            jj = np.int64(j)
-            p = path_of_column[jj]
-            basket_bars_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
-                           option_config_tuple_nb(ocfg), tiers[jj], tier_sets, tier_from_bar, params[jj], features,
-                           rebalance, jj, col_offset + jj, out, events, st[jj], accs[jj], coins[jj], account[jj],
-                           intent[jj], single[jj], work[jj], legs[jj], i0, i1)
-    for j in prange(n_cols):
-        jj = np.int64(j)
-        finish_column_nb(st[jj], accs[jj], intent[jj], record, out, summary, jj)
+    per_group = max(1, min(GROUP_COLUMNS, n_cols // max(n_threads, 1)))
+    for g in prange((n_cols + per_group - 1) // per_group):
+        lo = np.int64(g) * per_group  # int64: one compiled signature of the callees (see nb/simulate.py)
+        hi = min(lo + per_group, n_cols)
+        for j in range(lo, hi):
+            start_column_nb(st[j], accs[j], work[j], legs[j], account[j], single[j], tiers[j], tier_sets,
+                            tier_from_bar, cfg)
+        for i0 in range(0, n, block):
+            i1 = min(i0 + block, n)
+            for j in range(lo, hi):
+                p = path_of_column[j]
+                basket_bars_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
+                               option_config_tuple_nb(ocfg), tiers[j], tier_sets, tier_from_bar, params[j], features,
+                               rebalance, j, col_offset + j, out, events, st[j], accs[j], coins[j], account[j],
+                               intent[j], single[j], work[j], legs[j], i0, i1)
+        for j in range(lo, hi):
+            finish_column_nb(st[j], accs[j], intent[j], record, out, summary, j)
