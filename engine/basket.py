@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any
 import math
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -104,7 +105,7 @@ def simulate_basket(markets: dict, spec: StrategySpec, *, venue: str = "binance"
     busy[starts[1:][starts[1:] < n]] = True                                   # a dated table starts
     simulate_basket_nb(spec.hook, block, hot, busy, close_s, time_ns, int(markets[symbols[0]].bar_seconds),
                        np.zeros(ncols, dtype=np.int64), cfg, np.ascontiguousarray(ocfg.to_array()), tier_sets, starts,
-                       params, features, rebalance, 0, out, summary, events)
+                       params, features, rebalance, 0, out, summary, events, numba.get_num_threads())
     labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
     counts = summary[:, BSum.N + BCoinSum.N_EVENTS::BCoinSum.N].astype(np.int64)
     if counts.max(initial=0) > cap:

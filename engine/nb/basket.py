@@ -31,6 +31,12 @@ Per bar ``i`` of column ``j``, in this order (as the single-coin kernel, nb/simu
 4. Record: equity = cash + sum_k (spot_k * index_k + isolated margin_k + q_k * (mark_k - entry_k))
    + the option book.
 
+Time blocks: the columns of a call share their market path, so a group of columns (``GROUP_COLUMNS``, one
+thread) runs through a block of bars (``BLOCK_BYTES`` of ``hot``) before the next block, and the block is
+read from the cache by every column of the group after the first; a column's running figures wait in
+``state[column, Col.*]`` between blocks.
+Each column does the same arithmetic in the same order as if it ran alone from bar 0 to the end.
+
 Options: the account has one option book, on the coin its first option order names (a coin with IV in
 the data), run by the single-coin option code (nb/legs.py): expiries cash-settled at the bar's open, the
 book marked to model at the close, short legs bought back when the account's cover (cash, every coin's
@@ -53,9 +59,10 @@ from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_nb, liquidate_shorts_nb
                                      settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
 from hedgelab.engine.nb.option_leg import option_config_tuple_nb
+from hedgelab.engine.nb.prefetch import prefetch_nb
 from hedgelab.engine.nb.margin import liq_price_linear_nb, maint_margin_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, CutReason, EventKind, HookError, Instrument, LiqRule, Mkt, Tier
-from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Hot, Work
+from hedgelab.engine.nb.basket_records import BCoinOut, BCoinSum, BOut, BSum, Col, Hot, Work
 from hedgelab.engine.types import Intent
 
 BASKET_SIG = types.void(
@@ -78,6 +85,7 @@ BASKET_SIG = types.void(
     float64[:, :, ::1],         # out[j, BOut.N + coin * BCoinOut.N + field, bar] (bar axis 0 in summary mode)
     float64[:, ::1],            # summary[j, BSum.N + coin * BCoinSum.N + field]
     EVENT_RECORD[:, ::1],       # events[j * n_coins + coin, e]
+    int64,                      # n_threads: numba's thread count in the caller (at least one group of columns each)
 )
 
 
@@ -362,8 +370,7 @@ def apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent
                     used = True
             if not used:
                 continue
-            for f in range(single.shape[0]):
-                single[f] = np.nan
+            # ``single`` is NaN but for these four fields since start_column_nb: nothing else writes it
             single[Intent.TARGET_SPOT] = row[CoinIntent.TARGET_SPOT]
             single[Intent.TARGET_PERP] = row[CoinIntent.TARGET_PERP]
             single[Intent.LEVERAGE] = row[CoinIntent.LEVERAGE]
@@ -464,20 +471,35 @@ def quiet_basket_nb(accs, cash, cross, hot, i, end, work, ref_surplus, any_open,
     return i, equity, peak, max_dd, dd_floor, min_eq
 
 
-@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def basket_column_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets,
-                     tier_from_bar, params_j, features, rebalance, j, col, out, summary, events, accs, coins, account,
-                     intent, single, work, legs):
-    """Run column ``j`` over one path ``mk[coin, Mkt.*, bar]`` (its bar-major copy ``hot[bar, coin, Hot.*]``;
-    ``calm[i]``: the first bar >= i that needs the full step), see the module docstring; ``tiers`` is
-    the column's private copy of the tables in force, the rest its own scratch arrays."""
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def prefetch_busy_bar_nb(mk, features, calm, close_time_s, rebalance, events, accs, j, b):
+    """Start loading what the full step reads at bar b and cannot find in ``hot`` (every coin's funding,
+    closes and volume, the hook's features row, the bar's flags, each coin's next event slots) while
+    the quiet bars before it run: they read only ``hot``, so these would all be cache misses."""
     n_coins = mk.shape[0]
-    n = mk.shape[2]
-    record = out.shape[2] == n
-    cross = cfg[Cfg.CROSS] != 0.0
-    rule = int(cfg[Cfg.LIQ_RULE])
-    cash = cfg[Cfg.CAPITAL]
     for k in range(n_coins):
+        prefetch_nb(mk[k, Mkt.FUNDING_RATE], b)
+        prefetch_nb(mk[k, Mkt.FUNDING_PRICE], b)
+        prefetch_nb(mk[k, Mkt.CLOSE], b)
+        prefetch_nb(mk[k, Mkt.MARK_CLOSE], b)
+        prefetch_nb(mk[k, Mkt.INDEX_CLOSE], b)
+        prefetch_nb(mk[k, Mkt.VOLUME], b)
+        nev = int(accs[k, Acc.NEV])
+        prefetch_nb(events[j * n_coins + k], nev)
+        prefetch_nb(events[j * n_coins + k], nev + 1)
+    prefetch_nb(features[b], 0)
+    prefetch_nb(calm, b + 1)
+    prefetch_nb(close_time_s, b)
+    prefetch_nb(rebalance, b)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def start_column_nb(st, accs, work, legs, account, single, tiers, tier_sets, tier_from_bar, cfg):
+    """A column at bar 0: the capital in cash, no holdings, the venue's default leverage, no liquidation
+    price or funding seen, a private copy of the first table set (the next sets replace it in place),
+    no option legs, the hook's memory unknown."""
+    cash = cfg[Cfg.CAPITAL]
+    for k in range(accs.shape[0]):
         for f in range(accs.shape[1]):
             accs[k, f] = 0.0
         accs[k, Acc.LEV] = cfg[Cfg.DEFAULT_LEVERAGE]
@@ -485,173 +507,325 @@ def basket_column_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cf
         accs[k, Acc.LAST_FUNDING] = np.nan
         work[k, Work.SLOPE] = 0.0
         work[k, Work.REF] = 0.0
-    top_mmr_nb(rule, tiers, work)
+        for a in range(tiers.shape[1]):
+            for b in range(tiers.shape[2]):
+                tiers[k, a, b] = tier_sets[0, k, a, b]
+    top_mmr_nb(int(cfg[Cfg.LIQ_RULE]), tiers, work)
     for f in range(account.shape[0]):
         account[f] = np.nan  # the hook's memory starts unknown; the other fields are written before each call
-    peak = cash
-    max_dd = 0.0
-    dd_floor = peak
-    min_eq = cash
-    equity = cash
-    error = HookError.NONE
-    error_coin = -1
-    error_field = -1
-    error_bar = -1
-    first_liq = -1
-    tipped = -1
-    epoch = 0
-    next_switch = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1
-    ref_surplus = 0.0   # the cross bound's anchor: surplus at the reference marks (work[:, Work.REF])
-    any_open = False
+    for f in range(single.shape[0]):
+        single[f] = np.nan   # apply_basket_intent_nb writes only the account fields: the option slots stay NaN
     for a in range(legs.shape[0]):
         for b in range(legs.shape[1]):
             legs[a, b] = 0.0
-    book_coin = -1      # the coin the option book is on (-1: none yet)
-    n_open = 0
-    next_exp = np.inf
-    opt_value = 0.0
-    opt_delta = 0.0
-    opt_flow = 0.0
-    i = 0
-    while i < n:
-        if calm[i] > i and not record and n_open == 0 and next_exp == np.inf:
-            i, equity, peak, max_dd, dd_floor, min_eq = quiet_basket_nb(accs, cash, cross, hot, i, calm[i], work,
-                                                                        ref_surplus, any_open, equity, peak, max_dd,
-                                                                        dd_floor, min_eq)
-            if i == n:
-                break
-        changed = False
-        if i == next_switch:  # the venue's next dated tier tables take effect at this bar's open
-            epoch += 1
-            for k in range(n_coins):
-                for a in range(tiers.shape[1]):
-                    for b in range(tiers.shape[2]):
-                        tiers[k, a, b] = tier_sets[epoch, k, a, b]
-                if not cross and accs[k, Acc.QTY] != 0.0:
+    st[Col.CASH] = cash
+    st[Col.EQUITY] = cash
+    st[Col.PEAK] = cash
+    st[Col.MAX_DD] = 0.0
+    st[Col.DD_FLOOR] = cash
+    st[Col.MIN_EQ] = cash
+    st[Col.REF_SURPLUS] = 0.0
+    st[Col.ANY_OPEN] = 0.0
+    st[Col.EPOCH] = 0.0
+    st[Col.NEXT_SWITCH] = tier_from_bar[1] if tier_from_bar.shape[0] > 1 else -1.0
+    st[Col.FIRST_LIQ] = -1.0
+    st[Col.TIPPED] = -1.0
+    st[Col.ERROR] = HookError.NONE
+    st[Col.ERROR_BAR] = -1.0
+    st[Col.ERROR_COIN] = -1.0
+    st[Col.ERROR_FIELD] = -1.0
+    st[Col.BOOK_COIN] = -1.0
+    st[Col.N_OPEN] = 0.0
+    st[Col.NEXT_EXP] = np.inf
+    st[Col.OPT_VALUE] = 0.0
+    st[Col.OPT_DELTA] = 0.0
+    st[Col.OPT_FLOW] = 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def switch_tables_nb(st, accs, cfg, tiers, tier_sets, tier_from_bar, hot, i, work):
+    """Step 0: the venue's next dated table set takes effect at bar i's open (isolated liquidation prices
+    recomputed; cross: the bound re-anchored at the previous close, its largest MMRs changed)."""
+    epoch = int(st[Col.EPOCH]) + 1
+    cross = cfg[Cfg.CROSS] != 0.0
+    rule = int(cfg[Cfg.LIQ_RULE])
+    for k in range(accs.shape[0]):
+        for a in range(tiers.shape[1]):
+            for b in range(tiers.shape[2]):
+                tiers[k, a, b] = tier_sets[epoch, k, a, b]
+        if not cross and accs[k, Acc.QTY] != 0.0:
+            refresh_liq_nb(accs[k], cfg, tiers[k])
+    top_mmr_nb(rule, tiers, work)
+    st[Col.EPOCH] = epoch
+    st[Col.NEXT_SWITCH] = tier_from_bar[epoch + 1] if epoch + 1 < tier_from_bar.shape[0] else -1.0
+    if cross:
+        ref_surplus, any_open = cross_reference_nb(accs, st[Col.CASH], rule, tiers, hot, max(i - 1, 0), work)
+        st[Col.REF_SURPLUS] = ref_surplus
+        st[Col.ANY_OPEN] = 1.0 if any_open else 0.0
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def settle_funding_nb(st, accs, cfg, tiers, mk, i, events, j, col):
+    """Step 1: each coin's funding that settles at bar i's open, into the cross wallet (the bound's anchor
+    moves with it, one for one) or the isolated position's margin."""
+    n_coins = accs.shape[0]
+    cross = cfg[Cfg.CROSS] != 0.0
+    for k in range(n_coins):
+        rate = mk[k, Mkt.FUNDING_RATE, i]
+        if rate == rate:
+            accs[k, Acc.LAST_FUNDING] = rate
+            q = accs[k, Acc.QTY]
+            if q != 0.0:
+                price = mk[k, Mkt.FUNDING_PRICE, i]
+                pay = funding_payment_nb(q, price, rate)
+                if cross:
+                    st[Col.CASH] += pay
+                    st[Col.REF_SURPLUS] += pay
+                else:
+                    accs[k, Acc.MARGIN] += pay
                     refresh_liq_nb(accs[k], cfg, tiers[k])
-            top_mmr_nb(rule, tiers, work)
-            next_switch = tier_from_bar[epoch + 1] if epoch + 1 < tier_from_bar.shape[0] else -1
-            if cross:
-                ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, hot, max(i - 1, 0), work)
-        for k in range(n_coins):  # funding at the open
-            rate = mk[k, Mkt.FUNDING_RATE, i]
-            if rate == rate:
-                accs[k, Acc.LAST_FUNDING] = rate
-                q = accs[k, Acc.QTY]
-                if q != 0.0:
-                    price = mk[k, Mkt.FUNDING_PRICE, i]
-                    pay = funding_payment_nb(q, price, rate)
-                    if cross:
-                        cash += pay
-                        ref_surplus += pay   # the surplus moves with the wallet, one for one
-                    else:
-                        accs[k, Acc.MARGIN] += pay
-                        refresh_liq_nb(accs[k], cfg, tiers[k])
-                    accs[k, Acc.FUNDING] += pay
-                    add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FUNDING, Instrument.PERP, q,
-                                 price, pay)
-        if next_exp <= close_time_s[i] - bar_seconds:   # option expiries at the bar's open
-            accs[book_coin, Acc.CASH] = cash
-            opt_flow += settle_expired_nb(accs[book_coin], legs, ocfg, events, j * n_coins + book_coin, col, i,
-                                          close_time_s[i] - bar_seconds, time_ns, bar_seconds,
-                                          mk[book_coin, Mkt.INDEX_OPEN], mk[book_coin, Mkt.INDEX_CLOSE])
-            cash = accs[book_coin, Acc.CASH]
-            next_exp = next_expiry_nb(legs)
-            changed = True
-        if cross:
-            if any_open and cross_bound_nb(accs, hot, i, work, ref_surplus) <= 0.0:
-                worst = cross_surplus_nb(accs, cash, rule, tiers, mk, i, 1.0)
-                if worst <= 0.0:
-                    cash, who = liquidate_cross_nb(accs, cash, cfg, tiers, mk, i, events, j, col, work)
-                    if first_liq < 0:
-                        first_liq, tipped = i, who
-                    changed = True
-                else:  # safe at the joint worst case: anchor the bound there
-                    for k in range(n_coins):
-                        q = accs[k, Acc.QTY]
-                        if q != 0.0:
-                            work[k, Work.REF] = hot[i, k, Hot.MARK_LOW] if q > 0.0 else hot[i, k, Hot.MARK_HIGH]
-                    ref_surplus = worst
-        elif isolated_trigger_nb(accs, hot, i):
-            for k in range(n_coins):
-                q = accs[k, Acc.QTY]
-                if q != 0.0 and trigger_reached_nb(q, accs[k, Acc.LIQ], accs[k, Acc.STOP], mk[k], i):
-                    liqs = accs[k, Acc.LIQS]
-                    accs[k, Acc.CASH] = cash
-                    check_triggers_nb(accs[k], cfg, tiers[k], events, j * n_coins + k, col, i, mk[k, Mkt.OPEN, i],
-                                      mk[k, Mkt.MARK_OPEN, i], mk[k, Mkt.MARK_LOW, i], mk[k, Mkt.MARK_HIGH, i],
-                                      mk[k, Mkt.VOLUME, i])
-                    cash = accs[k, Acc.CASH]
-                    if accs[k, Acc.LIQS] > liqs and first_liq < 0:
-                        first_liq, tipped = i, k
-        if n_open > 0 or next_exp < np.inf:   # the book at the close; short legs bought back when uncovered
+                accs[k, Acc.FUNDING] += pay
+                add_event_nb(accs[k], events, j * n_coins + k, col, i, EventKind.FUNDING, Instrument.PERP, q,
+                             price, pay)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def settle_expiries_nb(st, accs, legs, ocfg, mk, i, open_s, time_ns, bar_seconds, events, j, col):
+    """The option book's expiries at bar i's open (``open_s``), cash-settled into the wallet."""
+    c = int(st[Col.BOOK_COIN])
+    accs[c, Acc.CASH] = st[Col.CASH]
+    st[Col.OPT_FLOW] += settle_expired_nb(accs[c], legs, ocfg, events, j * accs.shape[0] + c, col, i, open_s,
+                                          time_ns, bar_seconds, mk[c, Mkt.INDEX_OPEN], mk[c, Mkt.INDEX_CLOSE])
+    st[Col.CASH] = accs[c, Acc.CASH]
+    st[Col.NEXT_EXP] = next_expiry_nb(legs)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def cross_liquidation_nb(st, accs, cfg, tiers, mk, hot, i, events, j, col, work):
+    """Step 2, cross: the joint worst case of bar i, tested exactly only where the cheap bound says it may
+    liquidate. Liquidated: every position closed, the first liquidation and the coin that tipped it
+    kept; True (the account changed). Safe: the bound re-anchored at the joint worst case."""
+    if not (st[Col.ANY_OPEN] != 0.0 and cross_bound_nb(accs, hot, i, work, st[Col.REF_SURPLUS]) <= 0.0):
+        return False
+    worst = cross_surplus_nb(accs, st[Col.CASH], int(cfg[Cfg.LIQ_RULE]), tiers, mk, i, 1.0)
+    if worst <= 0.0:
+        cash, who = liquidate_cross_nb(accs, st[Col.CASH], cfg, tiers, mk, i, events, j, col, work)
+        st[Col.CASH] = cash
+        if st[Col.FIRST_LIQ] < 0.0:
+            st[Col.FIRST_LIQ] = i
+            st[Col.TIPPED] = who
+        return True
+    for k in range(accs.shape[0]):
+        q = accs[k, Acc.QTY]
+        if q != 0.0:
+            work[k, Work.REF] = hot[i, k, Hot.MARK_LOW] if q > 0.0 else hot[i, k, Hot.MARK_HIGH]
+    st[Col.REF_SURPLUS] = worst
+    return False
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def isolated_triggers_nb(st, accs, cfg, tiers, mk, hot, i, events, j, col):
+    """Step 2, isolated: each position whose liquidation price or stop bar i's mark range reaches, by the
+    single-coin rules; the first liquidation and its coin kept."""
+    if not isolated_trigger_nb(accs, hot, i):
+        return
+    n_coins = accs.shape[0]
+    cash = st[Col.CASH]
+    for k in range(n_coins):
+        q = accs[k, Acc.QTY]
+        if q != 0.0 and trigger_reached_nb(q, accs[k, Acc.LIQ], accs[k, Acc.STOP], mk[k], i):
+            liqs = accs[k, Acc.LIQS]
+            accs[k, Acc.CASH] = cash
+            check_triggers_nb(accs[k], cfg, tiers[k], events, j * n_coins + k, col, i, mk[k, Mkt.OPEN, i],
+                              mk[k, Mkt.MARK_OPEN, i], mk[k, Mkt.MARK_LOW, i], mk[k, Mkt.MARK_HIGH, i],
+                              mk[k, Mkt.VOLUME, i])
+            cash = accs[k, Acc.CASH]
+            if accs[k, Acc.LIQS] > liqs and st[Col.FIRST_LIQ] < 0.0:
+                st[Col.FIRST_LIQ] = i
+                st[Col.TIPPED] = k
+    st[Col.CASH] = cash
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def book_at_close_nb(st, accs, cfg, tiers, ocfg, legs, mk, i, close_s, events, j, col):
+    """Step 3b: the option book marked at bar i's close (the last mark kept where there is no IV); short
+    legs bought back when the account's cover falls below their maintenance margin (then True)."""
+    c = int(st[Col.BOOK_COIN])
+    v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_s, mk[c, Mkt.IV, i], mk[c, Mkt.STRESS, i])
+    st[Col.N_OPEN] = n_open
+    if v == v:  # no IV: keep the last mark
+        st[Col.OPT_VALUE] = v
+        st[Col.OPT_DELTA] = d
+    if n_open == 0:
+        st[Col.OPT_VALUE] = 0.0
+        st[Col.OPT_DELTA] = 0.0
+        return False
+    if not (mm > 0.0 and option_cover_nb(accs, st[Col.CASH], cfg, tiers, mk, i, st[Col.OPT_VALUE], False) < mm):
+        return False
+    accs[c, Acc.CASH] = st[Col.CASH]
+    st[Col.OPT_FLOW] += liquidate_shorts_nb(accs[c], legs, ocfg, events, j * accs.shape[0] + c, col, i,
+                                            mk[c, Mkt.INDEX_CLOSE, i], close_s, mk[c, Mkt.IV, i], mk[c, Mkt.STRESS, i])
+    st[Col.CASH] = accs[c, Acc.CASH]
+    st[Col.NEXT_EXP] = next_expiry_nb(legs)
+    v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_s, mk[c, Mkt.IV, i], mk[c, Mkt.STRESS, i])
+    st[Col.N_OPEN] = n_open
+    st[Col.OPT_VALUE] = v if n_open > 0 else 0.0
+    st[Col.OPT_DELTA] = d if n_open > 0 else 0.0
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def decide_nb(hook, st, accs, coins, account, intent, single, legs, cfg, ocfg, tiers, mk, hot, i, close_s, params_j,
+              features, events, j, col):
+    """Step 3 on a rebalance bar: the hook reads the account at bar i's close and writes its intents, which
+    are checked, then run (spot and perp orders coin by coin, then option orders). False when an intent
+    is unusable: the column stops there (numba cannot raise from prange; the wrapper raises)."""
+    cash = st[Col.CASH]
+    opt_value = st[Col.OPT_VALUE]
+    equity = basket_equity_nb(accs, cash, hot, i) + opt_value
+    st[Col.EQUITY] = equity   # what the summary reports if the intent stops the column here
+    fill_account_nb(account, coins, accs, cash, equity, max(st[Col.PEAK], equity), close_s, cfg, tiers, mk, i)
+    account[Account.OPTION_VALUE] = opt_value
+    account[Account.OPTION_DELTA] = st[Col.OPT_DELTA]
+    account[Account.OPEN_LEGS] = st[Col.N_OPEN]
+    next_exp = st[Col.NEXT_EXP]
+    account[Account.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
+    book_coin = int(st[Col.BOOK_COIN])
+    account[Account.OPTION_COIN] = book_coin if book_coin >= 0 else np.nan
+    for k in range(intent.shape[0]):
+        for f in range(intent.shape[1]):
+            intent[k, f] = np.nan
+    hook(i, coins, account, params_j, features, intent)
+    error, error_coin, error_field = basket_intent_problem_nb(intent)
+    if error != HookError.NONE:
+        st[Col.ERROR] = error
+        st[Col.ERROR_BAR] = i
+        st[Col.ERROR_COIN] = error_coin
+        st[Col.ERROR_FIELD] = error_field
+        return False
+    cash = apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single)
+    if any_option_nb(intent):
+        cash, flow, book_coin = apply_option_orders_nb(accs, cash, cfg, tiers, ocfg, legs, book_coin,
+                                                       int(st[Col.N_OPEN]), events, j, col, i, mk, intent, close_s)
+        st[Col.OPT_FLOW] += flow
+        st[Col.NEXT_EXP] = next_expiry_nb(legs)
+        st[Col.BOOK_COIN] = book_coin
+        if book_coin >= 0:
             c = book_coin
-            v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
-                                       mk[c, Mkt.STRESS, i])
-            if v == v:  # no IV: keep the last mark
-                opt_value, opt_delta = v, d
-            if n_open == 0:
-                opt_value, opt_delta = 0.0, 0.0
-            elif mm > 0.0 and option_cover_nb(accs, cash, cfg, tiers, mk, i, opt_value, False) < mm:
-                accs[c, Acc.CASH] = cash
-                opt_flow += liquidate_shorts_nb(accs[c], legs, ocfg, events, j * n_coins + c, col, i,
-                                                mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
-                                                mk[c, Mkt.STRESS, i])
-                cash = accs[c, Acc.CASH]
-                next_exp = next_expiry_nb(legs)
-                v, d, n_open, mm = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i], mk[c, Mkt.IV, i],
-                                           mk[c, Mkt.STRESS, i])
-                opt_value = v if n_open > 0 else 0.0
-                opt_delta = d if n_open > 0 else 0.0
-                changed = True
-        if rebalance[i]:
-            equity = basket_equity_nb(accs, cash, hot, i) + opt_value
-            fill_account_nb(account, coins, accs, cash, equity, max(peak, equity), close_time_s[i], cfg, tiers, mk, i)
-            account[Account.OPTION_VALUE] = opt_value
-            account[Account.OPTION_DELTA] = opt_delta
-            account[Account.OPEN_LEGS] = n_open
-            account[Account.NEXT_EXPIRY_S] = next_exp if next_exp < np.inf else np.nan
-            account[Account.OPTION_COIN] = book_coin if book_coin >= 0 else np.nan
-            for k in range(intent.shape[0]):
-                for f in range(intent.shape[1]):
-                    intent[k, f] = np.nan
-            hook(i, coins, account, params_j, features, intent)
-            error, error_coin, error_field = basket_intent_problem_nb(intent)
-            if error != HookError.NONE:  # numba cannot raise from prange: stop the column, the wrapper raises
-                error_bar = i
-                break
-            cash = apply_basket_intent_nb(accs, cash, cfg, tiers, events, j, col, i, mk, intent, single)
-            if any_option_nb(intent):
-                cash, flow, book_coin = apply_option_orders_nb(accs, cash, cfg, tiers, ocfg, legs, book_coin, n_open,
-                                                               events, j, col, i, mk, intent, close_time_s[i])
-                opt_flow += flow
-                next_exp = next_expiry_nb(legs)
-                if book_coin >= 0:
-                    c = book_coin
-                    v, d, n_open, _ = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_time_s[i],
-                                              mk[c, Mkt.IV, i], mk[c, Mkt.STRESS, i])
-                    if v == v or n_open == 0:
-                        opt_value = v if n_open > 0 else 0.0
-                        opt_delta = d if n_open > 0 else 0.0
+            v, d, n_open, _ = book_nb(legs, ocfg, mk[c, Mkt.INDEX_CLOSE, i], close_s, mk[c, Mkt.IV, i],
+                                      mk[c, Mkt.STRESS, i])
+            st[Col.N_OPEN] = n_open
+            if v == v or n_open == 0:
+                st[Col.OPT_VALUE] = v if n_open > 0 else 0.0
+                st[Col.OPT_DELTA] = d if n_open > 0 else 0.0
+    st[Col.CASH] = cash
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def close_bar_nb(st, accs, cfg, tiers, mk, hot, i, changed, work, record, out, coins, j):
+    """Step 4: equity at bar i's close (False when it is not finite: only orders can make it so, the data
+    is checked finite), the cross bound re-anchored after any change, the curve's figures, the record."""
+    cash = st[Col.CASH]
+    equity = basket_equity_nb(accs, cash, hot, i) + st[Col.OPT_VALUE]
+    st[Col.EQUITY] = equity
+    if not (equity - equity == 0.0):
+        st[Col.ERROR] = HookError.EQUITY
+        st[Col.ERROR_BAR] = i
+        return False
+    if changed and cfg[Cfg.CROSS] != 0.0:
+        ref_surplus, any_open = cross_reference_nb(accs, cash, int(cfg[Cfg.LIQ_RULE]), tiers, hot, i, work)
+        st[Col.REF_SURPLUS] = ref_surplus
+        st[Col.ANY_OPEN] = 1.0 if any_open else 0.0
+    peak, max_dd, dd_floor = drawdown_step_nb(equity, st[Col.PEAK], st[Col.MAX_DD], st[Col.DD_FLOOR])
+    st[Col.PEAK] = peak
+    st[Col.MAX_DD] = max_dd
+    st[Col.DD_FLOOR] = dd_floor
+    if equity < st[Col.MIN_EQ]:
+        st[Col.MIN_EQ] = equity
+    if record:
+        _record_nb(out, j, i, accs, cash, equity, fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i), mk)
+        out[j, BOut.OPTION_VALUE, i] = st[Col.OPT_VALUE]
+    return True
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def full_step_nb(hook, mk, hot, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets, tier_from_bar,
+                 params_j, features, rebalance, j, col, out, events, st, accs, coins, account, intent, single, work,
+                 legs, i, record):
+    """Bar i of column j, every step in the module docstring's order; False when the column stopped."""
+    changed = False
+    if i == st[Col.NEXT_SWITCH]:
+        switch_tables_nb(st, accs, cfg, tiers, tier_sets, tier_from_bar, hot, i, work)
+    settle_funding_nb(st, accs, cfg, tiers, mk, i, events, j, col)
+    open_s = close_time_s[i] - bar_seconds
+    if st[Col.NEXT_EXP] <= open_s:
+        settle_expiries_nb(st, accs, legs, ocfg, mk, i, open_s, time_ns, bar_seconds, events, j, col)
+        changed = True
+    if cfg[Cfg.CROSS] != 0.0:
+        if cross_liquidation_nb(st, accs, cfg, tiers, mk, hot, i, events, j, col, work):
             changed = True
-        equity = basket_equity_nb(accs, cash, hot, i) + opt_value
-        if not (equity - equity == 0.0):   # only orders can make it so (the data is checked finite)
-            error, error_bar = HookError.EQUITY, i
-            break
-        if changed and cross:
-            ref_surplus, any_open = cross_reference_nb(accs, cash, rule, tiers, hot, i, work)
-        peak, max_dd, dd_floor = drawdown_step_nb(equity, peak, max_dd, dd_floor)
-        if equity < min_eq:
-            min_eq = equity
-        if record:
-            _record_nb(out, j, i, accs, cash, equity, fill_coins_nb(coins, accs, cash, cfg, tiers, mk, i), mk)
-            out[j, BOut.OPTION_VALUE, i] = opt_value
+    else:
+        isolated_triggers_nb(st, accs, cfg, tiers, mk, hot, i, events, j, col)
+    if st[Col.N_OPEN] > 0.0 or st[Col.NEXT_EXP] < np.inf:
+        if book_at_close_nb(st, accs, cfg, tiers, ocfg, legs, mk, i, close_time_s[i], events, j, col):
+            changed = True
+    if rebalance[i]:
+        if not decide_nb(hook, st, accs, coins, account, intent, single, legs, cfg, ocfg, tiers, mk, hot, i,
+                         close_time_s[i], params_j, features, events, j, col):
+            return False
+        changed = True
+    return close_bar_nb(st, accs, cfg, tiers, mk, hot, i, changed, work, record, out, coins, j)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def basket_bars_nb(hook, mk, hot, calm, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets,
+                   tier_from_bar, params_j, features, rebalance, j, col, out, events, st, accs, coins, account,
+                   intent, single, work, legs, i0, i1):
+    """Column j over bars i0 .. i1 - 1 (one time block) of its path ``mk[coin, Mkt.*, bar]`` (bar-major copy
+    ``hot[bar, coin, Hot.*]``; ``calm[i]``: the first bar >= i that needs the full step), from and into
+    its state ``st`` (``Col.*``) and its own arrays; nothing once the column has stopped."""
+    if st[Col.ERROR] != HookError.NONE:
+        return
+    n = mk.shape[2]
+    record = out.shape[2] == n
+    cross = cfg[Cfg.CROSS] != 0.0
+    i = i0
+    while i < i1:
+        if calm[i] > i and not record and st[Col.N_OPEN] == 0.0 and st[Col.NEXT_EXP] == np.inf:
+            if calm[i] < n:
+                prefetch_busy_bar_nb(mk, features, calm, close_time_s, rebalance, events, accs, j, calm[i])
+            i, equity, peak, max_dd, dd_floor, min_eq = quiet_basket_nb(
+                accs, st[Col.CASH], cross, hot, i, min(calm[i], i1), work, st[Col.REF_SURPLUS],
+                st[Col.ANY_OPEN] != 0.0, st[Col.EQUITY], st[Col.PEAK], st[Col.MAX_DD], st[Col.DD_FLOOR],
+                st[Col.MIN_EQ])
+            st[Col.EQUITY] = equity
+            st[Col.PEAK] = peak
+            st[Col.MAX_DD] = max_dd
+            st[Col.DD_FLOOR] = dd_floor
+            st[Col.MIN_EQ] = min_eq
+            if i == i1:
+                break
+        if not full_step_nb(hook, mk, hot, close_time_s, time_ns, bar_seconds, cfg, ocfg, tiers, tier_sets,
+                            tier_from_bar, params_j, features, rebalance, j, col, out, events, st, accs, coins,
+                            account, intent, single, work, legs, i, record):
+            return
         i += 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
+def finish_column_nb(st, accs, intent, record, out, summary, j):
+    """Column j's summary row from its final state; the bars a stopped column never reached are NaN."""
+    error = int(st[Col.ERROR])
+    error_bar = int(st[Col.ERROR_BAR])
+    error_coin = int(st[Col.ERROR_COIN])
+    error_field = int(st[Col.ERROR_FIELD])
     if error != HookError.NONE and record:
-        out[j, :, error_bar:] = np.nan  # the bars the column never reached
-    write_summary_nb(summary, j, accs, equity, max_dd, min_eq, first_liq, tipped, error, error_bar, error_coin,
-                     error_field, intent[error_coin, error_field] if error_field >= 0 else np.nan)
-    summary[j, BSum.OPTION_PNL] = opt_flow + opt_value
+        out[j, :, error_bar:] = np.nan
+    write_summary_nb(summary, j, accs, st[Col.EQUITY], st[Col.MAX_DD], st[Col.MIN_EQ], int(st[Col.FIRST_LIQ]),
+                     int(st[Col.TIPPED]), error, error_bar, error_coin, error_field,
+                     intent[error_coin, error_field] if error_field >= 0 else np.nan)
+    summary[j, BSum.OPTION_PNL] = st[Col.OPT_FLOW] + st[Col.OPT_VALUE]
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
@@ -715,25 +889,56 @@ def calm_until_basket_nb(busy):
     return calm
 
 
+# A time block holds this many bytes of ``hot`` (bar x coin x Hot.N float64): a group of columns runs the
+# block while it is in the core's L2 cache (1 MB here), instead of each column streaming the whole run from
+# memory (measured: the quiet bars were bound by that stream, 128 bytes per bar and column for 4 coins).
+BLOCK_BYTES = 1 << 18
+# At most this many columns share a block. A group runs all its blocks on one thread with no barrier
+# between blocks (on a shared machine, a thread descheduled for a time slice would stall every other
+# thread at each block's barrier), and there are at least as many groups as threads when columns allow
+# (the thread count is an argument: numba's get_num_threads inside the kernel would stop it being cached).
+GROUP_COLUMNS = 16
+
+
 @njit(cache=True, nogil=True)
-def basket_scratch_nb(n_coins):
-    """A column's own work arrays (contents set by ``basket_column_nb``)."""
-    return (np.empty((n_coins, Acc.N)), np.empty((n_coins, Coin.N)), np.empty(Account.N),
-            np.empty((n_coins, CoinIntent.N + 1)), np.empty(Intent.N + 1), np.empty((n_coins, Work.N)),
-            np.empty((MAX_LEGS, Leg.N)))
+def basket_scratch_nb(n_cols, n_coins, tier_sets):
+    """Each column's state (``Col.*``) and work arrays, allocated here where reference counting is on
+    (the column kernels below are compiled without it); contents set by ``start_column_nb``."""
+    return (np.empty((n_cols, Col.N)), np.empty((n_cols, n_coins, Acc.N)), np.empty((n_cols, n_coins, Coin.N)),
+            np.empty((n_cols, Account.N)), np.empty((n_cols, n_coins, CoinIntent.N + 1)),
+            np.empty((n_cols, Intent.N + 1)), np.empty((n_cols, n_coins, Work.N)),
+            np.empty((n_cols, MAX_LEGS, Leg.N)),
+            np.empty((n_cols, n_coins, tier_sets.shape[2], tier_sets.shape[3])))
 
 
 @njit(BASKET_SIG, cache=True, nogil=True, parallel=True, error_model="numpy")
 def simulate_basket_nb(hook, market, hot, busy, close_time_s, time_ns, bar_seconds, path_of_column, cfg, ocfg,
-                       tier_sets, tier_from_bar, params, features, rebalance, col_offset, out, summary, events):
-    """Simulate every column of ``params`` in parallel (prange over columns); see the module docstring."""
+                       tier_sets, tier_from_bar, params, features, rebalance, col_offset, out, summary, events,
+                       n_threads):
+    """Simulate every column of ``params``: groups of columns in parallel (prange), each group one time block
+    of bars after another; see the module docstring. A column's arithmetic is the same whatever the
+    blocks, groups, threads or chunks."""
     n_coins = market.shape[1]
+    n = market.shape[3]
+    n_cols = params.shape[0]
+    record = out.shape[2] == n
     calm = calm_until_basket_nb(busy)
-    for j in prange(params.shape[0]):
-        jj = np.int64(j)  # one compiled signature of the callees (see nb/simulate.py)
-        accs, coins, account, intent, single, work, legs = basket_scratch_nb(n_coins)
-        p = path_of_column[jj]
-        basket_column_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
-                         option_config_tuple_nb(ocfg), tier_sets[0].copy(), tier_sets, tier_from_bar, params[jj],
-                         features, rebalance, jj, col_offset + jj, out, summary, events, accs, coins, account, intent,
-                         single, work, legs)
+    st, accs, coins, account, intent, single, work, legs, tiers = basket_scratch_nb(n_cols, n_coins, tier_sets)
+    block = max(BLOCK_BYTES // (n_coins * Hot.N * 8), 64)
+    per_group = max(1, min(GROUP_COLUMNS, n_cols // max(n_threads, 1)))
+    for g in prange((n_cols + per_group - 1) // per_group):
+        lo = np.int64(g) * per_group  # int64: one compiled signature of the callees (see nb/simulate.py)
+        hi = min(lo + per_group, n_cols)
+        for j in range(lo, hi):
+            start_column_nb(st[j], accs[j], work[j], legs[j], account[j], single[j], tiers[j], tier_sets,
+                            tier_from_bar, cfg)
+        for i0 in range(0, n, block):
+            i1 = min(i0 + block, n)
+            for j in range(lo, hi):
+                p = path_of_column[j]
+                basket_bars_nb(hook, market[p], hot[p], calm, close_time_s, time_ns, bar_seconds, cfg,
+                               option_config_tuple_nb(ocfg), tiers[j], tier_sets, tier_from_bar, params[j], features,
+                               rebalance, j, col_offset + j, out, events, st[j], accs[j], coins[j], account[j],
+                               intent[j], single[j], work[j], legs[j], i0, i1)
+        for j in range(lo, hi):
+            finish_column_nb(st[j], accs[j], intent[j], record, out, summary, j)

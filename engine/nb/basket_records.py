@@ -87,3 +87,36 @@ HOT_FIELDS = ("mark_low", "mark_high", "mark_close", "index_close")
 
 
 Work = WorkT()
+
+
+class ColT(NamedTuple):
+    """A column's running figures from one time block of bars to the next (``state[column, Col.*]``): the
+    kernel runs every column through a block before the next block (nb/basket.py), so what a column
+    carries from bar to bar is kept here between blocks. Counts, coins and bars are whole numbers stored
+    as float64 (exact)."""
+    CASH: int = 0              # the account's one cash balance (the cross wallet)
+    EQUITY: int = 1            # at the last close run (when a hook's intent stopped the column: before its orders)
+    PEAK: int = 2              # the curve's running figures (curve.drawdown_step_nb)
+    MAX_DD: int = 3
+    DD_FLOOR: int = 4
+    MIN_EQ: int = 5
+    REF_SURPLUS: int = 6       # the cross bound's anchor: the surplus at the reference marks (work[:, Work.REF])
+    ANY_OPEN: int = 7          # 1.0 when a cross position was open at the anchor
+    EPOCH: int = 8             # the table set in force (tier_sets[epoch])
+    NEXT_SWITCH: int = 9       # first bar of the next table set (-1: none)
+    FIRST_LIQ: int = 10        # bar of the first liquidation (-1: none)
+    TIPPED: int = 11           # the coin that tipped it (-1: none)
+    ERROR: int = 12            # HookError code that stopped the column (0: running)
+    ERROR_BAR: int = 13
+    ERROR_COIN: int = 14
+    ERROR_FIELD: int = 15
+    BOOK_COIN: int = 16        # the coin the option book is on (-1: none yet)
+    N_OPEN: int = 17           # open option legs
+    NEXT_EXP: int = 18         # the book's next expiry, epoch seconds (inf: none)
+    OPT_VALUE: int = 19        # the book marked at the last close
+    OPT_DELTA: int = 20
+    OPT_FLOW: int = 21         # option cash flows so far
+    N: int = 22
+
+
+Col = ColT()

@@ -34,11 +34,17 @@ _EPS = 1e-12
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def tier_index_nb(tiers, notional):
-    """Index of the tier whose [floor, cap) holds ``notional`` (the last tier beyond its cap)."""
+    """Index of the tier whose [floor, cap) holds ``notional`` (the last tier beyond its cap).
+
+    Floors increase (venues.py and venue_schema.py refuse a table whose floors do not; padding rows
+    have an infinite floor), so the scan stops at the first floor above the notional: the same tier as
+    scanning them all, in a few steps for the small positions that most decisions hold (it runs for
+    every coin's margin, leverage cap and liquidation price at every decision)."""
     k = 0
     for t in range(tiers.shape[0]):
-        if notional >= tiers[t, Tier.FLOOR]:
-            k = t
+        if not notional >= tiers[t, Tier.FLOOR]:
+            break
+        k = t
     return k
 
 

@@ -230,3 +230,49 @@ def test_options_on_a_second_coin_while_the_book_is_open_are_cut():
     cut = res.events[res.events["kind"] == "order_trimmed"]
     assert list(fills["symbol"].astype(str)) == ["BTC"]
     assert list(cut["symbol"].astype(str)) == ["ETH"] and list(cut["reason"]) == ["listed_contract"]
+
+
+@njit(BASKET_HOOK_SIG, cache=True)
+def long_alts_short_first_nb(i, coins, account, params, features, intent):
+    """Rows 1.. long at params[1]x of the equity each; row 0 short params[0] x that notional."""
+    n = coins.shape[0]
+    notional = params[1] * account[Account.EQUITY]
+    for k in range(1, n):
+        intent[k, CoinIntent.LEVERAGE] = params[1]
+        intent[k, CoinIntent.TARGET_PERP] = notional / (n - 1) / coins[k, Coin.MARK]
+    intent[0, CoinIntent.LEVERAGE] = params[1]
+    intent[0, CoinIntent.TARGET_PERP] = -params[0] * notional / coins[0, Coin.MARK]
+
+
+@pytest.mark.parametrize("margin_mode", ["cross", "isolated"])
+def test_a_column_gives_the_same_bits_alone_in_any_group_of_columns_and_threads(margin_mode, monkeypatch):
+    # The kernel runs groups of columns through time blocks of bars (nb/basket.py); how the columns are
+    # grouped (from the thread count) must change nothing: a column alone, or 20 columns in groups of
+    # 16 + 4 (1 thread) or of 1 (20 threads), over 6,000 bars (several blocks), hourly decisions, funding.
+    from hedgelab.engine import basket as wrapper
+    from hedgelab.engine.synthetic import random_walk_market
+    n = 6_000
+    markets = {c: random_walk_market(n, seed=s, start_price=p, vol=0.004, funding_every=480, start="2025-10-01")
+               for c, s, p in (("BTC", 1, 100_000.0), ("ETH", 2, 4_000.0), ("SOL", 3, 200.0))}
+    rows = np.column_stack([np.linspace(0.0, 1.5, 20), np.linspace(2.0, 40.0, 20)])
+    rebalance = np.zeros(n, dtype=bool)
+    rebalance[::60] = True
+
+    def run(r, threads, summary_only):
+        spec = StrategySpec(long_alts_short_first_nb, np.ascontiguousarray(r), np.zeros((n, 1)), rebalance,
+                            ("ratio", "leverage"), tuple(f"run{j}" for j in range(len(r))))
+        monkeypatch.setattr(wrapper.numba, "get_num_threads", lambda: threads)
+        return simulate_basket(markets, spec, venue="binance", margin_mode=margin_mode, summary_only=summary_only)
+
+    one_thread, many = run(rows, 1, False), run(rows, 20, True)
+    assert one_thread.summary["liquidations"].sum() > 0 and one_thread.summary["liquidations"].min() == 0
+    numbers = one_thread.summary.select_dtypes("number")
+    assert numbers.to_numpy().tobytes() == many.summary.select_dtypes("number").to_numpy().tobytes()
+    assert one_thread.records.tobytes() == many.records.tobytes()
+    for j in (0, 7, 19):
+        alone = run(rows[j:j + 1], 1, False)
+        assert alone.summary.select_dtypes("number").to_numpy().tobytes() == numbers.iloc[j:j + 1].to_numpy().tobytes()
+        assert alone.equity.iloc[:, 0].to_numpy().tobytes() == one_thread.equity.iloc[:, j].to_numpy().tobytes()
+        mine = one_thread.records[one_thread.records["column"] == j]
+        for field in ("bar", "kind", "instrument", "qty", "price", "amount"):
+            assert alone.records[field].tobytes() == mine[field].tobytes()
