@@ -114,6 +114,11 @@ class FamilyLocator(_CacheLocator):
         return source_stamp(self._files)
 
     @property
+    def _py_file(self):
+        # numba's "cannot cache" warning names the locator's file: the inner locator's, not an AttributeError
+        return self._inner._py_file
+
+    @property
     def files(self) -> list:
         """The names of the files in the stamp (``engine/nb/account.py``, ...)."""
         return [name for name, _ in self._files]
