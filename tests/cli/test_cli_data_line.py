@@ -70,7 +70,7 @@ def test_a_summary_mode_sweep_writes_no_empty_tearsheets_folder_bar_or_bare_even
     rc, stdout, err = h.invoke(["sweep", "perp-hedge", "-g", "hedge_ratio=0:1:5001", *WINDOW, "--out", str(out)],
                                capsys)
     assert rc == 0, err
-    assert "tearsheets" not in err and "0run" not in err
+    assert "tearsheets" not in err   # the bar was "tearsheets: 0run" (a rate such as "9808.70run/s" is fine)
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.csv"]
     assert "tearsheets for the 0" not in (out / "report.html").read_text(encoding="utf-8")
 
