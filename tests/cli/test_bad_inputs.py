@@ -12,13 +12,12 @@ reason is in the module that sets it: engine/venue_schema.py, data/validate.py, 
 from __future__ import annotations
 
 import collections
-import os
-import stat
 from dataclasses import dataclass, field
 
 import pytest
 
 from testkit import cli as h
+from testkit.files import DIR, FIFO, make_files, snapshot
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class Case:
     absent: tuple = ()             # never printed (secrets)
 
 
-FIFO, DIR = object(), object()
 LIQ = ("calc", "liq", "--side", "long", "--entry", "100000", "--qty", "1", "--leverage", "10", "--at", "2025-10-01")
 RUN = ("run", "hold", "--quiet", "--out", "{tmp}/o")
 
@@ -371,27 +369,6 @@ CASES += [
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
-def _make(tmp, files):
-    for name, content in files.items():
-        path = tmp / name
-        if content is FIFO:
-            os.mkfifo(path)
-        elif content is DIR:
-            path.mkdir()
-        else:
-            path.write_bytes(content if isinstance(content, bytes) else content.encode())
-
-
-def _snapshot(tmp):
-    """Every entry under the row's folder with its kind, size and modification time."""
-    out = {}
-    for root, dirs, names in os.walk(tmp):
-        for n in dirs + names:
-            p = os.path.join(root, n)
-            st = os.lstat(p)
-            out[p] = (stat.S_IFMT(st.st_mode), st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_mtime_ns)
-    return out
-
 
 SERVERS = ("{http}", "{silent}", "{garbage}", "{nowork}", "{closed}", "{json}", "{text}", "{list}")
 
@@ -482,8 +459,8 @@ def _fill(text: str, tmp_path, request) -> str:
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.category}-{i}" for i, c in enumerate(CASES)])
 def test_bad_input(tmp_path, capsys, monkeypatch, request, case):
     monkeypatch.setenv("HEDGELAB_HOME", str(tmp_path / "home"))
-    _make(tmp_path, {k: _fill(v, tmp_path, request) if isinstance(v, str) else v for k, v in case.files.items()})
-    before = _snapshot(tmp_path)
+    make_files(tmp_path, {k: _fill(v, tmp_path, request) if isinstance(v, str) else v for k, v in case.files.items()})
+    before = snapshot(tmp_path)
     argv = [_fill(a, tmp_path, request) for a in case.argv]
     rc, out, err = h.invoke(argv, capsys)
     assert rc == case.rc, (rc, out, err)
@@ -491,7 +468,7 @@ def test_bad_input(tmp_path, capsys, monkeypatch, request, case):
     assert _fill(case.fragment, tmp_path, request) in err, err
     for secret in case.absent:
         assert secret not in err and secret not in out, err
-    assert _snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
+    assert snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
 
 
 def test_the_table_counts_its_categories():

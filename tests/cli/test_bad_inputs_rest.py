@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import collections
 import json
-import os
-import stat
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ import pytest
 import hedgelab
 from hedgelab.core.errors import UserError
 from testkit import cli as h
+from testkit.files import DIR, FIFO, Link, make_files, snapshot
 
 
 @dataclass(frozen=True)
@@ -44,12 +43,6 @@ class Case:
     rc: int = 2
 
 
-@dataclass(frozen=True)
-class Link:
-    target: str                    # relative to the row's folder
-
-
-FIFO, DIR = object(), object()
 W = ("--start", "2025-10-01", "--end", "2025-10-03")     # a short window: the rows that run are quick
 RUN = ("run", "hold", "--quiet", "--out", "{tmp}/o")
 BIG = ("sweep", "perp-hedge", "-g", "hedge_ratio=0:1:5001", "--quiet", *W, "--out", "{tmp}/o")   # keeps rows in o-rows/
@@ -298,29 +291,6 @@ CASES = [
 CATEGORIES = collections.Counter(c.category for c in CASES)
 
 
-def _make(tmp, files):
-    for name, content in files.items():
-        path = tmp / name
-        if content is FIFO:
-            os.mkfifo(path)
-        elif content is DIR:
-            path.mkdir()
-        elif isinstance(content, Link):
-            path.symlink_to(tmp / content.target)
-        else:
-            path.write_bytes(content if isinstance(content, bytes) else content.encode())
-
-
-def _snapshot(tmp):
-    """Every entry under the folder with its kind, size and modification time (links not followed)."""
-    out = {}
-    for root, dirs, names in os.walk(tmp):
-        for n in dirs + names:
-            p = os.path.join(root, n)
-            st = os.lstat(p)
-            out[p] = (stat.S_IFMT(st.st_mode), st.st_size if stat.S_ISREG(st.st_mode) else 0, st.st_mtime_ns)
-    return out
-
 
 @pytest.fixture(autouse=True)
 def _no_bytecode(monkeypatch):
@@ -331,14 +301,14 @@ def _no_bytecode(monkeypatch):
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.category}-{i}" for i, c in enumerate(CASES)])
 def test_bad_input(tmp_path, capsys, monkeypatch, case):
     monkeypatch.setenv("HEDGELAB_HOME", str(tmp_path / "home"))
-    _make(tmp_path, {k: v.replace("{tmp}", str(tmp_path)) if isinstance(v, str) else v for k, v in case.files.items()})
-    before = _snapshot(tmp_path)
+    make_files(tmp_path, {k: v.replace("{tmp}", str(tmp_path)) if isinstance(v, str) else v for k, v in case.files.items()})
+    before = snapshot(tmp_path)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
     rc, out, err = h.invoke(argv, capsys)
     assert rc == case.rc, (rc, out, err)
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
     assert case.fragment.replace("{tmp}", str(tmp_path)) in err, err
-    assert _snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
+    assert snapshot(tmp_path) == before, "a refused command wrote or replaced a file"
 
 
 # ================================================================ the Python API at the door
@@ -531,12 +501,12 @@ def test_bad_api_input(tmp_path, monkeypatch, plug, small_result, case):
     ctx = Ctx(tmp_path, plug, small_result)
     if case.category == "write":
         ctx.result   # made before the snapshot
-    before = _snapshot(tmp_path)
+    before = snapshot(tmp_path)
     with pytest.raises(case.exc) as info:
         case.call(ctx)
     message = str(info.value)
     assert "\n" not in message and case.fragment in message, message
-    assert _snapshot(tmp_path) == before, "a refused call wrote or replaced a file"
+    assert snapshot(tmp_path) == before, "a refused call wrote or replaced a file"
 
 
 def test_the_tables_count_their_categories():
