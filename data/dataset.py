@@ -32,7 +32,9 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 COIN_RE = re.compile(r"^[A-Z0-9]{1,15}$")
 # Manifest keys that belong to the dataset, not to one coin: left out of a coin's entry in the
 # manifest's "coins" when they equal the dataset's (``coin_entry``), put back when read (``coin_manifest``).
-DATASET_KEYS = ("schema_version", "name")
+# Keys of the whole dataset that each coin's manifest inherits: its ADL events name their coins
+# (data/adl.py), so a coin taken alone (``Dataset.coin``, ``--symbol``) still has them.
+DATASET_KEYS = ("schema_version", "name", "adl_events")
 
 
 @dataclass(frozen=True, eq=False)

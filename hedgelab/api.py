@@ -344,10 +344,9 @@ def market(data: str = _UNSET, start: When = _UNSET, end: When = _UNSET, *, venu
     dataset's ``name`` and ``kind``."""
     opts, _ = _options("market()", config, data=data, start=start, end=end, venue=venue, store=store,
                        symbol=symbol, adl=adl)
-    from hedgelab.runner.prepare import adl_events_of, adl_mode, load_market
+    from hedgelab.runner.prepare import adl_mode, load_market
     dataset, arrays = load_market(opts)
-    mode, _, arrays = adl_mode(opts, adl_events_of(opts, dataset), arrays,
-                               str(dataset.manifest.get("symbol") or "BTC"), False)
+    mode, _, arrays = adl_mode(opts, dataset, arrays, str(dataset.manifest.get("symbol") or "BTC"), False)
     return market_frame(arrays, dataset.manifest, adl=mode != "off")
 
 

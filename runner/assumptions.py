@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from hedgelab.core.errors import UserError, one_line
-from hedgelab.runner.prepare import Prepared
+from hedgelab.runner.prepare import Prepared, venue_at_start
 
 if TYPE_CHECKING:
     from hedgelab.data import MarketArrays
@@ -58,8 +58,8 @@ def assumptions(run: Prepared) -> list[str]:
         items.append(f"IV fill rule: {m['iv_fill']}")
     items.append(f"Initial capital {opts.capital:,.0f} USD per strategy.")
     items.extend(basket_lines(run))
-    items.extend(adl_lines(run))
-    items.extend(_costs_lines(run, span))
+    items.extend(run.adl_notes)
+    items.extend(_costs_lines(run))
     from hedgelab.reports.coverage import warnings as coverage_warnings
     # funding or IV that does not cover the run's window is said, not bridged silently
     items.extend(coverage_warnings(dataset, pd.Timestamp(int(market.time_ns[0]), tz="UTC"),
@@ -67,12 +67,11 @@ def assumptions(run: Prepared) -> list[str]:
     return items
 
 
-def _costs_lines(run: Prepared, span: dict[str, int]) -> list[str]:
+def _costs_lines(run: Prepared) -> list[str]:
     try:
-        from hedgelab.engine import load_venue
         from hedgelab.engine.costs import describe_costs
         from hedgelab.engine.simulate import capped_settlements
-        v = load_venue(run.opts.venue, at=pd.Timestamp(span["at"], tz="UTC").date(), symbol=run.symbol)
+        v = venue_at_start(run.opts.venue, run.market, run.symbol)
         source = str((run.dataset.manifest.get("provenance") or {}).get("volume", "source not stated"))
         lines = [describe_costs(run.costs, v.taker_fee, v.spot_fee, source)]
         # a rate the venue's cap clamps is said, not paid silently at the cap
@@ -86,23 +85,6 @@ def _costs_lines(run: Prepared, span: dict[str, int]) -> list[str]:
         raise
     except Exception as exc:  # noqa: BLE001 -- the report must still be written without the line
         return [f"Costs description unavailable ({one_line(exc)})."]
-
-
-def adl_lines(run: Prepared) -> list[str]:
-    """What auto-deleveraging does in this run: the mode, the events it applies (or why none), the rule."""
-    lines = [run.adl_note] if run.adl_note else []
-    if run.adl == "off":
-        return lines
-    from hedgelab.engine import load_venue
-    v = load_venue(run.opts.venue, at=pd.Timestamp(int(run.market.time_ns[0]), tz="UTC").date(), symbol=run.symbol)
-    rule = ("a profitable position on the closed side is closed in full" if run.adl == "worst" else
-            "a profitable position on the closed side loses min(1, 2 x pct x share) of its size, pct = score / "
-            f"(score + {v.adl_reference_score:.4g}) its place in the queue by the venue's ADL score, share = the "
-            "event's notional / the side's open interest (a position at the reference score loses exactly share)")
-    lines.append(f"ADL rule ({run.adl}): {rule}; price: {v.adl_price or 'the venue rule'}, taken at bar level as "
-                 "the bar's mark extreme in the closed position's favour (the move that liquidated the other "
-                 "side); positions at a loss are never closed; the hook is called at the ADL bar's close.")
-    return lines
 
 
 def basket_lines(run: Prepared) -> list[str]:

@@ -20,6 +20,7 @@ from hedgelab.runner.options import RunOptions
 if TYPE_CHECKING:  # for the annotations only: the runtime imports stay lazy (CLI start-up time)
     from hedgelab.data import Dataset, MarketArrays
     from hedgelab.engine.costs import Costs
+    from hedgelab.engine.venues import Venue
     from hedgelab.strategies import Strategy
 
 
@@ -44,7 +45,7 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     markets: dict[str, MarketArrays] = field(default_factory=dict)   # a basket run's coins, aligned alike
     adl: str = "off"                # what the venue's ADL events do (off, worst, share; adl_mode)
-    adl_note: str = ""              # why ADL is off or what its events are, for the assumptions
+    adl_notes: list[str] = field(default_factory=list)   # why ADL is off, or its events and rule (assumptions)
 
     @property
     def modes(self) -> dict[str, str]:
@@ -69,7 +70,6 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     check_kinds(opts, [(name, cls) for (name, _), cls in zip(jobs, classes)])
     ready = [_job(name, cls, sets, load_failures, opts, validate) for (name, sets), cls in zip(jobs, classes)]
     dataset, market = load_market(opts)
-    events = adl_events_of(opts, dataset)
     clipped = clipped_window(opts, dataset)
     if clipped:
         warnings.append(clipped)
@@ -79,50 +79,47 @@ def prepare_run(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], 
     markets = basket_markets(opts, dataset, [job.cls for job in ready if job.cls is not None], modes)
     if not markets:
         check_venue(opts.venue, market, modes, symbol)
-    adl, adl_note, market = adl_mode(opts, events, market, symbol, bool(markets))
-    return Prepared(opts, ready, dataset, market, symbol, costs, warnings, markets, adl, adl_note)
+    adl, adl_notes, market = adl_mode(opts, dataset, market, symbol, bool(markets))
+    return Prepared(opts, ready, dataset, market, symbol, costs, warnings, markets, adl, adl_notes)
 
 
-def adl_events_of(opts: RunOptions, dataset: Dataset) -> list[dict[str, Any]]:
-    """The ADL events of the whole dataset (a --symbol run reads its coin's out of the dataset's list)."""
-    if opts.symbol is None:
-        return list(dataset.manifest.get("adl_events", []))
-    from hedgelab.data import load
-    return list(load(opts.data, opts.store).manifest.get("adl_events", []))
-
-
-def adl_mode(opts: RunOptions, events: list[dict[str, Any]], market: MarketArrays, symbol: str,
-             basket: bool) -> tuple[str, str, MarketArrays]:
+def adl_mode(opts: RunOptions, dataset: Dataset, market: MarketArrays, symbol: str,
+             basket: bool) -> tuple[str, list[str], MarketArrays]:
     """(the ADL mode of the run, what the assumptions say about it, the market with the venue's events
     of the run's coin). ``--adl`` unset: share when the data carries events for the venue and coin, else
     off. A venue without a queue (Deribit) or a basket run keeps it off and says why."""
+    if opts.adl == "off":
+        return "off", ["ADL off (--adl off): hedges are closed only by their strategy, a stop or their liquidation"], market
+    if basket:
+        return "off", ["ADL is not modelled in basket runs yet (one-coin runs only)"], market
     from hedgelab.data.adl import adl_arrays, events_for, venues_with_events
     from hedgelab.data.dataset import base_coin
-    from hedgelab.engine import load_venue
-    venue = load_venue(opts.venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
-    coin = base_coin(symbol)
-    mine = events_for({"adl_events": events}, venue.id, coin)
-    first, last = int(market.time_ns[0]), int(market.time_ns[-1]) + market.bar_seconds * 10**9
-    inside = [e for e in mine if first <= pd.Timestamp(e["start"]).value < last]
-    if opts.adl == "off":
-        return "off", "ADL off (--adl off): hedges are closed only by their strategy, a stop or their liquidation", market
-    if basket:
-        return "off", "ADL is not modelled in basket runs yet (one-coin runs only)", market
+    venue = venue_at_start(opts.venue, market, symbol)
     if not venue.adl_rule:
-        return "off", f"ADL: {venue.adl_note or venue.id + ' has no ADL queue'}", market
+        return "off", [f"ADL: {venue.adl_note or venue.id + ' has no ADL queue'}"], market
+    coin = base_coin(symbol)
+    first, last = int(market.time_ns[0]), int(market.time_ns[-1]) + market.bar_seconds * 10**9
+    inside = [e for e in events_for(dataset.manifest, venue.id, coin) if first <= pd.Timestamp(e["start"]).value < last]
     if not inside:
-        others = [v for v in venues_with_events({"adl_events": events}) if v != venue.id]
+        others = [v for v in venues_with_events(dataset.manifest) if v != venue.id]
         where = f" (it has events for {', '.join(others)})" if others else ""
         note = (f"ADL: the data carries no ADL events for {venue.id} {coin} in this window{where}, so none "
                 f"happen (--adl {opts.adl or 'share'} has nothing to apply)")
-        return ("off" if opts.adl is None else opts.adl), note, market
+        return ("off" if opts.adl is None else opts.adl), [note], market
     mode = opts.adl or "share"
     side, share, price = adl_arrays(inside, market.time_ns, market.bar_seconds)
     said = "; ".join(f"{e['start'][:16]} UTC {e['side']}s closed, {e['notional_usd'] / 1e6:,.1f}M USD of "
                      f"{e['open_interest_usd'] / 1e6:,.0f}M open interest ({e['notional_usd'] / e['open_interest_usd']:.1%}; "
                      f"open interest: {e.get('open_interest_source', 'given')})" for e in inside)
-    return mode, f"ADL --adl {mode} on {venue.id} {coin}: {said}", market._replace(adl_side=side, adl_share=share,
-                                                                                  adl_price=price)
+    rule = ("a profitable position on the closed side is closed in full" if mode == "worst" else
+            "a profitable position on the closed side loses min(1, 2 x pct x share) of its size, pct = score / "
+            f"(score + {venue.adl_reference_score:.4g}) its place in the queue by the venue's ADL score, share = the "
+            "event's notional / the side's open interest (a position at the reference score loses exactly share)")
+    notes = [f"ADL --adl {mode} on {venue.id} {coin}: {said}",
+             f"ADL rule ({mode}): {rule}; price: {venue.adl_price or 'the venue rule'}, taken at bar level as the "
+             "bar's mark extreme in the closed position's favour (the move that liquidated the other side); "
+             "positions at a loss are never closed; the hook is called at the ADL bar's close."]
+    return mode, notes, market._replace(adl_side=side, adl_share=share, adl_price=price)
 
 
 def check_kinds(opts: RunOptions, classes: Sequence[tuple[str, type[Strategy] | None]]) -> None:
@@ -231,10 +228,15 @@ def load_market(opts: RunOptions) -> tuple[Dataset, MarketArrays]:
     return dataset, market
 
 
+def venue_at_start(venue: str, market: MarketArrays, symbol: str) -> Venue:
+    """The venue's rules with the symbol's tier table in force at the market's first bar."""
+    from hedgelab.engine import load_venue
+    return load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
+
+
 def check_venue(venue: str, market: MarketArrays, modes: Collection[str] = (), symbol: str = "BTC") -> None:
     """An unknown or unusable venue (or a symbol it has no tiers for) is the user's mistake (exit 2)."""
-    from hedgelab.engine import load_venue
-    v = load_venue(venue, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC").date(), symbol=symbol)
+    v = venue_at_start(venue, market, symbol)
     if getattr(v, "inverse", False) and "cross" in modes:
         raise UserError(f"venue {v.id!r} is an inverse perp, which runs in isolated margin only "
                         f"(margin_mode='isolated', --margin-mode isolated)")

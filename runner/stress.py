@@ -112,13 +112,13 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
     full = align(dataset)          # the calibration data: the whole dataset
     history = History.of(full)
     window = window_of(market, horizon_bars(test.horizon, int(market.bar_seconds)))
-    adl = stress_adl(opts, test, run)
+    adl, fund = stress_adl(opts, test, run)
     # generated paths carry only their own (cascade) ADL events, not the data's, which sit at real times
     bare = window._replace(adl_side=None, adl_share=None, adl_price=None)
     gen = make_generator(test.method, history, bare, scenario=test.scenario, drop=test.drop, kind=test.kind,
                          at=bar_at(window, test.at), margin=test.margin,
                          garch_start=int(np.searchsorted(full.time_ns, window.time_ns[0])))
-    casc = Cascade.fit(history, full, **cascade_fund(opts, run, adl)) if test.cascade else None
+    casc = Cascade.fit(history, full, **fund) if test.cascade else None
     plan = Plan(gen, window, casc, int(test.seed), tuple(entries), opts.venue, float(opts.capital), run.costs,
                 run.symbol, adl)
     with open_cluster(opts.cluster if live.client is None else None, live.client) as client:
@@ -128,25 +128,18 @@ def run_stress(opts: RunOptions, test: StressTest, strategies: str | Sequence[st
     return summarise(plan, merged, meta, heat, failures)
 
 
-def stress_adl(opts: RunOptions, test: StressTest, run: Any) -> str:
-    """The ADL mode of the "with ADL" columns: --adl if given, else share when the cascade runs on a venue
-    with an ADL queue (its events come from the cascade's exhausted fund), else off."""
+def stress_adl(opts: RunOptions, test: StressTest, run: Any) -> tuple[str, dict[str, float]]:
+    """(the ADL mode of the "with ADL" columns, the venue's insurance fund and open-interest share for the
+    cascade's fund test): --adl if given, else share when the cascade runs on a venue with an ADL queue and
+    a fund (its events come from the cascade's exhausted fund); off, without a fund test, otherwise."""
     if not test.cascade or run.markets:
-        return "off"
-    from hedgelab.engine import load_venue
-    venue = load_venue(opts.venue, at=pd.Timestamp(int(run.market.time_ns[0]), tz="UTC").date(), symbol=run.symbol)
-    if not venue.adl_rule or venue.insurance_fund_usd <= 0:
-        return "off"
-    return opts.adl or "share"
-
-
-def cascade_fund(opts: RunOptions, run: Any, adl: str) -> dict[str, float]:
-    """The venue's insurance fund and open-interest share for the cascade's fund test (none when ADL is off)."""
-    if adl == "off":
-        return {}
-    from hedgelab.engine import load_venue
-    venue = load_venue(opts.venue, at=pd.Timestamp(int(run.market.time_ns[0]), tz="UTC").date(), symbol=run.symbol)
-    return {"fund_usd": venue.insurance_fund_usd, "oi_share": venue.open_interest_share}
+        return "off", {}
+    from hedgelab.runner.prepare import venue_at_start
+    venue = venue_at_start(opts.venue, run.market, run.symbol)
+    mode = "off" if not venue.adl_rule or venue.insurance_fund_usd <= 0 else opts.adl or "share"
+    if mode == "off":
+        return "off", {}
+    return mode, {"fund_usd": venue.insurance_fund_usd, "oi_share": venue.open_interest_share}
 
 
 def _meta(opts: RunOptions, test: StressTest, dataset: Any, window: Any, description: str) -> dict[str, Any]:

@@ -34,9 +34,9 @@ import math
 
 from numba import njit
 
-from hedgelab.engine.nb.account import Acc, add_event_nb, close_perp_part_nb, perp_wallet_nb, refresh_liq_nb
-from hedgelab.engine.nb.margin import maint_margin_nb
-from hedgelab.engine.nb.records import AdlMode, AdlRule, Cfg, EventKind, Instrument, LiqRule, Mkt
+from hedgelab.engine.nb.account import (Acc, add_event_nb, close_perp_part_nb, perp_mm_nb, perp_wallet_nb,
+                                         refresh_liq_nb)
+from hedgelab.engine.nb.records import AdlMode, AdlRule, Cfg, EventKind, Instrument, Mkt
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -71,9 +71,8 @@ def adl_score_nb(acc, cfg, tiers, price):
     q = acc[Acc.QTY]
     if q == 0.0 or cfg[Cfg.INVERSE] != 0.0:
         return math.nan
-    base = acc[Acc.ENTRY] if int(cfg[Cfg.LIQ_RULE]) == LiqRule.MM_AT_ENTRY else price
-    mm = maint_margin_nb(tiers, abs(q) * base)
-    return adl_score_of_nb(int(cfg[Cfg.ADL_RULE]), q, acc[Acc.ENTRY], price, perp_wallet_nb(acc, cfg), mm)
+    return adl_score_of_nb(int(cfg[Cfg.ADL_RULE]), q, acc[Acc.ENTRY], price, perp_wallet_nb(acc, cfg),
+                           perp_mm_nb(acc, cfg, tiers, price))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

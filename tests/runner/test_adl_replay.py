@@ -62,3 +62,13 @@ def test_another_venue_says_its_data_carries_no_adl_events():
     assert said and "no ADL events for binance" in said[0] and "hyperliquid" in said[0]
     deribit = hedgelab.run("perp-hedge", venue="deribit", **WINDOW)
     assert any("no ADL queue" in a for a in deribit.assumptions)
+
+
+def test_a_symbol_run_takes_its_own_coins_events():
+    # --symbol ETH runs ETH as its own dataset: the dataset's ADL events still reach it (ETH's, not BTC's)
+    res = hedgelab.run("perp-hedge", venue="hyperliquid", symbol="ETH", adl="worst", **WINDOW)
+    closed = res.events[res.events["kind"] == "adl"]
+    assert len(closed) == 1 and closed["time"].iloc[0] == pd.Timestamp("2025-10-10 21:00", tz="UTC")
+    eth = load("crisis-2025").coin("ETH").bars
+    assert closed["price"].iloc[0] == eth.loc[pd.Timestamp("2025-10-10 21:00", tz="UTC"), "mark_low"]
+    assert any(a.startswith("ADL --adl worst on hyperliquid ETH") and "458.0M USD" in a for a in res.assumptions)
