@@ -73,7 +73,8 @@ def lines(runs: list[RunRecord], mode: str) -> list[str]:
         out.append(f"  {row['run']}: {row['time']:%Y-%m-%d %H:%M} UTC, {abs(row['qty_closed']):,.4f} BTC "
                    f"{'short' if row['qty_closed'] > 0 else 'long'} closed at {row['price']:,.2f} (ADL score "
                    f"{row['adl_score']:.3g}), realized {row['realized_pnl_usd']:+,.0f} USD; unhedged "
-                   f"{_hours(row['unhedged_hours'])}; ADL cost vs --adl off {row['adl_cost_usd']:+,.0f} USD")
+                   f"{_hours(row['unhedged_hours'])}; ADL cost vs --adl off {row['adl_cost_usd']:+,.0f} USD "
+                   "(+ = ADL cost the account, - = it earned)")
     return out
 
 

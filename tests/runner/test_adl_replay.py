@@ -45,6 +45,7 @@ def test_the_report_states_the_naked_window_and_the_cost_against_adl_off(replay)
                                                       - on.summary["final_equity"].iloc[0], rel=1e-9)
     text = "\n".join(adl.lines(on.runs, "worst"))
     assert "unhedged 25 h" in text and "ADL cost vs --adl off" in text
+    assert "(+ = ADL cost the account, - = it earned)" in text   # the sign is said where the figure is
     assert any("ADL --adl worst on hyperliquid BTC" in a for a in on.assumptions)
 
 
