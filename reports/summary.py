@@ -163,7 +163,7 @@ def _usd(x: float) -> str:
     return "n/a" if x is None or not math.isfinite(x) else f"{x:,.0f}"
 
 
-def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
+def text_table(summary: pd.DataFrame, limit: int | None = None,
                survival: dict | None = None) -> str:
     """The ranking for the terminal: the page's groups and ranks, one line per run, liquidations and
     failures flagged; the hedge cost as summary.csv has it ('no hedge' where it is empty because the run
@@ -185,8 +185,7 @@ def text_table(summary: pd.DataFrame, width: int = 28, limit: int | None = None,
             if group == f.NEUTRAL:
                 rows.append("market-neutral (ranked apart: carry, not a hedged long)")
         flag = " (market-neutral)" if group == f.ALL and r["market_neutral"] is True else ""
-        name = str(r["run"])
-        name = name if len(name) <= width else name[: width - 1] + "…"
+        name = str(r["run"])   # never cut: the parameters that tell the runs apart come first in it
         cost = "no hedge" if r["hedge"] == f.NO_HEDGE else _usd(r["hedge_cost_usd"])
         line = [str(r["rank"]), name, _usd(r["final_equity"]), _pct(r["total_return"]),
                 _pct(r["max_drawdown"]), _pct(r["worst_day"]), cost, status(r) + flag]

@@ -144,6 +144,7 @@ class Strategy:
     constraints: tuple = ()    # (name, "<" | "<=", other name), checked by validate()
     warmup_bars: int = 0       # bars the strategy means to wait before its first order (strategies/waiting.py)
     P = None                   # strategies.names.param_index(...) the hook uses, checked against the params
+    M = None                   # strategies.names.memory_slots(...) the hook uses: the trace names its memory by them
     decide_nb = staticmethod(noop_nb)
 
     def __init__(self, **overrides):
@@ -238,19 +239,22 @@ class Strategy:
 
     @classmethod
     def labels(cls, param_sets: list[dict], *, validated: bool = False) -> tuple:
-        """One label per set, showing the parameters that vary across the sets or differ from
-        their defaults (computed over all the sets, so every group and chunk of a sweep agrees).
-        ``validated``: the sets are already ``validate``d."""
+        """One label per set: first the parameters that vary across the sets (what tells the runs
+        apart, so a reader sees it even where a long label wraps), then ``label_params`` and those that
+        differ from their defaults, each in declaration order. Computed over all the sets, so every
+        group and chunk of a sweep agrees. ``validated``: the sets are already ``validate``d."""
         sets = param_sets if validated else [cls.validate(p) for p in param_sets]
         declared = cls.params()
-        varying = {k for k in declared if len({repr(v[k]) for v in sets}) > 1}
+        varying = [k for k in declared if len({repr(v[k]) for v in sets}) > 1]
         changed = {k for k in declared for v in sets if v[k] != declared[k].default}
-        return tuple(cls.label(v, shown=varying | changed) for v in sets)
+        return tuple(cls.label(v, shown=changed, first=varying) for v in sets)
 
     @classmethod
-    def label(cls, values: dict, shown=()) -> str:
-        names = [k for k in cls.params() if k in cls.label_params or k in shown]
-        inner = ",".join(f"{k}={_fmt(values[k])}" for k in names)
+    def label(cls, values: dict, shown=(), first=()) -> str:
+        """``name(k=v,...)``: the parameters ``first`` in their order, then ``label_params`` and ``shown``
+        in declaration order. Never shortened: whoever shows it wraps it."""
+        rest = [k for k in cls.params() if k not in first and (k in cls.label_params or k in shown)]
+        inner = ",".join(f"{k}={_fmt(values[k])}" for k in [*first, *rest])
         return f"{cls.name}({inner})" if inner else cls.name
 
     # ---- vectorised phase -------------------------------------------------------------------

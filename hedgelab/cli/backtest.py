@@ -290,10 +290,9 @@ def short_table(summary, top: int = TABLE_ROWS, stress=None) -> str:
     """The ranking for the terminal; a big sweep shows its best rows and counts the rest. With a
     stress test, a last column: each run's survival (share of stress paths with no liquidation)."""
     from hedgelab.reports.summary import text_table
-    width = int(min(60, max(28, summary["run"].astype(str).str.len().max() if len(summary) else 0)))
     limit = None if len(summary) <= top + 5 else top
     odds = None if stress is None else dict(zip(stress.table["run"].astype(str), stress.table["survival"]))
-    return text_table(summary, width=width, limit=limit, survival=odds)
+    return text_table(summary, limit=limit, survival=odds)
 
 
 def _command(func):

@@ -119,7 +119,7 @@ def test_text_table_shows_hedge_cost_only_for_hedged_runs_and_ranks_market_neutr
 
 def test_the_terminal_shows_the_hedge_cost_summary_csv_has(runs):
     summary = summary_frame(runs)
-    lines = [line for line in text_table(summary, width=80).splitlines()[2:] if line[:1].isdigit()]
+    lines = [line for line in text_table(summary).splitlines()[2:] if line[:1].isdigit()]
     assert len(lines) == len(summary)   # one line per row, in the summary's order
     for line, (_, r) in zip(lines, summary.iterrows()):
         if r["hedge"] == "none":

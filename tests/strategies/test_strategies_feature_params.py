@@ -53,9 +53,10 @@ def test_sweep_labels_and_params_follow_the_caller_order():
     defaults = get_strategy("delever").defaults()
     for run, (calm, hours) in zip(res.runs, order):
         assert run.params == dict(defaults, **FIXED, calm_vol=calm, vol_hours=float(hours))
-        # label: the always-shown leverages, then every parameter that varies or differs from its default
-        assert run.name == (f"delever(high_leverage=3,low_leverage=1,max_margin_ratio=0.99,max_drawdown=0.99,"
-                            f"calm_vol={calm:g},calm_hours=24,vol_hours={hours})")
+        # label: the parameters that vary first, then the always-shown leverages and every parameter
+        # that differs from its default, in declaration order
+        assert run.name == (f"delever(calm_vol={calm:g},vol_hours={hours},high_leverage=3,low_leverage=1,"
+                            f"max_margin_ratio=0.99,max_drawdown=0.99,calm_hours=24)")
     summary = res.summary.set_index("run")
     for run in res.runs:
         assert json.loads(summary.loc[run.name, "params"]) == run.params
