@@ -7,7 +7,9 @@
 - ``params``, ``features``, ``state`` and ``intent`` are bounds-checked (reading or writing past
   them, or at a negative index, is an ``IndexError`` naming the array; the compiled kernel does
   not check bounds: there a read past the end returns whatever memory follows);
-- every decision bar's state and intent are recorded by field name (the trace);
+- every decision bar's state and intent are recorded by field name (the trace), the hook's memory
+  slots by the names the strategy declared (``memory``), at the bar's close (when the hook decides and
+  its orders fill);
 - ``strict=True`` (``debug=True``): numpy's floating-point errors inside the hook raise
   (``np.errstate``: a 0/0, x/0, an overflow or an invalid operation is a ``FloatingPointError`` at the
   hook's line instead of a NaN or inf with a RuntimeWarning; the compiled hook raises
@@ -95,10 +97,12 @@ def _errors(strict: bool) -> Any:
 
 
 def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: str, time: pd.DatetimeIndex,
-               echo: bool = True, strict: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pd.DataFrame]:
+               echo: bool = True, strict: bool = False,
+               memory: tuple = ()) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, pd.DataFrame]:
     """Column ``j`` of ``inputs`` through ``simulate_column_nb.py_func``: (summary row, events, out or None,
     trace). ``cap``: the event buffer's first size (grown and re-run when the column needs more).
-    ``strict``: numpy floating-point errors in the hook raise (``_errors``)."""
+    ``strict``: numpy floating-point errors in the hook raise (``_errors``). ``memory``: the names the
+    strategy gave its memory slots (``memory_slots``), for the trace's columns."""
     from hedgelab.engine.warmup import load_kernel
     kernel = load_kernel()
     column_scratch_nb, simulate_column_nb = kernel.column_scratch_nb, kernel.simulate_column_nb
@@ -147,13 +151,15 @@ def run_column(inputs: KernelInputs, j: int, *, record: bool, cap: int, label: s
             exc.add_note(f"hedgelab: {what} in {where(label, col, bar, time)}")
             from hedgelab.engine.nb.account import Acc
             kept = events[0, :min(int(acc[Acc.NEV]), cap)].copy()
-            exc.hedgelab_trace = with_events(trace_frame(rows, label, col, time), kept, time)  # type: ignore[attr-defined]
+            frame = trace_frame(rows, label, col, time, inputs.bar_seconds, memory)
+            exc.hedgelab_trace = with_events(frame, kept, time, inputs.bar_seconds)  # type: ignore[attr-defined]
             raise
         if summary[0, Sum.N_EVENTS] <= cap:
             break
         cap = int(summary[0, Sum.N_EVENTS])
     k = int(summary[0, Sum.N_EVENTS])
-    return summary[0], events[0, :k].copy(), (out[0] if record else None), trace_frame(rows, label, col, time)
+    frame = trace_frame(rows, label, col, time, inputs.bar_seconds, memory)
+    return summary[0], events[0, :k].copy(), (out[0] if record else None), frame
 
 
 def _out_names() -> tuple:
@@ -169,39 +175,69 @@ assert len(_STATE_NAMES) == State.N
 _INTENT_NAMES = [f"intent.{k.lower()}" for k in Intent._fields[:-1]]
 
 
-def trace_frame(rows: list, label: str, col: int, time: pd.DatetimeIndex) -> pd.DataFrame:
-    """One row per decision bar: run, column, bar, time (bar open), the state the hook read and the
-    intent it wrote (NaN = no change), each field a column named ``state.<field>`` / ``intent.<field>``."""
+def state_names(memory: tuple = ()) -> list[str]:
+    """The trace's state columns; memory slot k is ``state.mem.<name>`` when the strategy named it
+    (``memory_slots``), else ``state.memk``."""
+    named = {f"state.mem{k}": f"state.mem.{name}" for k, name in enumerate(memory)}
+    return [named.get(c, c) for c in _STATE_NAMES]
+
+
+def trace_frame(rows: list, label: str, col: int, time: pd.DatetimeIndex, bar_seconds: int,
+                memory: tuple = ()) -> pd.DataFrame:
+    """One row per decision bar: run, column, bar, bar_open (the bar's open time), time (its close: when the
+    hook read the state and its orders filled, the time events.csv gives those fills), the state the hook read and the intent it wrote (NaN = no change), each
+    field a column named ``state.<field>`` (memory by its declared name, ``state_names``) / ``intent.<field>``."""
+    names = state_names(memory)
     if not rows:
-        return pd.DataFrame(columns=["run", "column", "bar", "time", *_STATE_NAMES, *_INTENT_NAMES])
+        return pd.DataFrame(columns=["run", "column", "bar", "bar_open", "time", *names, *_INTENT_NAMES])
     bars = np.array([r[0] for r in rows], dtype=np.int64)
     states = np.array([r[1][:State.N] for r in rows])
     intents = np.array([r[2][:Intent.N] for r in rows])
-    frame = pd.DataFrame(np.hstack([states, intents]), columns=_STATE_NAMES + _INTENT_NAMES)
-    frame.insert(0, "time", time[bars])
+    frame = pd.DataFrame(np.hstack([states, intents]), columns=names + _INTENT_NAMES)
+    frame.insert(0, "time", time[bars] + pd.Timedelta(seconds=int(bar_seconds)))
+    frame.insert(0, "bar_open", time[bars])
     frame.insert(0, "bar", bars)
     frame.insert(0, "column", col)
     frame.insert(0, "run", label)
     return frame
 
 
-def with_events(frame: pd.DataFrame, records: np.ndarray, time: pd.DatetimeIndex) -> pd.DataFrame:
-    """The trace with what each decision did: ``events`` (that bar's events as text, e.g.
-    "fill perp +1.5 @ 100,020.00 (+0.00); fee perp -75.01") and the BTC filled per instrument."""
+def _instrument(r: Any) -> str:
+    """An event's instrument; an option event's with its contract ('option put 95,000 2025-10-17')."""
+    return f"option {_contract(r)}" if r.instrument == "option" and r.option_type else r.instrument
+
+
+def _contract(r: Any) -> str:
+    return f"{r.option_type} {r.strike:,.0f} {r.expiry:%Y-%m-%d}"
+
+
+def _leg(r: Any) -> str:
+    """An option fill's contract and quantity: 'put 95,000 2025-10-17 +1.2' (strike USD, expiry date)."""
+    return f"{_contract(r)} {r.qty:+g}"
+
+
+def with_events(frame: pd.DataFrame, records: np.ndarray, time: pd.DatetimeIndex, bar_seconds: int) -> pd.DataFrame:
+    """The trace with what each decision bar did: ``events`` (that bar's events as text, e.g.
+    "fill perp +1.5 @ 100,020.00 (+0.00); fee perp -75.01"; an event not at the bar's close, such as a
+    funding settlement or a liquidation inside the bar, starts with its own time), the BTC filled in
+    spot and perp, and ``option_filled``: each option leg filled, one per contract ("put 95,000
+    2025-10-17 +1.2; put 85,000 2025-10-17 -1.2"), so a spread's legs do not net out."""
     from hedgelab.engine.result import events_frame
-    ev = events_frame(records, time)
+    ev = events_frame(records, time, bar_seconds)
     text, perp, spot, option = {}, {}, {}, {}
     for bar, rows in ev.groupby("bar"):
+        close = time[bar] + pd.Timedelta(seconds=int(bar_seconds))
         text[bar] = "; ".join(
-            f"{r.kind} {r.instrument} {r.qty:+g} @ {r.price:,.2f} ({r.amount:+,.2f})"
+            ("" if r.time == close else f"[{r.time:%Y-%m-%d %H:%M}] ")
+            + f"{r.kind} {_instrument(r)} {r.qty:+g} @ {r.price:,.2f} ({r.amount:+,.2f})"
             + (f" [{r.reason}]" if r.reason else "") for r in rows.itertuples())
         fills = rows[rows["kind"].isin(["fill", "option_fill"])]
         perp[bar] = fills.loc[fills["instrument"] == "perp", "qty"].sum()
         spot[bar] = fills.loc[fills["instrument"] == "spot", "qty"].sum()
-        option[bar] = fills.loc[fills["instrument"] == "option", "qty"].sum()
+        option[bar] = "; ".join(_leg(r) for r in fills[fills["instrument"] == "option"].itertuples())
     frame = frame.copy()
     frame["perp_filled"] = frame["bar"].map(perp).fillna(0.0)
     frame["spot_filled"] = frame["bar"].map(spot).fillna(0.0)
-    frame["option_filled"] = frame["bar"].map(option).fillna(0.0)
+    frame["option_filled"] = [option.get(bar, "") for bar in frame["bar"]]
     frame["events"] = [text.get(bar, "") for bar in frame["bar"]]
     return frame

@@ -162,6 +162,7 @@ class _Run(NamedTuple):
     venue_id: str
     margin_mode: str
     cap: int                     # first size of each column's event buffer
+    memory: tuple = ()           # the names the strategy gave its hook's memory slots (the trace's columns)
 
 
 def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str = "isolated",
@@ -305,7 +306,8 @@ def _describe_run(inputs: KernelInputs, spec: Any, time: pd.DatetimeIndex, venue
     ncols = inputs.n_columns
     columns = [dict(zip(spec.param_names, map(float, row))) for row in inputs.params]
     labels = list(spec.labels) if len(spec.labels) == ncols else [f"column {j}" for j in range(ncols)]
-    return _Run(time, columns, labels, venue_id, margin_mode, _events_capacity(inputs.market, inputs.rebalance))
+    return _Run(time, columns, labels, venue_id, margin_mode, _events_capacity(inputs.market, inputs.rebalance),
+                tuple(getattr(spec, "memory_names", ())))
 
 
 def _run_chunks(inputs: KernelInputs, run: _Run, chunk_size: int | None, *, record: bool, errors: dict | None,
@@ -404,7 +406,7 @@ def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataF
         stopped = c in (errors or {})
         try:
             row, ev, _, frame = run_column(inputs, c, record=False, cap=run.cap, label=run.labels[c], time=run.time,
-                                           echo=False, strict=stopped)
+                                           echo=False, strict=stopped, memory=run.memory)
         except Exception as exc:
             partial = getattr(exc, "hedgelab_trace", None)
             if not stopped or partial is None:
@@ -412,7 +414,7 @@ def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataF
             frames.append(partial)   # what it has, up to the bar whose hook raised
             continue
         if stopped:
-            frames.append(with_events(frame, ev, run.time))
+            frames.append(with_events(frame, ev, run.time, inputs.bar_seconds))
             continue
         kernel = kernel_summary.iloc[c]
         if not (np.isclose(row[Sum.FINAL_EQUITY], kernel["final_equity"], rtol=1e-9)
@@ -420,7 +422,7 @@ def _trace(inputs: KernelInputs, run: _Run, trace: Any, kernel_summary: pd.DataF
             warnings.warn(f"trace of {run.labels[c]}: the plain-Python run ended at equity "
                           f"{row[Sum.FINAL_EQUITY]:.6f} with {int(row[Sum.N_EVENTS])} events, the kernel at "
                           f"{kernel['final_equity']:.6f} with {int(kernel['n_events'])}", stacklevel=3)
-        frames.append(with_events(frame, ev, run.time))
+        frames.append(with_events(frame, ev, run.time, inputs.bar_seconds))
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
@@ -434,12 +436,12 @@ def _debug_run(inputs: KernelInputs, run: _Run, summary_only: bool, errors: dict
     frames: list = []
     for c in range(inputs.n_columns):
         row, ev, out, frame = run_column(inputs, c, record=not summary_only, cap=run.cap, label=run.labels[c],
-                                         time=run.time, strict=True)
+                                         time=run.time, strict=True, memory=run.memory)
         ev["column"] = c
         rows.append(row)
         records.append(ev)
         outs.append(out)
-        frames.append(with_events(frame, ev, run.time))
+        frames.append(with_events(frame, ev, run.time, inputs.bar_seconds))
     summary = np.vstack(rows)
     if errors is None:
         hook_errors.raise_column_errors(summary, run.labels, 0, run.time)

@@ -309,7 +309,8 @@ class Strategy:
             hook = ensure_compiled(hook_of(type(self)))
         mask = as_mask(self.name, mask, n)
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
-        return StrategySpec(hook, params, features, mask, names, labels)
+        memory = tuple(self.M._fields) if self.M is not None else ()
+        return StrategySpec(hook, params, features, mask, names, labels, memory)
 
     def _preparing(self, values: dict) -> "Strategy":
         """This strategy as ``prepare`` may see it: only its feature parameters readable (reading

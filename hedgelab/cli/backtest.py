@@ -194,7 +194,7 @@ def write_trace(result, trace_file, wanted: Path | None = None, out: Path | None
         if getattr(run, "error", None) and part is not None and len(part):
             last = part.iloc[-1]
             lines.append(f"trace: {run.name} stopped: its trace ends at bar {int(last['bar'])} (opened "
-                         f"{last['time']:%Y-%m-%d %H:%M} UTC), the bar that stopped it")
+                         f"{last['bar_open']:%Y-%m-%d %H:%M} UTC), the bar that stopped it")
     return lines
 
 
@@ -225,7 +225,7 @@ def debug_stop(exc: BaseException, trace_file) -> int:
             _write_parquet(partial, path, "")
             last = partial.iloc[-1]
             click.echo(f"trace: {path} ({len(partial):,} decision bar{'s' if len(partial) != 1 else ''} of "
-                       f"{last['run']}, up to bar {int(last['bar'])} (opened {last['time']:%Y-%m-%d %H:%M} UTC), "
+                       f"{last['run']}, up to bar {int(last['bar'])} (opened {last['bar_open']:%Y-%m-%d %H:%M} UTC), "
                        f"the bar that raised)", err=True)
     click.echo(f"failed (--debug): {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
                f"; no report written", err=True)
