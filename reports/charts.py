@@ -316,6 +316,14 @@ DIVERGING = ["#a50026", "#e0603f", "#fbd3a0", "#f5f5f0", "#c2e4a0", "#5bb160", "
 PCT_METRICS = ("total_return", "max_drawdown", "worst_day", "cagr", "volatility")
 HEATMAP_METRICS = ("total_return", "max_drawdown", "hedge_cost_usd", "sharpe", "worst_day", "final_equity")
 HEATMAP_MAX_CELLS = 40   # per axis; more values are binned (a cell shows the mean of its runs)
+# what each summary figure is, for titles (reports/metrics.py and reports/figures.py define them)
+METRIC_UNITS = {
+    "final_equity": "USD at the last bar", "total_return": "% of capital", "max_drawdown": "% from the running peak",
+    "worst_day": "% of equity, worst UTC day", "sharpe": "daily returns, annualized over 365 days, risk-free 0",
+    "cagr": "% a year, 365 days", "volatility": "% a year, daily returns x sqrt(365)", "liquidations": "count",
+    "funding_paid_usd": "USD paid, - = earned", "fees_paid_usd": "USD paid",
+    "options_net_paid_usd": "USD paid, - = earned", "hedge_cost_usd": "USD paid, - = the hedge earned",
+}
 
 
 def tick(v) -> str:
@@ -378,7 +386,8 @@ def heatmap_figure(runs: list[RunRecord], summary: pd.DataFrame, spec: dict) -> 
     binned = [f"{name}: {n:,} values in {HEATMAP_MAX_CELLS} bins" for name, n in ((x, x_binned), (y, y_binned)) if n]
 
     def title(k):
-        return f"{k} over {x} x {y} ({LIQUIDATED_MARK} = liquidated" + "".join(f"; {b}" for b in binned) + ")"
+        unit = f" ({METRIC_UNITS[k]})" if k in METRIC_UNITS else ""
+        return f"{k}{unit} over {x} x {y} ({LIQUIDATED_MARK} = liquidated" + "".join(f"; {b}" for b in binned) + ")"
     for i, k in enumerate(metrics):
         z = df.pivot_table(index="y", columns="x", values=k, aggfunc="mean").reindex(index=ys, columns=xs)
         z = z.to_numpy(dtype="float64")

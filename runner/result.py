@@ -102,29 +102,48 @@ class Result:
         frames = [r.trace for r in self.runs if getattr(r, "trace", None) is not None]
         return pd.concat(frames, ignore_index=True) if frames else None
 
-    def plot(self) -> Any:
-        """One plotly Figure for a notebook (a notebook draws it; ``fig.show()`` elsewhere): three panels on
-        one time axis (bar close times, UTC): equity (USD), drawdown from the running peak (%) and perp
-        position (BTC, + long), one colour per run in all three."""
-        import plotly.graph_objects as go
-        from plotly.colors import qualitative
-        from plotly.subplots import make_subplots
-        equity = self.equity
-        panels = [(equity, "equity (USD)", ",.0f"), (equity / equity.cummax() - 1.0, "drawdown (%)", ".1%"),
-                  (self.position, "perp position (BTC, + long)", ",.4f")]
-        fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                            subplot_titles=[title for _, title, _ in panels])
-        palette = qualitative.Plotly
-        for row, (frame, title, fmt) in enumerate(panels, start=1):
-            for k, c in enumerate(frame.columns):
-                fig.add_trace(go.Scatter(x=frame.index, y=frame[c], name=str(c), mode="lines", legendgroup=str(c),
-                                         showlegend=row == 1, line={"color": palette[k % len(palette)]},
-                                         hovertemplate=f"%{{y:{fmt}}}<extra>{c}</extra>"), row=row, col=1)
-            fig.update_yaxes(title_text=title.split(" (")[0], tickformat=fmt if fmt == ".1%" else None, row=row, col=1)
-        fig.update_xaxes(title_text="time (UTC)", row=3, col=1)
-        fig.update_layout(height=800, title=f"{len(equity.columns)} run(s) on {self.manifest.get('name', 'the data')}",
-                          template="plotly_white", hovermode="x unified")
-        return fig
+    def plot(self, kind: str = "runs", *, x: str | None = None, y: str | None = None,
+             metric: str | None = None) -> Any:
+        """A plotly Figure for a notebook (a notebook draws it; ``fig.show()`` elsewhere).
+
+        ``plot()``: one panel each on one time axis (bar closes, UTC): equity (USD), drawdown from the
+        running peak (%), spot held (BTC), perp position (BTC, + long) and, when a run traded options, each
+        option leg's quantity (BTC per contract); one colour per run; every liquidation and ADL close marked
+        on the equity at its event time (``events``).
+        ``plot("heatmap", x=NAME, y=NAME, metric=...)``: a sweep's summary figure (default the sweep's own
+        metric, else total_return) over two parameters, runs sharing a cell averaged; x and y default to
+        the sweep's heatmap axes."""
+        from hedgelab.core.errors import UserError
+        from hedgelab.reports import notebook
+        from hedgelab.reports.run import SummaryRuns
+        kinds = ("runs", "heatmap")
+        if kind not in kinds:
+            raise UserError(f"plot({kind!r}): no such figure; figures: {', '.join(map(repr, kinds))}")
+        axes = self.heatmap or {}
+        if kind == "heatmap":
+            capital = float((self.settings or {}).get("capital") or 100_000.0)
+            return notebook.heatmap(self.runs, self._ranking[0], x or axes.get("x"), y or axes.get("y"),
+                                    metric or axes.get("metric") or "total_return", capital)
+        if isinstance(self.runs, SummaryRuns) or not any(r.has_equity for r in self.runs):
+            raise UserError("plot(): these runs kept no curves (a summary-mode sweep keeps figures only); "
+                            "plot('heatmap', x=..., y=...) draws their figures")
+        return notebook.runs_figure(list(self.runs), self._bar(), self._title())
+
+    def _bar(self) -> pd.Timedelta:
+        """The bar length: the dataset's bar_size, else the curves' smallest step."""
+        size = (self.manifest or {}).get("bar_size")
+        if size:
+            return pd.Timedelta(pd.tseries.frequencies.to_offset(size))
+        index = self.equity.index
+        return pd.Series(index).diff().min() if len(index) > 1 else pd.Timedelta(0)
+
+    def _title(self) -> str:
+        mf = self.manifest or {}
+        index = self.equity.index
+        window = f", bars {index[0]:%Y-%m-%d %H:%M} to {index[-1]:%Y-%m-%d %H:%M} UTC" if len(index) else ""
+        kind = f" ({mf['kind']})" if mf.get("kind") else ""
+        n = sum(1 for r in self.runs if r.has_equity)
+        return f"{n} run{'s' if n != 1 else ''} on {mf.get('name', 'the data')}{kind}{window}"
 
     @property
     def equity(self) -> pd.DataFrame:

@@ -41,7 +41,8 @@ def test_per_bar_frames_agree_with_the_accounting_identity(swept):
 
 
 def test_plot_returns_one_figure_a_notebook_draws(swept):
-    # a notebook shows a dict as text: plot() gives one Figure, three panels on one time axis
+    # a notebook shows a dict as text: plot() gives one Figure, a panel per figure on one time axis
+    # (no options traded: no option panel; tests/reports/test_reports_notebook.py has the rest)
     import plotly.graph_objects as go
     fig = swept.plot()
     assert isinstance(fig, go.Figure)
@@ -49,9 +50,10 @@ def test_plot_returns_one_figure_a_notebook_draws(swept):
     by_panel = {}
     for t in fig.data:
         by_panel.setdefault(t.yaxis, []).append(t.name)
-    assert list(by_panel.values()) == [runs, runs, runs]   # equity, drawdown, position: one line per run each
+    assert list(by_panel.values()) == [runs, runs, runs, runs]   # equity, drawdown, spot, perp: a line per run
     titles = [a.text for a in fig.layout.annotations]
-    assert titles == ["equity (USD)", "drawdown (%)", "perp position (BTC, + long)"]
+    assert titles == ["equity (USD)", "drawdown from the running peak (%)", "spot held (BTC)",
+                      "perp position (BTC, + long)"]
     equity = [t for t in fig.data if t.yaxis == "y"]
     assert list(equity[0].y) == swept.equity[runs[0]].tolist()
 
