@@ -163,6 +163,8 @@ class Strategy:
         if cls.P is not None and tuple(cls.P._fields) != tuple(cls.params()):
             raise TypeError(f"{cls.name or cls.__name__}: P = param_index{tuple(cls.P._fields)} does not follow the "
                             f"declared parameters {tuple(cls.params())}; the hook would read the wrong params[k]")
+        if cls.M is not None and type(cls.M).__name__ != "MemorySlots":
+            raise TypeError(f"{cls.name or cls.__name__}: M must be memory_slots(...), got {cls.M!r}")
 
     def __repr__(self):
         return self.label(self.values)

@@ -45,7 +45,9 @@ def test_doc_hook_example_follows_its_rule(tmp_path, helpers):
     code, = blocks("hook example")
     (tmp_path / "liq_guard.py").write_text(code)
     cls = get_strategy("liq-guard", strategies_dir=tmp_path)
-    params = cls().spec(helpers.make_market([1.0, 1.0])).params[0]   # leverage 10, notional 2, 5 %
+    spec = cls().spec(helpers.make_market([1.0, 1.0]))
+    params = spec.params[0]   # leverage 10, notional 2, 5 %
+    assert spec.memory_names == ("opened",)   # M = M: the trace names MEM0 state.mem.opened
     # first call: opens notional 2 x equity at the mark, 10x, and remembers it
     state = make_state(equity=1000.0, mark=100.0)
     assert call_hook(cls.decide_nb, state, params) == {"LEVERAGE": 10.0, "TARGET_PERP": 20.0}
