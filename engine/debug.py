@@ -184,9 +184,10 @@ def state_names(memory: tuple = ()) -> list[str]:
 
 def trace_frame(rows: list, label: str, col: int, time: pd.DatetimeIndex, bar_seconds: int,
                 memory: tuple = ()) -> pd.DataFrame:
-    """One row per decision bar: run, column, bar, bar_open (the bar's open time), time (its close: when the
-    hook read the state and its orders filled, the time events.csv gives those fills), the state the hook read and the intent it wrote (NaN = no change), each
-    field a column named ``state.<field>`` (memory by its declared name, ``state_names``) / ``intent.<field>``."""
+    """One row per decision bar: run, column, bar, bar_open (the bar's open time), time (its close: when
+    the hook read the state and its orders filled, the time events.csv gives those fills), the state the
+    hook read and the intent it wrote (NaN = no change), each field a column named ``state.<field>``
+    (memory by its declared name, ``state_names``) / ``intent.<field>``."""
     names = state_names(memory)
     if not rows:
         return pd.DataFrame(columns=["run", "column", "bar", "bar_open", "time", *names, *_INTENT_NAMES])

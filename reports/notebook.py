@@ -93,7 +93,8 @@ def _marks(fig, run: RunRecord, closes: pd.DatetimeIndex, colour: str) -> None:
                     rows["amount"].astype(float))]
         fig.add_trace(go.Scatter(x=times, y=y, mode="markers", name=f"{run.name}: {word}", legendgroup=run.name,
                                  meta=kind, text=[charts.esc(t) for t in text],
-                                 marker={"symbol": symbol, "size": 13, "color": colour, "line": {"width": 3, "color": colour}},
+                                 marker={"symbol": symbol, "size": 13, "color": colour,
+                                         "line": {"width": 3, "color": colour}},
                                  hovertemplate="%{text}<extra>" + charts.esc(run.name) + "</extra>"), row=1, col=1)
 
 
