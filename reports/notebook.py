@@ -58,7 +58,8 @@ def runs_figure(runs: list[RunRecord], bar: pd.Timedelta, title: str):
         x = closes[r.name]
         series = [r.equity, m.drawdown(r.equity), r.spot_qty, r.perp_qty]
         for row, (s, (panel, fmt)) in enumerate(zip(series, panels), start=1):
-            y = s.to_numpy(dtype="float64") if s is not None else np.zeros(len(x))
+            # a basket run keeps its positions per coin (Result.coins), not here: nothing drawn, not 0
+            y = s.to_numpy(dtype="float64") if s is not None else np.full(len(x), np.nan)
             fig.add_trace(go.Scatter(x=x, y=y, name=r.name, mode="lines", legendgroup=r.name, showlegend=row == 1,
                                      line={"color": colour}, meta=panel,
                                      hovertemplate=f"%{{y:{fmt}}}<extra>{charts.esc(r.name)}</extra>"), row=row, col=1)
