@@ -118,3 +118,14 @@ def test_bad_names_are_errors_naming_the_allowed_ones(swept):
         swept.plot("surface")
     with pytest.raises(UserError, match=r"give y=NAME"):
         hedgelab.run("perp-hedge", quiet=True, **CRASH).plot("heatmap", x="hedge_ratio")
+
+
+def test_a_summary_mode_sweep_has_its_heatmap_on_the_sweeps_axes_and_no_curves():
+    res = hedgelab.sweep("perp-hedge", {"hedge_ratio": [0.25, 0.5], "leverage": [2, 5]}, summary_only=True,
+                         quiet=True, **CRASH)
+    fig = res.plot("heatmap")   # x and y: the sweep's own axes, in grid order
+    expected = res.summary.pivot(index="leverage", columns="hedge_ratio", values="total_return")
+    assert np.array(fig.data[0].z, dtype=float) == pytest.approx(expected.sort_index().sort_index(axis=1).to_numpy(),
+                                                                  rel=1e-12)
+    with pytest.raises(UserError, match=r"kept no curves.*plot\('heatmap'"):
+        res.plot()
