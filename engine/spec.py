@@ -14,6 +14,7 @@ class StrategySpec(NamedTuple):
     rebalance: np.ndarray      # bool (n_bars,): bars on which the kernel calls the hook
     param_names: tuple         # names of the params columns, in order
     labels: tuple              # one label per column, e.g. "perp-hedge(hedge_ratio=0.5)"
+    callbacks: Any = None      # event callbacks (engine/event_calls.py): None for a strategy without them
 
 
 def checked_arrays(spec: StrategySpec, n: int, hook_sig: str = "HOOK_SIG") -> tuple[np.ndarray, np.ndarray,

@@ -162,6 +162,8 @@ class Strategy:
         if cls.P is not None and tuple(cls.P._fields) != tuple(cls.params()):
             raise TypeError(f"{cls.name or cls.__name__}: P = param_index{tuple(cls.P._fields)} does not follow the "
                             f"declared parameters {tuple(cls.params())}; the hook would read the wrong params[k]")
+        from hedgelab.strategies.callbacks import check_class
+        check_class(cls)   # on_fill, on_liquidation, ... (strategies/callbacks.py)
 
     def __repr__(self):
         return self.label(self.values)
@@ -296,7 +298,7 @@ class Strategy:
             for block, label in zip(target_blocks, labels):
                 _check_targets(label, block, market)
             features, offsets, mask = _stack_targets(self.name, target_blocks, n)
-            matrix = [row + [off] for row, off in zip(matrix, offsets)]
+            plain, matrix = matrix, [row + [off] for row, off in zip(matrix, offsets)]
             names = names + ("feature_offset",)
             hook = targets_nb
         else:
@@ -305,7 +307,11 @@ class Strategy:
             hook = ensure_compiled(hook_of(type(self)))
         mask = as_mask(self.name, mask, n)
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
-        return StrategySpec(hook, params, features, mask, names, labels)
+        spec = StrategySpec(hook, params, features, mask, names, labels)
+        from hedgelab.strategies.callbacks import EventCalls, callbacks_of
+        if callbacks_of(type(self)):   # check_class made sure that targets() gave the blocks
+            spec = spec._replace(callbacks=EventCalls(self, sets, target_blocks, plain))
+        return spec
 
     def _preparing(self, values: dict) -> "Strategy":
         """This strategy as ``prepare`` may see it: only its feature parameters readable (reading
