@@ -34,7 +34,6 @@ expiries and ADL; ``benchmarks/bench_callbacks.py`` measures it).
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -210,16 +209,14 @@ def _account(inputs: KernelInputs, calls: Any, changes_j: dict, j: int, bar: int
              kernel: Callable) -> dict:
     """Column j's account at bar ``bar``'s close, as the kernel records it: a run of that column over
     the bars up to ``bar`` (the kernel is causal), without that close's orders when ``before_orders``."""
-    if before_orders:
-        changes_j = {**changes_j, bar: dict.fromkeys(calls.fields, math.nan)}
-    params, block = calls.column(j, changes_j)
+    params, features, rebalance = calls.column(j, changes_j, clear=bar if before_orders else None)
     end = bar + 1
     path = int(inputs.path_of_column[j])
     one = inputs._replace(market=np.ascontiguousarray(inputs.market[path:path + 1, :, :end]),
                           close_time_s=np.ascontiguousarray(inputs.close_time_s[:end]),
                           path_of_column=np.zeros(1, dtype=np.int64), params=params,
-                          features=np.ascontiguousarray(block[:end]),
-                          rebalance=np.ascontiguousarray(~np.all(np.isnan(block[:end]), axis=1)),
+                          features=np.ascontiguousarray(features[:end]),
+                          rebalance=np.ascontiguousarray(rebalance[:end]),
                           time_ns=np.ascontiguousarray(inputs.time_ns[:end]), col_offset=0)
     _, _, out = kernel(one, True)
     return {name: float(out[0, k, bar]) for k, name in enumerate(OUT_NAMES)}

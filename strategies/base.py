@@ -309,8 +309,9 @@ class Strategy:
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
         spec = StrategySpec(hook, params, features, mask, names, labels)
         from hedgelab.strategies.callbacks import EventCalls, callbacks_of
-        if callbacks_of(type(self)):   # check_class made sure that targets() gave the blocks
-            spec = spec._replace(callbacks=EventCalls(self, sets, target_blocks, plain))
+        if callbacks_of(type(self)):
+            blocks = (target_blocks, plain) if target_blocks[0] is not None else ()
+            spec = spec._replace(callbacks=EventCalls(self, sets, spec, *blocks))
         return spec
 
     def _preparing(self, values: dict) -> "Strategy":

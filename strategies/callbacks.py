@@ -15,6 +15,11 @@ writes a row: a dict with any of ``spot``, ``perp`` (fractions of equity) and ``
 They are executed at the event's bar's close, or the next bar's close for a fill, in place of the
 fields they set of the strategy's row there; the strategy's later rows apply as written.
 
+A strategy with its own ``decide_nb`` hook may define them too, to observe (log) events: they
+return None, as the hook decides (it reads events from its state: ``State.LIQUIDATIONS``,
+``ADL_BARS_AGO``, ``OPEN_LEGS``); ``on_expiry`` and option fills come only from hooks, as ``targets()``
+holds no options.
+
 Which events: ``on_fill`` the fills of spot, perp (``fill``) and options (``option_fill``);
 ``on_liquidation`` every ``liquidation`` (a perp taken by the venue, each step of a partial one,
 or a short option bought back by the margin check); ``on_expiry`` every ``option_settlement``;
@@ -52,11 +57,10 @@ def check_class(cls) -> None:
         raise TypeError(f"{who}: {names[0]} is for single-coin targets() strategies, not a {cls.kind}")
     from hedgelab.strategies.base import Strategy, hook_of
     from hedgelab.strategies.hooks import noop_nb, targets_nb
-    if hook_of(cls) not in (noop_nb, targets_nb):
-        raise TypeError(f"{who}: {names[0]} works with targets() strategies; a decide_nb hook reads events from "
-                        f"its state instead (State.LIQUIDATIONS, ADL_BARS_AGO, OPEN_LEGS)")
-    if inspect.getattr_static(cls, "targets") is inspect.getattr_static(Strategy, "targets"):
-        raise TypeError(f"{who}: {names[0]} needs targets(): what a callback returns changes those targets")
+    if hook_of(cls) in (noop_nb, targets_nb) and \
+            inspect.getattr_static(cls, "targets") is inspect.getattr_static(Strategy, "targets"):
+        raise TypeError(f"{who}: {names[0]} needs targets() or a decide_nb hook: a strategy that never trades "
+                        f"has no events to answer")
     for name in names:
         try:
             inspect.signature(getattr(cls, name)).bind(None, "ctx", "event")
@@ -72,10 +76,12 @@ class EventCalls:
 
     fields = FIELDS
 
-    def __init__(self, strategy, sets: list, blocks: list, matrix: list):
+    def __init__(self, strategy, sets: list, spec, blocks: list | None = None, matrix: list | None = None):
+        """``blocks`` (targets() per column) and ``matrix`` (parameter rows without the feature offset): a
+        targets() strategy; None: a decide_nb strategy, whose callbacks observe (they may return None only)."""
         from hedgelab.strategies.base import MAX_TARGET_FRACTION, MAX_TARGET_LEVERAGE
-        self.strategy, self.sets, self.matrix = strategy, sets, matrix
-        self.blocks = [_as_block(b) for b in blocks]
+        self.strategy, self.sets, self.matrix, self.spec = strategy, sets, matrix, spec
+        self.blocks = None if blocks is None else [_as_block(b) for b in blocks]
         self.limits = MAX_TARGET_FRACTION, MAX_TARGET_LEVERAGE
         self.method = {kind: name for name in callbacks_of(type(strategy)) for kind in CALLBACKS[name]}
         self.kinds = tuple(self.method)
@@ -94,6 +100,10 @@ class EventCalls:
     def _checked(self, answer) -> dict | None:
         if answer is None:
             return None
+        if self.blocks is None:
+            raise CallbackReturnError(f"returned {answer!r}, but {self.strategy.name} decides in its decide_nb hook, "
+                                      f"so its callbacks only observe (return None); targets returned by a callback "
+                                      f"change a targets() strategy's rows")
         if not isinstance(answer, Mapping):
             raise CallbackReturnError(f"returned {answer!r}; return None or a dict of targets "
                                       f"(spot, perp: fractions of equity; leverage: x)")
@@ -137,16 +147,27 @@ class EventCalls:
 
     def arrays(self, changes: dict) -> tuple:
         """(params, features, rebalance) of every column with ``changes`` ({column: {bar: {field: value}}})."""
+        if self.blocks is None:   # a decide_nb strategy: nothing a callback returns changes its arrays
+            return self.spec.params, self.spec.features, self.spec.rebalance
         from hedgelab.strategies.base import _stack_targets
         blocks = [self.block(j, changes.get(j, {})) for j in range(len(self.blocks))]
         features, offsets, mask = _stack_targets(self.strategy.name, blocks, len(blocks[0]))
         params = np.array([row + [off] for row, off in zip(self.matrix, offsets)], dtype=np.float64)
         return np.ascontiguousarray(params), features, np.ascontiguousarray(mask, dtype=bool)
 
-    def column(self, column: int, changes: dict) -> tuple:
-        """(params (1, p) with its targets at feature offset 0, targets block) of one column."""
-        params = np.array([self.matrix[column] + [0.0]], dtype=np.float64)
-        return params, np.ascontiguousarray(self.block(column, changes))
+    def column(self, column: int, changes: dict, clear: int | None = None) -> tuple:
+        """(params (1, p), features, rebalance) of one column alone; ``clear``: a bar whose decision is left
+        out (a decide_nb strategy's hook is still called there on an ADL bar, as the kernel always does)."""
+        if self.blocks is None:
+            rebalance = self.spec.rebalance.copy()
+            if clear is not None:
+                rebalance[clear] = False
+            return np.ascontiguousarray(self.spec.params[column:column + 1]), self.spec.features, rebalance
+        if clear is not None:
+            changes = {**changes, clear: dict.fromkeys(FIELDS, math.nan)}
+        block = np.ascontiguousarray(self.block(column, changes))
+        params = np.array([self.matrix[column] + [0.0]], dtype=np.float64)   # its targets at feature offset 0
+        return params, block, ~np.all(np.isnan(block), axis=1)
 
 
 def _as_block(block) -> np.ndarray:
