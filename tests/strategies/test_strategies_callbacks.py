@@ -188,6 +188,8 @@ def test_columns_answer_alone_and_chunks_agree():
     whole = simulate(m, Levered().spec(m, sets))
     chunked = simulate(m, Levered().spec(m, sets), chunk_size=1)
     assert whole.equity.equals(chunked.equity) and _same_records(whole.records, chunked.records)
+    summary = simulate(m, Levered().spec(m, sets), summary_only=True).summary
+    assert summary.equals(whole.summary) and list(summary["liquidations"]) == [2, 1, 0]
     for j, values in enumerate(sets):
         alone = simulate(m, Levered().spec(m, [values]))
         assert np.array_equal(whole.equity.iloc[:, j].to_numpy(), alone.equity.iloc[:, 0].to_numpy())
