@@ -34,6 +34,7 @@ expiries and ADL; ``benchmarks/bench_callbacks.py`` measures it).
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -110,12 +111,12 @@ def settle(inputs: KernelInputs, calls: Any, *, time: pd.DatetimeIndex, labels: 
     A callback that raises or returns what is not targets: a ``HookError`` naming the run, bar, event and
     callback; with ``errors`` (a dict) the message goes there and that column is answered no more;
     ``debug``: the exception itself, with a note naming them."""
-    n, ncols = len(time), inputs.n_columns
+    ncols = inputs.n_columns
     bar_seconds = pd.Timedelta(seconds=int(inputs.bar_seconds))
     kinds = np.array([EVENT_KIND_NAMES.index(k) for k in calls.kinds], dtype=np.int8)
     changes: dict[int, dict[int, dict]] = {}
     done = np.zeros(ncols, dtype=np.int64)    # events of each column already answered (in record order)
-    memory = [dict() for _ in range(ncols)]
+    memory: list[dict] = [{} for _ in range(ncols)]
     pending = list(range(ncols))
     while pending:
         now = with_changes(inputs, calls, changes)
@@ -177,8 +178,8 @@ def _answer(j: int, records: np.ndarray, kinds: np.ndarray, done: np.ndarray, ch
         ctx = Context(column=j, label=labels[j], params=calls.params(j), bar=bar, time=time[bar] + bar_seconds,
                       takes_effect=time[target] + bar_seconds if target < n else None,
                       prices=_prices(inputs, j, bar), memory=memory[j],
-                      account=lambda bar=bar, before=not at_close: _account(inputs, calls, changes.get(j, {}), j, bar,
-                                                                             before, kernel))
+                      account=functools.partial(_account, inputs, calls, changes.get(j, {}), j, bar, not at_close,
+                                                kernel))
         change: dict = {}
         for q in group:
             event = events[q]

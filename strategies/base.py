@@ -297,7 +297,7 @@ class Strategy:
         if target_blocks[0] is not None:
             for block, label in zip(target_blocks, labels):
                 _check_targets(label, block, market)
-            features, offsets, mask = _stack_targets(self.name, target_blocks, n)
+            features, offsets, mask = stack_targets(self.name, target_blocks, n)
             plain, matrix = matrix, [row + [off] for row, off in zip(matrix, offsets)]
             names = names + ("feature_offset",)
             hook = targets_nb
@@ -414,7 +414,7 @@ def _check_targets(label, block, market):
     leverage outside (0, 1000]: a UserError naming the run, field and bar."""
     block = np.asarray(block, dtype=np.float64)
     if block.ndim != 2:
-        return  # the shape is checked by _stack_targets
+        return  # the shape is checked by stack_targets
     with np.errstate(invalid="ignore"):
         bad = np.isinf(block)
         bad[:, :2] |= np.abs(block[:, :2]) > MAX_TARGET_FRACTION
@@ -431,7 +431,7 @@ def _check_targets(label, block, market):
                         f"(opened {stamp} UTC); {rule}, NaN = no change")
 
 
-def _stack_targets(name, blocks, n):
+def stack_targets(name, blocks, n):
     """One (n, TARGET_BLOCK) block per column side by side; identical blocks are shared."""
     unique, offsets, seen = [], [], {}
     for block in blocks:

@@ -149,9 +149,9 @@ class EventCalls:
         """(params, features, rebalance) of every column with ``changes`` ({column: {bar: {field: value}}})."""
         if self.blocks is None:   # a decide_nb strategy: nothing a callback returns changes its arrays
             return self.spec.params, self.spec.features, self.spec.rebalance
-        from hedgelab.strategies.base import _stack_targets
+        from hedgelab.strategies.base import stack_targets
         blocks = [self.block(j, changes.get(j, {})) for j in range(len(self.blocks))]
-        features, offsets, mask = _stack_targets(self.strategy.name, blocks, len(blocks[0]))
+        features, offsets, mask = stack_targets(self.strategy.name, blocks, len(blocks[0]))
         params = np.array([row + [off] for row, off in zip(self.matrix, offsets)], dtype=np.float64)
         return np.ascontiguousarray(params), features, np.ascontiguousarray(mask, dtype=bool)
 
