@@ -12,6 +12,7 @@ import pandas as pd
 from hedgelab.engine import hook_errors
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.debug import run_column, with_events
+from hedgelab.engine.event_calls import settle
 from hedgelab.engine.guard import guarded
 from hedgelab.engine.kernel_inputs import KernelInputs, kernel_args
 from hedgelab.engine.options import OptionConfig, stress_series, validate_option_config
@@ -199,6 +200,9 @@ def simulate(market: Any, spec: Any, *, venue: Any = "binance", margin_mode: str
                           adl=adl)
     run = _describe_run(inputs, spec, time, schedule[0][1].id, margin_mode)
     errors: dict | None = {} if column_errors == "keep" else None
+    if getattr(spec, "callbacks", None) is not None:   # on_fill, on_liquidation, ...: engine/event_calls.py
+        inputs = settle(inputs, spec.callbacks, time=time, labels=run.labels, errors=errors, debug=debug,
+                        kernel=lambda k, record: _run(k, run, record)[1:])
     if debug:
         return _debug_run(inputs, run, summary_only, errors)
     summary, records, out = _run_chunks(inputs, run, chunk_size, record=not summary_only, errors=errors,

@@ -15,6 +15,7 @@ class StrategySpec(NamedTuple):
     param_names: tuple         # names of the params columns, in order
     labels: tuple              # one label per column, e.g. "perp-hedge(hedge_ratio=0.5)"
     memory_names: tuple = ()   # names of the hook's memory slots MEM0.. (``memory_slots``), for the trace
+    callbacks: Any = None      # event callbacks (engine/event_calls.py): None for a strategy without them
 
 
 def checked_arrays(spec: StrategySpec, n: int, hook_sig: str = "HOOK_SIG") -> tuple[np.ndarray, np.ndarray,

@@ -165,6 +165,8 @@ class Strategy:
                             f"declared parameters {tuple(cls.params())}; the hook would read the wrong params[k]")
         if cls.M is not None and type(cls.M).__name__ != "MemorySlots":
             raise TypeError(f"{cls.name or cls.__name__}: M must be memory_slots(...), got {cls.M!r}")
+        from hedgelab.strategies.callbacks import check_class
+        check_class(cls)   # on_fill, on_liquidation, ... (strategies/callbacks.py)
 
     def __repr__(self):
         return self.label(self.values)
@@ -301,8 +303,8 @@ class Strategy:
         if target_blocks[0] is not None:
             for block, label in zip(target_blocks, labels):
                 _check_targets(label, block, market)
-            features, offsets, mask = _stack_targets(self.name, target_blocks, n)
-            matrix = [row + [off] for row, off in zip(matrix, offsets)]
+            features, offsets, mask = stack_targets(self.name, target_blocks, n)
+            plain, matrix = matrix, [row + [off] for row, off in zip(matrix, offsets)]
             names = names + ("feature_offset",)
             hook = targets_nb
         else:
@@ -312,7 +314,12 @@ class Strategy:
         mask = as_mask(self.name, mask, n)
         params = np.ascontiguousarray(np.array(matrix, dtype=np.float64).reshape(len(sets), len(names)))
         memory = tuple(self.M._fields) if self.M is not None else ()
-        return StrategySpec(hook, params, features, mask, names, labels, memory)
+        spec = StrategySpec(hook, params, features, mask, names, labels, memory)
+        from hedgelab.strategies.callbacks import EventCalls, callbacks_of
+        if callbacks_of(type(self)):
+            blocks = (target_blocks, plain) if target_blocks[0] is not None else ()
+            spec = spec._replace(callbacks=EventCalls(self, sets, spec, *blocks))
+        return spec
 
     def _preparing(self, values: dict) -> "Strategy":
         """This strategy as ``prepare`` may see it: only its feature parameters readable (reading
@@ -414,7 +421,7 @@ def _check_targets(label, block, market):
     leverage outside (0, 1000]: a UserError naming the run, field and bar."""
     block = np.asarray(block, dtype=np.float64)
     if block.ndim != 2:
-        return  # the shape is checked by _stack_targets
+        return  # the shape is checked by stack_targets
     with np.errstate(invalid="ignore"):
         bad = np.isinf(block)
         bad[:, :2] |= np.abs(block[:, :2]) > MAX_TARGET_FRACTION
@@ -431,7 +438,7 @@ def _check_targets(label, block, market):
                         f"(opened {stamp} UTC); {rule}, NaN = no change")
 
 
-def _stack_targets(name, blocks, n):
+def stack_targets(name, blocks, n):
     """One (n, TARGET_BLOCK) block per column side by side; identical blocks are shared."""
     unique, offsets, seen = [], [], {}
     for block in blocks:

@@ -74,6 +74,13 @@ def _doc_example_and_test(tmp_path, monkeypatch, what: str, stem: str):
     return module
 
 
+def test_doc_callbacks_test_passes(tmp_path, monkeypatch, capsys):
+    _doc_example_and_test(tmp_path, monkeypatch, "callbacks", "relever").test_relevered_after_the_liquidation()
+    # the example's print: one line for the one liquidation, at bar 3's open (10:00 + 3 h), flat then
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 1 and printed[0].startswith("10-09 12:00 -") and " BTC, -" in printed[0]
+
+
 def test_doc_hook_test_passes(tmp_path, monkeypatch):
     _doc_example_and_test(tmp_path, monkeypatch, "hook", "liq_guard").test_the_guard_keeps_the_long_alive()
 
