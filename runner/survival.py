@@ -24,13 +24,13 @@ not) is checked either way.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.reports.liquidation_story import Survival
 
 RESCUE_PARAMS = 5   # appended to a strategy's params: extra USD, deposit bar, hidden USD, leverage cap, entry qty
 SCALES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)   # of the notional at entry
@@ -79,19 +79,6 @@ def rescue_hook(inner: Any) -> Any:
 
     _HOOKS[inner] = hook
     return hook
-
-
-@dataclass(frozen=True)
-class Survival:
-    """The answers, each None when no candidate survived (``scope``: 'end' = to the end of the run,
-    'this' = only through this liquidation)."""
-    extra_margin: int | None          # USD, smallest found
-    extra_margin_scope: str
-    extra_margin_tried_up_to: float   # the largest amount simulated
-    leverage: float | None            # highest whole leverage that survives
-    leverage_scope: str
-    leverage_used: float
-    runs: int                         # re-simulated columns
 
 
 class Rescue:
