@@ -49,9 +49,24 @@ def engine_settings(run: Any, job: Any) -> dict:
 
 
 def stories_of(run: Any, job: Any, params: dict, name: str) -> list[LiquidationStory]:
+    """Each perp liquidation of the run of ``params`` (at most MAX_PER_RUN): account and survival."""
+    from hedgelab.runner.survival import survival
+    engine = engine_settings(run, job)
+    end = pd.Timestamp(int(run.market.time_ns[-1]), tz="UTC")
+    out = []
+    for acc, spec, k0, b in accounts_of(run, job, params):
+        surv = survival(spec, run.market, engine, capital=run.opts.capital, cross=acc.mode == "cross", entry_bar=k0,
+                        liq_bar=b, entry_qty=acc.side * acc.entry_qty, notional=acc.entry_qty * acc.entry_price,
+                        leverage_used=acc.leverage)
+        out.append(LiquidationStory(run=name, account=acc, survival=surv, run_end=end))
+    return out
+
+
+def accounts_of(run: Any, job: Any, params: dict, limit: int = MAX_PER_RUN) -> list[tuple]:
+    """(account, the spec run, entry bar, liquidation bar) of the first ``limit`` perp liquidations of the run of
+    ``params``."""
     from hedgelab.engine import simulate
     from hedgelab.engine.venues import load_venue
-    from hedgelab.runner.survival import survival
     engine = engine_settings(run, job)
     venue_id, market = engine["venue"], run.market
     if load_venue(venue_id, symbol=run.symbol, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC")).inverse:
@@ -75,9 +90,8 @@ def stories_of(run: Any, job: Any, params: dict, name: str) -> list[LiquidationS
     firsts = [k for k in range(len(ev)) if kinds[k] == "liquidation" and inst[k] == "perp"
               and (k == 0 or not (bars[k - 1] == bars[k] and kinds[k - 1] == "liquidation"))]
     cross = job.margin_mode == "cross"
-    end = pd.Timestamp(int(market.time_ns[-1]), tz="UTC")
     out = []
-    for liq in firsts[:MAX_PER_RUN]:
+    for liq in firsts[:limit]:
         b = int(bars[liq])
         t_liq = pd.Timestamp(ev["time"].iloc[liq])
         e0 = entry_index(ev, liq)
@@ -90,8 +104,5 @@ def stories_of(run: Any, job: Any, params: dict, name: str) -> list[LiquidationS
         acc = account(ev, liq, tiers_at_entry=at_entry.tiers, tiers=at_liq.tiers, rule=at_liq.liq_rule, cross=cross,
                       leverage_after=leverage_after, cash_before=cash_before, mark_open=float(market.mark_open[b]),
                       mark_extreme=float(market.mark_low[b] if long else market.mark_high[b]))
-        surv = survival(spec, market, engine, capital=run.opts.capital, cross=cross, entry_bar=k0, liq_bar=b,
-                        entry_qty=acc.side * acc.entry_qty, notional=acc.entry_qty * acc.entry_price,
-                        leverage_used=acc.leverage)
-        out.append(LiquidationStory(run=name, account=acc, survival=surv, run_end=end))
+        out.append((acc, spec, k0, b))
     return out
