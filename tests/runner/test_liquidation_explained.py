@@ -16,6 +16,7 @@ More margin X survives to the end iff LP(9,700 + X) < 85,050, i.e. 100,000 - 9,7
 = 84,709.8: X > 5,590.2, so 5,591 USD. Leverage L (same 10,000 margin, L/10 BTC, funding 30 L):
 LP = (10,030 L - 10,000) / (0.0996 L) < 85,050 iff L < 6.414: 6x survives, 7x does not.
 """
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -119,6 +120,15 @@ def test_the_main_jobs_leveraged_long_survives_with_the_amount_found_and_not_wit
     (story,) = stories_of(run, job, {}, "leveraged-long")
     a, x = story.account, story.survival.extra_margin
     assert story.survival.extra_margin_scope == "end" and x > 0
+    # what a user read off events.csv and the page (issue 22): the bankruptcy price in the events row, the
+    # liquidation price then, the bar's mark low and the funding drained; the README says the same
+    assert round(a.taken_at, 2) == 98_411.29 and round(a.liq_price) == 98_891 and round(a.mark_extreme) == 98_062
+    assert round(-a.parts["funding"]) == 9_048 and a.liq_time == pd.Timestamp("2025-11-08 15:00", tz="UTC")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    said = readme[readme.index("`leveraged-long` opens at 10x"):][:600]
+    for figure in (f"{a.liq_price_at_entry:,.0f}", "9,048 USD", f"{a.liq_price:,.0f}", f"{a.mark_extreme:,.0f}",
+                   f"{a.taken_at:,.0f}"):
+        assert figure in said, figure
     # the same position at the same leverage, opened by a plain hook with the top-up, the capital raised by it
     ok, sim = _liquidated_with(market, a.entry_qty, a.leverage, float(x), 100_000.0, Costs())
     fills = sim.events[sim.events["kind"] == "fill"]
