@@ -8,8 +8,8 @@ in USD, that add up exactly:
 
     margin at entry + funding + fees + margin moved + trades + mark move = margin balance at the trigger
 
-- margin at entry: the wallet right after the opening fill (isolated: the margin posted, |Q| x fill /
-  leverage, plus the bar's margin re-size; cross: the cash after that bar's orders);
+- margin at entry: the wallet at the opening fill (isolated: the margin posted, |Q| x fill / leverage,
+  plus the bar's margin re-size; cross: the cash before that bar's orders, whose fees are a part);
 - funding: the settlements (paid from the isolated margin, or the cross wallet);
 - fees: cross only (isolated mode pays fees from the free cash, never from the margin);
 - margin moved: isolated top-ups and re-sizes after a leverage change (+ in, - out);
@@ -143,13 +143,20 @@ def account(events: pd.DataFrame, liq: int, *, tiers_at_entry: np.ndarray, tiers
     e_price = float(price[e0])
     lev = float(leverage_after.get(k0, math.nan))   # the setting in force after the entry bar's orders
     if cross:
-        # the wallet is the cash: before the entry bar's orders, plus their cash flows (fees, spot, options)
-        wallet = cash_before + sum(amount[k] for k in range(len(ev)) if bars[k] == k0 and kinds[k] in CLOSE_KINDS)
+        # the wallet is the cash before the entry bar's orders (their fees and spot or option flows are parts)
+        wallet = cash_before + amount[e0]   # a flip's realized PnL, else 0
     else:
         wallet = abs(q) * e_price / lev
         wallet += sum(price[k] for k in range(e0 + 1, len(ev)) if bars[k] == k0 and kinds[k] == "margin")
     m0 = float(wallet)
-    after = [k for k in range(e0 + 1, liq) if not (bars[k] == k0 and kinds[k] in CLOSE_KINDS)]
+    # the wallet once the entry bar's orders are done (cross: after their fees): the liquidation price then
+    w_entry = m0 if not cross else cash_before + sum(amount[k] for k in range(len(ev))
+                                                     if bars[k] == k0 and kinds[k] in CLOSE_KINDS)
+    if cross:   # the entry bar's other cash flows after the state the wallet was read from
+        first = min(k for k in range(e0 + 1) if bars[k] == k0 and kinds[k] in CLOSE_KINDS)
+        after = [k for k in range(first, liq) if k != e0]
+    else:
+        after = [k for k in range(e0 + 1, liq) if not (bars[k] == k0 and kinds[k] in CLOSE_KINDS)]
     parts = {"funding": 0.0, "fees": 0.0, "margin moved": 0.0, "trades": 0.0, "mark move": 0.0}
     fees_from_cash = 0.0 if cross else -sum(amount[k] for k in range(e0, liq) if kinds[k] == "fee" and inst[k] == "perp")
     entry = e_price
@@ -210,9 +217,9 @@ def account(events: pd.DataFrame, liq: int, *, tiers_at_entry: np.ndarray, tiers
     return LiquidationAccount(
         mode="cross" if cross else "isolated", side=side, entry_time=pd.Timestamp(ev["time"].iloc[e0]),
         entry_price=e_price, entry_qty=abs(q_before + qty[e0]),
-        leverage=abs(q_before + qty[e0]) * e_price / m0 if cross else lev, margin_at_entry=m0,
+        leverage=(abs(q_before + qty[e0]) * e_price / w_entry if w_entry > 0 else math.nan) if cross else lev, margin_at_entry=m0,
         mm_at_entry=mm0, mmr_at_entry=mmr0,
-        liq_price_at_entry=_lp(rule, side, abs(q_before + qty[e0]), e_price, m0, tiers_at_entry),
+        liq_price_at_entry=_lp(rule, side, abs(q_before + qty[e0]), e_price, w_entry, tiers_at_entry),
         parts=parts, liq_time=pd.Timestamp(ev["time"].iloc[liq]), qty=aq, avg_entry=entry, wallet=float(wallet),
         liq_price=lp, liq_price_no_funding=_lp(rule, side, aq, entry, wallet - parts["funding"], tiers),
         trigger_price=trigger, gapped=gapped, mark_open=float(mark_open), mark_extreme=float(mark_extreme),

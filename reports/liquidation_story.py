@@ -45,6 +45,10 @@ def _signed(x: float) -> str:
     return ("+" if x >= 0.005 else "-" if x <= -0.005 else "") + _usd(abs(x))
 
 
+def _lev(x: float) -> str:
+    return f"{x:g}" if abs(x - round(x)) < 1e-9 else f"{x:.2f}"
+
+
 def _t(t: pd.Timestamp) -> str:
     return f"{pd.Timestamp(t):%Y-%m-%d %H:%M}"
 
@@ -61,8 +65,9 @@ def words(story: LiquidationStory) -> list[str]:
     resized = (f" ({a.entry_qty:,.4f} x {_usd(a.entry_price)} / {a.leverage:g} = {_usd(posted)}, re-sized at the "
                f"close to the mark: {_signed(a.margin_at_entry - posted)})"
                if a.mode == "isolated" and abs(a.margin_at_entry - posted) >= 0.005 else "")
-    lev = (f"{a.leverage:g}x isolated: margin posted {_usd(a.margin_at_entry)} USD{resized}" if a.mode == "isolated" else
-           f"{a.leverage:.2f}x the cross wallet of {_usd(a.margin_at_entry)} USD")
+    lev = (f"{_lev(a.leverage)}x isolated: margin posted {_usd(a.margin_at_entry)} USD{resized}" if a.mode == "isolated" else
+           (f"{_lev(a.leverage)}x the cross wallet" if math.isfinite(a.leverage) else "the cross wallet")
+           + f" of {_usd(a.margin_at_entry)} USD before the entry bar's orders")
     out.append(f"Entry: {_t(a.entry_time)} UTC, {side} {a.entry_qty:,.4f} BTC at {_usd(a.entry_price)} "
                f"(notional {_usd(a.entry_qty * a.entry_price)} USD), {lev}; maintenance margin then "
                f"{_usd(a.mm_at_entry)} USD ({a.mmr_at_entry * 100:.2f} % tier), liquidation price "
@@ -116,9 +121,11 @@ def survival_words(s: Survival, run_end: pd.Timestamp) -> str:
     else:
         margin = f"no extra margin up to {s.extra_margin_tried_up_to:,.0f} USD survives"
     if s.leverage is not None:
-        lev = (f"at {s.leverage:g}x leverage instead of {s.leverage_used:g}x (the same margin, a smaller position"
+        lev = (f"at {s.leverage:g}x leverage instead of {_lev(s.leverage_used)}x (the same margin, a smaller position"
                + (f"; {s.leverage + 1:g}x is liquidated" if s.leverage + 1 < s.leverage_used else "") + ")"
                + ("" if same else f", survives {scope(s.leverage_scope)}"))
+    elif not math.isfinite(s.leverage_used):
+        lev = "no leverage to lower (the wallet was empty at entry)"
     elif s.leverage_used > 1:
         lev = "no whole leverage down to 1x survives"
     else:

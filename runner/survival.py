@@ -153,6 +153,8 @@ class Rescue:
 
     def leverage(self, used: float) -> tuple[float | None, str]:
         """(highest whole leverage below ``used`` that survives, scope)."""
+        if not math.isfinite(used):   # a cross wallet that was empty at entry: no leverage to lower
+            return None, "end"
         caps = [float(c) for c in range(int(math.ceil(used)) - 1, 0, -1)]
         if not caps:
             return None, "end"
