@@ -75,6 +75,7 @@ def accounts_of(run: Any, job: Any, params: dict, limit: int = MAX_PER_RUN) -> l
     sim = simulate(market, spec, column_errors="raise", trace=[0], capital=run.opts.capital, **engine)
     ev = sim.events[sim.events["column"] == 0].reset_index(drop=True)
     trace = sim.trace
+    assert trace is not None, "simulate(trace=[0]) returns the column's trace"
     t_bars = trace["bar"].to_numpy(dtype=np.int64)
     t_lev = trace["state.leverage"].to_numpy(dtype=float)
     t_cash = trace["state.cash"].to_numpy(dtype=float)

@@ -49,7 +49,7 @@ def rescue_hook(inner: Any) -> Any:
         return _HOOKS[inner]
 
     @njit(HOOK_SIG, nogil=True)
-    def hook(i, state, params, features, intent):
+    def hook(i: int, state: Any, params: Any, features: Any, intent: Any) -> None:
         n = params.shape[0] - RESCUE_PARAMS
         extra = params[n]
         dbar = params[n + 1]

@@ -17,6 +17,7 @@ More margin X survives to the end iff LP(9,700 + X) < 85,050, i.e. 100,000 - 9,7
 LP = (10,030 L - 10,000) / (0.0996 L) < 85,050 iff L < 6.414: 6x survives, 7x does not.
 """
 from pathlib import Path
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -29,8 +30,8 @@ from numba import njit
 from hedgelab.engine import simulate
 from hedgelab.engine.costs import Costs
 from hedgelab.engine.synthetic import make_market, random_walk_market
-from hedgelab.engine.types import HOOK_SIG, Intent, State
-from hedgelab.reports.liquidation_story import lines, words
+from hedgelab.engine.types import HOOK_SIG, Intent
+from hedgelab.reports.liquidation_story import LiquidationStory, lines, words
 from hedgelab.runner.liquidations import accounts_of, stories_of
 from hedgelab.strategies import get_strategy
 from hedgelab.strategies.base import Strategy
@@ -152,6 +153,8 @@ def _check(acc, ev_price):
         assert acc.balance_at_trigger == pytest.approx(acc.mm_at_trigger, rel=1e-7, abs=1e-6)
     # the walk's wallet gives the price the kernel took the position at (no rest: the fee exceeds the MM)
     assert acc.bankruptcy_price == pytest.approx(ev_price, rel=1e-9)
+    text = " ".join(words(LiquidationStory(run="r", account=acc, survival=None, run_end=acc.liq_time)))
+    assert not re.search(r"\bnan\b|\binf", text.lower())   # non-finite figures are never words
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
