@@ -98,7 +98,9 @@ def words(story: LiquidationStory) -> list[str]:
              if abs(a.taken_at - a.bankruptcy_price) <= 1e-6 * a.bankruptcy_price else
              f"closed at {_usd(a.taken_at)} (bankruptcy price {_usd(a.bankruptcy_price)})")
     back = ""
-    if not math.isnan(a.returned):
+    if a.steps > 1:
+        back = f"; a partial liquidation: {a.steps} steps in that bar, the first shown"
+    elif not math.isnan(a.returned):
         back = (f"; the venue kept the {_usd(a.venue_kept)} USD left at the trigger, {_usd(a.returned)} USD "
                 f"came back to the account")
     out.append(f"{trig}; {taken}{back}.")

@@ -37,6 +37,9 @@ def explain_liquidations(run: Any, records: list[RunRecord]) -> None:
             continue
         try:
             record.liquidation_stories = stories_of(run, job, record.params, record.name)
+            if not record.liquidation_stories:
+                record.warnings.append(f"{record.name}: liquidation not explained (an inverse perp keeps its margin "
+                                       "in BTC; the explainer walks USD margins)")
         except Exception as exc:  # noqa: BLE001 -- the run's results stand; say why it is not explained
             record.warnings.append(f"{record.name}: liquidation not explained ({one_line(exc)})")
 
