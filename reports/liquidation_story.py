@@ -79,7 +79,7 @@ def words(story: LiquidationStory) -> list[str]:
     out.append(f"What ate the margin, entry to trigger (USD): {wallet} at entry {_usd(a.margin_at_entry)}; "
                f"funding {_signed(p['funding'])}; {fees}; margin moved in/out {_signed(p['margin moved'])}; "
                f"{trades} {_signed(p['trades'])}; mark move from the entry price to the trigger price "
-               f"{_usd(a.trigger_price)} {_signed(p['mark move'])}; = margin balance at the trigger {_usd(a.balance_at_trigger)} "
+               f"{_usd(a.trigger_price)}: {_signed(p['mark move'])}; = margin balance at the trigger {_usd(a.balance_at_trigger)} "
                f"(the maintenance margin there: {_usd(a.mm_at_trigger)}, {a.mmr_at_trigger * 100:.2f} % tier).")
     if abs(p["funding"]) >= 0.005:
         drift = ("drained" if p["funding"] < 0 else "added")

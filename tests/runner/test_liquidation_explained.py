@@ -130,6 +130,9 @@ def test_the_main_jobs_leveraged_long_survives_with_the_amount_found_and_not_wit
     for figure in (f"{a.liq_price_at_entry:,.0f}", "9,048 USD", f"{a.liq_price:,.0f}", f"{a.mark_extreme:,.0f}",
                    f"{a.taken_at:,.0f}"):
         assert figure in said, figure
+    # and its block "as printed" is what the explainer prints
+    start = readme.index("```text\nleveraged-long: liquidated") + len("```text\n")
+    assert readme[start:readme.index("```", start)].splitlines() == lines([SimpleNamespace(liquidation_stories=[story])])[:-1]
     # the same position at the same leverage, opened by a plain hook with the top-up, the capital raised by it
     ok, sim = _liquidated_with(market, a.entry_qty, a.leverage, float(x), 100_000.0, Costs())
     fills = sim.events[sim.events["kind"] == "fill"]
