@@ -58,13 +58,17 @@ def _run(market, strategy="leveraged-long", mode="isolated", capital=10_000.0, c
     return run, SimpleNamespace(cls=cls, margin_mode=mode, name=strategy)
 
 
-def test_the_worked_example_by_hand():
-    run, job = _run(_market())
+@pytest.mark.parametrize("mode", ["isolated", "cross"])
+def test_the_worked_example_by_hand(mode):
+    """Cross margin gives the same figures here: the wallet is the cash, 10,000 USD, all of it backing the
+    one position (no fees, no spot), and the initial-margin check cuts a capped leverage's order as the
+    isolated margin does."""
+    run, job = _run(_market(), mode=mode)
     (story,) = stories_of(run, job, {}, "leveraged-long")
     a, s = story.account, story.survival
     lp = (9_700 - 100_000) / (0.004 - 1)
     assert a.entry_qty == pytest.approx(1.0) and a.entry_price == pytest.approx(100_000)
-    assert a.leverage == 10 and a.margin_at_entry == pytest.approx(10_000)
+    assert a.mode == mode and a.leverage == pytest.approx(10) and a.margin_at_entry == pytest.approx(10_000)
     assert a.liq_price_at_entry == pytest.approx((10_000 - 100_000) / (0.004 - 1))
     assert a.parts["funding"] == pytest.approx(-300)
     assert a.parts["fees"] == 0 and a.parts["margin moved"] == 0 and a.parts["trades"] == 0
