@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import charts, exposure, sections
 from . import adl as adl_report
+from . import liquidation_story
 from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord, SummaryRuns, runs_by_name
 from .stress_section import stress_section
 from .summary import summary_frame
@@ -213,6 +214,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                            "Dashed: each run's liquidation price while it holds a perp; X: each liquidation (hover: "
                            "run, leg, side, price, quantity, cash flow)") if charted else "")
                  + sections.liquidation_table(runs)
+                 + liquidation_story.section(runs)
                  + (sections.coin_liquidations(runs, coin_prices) if baskets else "")
                  + (_chart(charts.margin_figure(axis, charted, cols, windows), "margin",
                            "The series stop where no position is left (after a liquidation) instead of reading 0%",

@@ -60,6 +60,7 @@ class RunRecord:
     warnings: list = field(default_factory=list)   # lines about the run the terminal and Result.warnings show
     adl_off: dict | None = None              # ADL on: the same run with --adl off, {"mode": the run's ADL mode,
                                              #   "final_equity": USD, "max_drawdown": fraction} (reports/adl.py)
+    liquidation_stories: list | None = None  # each perp liquidation explained (reports/liquidation_story.py)
 
     @property
     def has_equity(self) -> bool:

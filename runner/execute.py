@@ -196,6 +196,9 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
     check_time()
     if run.adl != "off" and by_column is None:
         attach_adl_off(run, records, heatmap is not None)
+    if heatmap is None and by_column is None and not summary_only:   # a run or compare: each liquidation in words
+        from hedgelab.runner.liquidations import explain_liquidations
+        explain_liquidations(run, records)
     runs = by_column if by_column is not None else records
     said = list(run.warnings) + [line for r in records for line in getattr(r, "warnings", None) or []]
     return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),

@@ -134,6 +134,9 @@ def finish(result, opts: RunOptions, trace_file=None) -> int:
         runs = [] if isinstance(result.runs, SummaryRuns) else list(result.runs)
         for line in adl.lines(runs, adl.mode_of(runs) or "off"):
             click.echo(line)
+        from hedgelab.reports import liquidation_story
+        for line in liquidation_story.lines(runs):
+            click.echo(line)
         for line in data_lines(result):
             click.echo(line)
     click.echo(f"report: {out / 'report.html'}")
