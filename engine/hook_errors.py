@@ -33,7 +33,7 @@ _WHAT = {
                      "default grid) and below 5x the forward",
     Code.DELTA: "wrote a target delta of {value} into intent {field}: a delta (strike unit 2) is in (0, 1) for a "
                 "call and in (-1, 0) for a put (0.25 = a 25-delta call, -0.25 = a 25-delta put)",
-    Code.LEG: "named leg {value} in intent {field}, which no close or roll can take: a leg is an index 0..7 of "
+    Code.LEG: "wrote leg {value} into intent {field}, which no close or roll can take: a leg is an index 0..7 of "
               "the state's legs (State.LEGS + k * StateLeg.N) whose QTY is not 0 at this decision, named by one "
               "slot only, of the slot's type if it gives one",
     Code.EQUITY: "left the account with a non-finite equity after its orders",
