@@ -98,8 +98,9 @@ class IntentT(NamedTuple):
     # Up to four option orders per decision (a collar roll: close the put, close the call, buy a
     # put, sell a call), each five fields, run in slot order (so closes in early slots free cash and
     # margin before opens in later ones). OPT_ACTION: +1 buy, -1 sell,
-    # 2 close every open leg of OPT_TYPE. OPT_TYPE: +1 call, -1 put. OPT_STRIKE: strike as a
-    # fraction of the forward (0.9 = 10 % OTM put), rounded by the kernel to the venue's strike grid.
+    # 2 close every open leg of OPT_TYPE, 3 / 4 close / roll one leg (OPTk_LEG below). OPT_TYPE: +1 call,
+    # -1 put. OPT_STRIKE: strike as a fraction of the forward (0.9 = 10 % OTM put), or in the unit
+    # OPTk_STRIKE_UNIT names (below), rounded by the kernel to the venue's strike grid.
     # OPT_TENOR_DAYS: wanted tenor; the kernel picks the listed expiry nearest to it. OPT_QTY: BTC.
     OPT1_ACTION: int = 5
     OPT1_TYPE: int = 6
