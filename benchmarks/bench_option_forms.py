@@ -54,7 +54,8 @@ def main():
         "delta": spec._replace(hook=put_in_unit_nb, params=np.column_stack(
             [np.linspace(-0.10, -0.45, n), tenor, np.full(n, 2.0)])),
     }
-    specs = {k: s._replace(labels=tuple(f"{k}{j}" for j in range(n))) for k, s in specs.items()}
+    specs = {k: s._replace(labels=tuple(f"{k}{j}" for j in range(n)),
+                           param_names=("strike", "tenor", "unit")[:s.params.shape[1]]) for k, s in specs.items()}
     numba.set_num_threads(1)
     for name, s in specs.items():
         res = run_ours(market, s)   # compiled (or loaded) and warm
