@@ -22,11 +22,20 @@ _WHAT = {
     Code.NOT_FINITE: "wrote a non-finite value ({value}) into intent {field}",
     Code.MISSING: "left intent {field} NaN in an option slot it uses (an option order needs its action, "
                   "type and, to buy or sell, strike, tenor and quantity)",
-    Code.INVALID: "wrote an invalid value ({value}) into intent {field} (actions are +1 buy, -1 sell, 2 close; "
-                  "types +1 call, -1 put; quantities, leverage and tenors > 0; at most 1e12 coins, 1000x leverage, "
+    Code.INVALID: "wrote an invalid value ({value}) into intent {field} (actions are +1 buy, -1 sell, 2 close a "
+                  "type, 3 close leg k, 4 roll leg k; types +1 call, -1 put; strike units 0 fraction, 1 USD, 2 delta; "
+                  "a close of leg k says no strike, tenor or size; quantities, leverage and tenors > 0; at most 1e12 coins, 1000x leverage, "
                   "1e15 USD, a tenor of 3650 days)",
     Code.STRIKE: "wrote a strike of {value} into intent {field}, which no listed contract can fill: a strike is a "
                  "fraction of the forward (0.9 = 10 % below it), listed between 0 and 5{usd}",
+    Code.STRIKE_USD: "wrote a USD strike of {value} into intent {field}, which no listed contract is near: a strike "
+                     "in USD (strike unit 1) is > 0, at least half the expiry's strike step (250 or 500 USD on the "
+                     "default grid) and below 5x the forward",
+    Code.DELTA: "wrote a target delta of {value} into intent {field}: a delta (strike unit 2) is in (0, 1) for a "
+                "call and in (-1, 0) for a put (0.25 = a 25-delta call, -0.25 = a 25-delta put)",
+    Code.LEG: "wrote leg {value} into intent {field}, which no close or roll can take: a leg is an index 0..7 of "
+              "the state's legs (State.LEGS + k * StateLeg.N) whose QTY is not 0 at this decision, named by one "
+              "slot only, of the slot's type if it gives one",
     Code.EQUITY: "left the account with a non-finite equity after its orders",
 }
 
@@ -85,7 +94,8 @@ def column_errors(summary: np.ndarray, labels: list, offset: int, time: Any, rer
         k = int(summary[j, Sum.ERROR_FIELD])
         field = Intent._fields[k] if 0 <= k < Intent.N else "?"
         value = summary[j, Sum.ERROR_VALUE]
-        usd = f"; {value:g} looks like USD: divide it by the forward" if 1000 <= value <= 1e9 else ""
+        usd = (f"; {value:g} looks like USD: give it in USD (strike unit 1, strategies.hooks.STRIKE_USD) or divide "
+               f"it by the forward" if 1000 <= value <= 1e9 else "")
         text = _WHAT[code].format(field=field, value=f"{value:g}", usd=usd)
         out[j] = (f"{head}: the hook {text}", None)
     return out

@@ -98,8 +98,9 @@ class IntentT(NamedTuple):
     # Up to four option orders per decision (a collar roll: close the put, close the call, buy a
     # put, sell a call), each five fields, run in slot order (so closes in early slots free cash and
     # margin before opens in later ones). OPT_ACTION: +1 buy, -1 sell,
-    # 2 close every open leg of OPT_TYPE. OPT_TYPE: +1 call, -1 put. OPT_STRIKE: strike as a
-    # fraction of the forward (0.9 = 10 % OTM put), rounded by the kernel to the venue's strike grid.
+    # 2 close every open leg of OPT_TYPE, 3 / 4 close / roll one leg (OPTk_LEG below). OPT_TYPE: +1 call,
+    # -1 put. OPT_STRIKE: strike as a fraction of the forward (0.9 = 10 % OTM put), or in the unit
+    # OPTk_STRIKE_UNIT names (below), rounded by the kernel to the venue's strike grid.
     # OPT_TENOR_DAYS: wanted tenor; the kernel picks the listed expiry nearest to it. OPT_QTY: BTC.
     OPT1_ACTION: int = 5
     OPT1_TYPE: int = 6
@@ -121,7 +122,21 @@ class IntentT(NamedTuple):
     OPT4_STRIKE: int = 22
     OPT4_TENOR_DAYS: int = 23
     OPT4_QTY: int = 24
-    N: int = 25
+    # Appended so that the fields above keep their places: per option slot, the unit of its
+    # OPT_STRIKE and the leg an action 3 / 4 names. OPTk_STRIKE_UNIT: NaN or 0 = fraction of the
+    # forward (as above), 1 = USD, 2 = target delta (Black-76 dV/dF on the surface, + call, - put); the
+    # kernel resolves it at the order's close to a listed strike (engine/nb/strike_forms.py).
+    # OPT_ACTION 3 closes leg OPTk_LEG, 4 rolls it (closes it and opens the same side and size, or
+    # OPT_QTY, at OPT_STRIKE / OPT_TENOR_DAYS): k indexes the state's legs (State.LEGS + k * StateLeg.N).
+    OPT1_STRIKE_UNIT: int = 25
+    OPT1_LEG: int = 26
+    OPT2_STRIKE_UNIT: int = 27
+    OPT2_LEG: int = 28
+    OPT3_STRIKE_UNIT: int = 29
+    OPT3_LEG: int = 30
+    OPT4_STRIKE_UNIT: int = 31
+    OPT4_LEG: int = 32
+    N: int = 33
 
 
 Intent = IntentT()
@@ -134,6 +149,11 @@ HOOK_RAISED = Intent.N
 
 OPTION_SLOT_FIELDS = 5  # fields per option slot: ACTION, TYPE, STRIKE, TENOR_DAYS, QTY
 OPTION_SLOTS = 4        # option slots in the intent: OPTk_* at Intent.OPT1_ACTION + (k - 1) * OPTION_SLOT_FIELDS
+OPTION_FORM_FIELDS = 2  # appended fields per slot: STRIKE_UNIT, LEG at Intent.OPT1_STRIKE_UNIT + (k - 1) * 2
+
+# OPTk_STRIKE_UNIT codes (NaN is FRACTION) and the actions that name a leg.
+STRIKE_FRACTION, STRIKE_USD, STRIKE_DELTA = 0.0, 1.0, 2.0
+CLOSE_LEG, ROLL_LEG = 3.0, 4.0
 
 # The one signature every decision hook is compiled with.
 HOOK_SIG = types.void(

@@ -10,7 +10,8 @@ import math
 
 from numba import njit
 
-from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.engine.types import (CLOSE_LEG, HOOK_SIG, OPTION_FORM_FIELDS, OPTION_SLOT_FIELDS, ROLL_LEG,  # noqa: F401
+                                   STRIKE_DELTA, STRIKE_FRACTION, STRIKE_USD, Intent, State)
 
 TARGET_BLOCK = 3
 
@@ -83,3 +84,49 @@ def adl_waiting_nb(state, rehedge_bars):
     """True while fewer than ``rehedge_bars`` bars have closed since the bar in which the venue last
     ADL-closed some of the perp (never before any ADL): the hedge stays as the venue left it."""
     return state[State.ADL_BARS_AGO] < rehedge_bars
+
+
+# Option orders (engine/types.py Intent.OPTk_*): action, type and strike-unit codes, and helpers that fill
+# one of the four option slots (0..3, run in slot order: a close in slot 0 frees cash for a buy in slot 1).
+BUY, SELL, CLOSE_ALL = 1.0, -1.0, 2.0
+CALL, PUT = 1.0, -1.0
+
+
+@njit(cache=True, nogil=True)
+def order_option_nb(intent, slot, action, kind, strike, tenor_days, qty, unit=STRIKE_FRACTION):
+    """Buy (``BUY``) or sell (``SELL``) ``qty`` BTC of a ``CALL`` / ``PUT`` in option slot ``slot``: the
+    listed expiry nearest ``tenor_days`` and the listed strike nearest ``strike`` read in ``unit``:
+    ``STRIKE_FRACTION`` of the forward (0.9), ``STRIKE_USD`` (90000.0) or ``STRIKE_DELTA`` (-0.25: a
+    25-delta put). ``CLOSE_ALL`` with a type closes every leg of that type (strike, tenor, qty NaN)."""
+    b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+    intent[b] = action
+    intent[b + 1] = kind
+    intent[b + 2] = strike
+    intent[b + 3] = tenor_days
+    intent[b + 4] = qty
+    if unit != STRIKE_FRACTION:  # NaN (the fraction) keeps the slot as it always was
+        intent[Intent.OPT1_STRIKE_UNIT + slot * OPTION_FORM_FIELDS] = unit
+
+
+@njit(cache=True, nogil=True)
+def close_leg_nb(intent, slot, k):
+    """Close open leg ``k`` (the state's leg k, ``State.LEGS + k * StateLeg.N``) in full in option slot
+    ``slot``: bought back if short, sold if long, at the bid / ask with the trading fee."""
+    intent[Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS] = CLOSE_LEG
+    intent[Intent.OPT1_LEG + slot * OPTION_FORM_FIELDS] = k
+
+
+@njit(cache=True, nogil=True)
+def roll_leg_nb(intent, slot, k, strike, tenor_days, unit=STRIKE_FRACTION, qty=math.nan):
+    """Roll open leg ``k`` in option slot ``slot``: close it, then (once it is closed) open its type and
+    side at the listed contract nearest ``strike`` (in ``unit``) and ``tenor_days``, of its size
+    (``qty`` NaN) or ``qty`` BTC."""
+    b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+    u = Intent.OPT1_STRIKE_UNIT + slot * OPTION_FORM_FIELDS
+    intent[b] = ROLL_LEG
+    intent[b + 2] = strike
+    intent[b + 3] = tenor_days
+    intent[b + 4] = qty
+    if unit != STRIKE_FRACTION:
+        intent[u] = unit
+    intent[u + 1] = k

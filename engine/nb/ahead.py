@@ -36,7 +36,7 @@ def _options():
         (legs.book_nb, (LEGS, OCFG, F, F, F, F)),
         (legs.book_im_nb, (LEGS, OCFG, F, F, F, F)),
         (legs.next_expiry_nb, (LEGS,)),
-        (legs.option_order_nb, (ACC, LEGS, OCFG, EVENTS, *AT) + (F,) * 10),
+        (legs.option_order_nb, (ACC, LEGS, OCFG, EVENTS, *AT) + (F,) * 12),
         (legs.settle_expired_nb, (ACC, LEGS, OCFG, EVENTS, *AT, F, int64[::1], I, float64[::1], float64[::1])),
         (legs.liquidate_shorts_nb, (ACC, LEGS, OCFG, EVENTS, *AT, F, F, F, F)),
         (option_leg.option_config_tuple_nb, (float64[::1],)),
@@ -54,6 +54,7 @@ def _perp():
         (liquidation.check_triggers_nb, (ACC, CFG, TIERS, EVENTS, *AT, F, F, F, F, F)),
         (funding.funding_payment_nb, (F, F, F)),
         (intent.intent_problem_nb, (VEC,)),
+        (intent.option_forms_problem_nb, (VEC, LEGS, OCFG, F, F)),
         (intent.apply_intent_nb, (ACC, CFG, TIERS, EVENTS, *AT, MARKET, VEC, F)),
         (intent.apply_late_intent_nb, (ACC, CFG, TIERS, EVENTS, *AT, MARKET, VEC)),
     ]

@@ -429,7 +429,7 @@ def apply_option_orders_nb(accs, cash, cfg, tiers, ocfg, legs, book_coin, n_open
         accs[k, Acc.CASH] = cash
         flow += option_order_nb(accs[k], legs, ocfg, events, j * n_coins + k, col, i, a, intent[k, b + 1],
                                 intent[k, b + 2], intent[k, b + 3], intent[k, b + 4], mk[k, Mkt.INDEX_CLOSE, i],
-                                close_s, mk[k, Mkt.IV, i], mk[k, Mkt.STRESS, i], other)
+                                close_s, mk[k, Mkt.IV, i], mk[k, Mkt.STRESS, i], other, np.nan, np.nan)
         cash = accs[k, Acc.CASH]
         _, _, n_open, _ = book_nb(legs, ocfg, mk[k, Mkt.INDEX_CLOSE, i], close_s, mk[k, Mkt.IV, i],
                                   mk[k, Mkt.STRESS, i])

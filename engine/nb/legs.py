@@ -15,10 +15,12 @@ from numba import njit
 
 from hedgelab.engine.nb.account import Acc, add_cut_nb, add_event_nb, name_contract_nb
 from hedgelab.engine.nb.option_config import OptCfg
+from hedgelab.engine.nb.option_forms import resolve_contract_nb
 from hedgelab.engine.nb.option_leg import (option_book_nb, option_contract_nb, option_fill_nb, option_margin_nb,
                                            option_mark_nb, option_settle_nb, option_value_nb)
 from hedgelab.engine.nb.option_rules import delivery_price_nb, short_margin_usd_nb
 from hedgelab.engine.nb.records import CutReason, EventKind, Instrument
+from hedgelab.engine.types import CLOSE_LEG, ROLL_LEG
 
 MAX_LEGS = 8
 
@@ -163,17 +165,35 @@ def _book_leg_nb(acc, legs, ocfg, events, j, col, bar, k_existing, kind, strike,
 
 
 @njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
-def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_frac, tenor_days, qty, spot, t_s,
-                    iv, stress, other_cover):
-    """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request,
-    2 close every open leg of ``kind``. Returns the option cash flow (USD).
+def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_in, tenor_days, qty, spot, t_s,
+                    iv, stress, other_cover, unit, leg_k):
+    """One option intent slot: +1 buy / -1 sell ``qty`` of the listed contract nearest the request (its
+    strike ``strike_in`` in ``unit``: NaN a fraction of the forward, or USD, or a target delta;
+    ``engine/nb/option_forms.py``), 2 close every open leg of ``kind``, 3 close leg ``leg_k``, 4 roll it
+    (close it, then, once it is closed, open its type and side, its size or ``qty``, at the request).
+    Returns the option cash flow (USD). A leg named by 3 / 4 is open (``intent.option_forms_problem_nb``).
 
     ``other_cover``: what backs the options besides cash and the option book (USD; spot at the index,
     in cross mode the perp's upnl less its initial margin); a sale that would leave cover below the
     initial margin is cut (event ``order_trimmed``). NaN: no initial-margin check."""
-    if action != action or kind != kind or (kind != 1.0 and kind != -1.0):
+    if action != action:
         return 0.0
     flow = 0.0
+    if action == CLOSE_LEG or action == ROLL_LEG:
+        k = int(leg_k)
+        q = legs[k, Leg.QTY]
+        if q == 0.0:
+            return 0.0
+        kind = legs[k, Leg.KIND]
+        flow = _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, k, kind, legs[k, Leg.STRIKE],
+                            legs[k, Leg.EXPIRY_S], -q, spot, t_s, iv, stress, other_cover)
+        if action == CLOSE_LEG or legs[k, Leg.QTY] != 0.0:  # a roll opens only once the old leg is closed
+            return flow
+        action = 1.0 if q > 0.0 else -1.0
+        if not (qty == qty):
+            qty = abs(q)
+    if kind != kind or (kind != 1.0 and kind != -1.0):
+        return flow
     if action == 2.0:
         for k in range(legs.shape[0]):
             q = legs[k, Leg.QTY]
@@ -182,16 +202,21 @@ def option_order_nb(acc, legs, ocfg, events, j, col, bar, action, kind, strike_f
                                      legs[k, Leg.EXPIRY_S], -q, spot, t_s, iv, stress, other_cover)
         return flow
     if (action != 1.0 and action != -1.0) or not (qty > 0.0):
-        return 0.0
-    expiry_s, strike = option_contract_nb(ocfg, spot, t_s, strike_frac, tenor_days)
+        return flow
+    if unit == unit and unit != 0.0:
+        expiry_s, strike = resolve_contract_nb(ocfg, kind > 0.0, spot, t_s, strike_in, unit, tenor_days, iv, stress)
+        if expiry_s == expiry_s and strike != strike:  # a delta without IV: nothing to aim at, no fill
+            return flow
+    else:
+        expiry_s, strike = option_contract_nb(ocfg, spot, t_s, strike_in, tenor_days)
     if expiry_s != expiry_s:  # no listed contract for the request
         first = int(acc[Acc.NEV])
         add_cut_nb(acc, events, j, col, bar, EventKind.ORDER_TRIMMED, Instrument.OPTION, action * qty, np.nan,
                    CutReason.LISTED_CONTRACT)
         name_contract_nb(acc, events, j, first, kind, np.nan, np.nan)
-        return 0.0
-    return _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot, t_s,
-                        iv, stress, other_cover)
+        return flow
+    return flow + _fill_leg_nb(acc, legs, ocfg, events, j, col, bar, -1, kind, strike, expiry_s, action * qty, spot,
+                               t_s, iv, stress, other_cover)
 
 
 # Not inlined: the kernel calls it at three places, and three inlined copies cost ~12 s of the

@@ -230,6 +230,9 @@ class HookErrorT(NamedTuple):
     EQUITY: int = 4            # equity not finite after the bar's orders
     RAISED: int = 5            # the hook raised (flag ``intent[HOOK_RAISED]`` set by ``engine/guard.py``)
     STRIKE: int = 6            # an option strike outside the listed (0, 5) fractions of the forward (e.g. USD)
+    STRIKE_USD: int = 7        # a USD strike <= 0, or with no listed contract near it (engine/nb/option_forms.py)
+    DELTA: int = 8             # a target delta outside (0, 1) in magnitude or of the wrong sign for the type
+    LEG: int = 9               # a close / roll of leg k: k not 0..7, the leg not open, named twice or of another type
 
 
 HookError = HookErrorT()

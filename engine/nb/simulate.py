@@ -30,8 +30,11 @@ Per bar ``i`` of column ``j``, in this fixed order:
    (``hedgelab.engine.types.State``) and writes the intent vector (``Intent``), NaN = no change.
    The state's memory slots (``State.MEM0 .. MEM7``) are NaN at the column's start and written
    only by the hook, so it reads at its next call what it wrote at this one.
-   The intent is then checked (``intent_problem_nb``): +/-inf in any field, a NaN in an option slot in
-   use, an action / type outside its codes or a quantity / leverage <= 0 stops the column at this bar
+   The intent is then checked (``intent_problem_nb``, then ``option_forms_problem_nb`` against the legs
+   and the market): +/-inf in any field, a NaN in an option slot in use, an action / type / strike
+   unit outside its codes, a strike outside its unit's range (a fraction in (0, 5), a USD strike near
+   a listed contract, a delta in (0, 1) with its type's sign), a leg to close or roll that is not open
+   or a quantity / leverage <= 0 stops the column at this bar
    with ``summary[j, Sum.ERROR*]`` set (numba cannot raise from prange); so does an equity that is
    not finite after the bar's orders. The wrapper raises ``HookError`` naming run, bar time and field.
 5. The intents, at the close: LEVERAGE (clamped to the tier maximum of the larger of the position
@@ -48,7 +51,9 @@ Per bar ``i`` of column ``j``, in this fixed order:
    the difference moved from / to cash (an increase bounded by the cash left after the orders), so a
    cut with a reduce leaves the remaining position margined at the new leverage; the four option
    slots in slot order (bought at the ask / sold at the bid of the listed contract nearest the
-   request, with fees; action 2 closes every leg of a type; a close in an early slot frees cash
+   request, its strike a fraction of the forward, USD or a target delta (``nb/option_forms.py``),
+   with fees; action 2 closes every leg of a type, 3 one leg by its index, 4 rolls one leg (closes it,
+   then opens the same side at the slot's strike and tenor); a close in an early slot frees cash
    for an open in a later one, so a collar rolls in one decision). A sale is cut to the largest
    quantity after which the cover of step 3b, with the perp counted at its initial rather than its
    maintenance margin in cross mode (cash + spot * index + option book at the mark, + cross: perp
@@ -105,14 +110,16 @@ from hedgelab.engine.nb.adl import apply_adl_nb
 from hedgelab.engine.nb.curve import drawdown_step_nb, record_bar_nb
 from hedgelab.engine.nb.funding import funding_payment_nb
 from hedgelab.engine.nb.hook_state import fill_state_nb
-from hedgelab.engine.nb.intent import apply_intent_nb, apply_late_intent_nb, intent_problem_nb
+from hedgelab.engine.nb.intent import (apply_intent_nb, apply_late_intent_nb, intent_problem_nb,
+                                       option_forms_problem_nb)
 from hedgelab.engine.nb.legs import (MAX_LEGS, Leg, book_im_nb, book_nb, liquidate_shorts_nb, next_expiry_nb,
                                      option_order_nb, settle_expired_nb)
 from hedgelab.engine.nb.liquidation import check_triggers_nb, trigger_reached_nb
 from hedgelab.engine.nb.records import EVENT_RECORD, Cfg, EventKind, HookError, Instrument, Mkt, Sum
 from hedgelab.engine.nb.option_leg import option_config_tuple_nb
 from hedgelab.engine.nb.quiet import calm_until_nb, quiet_bars_nb
-from hedgelab.engine.types import HOOK_TYPE, OPTION_SLOT_FIELDS, OPTION_SLOTS, STATE_LEGS, Intent, State, StateLeg
+from hedgelab.engine.types import (HOOK_TYPE, OPTION_FORM_FIELDS, OPTION_SLOT_FIELDS, OPTION_SLOTS, STATE_LEGS, Intent,
+                                   State, StateLeg)
 
 assert STATE_LEGS == MAX_LEGS and State.ADL_SCORE == State.LEGS + STATE_LEGS * StateLeg.N
 
@@ -279,6 +286,9 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
             intent[:] = np.nan
             hook(i, state, params_j, features, intent)
             error, error_field = intent_problem_nb(intent)
+            if error == HookError.NONE:
+                error, error_field = option_forms_problem_nb(intent, legs, ocfg, mk[Mkt.INDEX_CLOSE, i],
+                                                             close_time_s[i])
             if error != HookError.NONE:  # numba cannot raise from prange: stop the column, the wrapper raises
                 error_bar = i
                 break
@@ -296,10 +306,11 @@ def simulate_column_nb(hook, mk, close_time_s, time_ns, bar_seconds, cfg, ocfg, 
                 other_cover = _option_im_base_nb(acc, cfg, mk, i)  # option orders change neither spot nor perp
                 for slot in range(OPTION_SLOTS):  # in slot order: closes first free cash for later opens
                     b = Intent.OPT1_ACTION + slot * OPTION_SLOT_FIELDS
+                    u = Intent.OPT1_STRIKE_UNIT + slot * OPTION_FORM_FIELDS
                     opt_flow += option_order_nb(acc, legs, ocfg, events, j, col, i, intent[b], intent[b + 1],
                                                 intent[b + 2], intent[b + 3], intent[b + 4],
                                                 mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
-                                                mk[Mkt.STRESS, i], other_cover)
+                                                mk[Mkt.STRESS, i], other_cover, intent[u], intent[u + 1])
                 next_exp = next_expiry_nb(legs)
                 v, d, n_open, _ = book_nb(legs, ocfg, mk[Mkt.INDEX_CLOSE, i], close_time_s[i], mk[Mkt.IV, i],
                                           mk[Mkt.STRESS, i])

@@ -7,19 +7,31 @@ option slots in order: close the put, close the call (freeing their premium and 
 new put, sell the new call, so no bar is left without a put. A pair that expires (settled at a
 bar's open) is reopened at that bar's close.
 
+The strikes can be given instead as target deltas (``put_delta`` -0.25, ``call_delta`` 0.25: a
+25-delta collar; the listed strikes whose deltas are nearest), one form per leg.
+
 Parameters (defaults): hedge_ratio 1.0, put_moneyness 0.9, call_moneyness 1.1, tenor_days 30,
-roll_days 7, reserve 0.05.
+roll_days 7, reserve 0.05, put_delta 0 and call_delta 0 (0: not used, the strike is the moneyness).
 """
+import math
+
 from numba import njit
 
-from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.engine.types import HOOK_SIG, State
 from hedgelab.strategies.base import Param, Strategy
-from hedgelab.strategies.hooks import spot_once_nb
+from hedgelab.strategies.builtin.strike_forms import one_strike_form, strike_label
+from hedgelab.strategies.hooks import (BUY, CALL, CLOSE_ALL, PUT, SELL, STRIKE_DELTA, STRIKE_FRACTION, order_option_nb,
+                                       spot_once_nb)
 
-RATIO, PUT_K, CALL_K, TENOR, ROLL, RESERVE = range(6)
-BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
-O1, O2, O3 = Intent.OPT1_ACTION, Intent.OPT2_ACTION, Intent.OPT3_ACTION
-FIELDS = Intent.OPT2_ACTION - Intent.OPT1_ACTION
+RATIO, PUT_K, CALL_K, TENOR, ROLL, RESERVE, PUT_DELTA, CALL_DELTA = range(8)
+
+
+@njit(cache=True, nogil=True)
+def _strike_nb(fraction, delta):
+    """(strike, unit) of one leg: the target delta when one is set, else the fraction of the forward."""
+    if delta != 0.0:
+        return delta, STRIKE_DELTA
+    return fraction, STRIKE_FRACTION
 
 
 @njit(HOOK_SIG, cache=True, nogil=True)
@@ -28,18 +40,17 @@ def collar_nb(i, state, params, features, intent):
     qty = params[RATIO] * spot
     if qty <= 0.0:
         return
-    slot = O1
+    slot = 0
     if state[State.OPEN_LEGS] > 0.0:
         if state[State.NEXT_EXPIRY_S] - state[State.TIME_S] >= params[ROLL] * 86400.0:
             return
-        intent[O1], intent[O1 + 1] = CLOSE_ALL, PUT
-        intent[O2], intent[O2 + 1] = CLOSE_ALL, CALL
-        slot = O3  # the new pair goes in the slots after the closes, which run first
-    intent[slot], intent[slot + 1], intent[slot + 2] = BUY, PUT, params[PUT_K]
-    intent[slot + 3], intent[slot + 4] = params[TENOR], qty
-    slot += FIELDS
-    intent[slot], intent[slot + 1], intent[slot + 2] = SELL, CALL, params[CALL_K]
-    intent[slot + 3], intent[slot + 4] = params[TENOR], qty
+        order_option_nb(intent, 0, CLOSE_ALL, PUT, math.nan, math.nan, math.nan)
+        order_option_nb(intent, 1, CLOSE_ALL, CALL, math.nan, math.nan, math.nan)
+        slot = 2  # the new pair goes in the slots after the closes, which run first
+    strike, unit = _strike_nb(params[PUT_K], params[PUT_DELTA])
+    order_option_nb(intent, slot, BUY, PUT, strike, params[TENOR], qty, unit)
+    strike, unit = _strike_nb(params[CALL_K], params[CALL_DELTA])
+    order_option_nb(intent, slot + 1, SELL, CALL, strike, params[TENOR], qty, unit)
 
 
 class Collar(Strategy):
@@ -55,4 +66,19 @@ class Collar(Strategy):
     tenor_days = Param(30.0, low=1.0, high=365.0, doc="wanted tenor of both legs")
     roll_days = Param(7.0, low=0.0, high=364.0, doc="close both legs when fewer days remain")
     reserve = Param(0.05, low=0.0, high=0.9, doc="share of capital kept in cash")
+    put_delta = Param(0.0, low=-0.99, high=0.0, doc="target put delta instead of put_moneyness (0: not used)")
+    call_delta = Param(0.0, low=0.0, high=0.99, doc="target call delta instead of call_moneyness (0: not used)")
     decide_nb = staticmethod(collar_nb)
+
+    @classmethod
+    def validate(cls, overrides=None):
+        one_strike_form(cls, overrides, ("put_moneyness", "put_delta"))
+        one_strike_form(cls, overrides, ("call_moneyness", "call_delta"))
+        return super().validate(overrides)
+
+    @classmethod
+    def label(cls, values, shown=()):
+        fraction = tuple(k for k, d in (("put_moneyness", "put_delta"), ("call_moneyness", "call_delta"))
+                         if values[d] != 0.0)
+        return (strike_label(cls, values, shown, fraction, ("put_delta", "call_delta"))
+                or super().label(values, shown))

@@ -2,20 +2,25 @@
 
 Buys spot with ``(1 - reserve)`` of the capital (the reserve pays the premiums) and a put on
 ``hedge_ratio`` x the spot quantity, strike ``moneyness`` x forward, tenor ``tenor_days`` (the venue's
-nearest listed expiry). When the put has fewer than ``roll_days`` to expiry it is closed and a new one
+nearest listed expiry). The strike can be given instead as a target delta (``put_delta``, e.g. -0.25:
+the listed strike whose delta is nearest) or in USD (``strike_usd``, e.g. 90000): one form per run. When the put has fewer than ``roll_days`` to expiry it is closed and a new one
 bought in the same decision; a put that expires (settled at a bar's open) is replaced at that bar's
 close, and so is one the venue could not fill (no IV yet).
 
-Parameters (defaults): hedge_ratio 1.0, moneyness 0.9, tenor_days 30, roll_days 7, reserve 0.1.
+Parameters (defaults): hedge_ratio 1.0, moneyness 0.9, tenor_days 30, roll_days 7, reserve 0.1,
+put_delta 0 and strike_usd 0 (0: not used, the strike is ``moneyness``).
 """
+import math
+
 from numba import njit
 
-from hedgelab.engine.types import HOOK_SIG, Intent, State
+from hedgelab.engine.types import HOOK_SIG, State
 from hedgelab.strategies.base import Param, Strategy
-from hedgelab.strategies.hooks import spot_once_nb
+from hedgelab.strategies.builtin.strike_forms import one_strike_form, strike_label
+from hedgelab.strategies.hooks import (BUY, CLOSE_ALL, PUT, STRIKE_DELTA, STRIKE_FRACTION, STRIKE_USD, order_option_nb,
+                                       spot_once_nb)
 
-RATIO, MONEYNESS, TENOR, ROLL, RESERVE = range(5)
-BUY, SELL, CLOSE_ALL, CALL, PUT = 1.0, -1.0, 2.0, 1.0, -1.0
+RATIO, MONEYNESS, TENOR, ROLL, RESERVE, DELTA, USD = range(7)
 
 
 @njit(HOOK_SIG, cache=True, nogil=True)
@@ -24,14 +29,18 @@ def protective_put_nb(i, state, params, features, intent):
     qty = params[RATIO] * spot
     if qty <= 0.0:
         return
-    slot = Intent.OPT1_ACTION
+    slot = 0
     if state[State.OPEN_LEGS] > 0.0:
         if state[State.NEXT_EXPIRY_S] - state[State.TIME_S] >= params[ROLL] * 86400.0:
             return
-        intent[slot], intent[slot + 1] = CLOSE_ALL, PUT
-        slot = Intent.OPT2_ACTION
-    intent[slot], intent[slot + 1], intent[slot + 2] = BUY, PUT, params[MONEYNESS]
-    intent[slot + 3], intent[slot + 4] = params[TENOR], qty
+        order_option_nb(intent, 0, CLOSE_ALL, PUT, math.nan, math.nan, math.nan)
+        slot = 1
+    strike, unit = params[MONEYNESS], STRIKE_FRACTION
+    if params[DELTA] != 0.0:
+        strike, unit = params[DELTA], STRIKE_DELTA
+    elif params[USD] != 0.0:
+        strike, unit = params[USD], STRIKE_USD
+    order_option_nb(intent, slot, BUY, PUT, strike, params[TENOR], qty, unit)
 
 
 class ProtectivePut(Strategy):
@@ -46,4 +55,16 @@ class ProtectivePut(Strategy):
     tenor_days = Param(30.0, low=1.0, high=365.0, grid=(14.0, 30.0, 60.0), doc="wanted tenor")
     roll_days = Param(7.0, low=0.0, high=364.0, doc="roll when fewer days than this remain")
     reserve = Param(0.1, low=0.0, high=0.9, doc="share of capital kept in cash for premiums")
+    put_delta = Param(0.0, low=-0.99, high=0.0, doc="target put delta instead of moneyness, e.g. -0.25 (0: not used)")
+    strike_usd = Param(0.0, low=0.0, high=1e9, doc="put strike in USD instead of moneyness (0: not used)")
     decide_nb = staticmethod(protective_put_nb)
+
+    @classmethod
+    def validate(cls, overrides=None):
+        one_strike_form(cls, overrides, ("moneyness", "put_delta", "strike_usd"))
+        return super().validate(overrides)
+
+    @classmethod
+    def label(cls, values, shown=()):
+        return (strike_label(cls, values, shown, ("moneyness",), ("put_delta", "strike_usd"))
+                or super().label(values, shown))

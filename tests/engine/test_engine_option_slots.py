@@ -56,8 +56,11 @@ def market(n=24 * 4):
 
 
 def test_layout_has_four_contiguous_option_slots():
-    assert OPTION_SLOTS == 4 and Intent.N == Intent.OPT1_ACTION + OPTION_SLOTS * OPTION_SLOT_FIELDS
-    assert Intent.OPT4_QTY == Intent.N - 1 and Intent.OPT3_ACTION == Intent.OPT1_ACTION + 2 * OPTION_SLOT_FIELDS
+    assert OPTION_SLOTS == 4 and Intent.OPT4_QTY == Intent.OPT1_ACTION + OPTION_SLOTS * OPTION_SLOT_FIELDS - 1
+    assert Intent.OPT3_ACTION == Intent.OPT1_ACTION + 2 * OPTION_SLOT_FIELDS
+    # the strike unit and leg of each slot were appended after them (issue 23), two per slot, in slot order
+    assert Intent.OPT1_STRIKE_UNIT == Intent.OPT4_QTY + 1 and Intent.OPT4_LEG == Intent.N - 1
+    assert Intent.OPT3_STRIKE_UNIT == Intent.OPT1_STRIKE_UNIT + 4 and Intent.OPT3_LEG == Intent.OPT3_STRIKE_UNIT + 1
 
 
 def test_collar_rolls_in_one_decision_with_four_orders():

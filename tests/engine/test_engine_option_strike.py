@@ -41,7 +41,8 @@ def test_a_fraction_of_the_forward_fills():
 
 
 @pytest.mark.parametrize("strike, tail", [
-    (90_000.0, "listed between 0 and 5; 90000 looks like USD: divide it by the forward"),
+    (90_000.0, "listed between 0 and 5; 90000 looks like USD: give it in USD (strike unit 1, "
+               "strategies.hooks.STRIKE_USD) or divide it by the forward"),
     (50.0, "listed between 0 and 5"),
     (-0.9, "listed between 0 and 5"),
 ])

@@ -173,7 +173,7 @@ def test_doc_names_every_helper_hook():
     import hedgelab.strategies.hooks as hooks
     helpers = {n for n, f in vars(hooks).items() if n.endswith("_nb") and getattr(f, "__module__", "") == hooks.__name__}
     assert helpers == {"topup_nb", "scheduled_nb", "spot_once_nb", "topup_above_nb", "adl_waiting_nb", "targets_nb",
-                       "noop_nb"}
+                       "noop_nb", "order_option_nb", "close_leg_nb", "roll_leg_nb"}
     rows = re.findall(r"^\| `(\w+)[`(]", DOC.read_text().split("## Helper hooks", 1)[1], flags=re.M)
     assert helpers <= set(rows)
 
@@ -186,3 +186,16 @@ def test_doc_helpers_example_and_its_test_pass(tmp_path, monkeypatch):
     assert res.failures == {}
     spot, perp = res.runs[0].spot_qty.iloc[0], res.runs[0].perp_qty.iloc[0]
     assert spot > 0 and perp == pytest.approx(-0.5 * spot)
+
+
+def test_doc_options_example_and_its_test_pass(tmp_path, monkeypatch):
+    _doc_example_and_test(tmp_path, monkeypatch, "options", "put_spread").test_the_spread_opens_rolls_and_closes_by_leg()
+    # and it runs on the bundled data: both legs opened at the first decision, a put bought by delta below
+    # the index and the 80,000 USD put sold
+    import hedgelab
+    res = hedgelab.run("put-spread", strategies_dir="my_strategies", start="2025-10-08", end="2025-10-10")
+    assert res.failures == {}
+    fills = res.runs[0].events.query("kind == 'option_fill'")
+    first = fills[fills.time == fills.time.min()]
+    assert list(first.option_type) == ["put", "put"] and list(np.sign(first.qty)) == [1.0, -1.0]
+    assert first.strike.iloc[1] == 80_000.0 and first.strike.iloc[0] > 80_000.0
