@@ -77,8 +77,8 @@ class Collar(Strategy):
         return super().validate(overrides)
 
     @classmethod
-    def label(cls, values, shown=()):
+    def label(cls, values, shown=(), first=()):
         fraction = tuple(k for k, d in (("put_moneyness", "put_delta"), ("call_moneyness", "call_delta"))
                          if values[d] != 0.0)
-        return (strike_label(cls, values, shown, fraction, ("put_delta", "call_delta"))
-                or super().label(values, shown))
+        return (strike_label(cls, values, shown, first, fraction, ("put_delta", "call_delta"))
+                or super().label(values, shown, first))

@@ -65,6 +65,6 @@ class ProtectivePut(Strategy):
         return super().validate(overrides)
 
     @classmethod
-    def label(cls, values, shown=()):
-        return (strike_label(cls, values, shown, ("moneyness",), ("put_delta", "strike_usd"))
-                or super().label(values, shown))
+    def label(cls, values, shown=(), first=()):
+        return (strike_label(cls, values, shown, first, ("moneyness",), ("put_delta", "strike_usd"))
+                or super().label(values, shown, first))

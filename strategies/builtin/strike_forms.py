@@ -24,12 +24,14 @@ def _differs(value, unused) -> bool:
         return True  # not a number: the parameter's own check names it
 
 
-def strike_label(cls, values: dict, shown, fraction: tuple, alternatives: tuple) -> str:
+def strike_label(cls, values: dict, shown, first, fraction: tuple, alternatives: tuple) -> str | None:
     """``cls``'s label, showing the alternative strike parameters a run uses instead of the fraction ones
-    (which ``label_params`` would always show, though they are not the strike then)."""
+    (which ``label_params`` would always show, though they are not the strike then); the parameters
+    ``first`` (those that vary across the runs) lead, as in ``Strategy.label``."""
     used = [k for k in alternatives if values[k] != 0.0]
     if not used:
         return None
     show = (set(cls.label_params) | set(shown) | set(used)) - set(fraction)
-    inner = ",".join(f"{k}={values[k]:g}" for k in cls.params() if k in show)
+    rest = [k for k in cls.params() if k in show and k not in first]
+    inner = ",".join(f"{k}={values[k]:g}" for k in [*first, *rest])
     return f"{cls.name}({inner})"

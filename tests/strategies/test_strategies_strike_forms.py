@@ -83,3 +83,12 @@ def test_labels_show_the_strike_form_in_use():
     assert pp.labels([{}]) == ("protective-put(moneyness=0.9)",)   # the default form, as before
     assert collar.labels([{"put_delta": -0.25, "call_delta": 0.25}]) == ("collar(put_delta=-0.25,call_delta=0.25)",)
     assert collar.labels([{"put_delta": -0.25}]) == ("collar(call_moneyness=1.1,put_delta=-0.25)",)
+
+
+def test_a_sweep_over_another_parameter_shows_it_first_beside_the_strike_form_in_use():
+    # the labels rule (varying parameters first, never cut) holds for the built-ins' own strike labels
+    from hedgelab.strategies import get_strategy
+    labels = get_strategy("collar").labels([{"put_delta": -0.25, "tenor_days": 14.0},
+                                            {"put_delta": -0.25, "tenor_days": 30.0}])
+    assert [lb.split(",")[0] for lb in labels] == ["collar(tenor_days=14", "collar(tenor_days=30"]
+    assert all("put_delta=-0.25" in lb and "put_moneyness" not in lb for lb in labels)
