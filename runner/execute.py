@@ -100,6 +100,21 @@ def finish_line() -> None:
         deadline.done = True
 
 
+# An exception raised inside numba's compiler or llvmlite can leave llvmlite's process-wide lock held
+# (between its acquire and its ``with`` body): every later compile from another thread (a Dask worker
+# thread) then waits forever. The alarm lets such frames finish; its next ring, a second later, stops the run.
+_UNINTERRUPTIBLE = ("numba", "llvmlite")
+
+
+def _in_compiler(frame: Any) -> bool:
+    """True when ``frame`` or a frame below it runs numba's or llvmlite's Python code."""
+    while frame is not None:
+        if str(frame.f_globals.get("__name__", "")).split(".", 1)[0] in _UNINTERRUPTIBLE:
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _arm(deadline: Deadline) -> Any:
     """A SIGALRM timer for ``deadline`` where one can be set without disturbing anyone; else None."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
@@ -112,7 +127,7 @@ def _arm(deadline: Deadline) -> Any:
         # callback, a __del__) is lost, and the next ring stops the run after all; rings while the
         # first one's exception unwinds (its cleanups) are let be for a few seconds.
         now = time.monotonic()
-        if deadline.done or (deadline.rung is not None and now - deadline.rung < 2.5):
+        if deadline.done or (deadline.rung is not None and now - deadline.rung < 2.5) or _in_compiler(frame):
             return
         deadline.rung = now
         raise _Expired()
