@@ -38,3 +38,15 @@ def test_the_alarm_defers_inside_the_compiler_and_stops_the_run_elsewhere():
             ring(signal.SIGALRM, _frame_of_module("my_plugin"))
         deadline.done = True     # nothing more to stop: the block ends normally
     assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)   # disarmed
+
+
+@pytest.mark.skipif(not hasattr(execute.signal, "setitimer"), reason="no SIGALRM timers on this platform")
+def test_the_alarm_is_off_after_a_limit_that_ran_out():
+    signal = execute.signal
+    for _ in range(20):   # limits that end while the alarm is ringing
+        with pytest.raises(execute.RunTimeout):
+            with execute.time_limit(0.001):
+                while True:
+                    pass
+        assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)
