@@ -137,11 +137,16 @@ def default_title(runs, heatmap) -> str:
 
 
 def _window(runs, mf) -> str:
+    from .tearsheet import bar_label
+    kept = getattr(runs, "window", None) if isinstance(runs, SummaryRuns) else None
+    if kept is not None:   # a summary-mode sweep keeps no curves: the window its runs covered
+        first, last, seconds = kept
+        return (f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC "
+                f"({bar_label(pd.DatetimeIndex([first, first + pd.Timedelta(seconds=seconds)]))} bars, by bar open)")
     idx = [r.equity.index for r in runs if r.has_equity]
     if not idx:
         return f"{mf.get('start', '?')} to {mf.get('end', '?')} UTC"
     first, last = min(i[0] for i in idx), max(i[-1] for i in idx)
-    from .tearsheet import bar_label
     return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC ({bar_label(idx[0])} bars, by bar open)"
 
 
