@@ -9,7 +9,6 @@ E (1 - 1/L) / (1 - m) (a long): a rise of (1/L - m) / (1 + m), a fall of (1/L - 
 import math
 
 import numpy as np
-import pytest
 
 from hedgelab.strategies import get_strategy
 from hedgelab.stress.matrix import AFTER_H, LEAD_DAYS, SCENARIOS, Row, plan, scenario_matrix
