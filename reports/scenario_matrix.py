@@ -61,8 +61,10 @@ def lines(matrix, order=None) -> list[str]:
     if matrix is None:
         return []
     meta = matrix.meta
-    out = [f"scenario matrix: {paths_text(meta)}", cells_text(meta)]
     ran = _ran(matrix)
+    if not ran:
+        return [f"scenario matrix: not made: {none_ran(matrix)}"]
+    out = [f"scenario matrix: {paths_text(meta)}", cells_text(meta)]
     if ran and len(matrix.cells):
         by = {(c["run"], c["scenario"]): c for _, c in matrix.cells.iterrows()}
         runs = _ordered(matrix, order)
@@ -89,6 +91,20 @@ def lines(matrix, order=None) -> list[str]:
     return out
 
 
+def none_ran(matrix) -> str:
+    """Why no scenario ran, in one line: the window too short for each (how many days each needs), or its own
+    reason."""
+    meta, sc = matrix.meta, matrix.scenarios
+    short = sc["skipped"].str.startswith("needs ")
+    out = []
+    if short.any():
+        out.append(f"the window has {meta['window_days']:.1f} days of bars; a scenario needs {meta['lead_days']:g} days "
+                   f"before its start and {meta['after_h']:g} h after its last point: "
+                   + ", ".join(f"{r['name']} {r['need_days']:.1f} days" for _, r in sc[short].iterrows()))
+    out += [f"{r['name']}: {r['skipped']}" for _, r in sc[~short].iterrows()]
+    return "; ".join(out)
+
+
 def _spread(cell: str, width: int) -> str:
     """'ok 1,234' with the word on the left and the number on the right of its column."""
     word, _, num = cell.partition(" ")
@@ -101,6 +117,9 @@ def section(matrix, order=None) -> str:
         return ""
     meta = matrix.meta
     ran = _ran(matrix)
+    if not ran:
+        return ("<section id='scenarios'><h2>Scenario matrix</h2><p class='note' id='scenarios-caption'>Not made: "
+                f"{esc(none_ran(matrix))}.</p></section>")
     parts = ["<section id='scenarios'><h2>Scenario matrix</h2>",
              f"<p class='note' id='scenarios-caption'>{esc(how(meta))}.</p>"]
     if ran and len(matrix.cells):

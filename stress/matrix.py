@@ -89,10 +89,10 @@ def plan(window, coin: str) -> pd.DataFrame:
             skipped = f"{BTC_ONLY[name]}; this run trades {coin}"
         elif end >= n:
             need = (end + 1) * bs / 86400
-            skipped = (f"needs {need:.1f} days of bars ({LEAD_DAYS:g} before it, {AFTER_H:g} h after it), "
+            skipped = (f"needs {need:.1f} days of bars ({LEAD_DAYS:g} days before it, {AFTER_H:g} h after it), "
                        f"the window has {n * bs / 86400:.1f}")
         rows.append({"name": name, "facts": sc.facts, "t0": t0, "end": end, "bars": end + 1,
-                     "horizon_h": (end + 1) * bs / 3600.0, "skipped": skipped})
+                     "horizon_h": (end + 1) * bs / 3600.0, "need_days": (end + 1) * bs / 86400, "skipped": skipped})
     return pd.DataFrame(rows)
 
 
@@ -107,9 +107,11 @@ def scenario_matrix(rows: list[Row], window, *, venue: str, capital: float, cost
     bs = int(bare.bar_seconds)
     time = pd.DatetimeIndex(np.asarray(bare.time_ns).view("datetime64[ns]")).tz_localize("UTC")
     t0 = int(table["t0"].iloc[0])
-    table["start"] = f"{time[t0]:%Y-%m-%d %H:%M}" if t0 < len(time) else ""
-    table["end"] = [f"{time[e]:%Y-%m-%d %H:%M}" if e < len(time) else "" for e in table["end"]]
+    step = pd.Timedelta(seconds=bs)   # bar opens past the window's end are said all the same
+    table["start"] = f"{time[0] + t0 * step:%Y-%m-%d %H:%M}"
+    table["end"] = [f"{time[0] + int(e) * step:%Y-%m-%d %H:%M}" for e in table["end"]]
     meta = {"start": table["start"].iloc[0], "t0": t0, "lead_days": LEAD_DAYS, "after_h": AFTER_H,
+            "window_days": len(time) * bs / 86400,
             "starts": STARTS, "data": data, "data_kind": data_kind, "venue": venue, "capital": float(capital),
             "bar_seconds": bs, "first_bar": f"{time[0]:%Y-%m-%d %H:%M}"}
     cells, failures = [], {}

@@ -89,3 +89,16 @@ def test_no_scenarios_turns_the_matrix_off_on_every_interface(tmp_path, capsys):
     # a single run is not a comparison: no matrix
     rc, stdout, _ = h.invoke(["run", "hold", "--tearsheets", "0", "--out", str(tmp_path / "e")], capsys)
     assert rc in (0, None) and "scenario matrix" not in stdout
+
+
+def test_a_window_too_short_for_every_scenario_says_so_in_one_line(tmp_path, capsys):
+    out = tmp_path / "w"
+    rc, stdout, _ = h.invoke(["compare", "hold", "--start", "2025-10-01", "--end", "2025-10-07", "--tearsheets", "0",
+                              "--out", str(out)], capsys)
+    assert rc in (0, None)
+    # oct10-2025: 7 days before it, its 23 h, 48 h after it, the bar it ends on
+    need = (7 * 24 + 23 + 48 + 1) / 24
+    line = next(x for x in stdout.splitlines() if x.startswith("scenario matrix:"))
+    assert line.startswith("scenario matrix: not made: the window has 7.0 days of bars")
+    assert f"oct10-2025 {need:.1f} days" in line and "UTC" not in line
+    assert "Not made: the window has 7.0 days" in (out / "report.html").read_text()
