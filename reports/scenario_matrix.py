@@ -135,9 +135,10 @@ def section(matrix, order=None) -> str:
                 if c is None:
                     tds.append("<td>–</td>")
                     continue
+                when = (f"at +{c['liquidation_h']:,.0f} h" if c["liquidation_h"] > 0 else
+                        "before the start")   # in the week before it, on the window's own bars
                 tag = ("<span class='tag ok'>survived</span>" if c["survival"] == 1 else
-                       f"<span class='tag liq'>LIQUIDATED</span><br><span class='note'>at +{c['liquidation_h']:,.0f} h"
-                       "</span>")
+                       f"<span class='tag liq'>LIQUIDATED</span><br><span class='note'>{when}</span>")
                 tds.append(f"<td>{tag}<br>loss {esc(_loss(c['loss_usd']))}</td>")
             start = "–" if first is None else _loss(first["start_equity_usd"])
             body.append(f"<tr><td class='l'>{esc(str(run))}</td><td>{start}</td>{''.join(tds)}</tr>")
