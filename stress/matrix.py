@@ -46,7 +46,8 @@ CELL_COLUMNS = ("run", "strategy", "scenario", "starts", "survived", "survival",
 class ScenarioMatrix:
     """The matrix of a comparison (``Result.scenarios``)."""
     cells: pd.DataFrame       # one row per (run, scenario) that ran: CELL_COLUMNS
-    scenarios: pd.DataFrame   # one row per scenario: name, facts, start, end, horizon_h, skipped (reason or "")
+    scenarios: pd.DataFrame   # one row per scenario: name, facts, start, end (UTC bar opens), end_bar, horizon_h,
+                              # need_days, skipped (the reason, or "")
     meta: dict                # start, lead_days, after_h, starts, data, data_kind, venue, capital, bar_size
     failures: dict = field(default_factory=dict)   # run -> why it has no cells
 
@@ -93,7 +94,7 @@ def plan(window, coin: str) -> pd.DataFrame:
             need = (end + 1) * bs / 86400
             skipped = (f"needs {need:.1f} days of bars ({LEAD_DAYS:g} days before it, {AFTER_H:g} h after it), "
                        f"the window has {n * bs / 86400:.1f}")
-        rows.append({"name": name, "facts": sc.facts, "t0": t0, "end": end, "bars": end + 1,
+        rows.append({"name": name, "facts": sc.facts, "t0": t0, "end_bar": end, "bars": end + 1,
                      "horizon_h": (end + 1) * bs / 3600.0, "need_days": (end + 1) * bs / 86400, "skipped": skipped})
     return pd.DataFrame(rows)
 
@@ -105,13 +106,13 @@ def scenario_matrix(rows: list[Row], window, *, venue: str, capital: float, cost
     from hedgelab.stress.seeds import rng_for
     bare = window._replace(adl_side=None, adl_share=None, adl_price=None)   # as a stress test's paths
     table = plan(bare, coin)
-    todo = table[table["skipped"] == ""]
     bs = int(bare.bar_seconds)
     time = pd.DatetimeIndex(np.asarray(bare.time_ns).view("datetime64[ns]")).tz_localize("UTC")
     t0 = int(table["t0"].iloc[0])
     step = pd.Timedelta(seconds=bs)   # bar opens past the window's end are said all the same
     table["start"] = f"{time[0] + t0 * step:%Y-%m-%d %H:%M}"
-    table["end"] = [f"{time[0] + int(e) * step:%Y-%m-%d %H:%M}" for e in table["end"]]
+    table["end"] = [f"{time[0] + int(e) * step:%Y-%m-%d %H:%M}" for e in table["end_bar"]]
+    todo = table[table["skipped"] == ""]
     meta = {"start": table["start"].iloc[0], "t0": t0, "lead_days": LEAD_DAYS, "after_h": AFTER_H,
             "window_days": len(time) * bs / 86400,
             "starts": STARTS, "data": data, "data_kind": data_kind, "venue": venue, "capital": float(capital),
@@ -122,7 +123,7 @@ def scenario_matrix(rows: list[Row], window, *, venue: str, capital: float, cost
         span = window_of(bare, int(todo["bars"].max()))
         # rng: unused, the start is given (the stress test's path k draws one all the same)
         paths = [Scenario(name, at=t0).path(span, rng_for(0, 0)) for name in todo["name"]]
-        ends = todo["end"].to_numpy()
+        ends = todo["end_bar"].to_numpy()
         for row in rows:
             check()
             try:
