@@ -98,7 +98,7 @@ def none_ran(matrix) -> str:
     short = sc["skipped"].str.startswith("needs ")
     out = []
     if short.any():
-        out.append(f"the window has {meta['window_days']:.1f} days of bars; a scenario needs {meta['lead_days']:g} days "
+        out.append(f"the window has {math.floor(meta['window_days'] * 10) / 10:.1f} days of bars; a scenario needs {meta['lead_days']:g} days "
                    f"before its start and {meta['after_h']:g} h after its last point: "
                    + ", ".join(f"{r['name']} {r['need_days']:.1f} days" for _, r in sc[short].iterrows()))
     out += [f"{r['name']}: {r['skipped']}" for _, r in sc[~short].iterrows()]

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+import math
 
 import numpy as np
 import pandas as pd
@@ -90,12 +91,12 @@ def plan(window, coin: str) -> pd.DataFrame:
         skipped = ""
         if name in BTC_ONLY and coin != "BTC":
             skipped = f"{BTC_ONLY[name]}; this run trades {coin}"
-        elif end >= n:
-            need = (end + 1) * bs / 86400
-            skipped = (f"needs {need:.1f} days of bars ({LEAD_DAYS:g} days before it, {AFTER_H:g} h after it), "
-                       f"the window has {n * bs / 86400:.1f}")
+        elif end >= n:   # rounded up and down: 264 h against 265 h must not read "11.0 ... the window has 11.0"
+            skipped = (f"needs {math.ceil((end + 1) * bs / 8640) / 10:.1f} days of bars ({LEAD_DAYS:g} days before "
+                       f"it, {AFTER_H:g} h after it), the window has {math.floor(n * bs / 8640) / 10:.1f}")
         rows.append({"name": name, "facts": sc.facts, "t0": t0, "end_bar": end, "bars": end + 1,
-                     "horizon_h": (end + 1) * bs / 3600.0, "need_days": (end + 1) * bs / 86400, "skipped": skipped})
+                     "horizon_h": (end + 1) * bs / 3600.0, "need_days": math.ceil((end + 1) * bs / 8640) / 10,
+                     "skipped": skipped})
     return pd.DataFrame(rows)
 
 
