@@ -11,6 +11,7 @@ built-in rules, and any key (or a new ``[[tiers]]`` list) given in the file repl
 """
 import datetime as dt
 import math
+import copy
 import os
 import re
 from dataclasses import dataclass
@@ -103,9 +104,21 @@ def adl_reference_score(rule: int, tiers: np.ndarray) -> float:
     return float(adl_score_of_nb(rule, q, entry, price, wallet, mm))
 
 
+_BUILTIN_READ: dict = {}   # a built-in venue file's rules by (path, mtime, size): every simulate() loads its venue
+
+
 def _read(path: Path) -> dict:
-    """A venue TOML file: regular, UTF-8, at most 1 MB and 32 levels deep (``hedgelab.core.reading``)."""
-    return read_toml(path, "venue file")
+    """A venue TOML file: regular, UTF-8, at most 1 MB and 32 levels deep (``hedgelab.core.reading``).
+
+    A built-in file is parsed once per version of the file (a comparison's and its scenario matrix's
+    kernel calls each load the venue) and handed out as a copy, which the caller may change."""
+    if Path(path).parent != VENUE_DIR:
+        return read_toml(path, "venue file")
+    st = os.stat(path)
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _BUILTIN_READ:
+        _BUILTIN_READ[key] = read_toml(path, "venue file")
+    return copy.deepcopy(_BUILTIN_READ[key])
 
 
 def venue_rules(venue: str | Path) -> dict:

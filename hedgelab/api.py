@@ -162,21 +162,25 @@ def compare(strategies: str | Sequence[str] | None = None, *, params: dict | Non
             costs: CostsArg = _UNSET, no_costs: bool = _UNSET, basket: BasketArg = _UNSET, symbol: str | None = _UNSET, adl: str | None = _UNSET, config: ConfigArg = None,
             quiet: bool = _UNSET,
             trace: bool = _UNSET, debug: bool = _UNSET, raise_on_failure: bool = False, stress: StressArg = None,
-            timeout: float | None = _UNSET) -> Result:
+            timeout: float | None = _UNSET, scenarios: bool = _UNSET) -> Result:
     """Several strategies side by side, each with its defaults (None: every strategy found).
 
     ``params`` optionally maps a strategy name to parameter overrides: {"perp-hedge": {"hedge_ratio": 0.3}}
     (over the config's ``[params.NAME]`` tables). A strategy named twice is a UserError: parameters are
     keyed by strategy name, so both entries would be the same run (several parameter sets of one
     strategy are a sweep). ``trace``, ``debug``, ``raise_on_failure``, ``stress`` and ``timeout`` as in
-    ``run``.
+    ``run``. ``scenarios`` (default True; also a config key): the scenario matrix, every strategy through
+    the named scenarios oct10-2025, oct10-2025-x1.5, covid-mar2020, ftx-nov2022, support-80k and squeeze-40
+    from one stated start bar, survival and loss per cell (``result.scenarios``: ``.cells``, ``.table("loss_usd")``;
+    docs/stress.md, "The scenario matrix").
     """
     names = _names(strategies, "compare()")
     _flag(raise_on_failure, "compare()", "raise_on_failure")
     opts, conf = _options("compare()", config, data=data, venue=venue, margin_mode=margin_mode, start=start,
                           end=end, capital=capital, store=store, strategies_dir=strategies_dir, costs=costs,
                           no_costs=no_costs, basket=basket, symbol=symbol, adl=adl, quiet=quiet, trace=trace,
-                          debug=debug, stress=stress if stress is not None else _UNSET, timeout=timeout)
+                          debug=debug, stress=stress if stress is not None else _UNSET, timeout=timeout,
+                          scenarios=scenarios)
     per = _params(params, "compare()")
     with time_limit(opts.timeout, "timeout={}"):
         return _checked(compare_with(opts, conf, names, per), raise_on_failure)
@@ -196,7 +200,7 @@ def compare_with(opts: RunOptions, conf: dict[str, Any], names: list[str] | None
     unknown = sorted(set(per) - set(names))
     if unknown:
         raise UserError(f"params given for {', '.join(unknown)}, which is not being compared")
-    result = execute(opts, [(n, [per.get(n, {})]) for n in names])
+    result = execute(opts, [(n, [per.get(n, {})]) for n in names], scenarios=opts.scenarios)
     return _with_stress(result, opts, names, params={n: per.get(n, {}) for n in names})
 
 

@@ -26,6 +26,7 @@ import pandas as pd
 from . import charts, exposure, sections
 from . import adl as adl_report
 from . import liquidation_story
+from . import scenario_matrix
 from .run import EVENT_COLUMNS, EVENT_DETAILS, RunRecord, SummaryRuns, runs_by_name
 from .stress_section import stress_section
 from .summary import summary_frame
@@ -137,18 +138,23 @@ def default_title(runs, heatmap) -> str:
 
 
 def _window(runs, mf) -> str:
+    from .tearsheet import bar_label
+    kept = getattr(runs, "window", None) if isinstance(runs, SummaryRuns) else None
+    if kept is not None:   # a summary-mode sweep keeps no curves: the window its runs covered
+        first, last, seconds = kept
+        return (f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC "
+                f"({bar_label(pd.DatetimeIndex([first, first + pd.Timedelta(seconds=seconds)]))} bars, by bar open)")
     idx = [r.equity.index for r in runs if r.has_equity]
     if not idx:
         return f"{mf.get('start', '?')} to {mf.get('end', '?')} UTC"
     first, last = min(i[0] for i in idx), max(i[-1] for i in idx)
-    from .tearsheet import bar_label
     return f"{first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC ({bar_label(idx[0])} bars, by bar open)"
 
 
 def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict, title: str | None = None,
                 crash_windows=None, heatmap: dict | None = None, assumptions=(), tearsheet_links=None,
                 max_curves: int = 60, files_note: str = "", events: pd.DataFrame | None = None,
-                stress=None, coin_prices: dict | None = None) -> str:
+                stress=None, coin_prices: dict | None = None, scenarios=None) -> str:
     tearsheet_links = tearsheet_links or {}
     title = title or default_title(runs, heatmap)
     by_name = runs_by_name(runs)
@@ -188,6 +194,7 @@ def render_page(runs: list[RunRecord], summary: pd.DataFrame, *, manifest: dict,
                               "several runs (other parameters varied) shows their mean. The menu switches the metric")
                      + "</section>")
     parts.append(sections.ranking(summary, by_name, tearsheet_links, str(mf.get("bar_size") or "")))
+    parts.append(scenario_matrix.section(scenarios, list(summary["run"])))  # "" without one (--no-scenarios)
     parts.append(stress_section(stress))  # "" unless a stress test ran with the backtest (--stress)
     axis = charts.Axis([r.equity.index for r in charted]) if charted else None
     more = (f"; the {len(charted)} best-ranked of {len(ranked_ok)} runs are charted (all are in the ranking)"
@@ -313,7 +320,7 @@ def _user_error(msg):
 def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str | None = None,
                  crash_windows=None, heatmap: dict | None = None, assumptions=(), progress: bool = True,
                  max_tearsheets: int | None = 30, max_curves: int = 60, stress=None,
-                 coin_prices: dict | None = None) -> ReportFiles:
+                 coin_prices: dict | None = None, scenarios=None) -> ReportFiles:
     """Write report.html, summary.csv, events.csv and tearsheets/<run>.html into ``out_dir`` atomically.
 
     max_tearsheets: tearsheets take seconds each, so only the best-ranked runs (and ``hold``, their
@@ -323,6 +330,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
     coin_prices: basket runs only, {coin: DataFrame with ``mark`` and ``index`` closes (and optionally
       ``close``, the perp's traded close) on the runs' bars}: the page then shows the basis per coin
       around 2025-10-10 (reports/basket.py) and each coin's previous close in a liquidation.
+    scenarios: a comparison's ScenarioMatrix: the page gets its section after the ranking.
     """
     t0 = time.perf_counter()
     runs = unique_names(runs)
@@ -362,7 +370,7 @@ def write_report(runs: list[RunRecord], out_dir, *, manifest: dict, title: str |
             page = render_page(runs, summary, manifest=manifest, title=title, crash_windows=crash_windows,
                                heatmap=heatmap, assumptions=assumptions, tearsheet_links=links,
                                max_curves=max_curves, files_note=note, events=events, stress=stress,
-                               coin_prices=coin_prices)
+                               coin_prices=coin_prices, scenarios=scenarios)
             (tmp / "report.html").write_text(page, encoding="utf-8")
             bar.update()
         if chosen:

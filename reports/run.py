@@ -100,6 +100,9 @@ class SummaryRuns(Sequence):
         self.names: tuple = ()
         self.values = None   # float64 (runs, len(names)), filled chunk by chunk
         self.errors: dict = {}   # run -> why a hook's mistake stopped it (its statistics row is not a result)
+        # (first bar open, last bar open) as UTC Timestamps and the bar in seconds: the window the runs covered,
+        # which the page states as for runs with curves (they keep none); None when not known
+        self.window: tuple | None = None
 
     def fill(self, positions, names, values, errors=None) -> None:
         """Put one chunk's statistics rows at its runs' ``positions``; ``errors``: {row in the chunk: text}."""
@@ -121,7 +124,7 @@ class SummaryRuns(Sequence):
     def renamed(self, labels) -> "SummaryRuns":
         """The same runs under other labels (``labels[k]`` for run k)."""
         other = SummaryRuns(self.strategy, self.capital, labels, self.params)
-        other.names, other.values, other.errors = self.names, self.values, self.errors
+        other.names, other.values, other.errors, other.window = self.names, self.values, self.errors, self.window
         return other
 
     def __len__(self) -> int:

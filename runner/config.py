@@ -29,6 +29,7 @@ CONFIG_KEYS = frozenset({
     "timeout",  # seconds a whole run may take (runner.execute.time_limit)
     "adl",  # what the venue's auto-deleveraging events do: off, worst or share (engine/nb/adl.py)
     "debug",  # plain-Python runs, strict: a hook's exception is raised at its line (runner.options.RunOptions)
+    "scenarios",  # compare: the scenario matrix (default true; runner/scenarios.py)
 })
 
 
@@ -71,7 +72,7 @@ CONFIG: dict[str, Rule] = {
     "tearsheets": number(0, MAX_TEARSHEETS, whole=True),
     "stress": text, "stress_paths": number(1, 1_000_000, whole=True), "stress_seed": number(0, whole=True),
     "cluster": text, "costs": path_or(table(COSTS)), "basket": path_or(finite_values), "symbol": text,
-    "adl": choice("off", "worst", "share"), "debug": flag,
+    "adl": choice("off", "worst", "share"), "debug": flag, "scenarios": flag,
 }
 
 

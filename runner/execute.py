@@ -174,17 +174,18 @@ class _TimedBar:
 # ---------------------------------------------------------------- running the jobs
 
 def execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, heatmap: dict[str, str] | None = None,
-            summary_only: bool = False, live: Live = Live()) -> Result:
+            summary_only: bool = False, live: Live = Live(), scenarios: bool = False) -> Result:
     """Run ``jobs`` = [(strategy name, [param dict, ...]), ...] and return a ``Result``.
 
     ``opts.timeout``: the whole call stops after that many seconds (``time_limit``; a caller that
-    set a limit earlier, the CLI, keeps its own clock)."""
+    set a limit earlier, the CLI, keeps its own clock). ``scenarios``: also the scenario matrix of the
+    strategies that ran (``Result.scenarios``, runner/scenarios.py; a comparison's)."""
     with time_limit(opts.timeout, "timeout={}"):
-        return _execute(opts, jobs, heatmap=heatmap, summary_only=summary_only, live=live)
+        return _execute(opts, jobs, heatmap=heatmap, summary_only=summary_only, live=live, scenarios=scenarios)
 
 
 def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, heatmap: dict[str, str] | None,
-             summary_only: bool, live: Live) -> Result:
+             summary_only: bool, live: Live, scenarios: bool = False) -> Result:
     from hedgelab.scale.rows import RowsError
     if not summary_only and opts.tearsheets != 0:  # tearsheets need quantstats: import it meanwhile
         from hedgelab.reports.tearsheet import preload
@@ -229,9 +230,13 @@ def _execute(opts: RunOptions, jobs: list[tuple[str, list[dict[str, Any]]]], *, 
         explain_liquidations(run, records)
     runs = by_column if by_column is not None else records
     said = list(run.warnings) + [line for r in records for line in getattr(r, "warnings", None) or []]
-    return Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
-                  crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
-                  settings=opts.record(), warnings=said, coin_prices=coin_prices(run.markets))
+    result = Result(runs=runs, failures=failures, manifest=dict(run.dataset.manifest),
+                    crash_windows=crash_windows(run.market), assumptions=assumptions(run), heatmap=heatmap,
+                    settings=opts.record(), warnings=said, coin_prices=coin_prices(run.markets))
+    if scenarios:
+        from hedgelab.runner.scenarios import matrix_of
+        result.scenarios = matrix_of(run, failures)
+    return result
 
 
 def attach_adl_off(run: Prepared, records: list[RunRecord], label_single: bool) -> None:

@@ -64,6 +64,7 @@ class RunOptions:
     timeout: float | None = None        # seconds the whole run may take (None: no limit; runner.execute.time_limit)
     adl: str | None = None              # off, worst or share (None: share when the data carries ADL events for the
                                         # venue, else off; runner.prepare.adl_mode)
+    scenarios: bool = True              # a comparison's scenario matrix (runner/scenarios.py); compare only
 
     def replace(self, **changes: Any) -> RunOptions:
         return replace(self, **changes)
@@ -167,7 +168,7 @@ def _normalized(values: dict[str, Any], name: Callable[[str], str], where: str) 
         if isinstance(out["out"], str) and not out["out"].strip():   # Path("") would be "." (here)
             raise UserError(f"{name('out')} {out['out']!r}: empty; give a folder name, e.g. ./out")
         out["out"] = Path(out["out"])
-    for key in ("quiet", "no_costs", "trace", "debug"):
+    for key in ("quiet", "no_costs", "trace", "debug", "scenarios"):
         if key in out and not isinstance(out[key], bool):
             raise UserError(f"{_prefix(where)}{name(key)}={out[key]!r}: expected True or False")
     if out.get("timeout") is not None:

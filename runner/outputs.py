@@ -43,7 +43,8 @@ def write_outputs(result: Result, out_dir: Path, *, progress: bool = False, tear
         write_report(result.runs, tmp, manifest=result.manifest,  # type: ignore[arg-type]
                              crash_windows=result.crash_windows, heatmap=result.heatmap,
                              assumptions=result.assumptions, progress=progress, max_tearsheets=tearsheets,
-                             stress=stress, coin_prices=getattr(result, "coin_prices", None))
+                             stress=stress, coin_prices=getattr(result, "coin_prices", None),
+                             scenarios=getattr(result, "scenarios", None))
         finish_line()   # a run out of time stops here, before anything is published (--timeout)
         wanted, out_dir = out_dir, outdir.publish(tmp, out_dir)
         if out_dir != wanted:  # another run filled it meanwhile: a sibling instead of lost results

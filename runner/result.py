@@ -13,6 +13,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from hedgelab.reports.run import RunRecord, SummaryRuns
+    from hedgelab.stress.matrix import ScenarioMatrix
     from hedgelab.stress.result import StressResult
 
 
@@ -33,6 +34,7 @@ class Result:
     warnings: list[str] = field(default_factory=list)  # plugins that did not load and were not asked for
     stress: StressResult | None = None  # when the call also ran a stress test (stress=...)
     coin_prices: dict[str, pd.DataFrame] | None = None  # a basket run: per coin mark/index/close/lows on the run's bars
+    scenarios: ScenarioMatrix | None = None  # a comparison's scenario matrix (runner/scenarios.py; None: off or none)
 
     @cached_property
     def _ranking(self) -> tuple[pd.DataFrame, np.ndarray]:

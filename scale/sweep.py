@@ -62,8 +62,12 @@ def run_columns(cls, name: str, validated: list, labels, market, engine: dict, b
                      tuple(labels[k] or "" for k in cols), dict(engine))
             for c, cols in enumerate(tuple(groups[g][lo:hi]) for g, lo, hi in bounds)]
     if engine.get("summary_only"):   # by column, not a RunRecord per run (reports.run.SummaryRuns)
+        import pandas as pd
+
         from hedgelab.reports.run import SummaryRuns
         records = SummaryRuns(name, engine["capital"], labels, validated)
+        records.window = (pd.Timestamp(int(market.time_ns[0]), tz="UTC"), pd.Timestamp(int(market.time_ns[-1]), tz="UTC"),
+                          int(market.bar_seconds))
     else:
         records = [None] * len(validated)
     done = set()

@@ -1,8 +1,8 @@
 """Named crisis scenarios: shape templates from published facts, applied at the dataset's level.
 
-A template is a list of points (hours after the start, close level, low level or None), levels being
-decimals relative to the price at the start; closes are interpolated linearly between points and
-held after the last one, a low level makes that hour's wick. From the start bar on, the path's close
+A template is a list of points (hours after the start, close level, low level or None[, high level]),
+levels being decimals relative to the price at the start; closes are interpolated linearly between
+points and held after the last one, a low (high) level makes that hour's downside (upside) wick. From the start bar on, the path's close
 is start price x (1 + level) x the window's own hourly texture (log close minus its 12 h moving
 average; the template, not the window's history, sets where the price goes); applied as factors on the window's
 bars (``paths.scaled``), so IV and funding respond through the path model. ``at``: start bar in the window; None draws it per path in the window's first half.
@@ -53,6 +53,20 @@ TEMPLATES = {
         "49,000 in the Asian morning (-19 %), close about 54,000 (-11 %).",
         [(0, 0.0, None), (24, -0.043, None), (30, -0.16, -0.19), (48, -0.11, None)]),
 }
+OCT10_X15 = "oct10-2025-x1.5"
+SQUEEZE = "squeeze-40"
+# a what-if of the real day: every level of oct10-2025 (close and wick, relative to the start) times 1.5
+TEMPLATES[OCT10_X15] = (
+    "A what-if, not a historical day: oct10-2025 with every level (closes and wicks, relative to the day's "
+    "open) scaled 1.5x: -6.2 % by the 20:00 open, the 21:00 wick to -24.2 % (102,000 on a 121,662 open was "
+    "-16.2 %), day close -11.0 %.",
+    [(h, 1.5 * c, None if lo is None else 1.5 * lo) for h, c, lo in TEMPLATES["oct10-2025"][1]])
+# the risk of a short leg (a perp hedge, a carry trade): a rally; a synthetic shape, no dated episode
+TEMPLATES[SQUEEZE] = (
+    "A synthetic shape, not a historical episode: a short squeeze that rallies +5 % in 6 h, +18 % by 24 h "
+    "(that hour's wick to +22 %), +32 % by 48 h (that hour's wick to +40 %, the peak), then eases to +30 % "
+    "at 72 h and holds; the rally that liquidates short hedges.",
+    [(0, 0.0, None), (6, 0.05, None), (24, 0.18, None, 0.22), (48, 0.32, None, 0.40), (72, 0.30, None)])
 SUPPORT_FACTS = ("The price walks from the start to the 80-83k support band that institutions "
                  "watched in Nov 2025 (Nov 21 low 80,600 [D]) over walk_days, then breaks below 80k by "
                  "margin as a wick and closes half that far below it.")
@@ -65,20 +79,36 @@ def template_levels(points, n_hours: int):
     closes = np.array([p[1] for p in points])
     t = np.arange(n_hours, dtype=float)
     close = np.interp(t, hours, closes)
-    low = np.full(n_hours, np.nan)
-    for h, _, lo in points:
-        if lo is not None and h < n_hours:
-            low[int(h)] = lo
-    return close, low
+    return close, wick_levels(points, n_hours, 2)
+
+
+def wick_levels(points, n: int, field: int) -> np.ndarray:
+    """The wick levels (``field`` 2: lows, 3: highs) per hour 0..n-1, NaN where the template gives none."""
+    out = np.full(n, np.nan)
+    for p in points:
+        if len(p) > field and p[field] is not None and p[0] < n:
+            out[int(p[0])] = p[field]
+    return out
+
+
+def _in_bars(points, bar_seconds: int):
+    """The points with their hours counted in bars of ``bar_seconds``, and the bars the template spans."""
+    per_bar = bar_seconds / 3600.0
+    return [(h / per_bar, *rest) for h, *rest in points], int(np.ceil(points[-1][0] / per_bar)) + 2
 
 
 def levels_in_bars(points, bar_seconds: int, bars_left: int):
     """(close levels, low levels, bars used) of a template on bars of ``bar_seconds`` from the start bar;
     ``bars_left`` bars remain in the window from there."""
-    per_bar = bar_seconds / 3600.0
-    span = int(np.ceil(points[-1][0] / per_bar)) + 2
-    close_l, low_l = template_levels([(h / per_bar, c, lo) for h, c, lo in points], span)
+    pts, span = _in_bars(points, bar_seconds)
+    close_l, low_l = template_levels(pts, span)
     return close_l, low_l, min(span, bars_left)
+
+
+def highs_in_bars(points, bar_seconds: int) -> np.ndarray:
+    """The high (upside wick) levels of a template per bar from the start bar, NaN where it gives none."""
+    pts, span = _in_bars(points, bar_seconds)
+    return wick_levels(pts, span, 3)
 
 
 def support_points(price0: float, walk_days: float, margin: float):
@@ -106,6 +136,13 @@ class Scenario:
     @property
     def facts(self) -> str:
         return SUPPORT_FACTS if self.name == "support-80k" else TEMPLATES[self.name][0]
+
+    @property
+    def last_hour(self) -> float:
+        """Hours from the start to the template's last point (after it the last level is held)."""
+        if self.name == "support-80k":
+            return float(max(int(round(self.walk_days * 24)), 1) + 1)
+        return float(TEMPLATES[self.name][1][-1][0])
 
     def factors(self, window, t0: int, points=None):
         """(open, high, low, close) factors from bar ``t0``; ``points``: another template than the
@@ -140,6 +177,9 @@ class Scenario:
         lows = np.flatnonzero(np.isfinite(low_l[:k]))
         m_low[t0 + lows] = ref * (1 + low_l[lows]) / np.asarray(window.low, dtype=float)[t0 + lows]
         m_high = np.maximum(m_open, m_close)
+        high_l = highs_in_bars(points, bs)[:k]
+        highs = np.flatnonzero(np.isfinite(high_l))
+        m_high[t0 + highs] = ref * (1 + high_l[highs]) / np.asarray(window.high, dtype=float)[t0 + highs]
         return m_open, m_high, m_low, m_close
 
     def path(self, window, rng):

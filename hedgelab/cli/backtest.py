@@ -130,6 +130,10 @@ def finish(result, opts: RunOptions, trace_file=None) -> int:
     if not opts.quiet:
         click.echo(short_table(result.summary, stress=getattr(result, "stress", None)))
         click.echo("")
+        from hedgelab.reports.scenario_matrix import lines as matrix_lines
+        block = matrix_lines(getattr(result, "scenarios", None), list(result.summary["run"]))
+        for line in block + [""] * bool(block):
+            click.echo(line)
         from hedgelab.reports import adl
         runs = [] if isinstance(result.runs, SummaryRuns) else list(result.runs)
         for line in adl.lines(runs, adl.mode_of(runs) or "off"):
@@ -355,6 +359,10 @@ def run_cmd(opts, conf, strategy, params, **_):
 @click.option("--trace", "trace_file", default=None, metavar="FILE",
               help="Also write every decision bar's state, intent and events as parquet to FILE "
                    "(replays the run in plain Python: for a run or a small compare).")
+@click.option("--scenarios/--no-scenarios", "scenarios", default=RunOptions.scenarios, show_default=True,
+              help="The scenario matrix after the ranking (page and terminal): every strategy through oct10-2025, "
+                   "oct10-2025-x1.5, covid-mar2020, ftx-nov2022, support-80k and squeeze-40, survival and loss per "
+                   "cell (docs/stress.md).")
 @debug_option
 @shared_options
 @stress_options
@@ -374,6 +382,7 @@ def compare_cmd(opts, conf, strategies, params, **_):
       hedgelab compare hold perp-hedge -p perp-hedge.hedge_ratio=0.3
       hedgelab compare --data mine --store ./store --out ./report
       hedgelab compare --stress bootstrap --stress-paths 200   # plus survival odds over 200 paths
+      hedgelab compare hold perp-hedge --no-scenarios          # without the scenario matrix
     """
     from hedgelab import api
     return api.compare_with(opts, conf, list(strategies) or None, parse_strategy_params(params))

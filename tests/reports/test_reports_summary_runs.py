@@ -60,3 +60,15 @@ def test_repeated_labels_are_numbered_without_building_every_record():
     by_name = runs_by_name(named)
     assert by_name["a #3"].params == {"k": 4} and by_name["a #3"].stats == {"final_equity": 4.0}
     assert list(runs.labels) == ["a", "b", "a", "a"]   # the sweep's own labels are left as they were
+
+
+def test_the_summary_mode_page_states_its_window_as_the_full_mode_page_does(tmp_path):
+    # a summary-mode sweep keeps no curves; its page said the dataset's whole span with no bar size.
+    # The window of the same sweep with curves is read from its equity curves (another route).
+    import re
+    texts = []
+    for mode in (True, False):
+        res = hedgelab.sweep("leveraged-long", GRID, summary_only=mode, **WINDOW)
+        page = (res.write(tmp_path / f"summary-{mode}", tearsheets=0) / "report.html").read_text()
+        texts.append(re.search(r"; window ([^;]*);", page).group(1))
+    assert texts[0] == texts[1] == "2025-10-08 00:00 to 2025-10-12 23:00 UTC (1h bars, by bar open)"

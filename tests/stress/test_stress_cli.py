@@ -85,7 +85,8 @@ def test_a_failing_strategy_is_named_and_the_others_written(tmp_path, capsys):
     assert list(pd.read_csv(out / "stress.csv")["run"]) == ["hold"]
 
 
-SCENARIO_NAMES = ("oct10-2025", "covid-mar2020", "china-may2021", "ftx-nov2022", "yen-aug2024", "support-80k")
+SCENARIO_NAMES = ("oct10-2025", "covid-mar2020", "china-may2021", "ftx-nov2022", "yen-aug2024", "oct10-2025-x1.5",
+                  "squeeze-40", "support-80k")
 SHORT = ["--paths", "2", "--seed", "1", "--horizon", "20d", "--start", "2025-11-01"]
 
 

@@ -32,7 +32,11 @@ def test_every_scenario_runs_and_support_80k_breaks_the_band(flat):
     m = flat(n=24 * 20, price=110_000.0)
     for name in NAMES:
         p = Scenario(name, at=0, margin=0.05).path(m, rng_for(1, 0))
-        assert np.all(np.isfinite(p.close)) and p.low.min() < 0.95 * 110_000.0, name
+        assert np.all(np.isfinite(p.close)), name
+        if name == "squeeze-40":   # the one rally: it squeezes shorts instead of crashing longs
+            assert p.high.max() > 1.35 * 110_000.0 and p.low.min() >= 110_000.0
+        else:
+            assert p.low.min() < 0.95 * 110_000.0, name
     p = Scenario("support-80k", at=0, walk_days=14, margin=0.05).path(m, rng_for(1, 0))
     assert p.low.min() == pytest.approx(80_000 * 0.95, rel=1e-9)
     assert p.close[14 * 24 + 1] == pytest.approx(80_000 * 0.975, rel=1e-9)
@@ -76,3 +80,27 @@ def test_cascade_replays_oct10(real):
                          mark_low=np.where(np.arange(len(lo)) == t, lo, np.maximum(calm.mark_low, calm.open * 0.98)))
     deep = c.apply(calm)
     assert deep.low[t] / deep.open[t] - 1 == pytest.approx(real_trough, abs=0.02)
+
+
+def test_oct10_x15_is_the_days_template_with_every_level_scaled_one_and_a_half_times(flat):
+    # levels from the day's published prices (TIMELINE.md): 102,000 low on a 121,662 open, 112,774.5 close
+    m = flat(n=48)
+    p = Scenario("oct10-2025-x1.5", at=0).path(m, rng_for(0, 0))
+    assert p.low.min() == pytest.approx(100_000.0 * (1 + 1.5 * (102_000.0 / 121_662.0 - 1)), rel=1e-9)
+    assert int(np.argmin(p.low)) == 21
+    assert p.close[23] == pytest.approx(100_000.0 * (1 + 1.5 * (112_774.5 / 121_662.0 - 1)), rel=2e-4)
+    assert "1.5x" in Scenario("oct10-2025-x1.5").facts and "not a historical" in Scenario("oct10-2025-x1.5").facts
+
+
+def test_the_squeeze_is_a_stated_synthetic_rally_to_plus_40_percent(flat):
+    m = flat(n=24 * 5, price=100_000.0)
+    s = Scenario("squeeze-40", at=2)
+    p = s.path(m, rng_for(0, 0))
+    # its facts give the shape: +22 % wick in the 24th hour, the +40 % peak wick in the 48th, +30 % held from 72 h
+    assert p.high.max() == pytest.approx(140_000.0, rel=1e-9) and int(np.argmax(p.high)) == 2 + 48
+    assert p.high[2 + 24] == pytest.approx(122_000.0, rel=1e-9)
+    assert p.close[2 + 72] == pytest.approx(130_000.0, rel=1e-9) and p.close[-1] == pytest.approx(130_000.0, rel=1e-9)
+    assert np.all(p.low >= 100_000.0) and np.all(p.mark_high == p.high) and np.all(p.index_high == p.high)
+    assert "synthetic" in s.facts and "+40 %" in s.facts and s.last_hour == 72.0
+    # IV falls on a rally (0.19 vol points per 1 %), it does not spike as on a crash
+    assert p.iv[2 + 72] < p.iv[0]
