@@ -2,8 +2,6 @@
 llvmlite, where an exception can leave llvmlite's process-wide lock held and every later compile on a
 Dask worker thread waits forever (seen: a suite hung in stress/basket's Dask test after a --timeout test)."""
 import sys
-import threading
-import time
 
 import pytest
 
