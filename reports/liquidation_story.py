@@ -35,6 +35,7 @@ class LiquidationStory:
     account: LiquidationAccount
     survival: Survival | None
     run_end: pd.Timestamp             # the run's last bar (open)
+    survival_note: str = ""           # why ``survival`` is None, said in its place
 
 
 def _usd(x: float) -> str:
@@ -106,6 +107,8 @@ def words(story: LiquidationStory) -> list[str]:
     out.append(f"{trig}; {taken}{back}.")
     if s is not None:
         out.append(survival_words(s, story.run_end))
+    elif story.survival_note:
+        out.append(story.survival_note)
     return out
 
 

@@ -10,6 +10,8 @@ terminal print them through ``reports.liquidation_story.words``.
 from __future__ import annotations
 
 from typing import Any
+import contextlib
+import io
 
 import numpy as np
 import pandas as pd
@@ -20,6 +22,9 @@ from hedgelab.reports.liquidation_story import LiquidationStory
 from hedgelab.reports.run import RunRecord
 
 MAX_PER_RUN = 3   # liquidations explained per run (a strategy that re-enters may have many)
+NO_SURVIVAL_WITH_CALLBACKS = ("Would have survived: not computed for a strategy with event callbacks (the search "
+                              "re-runs the strategy with other margins and leverages, which its callbacks would answer "
+                              "differently).")
 
 
 def explain_liquidations(run: Any, records: list[RunRecord]) -> None:
@@ -58,6 +63,10 @@ def stories_of(run: Any, job: Any, params: dict, name: str) -> list[LiquidationS
     end = pd.Timestamp(int(run.market.time_ns[-1]), tz="UTC")
     out = []
     for acc, spec, k0, b in accounts_of(run, job, params):
+        if spec.callbacks is not None:   # the search wraps the hook over many columns; callbacks answer one run
+            out.append(LiquidationStory(run=name, account=acc, survival=None, run_end=end,
+                                        survival_note=NO_SURVIVAL_WITH_CALLBACKS))
+            continue
         surv = survival(spec, run.market, engine, capital=run.opts.capital, cross=acc.mode == "cross", entry_bar=k0,
                         liq_bar=b, entry_qty=acc.side * acc.entry_qty, notional=acc.entry_qty * acc.entry_price,
                         leverage_used=acc.leverage)
@@ -75,7 +84,8 @@ def accounts_of(run: Any, job: Any, params: dict, limit: int = MAX_PER_RUN) -> l
     if load_venue(venue_id, symbol=run.symbol, at=pd.Timestamp(int(market.time_ns[0]), tz="UTC")).inverse:
         return []   # inverse perps keep their margin in BTC: not explained yet
     spec = job.cls().spec(market, [dict(params)])
-    sim = simulate(market, spec, column_errors="raise", trace=[0], capital=run.opts.capital, **engine)
+    with contextlib.redirect_stdout(io.StringIO()):   # event callbacks answer again: their prints were seen once
+        sim = simulate(market, spec, column_errors="raise", trace=[0], capital=run.opts.capital, **engine)
     ev = sim.events[sim.events["column"] == 0].reset_index(drop=True)
     trace = sim.trace
     assert trace is not None, "simulate(trace=[0]) returns the column's trace"
