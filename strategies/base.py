@@ -159,7 +159,10 @@ class Strategy:
                 try:
                     param.default = param.coerce(param.default, owner=cls.name or cls.__name__)
                 except UserError as exc:
-                    raise TypeError(f"bad default: {exc}") from None
+                    hint = ""
+                    if isinstance(param.default, str) and param.type is not str:
+                        hint = f"; a text parameter is declared with type=str: Param({param.default!r}, type=str, ...)"
+                    raise TypeError(f"bad default: {exc}{hint}") from None
         if cls.P is not None and tuple(cls.P._fields) != tuple(cls.params()):
             raise TypeError(f"{cls.name or cls.__name__}: P = param_index{tuple(cls.P._fields)} does not follow the "
                             f"declared parameters {tuple(cls.params())}; the hook would read the wrong params[k]")

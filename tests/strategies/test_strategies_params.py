@@ -88,6 +88,12 @@ def test_bad_declarations_fail_at_class_creation():
         class Bad(Strategy):
             name = "bad"
             x = Param(2.0, high=1.0)
+    # a text default without type=str: the message says how to declare it (a plugin author's first try)
+    with pytest.raises(TypeError, match=r"must be a number, got 'short'; a text parameter is declared with "
+                                        r"type=str: Param\('short', type=str, ...\)"):
+        class Side(Strategy):
+            name = "side"
+            side = Param("short", choices=("short", "long"))
 
 
 def test_parameters_are_read_only_on_instances():
