@@ -222,6 +222,9 @@ def _reason(exc: BaseException) -> str:
     text = lines[0]
     if text.startswith("Failed in ") and len(lines) > 1:
         text = lines[1]
+        if text.endswith("found for signature:") and len(lines) > 2 and lines[2].startswith(">>>"):
+            # the types it was called with; said as "for" (": " after "signature" reads as a secret to redact)
+            text = text[: -len("signature:")] + lines[2].removeprefix(">>>").strip()
         at = next((line for line in lines[2:] if line.startswith("File ")), None)
         if at:
             text += f" ({at.rstrip(':')})"

@@ -2,6 +2,7 @@
 not declared feature=True, a file that fails to compile, reads past params, NUMBA_DISABLE_JIT,
 print in a hook, and a broken hook strategy failing alone in a comparison."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -98,6 +99,29 @@ def test_a_file_that_fails_to_compile_is_reported_by_strategy_name_with_the_comp
     assert "TypingError" in msg and "NOT_A_FIELD" in msg and "Failed in nopython" not in msg
     with pytest.raises(UserError, match=r"strategy 'wrong-sig' failed to load from .*wrong.py: .*"):
         get_strategy("wrong-sig", strategies_dir=tmp_path)
+
+
+def test_a_typing_error_names_the_types_the_hook_used_and_the_line(tmp_path):
+    # numba says "found for signature:" then the call's types on the next line; both reach the one line
+    write(tmp_path, "adds_text.py", """
+        from numba import njit
+        from hedgelab.engine.types import HOOK_SIG, Intent
+        from hedgelab.strategies import Param, Strategy
+
+        @njit(HOOK_SIG, cache=True)
+        def decide_nb(i, state, params, features, intent):
+            intent[Intent.TARGET_SPOT] = params[0] + "x"
+
+        class AddsText(Strategy):
+            name = "adds-text"
+            a = Param(0.5)
+            decide_nb = staticmethod(decide_nb)
+    """)
+    with pytest.raises(UserError) as info:
+        get_strategy("adds-text", strategies_dir=tmp_path)
+    msg = str(info.value)
+    assert "found for add(float64, " in msg and "***" not in msg
+    assert re.search(r'\(File ".*adds_text.py", line 8\)', msg)
 
 
 HOOK_PLUGIN = """
