@@ -60,6 +60,7 @@ def raise_column_errors(summary: np.ndarray, labels: list, offset: int, time: An
 
 
 # what a compiled hook raised when its plain-Python re-run does not raise it again: the ways to see it
+AT_ITS_LINE = "; to see it at its line: --debug (debug=True in Python)"
 NOT_PASSED_ON = ("an exception that numba does not pass on; see it at its line with hedgelab.run(..., debug=True) "
                  "(compare, sweep too) or hedgelab run ... --debug")
 
@@ -88,7 +89,7 @@ def column_errors(summary: np.ndarray, labels: list, offset: int, time: Any, rer
                     rerun(j)
                 except Exception as exc:  # noqa: BLE001 -- whatever the hook raised is the report
                     cause = exc
-            message = _one_line(cause) if cause is not None else NOT_PASSED_ON
+            message = _one_line(cause) + AT_ITS_LINE if cause is not None else NOT_PASSED_ON
             out[j] = (f"{head}: the hook raised {message}", cause)
             continue
         k = int(summary[j, Sum.ERROR_FIELD])
@@ -137,7 +138,7 @@ def locate_exception(run: Callable, ncols: int, rebalance: np.ndarray, labels: l
     mask = rebalance.copy()
     mask[bar + 1:] = False
     cause = raises(np.array([j]), mask) or cause
-    message = _one_line(cause)
+    message = _one_line(cause) + AT_ITS_LINE
     raise HookError(f"{where(labels[offset + j], offset + j, bar, time)}: the hook raised {message}") from cause
 
 

@@ -72,7 +72,8 @@ def test_an_exception_in_a_hook_on_any_thread_is_reported_with_type_message_colu
         simulate(market, spec(raises_in_column_c_nb))
     msg = str(info.value)
     assert msg.startswith("c(x=1) (column 2) at bar 5 (opened 2025-10-09 14:00 UTC")
-    assert msg.endswith("the hook raised ValueError: hedge ratio out of range")
+    assert msg.endswith("the hook raised ValueError: hedge ratio out of range; to see it at its line: --debug "
+                        "(debug=True in Python)")
     assert isinstance(info.value.__cause__, ValueError)
 
 
@@ -118,7 +119,8 @@ def test_keep_stops_only_the_broken_column_and_the_others_are_unchanged(market):
     kept = simulate(market, spec(raises_in_column_c_nb), column_errors="keep")
     assert list(kept.errors) == [2]
     assert kept.errors[2].startswith("c(x=1) (column 2) at bar 5 (opened 2025-10-09 14:00 UTC")
-    assert kept.errors[2].endswith("the hook raised ValueError: hedge ratio out of range")
+    assert kept.errors[2].endswith("the hook raised ValueError: hedge ratio out of range; to see it at its line: --debug "
+                        "(debug=True in Python)")
     alone = simulate(market, StrategySpec(raises_in_column_c_nb, np.zeros((3, 1)), np.zeros((N, 1)),
                                           np.ones(N, dtype=bool), ("x",), ("a(x=0)", "b(x=0)", "d(x=0)")))
     pd.testing.assert_frame_equal(kept.summary.iloc[[0, 1, 3]].reset_index(drop=True),
