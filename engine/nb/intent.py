@@ -90,6 +90,21 @@ def _strike_problem_nb(strike, unit, kind, b, u):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _order_problem_nb(vec, unit, kind, b, u):
+    """(HookError code, field) of the order in the slot at ``b``: its size when given (a roll may leave
+    it NaN), its strike in ``unit`` and its tenor; (0, -1) when all are in bounds."""
+    q = vec[b + 4]
+    if q == q and (not q > 0.0 or q > MAX_INTENT_COINS):
+        return HookError.INVALID, b + 4
+    code, field = _strike_problem_nb(vec[b + 2], unit, kind, b, u)
+    if code != HookError.NONE:
+        return code, field
+    if not (0.0 < vec[b + 3] <= MAX_INTENT_TENOR_DAYS):
+        return HookError.INVALID, b + 3
+    return HookError.NONE, -1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def option_form_problem_nb(vec, b, u):
     """(HookError code, field) of an option slot: its five fields from ``b`` and, from ``u`` (-1: none),
     its STRIKE_UNIT and LEG. Today's slots (unit and leg NaN) are checked exactly as before: all NaN
@@ -135,15 +150,7 @@ def option_form_problem_nb(vec, b, u):
         for k in (b + 2, b + 3):
             if vec[k] != vec[k]:
                 return HookError.MISSING, k
-        q = vec[b + 4]
-        if q == q and (not q > 0.0 or q > MAX_INTENT_COINS):
-            return HookError.INVALID, b + 4
-        code, field = _strike_problem_nb(vec[b + 2], unit, kind, b, u)
-        if code != HookError.NONE:
-            return code, field
-        if not (0.0 < vec[b + 3] <= MAX_INTENT_TENOR_DAYS):
-            return HookError.INVALID, b + 3
-        return HookError.NONE, -1
+        return _order_problem_nb(vec, unit, kind, b, u)
     if a != 1.0 and a != -1.0 and a != 2.0:
         return HookError.INVALID, b
     if kind != kind:
@@ -156,13 +163,7 @@ def option_form_problem_nb(vec, b, u):
         for k in range(b + 2, b + OPTION_SLOT_FIELDS):
             if vec[k] != vec[k]:
                 return HookError.MISSING, k
-        if not vec[b + 4] > 0.0 or vec[b + 4] > MAX_INTENT_COINS:
-            return HookError.INVALID, b + 4
-        code, field = _strike_problem_nb(vec[b + 2], unit, kind, b, u)
-        if code != HookError.NONE:
-            return code, field
-        if not (0.0 < vec[b + 3] <= MAX_INTENT_TENOR_DAYS):
-            return HookError.INVALID, b + 3
+        return _order_problem_nb(vec, unit, kind, b, u)
     return HookError.NONE, -1
 
 
