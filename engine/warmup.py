@@ -133,9 +133,12 @@ def compiling() -> bool:
 class PatientBar:
     """A tqdm bar that shows no rate and no time left while the kernel compiles: the first run waits
     for the compile, so a rate measured on it (125 s/run) would promise minutes that the runs after
-    it take in seconds. Once the compile is over, the estimate comes back measured on runs after it."""
+    it take in seconds. Once the compile is over, the estimate comes back as soon as one has been
+    measured on runs after it; until then (tqdm would fall back to the average since the start,
+    compile included) the bar shows the elapsed time alone."""
 
     FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}, compiling the kernel]"
+    MEASURING = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
 
     def __init__(self, bar: Any):
         self._bar = bar
@@ -146,7 +149,7 @@ class PatientBar:
 
     def update(self, n: float = 1) -> Any:
         bar = self._bar
-        if self._state == "measuring":   # the last update measured runs after the compile only
+        if self._state == "measuring" and bar._ema_dt():   # a rate measured on runs after the compile only
             bar.bar_format = self._format
             self._state = "done"
         out = bar.update(n)
@@ -155,6 +158,7 @@ class PatientBar:
             from tqdm.std import EMA
             bar._ema_dn, bar._ema_dt = EMA(bar.smoothing), EMA(bar.smoothing)
             bar.last_print_n, bar.last_print_t = bar.n, getattr(bar, "_time", time.time)()
+            bar.bar_format = self.MEASURING
             self._state = "measuring"
         return out
 

@@ -93,6 +93,42 @@ def test_the_progress_bar_shows_no_estimate_while_the_kernel_compiles(monkeypatc
     bar.close()
 
 
+def test_no_estimate_counts_the_compile_before_a_rate_is_measured_after_it(monkeypatch):
+    # seen in a fresh install: "perp-hedge: 25% 2/8 [01:01<03:03, 30.63s/run]" -- a run finished within
+    # tqdm's mininterval of the compile's end, so no rate was measured yet, and the next refresh (a new
+    # description) fell back to the average since the start, the 61 s compile included
+    import io
+    import threading
+
+    from tqdm import tqdm
+    release = threading.Event()
+    compile_thread = threading.Thread(target=release.wait, daemon=True)
+    compile_thread.start()
+    monkeypatch.setattr(warmup, "_THREAD", compile_thread)
+    text = io.StringIO()
+    inner = tqdm(total=8, file=text, unit="run", desc="hold", mininterval=0.1, miniters=1, smoothing=0.3)
+    now = [inner.start_t]
+    inner._time = lambda: now[0]
+    bar = warmup.PatientBar(inner)
+
+    def shown():
+        return text.getvalue().split("\r")[-1]
+    now[0] += 61.0
+    release.set()
+    compile_thread.join()
+    bar.update(1)                              # hold: the run that waited for the compile
+    now[0] += 0.01
+    bar.update(1)                              # within mininterval: tqdm measures nothing
+    bar.set_description("perp-hedge")          # ... but redraws
+    assert "s/run" not in shown() and "<" not in shown() and "compiling" not in shown()
+    assert "2/8" in shown()
+    for _ in range(4):
+        now[0] += 0.5
+        bar.update(1)
+    assert "run/s" in shown() and "<00:0" in shown()   # measured on the runs after the compile
+    bar.close()
+
+
 def test_a_bar_made_after_the_compile_is_a_plain_bar(monkeypatch):
     import io
 
