@@ -137,8 +137,9 @@ class PatientBar:
     measured on runs after it; until then (tqdm would fall back to the average since the start,
     compile included) the bar shows the elapsed time alone."""
 
-    FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}, compiling the kernel]"
-    MEASURING = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
+    # l_bar: the description with one ": " (set_description adds its own) and the percentage
+    FORMAT = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, compiling the kernel]"
+    MEASURING = "{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]"
 
     def __init__(self, bar: Any):
         self._bar = bar

@@ -121,7 +121,7 @@ def test_no_estimate_counts_the_compile_before_a_rate_is_measured_after_it(monke
     bar.update(1)                              # within mininterval: tqdm measures nothing
     bar.set_description("perp-hedge")          # ... but redraws
     assert "s/run" not in shown() and "<" not in shown() and "compiling" not in shown()
-    assert "2/8" in shown()
+    assert shown().startswith("perp-hedge:  25%|") and "2/8" in shown()   # one colon after the name
     for _ in range(4):
         now[0] += 0.5
         bar.update(1)
