@@ -201,36 +201,3 @@ def test_the_terminal_prints_the_words_of_each_story():
     record = SimpleNamespace(liquidation_stories=stories)
     printed = lines([record])
     assert printed[0] == words(stories[0])[0] and [x.strip() for x in printed[1:-1]] == words(stories[0])[1:]
-
-
-REOPENS = """
-import numpy as np
-from hedgelab.strategies import Param, Strategy
-
-
-class Reopens(Strategy):
-    \"\"\"A 10x long that prints each liquidation it is told of and re-opens at 5x.\"\"\"
-    name = "reopens-after-liquidation"
-    leverage = Param(10.0, low=1.0, high=50.0)
-
-    def targets(self, market, params):
-        out = np.full((len(market.close), 3), np.nan)
-        out[0] = 0.0, 1.0, params["leverage"]
-        return out
-
-    def on_liquidation(self, ctx, event):
-        print(f"told of the liquidation at {event.time}")
-        return {"perp": 1.0, "leverage": 5.0}
-"""
-
-
-def test_a_strategy_with_callbacks_is_explained_once_and_says_why_survival_is_not_computed(tmp_path, capsys):
-    import hedgelab
-    (tmp_path / "reopens.py").write_text(REOPENS)
-    res = hedgelab.run("reopens-after-liquidation", strategies_dir=tmp_path)
-    told = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("told of the liquidation")]
-    assert len(told) == 1                                  # the explainer's re-run does not answer it again aloud
-    text = "\n".join(lines(res.runs))
-    assert "reopens-after-liquidation: liquidated in the bar opening 2025-11-08 15:00 UTC" in text
-    assert "Would have survived: not computed for a strategy with event callbacks" in text
-    assert not [w for w in res.runs[0].warnings if "not explained" in w]

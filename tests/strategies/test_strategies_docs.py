@@ -81,6 +81,22 @@ def test_doc_callbacks_test_passes(tmp_path, monkeypatch, capsys):
     assert len(printed) == 1 and printed[0].startswith("10-09 12:00 -") and " BTC, -" in printed[0]
 
 
+def test_the_callbacks_example_run_by_the_api_is_answered_once_and_its_liquidation_explained(tmp_path, capsys):
+    # a plugin author's walk-through: under run, the explainer's re-run printed the callback's lines a
+    # second time, then failed ("liquidation not explained (IndexError ...)")
+    import hedgelab
+    from hedgelab.reports.liquidation_story import lines
+    code, = blocks("callbacks example")
+    (tmp_path / "relever.py").write_text(code)
+    res = hedgelab.run("relever", strategies_dir=tmp_path)
+    printed = capsys.readouterr().out.splitlines()
+    assert [ln[:12] for ln in printed] == ["11-08 15:00 "]         # one liquidation, one answer, printed once
+    text = "\n".join(lines(res.runs))
+    assert "relever: liquidated in the bar opening 2025-11-08 15:00 UTC" in text
+    assert "Would have survived: not computed for a strategy with event callbacks" in text
+    assert not [w for w in res.runs[0].warnings if "not explained" in w]
+
+
 def test_doc_hook_test_passes(tmp_path, monkeypatch):
     _doc_example_and_test(tmp_path, monkeypatch, "hook", "liq_guard").test_the_guard_keeps_the_long_alive()
 
