@@ -62,71 +62,66 @@ def test_a_compile_that_left_the_cache_cold_is_not_remembered(monkeypatch, tmp_p
     assert warmup.measured_seconds() is None
 
 
+class _BarDuringCompile:
+    """A PatientBar made while a (stand-in) compile runs, drawn into a string, on a clock stepped by hand;
+    ``finish_compile(seconds)`` lets the compile end that long after the bar started."""
+
+    def __init__(self, monkeypatch, mininterval: float):
+        import io
+        import threading
+
+        from tqdm import tqdm
+        self._release = threading.Event()
+        self._thread = threading.Thread(target=self._release.wait, daemon=True)
+        self._thread.start()
+        monkeypatch.setattr(warmup, "_THREAD", self._thread)
+        self._text = io.StringIO()
+        inner = tqdm(total=8, file=self._text, unit="run", desc="hold", mininterval=mininterval, miniters=1,
+                     smoothing=0.3)
+        self.now = [inner.start_t]
+        inner._time = lambda: self.now[0]
+        self.bar = warmup.PatientBar(inner)
+
+    def finish_compile(self, seconds: float) -> None:
+        self.now[0] += seconds
+        self._release.set()
+        self._thread.join()
+
+    def shown(self) -> str:
+        return self._text.getvalue().split("\r")[-1]
+
+
 def test_the_progress_bar_shows_no_estimate_while_the_kernel_compiles(monkeypatch):
     # issue 22 item 7: "hold: 12% 1/8 [02:05<14:38, 125.56s/run]" -- the first run waited for the
     # compile and its time promised 14 minutes
-    import io
-    import threading
-
-    from tqdm import tqdm
-    release = threading.Event()
-    compile_thread = threading.Thread(target=release.wait, daemon=True)
-    compile_thread.start()
-    monkeypatch.setattr(warmup, "_THREAD", compile_thread)
-    text = io.StringIO()
-    inner = tqdm(total=8, file=text, unit="run", desc="hold", mininterval=0, miniters=1, smoothing=0.3)
-    now = [inner.start_t]
-    inner._time = lambda: now[0]   # the bar's clock, stepped by hand
-    bar = warmup.PatientBar(inner)
-
-    def shown():
-        return text.getvalue().split("\r")[-1]
-    now[0] += 125.0          # the first run: 125 s, nearly all of it the compile
-    release.set()
-    compile_thread.join()
-    bar.update(1)
-    assert "compiling the kernel" in shown() and "s/run" not in shown() and "<" not in shown()
+    b = _BarDuringCompile(monkeypatch, mininterval=0)
+    b.finish_compile(125.0)  # the first run: 125 s, nearly all of it the compile
+    b.bar.update(1)
+    assert "compiling the kernel" in b.shown() and "s/run" not in b.shown() and "<" not in b.shown()
     for _ in range(3):       # then 0.5 s a run: the estimate is from these runs only
-        now[0] += 0.5
-        bar.update(1)
-    assert "2.00run/s" in shown() and "<00:02," in shown()   # 4 runs left at 0.5 s each
-    bar.close()
+        b.now[0] += 0.5
+        b.bar.update(1)
+    assert "2.00run/s" in b.shown() and "<00:02," in b.shown()   # 4 runs left at 0.5 s each
+    b.bar.close()
 
 
 def test_no_estimate_counts_the_compile_before_a_rate_is_measured_after_it(monkeypatch):
     # seen in a fresh install: "perp-hedge: 25% 2/8 [01:01<03:03, 30.63s/run]" -- a run finished within
     # tqdm's mininterval of the compile's end, so no rate was measured yet, and the next refresh (a new
     # description) fell back to the average since the start, the 61 s compile included
-    import io
-    import threading
-
-    from tqdm import tqdm
-    release = threading.Event()
-    compile_thread = threading.Thread(target=release.wait, daemon=True)
-    compile_thread.start()
-    monkeypatch.setattr(warmup, "_THREAD", compile_thread)
-    text = io.StringIO()
-    inner = tqdm(total=8, file=text, unit="run", desc="hold", mininterval=0.1, miniters=1, smoothing=0.3)
-    now = [inner.start_t]
-    inner._time = lambda: now[0]
-    bar = warmup.PatientBar(inner)
-
-    def shown():
-        return text.getvalue().split("\r")[-1]
-    now[0] += 61.0
-    release.set()
-    compile_thread.join()
-    bar.update(1)                              # hold: the run that waited for the compile
-    now[0] += 0.01
-    bar.update(1)                              # within mininterval: tqdm measures nothing
-    bar.set_description("perp-hedge")          # ... but redraws
-    assert "s/run" not in shown() and "<" not in shown() and "compiling" not in shown()
-    assert shown().startswith("perp-hedge:  25%|") and "2/8" in shown()   # one colon after the name
+    b = _BarDuringCompile(monkeypatch, mininterval=0.1)
+    b.finish_compile(61.0)
+    b.bar.update(1)                              # hold: the run that waited for the compile
+    b.now[0] += 0.01
+    b.bar.update(1)                              # within mininterval: tqdm measures nothing
+    b.bar.set_description("perp-hedge")          # ... but redraws
+    assert "s/run" not in b.shown() and "<" not in b.shown() and "compiling" not in b.shown()
+    assert b.shown().startswith("perp-hedge:  25%|") and "2/8" in b.shown()   # one colon after the name
     for _ in range(4):
-        now[0] += 0.5
-        bar.update(1)
-    assert "run/s" in shown() and "<00:0" in shown()   # measured on the runs after the compile
-    bar.close()
+        b.now[0] += 0.5
+        b.bar.update(1)
+    assert "run/s" in b.shown() and "<00:0" in b.shown()   # measured on the runs after the compile
+    b.bar.close()
 
 
 def test_a_bar_made_after_the_compile_is_a_plain_bar(monkeypatch):
