@@ -31,6 +31,7 @@ from numba import njit
 
 from hedgelab.engine.types import HOOK_SIG, Intent, State
 from hedgelab.reports.liquidation_story import Survival
+from hedgelab.stress.run import first_liquidation_bars
 
 RESCUE_PARAMS = 5   # appended to a strategy's params: extra USD, deposit bar, hidden USD, leverage cap, entry qty
 SCALES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)   # of the notional at entry
@@ -105,11 +106,9 @@ class Rescue:
         engine = dict(self.engine, capital=self.capital + extra_capital, summary_only=False)
         sim = simulate(self.market, spec, column_errors="raise", **engine)
         self.runs += len(rows)
-        ev = sim.events
-        liq = ev[(ev["kind"].astype(str) == "liquidation") & (ev["instrument"].astype(str) == "perp")
-                 & (ev["bar"] >= self.entry_bar)]
-        first = liq.groupby("column")["bar"].min()
-        return [int(first.get(c, 1 << 62)) for c in range(len(rows))]
+        records = sim.records
+        first = first_liquidation_bars(records[records["bar"] >= self.entry_bar], len(rows))
+        return [int(b) if b >= 0 else 1 << 62 for b in first]
 
     def _margin_rows(self, amounts: list[int]) -> tuple[list[list[int]], list]:
         """Kernel calls (lists of amounts) and their rows: isolated, one call (the largest amount in
