@@ -1,10 +1,10 @@
 """Event callbacks (engine/event_calls.py) run where their column runs: a sweep of a plugin whose
 on_liquidation re-opens the long at half the leverage gives bitwise-equal tables in-process in one
 kernel call, one column per chunk, on a thread cluster and on two local worker processes."""
-import pandas as pd
 import pytest
 
 import hedgelab
+from testkit.results import assert_identical
 
 PLUGIN = '''
 """A long opened once at `leverage`; re-opened at half of it after each liquidation."""
@@ -45,13 +45,6 @@ def baseline(plugin_dir):
     assert liquidations["run"].nunique() >= 2   # the crash liquidates the levered runs: callbacks answered
     assert (result.events["kind"] == "fill").sum() > 4   # and re-opened them (one opening fill per run before)
     return result
-
-
-def assert_identical(result, expected):
-    assert not result.failures
-    pd.testing.assert_frame_equal(result.summary, expected.summary, check_exact=True)
-    pd.testing.assert_frame_equal(result.events, expected.events, check_exact=True)
-    pd.testing.assert_frame_equal(result.equity, expected.equity, check_exact=True)
 
 
 @pytest.mark.parametrize("cluster", [None, "local", "local-processes:2"])

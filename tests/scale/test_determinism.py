@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 import hedgelab
+from testkit.results import assert_identical
 
 # Oct 8-12 2025 of the embedded reconstruction: the Oct 10 crash, funding settlements, fees.
 WINDOW = dict(start="2025-10-08", end="2025-10-12", quiet=True)
@@ -19,13 +20,6 @@ def baseline():
     result = hedgelab.sweep("perp-hedge", GRID, chunk_size=256, **WINDOW)   # one kernel call for all 10
     assert not result.failures and len(result.runs) == 10 and len(result.events) > 20
     return result
-
-
-def assert_identical(result, expected):
-    assert not result.failures
-    pd.testing.assert_frame_equal(result.summary, expected.summary, check_exact=True)
-    pd.testing.assert_frame_equal(result.events, expected.events, check_exact=True)
-    pd.testing.assert_frame_equal(result.equity, expected.equity, check_exact=True)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 7, None])   # None: the automatic plan
